@@ -1,0 +1,31 @@
+#pragma once
+// The dead-letter output: one JSON object per rejected line, enough to find and replay it.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "input_set.h"
+#include "rejected_line.h"
+
+namespace edpipe {
+
+class DeadLetterWriter {
+ public:
+  // Throws std::runtime_error naming the file when it cannot be opened.
+  explicit DeadLetterWriter(const std::string& path);
+  ~DeadLetterWriter();
+  DeadLetterWriter(const DeadLetterWriter&) = delete;
+  DeadLetterWriter& operator=(const DeadLetterWriter&) = delete;
+
+  void write(const RejectedLine& line, const std::string& input_name);
+  // Flushes to the OS; throws std::runtime_error (disk full, ...) so no rejection goes unrecorded.
+  void flush();
+
+  static std::string to_json(const RejectedLine& line, const std::string& input_name);
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace edpipe

@@ -1,0 +1,56 @@
+#pragma once
+// Cuts a byte stream into blocks of whole lines, in one large reusable buffer.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "byte_source.h"
+
+namespace edpipe {
+
+constexpr size_t kDefaultReadSize = 4u << 20;
+constexpr size_t kMaxLineBytes = 16u << 20;  // longer lines are rejected, never a stall
+constexpr size_t kBlockPadding = 64;         // readable bytes after every block (SIMDJSON_PADDING)
+
+// Complete lines: every one ends in '\n' except, at the very end of the input, the last.
+// data[size, size + kBlockPadding) is readable; the block may be modified in place.
+struct LineBlock {
+  char* data = nullptr;
+  size_t size = 0;
+  uint64_t first_line = 1;  // 1-based number of the block's first line
+  uint64_t offset = 0;      // byte offset of data[0] in the (uncompressed) stream
+  uint64_t line_count = 0;
+};
+
+// A line longer than the limit: its first bytes, kept for the dead-letter output.
+struct OverlongLine {
+  uint64_t line = 0;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  std::string head;
+};
+
+class LineReader {
+ public:
+  LineReader(ByteSource& source, size_t read_size = kDefaultReadSize, size_t max_line = kMaxLineBytes);
+
+  // The next block, or false at the end of the input. Lines over the limit that were passed
+  // on the way are appended to `overlong` (they sit before the returned block).
+  bool next(LineBlock& block, std::vector<OverlongLine>& overlong);
+
+ private:
+  void fill();
+  void skip_overlong(std::vector<OverlongLine>& overlong);
+
+  ByteSource& source_;
+  size_t read_size_, max_line_;
+  std::unique_ptr<char[]> buf_;
+  size_t cap_ = 0;
+  size_t begin_ = 0, end_ = 0, scanned_ = 0;
+  uint64_t line_no_ = 1, offset_ = 0;
+  bool eof_ = false;
+};
+
+}  // namespace edpipe

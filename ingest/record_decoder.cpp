@@ -1,0 +1,186 @@
+#include "record_decoder.h"
+
+#include <simdjson.h>
+
+#include <cstring>
+
+#include "record_fields.h"
+
+namespace edpipe {
+namespace {
+
+constexpr size_t kGroupBytes = 64 * 1024;  // one document stream per group; bounds the cost of a fallback
+
+struct Candidate {
+  size_t begin, end;  // [begin, end) within the block: from the `{` to the end of the line (no \r\n)
+  SourcePos pos;
+  size_t line_begin;  // the whole line, for the dead-letter output
+};
+
+}  // namespace
+
+struct RecordDecoder::Impl {
+  simdjson::ondemand::parser parser;
+  detail::FieldValidator validator;
+  detail::RawFields fields;
+  std::vector<Candidate> candidates;
+
+  void reject(IngestBatch& out, SourcePos pos, RejectReason reason, std::string detail, std::string_view raw) {
+    RejectedLine r;
+    r.pos = pos;
+    r.reason = reason;
+    r.detail = std::move(detail);
+    r.raw_size = raw.size();
+    r.raw.assign(raw.substr(0, kMaxRawKept));
+    out.rejected.push_back(std::move(r));
+    out.counts.rejected++;
+    out.counts.by_reason[static_cast<size_t>(reason)]++;
+  }
+
+  void apply(detail::Verdict&& v, IngestBatch& out, SourcePos pos, std::string_view raw) {
+    if (auto* rec = std::get_if<TraceRecord>(&v)) {
+      out.counts.records++;
+      out.counts.by_type[static_cast<size_t>(rec->type())]++;
+      out.records.push_back(std::move(*rec));
+    } else if (auto* nr = std::get_if<detail::NotARecord>(&v)) {
+      out.counts.non_record++;
+      if (nr->unknown_type) out.counts.unknown_type++;
+    } else {
+      auto& rej = std::get<detail::Rejection>(v);
+      reject(out, pos, rej.reason, std::move(rej.detail), raw);
+    }
+  }
+
+  static RejectReason reason_for(simdjson::error_code e) {
+    if (e == simdjson::UTF8_ERROR) return RejectReason::InvalidUtf8;
+    if (e == simdjson::DEPTH_ERROR) return RejectReason::TooDeep;
+    return RejectReason::InvalidJson;
+  }
+  static std::string detail_for(simdjson::error_code e) {
+    if (e == simdjson::UTF8_ERROR) return "the line is not valid UTF-8";
+    if (e == simdjson::DEPTH_ERROR) return "JSON nested deeper than the parser's limit";
+    return std::string("starts with `{` but is not valid JSON (") + simdjson::error_message(e) + ")";
+  }
+
+  // The exact path: one line, one parse; any JSON error is this line's own.
+  void decode_one(const char* text, size_t len, size_t readable, SourcePos pos, std::string_view raw,
+                  IngestBatch& out) {
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object obj;
+    auto e = parser.iterate(simdjson::padded_string_view(text, len, readable)).get(doc);
+    if (!e) e = doc.get_object().get(obj);
+    if (!e) e = detail::collect_fields(obj, fields);
+    // Anything after the object (`{...} tail`) makes the line torn, not a record.
+    if (!e && doc.current_location().error() != simdjson::OUT_OF_BOUNDS) e = simdjson::TRAILING_CONTENT;
+    if (e) {
+      reject(out, pos, reason_for(e), detail_for(e), raw);
+      return;
+    }
+    apply(validator.validate(fields, pos), out, pos, raw);
+  }
+
+  // The fast path: one document stream over a group of candidates. Returns false (having
+  // undone its output) when the group must be decided line by line.
+  bool decode_group(const LineBlock& block, size_t first, size_t last, IngestBatch& out) {
+    const size_t base = candidates[first].begin;
+    const size_t len = candidates[last - 1].end - base;
+    const size_t records_mark = out.records.size(), rejected_mark = out.rejected.size();
+    const LineCounts counts_mark = out.counts;
+    auto undo = [&] {
+      out.records.resize(records_mark);
+      out.rejected.resize(rejected_mark);
+      out.counts = counts_mark;
+      return false;
+    };
+    simdjson::ondemand::document_stream stream;
+    if (parser.iterate_many(block.data + base, len, std::max(len + 1, kGroupBytes)).get(stream)) return false;
+    size_t k = first;
+    for (auto it = stream.begin(); it != stream.end(); ++it) {
+      if (k == last || it.current_index() != candidates[k].begin - base) return undo();
+      simdjson::ondemand::document_reference doc;
+      simdjson::ondemand::object obj;
+      auto e = (*it).get(doc);
+      if (!e) e = doc.get_object().get(obj);
+      if (!e) e = detail::collect_fields(obj, fields);
+      if (e) return undo();
+      const Candidate& c = candidates[k];
+      apply(validator.validate(fields, c.pos), out, c.pos,
+            std::string_view(block.data + c.line_begin, c.end - c.line_begin));
+      ++k;
+    }
+    if (k != last || stream.truncated_bytes() != 0) return undo();
+    return true;
+  }
+};
+
+RecordDecoder::RecordDecoder() : impl_(std::make_unique<Impl>()) {}
+RecordDecoder::~RecordDecoder() = default;
+
+void RecordDecoder::decode_line(std::string_view line, SourcePos pos, IngestBatch& out) {
+  std::string padded(line);
+  padded.append(kBlockPadding, ' ');
+  LineBlock block;
+  block.data = padded.data();
+  block.size = line.size();
+  block.first_line = pos.line;
+  block.offset = pos.offset;
+  block.line_count = 1;
+  decode(block, pos.input, out);
+}
+
+void RecordDecoder::decode(LineBlock& block, uint32_t input_index, IngestBatch& out) {
+  Impl& m = *impl_;
+  m.candidates.clear();
+  out.bytes += block.size;
+
+  // Phase 1: classify every line; blank the non-candidates so the candidates form one stream.
+  char* data = block.data;
+  const char* end = data + block.size;
+  uint64_t line_no = block.first_line;
+  size_t pos = 0;
+  while (data + pos < end) {
+    const char* line = data + pos;
+    const char* nl = static_cast<const char*>(std::memchr(line, '\n', end - line));
+    const char* line_end = nl ? nl : end;
+    size_t next = static_cast<size_t>((nl ? nl + 1 : end) - data);
+    const char* content_end = line_end;
+    if (content_end > line && content_end[-1] == '\r') --content_end;
+    const char* q = line;
+    while (q < content_end && (*q == ' ' || *q == '\t')) ++q;
+    SourcePos sp{input_index, line_no, block.offset + pos};
+    out.counts.total++;
+    size_t line_len = static_cast<size_t>(content_end - line);
+    if (line_len > kMaxLineBytes) {
+      m.reject(out, sp, RejectReason::LineTooLong,
+               "line of " + std::to_string(line_len) + " bytes exceeds the limit of " +
+                   std::to_string(kMaxLineBytes) + " bytes",
+               std::string_view(line, line_len));
+      std::memset(const_cast<char*>(line), ' ', line_end - line);
+    } else if (q < content_end && *q == '{') {
+      m.candidates.push_back({static_cast<size_t>(q - data), static_cast<size_t>(content_end - data), sp, pos});
+    } else {
+      out.counts.non_record++;
+      std::memset(const_cast<char*>(line), ' ', line_end - line);
+    }
+    pos = next;
+    ++line_no;
+  }
+
+  // Phases 2 and 3: groups of candidates through a document stream, line by line on any doubt.
+  const size_t readable_end = block.size + kBlockPadding;
+  size_t first = 0;
+  while (first < m.candidates.size()) {
+    size_t last = first + 1;
+    while (last < m.candidates.size() && m.candidates[last].end - m.candidates[first].begin <= kGroupBytes) ++last;
+    if (!m.decode_group(block, first, last, out)) {
+      for (size_t k = first; k < last; ++k) {
+        const Candidate& c = m.candidates[k];
+        m.decode_one(data + c.begin, c.end - c.begin, readable_end - c.begin, c.pos,
+                     std::string_view(data + c.line_begin, c.end - c.line_begin), out);
+      }
+    }
+    first = last;
+  }
+}
+
+}  // namespace edpipe

@@ -1,0 +1,38 @@
+#pragma once
+// Decodes blocks of lines into trace records with simdjson On-Demand.
+//
+// Phases, in order (record_decoder.cpp):
+//   1. classify: a line whose first non-blank byte is `{` is a candidate, every other line is a
+//      non-record line and is blanked in place, so the candidates can be parsed as one stream;
+//   2. stream: candidates are parsed in groups of ~64 KiB with one document stream per group;
+//      each document must start exactly where its line starts;
+//   3. fallback: any parse error or misalignment in a group re-parses that group line by line,
+//      which decides each line's fate exactly (torn JSON, invalid UTF-8, too deep);
+//   4. validate (record_fields.cpp): the fields of the wire format, into a TraceRecord or a
+//      rejection with the field and the reason.
+#include <memory>
+
+#include "ingest_batch.h"
+#include "line_reader.h"
+
+namespace edpipe {
+
+class RecordDecoder {
+ public:
+  RecordDecoder();
+  ~RecordDecoder();
+  RecordDecoder(const RecordDecoder&) = delete;
+  RecordDecoder& operator=(const RecordDecoder&) = delete;
+
+  // Appends the fate of every line of `block` to `out`. `block` is modified (blanked lines).
+  void decode(LineBlock& block, uint32_t input_index, IngestBatch& out);
+
+  // Decodes one line (no trailing newline needed): the slow path and the unit tests' entry point.
+  void decode_line(std::string_view line, SourcePos pos, IngestBatch& out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edpipe

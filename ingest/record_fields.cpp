@@ -1,0 +1,501 @@
+#include "record_fields.h"
+
+#include <cmath>
+#include <optional>
+
+namespace edpipe::detail {
+namespace {
+
+using simdjson::ondemand::json_type;
+
+// The JSON text of any value (3.0.1 has raw_json() on objects and arrays only).
+simdjson::error_code raw_json_of(simdjson::ondemand::value value, json_type type, std::string_view& out) noexcept {
+  if (type == json_type::object) {
+    simdjson::ondemand::object o;
+    if (auto e = value.get_object().get(o)) return e;
+    return o.raw_json().get(out);
+  }
+  if (type == json_type::array) {
+    simdjson::ondemand::array a;
+    if (auto e = value.get_array().get(a)) return e;
+    return a.raw_json().get(out);
+  }
+  out = value.raw_json_token();
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\t' || out.back() == '\n' || out.back() == '\r'))
+    out.remove_suffix(1);
+  return simdjson::SUCCESS;
+}
+
+struct FieldName {
+  std::string_view name;
+  FieldId id;
+};
+constexpr FieldName kFieldNames[] = {
+    {"type", FieldId::Type},
+    {"ts", FieldId::Ts},
+    {"invocation_id", FieldId::InvocationId},
+    {"v", FieldId::V},
+    {"correlation_id", FieldId::CorrelationId},
+    {"source_function", FieldId::SourceFunction},
+    {"source_system", FieldId::SourceSystem},
+    {"source_table", FieldId::SourceTable},
+    {"source_operation", FieldId::SourceOperation},
+    {"source_event_id", FieldId::SourceEventId},
+    {"source_event_time", FieldId::SourceEventTime},
+    {"source_event_payload", FieldId::SourceEventPayload},
+    {"source_user_email", FieldId::SourceUserEmail},
+    {"source_user_role", FieldId::SourceUserRole},
+    {"source_job_id", FieldId::SourceJobId},
+    {"auto_load_modules", FieldId::AutoLoadModules},
+    {"event_modules_directory", FieldId::EventModulesDirectory},
+    {"context", FieldId::Context},
+    {"status", FieldId::Status},
+    {"duration_ms", FieldId::DurationMs},
+    {"error", FieldId::Error},
+    {"event_execution_id", FieldId::EventExecutionId},
+    {"event_name", FieldId::EventName},
+    {"event_module_path", FieldId::EventModulePath},
+    {"detected", FieldId::Detected},
+    {"job_execution_id", FieldId::JobExecutionId},
+    {"job_name", FieldId::JobName},
+    {"job_function_name", FieldId::JobFunctionName},
+    {"job_options", FieldId::JobOptions},
+    {"result", FieldId::Result},
+    {"level", FieldId::Level},
+    {"message", FieldId::Message},
+    {"data", FieldId::Data},
+    {"source", FieldId::Source},
+};
+static_assert(std::size(kFieldNames) == kFieldCount);
+
+std::string_view field_name(FieldId id) {
+  for (const auto& f : kFieldNames)
+    if (f.id == id) return f.name;
+  return "?";
+}
+
+// Field names bucketed by length: a key is compared with at most a handful of names.
+struct FieldTable {
+  static constexpr size_t kMaxLen = 24;
+  std::array<std::array<int8_t, 6>, kMaxLen> by_len{};
+  FieldTable() {
+    for (auto& row : by_len) row.fill(-1);
+    for (size_t i = 0; i < std::size(kFieldNames); ++i) {
+      auto& row = by_len[kFieldNames[i].name.size()];
+      for (auto& slot : row)
+        if (slot < 0) {
+          slot = static_cast<int8_t>(i);
+          break;
+        }
+    }
+  }
+  std::optional<FieldId> find(std::string_view key) const noexcept {
+    if (key.size() >= kMaxLen) return std::nullopt;
+    for (int8_t i : by_len[key.size()]) {
+      if (i < 0) break;
+      if (kFieldNames[i].name == key) return kFieldNames[i].id;
+    }
+    return std::nullopt;
+  }
+};
+const FieldTable kFieldTable;
+
+enum class Kind { Text, Timestamp, Integer, Number, Bool, Json, JsonObject, Error };
+
+Kind kind_of(FieldId id) {
+  switch (id) {
+    case FieldId::Ts:
+    case FieldId::SourceEventTime: return Kind::Timestamp;
+    case FieldId::V: return Kind::Integer;
+    case FieldId::DurationMs: return Kind::Number;
+    case FieldId::AutoLoadModules:
+    case FieldId::Detected: return Kind::Bool;
+    case FieldId::SourceEventPayload:
+    case FieldId::JobOptions:
+    case FieldId::Result:
+    case FieldId::Data: return Kind::Json;
+    case FieldId::Context: return Kind::JsonObject;
+    case FieldId::Error: return Kind::Error;
+    default: return Kind::Text;
+  }
+}
+
+simdjson::error_code collect_error(simdjson::ondemand::value value, FieldSlot& slot) noexcept {
+  if (slot.type == json_type::string) {
+    slot.has_error_message = true;
+    return value.get_string().get(slot.error_message);
+  }
+  if (slot.type != json_type::object) return raw_json_of(value, slot.type, slot.text);
+  simdjson::ondemand::object obj;
+  if (auto e = value.get_object().get(obj)) return e;
+  for (auto member : obj) {
+    std::string_view key;
+    if (auto e = member.unescaped_key().get(key)) return e;
+    bool is_message = key == "message", is_stack = key == "stack";
+    if (!is_message && !is_stack) continue;
+    simdjson::ondemand::value v;
+    if (auto e = member.value().get(v)) return e;
+    json_type t;
+    if (auto e = v.type().get(t)) return e;
+    std::string_view text;
+    if (t == json_type::null) continue;
+    if (t == json_type::string) {
+      if (auto e = v.get_string().get(text)) return e;
+    } else if (auto e = raw_json_of(v, t, text)) {
+      return e;
+    }
+    (is_message ? slot.error_message : slot.error_stack) = text;
+    (is_message ? slot.has_error_message : slot.has_error_stack) = true;
+  }
+  return simdjson::SUCCESS;
+}
+
+}  // namespace
+
+simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields& fields) noexcept {
+  if (++fields.generation == 0) {  // wrapped: old stamps could look current
+    for (auto& s : fields.slots) s.generation = 0;
+    fields.generation = 1;
+  }
+  for (auto member : object) {
+    std::string_view key;
+    if (auto e = member.unescaped_key().get(key)) return e;
+    auto id = kFieldTable.find(key);
+    simdjson::ondemand::value value;
+    if (auto e = member.value().get(value)) return e;
+    if (!id) continue;  // unknown members are ignored (forward compatibility)
+    FieldSlot& slot = fields[*id];
+    slot = FieldSlot{};
+    slot.generation = fields.generation;
+    if (auto e = value.type().get(slot.type)) return e;
+    if (slot.type == json_type::null) continue;
+    simdjson::error_code e = simdjson::SUCCESS;
+    switch (kind_of(*id)) {
+      case Kind::Text:
+      case Kind::Timestamp:
+      case Kind::Integer:
+      case Kind::Number:
+      case Kind::Bool:
+        if (slot.type == json_type::string) {
+          e = value.get_string().get(slot.text);
+        } else if (slot.type == json_type::number) {
+          simdjson::ondemand::number_type nt;
+          if ((e = value.get_number_type().get(nt))) break;
+          if (nt == simdjson::ondemand::number_type::floating_point_number) {
+            e = value.get_double().get(slot.number);
+          } else if (nt == simdjson::ondemand::number_type::signed_integer) {
+            slot.is_integer = true;
+            e = value.get_int64().get(slot.integer);
+            slot.number = static_cast<double>(slot.integer);
+          } else {  // beyond int64
+            e = value.get_double().get(slot.number);
+          }
+        } else if (slot.type == json_type::boolean) {
+          e = value.get_bool().get(slot.boolean);
+        } else {
+          e = raw_json_of(value, slot.type, slot.text);  // wrong type: consumed, reported by validate()
+        }
+        break;
+      case Kind::Json:
+      case Kind::JsonObject:
+        e = raw_json_of(value, slot.type, slot.text);
+        break;
+      case Kind::Error:
+        e = collect_error(value, slot);
+        break;
+    }
+    if (e) return e;
+  }
+  return simdjson::SUCCESS;
+}
+
+namespace {
+
+std::string_view json_type_name(json_type t) {
+  switch (t) {
+    case json_type::array: return "an array";
+    case json_type::object: return "an object";
+    case json_type::number: return "a number";
+    case json_type::string: return "a string";
+    case json_type::boolean: return "a boolean";
+    case json_type::null: return "null";
+  }
+  return "?";
+}
+
+// Turns slots into typed values; the first problem wins and stops the record.
+class Checker {
+ public:
+  Checker(const RawFields& f) : f_(f) {}
+  std::optional<Rejection> problem;
+
+  bool present(FieldId id) const { return f_.seen(id) && f_[id].type != json_type::null; }
+
+  void fail(RejectReason r, FieldId id, std::string what) {
+    if (!problem) problem = Rejection{r, "field `" + std::string(field_name(id)) + "`: " + what};
+  }
+  bool require(FieldId id) {
+    if (present(id)) return true;
+    fail(RejectReason::MissingField, id, f_.seen(id) ? "is null" : "is missing");
+    return false;
+  }
+  bool expect_type(FieldId id, json_type t, std::string_view wanted) {
+    if (f_[id].type == t) return true;
+    fail(RejectReason::WrongType, id, "expected " + std::string(wanted) + ", got " + std::string(json_type_name(f_[id].type)));
+    return false;
+  }
+
+  std::string text(FieldId id) {
+    if (!require(id) || !expect_type(id, json_type::string, "a string")) return {};
+    return std::string(f_[id].text);
+  }
+  std::optional<std::string> opt_text(FieldId id) {
+    if (!present(id)) return std::nullopt;
+    if (!expect_type(id, json_type::string, "a string")) return std::nullopt;
+    return std::string(f_[id].text);
+  }
+  Uuid uuid(FieldId id) {
+    if (!require(id)) return {};
+    auto u = opt_uuid(id);
+    return u ? *u : Uuid{};
+  }
+  std::optional<Uuid> opt_uuid(FieldId id) {
+    if (!present(id) || !expect_type(id, json_type::string, "a UUID string")) return std::nullopt;
+    auto u = Uuid::parse(f_[id].text);
+    if (!u) fail(RejectReason::BadUuid, id, "not a UUID (8-4-4-4-12 hex digits): \"" + clip(f_[id].text) + "\"");
+    return u;
+  }
+  Timestamp ts(FieldId id) {
+    if (!require(id)) return 0;
+    return opt_ts(id).value_or(0);
+  }
+  std::optional<Timestamp> opt_ts(FieldId id) {
+    if (!present(id)) return std::nullopt;
+    const FieldSlot& s = f_[id];
+    if (s.type == json_type::string) {
+      auto t = parse_rfc3339(s.text);
+      if (!t) fail(RejectReason::BadTimestamp, id, "not an RFC 3339 timestamp with a zone: \"" + clip(s.text) + "\"");
+      return t;
+    }
+    if (s.type == json_type::number) {
+      std::optional<Timestamp> t;
+      if (s.is_integer) t = from_epoch_millis(s.integer);
+      if (!t) fail(RejectReason::BadTimestamp, id, "epoch milliseconds must be an integer within years 1-9999");
+      return t;
+    }
+    fail(RejectReason::WrongType, id,
+         "expected an RFC 3339 string or epoch milliseconds, got " + std::string(json_type_name(s.type)));
+    return std::nullopt;
+  }
+  bool boolean(FieldId id) {
+    if (!require(id)) return false;
+    return opt_bool(id).value_or(false);
+  }
+  std::optional<bool> opt_bool(FieldId id) {
+    if (!present(id) || !expect_type(id, json_type::boolean, "true or false")) return std::nullopt;
+    return f_[id].boolean;
+  }
+  std::optional<int64_t> opt_duration(FieldId id) {
+    if (!present(id) || !expect_type(id, json_type::number, "a number of milliseconds")) return std::nullopt;
+    double d = f_[id].number;
+    if (!(d >= 0) || d > 9.0e15) {
+      fail(RejectReason::WrongType, id, "must be a non-negative number of milliseconds");
+      return std::nullopt;
+    }
+    return f_[id].is_integer ? f_[id].integer : static_cast<int64_t>(std::llround(d));
+  }
+  std::optional<JsonText> opt_json(FieldId id) {
+    if (!present(id)) return std::nullopt;
+    return JsonText(f_[id].text);
+  }
+  std::optional<JsonText> opt_object(FieldId id) {
+    if (!present(id) || !expect_type(id, json_type::object, "an object")) return std::nullopt;
+    return JsonText(f_[id].text);
+  }
+  std::optional<ErrorInfo> opt_error(FieldId id) {
+    if (!present(id)) return std::nullopt;
+    const FieldSlot& s = f_[id];
+    ErrorInfo e;
+    if (s.type == json_type::string || s.type == json_type::object) {
+      if (s.has_error_message) e.message = std::string(s.error_message);
+      if (s.has_error_stack) e.stack = std::string(s.error_stack);
+    } else {
+      e.message = std::string(s.text);  // a number or array thrown: keep its JSON text
+    }
+    return e;
+  }
+  Outcome outcome(FieldId id) {
+    std::string s = text(id);
+    if (problem) return Outcome::Completed;
+    if (s == "completed") return Outcome::Completed;
+    if (s == "failed") return Outcome::Failed;
+    fail(RejectReason::WrongType, id, "must be \"completed\" or \"failed\", got \"" + clip(s) + "\"");
+    return Outcome::Completed;
+  }
+  LogLevel level(FieldId id) {
+    std::string s = text(id);
+    if (problem) return LogLevel::Info;
+    if (auto l = log_level_from_name(s)) return *l;
+    fail(RejectReason::WrongType, id, "must be debug, info, warn or error, got \"" + clip(s) + "\"");
+    return LogLevel::Info;
+  }
+
+  static std::string clip(std::string_view s) {
+    return s.size() <= 60 ? std::string(s) : std::string(s.substr(0, 60)) + "...";
+  }
+
+ private:
+  const RawFields& f_;
+};
+
+}  // namespace
+
+Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
+  using F = FieldId;
+  Checker c(f);
+  if (!c.present(F::Type) && !c.present(F::InvocationId)) return NotARecord{};
+
+  // A newer format version is refused before anything else is read.
+  if (c.present(F::V)) {
+    const FieldSlot& v = f[F::V];
+    if (v.type != json_type::number || !v.is_integer || v.integer < 1)
+      return Rejection{RejectReason::WrongType, "field `v`: must be a positive integer"};
+    if (v.integer > 1)
+      return Rejection{RejectReason::UnsupportedVersion,
+                       "field `v`: unsupported version " + std::to_string(v.integer) + " (this edpipe reads 1)"};
+  }
+  std::string type_name = c.text(F::Type);
+  if (c.problem) return *c.problem;
+  auto type = record_type_from_name(type_name);
+  if (!type) return NotARecord{true};
+
+  TraceRecord r;
+  r.pos = pos;
+  r.ts = c.ts(F::Ts);
+  r.invocation_id = c.uuid(F::InvocationId);
+  r.correlation_id = c.opt_text(F::CorrelationId);
+
+  switch (*type) {
+    case RecordType::InvocationStart: {
+      InvocationStart b;
+      b.source_function = c.text(F::SourceFunction);
+      b.source_system = c.opt_text(F::SourceSystem);
+      b.source_table = c.opt_text(F::SourceTable);
+      b.source_operation = c.opt_text(F::SourceOperation);
+      b.source_event_id = c.opt_uuid(F::SourceEventId);
+      b.source_event_time = c.opt_ts(F::SourceEventTime);
+      b.source_event_payload = c.opt_json(F::SourceEventPayload);
+      b.source_user_email = c.opt_text(F::SourceUserEmail);
+      b.source_user_role = c.opt_text(F::SourceUserRole);
+      b.source_job_id = c.opt_uuid(F::SourceJobId);
+      b.auto_load_modules = c.opt_bool(F::AutoLoadModules);
+      b.event_modules_directory = c.opt_text(F::EventModulesDirectory);
+      b.context = c.opt_object(F::Context);
+      if (!c.problem) fill_from_hasura_payload(b);
+      r.body = std::move(b);
+      break;
+    }
+    case RecordType::InvocationEnd: {
+      InvocationEnd b;
+      b.status = c.outcome(F::Status);
+      b.duration_ms = c.opt_duration(F::DurationMs);
+      b.error = c.opt_error(F::Error);
+      r.body = std::move(b);
+      break;
+    }
+    case RecordType::DetectionStart: {
+      DetectionStart b;
+      b.event_execution_id = c.uuid(F::EventExecutionId);
+      b.event_name = c.text(F::EventName);
+      b.event_module_path = c.opt_text(F::EventModulePath);
+      r.body = std::move(b);
+      break;
+    }
+    case RecordType::DetectionEnd: {
+      DetectionEnd b;
+      b.event_execution_id = c.uuid(F::EventExecutionId);
+      b.event_name = c.text(F::EventName);
+      b.detected = c.boolean(F::Detected);
+      b.duration_ms = c.opt_duration(F::DurationMs);
+      b.error = c.opt_error(F::Error);
+      r.body = std::move(b);
+      break;
+    }
+    case RecordType::HandlerStart: {
+      HandlerStart b;
+      b.event_execution_id = c.uuid(F::EventExecutionId);
+      b.event_name = c.text(F::EventName);
+      r.body = std::move(b);
+      break;
+    }
+    case RecordType::HandlerEnd: {
+      HandlerEnd b;
+      b.event_execution_id = c.uuid(F::EventExecutionId);
+      b.event_name = c.text(F::EventName);
+      b.duration_ms = c.opt_duration(F::DurationMs);
+      b.error = c.opt_error(F::Error);
+      r.body = std::move(b);
+      break;
+    }
+    case RecordType::JobStart: {
+      JobStart b;
+      b.job_execution_id = c.uuid(F::JobExecutionId);
+      b.event_execution_id = c.uuid(F::EventExecutionId);
+      b.job_name = c.text(F::JobName);
+      b.job_function_name = c.opt_text(F::JobFunctionName);
+      b.job_options = c.opt_json(F::JobOptions);
+      r.body = std::move(b);
+      break;
+    }
+    case RecordType::JobEnd: {
+      JobEnd b;
+      b.job_execution_id = c.uuid(F::JobExecutionId);
+      b.event_execution_id = c.uuid(F::EventExecutionId);
+      b.job_name = c.text(F::JobName);
+      b.status = c.outcome(F::Status);
+      b.duration_ms = c.opt_duration(F::DurationMs);
+      b.result = c.opt_json(F::Result);
+      b.error = c.opt_error(F::Error);
+      r.body = std::move(b);
+      break;
+    }
+    case RecordType::JobLog: {
+      JobLog b;
+      b.job_execution_id = c.opt_uuid(F::JobExecutionId);
+      b.level = c.level(F::Level);
+      b.message = c.text(F::Message);
+      b.data = c.opt_json(F::Data);
+      b.source = c.opt_text(F::Source);
+      r.body = std::move(b);
+      break;
+    }
+  }
+  if (c.problem) return *c.problem;
+  return r;
+}
+
+// Hasura event trigger payloads carry what the emitter may have left out. A value that does
+// not parse stays null: it never rejects the record.
+void FieldValidator::fill_from_hasura_payload(InvocationStart& s) {
+  if (!s.source_event_payload) return;
+  if (s.source_table && s.source_operation && s.source_event_id && s.source_event_time && s.source_user_email &&
+      s.source_user_role)
+    return;
+  simdjson::dom::element root;
+  if (payload_parser_.parse(*s.source_event_payload).get(root) || !root.is_object()) return;
+  auto text_at = [&](std::string_view pointer) -> std::optional<std::string> {
+    std::string_view v;
+    if (root.at_pointer(pointer).get_string().get(v)) return std::nullopt;
+    return std::string(v);
+  };
+  if (!s.source_table) s.source_table = text_at("/table/name");
+  if (!s.source_operation) s.source_operation = text_at("/event/op");
+  if (!s.source_event_id)
+    if (auto id = text_at("/id")) s.source_event_id = Uuid::parse(*id);
+  if (!s.source_event_time)
+    if (auto t = text_at("/created_at")) s.source_event_time = parse_rfc3339(*t, ZoneRule::DefaultUtc);
+  if (!s.source_user_email) s.source_user_email = text_at("/event/session_variables/x-hasura-user-email");
+  if (!s.source_user_role) s.source_user_role = text_at("/event/session_variables/x-hasura-role");
+}
+
+}  // namespace edpipe::detail

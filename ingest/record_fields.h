@@ -1,0 +1,71 @@
+#pragma once
+// Phase 4 of the decoder: the wire format's fields, collected from one JSON object and validated.
+// Internal to ingest.
+#include <simdjson.h>
+
+#include <array>
+#include <string_view>
+#include <variant>
+
+#include "ingest_batch.h"
+
+namespace edpipe::detail {
+
+enum class FieldId : uint8_t {
+  Type, Ts, InvocationId, V, CorrelationId,
+  SourceFunction, SourceSystem, SourceTable, SourceOperation, SourceEventId, SourceEventTime,
+  SourceEventPayload, SourceUserEmail, SourceUserRole, SourceJobId, AutoLoadModules,
+  EventModulesDirectory, Context,
+  Status, DurationMs, Error,
+  EventExecutionId, EventName, EventModulePath, Detected,
+  JobExecutionId, JobName, JobFunctionName, JobOptions, Result,
+  Level, Message, Data, Source,
+  Count
+};
+constexpr size_t kFieldCount = static_cast<size_t>(FieldId::Count);
+
+// One top-level member as seen. Views point into the parser's string buffer (unescaped strings)
+// or into the input line (raw JSON): valid until the next document is parsed.
+struct FieldSlot {
+  uint32_t generation = 0;  // equals RawFields::generation when seen in the current object
+  simdjson::ondemand::json_type type = simdjson::ondemand::json_type::null;
+  std::string_view text;  // string value, or raw JSON text
+  int64_t integer = 0;
+  double number = 0;
+  bool is_integer = false;
+  bool boolean = false;
+  std::string_view error_message, error_stack;  // for `error`
+  bool has_error_message = false, has_error_stack = false;
+};
+
+struct RawFields {
+  std::array<FieldSlot, kFieldCount> slots;
+  uint32_t generation = 0;  // bumped per object: no clearing of the slots between records
+  bool seen(FieldId id) const { return slots[static_cast<size_t>(id)].generation == generation; }
+  const FieldSlot& operator[](FieldId id) const { return slots[static_cast<size_t>(id)]; }
+  FieldSlot& operator[](FieldId id) { return slots[static_cast<size_t>(id)]; }
+};
+
+// Reads every member of the object; returns a JSON error if the text is not well-formed.
+simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields& fields) noexcept;
+
+struct NotARecord {
+  bool unknown_type = false;
+};
+struct Rejection {
+  RejectReason reason;
+  std::string detail;
+};
+using Verdict = std::variant<TraceRecord, NotARecord, Rejection>;
+
+// Applies the wire format to the collected fields.
+class FieldValidator {
+ public:
+  Verdict validate(const RawFields& fields, SourcePos pos);
+
+ private:
+  void fill_from_hasura_payload(InvocationStart& start);
+  simdjson::dom::parser payload_parser_;
+};
+
+}  // namespace edpipe::detail

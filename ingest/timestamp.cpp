@@ -1,0 +1,136 @@
+#include "timestamp.h"
+
+#include <cstdio>
+
+namespace edpipe {
+namespace {
+
+// Howard Hinnant's days_from_civil: proleptic Gregorian date to days since 1970-01-01.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) noexcept {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+bool is_leap(int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(int64_t y, unsigned m) noexcept {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+}
+
+bool digits(std::string_view s, size_t pos, size_t n, int& out) noexcept {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
+constexpr Timestamp kMin = -62135596800LL * kMicrosPerSecond;         // 0001-01-01
+constexpr Timestamp kMax = 253402300799LL * kMicrosPerSecond + 999999;  // 9999-12-31T23:59:59.999999
+
+}  // namespace
+
+std::optional<Timestamp> parse_rfc3339(std::string_view s, ZoneRule zone) noexcept {
+  int year, month, day, hour, minute, second;
+  if (!digits(s, 0, 4, year) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
+      !digits(s, 8, 2, day))
+    return std::nullopt;
+  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return std::nullopt;
+  if (!digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
+      !digits(s, 17, 2, second))
+    return std::nullopt;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > static_cast<int>(days_in_month(year, month)) ||
+      hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
+
+  size_t pos = 19;
+  int64_t micros = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    size_t start = pos;
+    int64_t frac = 0;
+    int round_digit = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      size_t n = pos - start;
+      if (n < 6) frac = frac * 10 + (s[pos] - '0');
+      else if (n == 6) round_digit = s[pos] - '0';
+      ++pos;
+    }
+    size_t n = pos - start;
+    if (n == 0 || n > 9) return std::nullopt;
+    for (size_t i = n; i < 6; ++i) frac *= 10;
+    micros = frac + (round_digit >= 5 ? 1 : 0);  // half up, like PostgreSQL's input
+  }
+
+  int64_t offset_seconds = 0;
+  if (pos == s.size()) {
+    if (zone == ZoneRule::Required) return std::nullopt;
+  } else if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    int oh, om;
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om) ||
+        oh > 23 || om > 59)
+      return std::nullopt;
+    offset_seconds = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+
+  int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  Timestamp ts = secs * kMicrosPerSecond + micros;
+  if (ts < kMin || ts > kMax) return std::nullopt;
+  return ts;
+}
+
+std::optional<Timestamp> from_epoch_millis(int64_t ms) noexcept {
+  if (ms < kMin / 1000 || ms > kMax / 1000) return std::nullopt;
+  return ms * 1000;
+}
+
+std::string format_rfc3339(Timestamp ts) {
+  int64_t secs = ts / kMicrosPerSecond;
+  int64_t micros = ts % kMicrosPerSecond;
+  if (micros < 0) { micros += kMicrosPerSecond; --secs; }
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) { rem += 86400; --days; }
+  int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%06lldZ", static_cast<long long>(y), m, d,
+                static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60),
+                static_cast<long long>(micros));
+  return buf;
+}
+
+std::string format_hour(Timestamp hour_start) {
+  std::string s = format_rfc3339(hour_start);
+  return s.substr(0, 10) + " " + s.substr(11, 5);
+}
+
+}  // namespace edpipe

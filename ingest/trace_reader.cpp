@@ -1,0 +1,99 @@
+#include "trace_reader.h"
+
+#include "byte_source.h"
+#include "line_reader.h"
+#include "record_decoder.h"
+
+namespace edpipe {
+
+struct TraceReader::Current {
+  std::unique_ptr<ByteSource> source;
+  std::unique_ptr<LineReader> lines;
+  std::vector<OverlongLine> overlong;
+};
+
+namespace {
+// One decoder for the whole run: its parser's buffers are reused across inputs.
+RecordDecoder& decoder() {
+  thread_local RecordDecoder d;
+  return d;
+}
+}  // namespace
+
+TraceReader::TraceReader(std::vector<InputSpec> inputs) : inputs_(std::move(inputs)) {
+  uint64_t total = 0;
+  bool known = true;
+  for (const auto& in : inputs_) {
+    if (in.size) total += *in.size;
+    else known = false;
+  }
+  if (known) total_size_ = total;
+}
+
+TraceReader::~TraceReader() = default;
+
+uint64_t TraceReader::raw_bytes_consumed() const noexcept {
+  return finished_raw_bytes_ + (cur_ && cur_->source ? cur_->source->raw_bytes_consumed() : 0);
+}
+
+void TraceReader::close_current() {
+  if (cur_ && cur_->source) finished_raw_bytes_ += cur_->source->raw_bytes_consumed();
+  cur_.reset();
+  current_ = -1;
+}
+
+bool TraceReader::open_next() {
+  while (next_input_ < inputs_.size()) {
+    size_t i = next_input_++;
+    try {
+      auto c = std::make_unique<Current>();
+      c->source = open_byte_source(inputs_[i].path);
+      c->lines = std::make_unique<LineReader>(*c->source);
+      cur_ = std::move(c);
+      current_ = static_cast<int64_t>(i);
+      return true;
+    } catch (const InputError& e) {
+      failures_.push_back(e);
+    }
+  }
+  return false;
+}
+
+bool TraceReader::next(IngestBatch& batch) {
+  batch.clear();
+  for (;;) {
+    if (!cur_ && !open_next()) return false;
+    const auto input = static_cast<uint32_t>(current_);
+    LineBlock block;
+    bool more = false;
+    try {
+      more = cur_->lines->next(block, cur_->overlong);
+    } catch (const InputError& e) {
+      failures_.push_back(e);
+    }
+    // Lines too long for the buffer were skipped by the reader: they are rejected here.
+    for (auto& o : cur_->overlong) {
+      RejectedLine r;
+      r.pos = {input, o.line, o.offset};
+      r.reason = RejectReason::LineTooLong;
+      r.detail = "line of " + std::to_string(o.size) + " bytes exceeds the limit of " +
+                 std::to_string(kMaxLineBytes) + " bytes";
+      r.raw = std::move(o.head);
+      r.raw_size = o.size;
+      batch.rejected.push_back(std::move(r));
+      batch.counts.total++;
+      batch.counts.rejected++;
+      batch.counts.by_reason[static_cast<size_t>(RejectReason::LineTooLong)]++;
+      batch.bytes += o.size;
+    }
+    cur_->overlong.clear();
+    if (more) {
+      decoder().decode(block, input, batch);
+      return true;
+    }
+    close_current();
+    if (batch.counts.total > 0) return true;
+  }
+}
+
+}  // namespace edpipe

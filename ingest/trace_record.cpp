@@ -1,0 +1,33 @@
+#include "trace_record.h"
+
+#include <array>
+
+namespace edpipe {
+namespace {
+constexpr std::array<std::string_view, kRecordTypeCount> kTypeNames = {
+    "invocation.start",      "invocation.end",      "event.detection.start",
+    "event.detection.end",   "event.handler.start", "event.handler.end",
+    "job.start",             "job.end",             "job.log",
+};
+constexpr std::array<std::string_view, 4> kLevelNames = {"debug", "info", "warn", "error"};
+}  // namespace
+
+std::string_view record_type_name(RecordType t) noexcept { return kTypeNames[static_cast<size_t>(t)]; }
+
+std::optional<RecordType> record_type_from_name(std::string_view name) noexcept {
+  for (size_t i = 0; i < kTypeNames.size(); ++i)
+    if (kTypeNames[i] == name) return static_cast<RecordType>(i);
+  return std::nullopt;
+}
+
+std::string_view outcome_name(Outcome o) noexcept { return o == Outcome::Failed ? "failed" : "completed"; }
+
+std::string_view log_level_name(LogLevel l) noexcept { return kLevelNames[static_cast<size_t>(l)]; }
+
+std::optional<LogLevel> log_level_from_name(std::string_view name) noexcept {
+  for (size_t i = 0; i < kLevelNames.size(); ++i)
+    if (kLevelNames[i] == name) return static_cast<LogLevel>(i);
+  return std::nullopt;
+}
+
+}  // namespace edpipe

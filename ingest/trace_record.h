@@ -1,0 +1,149 @@
+#pragma once
+// The lifecycle records of wire format v1, one value type per record `type`.
+// Field names follow the wire format; see README.md "Wire format".
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "timestamp.h"
+#include "uuid.h"
+
+namespace edpipe {
+
+enum class RecordType : uint8_t {
+  InvocationStart,
+  InvocationEnd,
+  DetectionStart,
+  DetectionEnd,
+  HandlerStart,
+  HandlerEnd,
+  JobStart,
+  JobEnd,
+  JobLog,
+};
+constexpr size_t kRecordTypeCount = 9;
+std::string_view record_type_name(RecordType t) noexcept;
+std::optional<RecordType> record_type_from_name(std::string_view name) noexcept;
+
+// `completed` or `failed`: the outcome of an invocation or a job.
+enum class Outcome : uint8_t { Failed = 0, Completed = 1 };  // Failed sorts first: it wins a merge
+std::string_view outcome_name(Outcome o) noexcept;
+
+enum class LogLevel : uint8_t { Debug, Info, Warn, Error };
+std::string_view log_level_name(LogLevel l) noexcept;
+std::optional<LogLevel> log_level_from_name(std::string_view name) noexcept;
+
+// JSON values the pipeline stores without looking inside are kept as their text.
+using JsonText = std::string;
+
+struct ErrorInfo {
+  std::optional<std::string> message;
+  std::optional<std::string> stack;
+  auto operator<=>(const ErrorInfo&) const = default;
+};
+
+struct InvocationStart {
+  std::string source_function;
+  std::optional<std::string> source_system, source_table, source_operation;
+  std::optional<Uuid> source_event_id;
+  std::optional<Timestamp> source_event_time;
+  std::optional<JsonText> source_event_payload;
+  std::optional<std::string> source_user_email, source_user_role;
+  std::optional<Uuid> source_job_id;
+  std::optional<bool> auto_load_modules;
+  std::optional<std::string> event_modules_directory;
+  std::optional<JsonText> context;
+  auto operator<=>(const InvocationStart&) const = default;
+};
+
+struct InvocationEnd {
+  Outcome status = Outcome::Completed;
+  std::optional<int64_t> duration_ms;
+  std::optional<ErrorInfo> error;
+  auto operator<=>(const InvocationEnd&) const = default;
+};
+
+struct DetectionStart {
+  Uuid event_execution_id;
+  std::string event_name;
+  std::optional<std::string> event_module_path;
+  auto operator<=>(const DetectionStart&) const = default;
+};
+
+struct DetectionEnd {
+  Uuid event_execution_id;
+  std::string event_name;
+  bool detected = false;
+  std::optional<int64_t> duration_ms;
+  std::optional<ErrorInfo> error;
+  auto operator<=>(const DetectionEnd&) const = default;
+};
+
+struct HandlerStart {
+  Uuid event_execution_id;
+  std::string event_name;
+  auto operator<=>(const HandlerStart&) const = default;
+};
+
+struct HandlerEnd {
+  Uuid event_execution_id;
+  std::string event_name;
+  std::optional<int64_t> duration_ms;
+  std::optional<ErrorInfo> error;
+  auto operator<=>(const HandlerEnd&) const = default;
+};
+
+struct JobStart {
+  Uuid job_execution_id;
+  Uuid event_execution_id;
+  std::string job_name;
+  std::optional<std::string> job_function_name;
+  std::optional<JsonText> job_options;
+  auto operator<=>(const JobStart&) const = default;
+};
+
+struct JobEnd {
+  Uuid job_execution_id;
+  Uuid event_execution_id;
+  std::string job_name;
+  Outcome status = Outcome::Completed;
+  std::optional<int64_t> duration_ms;
+  std::optional<JsonText> result;
+  std::optional<ErrorInfo> error;
+  auto operator<=>(const JobEnd&) const = default;
+};
+
+struct JobLog {
+  std::optional<Uuid> job_execution_id;  // absent: an invocation-level line
+  LogLevel level = LogLevel::Info;
+  std::string message;
+  std::optional<JsonText> data;
+  std::optional<std::string> source;
+  auto operator<=>(const JobLog&) const = default;
+};
+
+using RecordBody = std::variant<InvocationStart, InvocationEnd, DetectionStart, DetectionEnd, HandlerStart,
+                                HandlerEnd, JobStart, JobEnd, JobLog>;
+
+// Where a line came from: which input, which line (1-based), which byte offset
+// (of the line start in the uncompressed stream).
+struct SourcePos {
+  uint32_t input = 0;  // index into the reader's list of inputs
+  uint64_t line = 0;
+  uint64_t offset = 0;
+};
+
+struct TraceRecord {
+  Timestamp ts = 0;
+  Uuid invocation_id;
+  std::optional<std::string> correlation_id;
+  RecordBody body;
+  SourcePos pos;
+
+  RecordType type() const noexcept { return static_cast<RecordType>(body.index()); }
+};
+
+}  // namespace edpipe
