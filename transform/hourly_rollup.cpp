@@ -1,0 +1,79 @@
+#include "hourly_rollup.h"
+
+#include <algorithm>
+
+namespace edpipe {
+namespace {
+void bump(std::map<std::string, int64_t>& counts, const std::string& name, int64_t by) {
+  auto it = counts.try_emplace(name, 0).first;
+  it->second += by;
+  if (it->second == 0) counts.erase(it);
+}
+}  // namespace
+
+void HourlyRollup::add(const InvocationContribution& c, int64_t sign) {
+  total_invocations += sign;
+  switch (c.status) {
+    case InvocationStatus::Completed: successful_invocations += sign; break;
+    case InvocationStatus::Failed:
+    case InvocationStatus::Abandoned: failed_invocations += sign; break;
+    case InvocationStatus::Running: running_invocations += sign; break;
+  }
+  events_detected += sign * c.events_detected;
+  jobs_run += sign * c.jobs_run;
+  jobs_succeeded += sign * c.jobs_succeeded;
+  jobs_failed += sign * c.jobs_failed;
+  if (c.duration_ms) {
+    const int64_t d = *c.duration_ms;
+    duration_count += sign;
+    duration_sum_ms += sign * d;
+    durations.add(static_cast<double>(d), sign);
+    if (sign > 0) {
+      min_duration_ms = min_duration_ms ? std::min(*min_duration_ms, d) : d;
+      max_duration_ms = max_duration_ms ? std::max(*max_duration_ms, d) : d;
+    } else if (d == min_duration_ms || d == max_duration_ms) {
+      min_max_stale = true;
+    }
+  }
+  for (const auto& e : c.detected_events) bump(detected_events, e, sign);
+  for (const auto& j : c.failed_jobs) bump(failed_jobs, j, sign);
+}
+
+void HourlyRollup::merge(const HourlyRollup& o) {
+  total_invocations += o.total_invocations;
+  successful_invocations += o.successful_invocations;
+  failed_invocations += o.failed_invocations;
+  running_invocations += o.running_invocations;
+  events_detected += o.events_detected;
+  jobs_run += o.jobs_run;
+  jobs_succeeded += o.jobs_succeeded;
+  jobs_failed += o.jobs_failed;
+  duration_count += o.duration_count;
+  duration_sum_ms += o.duration_sum_ms;
+  if (o.min_duration_ms) min_duration_ms = min_duration_ms ? std::min(*min_duration_ms, *o.min_duration_ms) : o.min_duration_ms;
+  if (o.max_duration_ms) max_duration_ms = max_duration_ms ? std::max(*max_duration_ms, *o.max_duration_ms) : o.max_duration_ms;
+  min_max_stale = min_max_stale || o.min_max_stale;
+  durations.merge(o.durations);
+  for (const auto& [k, v] : o.detected_events) bump(detected_events, k, v);
+  for (const auto& [k, v] : o.failed_jobs) bump(failed_jobs, k, v);
+}
+
+std::optional<double> HourlyRollup::avg_duration_ms() const {
+  if (duration_count <= 0) return std::nullopt;
+  return static_cast<double>(duration_sum_ms) / static_cast<double>(duration_count);
+}
+
+std::vector<std::pair<std::string, int64_t>> HourlyRollup::top(const std::map<std::string, int64_t>& counts, size_t n) {
+  std::vector<std::pair<std::string, int64_t>> v(counts.begin(), counts.end());
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  if (v.size() > n) v.resize(n);
+  return v;
+}
+
+void merge_into(RollupTable& into, const RollupTable& from) {
+  for (const auto& [k, r] : from) into[k].merge(r);
+}
+
+}  // namespace edpipe

@@ -1,0 +1,60 @@
+#pragma once
+// metrics_hourly: per (UTC hour of the invocation's created_at, source_function).
+//
+// Everything here is a sum over invocations, so two rollups of disjoint sets of invocations
+// merge exactly, and an invocation's old contribution can be taken out before its new one goes
+// in (what a load does when a fragment changes a stored invocation). min/max are the only parts
+// that cannot be taken out: removing an extreme marks them stale, to be recomputed.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "derive.h"
+#include "duration_sketch.h"
+
+namespace edpipe {
+
+struct RollupKey {
+  Timestamp hour = 0;  // start of the UTC hour
+  std::string source_function;
+  auto operator<=>(const RollupKey&) const = default;
+};
+
+// What one invocation adds to its hour.
+struct InvocationContribution {
+  RollupKey key;
+  InvocationStatus status = InvocationStatus::Running;
+  std::optional<int64_t> duration_ms;
+  int64_t events_detected = 0, jobs_run = 0, jobs_succeeded = 0, jobs_failed = 0;
+  std::vector<std::string> detected_events;  // one entry per detected event execution
+  std::vector<std::string> failed_jobs;      // one entry per failed job execution
+};
+
+struct HourlyRollup {
+  int64_t total_invocations = 0;
+  int64_t successful_invocations = 0;  // completed
+  int64_t failed_invocations = 0;      // failed + abandoned
+  int64_t running_invocations = 0;
+  int64_t events_detected = 0, jobs_run = 0, jobs_succeeded = 0, jobs_failed = 0;
+  int64_t duration_count = 0, duration_sum_ms = 0;
+  std::optional<int64_t> min_duration_ms, max_duration_ms;
+  bool min_max_stale = false;
+  DurationSketch durations;
+  std::map<std::string, int64_t> detected_events;  // exact counts; ranked when read
+  std::map<std::string, int64_t> failed_jobs;
+
+  void add(const InvocationContribution& c, int64_t sign = 1);
+  void merge(const HourlyRollup& other);
+
+  std::optional<double> avg_duration_ms() const;
+  std::optional<double> percentile(double q) const { return durations.quantile(q); }
+  // The n largest entries, count descending then name.
+  static std::vector<std::pair<std::string, int64_t>> top(const std::map<std::string, int64_t>& counts, size_t n);
+
+  bool operator==(const HourlyRollup&) const = default;
+};
+
+using RollupTable = std::map<RollupKey, HourlyRollup>;
+void merge_into(RollupTable& into, const RollupTable& from);
+
+}  // namespace edpipe

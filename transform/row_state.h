@@ -1,0 +1,114 @@
+#pragma once
+// The rows of the data model as mergeable partial states ("fragments").
+//
+// A state holds the records seen for one row, each lifecycle step at most once. Two partial
+// states of the same row merge by keeping, per step, the record that wins a fixed total order
+// (see row_state.cpp), and the min/max of the timestamps. So merge() is commutative,
+// associative and idempotent: fragments of a row can be merged in any grouping and order,
+// in memory or against the database, and always give the same row.
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trace_record.h"
+
+namespace edpipe {
+
+constexpr Timestamp kNoFirstTs = std::numeric_limits<Timestamp>::max();  // "no record yet" bounds:
+constexpr Timestamp kNoLastTs = std::numeric_limits<Timestamp>::min();   // min/max then just work
+
+template <class Body>
+struct Stamped {
+  Timestamp ts = 0;
+  Body body;
+  auto operator<=>(const Stamped&) const = default;
+};
+
+struct InvocationState {
+  Uuid id;
+  std::optional<Stamped<InvocationStart>> start;
+  std::optional<Stamped<InvocationEnd>> end;
+  Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;  // over every record of the invocation, children included
+  std::optional<std::string> correlation_id;
+  bool operator==(const InvocationState&) const = default;
+};
+
+struct EventExecutionState {
+  Uuid id;
+  Uuid invocation_id;
+  std::optional<Stamped<DetectionStart>> detection_start;
+  std::optional<Stamped<DetectionEnd>> detection_end;
+  std::optional<Stamped<HandlerStart>> handler_start;
+  std::optional<Stamped<HandlerEnd>> handler_end;
+  Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;
+  std::optional<std::string> correlation_id;
+  bool operator==(const EventExecutionState&) const = default;
+};
+
+struct JobExecutionState {
+  Uuid id;
+  Uuid invocation_id;
+  std::optional<Stamped<JobStart>> start;
+  std::optional<Stamped<JobEnd>> end;
+  Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;
+  std::optional<std::string> correlation_id;
+  bool operator==(const JobExecutionState&) const = default;
+};
+
+// A job.log line. Its id is derived from its content (log_id.h), so a replay never duplicates it.
+struct JobLogRow {
+  Uuid id;
+  Uuid invocation_id;
+  Timestamp ts = 0;
+  JobLog log;
+  uint32_t occurrence = 0;  // how many identical (owner, ts, level, message) lines came before
+  std::optional<std::string> correlation_id;
+  auto operator<=>(const JobLogRow&) const = default;
+};
+
+InvocationState merge(const InvocationState& a, const InvocationState& b);
+EventExecutionState merge(const EventExecutionState& a, const EventExecutionState& b);
+JobExecutionState merge(const JobExecutionState& a, const JobExecutionState& b);
+JobLogRow merge(const JobLogRow& a, const JobLogRow& b);
+
+// In-place forms used on hot paths: `into = merge(into, from)`.
+void merge_into(InvocationState& into, const InvocationState& from);
+void merge_into(EventExecutionState& into, const EventExecutionState& from);
+void merge_into(JobExecutionState& into, const JobExecutionState& from);
+
+// Every record seen for a row widens its time span and may carry the correlation id.
+template <class S>
+void observe(S& s, Timestamp ts, const std::optional<std::string>& correlation_id) {
+  s.first_ts = std::min(s.first_ts, ts);
+  s.last_ts = std::max(s.last_ts, ts);
+  if (correlation_id && (!s.correlation_id || *correlation_id < *s.correlation_id)) s.correlation_id = correlation_id;
+}
+
+// Folding one record's lifecycle step into a state (the record's ids must match the state's).
+void apply(InvocationState& s, Timestamp ts, InvocationStart&& body);
+void apply(InvocationState& s, Timestamp ts, InvocationEnd&& body);
+void apply(EventExecutionState& s, Timestamp ts, DetectionStart&& body);
+void apply(EventExecutionState& s, Timestamp ts, DetectionEnd&& body);
+void apply(EventExecutionState& s, Timestamp ts, HandlerStart&& body);
+void apply(EventExecutionState& s, Timestamp ts, HandlerEnd&& body);
+void apply(JobExecutionState& s, Timestamp ts, JobStart&& body);
+void apply(JobExecutionState& s, Timestamp ts, JobEnd&& body);
+
+// Everything the transform hands on: row fragments, ready to merge into what is stored.
+struct RowBatch {
+  std::vector<InvocationState> invocations;
+  std::vector<EventExecutionState> event_executions;
+  std::vector<JobExecutionState> job_executions;
+  std::vector<JobLogRow> job_logs;
+
+  bool empty() const {
+    return invocations.empty() && event_executions.empty() && job_executions.empty() && job_logs.empty();
+  }
+  size_t row_count() const {
+    return invocations.size() + event_executions.size() + job_executions.size() + job_logs.size();
+  }
+};
+
+}  // namespace edpipe

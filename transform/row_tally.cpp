@@ -1,0 +1,157 @@
+#include "row_tally.h"
+
+#include <tuple>
+
+namespace edpipe {
+
+uint32_t RowTally::invocation_index(const Uuid& id) {
+  bool inserted;
+  uint32_t& idx = invocation_ids_.get(id, inserted);
+  if (inserted) {
+    idx = static_cast<uint32_t>(invocations_.size());
+    invocations_.emplace_back();
+  }
+  return idx;
+}
+
+uint32_t RowTally::intern(std::string_view name) {
+  auto it = name_ids_.find(std::string(name));
+  if (it != name_ids_.end()) return it->second;
+  auto id = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(name);
+  name_ids_.emplace(names_.back(), id);
+  return id;
+}
+
+// The same winners as row_state.cpp's merge, on the compact entries.
+void RowTally::add(const RowBatch& batch) {
+  for (const auto& s : batch.invocations) {
+    InvocationEntry& e = invocations_[invocation_index(s.id)];
+    e.first_ts = std::min(e.first_ts, s.first_ts);
+    e.last_ts = std::max(e.last_ts, s.last_ts);
+    if (s.start) {
+      const auto& fn = s.start->body.source_function;
+      if (!e.has_start || std::tie(s.start->ts, fn) < std::tie(e.start_ts, names_[e.function])) {
+        e.has_start = true;
+        e.start_ts = s.start->ts;
+        e.function = intern(fn);
+        e.chained = s.start->body.source_job_id.has_value();
+      }
+    }
+    if (s.end) {
+      const int64_t dur = s.end->body.duration_ms.value_or(-1);
+      if (!e.has_end || std::tie(s.end->body.status, s.end->ts, dur) < std::tie(e.end_status, e.end_ts, e.end_duration_ms)) {
+        e.has_end = true;
+        e.end_status = s.end->body.status;
+        e.end_ts = s.end->ts;
+        e.end_duration_ms = dur;
+      }
+    }
+  }
+  for (const auto& s : batch.event_executions) {
+    bool inserted;
+    EventEntry& e = events_.get(s.id, inserted);
+    if (inserted) e.invocation = invocation_index(s.invocation_id);
+    const uint8_t rank = s.detection_start ? 0 : s.detection_end ? 1 : s.handler_start ? 2 : 3;
+    if (rank < e.name_rank) {
+      e.name_rank = rank;
+      e.name = intern(event_name(s));
+    }
+    if (s.detection_end) {
+      const auto& d = *s.detection_end;
+      auto key = std::make_tuple(!d.body.error.has_value(), d.ts, d.body.detected);
+      if (!e.has_detection_end || key < std::make_tuple(!e.detection_error, e.detection_end_ts, e.detected)) {
+        e.has_detection_end = true;
+        e.detection_error = d.body.error.has_value();
+        e.detection_end_ts = d.ts;
+        e.detected = d.body.detected;
+      }
+    }
+    e.has_handler_start = e.has_handler_start || s.handler_start.has_value();
+    if (s.handler_end) {
+      const auto& h = *s.handler_end;
+      auto key = std::make_tuple(!h.body.error.has_value(), h.ts);
+      if (!e.has_handler_end || key < std::make_tuple(!e.handler_error, e.handler_end_ts)) {
+        e.has_handler_end = true;
+        e.handler_error = h.body.error.has_value();
+        e.handler_end_ts = h.ts;
+      }
+    }
+  }
+  for (const auto& s : batch.job_executions) {
+    bool inserted;
+    JobEntry& e = jobs_.get(s.id, inserted);
+    if (inserted) e.invocation = invocation_index(s.invocation_id);
+    const uint8_t rank = s.start ? 0 : 1;
+    if (rank < e.name_rank) {
+      e.name_rank = rank;
+      e.name = intern(job_name(s));
+    }
+    if (s.end && (!e.has_end || std::tie(s.end->body.status, s.end->ts) < std::tie(e.end_status, e.end_ts))) {
+      e.has_end = true;
+      e.end_status = s.end->body.status;
+      e.end_ts = s.end->ts;
+    }
+  }
+  for (const auto& l : batch.job_logs) {
+    bool inserted;
+    logs_.get(l.id, inserted);
+  }
+}
+
+TallyResult RowTally::finish(const AbandonRule& rule) const {
+  TallyResult r;
+  r.invocations = invocations_.size();
+  r.event_executions = events_.size();
+  r.job_executions = jobs_.size();
+  r.job_logs = logs_.size();
+
+  // Each invocation's contribution to its hour, children counted from the children.
+  std::vector<InvocationContribution> contrib(invocations_.size());
+  std::vector<bool> abandoned(invocations_.size());
+  for (size_t i = 0; i < invocations_.size(); ++i) {
+    const InvocationEntry& e = invocations_[i];
+    abandoned[i] = rule.is_abandoned(e.has_end, e.last_ts);
+    InvocationContribution& c = contrib[i];
+    c.status = e.has_end ? (e.end_status == Outcome::Failed ? InvocationStatus::Failed : InvocationStatus::Completed)
+                         : abandoned[i] ? InvocationStatus::Abandoned : InvocationStatus::Running;
+    const Timestamp created = e.has_start ? e.start_ts : e.first_ts;
+    c.key = {hour_floor(created), e.has_start ? names_[e.function] : std::string()};
+    if (e.has_end) {
+      if (e.end_duration_ms >= 0) c.duration_ms = e.end_duration_ms;
+      else if (e.has_start) c.duration_ms = millis_between(e.start_ts, e.end_ts);
+    }
+    r.invocations_by_status[static_cast<size_t>(c.status)]++;
+    if (e.chained) r.chained_invocations++;
+  }
+  events_.for_each([&](const Uuid&, const EventEntry& e) {
+    EventStatus st;
+    if (e.has_handler_end) st = e.handler_error ? EventStatus::HandlerFailed : EventStatus::Completed;
+    else if (e.has_detection_end)
+      st = e.detection_error ? EventStatus::DetectionFailed : e.detected ? EventStatus::Handling : EventStatus::NotDetected;
+    else if (e.has_handler_start) st = EventStatus::Handling;
+    else st = EventStatus::Detecting;
+    if (abandoned[e.invocation] && (st == EventStatus::Detecting || st == EventStatus::Handling)) st = EventStatus::Abandoned;
+    r.events_by_status[static_cast<size_t>(st)]++;
+    if (e.has_detection_end && e.detected) {
+      contrib[e.invocation].events_detected++;
+      contrib[e.invocation].detected_events.push_back(names_[e.name]);
+    }
+  });
+  jobs_.for_each([&](const Uuid&, const JobEntry& e) {
+    JobStatus st = e.has_end ? (e.end_status == Outcome::Failed ? JobStatus::Failed : JobStatus::Completed)
+                             : abandoned[e.invocation] ? JobStatus::Abandoned : JobStatus::Running;
+    r.jobs_by_status[static_cast<size_t>(st)]++;
+    auto& c = contrib[e.invocation];
+    c.jobs_run++;
+    if (st == JobStatus::Completed) c.jobs_succeeded++;
+    if (st == JobStatus::Failed) {
+      c.jobs_failed++;
+      c.failed_jobs.push_back(names_[e.name]);
+    }
+  });
+  for (const auto& c : contrib) r.rollups[c.key].add(c);
+  return r;
+}
+
+}  // namespace edpipe

@@ -1,0 +1,157 @@
+#include "trace_assembler.h"
+
+#include <algorithm>
+
+#include "log_id.h"
+
+namespace edpipe {
+
+// One invocation's rows while it is open. Children are few per invocation (a handful of events
+// and jobs), so they sit in vectors; an index is built only when an invocation grows large.
+struct TraceAssembler::OpenInvocation {
+  InvocationState state;
+  std::vector<EventExecutionState> events;
+  std::vector<JobExecutionState> jobs;
+  std::vector<JobLogRow> logs;
+  std::unordered_map<Uuid, size_t, UuidHash> event_index, job_index;
+
+  template <class S>
+  static S& child(std::vector<S>& rows, std::unordered_map<Uuid, size_t, UuidHash>& index, const Uuid& id,
+                  const Uuid& invocation_id) {
+    constexpr size_t kLinearLimit = 16;
+    if (rows.size() <= kLinearLimit) {
+      for (auto& r : rows)
+        if (r.id == id) return r;
+    } else {
+      if (index.empty())
+        for (size_t i = 0; i < rows.size(); ++i) index.emplace(rows[i].id, i);
+      if (auto it = index.find(id); it != index.end()) return rows[it->second];
+      index.emplace(id, rows.size());
+    }
+    S& s = rows.emplace_back();
+    s.id = id;
+    s.invocation_id = invocation_id;
+    return s;
+  }
+  EventExecutionState& event(const Uuid& id) { return child(events, event_index, id, state.id); }
+  JobExecutionState& job(const Uuid& id) { return child(jobs, job_index, id, state.id); }
+};
+
+TraceAssembler::TraceAssembler(AssemblerOptions options) : options_(options) {}
+TraceAssembler::~TraceAssembler() = default;
+
+void TraceAssembler::add(std::vector<TraceRecord>& records) {
+  for (TraceRecord& r : records) {
+    watermark_ = std::max(watermark_, r.ts);
+    auto& slot = open_[r.invocation_id];
+    if (!slot) {
+      slot = std::make_unique<OpenInvocation>();
+      slot->state.id = r.invocation_id;
+    }
+    OpenInvocation& inv = *slot;
+    observe(inv.state, r.ts, r.correlation_id);
+    const Timestamp ts = r.ts;
+    auto on_event = [&](const Uuid& id) -> EventExecutionState& {
+      auto& e = inv.event(id);
+      observe(e, ts, r.correlation_id);
+      return e;
+    };
+    auto on_job = [&](const Uuid& id) -> JobExecutionState& {
+      auto& j = inv.job(id);
+      observe(j, ts, r.correlation_id);
+      return j;
+    };
+    switch (r.type()) {
+      case RecordType::InvocationStart: apply(inv.state, ts, std::move(std::get<InvocationStart>(r.body))); break;
+      case RecordType::InvocationEnd: apply(inv.state, ts, std::move(std::get<InvocationEnd>(r.body))); break;
+      case RecordType::DetectionStart: {
+        auto& b = std::get<DetectionStart>(r.body);
+        apply(on_event(b.event_execution_id), ts, std::move(b));
+        break;
+      }
+      case RecordType::DetectionEnd: {
+        auto& b = std::get<DetectionEnd>(r.body);
+        apply(on_event(b.event_execution_id), ts, std::move(b));
+        break;
+      }
+      case RecordType::HandlerStart: {
+        auto& b = std::get<HandlerStart>(r.body);
+        apply(on_event(b.event_execution_id), ts, std::move(b));
+        break;
+      }
+      case RecordType::HandlerEnd: {
+        auto& b = std::get<HandlerEnd>(r.body);
+        apply(on_event(b.event_execution_id), ts, std::move(b));
+        break;
+      }
+      case RecordType::JobStart: {
+        auto& b = std::get<JobStart>(r.body);
+        apply(on_job(b.job_execution_id), ts, std::move(b));
+        break;
+      }
+      case RecordType::JobEnd: {
+        auto& b = std::get<JobEnd>(r.body);
+        apply(on_job(b.job_execution_id), ts, std::move(b));
+        break;
+      }
+      case RecordType::JobLog: {
+        JobLogRow row;
+        row.invocation_id = r.invocation_id;
+        row.ts = ts;
+        row.log = std::move(std::get<JobLog>(r.body));
+        row.correlation_id = std::move(r.correlation_id);
+        inv.logs.push_back(std::move(row));
+        break;
+      }
+    }
+  }
+}
+
+void number_log_rows(std::vector<JobLogRow>& logs) {
+  // Sorting by content puts identical (owner, ts, level, message) lines side by side, ordered
+  // by the rest of their content: numbering them in that order is independent of arrival.
+  std::sort(logs.begin(), logs.end());
+  for (size_t i = 0; i < logs.size(); ++i) {
+    JobLogRow& row = logs[i];
+    const JobLogRow* prev = i ? &logs[i - 1] : nullptr;
+    const bool same = prev && prev->ts == row.ts && prev->log.job_execution_id == row.log.job_execution_id &&
+                      prev->log.level == row.log.level && prev->log.message == row.log.message;
+    row.occurrence = same ? prev->occurrence + 1 : 0;
+    row.id = log_row_id(row.invocation_id, row.log.job_execution_id, row.ts, row.log.level, row.log.message,
+                        row.occurrence);
+  }
+}
+
+void TraceAssembler::hand_on(OpenInvocation& inv, RowBatch& out) {
+  out.invocations.push_back(std::move(inv.state));
+  for (auto& e : inv.events) out.event_executions.push_back(std::move(e));
+  for (auto& j : inv.jobs) out.job_executions.push_back(std::move(j));
+  number_log_rows(inv.logs);
+  for (auto& l : inv.logs) out.job_logs.push_back(std::move(l));
+}
+
+void TraceAssembler::take_ready(RowBatch& out) {
+  const AbandonRule rule{watermark_, options_.abandon_after};
+  for (auto it = open_.begin(); it != open_.end();) {
+    const InvocationState& s = it->second->state;
+    const bool quiet_end = s.end && s.last_ts <= watermark_ - options_.quiet_after;
+    if (quiet_end || rule.is_abandoned(s)) {
+      hand_on(*it->second, out);
+      it = open_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void TraceAssembler::take_all(RowBatch& out) {
+  // Sorted by id: the output order does not depend on hash-table layout.
+  std::vector<std::unique_ptr<OpenInvocation>> all;
+  all.reserve(open_.size());
+  for (auto& [id, inv] : open_) all.push_back(std::move(inv));
+  open_.clear();
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a->state.id < b->state.id; });
+  for (auto& inv : all) hand_on(*inv, out);
+}
+
+}  // namespace edpipe
