@@ -1,0 +1,41 @@
+#include "arguments.h"
+
+#include <cctype>
+
+namespace edpipe::cli {
+
+Timestamp parse_duration(const std::string& text, const std::string& option) {
+  auto bad = [&] {
+    return UsageError("--" + option + ": '" + text + "' is not a duration (examples: 90s, 15m, 1h30m, 2d)");
+  };
+  if (text.empty()) throw bad();
+  Timestamp total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+    if (j == i || j - i > 12) throw bad();
+    const Timestamp n = std::stoll(text.substr(i, j - i));
+    size_t k = j;
+    while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
+    const std::string unit = text.substr(j, k - j);
+    Timestamp mult;
+    if (unit.empty() || unit == "s") mult = kMicrosPerSecond;
+    else if (unit == "ms") mult = 1000;
+    else if (unit == "m" || unit == "min") mult = 60 * kMicrosPerSecond;
+    else if (unit == "h") mult = kMicrosPerHour;
+    else if (unit == "d") mult = 24 * kMicrosPerHour;
+    else throw bad();
+    if (unit.empty() && k != text.size()) throw bad();
+    total += n * mult;
+    i = k;
+  }
+  return total;
+}
+
+Timestamp parse_time_arg(const std::string& text, const std::string& option) {
+  if (auto t = parse_rfc3339(text)) return *t;
+  throw UsageError("--" + option + ": '" + text + "' is not an RFC 3339 time (example: 2026-11-20T00:00:00Z)");
+}
+
+}  // namespace edpipe::cli

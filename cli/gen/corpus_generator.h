@@ -1,0 +1,50 @@
+#pragma once
+// A seeded generator of realistic event-detector logs: for samples, tests and benchmarks.
+//
+// Invocations start one after another and overlap in time (`interleave` in flight at once); each
+// file holds a contiguous slice of them, lines in ts order as a function would print them, with
+// plain console lines, structured-logger lines and (as extra lines) malformed records mixed in.
+// It also returns the ground truth (GeneratedTruth) that the pipeline must reproduce.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "timestamp.h"
+
+namespace edpipe::gen {
+
+struct GeneratorOptions {
+  uint64_t seed = 1;
+  uint64_t invocations = 1000;
+  uint32_t functions = 3;
+  uint32_t files = 1;
+  uint32_t interleave = 8;            // invocations in flight at once
+  double failure_rate = 0.05;         // invocations ending `failed`
+  double job_failure_rate = 0.05;
+  double detection_error_rate = 0.02;
+  double abandon_rate = 0.02;         // invocations cut off before their end
+  double chain_rate = 0.10;           // invocations caused by an earlier job (source_job_id)
+  double console_rate = 1.0;          // plain console lines per invocation, on average
+  double malformed_rate = 0.001;      // extra malformed lines, per record line
+  double disorder_rate = 0.01;        // records swapped with their neighbour
+  Timestamp start = 1'795'132'800'000'000;  // 2026-11-20T00:00:00Z
+  uint32_t payload_columns = 24;      // columns per Hasura row image (~1.5 KB payloads)
+};
+
+struct GeneratedTruth {
+  uint64_t lines = 0, record_lines = 0, plain_lines = 0, malformed_lines = 0;
+  uint64_t invocations = 0, event_executions = 0, job_executions = 0, job_logs = 0;
+  uint64_t invocations_completed = 0, invocations_failed = 0, invocations_cut = 0;
+  uint64_t jobs_completed = 0, jobs_failed = 0, jobs_cut = 0;
+  uint64_t events_detected = 0;
+  uint64_t chained = 0;
+  Timestamp newest_ts = 0;
+};
+
+// Receives every line (no newline) with the index of the file it belongs to.
+using LineSink = std::function<void(uint32_t file, std::string_view line)>;
+
+GeneratedTruth generate(const GeneratorOptions& options, const LineSink& sink);
+
+}  // namespace edpipe::gen

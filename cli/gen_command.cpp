@@ -1,0 +1,163 @@
+#include "gen_command.h"
+
+#include <zlib.h>
+
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "arguments.h"
+#include "gen/corpus_generator.h"
+
+namespace edpipe::cli {
+namespace po = boost::program_options;
+
+namespace {
+
+const char* kUsage =
+    "Usage: edpipe gen [OPTIONS]\n"
+    "\n"
+    "Write a realistic synthetic corpus of event detector trace logs: overlapping invocations,\n"
+    "Hasura event payloads, detection errors, failed jobs, abandoned invocations, job chains,\n"
+    "console lines and malformed lines. The same seed and options give the same bytes.\n"
+    "\n"
+    "Options";
+
+// One output file, plain or gzip, written through a large buffer.
+class OutputFile {
+ public:
+  OutputFile(const std::string& path, bool gzip) : path_(path) {
+    if (gzip) {
+      gz_ = gzopen(path.c_str(), "wb6");
+      if (!gz_) throw std::runtime_error(path + ": " + std::strerror(errno));
+      gzbuffer(gz_, 1 << 20);
+    } else {
+      file_ = std::fopen(path.c_str(), "wb");
+      if (!file_) throw std::runtime_error(path + ": " + std::strerror(errno));
+      std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+    }
+  }
+  ~OutputFile() { close(); }
+  void write(std::string_view line) {
+    buf_.append(line);
+    buf_.push_back('\n');
+    if (buf_.size() >= (1 << 20)) drain();
+  }
+  void close() {
+    if (!gz_ && !file_) return;
+    drain();
+    bool ok = gz_ ? gzclose(gz_) == Z_OK : std::fclose(file_) == 0;
+    gz_ = nullptr;
+    file_ = nullptr;
+    if (!ok) throw std::runtime_error(path_ + ": write failed");
+  }
+
+ private:
+  void drain() {
+    if (buf_.empty()) return;
+    bool ok = gz_ ? gzwrite(gz_, buf_.data(), static_cast<unsigned>(buf_.size())) == static_cast<int>(buf_.size())
+                  : std::fwrite(buf_.data(), 1, buf_.size(), file_) == buf_.size();
+    if (!ok) throw std::runtime_error(path_ + ": write failed: " + std::strerror(errno));
+    buf_.clear();
+  }
+  std::string path_, buf_;
+  gzFile gz_ = nullptr;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace
+
+int run_gen(const std::vector<std::string>& args) {
+  gen::GeneratorOptions g;
+  std::string out_dir = ".", prefix = "trace", start;
+  bool gzip = false, truth = false;
+  po::options_description visible(kUsage);
+  visible.add_options()
+      ("help,h", "show this help and exit")
+      ("out,o", po::value(&out_dir)->value_name("DIR")->default_value("."), "directory to write the files to (created)")
+      ("prefix", po::value(&prefix)->default_value("trace"), "file names: PREFIX-0001.ndjson, ...")
+      ("gzip", po::bool_switch(&gzip), "write .ndjson.gz files")
+      ("seed", po::value(&g.seed)->default_value(g.seed), "random seed")
+      ("invocations", po::value(&g.invocations)->default_value(g.invocations), "number of invocations")
+      ("functions", po::value(&g.functions)->default_value(g.functions), "number of distinct source functions")
+      ("files", po::value(&g.files)->default_value(g.files), "number of output files (consecutive time slices)")
+      ("interleave", po::value(&g.interleave)->default_value(g.interleave), "invocations in flight at once, interleaved in a file")
+      ("failure-rate", po::value(&g.failure_rate)->default_value(g.failure_rate), "share of invocations that end failed")
+      ("job-failure-rate", po::value(&g.job_failure_rate)->default_value(g.job_failure_rate), "share of jobs that fail")
+      ("detection-error-rate", po::value(&g.detection_error_rate)->default_value(g.detection_error_rate),
+       "share of event detections that throw")
+      ("abandon-rate", po::value(&g.abandon_rate)->default_value(g.abandon_rate),
+       "share of invocations cut off before their end (timeouts, crashes)")
+      ("chain-rate", po::value(&g.chain_rate)->default_value(g.chain_rate),
+       "share of invocations caused by an earlier job (source_job_id)")
+      ("console-rate", po::value(&g.console_rate)->default_value(g.console_rate),
+       "plain console / logger lines per invocation, on average")
+      ("malformed-rate", po::value(&g.malformed_rate)->default_value(g.malformed_rate),
+       "extra malformed lines (torn JSON, bad ts, bad UUID) per record line")
+      ("disorder-rate", po::value(&g.disorder_rate)->default_value(g.disorder_rate), "share of records swapped with their neighbour")
+      ("payload-columns", po::value(&g.payload_columns)->default_value(g.payload_columns),
+       "columns per row image in the Hasura payloads (24 gives ~1.5 KB)")
+      ("start", po::value(&start)->value_name("TIME"), "ts of the first invocation (default 2026-11-20T00:00:00Z)")
+      ("truth", po::bool_switch(&truth), "print what was generated (the counts a load must reproduce) as JSON");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(visible).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string("gen: ") + e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << visible << "\nExample:\n  edpipe gen --invocations 20000 --files 4 --gzip -o /tmp/corpus\n";
+    return kExitOk;
+  }
+  if (!start.empty()) g.start = parse_time_arg(start, "start");
+  if (g.files == 0 || g.files > 100000) throw UsageError("--files: must be between 1 and 100000");
+  for (double r : {g.failure_rate, g.job_failure_rate, g.detection_error_rate, g.abandon_rate, g.chain_rate,
+                   g.malformed_rate, g.disorder_rate})
+    if (r < 0 || r > 1) throw UsageError("rates must be between 0 and 1");
+
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) {
+    std::cerr << "edpipe: " << out_dir << ": " << ec.message() << "\n";
+    return kExitInputError;
+  }
+  try {
+    std::vector<std::unique_ptr<OutputFile>> files(g.files);
+    auto file_for = [&](uint32_t i) -> OutputFile& {
+      if (!files[i]) {
+        char name[64];
+        std::snprintf(name, sizeof name, "-%04u.ndjson%s", i + 1, gzip ? ".gz" : "");
+        files[i] = std::make_unique<OutputFile>((std::filesystem::path(out_dir) / (prefix + name)).string(), gzip);
+        if (i > 0 && files[i - 1]) files[i - 1]->close();  // slices are written one after another
+      }
+      return *files[i];
+    };
+    const gen::GeneratedTruth t = gen::generate(g, [&](uint32_t f, std::string_view line) { file_for(f).write(line); });
+    for (auto& f : files)
+      if (f) f->close();
+    if (truth) {
+      std::cout << "{\"lines\":" << t.lines << ",\"record_lines\":" << t.record_lines << ",\"plain_lines\":" << t.plain_lines
+                << ",\"malformed_lines\":" << t.malformed_lines << ",\"invocations\":" << t.invocations
+                << ",\"event_executions\":" << t.event_executions << ",\"job_executions\":" << t.job_executions
+                << ",\"job_logs\":" << t.job_logs << ",\"invocations_completed\":" << t.invocations_completed
+                << ",\"invocations_failed\":" << t.invocations_failed << ",\"invocations_without_end\":" << t.invocations_cut
+                << ",\"jobs_completed\":" << t.jobs_completed << ",\"jobs_failed\":" << t.jobs_failed
+                << ",\"jobs_without_end\":" << t.jobs_cut << ",\"events_detected\":" << t.events_detected
+                << ",\"chained_invocations\":" << t.chained << "}\n";
+    } else {
+      std::cerr << "edpipe gen: " << t.invocations << " invocations, " << t.lines << " lines in " << g.files << " file"
+                << (g.files == 1 ? "" : "s") << " under " << out_dir << "\n";
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "edpipe: " << e.what() << "\n";
+    return kExitInputError;
+  }
+  return kExitOk;
+}
+
+}  // namespace edpipe::cli

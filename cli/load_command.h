@@ -1,0 +1,10 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace edpipe::cli {
+
+// `edpipe load [OPTIONS] [INPUT...]`; returns the exit status.
+int run_load(const std::vector<std::string>& args);
+
+}  // namespace edpipe::cli

@@ -1,0 +1,183 @@
+#include "run_summary.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "json_text.h"
+
+namespace edpipe::cli {
+namespace {
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+template <class Names, class Counts>
+std::string json_counts(const Names& name_of, const Counts& counts, size_t n) {
+  std::string out = "{";
+  for (size_t i = 0; i < n; ++i) {
+    if (i) out += ',';
+    append_json_string(out, name_of(i));
+    out += ':' + std::to_string(counts[i]);
+  }
+  return out + "}";
+}
+
+auto record_name = [](size_t i) { return std::string(record_type_name(static_cast<RecordType>(i))); };
+auto reason_name = [](size_t i) { return std::string(reject_reason_code(static_cast<RejectReason>(i))); };
+auto invocation_name = [](size_t i) { return std::string(status_name(static_cast<InvocationStatus>(i))); };
+auto event_name_of = [](size_t i) { return std::string(status_name(static_cast<EventStatus>(i))); };
+auto job_name_of = [](size_t i) { return std::string(status_name(static_cast<JobStatus>(i))); };
+
+std::string json_opt(const std::optional<double>& v, int digits) { return v ? fixed(*v, digits) : "null"; }
+std::string json_opt(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "null"; }
+
+std::string json_top(const std::map<std::string, int64_t>& counts) {
+  std::string out = "[";
+  bool first = true;
+  for (const auto& [name, n] : HourlyRollup::top(counts, 5)) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"name\":";
+    append_json_string(out, name);
+    out += ",\"count\":" + std::to_string(n) + "}";
+  }
+  return out + "]";
+}
+
+template <class Names, class Counts>
+std::string text_counts(const Names& name_of, const Counts& counts, size_t n, bool skip_zero) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    if (skip_zero && counts[i] == 0) continue;
+    if (!out.empty()) out += ", ";
+    out += name_of(i) + " " + std::to_string(counts[i]);
+  }
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (b >= 1000 && u < 4) {
+    b /= 1000;
+    ++u;
+  }
+  return fixed(b, u == 0 ? 0 : 1) + " " + units[u];
+}
+
+std::string render_json(const RunSummary& s) {
+  std::string o = "{";
+  o += "\"dry_run\":" + std::string(s.dry_run ? "true" : "false");
+  o += ",\"inputs\":" + std::to_string(s.inputs);
+  o += ",\"lines\":{\"total\":" + std::to_string(s.lines.total) + ",\"records\":" + std::to_string(s.lines.records) +
+       ",\"non_record\":" + std::to_string(s.lines.non_record) + ",\"rejected\":" + std::to_string(s.lines.rejected) +
+       ",\"unknown_type\":" + std::to_string(s.lines.unknown_type) + "}";
+  o += ",\"records_by_type\":" + json_counts(record_name, s.lines.by_type, kRecordTypeCount);
+  o += ",\"rejected_by_reason\":" + json_counts(reason_name, s.lines.by_reason, kRejectReasonCount);
+  o += ",\"rows\":{\"invocations\":" + std::to_string(s.rows.invocations) +
+       ",\"event_executions\":" + std::to_string(s.rows.event_executions) +
+       ",\"job_executions\":" + std::to_string(s.rows.job_executions) + ",\"job_logs\":" + std::to_string(s.rows.job_logs) +
+       ",\"metrics_hourly\":" + std::to_string(s.rows.rollups.size()) + "}";
+  o += ",\"invocations_by_status\":" + json_counts(invocation_name, s.rows.invocations_by_status, kInvocationStatusCount);
+  o += ",\"events_by_status\":" + json_counts(event_name_of, s.rows.events_by_status, kEventStatusCount);
+  o += ",\"jobs_by_status\":" + json_counts(job_name_of, s.rows.jobs_by_status, kJobStatusCount);
+  o += ",\"chained_invocations\":" + std::to_string(s.rows.chained_invocations);
+  o += ",\"watermark\":" + (s.lines.records ? json_string(format_rfc3339(s.watermark)) : std::string("null"));
+  o += ",\"abandon_after_seconds\":" + std::to_string(s.abandon_after / kMicrosPerSecond);
+  o += ",\"bytes_read\":" + std::to_string(s.bytes_read);
+  o += ",\"seconds\":" + fixed(s.seconds, 3);
+  o += ",\"input_errors\":[";
+  for (size_t i = 0; i < s.input_errors.size(); ++i) {
+    if (i) o += ',';
+    append_json_string(o, s.input_errors[i]);
+  }
+  o += "],\"metrics_hourly\":[";
+  bool first = true;
+  for (const auto& [key, r] : s.rows.rollups) {
+    if (!first) o += ',';
+    first = false;
+    o += "{\"hour_bucket\":" + json_string(format_rfc3339(key.hour)) + ",\"source_function\":" + json_string(key.source_function);
+    o += ",\"total_invocations\":" + std::to_string(r.total_invocations);
+    o += ",\"successful_invocations\":" + std::to_string(r.successful_invocations);
+    o += ",\"failed_invocations\":" + std::to_string(r.failed_invocations);
+    o += ",\"running_invocations\":" + std::to_string(r.running_invocations);
+    o += ",\"total_events_detected\":" + std::to_string(r.events_detected);
+    o += ",\"total_jobs_run\":" + std::to_string(r.jobs_run);
+    o += ",\"total_jobs_succeeded\":" + std::to_string(r.jobs_succeeded);
+    o += ",\"total_jobs_failed\":" + std::to_string(r.jobs_failed);
+    o += ",\"avg_duration_ms\":" + json_opt(r.avg_duration_ms(), 3);
+    o += ",\"min_duration_ms\":" + json_opt(r.min_duration_ms);
+    o += ",\"max_duration_ms\":" + json_opt(r.max_duration_ms);
+    o += ",\"p50_duration_ms\":" + json_opt(r.percentile(0.50), 3);
+    o += ",\"p95_duration_ms\":" + json_opt(r.percentile(0.95), 3);
+    o += ",\"p99_duration_ms\":" + json_opt(r.percentile(0.99), 3);
+    o += ",\"top_detected_events\":" + json_top(r.detected_events);
+    o += ",\"top_failed_jobs\":" + json_top(r.failed_jobs) + "}";
+  }
+  o += "]}\n";
+  return o;
+}
+
+std::string render_text(const RunSummary& s) {
+  std::ostringstream o;
+  const double mbps = s.seconds > 0 ? s.bytes_read / s.seconds / 1e6 : 0;
+  o << "edpipe load" << (s.dry_run ? " (dry run: nothing written)" : "") << "\n";
+  o << "  read        " << s.inputs << " input" << (s.inputs == 1 ? "" : "s") << ", " << human_bytes(double(s.bytes_read))
+    << " in " << fixed(s.seconds, 2) << " s (" << fixed(mbps, 1) << " MB/s)\n";
+  o << "  lines       " << s.lines.total << " = " << s.lines.records << " records + " << s.lines.non_record
+    << " non-record";
+  if (s.lines.unknown_type) o << " (" << s.lines.unknown_type << " of an unknown type)";
+  o << " + " << s.lines.rejected << " rejected\n";
+  o << "  records     " << text_counts(record_name, s.lines.by_type, kRecordTypeCount, true) << "\n";
+  if (s.lines.rejected) o << "  rejected    " << text_counts(reason_name, s.lines.by_reason, kRejectReasonCount, true) << "\n";
+  o << "  rows        invocations " << s.rows.invocations << ", event_executions " << s.rows.event_executions
+    << ", job_executions " << s.rows.job_executions << ", job_logs " << s.rows.job_logs << ", metrics_hourly "
+    << s.rows.rollups.size() << "\n";
+  o << "  invocations " << text_counts(invocation_name, s.rows.invocations_by_status, kInvocationStatusCount, false);
+  if (s.rows.chained_invocations) o << " (" << s.rows.chained_invocations << " caused by a job)";
+  o << "\n";
+  o << "  events      " << text_counts(event_name_of, s.rows.events_by_status, kEventStatusCount, true) << "\n";
+  o << "  jobs        " << text_counts(job_name_of, s.rows.jobs_by_status, kJobStatusCount, false) << "\n";
+  if (s.lines.records)
+    o << "  watermark   " << format_rfc3339(s.watermark) << " (abandoned: no end and quiet for "
+      << s.abandon_after / kMicrosPerSecond / 60 << " min before it)\n";
+  for (const auto& e : s.input_errors) o << "  input error " << e << "\n";
+  return o.str();
+}
+
+std::string render_rollup_table(const RollupTable& rollups) {
+  std::ostringstream o;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-16s  %-28s %6s %6s %6s %6s %6s %6s %6s %8s %7s %8s %8s %8s %8s  %s\n", "hour (UTC)",
+                "source_function", "total", "ok", "failed", "events", "jobs", "jobs", "jobs", "avg ms", "min ms",
+                "max ms", "p50 ms", "p95 ms", "p99 ms", "top detected events / most failed jobs");
+  o << line;
+  std::snprintf(line, sizeof line, "%-16s  %-28s %6s %6s %6s %6s %6s %6s %6s\n", "", "", "", "", "", "detect", "run", "ok",
+                "failed");
+  o << line;
+  auto opt = [](const std::optional<double>& v) { return v ? fixed(*v, 1) : std::string("-"); };
+  auto opt_i = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : std::string("-"); };
+  for (const auto& [key, r] : rollups) {
+    std::string tops;
+    for (const auto& [name, n] : HourlyRollup::top(r.detected_events, 3)) tops += (tops.empty() ? "" : ", ") + name + " " + std::to_string(n);
+    std::string fails;
+    for (const auto& [name, n] : HourlyRollup::top(r.failed_jobs, 3)) fails += (fails.empty() ? "" : ", ") + name + " " + std::to_string(n);
+    std::snprintf(line, sizeof line, "%-16s  %-28s %6lld %6lld %6lld %6lld %6lld %6lld %6lld %8s %7s %8s %8s %8s %8s  %s%s%s\n",
+                  format_hour(key.hour).c_str(), key.source_function.empty() ? "(no start record)" : key.source_function.c_str(),
+                  (long long)r.total_invocations, (long long)r.successful_invocations, (long long)r.failed_invocations,
+                  (long long)r.events_detected, (long long)r.jobs_run, (long long)r.jobs_succeeded, (long long)r.jobs_failed,
+                  opt(r.avg_duration_ms()).c_str(), opt_i(r.min_duration_ms).c_str(), opt_i(r.max_duration_ms).c_str(),
+                  opt(r.percentile(0.5)).c_str(), opt(r.percentile(0.95)).c_str(), opt(r.percentile(0.99)).c_str(),
+                  tops.empty() ? "-" : tops.c_str(), fails.empty() ? "" : " / failed: ", fails.c_str());
+    o << line;
+  }
+  if (rollups.empty()) o << "(no invocations)\n";
+  return o.str();
+}
+
+}  // namespace edpipe::cli
