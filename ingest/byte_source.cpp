@@ -74,9 +74,25 @@ class GzipSource final : public ByteSource {
   ~GzipSource() override { inflateEnd(&zs_); }
 
   size_t read(char* buf, size_t n) override {
+    if (!deferred_error_.empty()) throw InputError(in_->name(), deferred_error_);
     if (done_) return 0;
     zs_.next_out = reinterpret_cast<Bytef*>(buf);
     zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+    requested_ = zs_.avail_out;
+    try {
+      inflate_some();
+    } catch (const Deferred& d) {
+      out_total_ += d.produced;
+      return d.produced;
+    }
+    size_t produced = requested_ - zs_.avail_out;
+    out_total_ += produced;
+    return produced;
+  }
+  uint64_t raw_bytes_consumed() const noexcept override { return in_->raw_bytes_consumed() - zs_.avail_in; }
+
+ private:
+  void inflate_some() {
     while (zs_.avail_out > 0) {
       if (zs_.avail_in == 0) {
         size_t r = in_->read(inbuf_.data(), inbuf_.size());
@@ -100,23 +116,27 @@ class GzipSource final : public ByteSource {
       if (rc == Z_BUF_ERROR && zs_.avail_in == 0) continue;
       if (rc != Z_OK) fail(std::string("corrupt gzip data (") + (zs_.msg ? zs_.msg : "zlib error") + ")");
     }
-    size_t produced = n - zs_.avail_out;
-    out_total_ += produced;
-    return produced;
   }
-  uint64_t raw_bytes_consumed() const noexcept override { return in_->raw_bytes_consumed() - zs_.avail_in; }
-
- private:
+  // What was inflated before the damage is handed out first; the error comes with the next read.
   [[noreturn]] void fail(const std::string& why) {
-    throw InputError(in_->name(), why + " at compressed byte " + std::to_string(raw_bytes_consumed()) +
-                                      ", uncompressed byte " + std::to_string(out_total_ + 0));
+    const size_t produced = requested_ - zs_.avail_out;
+    std::string message = why + " at compressed byte " + std::to_string(raw_bytes_consumed()) +
+                          ", uncompressed byte " + std::to_string(out_total_ + produced);
+    if (produced == 0) throw InputError(in_->name(), message);
+    deferred_error_ = std::move(message);
+    throw Deferred{produced};
   }
+  struct Deferred {
+    size_t produced;
+  };
   std::unique_ptr<FdSource> in_;
   std::vector<char> inbuf_;
   z_stream zs_;
   bool in_member_ = false;
   bool done_ = false;
   uint64_t out_total_ = 0;
+  size_t requested_ = 0;
+  std::string deferred_error_;
 };
 
 }  // namespace

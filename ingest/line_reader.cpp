@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "rejected_line.h"
 
@@ -30,7 +31,14 @@ void LineReader::fill() {
   }
   // Fill the buffer; a short read (a pipe) ends the fill once a whole line is there.
   while (end_ < cap_ && !eof_) {
-    size_t r = source_.read(buf_.get() + end_, cap_ - end_);
+    size_t r = 0;
+    try {
+      r = source_.read(buf_.get() + end_, cap_ - end_);
+    } catch (const std::exception&) {
+      read_error_ = std::current_exception();
+      eof_ = true;
+      break;
+    }
     if (r == 0) {
       eof_ = true;
       break;
@@ -108,7 +116,10 @@ bool LineReader::next(LineBlock& block, std::vector<OverlongLine>& overlong) {
       continue;
     }
     if (eof_) {
-      if (end_ == begin_) return false;
+      if (end_ == begin_) {
+        if (read_error_) std::rethrow_exception(std::exchange(read_error_, nullptr));
+        return false;
+      }
       // The last line has no newline: it still counts.
       block.data = base + begin_;
       block.size = end_ - begin_;

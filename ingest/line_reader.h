@@ -2,6 +2,7 @@
 // Cuts a byte stream into blocks of whole lines, in one large reusable buffer.
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,7 +38,9 @@ class LineReader {
   LineReader(ByteSource& source, size_t read_size = kDefaultReadSize, size_t max_line = kMaxLineBytes);
 
   // The next block, or false at the end of the input. Lines over the limit that were passed
-  // on the way are appended to `overlong` (they sit before the returned block).
+  // on the way are appended to `overlong` (they sit before the returned block). A read error
+  // ends the input like an end of file (the unfinished last line is handed out as a line) and
+  // is thrown by the call after that.
   bool next(LineBlock& block, std::vector<OverlongLine>& overlong);
 
  private:
@@ -51,6 +54,7 @@ class LineReader {
   size_t begin_ = 0, end_ = 0, scanned_ = 0;
   uint64_t line_no_ = 1, offset_ = 0;
   bool eof_ = false;
+  std::exception_ptr read_error_;  // raised once the lines read before it are handed out
 };
 
 }  // namespace edpipe

@@ -150,6 +150,29 @@ simdjson::error_code collect_error(simdjson::ondemand::value value, FieldSlot& s
   return simdjson::SUCCESS;
 }
 
+// The parser skips stored JSON values without descending into them, so their depth is checked
+// here. Only a value of at least 2 * kMaxDepth bytes can nest that deep: most are never scanned.
+constexpr size_t kMaxDepth = simdjson::DEFAULT_MAX_DEPTH;
+bool nests_too_deep(std::string_view json) noexcept {
+  if (json.size() < 2 * kMaxDepth) return false;
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return true;
+    } else if (c == ']' || c == '}') {
+      if (depth) --depth;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields& fields) noexcept {
@@ -199,6 +222,7 @@ simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields
       case Kind::Json:
       case Kind::JsonObject:
         e = raw_json_of(value, slot.type, slot.text);
+        if (!e && nests_too_deep(slot.text)) e = simdjson::DEPTH_ERROR;
         break;
       case Kind::Error:
         e = collect_error(value, slot);

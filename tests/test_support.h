@@ -1,0 +1,154 @@
+#pragma once
+// Helpers shared by the tests: in-memory inputs, decoding lines, running the stages.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "byte_source.h"
+#include "gen/corpus_generator.h"
+#include "record_decoder.h"
+#include "row_tally.h"
+#include "trace_assembler.h"
+
+namespace edpipe::testing {
+
+// A ByteSource over a string that hands out at most `chunk` bytes per read (a trickling pipe).
+class StringSource : public ByteSource {
+ public:
+  explicit StringSource(std::string data, size_t chunk = SIZE_MAX) : data_(std::move(data)), chunk_(chunk) {}
+  size_t read(char* buf, size_t n) override {
+    size_t k = std::min({n, chunk_, data_.size() - pos_});
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  uint64_t raw_bytes_consumed() const noexcept override { return pos_; }
+
+ private:
+  std::string data_;
+  size_t chunk_, pos_ = 0;
+};
+
+inline IngestBatch decode_lines(const std::vector<std::string>& lines) {
+  RecordDecoder decoder;
+  IngestBatch batch;
+  uint64_t n = 0;
+  for (const auto& l : lines) decoder.decode_line(l, SourcePos{0, ++n, 0}, batch);
+  return batch;
+}
+
+inline TraceRecord decode_one(const std::string& line) {
+  IngestBatch b = decode_lines({line});
+  EXPECT_EQ(b.records.size(), 1u) << line << (b.rejected.empty() ? "" : " rejected: " + b.rejected[0].detail);
+  return b.records.empty() ? TraceRecord{} : b.records[0];
+}
+
+inline RejectedLine reject_one(const std::string& line) {
+  IngestBatch b = decode_lines({line});
+  EXPECT_EQ(b.rejected.size(), 1u) << line;
+  return b.rejected.empty() ? RejectedLine{} : b.rejected[0];
+}
+
+// Rows after merging every fragment by id, as the database would hold them.
+struct MergedRows {
+  std::map<Uuid, InvocationState> invocations;
+  std::map<Uuid, EventExecutionState> events;
+  std::map<Uuid, JobExecutionState> jobs;
+  std::map<Uuid, JobLogRow> logs;
+  size_t fragments = 0;
+
+  void add(const RowBatch& b) {
+    fragments += b.invocations.size();
+    for (const auto& s : b.invocations) fold(invocations, s);
+    for (const auto& s : b.event_executions) fold(events, s);
+    for (const auto& s : b.job_executions) fold(jobs, s);
+    for (const auto& s : b.job_logs) {
+      auto [it, fresh] = logs.emplace(s.id, s);
+      if (!fresh) it->second = merge(it->second, s);
+    }
+  }
+  template <class M, class S>
+  static void fold(M& m, const S& s) {
+    auto [it, fresh] = m.emplace(s.id, s);
+    if (!fresh) it->second = merge(it->second, s);
+  }
+  bool operator==(const MergedRows& o) const {
+    return invocations == o.invocations && events == o.events && jobs == o.jobs && logs == o.logs;
+  }
+};
+
+struct PipelineResult {
+  MergedRows rows;
+  TallyResult tally;
+  Timestamp watermark = 0;
+};
+
+// What a database accumulates over several runs (loads): merged rows and the tally.
+class Store {
+ public:
+  // One run: lines through decoder and assembler, batch by batch (`cuts` are line indexes where
+  // a new batch starts), handing on ready invocations after every batch, like `edpipe load`.
+  void run(const std::vector<std::string>& lines, std::vector<size_t> cuts = {}, AssemblerOptions options = {}) {
+    abandon_after_ = options.abandon_after;
+    RecordDecoder decoder;
+    TraceAssembler assembler(options);
+    std::sort(cuts.begin(), cuts.end());
+    cuts.push_back(lines.size());
+    size_t begin = 0;
+    for (size_t cut : cuts) {
+      if (cut < begin) continue;
+      IngestBatch batch;
+      std::string block;
+      for (size_t i = begin; i < cut; ++i) block += lines[i] + "\n";
+      block.append(kBlockPadding, ' ');
+      LineBlock lb;
+      lb.data = block.data();
+      lb.size = block.size() - kBlockPadding;
+      lb.first_line = begin + 1;
+      decoder.decode(lb, 0, batch);
+      assembler.add(batch.records);
+      RowBatch rows;
+      assembler.take_ready(rows);
+      add(rows);
+      begin = cut;
+    }
+    RowBatch rest;
+    assembler.take_all(rest);
+    add(rest);
+    watermark_ = std::max(watermark_, assembler.watermark());
+  }
+  PipelineResult result() const {
+    return {rows_, tally_.finish(AbandonRule{watermark_, abandon_after_}), watermark_};
+  }
+
+ private:
+  void add(const RowBatch& rows) {
+    rows_.add(rows);
+    tally_.add(rows);
+  }
+  MergedRows rows_;
+  RowTally tally_;
+  Timestamp watermark_ = kNoLastTs;
+  Timestamp abandon_after_ = kDefaultAbandonAfter;
+};
+
+inline PipelineResult run_pipeline(const std::vector<std::string>& lines, std::vector<size_t> cuts = {},
+                                   AssemblerOptions options = {}) {
+  Store store;
+  store.run(lines, std::move(cuts), options);
+  return store.result();
+}
+
+inline std::vector<std::string> generated_lines(const gen::GeneratorOptions& o, gen::GeneratedTruth* truth = nullptr) {
+  std::vector<std::string> lines;
+  auto t = gen::generate(o, [&](uint32_t, std::string_view l) { lines.emplace_back(l); });
+  if (truth) *truth = t;
+  return lines;
+}
+
+}  // namespace edpipe::testing

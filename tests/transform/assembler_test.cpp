@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+
+#include "derive.h"
+#include "log_id.h"
+#include "test_support.h"
+
+namespace edpipe {
+namespace {
+
+const std::string kInv = R"("invocation_id":"550e8400-e29b-41d4-a716-446655440000")";
+
+std::string rec(const std::string& type, const std::string& ts, const std::string& rest) {
+  return "{\"type\":\"" + type + "\",\"ts\":\"" + ts + "\"," + kInv + "," + rest + "}";
+}
+
+std::vector<std::string> one_invocation() {
+  const std::string ev = R"("event_execution_id":"e0000001-0000-4000-8000-000000000001","event_name":"ev")";
+  const std::string job = R"("job_execution_id":"f0000001-0000-4000-8000-000000000001","event_execution_id":"e0000001-0000-4000-8000-000000000001","job_name":"send")";
+  return {
+      rec("invocation.start", "2026-11-20T10:00:00.000Z", R"("source_function":"fn")"),
+      rec("event.detection.start", "2026-11-20T10:00:00.010Z", ev),
+      rec("event.detection.end", "2026-11-20T10:00:00.020Z", ev + R"(,"detected":true)"),
+      rec("event.handler.start", "2026-11-20T10:00:00.021Z", ev),
+      rec("job.start", "2026-11-20T10:00:00.030Z", job),
+      rec("job.log", "2026-11-20T10:00:00.040Z", R"("job_execution_id":"f0000001-0000-4000-8000-000000000001","level":"info","message":"same")"),
+      rec("job.log", "2026-11-20T10:00:00.040Z", R"("job_execution_id":"f0000001-0000-4000-8000-000000000001","level":"info","message":"same")"),
+      rec("job.end", "2026-11-20T10:00:00.090Z", job + R"(,"status":"completed")"),
+      rec("event.handler.end", "2026-11-20T10:00:00.095Z", ev),
+      rec("invocation.end", "2026-11-20T10:00:00.100Z", R"("status":"completed")"),
+  };
+}
+
+TEST(Assembler, RebuildsTheHierarchy) {
+  auto r = testing::run_pipeline(one_invocation());
+  ASSERT_EQ(r.rows.invocations.size(), 1u);
+  ASSERT_EQ(r.rows.events.size(), 1u);
+  ASSERT_EQ(r.rows.jobs.size(), 1u);
+  EXPECT_EQ(r.rows.logs.size(), 2u);  // identical lines are both kept
+  const auto& inv = r.rows.invocations.begin()->second;
+  EXPECT_EQ(total_duration_ms(inv), 100);
+  EXPECT_EQ(source_function(inv), "fn");
+  const auto& e = r.rows.events.begin()->second;
+  EXPECT_EQ(event_status(e, false), EventStatus::Completed);
+  EXPECT_EQ(handler_duration_ms(e), 74);
+  const auto& j = r.rows.jobs.begin()->second;
+  EXPECT_EQ(duration_ms(j), 60);
+  EXPECT_EQ(j.invocation_id, inv.id);
+  EXPECT_EQ(r.tally.invocations_by_status[size_t(InvocationStatus::Completed)], 1u);
+  EXPECT_EQ(r.tally.rollups.size(), 1u);
+  EXPECT_EQ(r.tally.rollups.begin()->second.events_detected, 1);
+}
+
+TEST(Assembler, OrderDoesNotMatter) {
+  auto lines = one_invocation();
+  auto base = testing::run_pipeline(lines);
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20; ++i) {
+    std::shuffle(lines.begin(), lines.end(), rng);
+    EXPECT_EQ(testing::run_pipeline(lines, {3, 6}).rows, base.rows);
+  }
+}
+
+TEST(Assembler, LateRecordsFormAFragmentThatMergesExactly) {
+  auto lines = one_invocation();
+  // The invocation ends, then much later (another invocation moves the watermark) a duplicate
+  // failed end arrives: the invocation was handed on in between.
+  const std::string other = R"({"type":"job.log","ts":"2026-11-20T11:00:00Z","invocation_id":"00000000-0000-4000-8000-000000000009","level":"info","message":"x"})";
+  lines.push_back(other);
+  lines.push_back(rec("invocation.end", "2026-11-20T10:00:00.300Z", R"("status":"failed")"));
+  auto r = testing::run_pipeline(lines, {lines.size() - 1});
+  EXPECT_GT(r.rows.fragments, 2u);  // handed on twice: a real fragment
+  const auto& inv = r.rows.invocations.at(*Uuid::parse("550e8400-e29b-41d4-a716-446655440000"));
+  EXPECT_EQ(invocation_status(inv, AbandonRule{r.watermark}), InvocationStatus::Failed);
+  EXPECT_EQ(r.tally.invocations, 2u);  // rows, not fragments
+  EXPECT_EQ(r.tally.invocations_by_status[size_t(InvocationStatus::Failed)], 1u);
+}
+
+TEST(Assembler, AbandonedAgainstTheNewestTsNotTheWallClock) {
+  std::vector<std::string> lines = {
+      rec("invocation.start", "2026-11-20T10:00:00Z", R"("source_function":"fn")"),
+      R"({"type":"invocation.start","ts":"2026-11-20T10:16:00Z","invocation_id":"00000000-0000-4000-8000-000000000009","source_function":"fn"})",
+  };
+  auto r = testing::run_pipeline(lines);
+  EXPECT_EQ(r.tally.invocations_by_status[size_t(InvocationStatus::Abandoned)], 1u);
+  EXPECT_EQ(r.tally.invocations_by_status[size_t(InvocationStatus::Running)], 1u);
+  AssemblerOptions longer;
+  longer.abandon_after = 20 * 60 * kMicrosPerSecond;
+  auto r2 = testing::run_pipeline(lines, {}, longer);
+  EXPECT_EQ(r2.tally.invocations_by_status[size_t(InvocationStatus::Running)], 2u);
+}
+
+TEST(Assembler, HandsOnEndedQuietInvocationsAndKeepsOpenOnes) {
+  RecordDecoder d;
+  auto batch = testing::decode_lines(one_invocation());
+  TraceAssembler a;
+  a.add(batch.records);
+  RowBatch out;
+  a.take_ready(out);
+  EXPECT_TRUE(out.empty());  // ended, but not quiet yet
+  auto later = testing::decode_lines({R"({"type":"invocation.start","ts":"2026-11-20T10:02:00Z","invocation_id":"00000000-0000-4000-8000-000000000009","source_function":"fn"})"});
+  a.add(later.records);
+  a.take_ready(out);
+  EXPECT_EQ(out.invocations.size(), 1u);
+  EXPECT_EQ(out.job_logs.size(), 2u);
+  EXPECT_EQ(a.open_invocations(), 1u);
+}
+
+TEST(LogRows, IdsAreDeterministicAndNumberedByContent) {
+  JobLogRow a, b;
+  a.log.message = b.log.message = "same";
+  a.log.data = "{\"n\":1}";
+  b.log.data = "{\"n\":2}";
+  a.ts = b.ts = 77;
+  std::vector<JobLogRow> x = {a, b}, y = {b, a};
+  number_log_rows(x);
+  number_log_rows(y);
+  EXPECT_EQ(x, y);
+  EXPECT_NE(x[0].id, x[1].id);
+  EXPECT_EQ(x[0].occurrence, 0u);
+  EXPECT_EQ(x[1].occurrence, 1u);
+  EXPECT_EQ(log_row_id(Uuid{}, std::nullopt, 1, LogLevel::Info, "m", 0), log_row_id(Uuid{}, std::nullopt, 1, LogLevel::Info, "m", 0));
+  EXPECT_NE(log_row_id(Uuid{}, std::nullopt, 1, LogLevel::Info, "m", 0), log_row_id(Uuid{}, std::nullopt, 1, LogLevel::Warn, "m", 0));
+  EXPECT_EQ(x[0].id.bytes[6] >> 4, 8);  // UUID version 8
+}
+
+}  // namespace
+}  // namespace edpipe
