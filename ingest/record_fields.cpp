@@ -1,6 +1,7 @@
 #include "record_fields.h"
 
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 namespace edpipe::detail {
@@ -74,31 +75,48 @@ std::string_view field_name(FieldId id) {
   return "?";
 }
 
-// Field names bucketed by length: a key is compared with at most a handful of names.
-struct FieldTable {
-  static constexpr size_t kMaxLen = 24;
-  std::array<std::array<int8_t, 6>, kMaxLen> by_len{};
-  FieldTable() {
-    for (auto& row : by_len) row.fill(-1);
-    for (size_t i = 0; i < std::size(kFieldNames); ++i) {
-      auto& row = by_len[kFieldNames[i].name.size()];
-      for (auto& slot : row)
-        if (slot < 0) {
-          slot = static_cast<int8_t>(i);
-          break;
-        }
-    }
+// Key -> field, by length then content; the comparisons have constant sizes and are inlined.
+std::optional<FieldId> find_field(std::string_view k) noexcept {
+#define EDPIPE_KEY(literal, id) \
+  if (std::memcmp(k.data(), literal, sizeof(literal) - 1) == 0) return FieldId::id
+  switch (k.size()) {
+    case 1: EDPIPE_KEY("v", V); break;
+    case 2: EDPIPE_KEY("ts", Ts); break;
+    case 4: EDPIPE_KEY("type", Type); EDPIPE_KEY("data", Data); break;
+    case 5: EDPIPE_KEY("level", Level); EDPIPE_KEY("error", Error); break;
+    case 6: EDPIPE_KEY("status", Status); EDPIPE_KEY("result", Result); EDPIPE_KEY("source", Source); break;
+    case 7: EDPIPE_KEY("message", Message); EDPIPE_KEY("context", Context); break;
+    case 8: EDPIPE_KEY("job_name", JobName); EDPIPE_KEY("detected", Detected); break;
+    case 10: EDPIPE_KEY("event_name", EventName); break;
+    case 11: EDPIPE_KEY("duration_ms", DurationMs); EDPIPE_KEY("job_options", JobOptions); break;
+    case 12: EDPIPE_KEY("source_table", SourceTable); break;
+    case 13:
+      EDPIPE_KEY("invocation_id", InvocationId);
+      EDPIPE_KEY("source_system", SourceSystem);
+      EDPIPE_KEY("source_job_id", SourceJobId);
+      break;
+    case 14: EDPIPE_KEY("correlation_id", CorrelationId); break;
+    case 15: EDPIPE_KEY("source_function", SourceFunction); EDPIPE_KEY("source_event_id", SourceEventId); break;
+    case 16:
+      EDPIPE_KEY("job_execution_id", JobExecutionId);
+      EDPIPE_KEY("source_operation", SourceOperation);
+      EDPIPE_KEY("source_user_role", SourceUserRole);
+      break;
+    case 17:
+      EDPIPE_KEY("event_module_path", EventModulePath);
+      EDPIPE_KEY("job_function_name", JobFunctionName);
+      EDPIPE_KEY("source_user_email", SourceUserEmail);
+      EDPIPE_KEY("auto_load_modules", AutoLoadModules);
+      EDPIPE_KEY("source_event_time", SourceEventTime);
+      break;
+    case 18: EDPIPE_KEY("event_execution_id", EventExecutionId); break;
+    case 20: EDPIPE_KEY("source_event_payload", SourceEventPayload); break;
+    case 23: EDPIPE_KEY("event_modules_directory", EventModulesDirectory); break;
+    default: break;
   }
-  std::optional<FieldId> find(std::string_view key) const noexcept {
-    if (key.size() >= kMaxLen) return std::nullopt;
-    for (int8_t i : by_len[key.size()]) {
-      if (i < 0) break;
-      if (kFieldNames[i].name == key) return kFieldNames[i].id;
-    }
-    return std::nullopt;
-  }
-};
-const FieldTable kFieldTable;
+#undef EDPIPE_KEY
+  return std::nullopt;
+}
 
 enum class Kind { Text, Timestamp, Integer, Number, Bool, Json, JsonObject, Error };
 
@@ -183,7 +201,7 @@ simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields
   for (auto member : object) {
     std::string_view key;
     if (auto e = member.unescaped_key().get(key)) return e;
-    auto id = kFieldTable.find(key);
+    auto id = find_field(key);
     simdjson::ondemand::value value;
     if (auto e = member.value().get(value)) return e;
     if (!id) continue;  // unknown members are ignored (forward compatibility)
@@ -415,7 +433,7 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
       b.auto_load_modules = c.opt_bool(F::AutoLoadModules);
       b.event_modules_directory = c.opt_text(F::EventModulesDirectory);
       b.context = c.opt_object(F::Context);
-      if (!c.problem) fill_from_hasura_payload(b);
+      if (!c.problem && b.source_event_payload) fill_from_hasura_payload(b, f[F::SourceEventPayload].text);
       r.body = std::move(b);
       break;
     }
@@ -499,27 +517,68 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
 }
 
 // Hasura event trigger payloads carry what the emitter may have left out. A value that does
-// not parse stays null: it never rejects the record.
-void FieldValidator::fill_from_hasura_payload(InvocationStart& s) {
-  if (!s.source_event_payload) return;
+// not parse stays null: it never rejects the record. `payload` points into the input block,
+// which stays readable past its end (the block padding), as simdjson requires.
+void FieldValidator::fill_from_hasura_payload(InvocationStart& s, std::string_view payload) {
   if (s.source_table && s.source_operation && s.source_event_id && s.source_event_time && s.source_user_email &&
       s.source_user_role)
     return;
-  simdjson::dom::element root;
-  if (payload_parser_.parse(*s.source_event_payload).get(root) || !root.is_object()) return;
-  auto text_at = [&](std::string_view pointer) -> std::optional<std::string> {
-    std::string_view v;
-    if (root.at_pointer(pointer).get_string().get(v)) return std::nullopt;
-    return std::string(v);
+  using namespace simdjson;
+  ondemand::document doc;
+  ondemand::object root;
+  if (payload_parser_.iterate(padded_string_view(payload.data(), payload.size(), payload.size() + SIMDJSON_PADDING))
+          .get(doc) ||
+      doc.get_object().get(root))
+    return;
+  auto text = [](ondemand::value v) -> std::optional<std::string> {
+    std::string_view t;
+    if (v.get_string().get(t)) return std::nullopt;
+    return std::string(t);
   };
-  if (!s.source_table) s.source_table = text_at("/table/name");
-  if (!s.source_operation) s.source_operation = text_at("/event/op");
-  if (!s.source_event_id)
-    if (auto id = text_at("/id")) s.source_event_id = Uuid::parse(*id);
-  if (!s.source_event_time)
-    if (auto t = text_at("/created_at")) s.source_event_time = parse_rfc3339(*t, ZoneRule::DefaultUtc);
-  if (!s.source_user_email) s.source_user_email = text_at("/event/session_variables/x-hasura-user-email");
-  if (!s.source_user_role) s.source_user_role = text_at("/event/session_variables/x-hasura-role");
+  auto set_if_absent = [](auto& field, auto&& value) {
+    if (!field && value) field = std::move(*value);
+  };
+  // One forward pass: every key of interest is read where it stands, the rest is skipped.
+  for (auto member : root) {
+    std::string_view key;
+    ondemand::value v;
+    if (member.unescaped_key().get(key) || member.value().get(v)) return;
+    if (key == "id") {
+      if (auto id = text(v); id && !s.source_event_id) s.source_event_id = Uuid::parse(*id);
+    } else if (key == "created_at") {
+      if (auto t = text(v); t && !s.source_event_time) s.source_event_time = parse_rfc3339(*t, ZoneRule::DefaultUtc);
+    } else if (key == "table") {
+      ondemand::object table;
+      if (v.get_object().get(table)) continue;
+      for (auto tm : table) {
+        std::string_view tk;
+        ondemand::value tv;
+        if (tm.unescaped_key().get(tk) || tm.value().get(tv)) return;
+        if (tk == "name") set_if_absent(s.source_table, text(tv));
+      }
+    } else if (key == "event") {
+      ondemand::object event;
+      if (v.get_object().get(event)) continue;
+      for (auto em : event) {
+        std::string_view ek;
+        ondemand::value ev;
+        if (em.unescaped_key().get(ek) || em.value().get(ev)) return;
+        if (ek == "op") {
+          set_if_absent(s.source_operation, text(ev));
+        } else if (ek == "session_variables") {
+          ondemand::object vars;
+          if (ev.get_object().get(vars)) continue;
+          for (auto vm : vars) {
+            std::string_view vk;
+            ondemand::value vv;
+            if (vm.unescaped_key().get(vk) || vm.value().get(vv)) return;
+            if (vk == "x-hasura-user-email") set_if_absent(s.source_user_email, text(vv));
+            else if (vk == "x-hasura-role") set_if_absent(s.source_user_role, text(vv));
+          }
+        }
+      }
+    }
+  }
 }
 
 }  // namespace edpipe::detail

@@ -64,8 +64,8 @@ class FieldValidator {
   Verdict validate(const RawFields& fields, SourcePos pos);
 
  private:
-  void fill_from_hasura_payload(InvocationStart& start);
-  simdjson::dom::parser payload_parser_;
+  void fill_from_hasura_payload(InvocationStart& start, std::string_view padded_payload);
+  simdjson::ondemand::parser payload_parser_;
 };
 
 }  // namespace edpipe::detail

@@ -1,6 +1,7 @@
 #include "timestamp.h"
 
 #include <cstdio>
+#include <cstring>
 
 namespace edpipe {
 namespace {
@@ -60,9 +61,20 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s, ZoneRule zone) noexce
   if (!digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
       !digits(s, 17, 2, second))
     return std::nullopt;
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > static_cast<int>(days_in_month(year, month)) ||
-      hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
+  if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  // Records of one file mostly share their date: the last date's day number is reused.
+  thread_local char cached_date[10] = {};
+  thread_local int64_t cached_days = 0;
+  int64_t days;
+  if (std::memcmp(cached_date, s.data(), 10) == 0) {
+    days = cached_days;
+  } else {
+    if (year < 1 || month < 1 || month > 12 || day < 1 || day > static_cast<int>(days_in_month(year, month)))
+      return std::nullopt;
+    days = days_from_civil(year, month, day);
+    std::memcpy(cached_date, s.data(), 10);
+    cached_days = days;
+  }
 
   size_t pos = 19;
   int64_t micros = 0;
@@ -100,7 +112,7 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s, ZoneRule zone) noexce
   }
   if (pos != s.size()) return std::nullopt;
 
-  int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   Timestamp ts = secs * kMicrosPerSecond + micros;
   if (ts < kMin || ts > kMax) return std::nullopt;
   return ts;
