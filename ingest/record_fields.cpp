@@ -287,9 +287,11 @@ class Checker {
     return false;
   }
 
-  std::string text(FieldId id) {
+  std::string text(FieldId id) { return std::string(view(id)); }
+  // The text without a copy: valid until the next document is parsed.
+  std::string_view view(FieldId id) {
     if (!require(id) || !expect_type(id, json_type::string, "a string")) return {};
-    return std::string(f_[id].text);
+    return f_[id].text;
   }
   std::optional<std::string> opt_text(FieldId id) {
     if (!present(id)) return std::nullopt;
@@ -367,7 +369,7 @@ class Checker {
     return e;
   }
   Outcome outcome(FieldId id) {
-    std::string s = text(id);
+    std::string_view s = view(id);
     if (problem) return Outcome::Completed;
     if (s == "completed") return Outcome::Completed;
     if (s == "failed") return Outcome::Failed;
@@ -375,7 +377,7 @@ class Checker {
     return Outcome::Completed;
   }
   LogLevel level(FieldId id) {
-    std::string s = text(id);
+    std::string_view s = view(id);
     if (problem) return LogLevel::Info;
     if (auto l = log_level_from_name(s)) return *l;
     fail(RejectReason::WrongType, id, "must be debug, info, warn or error, got \"" + clip(s) + "\"");
@@ -406,7 +408,7 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
       return Rejection{RejectReason::UnsupportedVersion,
                        "field `v`: unsupported version " + std::to_string(v.integer) + " (this edpipe reads 1)"};
   }
-  std::string type_name = c.text(F::Type);
+  std::string_view type_name = c.view(F::Type);
   if (c.problem) return *c.problem;
   auto type = record_type_from_name(type_name);
   if (!type) return NotARecord{true};
