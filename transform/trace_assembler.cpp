@@ -61,49 +61,25 @@ void TraceAssembler::add(std::vector<TraceRecord>& records) {
       observe(j, ts, r.correlation_id);
       return j;
     };
-    switch (r.type()) {
-      case RecordType::InvocationStart: apply(inv.state, ts, std::move(std::get<InvocationStart>(r.body))); break;
-      case RecordType::InvocationEnd: apply(inv.state, ts, std::move(std::get<InvocationEnd>(r.body))); break;
-      case RecordType::DetectionStart: {
-        auto& b = std::get<DetectionStart>(r.body);
-        apply(on_event(b.event_execution_id), ts, std::move(b));
-        break;
-      }
-      case RecordType::DetectionEnd: {
-        auto& b = std::get<DetectionEnd>(r.body);
-        apply(on_event(b.event_execution_id), ts, std::move(b));
-        break;
-      }
-      case RecordType::HandlerStart: {
-        auto& b = std::get<HandlerStart>(r.body);
-        apply(on_event(b.event_execution_id), ts, std::move(b));
-        break;
-      }
-      case RecordType::HandlerEnd: {
-        auto& b = std::get<HandlerEnd>(r.body);
-        apply(on_event(b.event_execution_id), ts, std::move(b));
-        break;
-      }
-      case RecordType::JobStart: {
-        auto& b = std::get<JobStart>(r.body);
-        apply(on_job(b.job_execution_id), ts, std::move(b));
-        break;
-      }
-      case RecordType::JobEnd: {
-        auto& b = std::get<JobEnd>(r.body);
-        apply(on_job(b.job_execution_id), ts, std::move(b));
-        break;
-      }
-      case RecordType::JobLog: {
-        JobLogRow row;
-        row.invocation_id = r.invocation_id;
-        row.ts = ts;
-        row.log = std::move(std::get<JobLog>(r.body));
-        row.correlation_id = std::move(r.correlation_id);
-        inv.logs.push_back(std::move(row));
-        break;
-      }
-    }
+    std::visit(
+        [&](auto&& body) {
+          using B = std::decay_t<decltype(body)>;
+          if constexpr (std::is_same_v<B, InvocationStart> || std::is_same_v<B, InvocationEnd>) {
+            apply(inv.state, ts, std::move(body));
+          } else if constexpr (std::is_same_v<B, JobStart> || std::is_same_v<B, JobEnd>) {
+            apply(on_job(body.job_execution_id), ts, std::move(body));
+          } else if constexpr (std::is_same_v<B, JobLog>) {
+            JobLogRow row;
+            row.invocation_id = r.invocation_id;
+            row.ts = ts;
+            row.log = std::move(body);
+            row.correlation_id = std::move(r.correlation_id);
+            inv.logs.push_back(std::move(row));
+          } else {  // the four event steps
+            apply(on_event(body.event_execution_id), ts, std::move(body));
+          }
+        },
+        r.body);
   }
 }
 
