@@ -8,7 +8,11 @@
 #include <memory>
 
 #include "arguments.h"
+#include "database_report.h"
+#include "db_commands.h"
 #include "dead_letter.h"
+#include "pg_connection.h"
+#include "row_loader.h"
 #include "progress_meter.h"
 #include "row_tally.h"
 #include "run_summary.h"
@@ -26,7 +30,8 @@ const char* kUsage =
     "Usage: edpipe load [OPTIONS] [INPUT...]\n"
     "\n"
     "Read event detector trace records from INPUTs, rebuild invocations, event executions,\n"
-    "job executions and job logs, roll them up per hour and function, and load them.\n"
+    "job executions and job logs, roll them up per hour and function, and load them into\n"
+    "PostgreSQL (COPY, one transaction per batch; loading the same input again changes nothing).\n"
     "\n"
     "An INPUT is a file, a directory (its *.ndjson, *.jsonl, *.log files and their .gz forms,\n"
     "recursively, in path order), a glob pattern, or - for standard input (the default).\n"
@@ -40,9 +45,10 @@ const char* kUsage =
 const char* kExitText =
     "\n"
     "Exit status: 0 done (rejected lines are reported, not fatal); 1 an input could not be\n"
-    "read or the run failed; 2 bad usage.\n"
+    "read, the database could not be reached or is not migrated, or the run failed; 2 bad usage.\n"
     "\n"
     "Examples:\n"
+    "  edpipe load --db postgresql://edpipe@db.internal/observability samples/\n"
     "  edpipe load --dry-run samples/\n"
     "  edpipe load --dry-run --json --dead-letter rejected.ndjson 'logs/2026-11-*.ndjson.gz'\n"
     "  netlify logs:function detector | edpipe load --dry-run -\n";
@@ -53,6 +59,46 @@ struct LoadOptions {
   std::string dead_letter;
   std::string abandon_after = "15m";
   std::string progress = "auto";
+  std::string db;
+  size_t batch_size = 20000;
+};
+
+// Where the row fragments go: the database, or (dry run) a tally of what it would hold.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void add(RowBatch& rows) = 0;  // may keep rows until a batch is full
+  virtual void finish() = 0;
+};
+
+class TallySink final : public RowSink {
+ public:
+  void add(RowBatch& rows) override { tally.add(rows); }
+  void finish() override {}
+  RowTally tally;
+};
+
+class DatabaseSink final : public RowSink {
+ public:
+  DatabaseSink(RowLoader& loader, size_t batch_size) : loader_(loader), batch_size_(batch_size) {}
+  void add(RowBatch& rows) override {
+    auto append = [](auto& to, auto& from) { to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end())); };
+    append(pending_.invocations, rows.invocations);
+    append(pending_.event_executions, rows.event_executions);
+    append(pending_.job_executions, rows.job_executions);
+    append(pending_.job_logs, rows.job_logs);
+    if (pending_.row_count() >= batch_size_) flush();
+  }
+  void finish() override { flush(); }
+
+ private:
+  void flush() {
+    loader_.load(pending_);
+    pending_ = {};
+  }
+  RowLoader& loader_;
+  size_t batch_size_;
+  RowBatch pending_;
 };
 
 }  // namespace
@@ -71,7 +117,10 @@ int run_load(const std::vector<std::string>& args) {
        "an invocation with no end whose newest record is this much older than the newest record seen is 'abandoned'")
       ("progress", po::value(&opt.progress)->value_name("WHEN")->default_value("auto"),
        "progress line on stderr: auto (when stderr is a terminal), always, never")
-      ("quiet,q", po::bool_switch(&opt.quiet), "do not list rejected lines on stderr (the summary still counts them)");
+      ("quiet,q", po::bool_switch(&opt.quiet), "do not list rejected lines on stderr (the summary still counts them)")
+      ("db", po::value(&opt.db)->value_name("DB"), kDbOptionHelp)
+      ("batch-size", po::value(&opt.batch_size)->value_name("ROWS")->default_value(opt.batch_size),
+       "rows per database transaction");
   po::options_description hidden;
   hidden.add_options()("input", po::value(&opt.inputs));
   po::options_description all;
@@ -94,9 +143,7 @@ int run_load(const std::vector<std::string>& args) {
   asm_options.abandon_after = parse_duration(opt.abandon_after, "abandon-after");
   if (opt.progress != "auto" && opt.progress != "always" && opt.progress != "never")
     throw UsageError("--progress: expected auto, always or never, got '" + opt.progress + "'");
-  if (!opt.dry_run)
-    throw UsageError(
-        "load: writing to PostgreSQL is not available in this version; use --dry-run to parse, rebuild and report");
+  if (opt.batch_size == 0) throw UsageError("--batch-size: must be at least 1");
   if (opt.inputs.empty()) opt.inputs.push_back("-");
 
   const auto started = std::chrono::steady_clock::now();
@@ -111,6 +158,7 @@ int run_load(const std::vector<std::string>& args) {
   summary.inputs = set.inputs.size();
 
   std::unique_ptr<DeadLetterWriter> dead_letter;
+  uint64_t rows_dead_lettered = 0;
   if (!opt.dead_letter.empty()) {
     try {
       dead_letter = std::make_unique<DeadLetterWriter>(opt.dead_letter);
@@ -120,9 +168,34 @@ int run_load(const std::vector<std::string>& args) {
     }
   }
 
+  // The database is checked before any input is read: a wrong --db fails fast, with one line.
+  const std::string conninfo = resolve_conninfo(opt.db);
+  std::unique_ptr<RowLoader> loader;
+  std::unique_ptr<RowSink> sink;
+  TallySink* tally_sink = nullptr;
+  if (opt.dry_run) {
+    auto t = std::make_unique<TallySink>();
+    tally_sink = t.get();
+    sink = std::move(t);
+  } else {
+    LoaderOptions lo;
+    lo.abandon_after = asm_options.abandon_after;
+    loader = std::make_unique<RowLoader>(conninfo, lo, [&](const std::string& json) {
+      ++rows_dead_lettered;
+      if (dead_letter) dead_letter->write_raw(json);
+      else if (!opt.quiet) std::cerr << "edpipe: not loaded: " << json;
+    });
+    try {
+      loader->open();
+    } catch (const std::exception& e) {
+      std::cerr << "edpipe: " << e.what() << "\n";
+      return kExitInputError;
+    }
+    sink = std::make_unique<DatabaseSink>(*loader, opt.batch_size);
+  }
+
   TraceReader reader(set.inputs);
   TraceAssembler assembler(asm_options);
-  RowTally tally;
   const bool show_progress = opt.progress == "always" || (opt.progress == "auto" && ::isatty(2));
   ProgressMeter progress(show_progress, reader.total_size());
   IngestBatch batch;
@@ -143,16 +216,17 @@ int run_load(const std::vector<std::string>& args) {
       }
       assembler.add(batch.records);
       assembler.take_ready(rows);
-      tally.add(rows);
+      sink->add(rows);
       rows = {};
       progress.update(reader.raw_bytes_consumed(), summary.lines.records);
     }
     assembler.take_all(rows);
-    tally.add(rows);
+    sink->add(rows);
+    sink->finish();
     if (dead_letter) dead_letter->flush();
   } catch (const std::exception& e) {
     progress.finish();
-    std::cerr << "edpipe: " << e.what() << "\n";
+    std::cerr << "edpipe: " << mask_secrets(e.what(), conninfo) << "\n";
     return kExitInputError;
   }
   progress.finish();
@@ -165,8 +239,17 @@ int run_load(const std::vector<std::string>& args) {
   }
 
   summary.raw_bytes = reader.raw_bytes_consumed();
-  summary.watermark = assembler.watermark();
-  summary.rows = tally.finish(AbandonRule{assembler.watermark(), asm_options.abandon_after});
+  if (tally_sink) {
+    summary.watermark = assembler.watermark();
+    summary.rows = tally_sink->tally.finish(AbandonRule{assembler.watermark(), asm_options.abandon_after});
+  } else {
+    // What the database now holds, read back: totals over the database, the hours this load touched.
+    summary.watermark = read_watermark(loader->connection());
+    summary.rows = read_database_tally(loader->connection(), loader->stats().touched_hours);
+    summary.batches = loader->stats().batches;
+    summary.retries = loader->stats().retries;
+    summary.rows_dead_lettered = rows_dead_lettered;
+  }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   if (opt.json) {

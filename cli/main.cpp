@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "arguments.h"
+#include "db_commands.h"
 #include "gen_command.h"
 #include "load_command.h"
 
@@ -15,15 +16,19 @@ const char* kHelp =
     "Usage: edpipe <command> [OPTIONS] [ARGS]\n"
     "\n"
     "Commands:\n"
-    "  load    read trace records (files, directories, globs, .gz, stdin), rebuild invocations,\n"
-    "          events, jobs and logs, roll them up per hour; --dry-run reports without a database\n"
-    "  gen     write a realistic synthetic corpus for samples, tests and benchmarks\n"
+    "  load     read trace records (files, directories, globs, .gz, stdin), rebuild invocations,\n"
+    "           events, jobs and logs, roll them up per hour, and load them into PostgreSQL;\n"
+    "           --dry-run reports without a database\n"
+    "  migrate  apply, revert or list the schema migrations (up [N] | down [N] | status)\n"
+    "  verify   check that the hourly metrics and counts equal what the rows say\n"
+    "  gen      write a realistic synthetic corpus for samples, tests and benchmarks\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help (or a command's: edpipe load --help)\n"
     "  --version      print the version\n"
     "\n"
-    "Exit status: 0 success, 1 an input could not be read or the run failed, 2 bad usage.\n";
+    "Exit status: 0 success, 1 an input or the database could not be read or the run failed,\n"
+    "2 bad usage, 3 (verify) the database differs from its rows.\n";
 
 }  // namespace
 
@@ -47,9 +52,12 @@ int main(int argc, char** argv) {
     }
     if (command == "load") return run_load(rest);
     if (command == "gen") return run_gen(rest);
+    if (command == "migrate") return run_migrate(rest);
+    if (command == "verify") return run_verify(rest);
     throw UsageError("unknown command '" + command + "'");
   } catch (const UsageError& e) {
-    std::cerr << "edpipe: " << e.what() << "\nTry 'edpipe " << (command == "load" || command == "gen" ? command + " " : "")
+    const bool known = command == "load" || command == "gen" || command == "migrate" || command == "verify";
+    std::cerr << "edpipe: " << e.what() << "\nTry 'edpipe " << (known ? command + " " : "")
               << "--help' for more information.\n";
     return kExitUsage;
   } catch (const std::exception& e) {

@@ -90,6 +90,9 @@ std::string render_json(const RunSummary& s) {
   o += ",\"watermark\":" + (s.lines.records ? json_string(format_rfc3339(s.watermark)) : std::string("null"));
   o += ",\"abandon_after_seconds\":" + std::to_string(s.abandon_after / kMicrosPerSecond);
   o += ",\"bytes_read\":" + std::to_string(s.bytes_read);
+  if (!s.dry_run)
+    o += ",\"database\":{\"batches\":" + std::to_string(s.batches) + ",\"retries\":" + std::to_string(s.retries) +
+         ",\"dead_lettered\":" + std::to_string(s.rows_dead_lettered) + "}";
   o += ",\"seconds\":" + fixed(s.seconds, 3);
   o += ",\"input_errors\":[";
   for (size_t i = 0; i < s.input_errors.size(); ++i) {
@@ -126,7 +129,7 @@ std::string render_json(const RunSummary& s) {
 std::string render_text(const RunSummary& s) {
   std::ostringstream o;
   const double mbps = s.seconds > 0 ? s.bytes_read / s.seconds / 1e6 : 0;
-  o << "edpipe load" << (s.dry_run ? " (dry run: nothing written)" : "") << "\n";
+  o << "edpipe load" << (s.dry_run ? " (dry run: nothing written)" : " (rows: what the database now holds)") << "\n";
   o << "  read        " << s.inputs << " input" << (s.inputs == 1 ? "" : "s") << ", " << human_bytes(double(s.bytes_read))
     << " in " << fixed(s.seconds, 2) << " s (" << fixed(mbps, 1) << " MB/s)\n";
   o << "  lines       " << s.lines.total << " = " << s.lines.records << " records + " << s.lines.non_record
@@ -135,6 +138,9 @@ std::string render_text(const RunSummary& s) {
   o << " + " << s.lines.rejected << " rejected\n";
   o << "  records     " << text_counts(record_name, s.lines.by_type, kRecordTypeCount, true) << "\n";
   if (s.lines.rejected) o << "  rejected    " << text_counts(reason_name, s.lines.by_reason, kRejectReasonCount, true) << "\n";
+  if (!s.dry_run)
+    o << "  database    " << s.batches << " transaction" << (s.batches == 1 ? "" : "s") << ", " << s.retries
+      << " retried, " << s.rows_dead_lettered << " values or rows refused (see --dead-letter)\n";
   o << "  rows        invocations " << s.rows.invocations << ", event_executions " << s.rows.event_executions
     << ", job_executions " << s.rows.job_executions << ", job_logs " << s.rows.job_logs << ", metrics_hourly "
     << s.rows.rollups.size() << "\n";

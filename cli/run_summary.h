@@ -19,6 +19,8 @@ struct RunSummary {
   Timestamp watermark = 0;
   Timestamp abandon_after = 0;
   std::vector<std::string> input_errors;
+  // A load into the database: its transactions, retried faults, values or rows refused.
+  uint64_t batches = 0, retries = 0, rows_dead_lettered = 0;
 };
 
 std::string render_json(const RunSummary& s);

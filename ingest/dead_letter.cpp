@@ -45,6 +45,11 @@ void DeadLetterWriter::write(const RejectedLine& line, const std::string& input_
     throw std::runtime_error(path_ + ": cannot write dead-letter file: " + std::strerror(errno));
 }
 
+void DeadLetterWriter::write_raw(const std::string& s) {
+  if (std::fwrite(s.data(), 1, s.size(), file_) != s.size())
+    throw std::runtime_error(path_ + ": cannot write dead-letter file: " + std::strerror(errno));
+}
+
 void DeadLetterWriter::flush() {
   if (std::fflush(file_) != 0)
     throw std::runtime_error(path_ + ": cannot write dead-letter file: " + std::strerror(errno));

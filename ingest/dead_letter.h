@@ -18,6 +18,8 @@ class DeadLetterWriter {
   DeadLetterWriter& operator=(const DeadLetterWriter&) = delete;
 
   void write(const RejectedLine& line, const std::string& input_name);
+  // One JSON object already rendered (ending in a newline): rows the database refused.
+  void write_raw(const std::string& json_line);
   // Flushes to the OS; throws std::runtime_error (disk full, ...) so no rejection goes unrecorded.
   void flush();
 

@@ -58,6 +58,13 @@ void HourlyRollup::merge(const HourlyRollup& o) {
   for (const auto& [k, v] : o.failed_jobs) bump(failed_jobs, k, v);
 }
 
+bool HourlyRollup::is_zero() const {
+  return total_invocations == 0 && successful_invocations == 0 && failed_invocations == 0 && running_invocations == 0 &&
+         events_detected == 0 && jobs_run == 0 && jobs_succeeded == 0 && jobs_failed == 0 && duration_count == 0 &&
+         duration_sum_ms == 0 && durations.count() == 0 && durations.buckets().empty() && durations.zero_count() == 0 &&
+         detected_events.empty() && failed_jobs.empty();
+}
+
 std::optional<double> HourlyRollup::avg_duration_ms() const {
   if (duration_count <= 0) return std::nullopt;
   return static_cast<double>(duration_sum_ms) / static_cast<double>(duration_count);

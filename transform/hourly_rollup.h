@@ -44,6 +44,8 @@ struct HourlyRollup {
   std::map<std::string, int64_t> failed_jobs;
 
   void add(const InvocationContribution& c, int64_t sign = 1);
+  // A difference that changes nothing (what a replay produces): every sum zero, nothing counted.
+  bool is_zero() const;
   void merge(const HourlyRollup& other);
 
   std::optional<double> avg_duration_ms() const;

@@ -1,0 +1,76 @@
+#include "copy_writer.h"
+
+#include <cstring>
+#include <pqxx/tablewriter>
+
+namespace edpipe {
+
+void CopyWriter::separator() {
+  if (row_open_) buf_.push_back('\t');
+  row_open_ = true;
+}
+
+CopyWriter& CopyWriter::text(std::string_view s) {
+  separator();
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const char* esc = c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : nullptr;
+    if (!esc) continue;
+    buf_.append(s.data() + start, i - start);
+    buf_.append(esc, 2);
+    start = i + 1;
+  }
+  buf_.append(s.data() + start, s.size() - start);
+  return *this;
+}
+
+CopyWriter& CopyWriter::null() {
+  separator();
+  buf_.append("\\N", 2);
+  return *this;
+}
+
+CopyWriter& CopyWriter::uuid(const Uuid& u) {
+  separator();
+  u.append_to(buf_);
+  return *this;
+}
+
+CopyWriter& CopyWriter::timestamp(Timestamp ts) {
+  separator();
+  buf_ += format_rfc3339(ts);
+  return *this;
+}
+
+CopyWriter& CopyWriter::integer(int64_t v) {
+  separator();
+  buf_ += std::to_string(v);
+  return *this;
+}
+
+CopyWriter& CopyWriter::boolean(bool b) {
+  separator();
+  buf_.push_back(b ? 't' : 'f');
+  return *this;
+}
+
+void CopyWriter::end_row() {
+  buf_.push_back('\n');
+  row_open_ = false;
+  ++rows_;
+}
+
+void CopyWriter::copy_into(pqxx::transaction_base& tx, const std::string& table) {
+  if (rows_ == 0) return;
+  buf_.pop_back();  // write_raw_line adds the last newline itself
+  {
+    pqxx::tablewriter writer(tx, table);
+    writer.write_raw_line(buf_);
+    writer.complete();
+  }
+  buf_.clear();
+  rows_ = 0;
+}
+
+}  // namespace edpipe

@@ -1,0 +1,44 @@
+#pragma once
+// Rows in PostgreSQL's COPY text format, written to a table in large chunks.
+//
+// libpqxx 6.4's stream_to escapes every non-ASCII byte and copies each row; the (deprecated)
+// tablewriter's write_raw_line sends bytes as they are, inside the same transaction. So the
+// escaping is done here: only backslash, tab, newline and carriage return; UTF-8 passes through.
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+
+#include "timestamp.h"
+#include "uuid.h"
+
+namespace edpipe {
+
+class CopyWriter {
+ public:
+  CopyWriter& text(std::string_view s);
+  CopyWriter& null();
+  CopyWriter& uuid(const Uuid& u);
+  CopyWriter& timestamp(Timestamp ts);
+  CopyWriter& integer(int64_t v);
+  CopyWriter& boolean(bool b);
+  template <class T, class F>
+  CopyWriter& optional(const std::optional<T>& v, F&& write) {
+    if (v) write(*v);
+    else null();
+    return *this;
+  }
+  void end_row();
+
+  size_t rows() const noexcept { return rows_; }
+  bool empty() const noexcept { return rows_ == 0; }
+  // COPYs the rows into `table` (columns in table order) and clears the buffer.
+  void copy_into(pqxx::transaction_base& tx, const std::string& table);
+
+ private:
+  void separator();
+  std::string buf_;
+  size_t rows_ = 0;
+  bool row_open_ = false;
+};
+
+}  // namespace edpipe

@@ -1,0 +1,294 @@
+#include "load_sql.h"
+
+#include <vector>
+
+namespace edpipe::sql {
+namespace {
+
+// `col = CASE WHEN <wins> THEN EXCLUDED.col ELSE t.col END` for each column of one lifecycle step.
+std::string take_if(const std::string& wins, const std::vector<std::string>& cols) {
+  std::string out;
+  for (const auto& c : cols) out += "  " + c + " = CASE WHEN " + wins + " THEN EXCLUDED." + c + " ELSE t." + c + " END,\n";
+  return out;
+}
+
+// The winner rules of row_state.cpp: the earlier start; a failed end before a completed one,
+// then the earlier end. A tie keeps what is stored.
+std::string start_wins(const std::string& at) {
+  return "(EXCLUDED." + at + " IS NOT NULL AND (t." + at + " IS NULL OR EXCLUDED." + at + " < t." + at + "))";
+}
+std::string end_wins(const std::string& at, const std::string& failed_new, const std::string& failed_old) {
+  return "(EXCLUDED." + at + " IS NOT NULL AND (t." + at + " IS NULL OR (" + failed_new + ") > (" + failed_old +
+         ") OR ((" + failed_new + ") = (" + failed_old + ") AND EXCLUDED." + at + " < t." + at + ")))";
+}
+const std::string kCorrelationWins =
+    "(EXCLUDED.correlation_id IS NOT NULL AND (t.correlation_id IS NULL OR "
+    "EXCLUDED.correlation_id COLLATE \"C\" < t.correlation_id COLLATE \"C\"))";
+const std::string kTimes =
+    "  first_record_at = least(t.first_record_at, EXCLUDED.first_record_at),\n"
+    "  last_record_at = greatest(t.last_record_at, EXCLUDED.last_record_at),\n"
+    "  correlation_id = CASE WHEN " + kCorrelationWins + " THEN EXCLUDED.correlation_id ELSE t.correlation_id END\n";
+const std::string kTimesChanged = "EXCLUDED.first_record_at < t.first_record_at OR EXCLUDED.last_record_at > t.last_record_at OR " +
+                                  kCorrelationWins;
+
+std::string merge_invocations() {
+  const std::string s = start_wins("started_at");
+  const std::string e = end_wins("ended_at", "EXCLUDED.end_status = 'failed'", "t.end_status = 'failed'");
+  return "INSERT INTO invocations AS t (id, source_function, source_system, source_table, source_operation,\n"
+         "  source_event_id, source_event_time, source_event_payload, source_user_email, source_user_role, source_job_ref,\n"
+         "  auto_load_modules, event_modules_directory, context_data, started_at, ended_at, end_status,\n"
+         "  reported_duration_ms, error_message, error_stack, first_record_at, last_record_at, correlation_id,\n"
+         "  status, created_at)\n"
+         "SELECT id, coalesce(source_function, ''), source_system, source_table, source_operation, source_event_id,\n"
+         "  source_event_time, source_event_payload, source_user_email, source_user_role, source_job_ref,\n"
+         "  auto_load_modules, event_modules_directory, context_data, started_at, ended_at, end_status,\n"
+         "  reported_duration_ms, error_message, error_stack, first_record_at, last_record_at, correlation_id,\n"
+         "  coalesce(end_status, 'running'), coalesce(started_at, first_record_at)\n"
+         "FROM stage_invocations ORDER BY id\n"
+         "ON CONFLICT (id) DO UPDATE SET\n" +
+         take_if(s, {"source_function", "source_system", "source_table", "source_operation", "source_event_id",
+                     "source_event_time", "source_event_payload", "source_user_email", "source_user_role",
+                     "source_job_ref", "auto_load_modules", "event_modules_directory", "context_data", "started_at"}) +
+         take_if(e, {"ended_at", "end_status", "reported_duration_ms", "error_message", "error_stack"}) + kTimes +
+         "WHERE " + s + " OR " + e + " OR " + kTimesChanged;
+}
+
+std::string merge_events() {
+  const std::string ds = start_wins("detection_started_at");
+  const std::string de = end_wins("detection_ended_at", "EXCLUDED.detection_failed", "t.detection_failed");
+  const std::string hs = start_wins("handler_started_at");
+  const std::string he = end_wins("handler_ended_at", "EXCLUDED.handler_failed", "t.handler_failed");
+  const std::string name = "(EXCLUDED.event_name_rank < t.event_name_rank)";
+  return "INSERT INTO event_executions AS t (id, invocation_id, event_name, event_name_rank, event_module_path,\n"
+         "  detection_started_at, detection_ended_at, detected, detection_failed, reported_detection_ms,\n"
+         "  detection_error, detection_error_stack, handler_started_at, handler_ended_at, handler_failed,\n"
+         "  reported_handler_ms, handler_error, handler_error_stack, first_record_at, last_record_at, correlation_id,\n"
+         "  created_at)\n"
+         "SELECT id, invocation_id, event_name, event_name_rank, event_module_path, detection_started_at,\n"
+         "  detection_ended_at, coalesce(detected, false), detection_failed, reported_detection_ms, detection_error,\n"
+         "  detection_error_stack, handler_started_at, handler_ended_at, handler_failed, reported_handler_ms,\n"
+         "  handler_error, handler_error_stack, first_record_at, last_record_at, correlation_id,\n"
+         "  coalesce(detection_started_at, first_record_at)\n"
+         "FROM stage_event_executions ORDER BY id\n"
+         "ON CONFLICT (id) DO UPDATE SET\n" +
+         take_if(name, {"event_name", "event_name_rank"}) + take_if(ds, {"detection_started_at", "event_module_path"}) +
+         take_if(de, {"detection_ended_at", "detected", "detection_failed", "reported_detection_ms", "detection_error",
+                      "detection_error_stack"}) +
+         take_if(hs, {"handler_started_at"}) +
+         take_if(he, {"handler_ended_at", "handler_failed", "reported_handler_ms", "handler_error", "handler_error_stack"}) +
+         kTimes + "WHERE " + name + " OR " + ds + " OR " + de + " OR " + hs + " OR " + he + " OR " + kTimesChanged;
+}
+
+std::string merge_jobs() {
+  const std::string s = start_wins("started_at");
+  const std::string e = end_wins("ended_at", "EXCLUDED.end_status = 'failed'", "t.end_status = 'failed'");
+  const std::string name = "(EXCLUDED.job_name_rank < t.job_name_rank)";
+  return "INSERT INTO job_executions AS t (id, invocation_id, event_execution_id, job_name, job_name_rank,\n"
+         "  job_function_name, job_options, started_at, ended_at, end_status, reported_duration_ms, result,\n"
+         "  error_message, error_stack, first_record_at, last_record_at, correlation_id, status, created_at)\n"
+         "SELECT id, invocation_id, event_execution_id, job_name, job_name_rank, job_function_name, job_options,\n"
+         "  started_at, ended_at, end_status, reported_duration_ms, result, error_message, error_stack,\n"
+         "  first_record_at, last_record_at, correlation_id, coalesce(end_status, 'running'),\n"
+         "  coalesce(started_at, first_record_at)\n"
+         "FROM stage_job_executions ORDER BY id\n"
+         "ON CONFLICT (id) DO UPDATE SET\n" +
+         take_if(name, {"job_name", "job_name_rank", "event_execution_id"}) +
+         take_if(s, {"started_at", "job_function_name", "job_options"}) +
+         take_if(e, {"ended_at", "end_status", "reported_duration_ms", "result", "error_message", "error_stack"}) +
+         kTimes + "WHERE " + name + " OR " + s + " OR " + e + " OR " + kTimesChanged;
+}
+
+// Milliseconds between two timestamps as derive.cpp computes them: rounded, never negative.
+#define EDPIPE_MILLIS(from, to) "greatest(0, round(extract(epoch FROM (" to ") - (" from ")) * 1000))"
+
+}  // namespace
+
+const char* const kCreateStaging = R"(
+CREATE TEMP TABLE IF NOT EXISTS stage_invocations (
+  id uuid, source_function text, source_system text, source_table text, source_operation text,
+  source_event_id uuid, source_event_time timestamptz, source_event_payload jsonb, source_user_email text,
+  source_user_role text, source_job_ref uuid, auto_load_modules boolean, event_modules_directory text,
+  context_data jsonb, started_at timestamptz, ended_at timestamptz, end_status text, reported_duration_ms bigint,
+  error_message text, error_stack text, first_record_at timestamptz, last_record_at timestamptz, correlation_id text
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_event_executions (
+  id uuid, invocation_id uuid, event_name text, event_name_rank smallint, event_module_path text,
+  detection_started_at timestamptz, detection_ended_at timestamptz, detected boolean, detection_failed boolean,
+  reported_detection_ms bigint, detection_error text, detection_error_stack text, handler_started_at timestamptz,
+  handler_ended_at timestamptz, handler_failed boolean, reported_handler_ms bigint, handler_error text,
+  handler_error_stack text, first_record_at timestamptz, last_record_at timestamptz, correlation_id text
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_job_executions (
+  id uuid, invocation_id uuid, event_execution_id uuid, job_name text, job_name_rank smallint,
+  job_function_name text, job_options jsonb, started_at timestamptz, ended_at timestamptz, end_status text,
+  reported_duration_ms bigint, result jsonb, error_message text, error_stack text, first_record_at timestamptz,
+  last_record_at timestamptz, correlation_id text
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_job_logs (
+  id uuid, invocation_id uuid, job_execution_id uuid, level text, message text, data jsonb, source text,
+  correlation_id text, occurrence integer, created_at timestamptz
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS touched_invocations (id uuid PRIMARY KEY) ON COMMIT DELETE ROWS;
+)";
+
+// Loaders serialise here, first thing in the transaction and before any row lock: two loaders
+// never wait on each other's rows in opposite orders.
+const char* const kLockWatermark = R"(
+INSERT INTO edpipe_watermark AS w (id, watermark) VALUES (true, $1)
+ON CONFLICT (id) DO UPDATE SET watermark = greatest(w.watermark, EXCLUDED.watermark)
+RETURNING watermark::text)";
+
+const char* const kTouchStaged = "INSERT INTO touched_invocations SELECT DISTINCT id FROM stage_invocations ON CONFLICT DO NOTHING";
+
+// Stored invocations whose abandoned verdict changes under the new watermark.
+const char* const kTouchFlipping = R"(
+INSERT INTO touched_invocations
+SELECT id FROM invocations
+WHERE status IN ('running', 'abandoned') AND ended_at IS NULL
+  AND (status = 'abandoned') <> (last_record_at < $1::timestamptz - $2::bigint * interval '1 microsecond')
+ON CONFLICT DO NOTHING)";
+
+const char* const kContributions = R"(
+SELECT i.id, (extract(epoch FROM i.created_at) * 1000000)::bigint, i.source_function, i.status, i.total_duration_ms, i.events_detected_count,
+       i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed,
+       coalesce((SELECT array_agg(e.event_name) FROM event_executions e WHERE e.invocation_id = i.id AND e.detected), '{}'),
+       coalesce((SELECT array_agg(j.job_name) FROM job_executions j WHERE j.invocation_id = i.id AND j.status = 'failed'), '{}')
+FROM invocations i JOIN touched_invocations t ON t.id = i.id)";
+
+const std::string kMergeInvocations = merge_invocations();
+const std::string kMergeEvents = merge_events();
+const std::string kMergeJobs = merge_jobs();
+
+const char* const kInsertLogs = R"(
+INSERT INTO job_logs (id, invocation_id, job_execution_id, level, message, data, source, correlation_id, occurrence, created_at)
+SELECT id, invocation_id, job_execution_id, level, message, data, source, correlation_id, occurrence, created_at
+FROM stage_job_logs ORDER BY id
+ON CONFLICT (id) DO NOTHING)";
+
+// source_job_id links up whichever side arrives second.
+const char* const kLinkSourceJobs = R"(
+UPDATE invocations i SET source_job_id = i.source_job_ref
+FROM job_executions j
+WHERE i.source_job_ref IS NOT NULL AND i.source_job_id IS NULL AND j.id = i.source_job_ref
+  AND (i.id IN (SELECT id FROM stage_invocations) OR j.id IN (SELECT id FROM stage_job_executions)))";
+
+const char* const kDeriveInvocations = R"(
+UPDATE invocations i SET status = d.status, created_at = d.created_at, total_duration_ms = d.total_duration_ms
+FROM (
+  SELECT v.id,
+         CASE WHEN v.end_status IS NOT NULL THEN v.end_status
+              WHEN v.last_record_at < $1::timestamptz - $2::bigint * interval '1 microsecond' THEN 'abandoned'
+              ELSE 'running' END AS status,
+         coalesce(v.started_at, v.first_record_at) AS created_at,
+         (CASE WHEN v.ended_at IS NULL THEN NULL
+               WHEN v.reported_duration_ms IS NOT NULL THEN v.reported_duration_ms
+               WHEN v.started_at IS NOT NULL THEN )" EDPIPE_MILLIS("v.started_at", "v.ended_at") R"( END)::integer AS total_duration_ms
+  FROM invocations v JOIN touched_invocations t ON t.id = v.id
+) d
+WHERE i.id = d.id AND (i.status, i.created_at, i.total_duration_ms) IS DISTINCT FROM (d.status, d.created_at, d.total_duration_ms))";
+
+const char* const kDeriveJobs = R"(
+UPDATE job_executions j SET status = d.status, duration_ms = d.duration_ms, created_at = d.created_at
+FROM (
+  SELECT v.id,
+         coalesce(v.end_status, CASE WHEN i.status = 'abandoned' THEN 'abandoned' ELSE 'running' END) AS status,
+         (CASE WHEN v.ended_at IS NULL THEN NULL
+               WHEN v.reported_duration_ms IS NOT NULL THEN v.reported_duration_ms
+               WHEN v.started_at IS NOT NULL THEN )" EDPIPE_MILLIS("v.started_at", "v.ended_at") R"( END)::integer AS duration_ms,
+         coalesce(v.started_at, v.first_record_at) AS created_at
+  FROM job_executions v
+  JOIN touched_invocations t ON t.id = v.invocation_id
+  JOIN invocations i ON i.id = v.invocation_id
+) d
+WHERE j.id = d.id AND (j.status, j.duration_ms, j.created_at) IS DISTINCT FROM (d.status, d.duration_ms, d.created_at))";
+
+const char* const kDeriveEvents = R"(
+UPDATE event_executions e SET status = d.status, detection_duration_ms = d.detection_ms,
+       handler_duration_ms = d.handler_ms, created_at = d.created_at,
+       jobs_count = d.jobs_count, jobs_succeeded = d.jobs_succeeded, jobs_failed = d.jobs_failed
+FROM (
+  SELECT v.id,
+         CASE WHEN v.handler_ended_at IS NOT NULL THEN CASE WHEN v.handler_failed THEN 'handler_failed' ELSE 'completed' END
+              WHEN v.detection_ended_at IS NOT NULL AND v.detection_failed THEN 'detection_failed'
+              WHEN v.detection_ended_at IS NOT NULL AND NOT v.detected THEN 'not_detected'
+              WHEN i.status = 'abandoned' THEN 'abandoned'
+              WHEN v.detection_ended_at IS NOT NULL OR v.handler_started_at IS NOT NULL THEN 'handling'
+              ELSE 'detecting' END AS status,
+         (CASE WHEN v.detection_ended_at IS NULL THEN NULL
+               WHEN v.reported_detection_ms IS NOT NULL THEN v.reported_detection_ms
+               WHEN v.detection_started_at IS NOT NULL THEN )" EDPIPE_MILLIS("v.detection_started_at", "v.detection_ended_at") R"( END)::integer AS detection_ms,
+         (CASE WHEN v.handler_ended_at IS NULL THEN NULL
+               WHEN v.reported_handler_ms IS NOT NULL THEN v.reported_handler_ms
+               WHEN v.handler_started_at IS NOT NULL THEN )" EDPIPE_MILLIS("v.handler_started_at", "v.handler_ended_at") R"( END)::integer AS handler_ms,
+         coalesce(v.detection_started_at, v.first_record_at) AS created_at,
+         coalesce(c.n, 0)::integer AS jobs_count, coalesce(c.ok, 0)::integer AS jobs_succeeded,
+         coalesce(c.failed, 0)::integer AS jobs_failed
+  FROM event_executions v
+  JOIN touched_invocations t ON t.id = v.invocation_id
+  JOIN invocations i ON i.id = v.invocation_id
+  LEFT JOIN (SELECT j.event_execution_id, count(*) AS n, count(*) FILTER (WHERE j.status = 'completed') AS ok,
+                    count(*) FILTER (WHERE j.status = 'failed') AS failed
+             FROM job_executions j JOIN touched_invocations t2 ON t2.id = j.invocation_id
+             GROUP BY j.event_execution_id) c ON c.event_execution_id = v.id
+) d
+WHERE e.id = d.id AND (e.status, e.detection_duration_ms, e.handler_duration_ms, e.created_at, e.jobs_count,
+                       e.jobs_succeeded, e.jobs_failed)
+      IS DISTINCT FROM (d.status, d.detection_ms, d.handler_ms, d.created_at, d.jobs_count, d.jobs_succeeded, d.jobs_failed))";
+
+const char* const kCountChildren = R"(
+UPDATE invocations i SET events_detected_count = d.ed, total_jobs_run = d.jr, total_jobs_succeeded = d.js,
+       total_jobs_failed = d.jf
+FROM (
+  SELECT t.id,
+         coalesce(e.ed, 0)::integer AS ed, coalesce(j.jr, 0)::integer AS jr, coalesce(j.js, 0)::integer AS js,
+         coalesce(j.jf, 0)::integer AS jf
+  FROM touched_invocations t
+  LEFT JOIN (SELECT invocation_id, count(*) FILTER (WHERE detected) AS ed FROM event_executions
+             WHERE invocation_id IN (SELECT id FROM touched_invocations) GROUP BY invocation_id) e ON e.invocation_id = t.id
+  LEFT JOIN (SELECT invocation_id, count(*) AS jr, count(*) FILTER (WHERE status = 'completed') AS js,
+                    count(*) FILTER (WHERE status = 'failed') AS jf FROM job_executions
+             WHERE invocation_id IN (SELECT id FROM touched_invocations) GROUP BY invocation_id) j ON j.invocation_id = t.id
+) d
+WHERE i.id = d.id AND (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed)
+      IS DISTINCT FROM (d.ed, d.jr, d.js, d.jf))";
+
+const char* const kReadRollup = R"(
+SELECT total_invocations, successful_invocations, failed_invocations, running_invocations, total_events_detected,
+       total_jobs_run, total_jobs_succeeded, total_jobs_failed, duration_count, duration_sum_ms, min_duration_ms,
+       max_duration_ms, duration_zero_count, duration_bucket_keys, duration_bucket_counts, detected_event_counts::text,
+       failed_job_counts::text
+FROM metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2 FOR UPDATE)";
+
+const char* const kMinMaxOfHour = R"(
+SELECT min(total_duration_ms), max(total_duration_ms) FROM invocations
+WHERE created_at >= $1::timestamptz AND created_at < $1::timestamptz + interval '1 hour' AND source_function = $2)";
+
+const char* const kUpsertRollup = R"(
+INSERT INTO metrics_hourly (hour_bucket, source_function, total_invocations, successful_invocations,
+  failed_invocations, running_invocations, total_events_detected, total_jobs_run, total_jobs_succeeded,
+  total_jobs_failed, avg_duration_ms, min_duration_ms, max_duration_ms, p50_duration_ms, p95_duration_ms,
+  p99_duration_ms, top_detected_events, top_failed_jobs, duration_count, duration_sum_ms, duration_zero_count,
+  duration_bucket_keys, duration_bucket_counts, detected_event_counts, failed_job_counts)
+VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::numeric, $12::integer, $13::integer, $14::numeric,
+        $15::numeric, $16::numeric, $17::jsonb, $18::jsonb, $19, $20, $21, $22::integer[], $23::bigint[], $24::jsonb,
+        $25::jsonb)
+ON CONFLICT (hour_bucket, source_function) DO UPDATE SET
+  total_invocations = EXCLUDED.total_invocations, successful_invocations = EXCLUDED.successful_invocations,
+  failed_invocations = EXCLUDED.failed_invocations, running_invocations = EXCLUDED.running_invocations,
+  total_events_detected = EXCLUDED.total_events_detected, total_jobs_run = EXCLUDED.total_jobs_run,
+  total_jobs_succeeded = EXCLUDED.total_jobs_succeeded, total_jobs_failed = EXCLUDED.total_jobs_failed,
+  avg_duration_ms = EXCLUDED.avg_duration_ms, min_duration_ms = EXCLUDED.min_duration_ms,
+  max_duration_ms = EXCLUDED.max_duration_ms, p50_duration_ms = EXCLUDED.p50_duration_ms,
+  p95_duration_ms = EXCLUDED.p95_duration_ms, p99_duration_ms = EXCLUDED.p99_duration_ms,
+  top_detected_events = EXCLUDED.top_detected_events, top_failed_jobs = EXCLUDED.top_failed_jobs,
+  duration_count = EXCLUDED.duration_count, duration_sum_ms = EXCLUDED.duration_sum_ms,
+  duration_zero_count = EXCLUDED.duration_zero_count, duration_bucket_keys = EXCLUDED.duration_bucket_keys,
+  duration_bucket_counts = EXCLUDED.duration_bucket_counts, detected_event_counts = EXCLUDED.detected_event_counts,
+  failed_job_counts = EXCLUDED.failed_job_counts)";
+
+const char* const kDeleteRollup = "DELETE FROM metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2";
+
+const char* const kSchemaVersion =
+    "SELECT coalesce(max(version), 0) FROM schema_migrations WHERE to_regclass('schema_migrations') IS NOT NULL";
+
+}  // namespace edpipe::sql

@@ -1,0 +1,29 @@
+#pragma once
+// The SQL of a load, in named constants. Tables are named after their owner: stage_* are this
+// session's TEMP staging tables, touched_invocations the invocations a batch may change.
+#include <string>
+
+namespace edpipe::sql {
+
+// Staging: same columns as the CopyWriter rows of row_loader.cpp, in the same order.
+extern const char* const kCreateStaging;
+extern const char* const kLockWatermark;     // $1 batch watermark -> the database's watermark
+extern const char* const kTouchStaged;
+extern const char* const kTouchFlipping;     // $1 watermark, $2 abandon window (µs)
+extern const char* const kContributions;
+extern const std::string kMergeInvocations;
+extern const std::string kMergeEvents;
+extern const std::string kMergeJobs;
+extern const char* const kInsertLogs;
+extern const char* const kLinkSourceJobs;
+extern const char* const kDeriveInvocations;  // $1 watermark, $2 abandon window (µs)
+extern const char* const kDeriveJobs;
+extern const char* const kDeriveEvents;
+extern const char* const kCountChildren;
+extern const char* const kReadRollup;         // $1 hour, $2 function
+extern const char* const kMinMaxOfHour;       // $1 hour, $2 function
+extern const char* const kUpsertRollup;
+extern const char* const kDeleteRollup;
+extern const char* const kSchemaVersion;
+
+}  // namespace edpipe::sql

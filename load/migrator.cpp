@@ -1,0 +1,79 @@
+#include "migrator.h"
+
+#include <algorithm>
+
+namespace edpipe {
+namespace {
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
+// One migrator at a time, whatever the number of edpipe processes.
+constexpr const char* kLock = "SELECT pg_advisory_xact_lock(7321000001)";
+}  // namespace
+
+void Migrator::ensure_table() {
+  pqxx::work tx(conn_);
+  tx.exec(kLock);
+  tx.exec0(kCreateMigrationsTable);
+  tx.commit();
+}
+
+int Migrator::latest_version() const { return all_migrations().empty() ? 0 : all_migrations().back().version; }
+
+std::vector<MigrationStatus> Migrator::status() {
+  ensure_table();
+  pqxx::work tx(conn_);
+  auto rows = tx.exec("SELECT version, applied_at::text FROM schema_migrations");
+  std::vector<MigrationStatus> out;
+  for (const auto& m : all_migrations()) {
+    MigrationStatus s{m.version, m.name, false, ""};
+    for (const auto& r : rows)
+      if (r[0].as<int>() == m.version) {
+        s.applied = true;
+        s.applied_at = r[1].as<std::string>();
+      }
+    out.push_back(s);
+  }
+  return out;
+}
+
+int Migrator::current_version() {
+  int v = 0;
+  for (const auto& s : status())
+    if (s.applied) v = std::max(v, s.version);
+  return v;
+}
+
+std::vector<MigrationStatus> Migrator::up(int count) {
+  ensure_table();
+  std::vector<MigrationStatus> done;
+  for (const auto& m : all_migrations()) {
+    if (count >= 0 && static_cast<int>(done.size()) >= count) break;
+    pqxx::work tx(conn_);
+    tx.exec(kLock);
+    if (!tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version).empty()) continue;
+    tx.exec(m.up_sql);
+    tx.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, std::string(m.name));
+    tx.commit();
+    done.push_back({m.version, m.name, true, ""});
+  }
+  return done;
+}
+
+std::vector<MigrationStatus> Migrator::down(int count) {
+  ensure_table();
+  std::vector<MigrationStatus> done;
+  const auto& all = all_migrations();
+  for (auto it = all.rbegin(); it != all.rend() && static_cast<int>(done.size()) < count; ++it) {
+    pqxx::work tx(conn_);
+    tx.exec(kLock);
+    if (tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", it->version).empty()) continue;
+    tx.exec(it->down_sql);
+    tx.exec_params("DELETE FROM schema_migrations WHERE version = $1", it->version);
+    tx.commit();
+    done.push_back({it->version, it->name, false, ""});
+  }
+  return done;
+}
+
+}  // namespace edpipe

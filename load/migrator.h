@@ -1,0 +1,41 @@
+#pragma once
+// Numbered schema migrations (schema/migrations/NNN_name.{up,down}.sql, embedded at build time).
+// Each runs in one transaction with its own verification; schema_migrations records what is applied.
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+namespace edpipe {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* up_sql;
+  const char* down_sql;
+};
+const std::vector<Migration>& all_migrations();
+
+struct MigrationStatus {
+  int version;
+  std::string name;
+  bool applied;
+  std::string applied_at;  // "" when not applied
+};
+
+class Migrator {
+ public:
+  explicit Migrator(pqxx::connection& conn) : conn_(conn) {}
+  std::vector<MigrationStatus> status();
+  int current_version();
+  // Applies the next `count` pending migrations (all when count < 0); returns those applied.
+  std::vector<MigrationStatus> up(int count = -1);
+  // Reverts the last `count` applied migrations (1 by default); returns those reverted.
+  std::vector<MigrationStatus> down(int count = 1);
+  int latest_version() const;
+
+ private:
+  void ensure_table();
+  pqxx::connection& conn_;
+};
+
+}  // namespace edpipe

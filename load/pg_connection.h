@@ -1,0 +1,33 @@
+#pragma once
+// Connecting to PostgreSQL, and telling passing faults from data faults.
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+
+namespace edpipe {
+
+// The connection string: --db (a libpq URI or key=value string), else DATABASE_URL, else ""
+// (libpq then reads PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGPASSFILE, ~/.pgpass).
+std::string resolve_conninfo(const std::string& db_option);
+
+// The connection string with any password replaced by "****" (URI and key=value forms),
+// fit for messages.
+std::string mask_password(const std::string& conninfo);
+// Any text (an error message) with the password of `conninfo`, if any, masked out.
+std::string mask_secrets(std::string text, const std::string& conninfo);
+
+// Opens a connection; throws ConnectionError with a message that never holds the password.
+std::unique_ptr<pqxx::connection> open_connection(const std::string& conninfo);
+
+class ConnectionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// SQLSTATE classes worth retrying with backoff (connection loss, resources, shutdown,
+// serialization failure, deadlock).
+bool is_transient(const std::string& sqlstate);
+// The SQLSTATE of an exception thrown by libpqxx ("" when it carries none).
+std::string sqlstate_of(const std::exception& e);
+
+}  // namespace edpipe

@@ -1,0 +1,145 @@
+#include "rollup_store.h"
+
+#include <simdjson.h>
+
+#include <cstdio>
+
+#include "json_text.h"
+#include "load_sql.h"
+
+namespace edpipe {
+namespace {
+
+std::vector<int64_t> parse_int_array(const pqxx::field& f) {
+  std::vector<int64_t> out;
+  auto parser = f.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next())
+    if (item.first == pqxx::array_parser::string_value) out.push_back(std::stoll(item.second));
+  return out;
+}
+
+std::string int_array(const std::vector<int64_t>& v) {
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "}";
+}
+
+std::string json_counts(const std::map<std::string, int64_t>& m) {
+  std::string s = "{";
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    if (!first) s += ',';
+    first = false;
+    append_json_string(s, k);
+    s += ':' + std::to_string(v);
+  }
+  return s + "}";
+}
+
+std::string json_top(const std::map<std::string, int64_t>& m) {
+  std::string s = "[";
+  bool first = true;
+  for (const auto& [k, v] : HourlyRollup::top(m, 5)) {
+    if (!first) s += ',';
+    first = false;
+    s += "{\"name\":" + json_string(k) + ",\"count\":" + std::to_string(v) + "}";
+  }
+  return s + "]";
+}
+
+std::optional<std::string> number(const std::optional<double>& v) {
+  if (!v) return std::nullopt;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", *v);
+  return std::string(buf);
+}
+std::optional<std::string> number(const std::optional<int64_t>& v) {
+  if (!v) return std::nullopt;
+  return std::to_string(*v);
+}
+
+}  // namespace
+
+std::map<std::string, int64_t> parse_name_counts(const std::string& json) {
+  std::map<std::string, int64_t> out;
+  simdjson::dom::parser p;
+  simdjson::dom::object obj;
+  if (p.parse(json).get(obj)) return out;
+  for (auto [k, v] : obj) {
+    int64_t n;
+    if (!v.get_int64().get(n)) out[std::string(k)] = n;
+  }
+  return out;
+}
+
+HourlyRollup rollup_from_row(const pqxx::row& r, int c) {
+  HourlyRollup h;
+  h.total_invocations = r[c + 0].as<int64_t>();
+  h.successful_invocations = r[c + 1].as<int64_t>();
+  h.failed_invocations = r[c + 2].as<int64_t>();
+  h.running_invocations = r[c + 3].as<int64_t>();
+  h.events_detected = r[c + 4].as<int64_t>();
+  h.jobs_run = r[c + 5].as<int64_t>();
+  h.jobs_succeeded = r[c + 6].as<int64_t>();
+  h.jobs_failed = r[c + 7].as<int64_t>();
+  h.duration_count = r[c + 8].as<int64_t>();
+  h.duration_sum_ms = r[c + 9].as<int64_t>();
+  if (!r[c + 10].is_null()) h.min_duration_ms = r[c + 10].as<int64_t>();
+  if (!r[c + 11].is_null()) h.max_duration_ms = r[c + 11].as<int64_t>();
+  const auto keys = parse_int_array(r[c + 13]);
+  const auto counts = parse_int_array(r[c + 14]);
+  std::map<int32_t, int64_t> buckets;
+  for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] = counts[i];
+  h.durations = DurationSketch::from_buckets(r[c + 12].as<int64_t>(), buckets);
+  h.detected_events = parse_name_counts(r[c + 15].as<std::string>());
+  h.failed_jobs = parse_name_counts(r[c + 16].as<std::string>());
+  return h;
+}
+
+HourlyRollup RollupStore::read_for_update(const RollupKey& key) {
+  auto res = tx_.exec_params(sql::kReadRollup, format_rfc3339(key.hour), key.source_function);
+  if (res.empty()) return {};
+  return rollup_from_row(res[0], 0);
+}
+
+void RollupStore::apply(const RollupKey& key, const HourlyRollup& delta, bool something_removed) {
+  HourlyRollup h = read_for_update(key);
+  h.merge(delta);
+  const std::string hour = format_rfc3339(key.hour);
+  if (h.total_invocations <= 0) {
+    tx_.exec_params(sql::kDeleteRollup, hour, key.source_function);
+    return;
+  }
+  if (something_removed) {
+    // An extreme may have left the hour: ask the rows (one hour of one function, indexed).
+    auto mm = tx_.exec_params(sql::kMinMaxOfHour, hour, key.source_function);
+    h.min_duration_ms = mm[0][0].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][0].as<int64_t>());
+    h.max_duration_ms = mm[0][1].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][1].as<int64_t>());
+  }
+  std::vector<int64_t> keys, counts;
+  for (const auto& [k, c] : h.durations.buckets()) {
+    keys.push_back(k);
+    counts.push_back(c);
+  }
+  tx_.exec_params(sql::kUpsertRollup, hour, key.source_function, h.total_invocations, h.successful_invocations,
+                  h.failed_invocations, h.running_invocations, h.events_detected, h.jobs_run, h.jobs_succeeded,
+                  h.jobs_failed, number(h.avg_duration_ms()), number(h.min_duration_ms), number(h.max_duration_ms),
+                  number(h.percentile(0.50)), number(h.percentile(0.95)), number(h.percentile(0.99)),
+                  json_top(h.detected_events), json_top(h.failed_jobs), h.duration_count, h.duration_sum_ms,
+                  h.durations.zero_count(), int_array(keys), int_array(counts), json_counts(h.detected_events),
+                  json_counts(h.failed_jobs));
+}
+
+RollupTable RollupStore::read_all() {
+  RollupTable out;
+  auto res = tx_.exec(
+      "SELECT extract(epoch FROM hour_bucket)::bigint, source_function, total_invocations, successful_invocations, "
+      "failed_invocations, running_invocations, total_events_detected, total_jobs_run, total_jobs_succeeded, "
+      "total_jobs_failed, duration_count, duration_sum_ms, min_duration_ms, max_duration_ms, duration_zero_count, "
+      "duration_bucket_keys, duration_bucket_counts, detected_event_counts::text, failed_job_counts::text "
+      "FROM metrics_hourly");
+  for (const auto& r : res) out[RollupKey{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()}] = rollup_from_row(r, 2);
+  return out;
+}
+
+}  // namespace edpipe

@@ -1,0 +1,28 @@
+#pragma once
+// metrics_hourly rows <-> HourlyRollup: the stored mergeable state and the columns people read.
+#include <pqxx/pqxx>
+
+#include "hourly_rollup.h"
+
+namespace edpipe {
+
+class RollupStore {
+ public:
+  explicit RollupStore(pqxx::transaction_base& tx) : tx_(tx) {}
+  // The stored rollup of one hour and function, locked for update; empty when there is none.
+  HourlyRollup read_for_update(const RollupKey& key);
+  // Adds `delta` (signed contributions) to the stored row and writes it back; min/max are
+  // recomputed from the invocations when a contribution left the hour.
+  void apply(const RollupKey& key, const HourlyRollup& delta, bool something_removed);
+  // Every stored row (or those of `keys` when given).
+  RollupTable read_all();
+
+ private:
+  pqxx::transaction_base& tx_;
+};
+
+// Parsing helpers shared with the verifier.
+HourlyRollup rollup_from_row(const pqxx::row& r, int first_column);
+std::map<std::string, int64_t> parse_name_counts(const std::string& json);
+
+}  // namespace edpipe

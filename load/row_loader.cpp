@@ -1,0 +1,371 @@
+#include "row_loader.h"
+
+#include <chrono>
+#include <limits>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "copy_writer.h"
+#include "json_text.h"
+#include "load_sql.h"
+#include "migrator.h"
+#include "pg_connection.h"
+#include "rollup_store.h"
+
+namespace edpipe {
+namespace {
+
+constexpr int64_t kMaxInteger = std::numeric_limits<int32_t>::max();
+
+// Values PostgreSQL refuses are caught here, before they fail a whole COPY: the value is left
+// out (NULL) and reported to the dead-letter output with where it belongs.
+class ValueGuard {
+ public:
+  ValueGuard(const RowDeadLetter& out, uint64_t& count) : out_(out), count_(count) {}
+  void row(const char* table, const Uuid& id) {
+    table_ = table;
+    id_ = id;
+  }
+  bool text_ok(const char* field, std::string_view v) { return v.find('\0') == std::string_view::npos || reject(field, v, "text contains a NUL byte"); }
+  bool json_ok(const char* field, std::string_view v) {
+    return v.find("\\u0000") == std::string_view::npos || reject(field, v, "jsonb cannot hold \\u0000");
+  }
+  bool duration_ok(const char* field, int64_t v) {
+    return v <= kMaxInteger || reject(field, std::to_string(v), "duration out of range of integer milliseconds");
+  }
+
+ private:
+  bool reject(const char* field, std::string_view value, const char* reason) {
+    std::string j = "{\"kind\":\"value\",\"table\":\"" + std::string(table_) + "\",\"id\":\"" + id_.str() +
+                    "\",\"field\":\"" + field + "\",\"reason\":" + json_string(reason) + ",\"value\":";
+    append_json_string(j, value);
+    j += "}\n";
+    if (out_) out_(j);
+    ++count_;
+    return false;
+  }
+  const RowDeadLetter& out_;
+  uint64_t& count_;
+  const char* table_ = "";
+  Uuid id_;
+};
+
+void put_text(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<std::string>& v) {
+  if (v && g.text_ok(field, *v)) w.text(*v);
+  else w.null();
+}
+void put_json(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<std::string>& v) {
+  if (v && g.json_ok(field, *v)) w.text(*v);
+  else w.null();
+}
+void put_duration(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<int64_t>& v) {
+  if (v && g.duration_ok(field, *v)) w.integer(*v);
+  else w.null();
+}
+template <class T>
+void put_opt_uuid(CopyWriter& w, const std::optional<T>& v) {
+  if (v) w.uuid(*v);
+  else w.null();
+}
+void put_ts(CopyWriter& w, const std::optional<Timestamp>& v) {
+  if (v) w.timestamp(*v);
+  else w.null();
+}
+// An error with neither message nor stack is still an error: its message becomes "".
+void put_error(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<ErrorInfo>& e) {
+  std::optional<std::string> message = e ? std::optional<std::string>(e->message.value_or("")) : std::nullopt;
+  put_text(w, g, field, message);
+  put_text(w, g, "error_stack", e ? e->stack : std::nullopt);
+}
+template <class S>
+std::optional<Timestamp> ts_of(const std::optional<Stamped<S>>& s) {
+  return s ? std::optional<Timestamp>(s->ts) : std::nullopt;
+}
+
+void encode(const RowBatch& b, ValueGuard& g, CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log) {
+  for (const auto& s : b.invocations) {
+    g.row("invocations", s.id);
+    const InvocationStart* st = s.start ? &s.start->body : nullptr;
+    const InvocationEnd* en = s.end ? &s.end->body : nullptr;
+    inv.uuid(s.id);
+    put_text(inv, g, "source_function", st ? std::optional<std::string>(st->source_function) : std::nullopt);
+    put_text(inv, g, "source_system", st ? st->source_system : std::nullopt);
+    put_text(inv, g, "source_table", st ? st->source_table : std::nullopt);
+    put_text(inv, g, "source_operation", st ? st->source_operation : std::nullopt);
+    put_opt_uuid(inv, st ? st->source_event_id : std::nullopt);
+    put_ts(inv, st ? st->source_event_time : std::nullopt);
+    put_json(inv, g, "source_event_payload", st ? st->source_event_payload : std::nullopt);
+    put_text(inv, g, "source_user_email", st ? st->source_user_email : std::nullopt);
+    put_text(inv, g, "source_user_role", st ? st->source_user_role : std::nullopt);
+    put_opt_uuid(inv, st ? st->source_job_id : std::nullopt);
+    if (st && st->auto_load_modules) inv.boolean(*st->auto_load_modules);
+    else inv.null();
+    put_text(inv, g, "event_modules_directory", st ? st->event_modules_directory : std::nullopt);
+    put_json(inv, g, "context_data", st ? st->context : std::nullopt);
+    put_ts(inv, ts_of(s.start));
+    put_ts(inv, ts_of(s.end));
+    if (en) inv.text(outcome_name(en->status));
+    else inv.null();
+    put_duration(inv, g, "duration_ms", en ? en->duration_ms : std::nullopt);
+    put_error(inv, g, "error_message", en ? en->error : std::nullopt);
+    inv.timestamp(s.first_ts).timestamp(s.last_ts);
+    put_text(inv, g, "correlation_id", s.correlation_id);
+    inv.end_row();
+  }
+  for (const auto& s : b.event_executions) {
+    g.row("event_executions", s.id);
+    ev.uuid(s.id).uuid(s.invocation_id);
+    put_text(ev, g, "event_name", std::string(event_name(s)));
+    ev.integer(s.detection_start ? 0 : s.detection_end ? 1 : s.handler_start ? 2 : s.handler_end ? 3 : 4);
+    put_text(ev, g, "event_module_path", s.detection_start ? s.detection_start->body.event_module_path : std::nullopt);
+    put_ts(ev, ts_of(s.detection_start));
+    put_ts(ev, ts_of(s.detection_end));
+    if (s.detection_end) ev.boolean(s.detection_end->body.detected).boolean(s.detection_end->body.error.has_value());
+    else ev.null().null();
+    put_duration(ev, g, "detection_duration_ms", s.detection_end ? s.detection_end->body.duration_ms : std::nullopt);
+    put_error(ev, g, "detection_error", s.detection_end ? s.detection_end->body.error : std::nullopt);
+    put_ts(ev, ts_of(s.handler_start));
+    put_ts(ev, ts_of(s.handler_end));
+    if (s.handler_end) ev.boolean(s.handler_end->body.error.has_value());
+    else ev.null();
+    put_duration(ev, g, "handler_duration_ms", s.handler_end ? s.handler_end->body.duration_ms : std::nullopt);
+    put_error(ev, g, "handler_error", s.handler_end ? s.handler_end->body.error : std::nullopt);
+    ev.timestamp(s.first_ts).timestamp(s.last_ts);
+    put_text(ev, g, "correlation_id", s.correlation_id);
+    ev.end_row();
+  }
+  for (const auto& s : b.job_executions) {
+    g.row("job_executions", s.id);
+    job.uuid(s.id).uuid(s.invocation_id);
+    put_opt_uuid(job, event_execution_id(s));
+    put_text(job, g, "job_name", std::string(job_name(s)));
+    job.integer(s.start ? 0 : s.end ? 1 : 2);
+    put_text(job, g, "job_function_name", s.start ? s.start->body.job_function_name : std::nullopt);
+    put_json(job, g, "job_options", s.start ? s.start->body.job_options : std::nullopt);
+    put_ts(job, ts_of(s.start));
+    put_ts(job, ts_of(s.end));
+    if (s.end) job.text(outcome_name(s.end->body.status));
+    else job.null();
+    put_duration(job, g, "duration_ms", s.end ? s.end->body.duration_ms : std::nullopt);
+    put_json(job, g, "result", s.end ? s.end->body.result : std::nullopt);
+    put_error(job, g, "error_message", s.end ? s.end->body.error : std::nullopt);
+    job.timestamp(s.first_ts).timestamp(s.last_ts);
+    put_text(job, g, "correlation_id", s.correlation_id);
+    job.end_row();
+  }
+  for (const auto& l : b.job_logs) {
+    g.row("job_logs", l.id);
+    log.uuid(l.id).uuid(l.invocation_id);
+    put_opt_uuid(log, l.log.job_execution_id);
+    log.text(log_level_name(l.log.level));
+    put_text(log, g, "message", g.text_ok("message", l.log.message) ? std::optional<std::string>(l.log.message)
+                                                                     : std::optional<std::string>(""));
+    put_json(log, g, "data", l.log.data);
+    put_text(log, g, "source", l.log.source);
+    put_text(log, g, "correlation_id", l.correlation_id);
+    log.integer(l.occurrence).timestamp(l.ts);
+    log.end_row();
+  }
+}
+
+InvocationContribution contribution_of(const pqxx::row& r) {
+  InvocationContribution c;
+  c.key.hour = hour_floor(r[1].as<int64_t>());  // created_at in µs since the epoch
+  c.key.source_function = r[2].as<std::string>();
+  const std::string st = r[3].as<std::string>();
+  c.status = st == "completed" ? InvocationStatus::Completed : st == "failed" ? InvocationStatus::Failed
+             : st == "abandoned" ? InvocationStatus::Abandoned : InvocationStatus::Running;
+  if (!r[4].is_null()) c.duration_ms = r[4].as<int64_t>();
+  c.events_detected = r[5].as<int64_t>();
+  c.jobs_run = r[6].as<int64_t>();
+  c.jobs_succeeded = r[7].as<int64_t>();
+  c.jobs_failed = r[8].as<int64_t>();
+  for (int col : {9, 10}) {
+    auto parser = r[col].as_array();
+    auto& names = col == 9 ? c.detected_events : c.failed_jobs;
+    for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next())
+      if (item.first == pqxx::array_parser::string_value) names.push_back(item.second);
+  }
+  return c;
+}
+
+std::vector<InvocationContribution> read_contributions(pqxx::work& tx) {
+  std::vector<InvocationContribution> out;
+  for (const auto& r : tx.exec(sql::kContributions)) out.push_back(contribution_of(r));
+  return out;
+}
+
+Timestamp newest_ts(const RowBatch& b) {
+  Timestamp w = kNoLastTs;
+  for (const auto& s : b.invocations) w = std::max(w, s.last_ts);
+  return w;
+}
+
+}  // namespace
+
+RowBatch coalesce_fragments(const RowBatch& rows) {
+  RowBatch out;
+  auto fold = [](auto& into, const auto& from) {
+    std::unordered_map<Uuid, size_t, UuidHash> index;
+    for (const auto& s : from) {
+      auto [it, fresh] = index.emplace(s.id, into.size());
+      if (fresh) into.push_back(s);
+      else merge_into(into[it->second], s);
+    }
+  };
+  fold(out.invocations, rows.invocations);
+  fold(out.event_executions, rows.event_executions);
+  fold(out.job_executions, rows.job_executions);
+  std::unordered_map<Uuid, size_t, UuidHash> logs;
+  for (const auto& l : rows.job_logs) {
+    auto [it, fresh] = logs.emplace(l.id, out.job_logs.size());
+    if (fresh) out.job_logs.push_back(l);
+    else out.job_logs[it->second] = merge(out.job_logs[it->second], l);
+  }
+  return out;
+}
+
+RowLoader::RowLoader(std::string conninfo, LoaderOptions options, RowDeadLetter dead_letter)
+    : conninfo_(std::move(conninfo)), options_(options), dead_letter_(std::move(dead_letter)) {}
+RowLoader::~RowLoader() = default;
+
+pqxx::connection& RowLoader::connection() { return *conn_; }
+
+void RowLoader::reconnect() {
+  conn_ = open_connection(conninfo_);
+  pqxx::work tx(*conn_);
+  tx.exec(sql::kCreateStaging);
+  tx.commit();
+}
+
+void RowLoader::open() {
+  conn_ = open_connection(conninfo_);
+  Migrator migrator(*conn_);
+  int version = 0;
+  {
+    pqxx::work tx(*conn_);
+    if (!tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null())
+      version = tx.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
+  }
+  if (version < migrator.latest_version())
+    throw SchemaError("the database is at schema version " + std::to_string(version) + ", edpipe needs " +
+                      std::to_string(migrator.latest_version()) + ": run `edpipe migrate up` first");
+  pqxx::work tx(*conn_);
+  tx.exec(sql::kCreateStaging);
+  tx.commit();
+}
+
+void RowLoader::load(const RowBatch& rows) {
+  if (rows.empty()) return;
+  const RowBatch merged = coalesce_fragments(rows);
+  ++stats_.batches;
+  load_or_split(merged);
+}
+
+// Data errors (22xxx, 23xxx) are this batch's rows: halve it per invocation until the refused
+// invocation stands alone, dead-letter that one and load the rest.
+void RowLoader::load_or_split(const RowBatch& rows) {
+  try {
+    load_with_retries(rows);
+    return;
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    if (state.rfind("22", 0) != 0 && state.rfind("23", 0) != 0) throw;
+    if (rows.invocations.size() <= 1) {
+      std::string j = "{\"kind\":\"rows\",\"invocation_id\":\"" +
+                      (rows.invocations.empty() ? std::string() : rows.invocations[0].id.str()) + "\",\"rows\":" +
+                      std::to_string(rows.row_count()) + ",\"reason\":";
+      append_json_string(j, "PostgreSQL refused the rows (" + state + "): " + mask_secrets(e.what(), conninfo_));
+      j += "}\n";
+      if (dead_letter_) dead_letter_(j);
+      stats_.dead_lettered += rows.row_count();
+      return;
+    }
+  }
+  RowBatch halves[2];
+  const size_t mid = rows.invocations.size() / 2;
+  std::unordered_map<Uuid, int, UuidHash> side;
+  for (size_t i = 0; i < rows.invocations.size(); ++i) {
+    side[rows.invocations[i].id] = i < mid ? 0 : 1;
+    halves[i < mid ? 0 : 1].invocations.push_back(rows.invocations[i]);
+  }
+  for (const auto& e : rows.event_executions) halves[side[e.invocation_id]].event_executions.push_back(e);
+  for (const auto& j : rows.job_executions) halves[side[j.invocation_id]].job_executions.push_back(j);
+  for (const auto& l : rows.job_logs) halves[side[l.invocation_id]].job_logs.push_back(l);
+  load_or_split(halves[0]);
+  load_or_split(halves[1]);
+}
+
+void RowLoader::load_with_retries(const RowBatch& rows) {
+  std::mt19937 rng(std::random_device{}());
+  int delay = options_.backoff_initial_ms;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      if (!conn_ || !conn_->is_open()) reconnect();
+      load_once(rows);
+      return;
+    } catch (const std::exception& e) {
+      const std::string state = sqlstate_of(e);
+      const bool broken = !conn_ || !conn_->is_open();
+      if ((!is_transient(state) && !broken) || attempt >= options_.max_attempts) throw;
+      ++stats_.retries;
+      if (broken) conn_.reset();
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay / 2 + std::uniform_int_distribution<int>(0, delay)(rng)));
+      delay = std::min(delay * 2, 5000);
+    }
+  }
+}
+
+void RowLoader::load_once(const RowBatch& rows) {
+  pqxx::work tx(*conn_);
+  tx.exec0("SET LOCAL synchronous_commit = off");  // safe: a lost batch is replayed identically
+  const Timestamp batch_newest = newest_ts(rows);
+  const std::string watermark =
+      tx.exec_params(sql::kLockWatermark, format_rfc3339(batch_newest))[0][0].as<std::string>();
+  const std::string window = std::to_string(options_.abandon_after);
+
+  uint64_t rejected = 0;
+  ValueGuard guard(dead_letter_, rejected);
+  CopyWriter inv, ev, job, log;
+  encode(rows, guard, inv, ev, job, log);
+  stats_.rows_sent += inv.rows() + ev.rows() + job.rows() + log.rows();
+  inv.copy_into(tx, "stage_invocations");
+  ev.copy_into(tx, "stage_event_executions");
+  job.copy_into(tx, "stage_job_executions");
+  log.copy_into(tx, "stage_job_logs");
+
+  tx.exec0(sql::kTouchStaged);
+  tx.exec_params0(sql::kTouchFlipping, watermark, window);
+  const auto before = read_contributions(tx);
+
+  tx.exec0(sql::kMergeInvocations);
+  tx.exec0(sql::kMergeEvents);
+  tx.exec0(sql::kMergeJobs);
+  tx.exec0(sql::kInsertLogs);
+  tx.exec0(sql::kLinkSourceJobs);
+  tx.exec_params0(sql::kDeriveInvocations, watermark, window);
+  tx.exec0(sql::kDeriveJobs);
+  tx.exec0(sql::kDeriveEvents);
+  tx.exec0(sql::kCountChildren);
+  const auto after = read_contributions(tx);
+
+  // The rollups change by exactly what the touched invocations contribute now minus before.
+  std::map<RollupKey, HourlyRollup> delta;
+  std::set<RollupKey> removed;
+  for (const auto& c : before) {
+    delta[c.key].add(c, -1);
+    removed.insert(c.key);
+  }
+  for (const auto& c : after) delta[c.key].add(c, +1);
+  RollupStore store(tx);
+  for (const auto& [key, d] : delta) {
+    if (d.is_zero()) continue;  // a replay: nothing to write
+    store.apply(key, d, removed.count(key) > 0);
+    stats_.touched_hours.insert(key);
+  }
+  tx.commit();
+  stats_.dead_lettered += rejected;
+}
+
+}  // namespace edpipe

@@ -1,0 +1,152 @@
+#include "verifier.h"
+
+#include <cmath>
+#include <map>
+
+#include "hourly_rollup.h"
+#include "rollup_store.h"
+
+namespace edpipe {
+namespace {
+
+// The expected rollups, computed by PostgreSQL from the base tables alone.
+constexpr const char* kExpectedHours = R"(
+SELECT extract(epoch FROM date_trunc('hour', created_at))::bigint, source_function, count(*),
+       count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status IN ('failed', 'abandoned')),
+       count(*) FILTER (WHERE status = 'running'), sum(events_detected_count), sum(total_jobs_run),
+       sum(total_jobs_succeeded), sum(total_jobs_failed), count(total_duration_ms), coalesce(sum(total_duration_ms), 0),
+       min(total_duration_ms), max(total_duration_ms),
+       array_agg(total_duration_ms ORDER BY total_duration_ms) FILTER (WHERE total_duration_ms IS NOT NULL)
+FROM invocations GROUP BY 1, 2)";
+
+constexpr const char* kExpectedNames = R"(
+SELECT extract(epoch FROM date_trunc('hour', i.created_at))::bigint, i.source_function, 'event', e.event_name, count(*)
+FROM event_executions e JOIN invocations i ON i.id = e.invocation_id WHERE e.detected GROUP BY 1, 2, 4
+UNION ALL
+SELECT extract(epoch FROM date_trunc('hour', i.created_at))::bigint, i.source_function, 'job', j.job_name, count(*)
+FROM job_executions j JOIN invocations i ON i.id = j.invocation_id WHERE j.status = 'failed' GROUP BY 1, 2, 4)";
+
+constexpr const char* kStoredPercentiles = R"(
+SELECT extract(epoch FROM hour_bucket)::bigint, source_function, p50_duration_ms, p95_duration_ms, p99_duration_ms,
+       avg_duration_ms FROM metrics_hourly)";
+
+constexpr const char* kCountsOff = R"(
+SELECT i.id, i.events_detected_count, coalesce(e.n, 0), i.total_jobs_run, coalesce(j.n, 0), i.total_jobs_succeeded,
+       coalesce(j.ok, 0), i.total_jobs_failed, coalesce(j.failed, 0)
+FROM invocations i
+LEFT JOIN (SELECT invocation_id, count(*) FILTER (WHERE detected) AS n FROM event_executions GROUP BY 1) e ON e.invocation_id = i.id
+LEFT JOIN (SELECT invocation_id, count(*) AS n, count(*) FILTER (WHERE status = 'completed') AS ok,
+                  count(*) FILTER (WHERE status = 'failed') AS failed FROM job_executions GROUP BY 1) j ON j.invocation_id = i.id
+WHERE (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed)
+      IS DISTINCT FROM (coalesce(e.n, 0), coalesce(j.n, 0), coalesce(j.ok, 0), coalesce(j.failed, 0))
+LIMIT 20)";
+
+std::string key_name(const RollupKey& k) {
+  return format_hour(k.hour) + " " + (k.source_function.empty() ? "(no start record)" : k.source_function);
+}
+
+}  // namespace
+
+VerifyReport verify_database(pqxx::connection& conn) {
+  VerifyReport rep;
+  pqxx::read_transaction tx(conn);
+  tx.exec0("SET TIME ZONE 'UTC'");
+  RollupStore store(tx);
+  const RollupTable stored = store.read_all();
+
+  struct Expected {
+    int64_t total, ok, failed, running, events, jobs, jobs_ok, jobs_failed, dur_count, dur_sum;
+    std::optional<int64_t> min, max;
+    std::vector<int64_t> durations;
+    std::map<std::string, int64_t> detected, failed_jobs;
+  };
+  std::map<RollupKey, Expected> expected;
+  for (const auto& r : tx.exec(kExpectedHours)) {
+    RollupKey k{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()};
+    Expected e{r[2].as<int64_t>(), r[3].as<int64_t>(), r[4].as<int64_t>(), r[5].as<int64_t>(), r[6].as<int64_t>(),
+               r[7].as<int64_t>(), r[8].as<int64_t>(), r[9].as<int64_t>(), r[10].as<int64_t>(), r[11].as<int64_t>(),
+               std::nullopt, std::nullopt, {}, {}, {}};
+    if (!r[12].is_null()) e.min = r[12].as<int64_t>();
+    if (!r[13].is_null()) e.max = r[13].as<int64_t>();
+    if (!r[14].is_null()) {
+      auto p = r[14].as_array();
+      for (auto it = p.get_next(); it.first != pqxx::array_parser::done; it = p.get_next())
+        if (it.first == pqxx::array_parser::string_value) e.durations.push_back(std::stoll(it.second));
+    }
+    expected[k] = std::move(e);
+  }
+  for (const auto& r : tx.exec(kExpectedNames)) {
+    RollupKey k{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()};
+    auto& e = expected[k];
+    (r[2].as<std::string>() == "event" ? e.detected : e.failed_jobs)[r[3].as<std::string>()] = r[4].as<int64_t>();
+  }
+  std::map<RollupKey, std::array<std::optional<double>, 4>> shown;  // p50, p95, p99, avg as stored
+  for (const auto& r : tx.exec(kStoredPercentiles)) {
+    std::array<std::optional<double>, 4> v;
+    for (int i = 0; i < 4; ++i)
+      if (!r[2 + i].is_null()) v[size_t(i)] = r[2 + i].as<double>();
+    shown[{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()}] = v;
+  }
+
+  auto differ = [&](const RollupKey& k, const std::string& what, const std::string& stored_v, const std::string& want) {
+    rep.differences.push_back("metrics_hourly " + key_name(k) + ": " + what + " is " + stored_v + ", the rows say " + want);
+  };
+  auto opt = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : std::string("null"); };
+  for (const auto& [k, e] : expected) {
+    ++rep.hours_checked;
+    rep.invocations_checked += static_cast<size_t>(e.total);
+    auto it = stored.find(k);
+    if (it == stored.end()) {
+      rep.differences.push_back("metrics_hourly " + key_name(k) + ": missing (" + std::to_string(e.total) + " invocations)");
+      continue;
+    }
+    const HourlyRollup& h = it->second;
+    const std::pair<const char*, std::pair<int64_t, int64_t>> sums[] = {
+        {"total_invocations", {h.total_invocations, e.total}},
+        {"successful_invocations", {h.successful_invocations, e.ok}},
+        {"failed_invocations", {h.failed_invocations, e.failed}},
+        {"running_invocations", {h.running_invocations, e.running}},
+        {"total_events_detected", {h.events_detected, e.events}},
+        {"total_jobs_run", {h.jobs_run, e.jobs}},
+        {"total_jobs_succeeded", {h.jobs_succeeded, e.jobs_ok}},
+        {"total_jobs_failed", {h.jobs_failed, e.jobs_failed}},
+        {"duration_count", {h.duration_count, e.dur_count}},
+        {"duration_sum_ms", {h.duration_sum_ms, e.dur_sum}},
+    };
+    for (const auto& [name, v] : sums)
+      if (v.first != v.second) differ(k, name, std::to_string(v.first), std::to_string(v.second));
+    if (h.min_duration_ms != e.min) differ(k, "min_duration_ms", opt(h.min_duration_ms), opt(e.min));
+    if (h.max_duration_ms != e.max) differ(k, "max_duration_ms", opt(h.max_duration_ms), opt(e.max));
+    if (h.detected_events != e.detected) differ(k, "detected_event_counts", "different", "other counts");
+    if (h.failed_jobs != e.failed_jobs) differ(k, "failed_job_counts", "different", "other counts");
+    // Percentiles: the shown value within 1 % of the exact value of the same rank.
+    const auto& s = shown[k];
+    const double quantiles[] = {0.50, 0.95, 0.99};
+    for (size_t i = 0; i < 3; ++i) {
+      const char* name = i == 0 ? "p50_duration_ms" : i == 1 ? "p95_duration_ms" : "p99_duration_ms";
+      if (e.durations.empty()) {
+        if (s[i]) differ(k, name, std::to_string(*s[i]), "null");
+        continue;
+      }
+      const auto rank = static_cast<size_t>(std::floor(quantiles[i] * double(e.durations.size() - 1)));
+      const double exact = double(e.durations[rank]);
+      if (!s[i] || std::abs(*s[i] - exact) > 0.01 * exact + 1e-9)
+        differ(k, name, s[i] ? std::to_string(*s[i]) : "null", std::to_string(exact) + " (±1 %)");
+    }
+    if (e.dur_count > 0) {
+      const double avg = double(e.dur_sum) / double(e.dur_count);
+      if (!s[3] || std::abs(*s[3] - avg) > 0.001) differ(k, "avg_duration_ms", s[3] ? std::to_string(*s[3]) : "null", std::to_string(avg));
+    }
+  }
+  for (const auto& [k, h] : stored)
+    if (!expected.count(k))
+      rep.differences.push_back("metrics_hourly " + key_name(k) + ": no invocation of that hour and function exists");
+  for (const auto& r : tx.exec(kCountsOff))
+    rep.differences.push_back("invocations " + r[0].as<std::string>() + ": counts (events detected, jobs run, ok, failed) are " +
+                              r[1].as<std::string>() + ", " + r[3].as<std::string>() + ", " + r[5].as<std::string>() + ", " +
+                              r[7].as<std::string>() + "; the children say " + r[2].as<std::string>() + ", " +
+                              r[4].as<std::string>() + ", " + r[6].as<std::string>() + ", " + r[8].as<std::string>());
+  return rep;
+}
+
+}  // namespace edpipe

@@ -1,0 +1,19 @@
+#pragma once
+// `edpipe verify`: does the database hold what its rows say (wire-format invariant 3)?
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+namespace edpipe {
+
+struct VerifyReport {
+  size_t hours_checked = 0, invocations_checked = 0;
+  std::vector<std::string> differences;  // one sentence each, naming the row
+  bool ok() const { return differences.empty(); }
+};
+
+// Compares every metrics_hourly row with a from-scratch GROUP BY over the base tables
+// (percentiles within the sketch's 1 %), and every invocation's counts with its children.
+VerifyReport verify_database(pqxx::connection& conn);
+
+}  // namespace edpipe
