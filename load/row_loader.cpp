@@ -159,8 +159,7 @@ void encode(const RowBatch& b, ValueGuard& g, CopyWriter& inv, CopyWriter& ev, C
     log.uuid(l.id).uuid(l.invocation_id);
     put_opt_uuid(log, l.log.job_execution_id);
     log.text(log_level_name(l.log.level));
-    put_text(log, g, "message", g.text_ok("message", l.log.message) ? std::optional<std::string>(l.log.message)
-                                                                     : std::optional<std::string>(""));
+    log.text(g.text_ok("message", l.log.message) ? std::string_view(l.log.message) : std::string_view());
     put_json(log, g, "data", l.log.data);
     put_text(log, g, "source", l.log.source);
     put_text(log, g, "correlation_id", l.correlation_id);

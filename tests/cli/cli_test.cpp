@@ -135,10 +135,11 @@ TEST(Cli, GenThenLoadReproducesTheGroundTruth) {
   fs::remove_all(dir);
 }
 
-TEST(Cli, WithoutDryRunSaysWhatIsMissing) {
-  auto r = run("load " EDPIPE_SAMPLES_DIR);
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("--dry-run"), std::string::npos);
+TEST(Cli, LoadWithoutAReachableDatabaseExitsOneBeforeReading) {
+  auto r = run("load --db 'host=/nonexistent-edpipe-socket-dir dbname=x' " EDPIPE_SAMPLES_DIR);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("edpipe: cannot connect to host=/nonexistent-edpipe-socket-dir dbname=x"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 }  // namespace

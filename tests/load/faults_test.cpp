@@ -1,0 +1,111 @@
+// Faults: the connection cut mid-load, two loaders at once, a database that is not there.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "pg_test_support.h"
+#include "test_support.h"
+#include "verifier.h"
+
+namespace edpipe {
+namespace {
+namespace fs = std::filesystem;
+
+fs::path write_corpus(const std::string& name, const std::vector<std::string>& lines) {
+  const fs::path p = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".ndjson");
+  std::ofstream f(p);
+  for (const auto& l : lines) f << l << "\n";
+  return p;
+}
+
+TEST(Faults, ConnectionCutMidLoadIsRetriedNothingLostOrDoubled) {
+  auto lines = testing::generated_lines({.invocations = 600});
+  const fs::path corpus = write_corpus("cut", lines);
+  testing::TestDatabase reference;
+  testing::load_lines(reference.conninfo(), lines);
+
+  testing::TestDatabase db;
+  std::atomic<bool> done{false};
+  std::atomic<int> kills{0};
+  std::thread killer([&] {
+    pqxx::connection admin("dbname=postgres");
+    for (int i = 0; i < 400 && !done; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(15));
+      pqxx::nontransaction tx(admin);
+      auto r = tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'edpipe-cut-test' "
+                       "AND datname = '" + db.name() + "'");
+      for (const auto& row : r)
+        if (row[0].as<bool>()) ++kills;
+      if (kills >= 3) break;
+    }
+  });
+  auto r = testing::run_edpipe("load --json --quiet --batch-size 300 --db dbname=" + db.name() + " " + corpus.string(),
+                               "PGAPPNAME=edpipe-cut-test");
+  done = true;
+  killer.join();
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_GT(kills.load(), 0) << "the test did not manage to cut a connection";
+  simdjson::dom::parser p;
+  auto doc = p.parse(r.out);
+  ASSERT_FALSE(doc.error()) << r.out;
+  if (kills > 0) EXPECT_GT(int64_t(doc["database"]["retries"]), 0);
+  EXPECT_EQ(db.dump(), reference.dump());
+  EXPECT_TRUE(verify_database(db.conn()).ok());
+  fs::remove(corpus);
+}
+
+TEST(Faults, TwoLoadersOnOverlappingInputsNeitherDeadlockNorDoubleCount) {
+  gen::GeneratorOptions o;
+  o.invocations = 800;
+  o.interleave = 30;
+  auto lines = testing::generated_lines(o);
+  // Overlapping halves: the middle third is in both.
+  std::vector<std::string> a(lines.begin(), lines.begin() + 2 * lines.size() / 3);
+  std::vector<std::string> b(lines.begin() + lines.size() / 3, lines.end());
+  std::reverse(b.begin(), b.end());
+  const fs::path fa = write_corpus("conc-a", a), fb = write_corpus("conc-b", b);
+  testing::TestDatabase reference;
+  testing::load_lines(reference.conninfo(), lines);
+
+  for (int round = 0; round < 2; ++round) {
+    testing::TestDatabase db;
+    testing::CommandResult ra, rb;
+    std::thread ta([&] { ra = testing::run_edpipe("load --quiet --batch-size 400 --db dbname=" + db.name() + " " + fa.string()); });
+    std::thread tb([&] { rb = testing::run_edpipe("load --quiet --batch-size 400 --db dbname=" + db.name() + " " + fb.string()); });
+    ta.join();
+    tb.join();
+    ASSERT_EQ(ra.status, 0) << ra.err;
+    ASSERT_EQ(rb.status, 0) << rb.err;
+    EXPECT_EQ(db.dump(), reference.dump());
+    EXPECT_TRUE(verify_database(db.conn()).ok());
+  }
+  fs::remove(fa);
+  fs::remove(fb);
+}
+
+TEST(Faults, DatabaseNotThereIsOneClearLineAndExitOne) {
+  auto r = testing::run_edpipe("load --db 'postgresql://edpipe:s3cr3t-pw@127.0.0.1:1/nowhere' " EDPIPE_SAMPLES_DIR);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("edpipe: cannot connect to postgresql://edpipe:****@127.0.0.1:1/nowhere"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Faults, PasswordNeverAppearsInAnyOutput) {
+  for (const std::string db : {"'postgresql://u:s3cr3t-pw@127.0.0.1:1/x'", "'host=127.0.0.1 port=1 password=s3cr3t-pw'"}) {
+    for (const std::string cmd : {"load", "verify", "migrate up"}) {
+      auto r = testing::run_edpipe(cmd + " --db " + db + " " + (cmd == "load" ? EDPIPE_SAMPLES_DIR : ""));
+      EXPECT_NE(r.status, 0);
+      EXPECT_EQ((r.out + r.err).find("s3cr3t-pw"), std::string::npos) << cmd << ": " << r.err;
+    }
+  }
+  auto r = testing::run_edpipe("verify --db 'host=127.0.0.1 port=1'", "PGPASSWORD=s3cr3t-pw");
+  EXPECT_EQ((r.out + r.err).find("s3cr3t-pw"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace edpipe

@@ -1,0 +1,157 @@
+// The load holds invariants 1-3 of the wire format against a real PostgreSQL.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <numeric>
+#include <random>
+
+#include "pg_test_support.h"
+#include "test_support.h"
+#include "verifier.h"
+
+namespace edpipe {
+namespace {
+
+void expect_verified(testing::TestDatabase& db) {
+  auto rep = verify_database(db.conn());
+  EXPECT_TRUE(rep.ok()) << (rep.differences.empty() ? "" : rep.differences[0]) << " (+" << rep.differences.size() << ")";
+}
+
+TEST(Load, SamplesGiveTheHandCheckedRows) {
+  testing::TestDatabase db;
+  auto r = testing::run_edpipe("load --json --quiet --db dbname=" + db.name() + " " EDPIPE_SAMPLES_DIR);
+  ASSERT_EQ(r.status, 0) << r.err;
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(p.parse(r.out).get(doc)) << r.out;
+  EXPECT_EQ(int64_t(doc["rows"]["invocations"]), 5);
+  EXPECT_EQ(int64_t(doc["rows"]["event_executions"]), 7);
+  EXPECT_EQ(int64_t(doc["rows"]["job_executions"]), 5);
+  EXPECT_EQ(int64_t(doc["rows"]["job_logs"]), 6);
+  EXPECT_EQ(int64_t(doc["rows"]["metrics_hourly"]), 4);
+  EXPECT_EQ(int64_t(doc["invocations_by_status"]["abandoned"]), 1);
+  EXPECT_EQ(int64_t(doc["events_by_status"]["handler_failed"]), 1);
+  EXPECT_EQ(int64_t(doc["jobs_by_status"]["failed"]), 1);
+  // Row by row, the parts checked by hand in samples/README.md.
+  auto one = [&](const std::string& sql) {
+    pqxx::read_transaction tx(db.conn());
+    return tx.exec(sql)[0][0].as<std::string>();
+  };
+  EXPECT_EQ(one("SELECT status FROM invocations WHERE id = 'cccccccc-0000-4000-8000-000000000003'"), "abandoned");
+  EXPECT_EQ(one("SELECT total_duration_ms FROM invocations WHERE id = 'bbbbbbbb-0000-4000-8000-000000000002'"), "500");
+  EXPECT_EQ(one("SELECT source_job_id FROM invocations WHERE id = 'bbbbbbbb-0000-4000-8000-000000000002'"),
+            "f0000001-0000-4000-8000-000000000001");
+  EXPECT_EQ(one("SELECT source_user_email FROM invocations WHERE id = 'aaaaaaaa-0000-4000-8000-000000000001'"), "driver@company.com");
+  EXPECT_EQ(one("SELECT source_event_time FROM invocations WHERE id = 'aaaaaaaa-0000-4000-8000-000000000001'"),
+            "2026-11-20 09:59:59.950123+00");
+  EXPECT_EQ(one("SELECT duration_ms FROM job_executions WHERE job_name = 'updateAnalytics'"), "219");
+  EXPECT_EQ(one("SELECT jobs_count || '/' || jobs_failed FROM event_executions WHERE event_name = 'move.pickup.successful'"), "2/1");
+  EXPECT_EQ(one("SELECT count(*) FROM job_logs WHERE message = 'audit row already present'"), "2");
+  EXPECT_EQ(one("SELECT count(*) FROM job_logs WHERE job_execution_id IS NULL"), "1");
+  EXPECT_EQ(testing::run_edpipe("verify --db dbname=" + db.name()).status, 0);
+}
+
+TEST(Load, LoadingTwiceChangesNothing) {
+  testing::TestDatabase db;
+  auto lines = testing::generated_lines({.invocations = 200, .abandon_rate = 0.05});
+  testing::load_lines(db.conninfo(), lines, 3000);
+  const std::string first = db.dump();
+  const int64_t updated = db.count("SELECT count(*) FROM invocations WHERE updated_at > now() - interval '1 hour'");
+  const std::string stamp = [&] {
+    pqxx::read_transaction tx(db.conn());
+    return tx.exec("SELECT max(updated_at)::text FROM invocations")[0][0].as<std::string>();
+  }();
+  testing::load_lines(db.conninfo(), lines, 500);
+  EXPECT_EQ(db.dump(), first);
+  pqxx::read_transaction tx(db.conn());
+  EXPECT_EQ(tx.exec("SELECT max(updated_at)::text FROM invocations")[0][0].as<std::string>(), stamp)
+      << "a replay must not write";
+  EXPECT_GT(updated, 0);
+}
+
+TEST(Load, SplitIntoBatchesAndFilesInAnyOrderGivesTheSameRows) {
+  gen::GeneratorOptions o;
+  o.invocations = 250;
+  o.abandon_rate = 0.05;
+  o.chain_rate = 0.3;
+  o.failure_rate = 0.1;
+  auto lines = testing::generated_lines(o);
+  o.seed = 9;
+  o.start += 2 * kMicrosPerHour;  // a second stretch: earlier ones get abandoned under its watermark
+  auto later = testing::generated_lines(o);
+  lines.insert(lines.end(), later.begin(), later.end());
+
+  testing::TestDatabase reference;
+  testing::load_lines(reference.conninfo(), lines, 1000000);
+  const std::string want = reference.dump();
+  expect_verified(reference);
+  // The in-memory pipeline agrees with the database on what it holds.
+  auto mem = testing::run_pipeline(lines);
+  EXPECT_EQ(reference.count("SELECT count(*) FROM invocations"), int64_t(mem.tally.invocations));
+  EXPECT_EQ(reference.count("SELECT count(*) FROM job_logs"), int64_t(mem.tally.job_logs));
+  EXPECT_EQ(reference.count("SELECT count(*) FROM invocations WHERE status = 'abandoned'"),
+            int64_t(mem.tally.invocations_by_status[size_t(InvocationStatus::Abandoned)]));
+
+  std::mt19937_64 rng(11);
+  for (int run = 0; run < 3; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    testing::TestDatabase db;
+    // Files: contiguous slices, replayed in random order, each its own load with small batches.
+    const size_t files = 3 + rng() % 4;
+    std::vector<size_t> order(files);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (size_t f : order) {
+      std::vector<std::string> part(lines.begin() + f * lines.size() / files, lines.begin() + (f + 1) * lines.size() / files);
+      std::vector<size_t> cuts;
+      for (int c = 0; c < 5; ++c) cuts.push_back(rng() % part.size());
+      testing::load_lines(db.conninfo(), part, 200 + rng() % 2000, cuts);
+      expect_verified(db);
+    }
+    EXPECT_EQ(db.dump(), want);
+  }
+}
+
+TEST(Load, SourceJobLinksWhicheverSideArrivesFirst) {
+  const std::string job = R"({"type":"job.start","ts":"2026-11-20T10:00:00.100Z","invocation_id":"aaaaaaaa-0000-4000-8000-000000000001","job_execution_id":"f0000001-0000-4000-8000-000000000001","event_execution_id":"e0000001-0000-4000-8000-000000000001","job_name":"send"})";
+  const std::string caused = R"({"type":"invocation.start","ts":"2026-11-20T10:00:01Z","invocation_id":"bbbbbbbb-0000-4000-8000-000000000002","source_function":"fn","source_job_id":"f0000001-0000-4000-8000-000000000001"})";
+  for (bool job_first : {true, false}) {
+    testing::TestDatabase db;
+    testing::load_lines(db.conninfo(), {job_first ? job : caused});
+    EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE source_job_id IS NOT NULL"), 0);
+    testing::load_lines(db.conninfo(), {job_first ? caused : job});
+    EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE source_job_id = 'f0000001-0000-4000-8000-000000000001'"), 1)
+        << (job_first ? "job first" : "invocation first");
+  }
+}
+
+TEST(Load, ValuesPostgresRefusesAreDeadLetteredAndTheRestLoads) {
+  testing::TestDatabase db;
+  auto lines = testing::generated_lines({.invocations = 20});
+  const std::string inv = R"("invocation_id":"dddddddd-0000-4000-8000-00000000000d")";
+  lines.push_back(R"({"type":"invocation.start","ts":"2026-11-20T00:00:01Z",)" + inv + R"(,"source_function":"fn"})");
+  // A NUL in a text (from \u0000), \u0000 inside stored JSON, JSON that jsonb refuses.
+  lines.push_back(R"({"type":"job.log","ts":"2026-11-20T00:00:02Z",)" + inv + R"(,"level":"info","message":"nul\u0000here"})");
+  lines.push_back(R"({"type":"job.log","ts":"2026-11-20T00:00:03Z",)" + inv + R"(,"level":"info","message":"m","data":{"k":"\u0000"}})");
+  lines.push_back(R"({"type":"invocation.end","ts":"2026-11-20T00:00:04Z",)" + inv + R"(,"status":"completed","duration_ms":99999999999})");
+  const std::string bad_inv = R"("invocation_id":"eeeeeeee-0000-4000-8000-00000000000e")";
+  lines.push_back(R"({"type":"invocation.start","ts":"2026-11-20T00:00:01Z",)" + bad_inv + R"(,"source_function":"fn","context":{"a":1,}})");
+  std::vector<std::string> dead;
+  auto stats = testing::load_lines(db.conninfo(), lines, 100000, {}, &dead);
+  ASSERT_GE(dead.size(), 4u);
+  std::string all;
+  for (const auto& d : dead) all += d;
+  EXPECT_NE(all.find("NUL byte"), std::string::npos) << all;
+  EXPECT_NE(all.find("\\\\u0000"), std::string::npos) << all;
+  EXPECT_NE(all.find("duration out of range"), std::string::npos) << all;
+  EXPECT_NE(all.find("\"kind\":\"rows\",\"invocation_id\":\"eeeeeeee"), std::string::npos) << all;
+  // The invocation with refused values still loads, with those values left out.
+  EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE id = 'dddddddd-0000-4000-8000-00000000000d'"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM job_logs WHERE invocation_id = 'dddddddd-0000-4000-8000-00000000000d'"), 2);
+  EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE id = 'eeeeeeee-0000-4000-8000-00000000000e'"), 0);
+  EXPECT_EQ(db.count("SELECT count(*) FROM invocations"), 21);  // the 20 generated + d
+  expect_verified(db);
+}
+
+}  // namespace
+}  // namespace edpipe

@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include "migrator.h"
+#include "pg_test_support.h"
+
+namespace edpipe {
+namespace {
+
+int64_t tables(testing::TestDatabase& db) {
+  return db.count(
+      "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN "
+      "('invocations', 'event_executions', 'job_executions', 'job_logs', 'metrics_hourly', 'edpipe_watermark')");
+}
+
+TEST(Migrations, UpDownUp) {
+  testing::TestDatabase db(false);
+  Migrator m(db.conn());
+  EXPECT_EQ(m.current_version(), 0);
+  EXPECT_EQ(m.up().size(), all_migrations().size());
+  EXPECT_EQ(m.current_version(), m.latest_version());
+  EXPECT_EQ(tables(db), 6);
+  EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'invocations' AND column_name = 'source_job_id'"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM pg_matviews WHERE matviewname = 'dashboard_stats'"), 1);
+  EXPECT_TRUE(m.up().empty());  // nothing pending
+
+  EXPECT_EQ(m.down(1).size(), 1u);  // 003
+  EXPECT_EQ(db.count("SELECT count(*) FROM pg_matviews WHERE matviewname = 'dashboard_stats'"), 0);
+  EXPECT_EQ(m.down(1).size(), 1u);  // 002: source_job_id goes, the tables stay
+  EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'invocations' AND column_name = 'source_job_id'"), 0);
+  EXPECT_EQ(tables(db), 6);
+  EXPECT_EQ(m.down(5).size(), 1u);
+  EXPECT_EQ(tables(db), 0);
+  EXPECT_EQ(m.current_version(), 0);
+
+  EXPECT_EQ(m.up(2).size(), 2u);
+  EXPECT_EQ(m.current_version(), 2);
+  EXPECT_EQ(m.up().size(), 1u);
+  EXPECT_EQ(tables(db), 6);
+}
+
+TEST(Migrations, CliStatusAndUnmigratedLoad) {
+  testing::TestDatabase db(false);
+  auto load = testing::run_edpipe("load --db dbname=" + db.name() + " " EDPIPE_SAMPLES_DIR);
+  EXPECT_EQ(load.status, 1);
+  EXPECT_NE(load.err.find("edpipe migrate up"), std::string::npos) << load.err;
+  auto up = testing::run_edpipe("migrate up --db dbname=" + db.name());
+  EXPECT_EQ(up.status, 0) << up.err;
+  EXPECT_NE(up.out.find("applied  001 initial_schema"), std::string::npos) << up.out;
+  auto st = testing::run_edpipe("migrate status --db dbname=" + db.name());
+  EXPECT_EQ(st.status, 0);
+  EXPECT_NE(st.out.find("003  dashboard_stats"), std::string::npos) << st.out;
+  EXPECT_EQ(st.out.find("pending"), std::string::npos) << st.out;
+  EXPECT_EQ(testing::run_edpipe("migrate sideways --db dbname=" + db.name()).status, 2);
+}
+
+}  // namespace
+}  // namespace edpipe

@@ -1,0 +1,150 @@
+#include "pg_test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "migrator.h"
+#include "pg_connection.h"
+#include "record_decoder.h"
+#include "verifier.h"
+
+namespace edpipe::testing {
+namespace fs = std::filesystem;
+
+namespace {
+std::atomic<int> g_counter{0};
+
+std::unique_ptr<pqxx::connection> admin() { return std::make_unique<pqxx::connection>("dbname=postgres"); }
+}  // namespace
+
+TestDatabase::TestDatabase(bool migrate) {
+  name_ = "edpipe_t_" + std::to_string(::getpid()) + "_" + std::to_string(++g_counter);
+  {
+    auto a = admin();
+    pqxx::nontransaction tx(*a);
+    tx.exec("DROP DATABASE IF EXISTS " + name_);
+    tx.exec("CREATE DATABASE " + name_ + " TEMPLATE template0");
+  }
+  conninfo_ = "dbname=" + name_;
+  if (migrate) {
+    Migrator m(conn());
+    m.up();
+  }
+}
+
+TestDatabase::~TestDatabase() {
+  conn_.reset();
+  try {
+    auto a = admin();
+    pqxx::nontransaction tx(*a);
+    tx.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  } catch (...) {
+  }
+}
+
+pqxx::connection& TestDatabase::conn() {
+  if (!conn_ || !conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(conninfo_);
+  return *conn_;
+}
+
+int64_t TestDatabase::count(const std::string& sql) {
+  pqxx::read_transaction tx(conn());
+  return tx.exec(sql)[0][0].as<int64_t>();
+}
+
+std::string TestDatabase::dump() {
+  pqxx::read_transaction tx(conn());
+  std::string out;
+  const std::pair<const char*, const char*> tables[] = {
+      {"invocations", "id"}, {"event_executions", "id"}, {"job_executions", "id"}, {"job_logs", "id"},
+      {"metrics_hourly", "hour_bucket, source_function"}, {"edpipe_watermark", "id"}};
+  for (const auto& [table, order] : tables) {
+    out += std::string("== ") + table + "\n";
+    const std::string drop = std::string(table) == "metrics_hourly" ? " - 'id' - 'created_at' - 'updated_at'" : " - 'updated_at'";
+    for (const auto& r : tx.exec(std::string("SELECT (to_jsonb(t)") + drop + ")::text FROM " + table + " t ORDER BY " + order))
+      out += r[0].as<std::string>() + "\n";
+  }
+  return out;
+}
+
+LoaderStats load_lines(const std::string& conninfo, const std::vector<std::string>& lines, size_t batch_rows,
+                       std::vector<size_t> cuts, std::vector<std::string>* dead_letters) {
+  RowLoader loader(conninfo, LoaderOptions{}, [&](const std::string& j) {
+    if (dead_letters) dead_letters->push_back(j);
+  });
+  loader.open();
+  RecordDecoder decoder;
+  TraceAssembler assembler;
+  RowBatch pending;
+  auto send = [&](RowBatch& rows, bool final) {
+    auto append = [](auto& to, auto& from) { to.insert(to.end(), from.begin(), from.end()); };
+    append(pending.invocations, rows.invocations);
+    append(pending.event_executions, rows.event_executions);
+    append(pending.job_executions, rows.job_executions);
+    append(pending.job_logs, rows.job_logs);
+    if (final || pending.row_count() >= batch_rows) {
+      loader.load(pending);
+      pending = {};
+    }
+  };
+  std::sort(cuts.begin(), cuts.end());
+  cuts.push_back(lines.size());
+  size_t begin = 0;
+  for (size_t cut : cuts) {
+    if (cut < begin) continue;
+    IngestBatch batch;
+    for (size_t i = begin; i < cut; ++i) decoder.decode_line(lines[i], SourcePos{0, i + 1, 0}, batch);
+    assembler.add(batch.records);
+    RowBatch rows;
+    assembler.take_ready(rows);
+    send(rows, false);
+    begin = cut;
+  }
+  RowBatch rest;
+  assembler.take_all(rest);
+  send(rest, true);
+  return loader.stats();
+}
+
+CommandResult run_edpipe(const std::string& args, const std::string& env) {
+  const fs::path dir = fs::temp_directory_path() / ("edpipe-lt-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string tag = std::to_string(++g_counter);
+  const fs::path out = dir / ("out" + tag), err = dir / ("err" + tag);
+  const std::string cmd = env + " " + EDPIPE_BINARY + " " + args + " </dev/null >" + out.string() + " 2>" + err.string();
+  CommandResult r;
+  const int rc = std::system(cmd.c_str());
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  auto slurp = [](const fs::path& p) {
+    std::ifstream f(p);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+}  // namespace edpipe::testing
+
+// The fixture's server: its settings come from the env file `scripts/pg` wrote.
+int main(int argc, char** argv) {
+  std::ifstream env(std::string(EDPIPE_TEST_PG_DIR) + "/env");
+  std::string line;
+  if (std::getline(env, line)) {
+    std::istringstream words(line);
+    std::string kv;
+    while (words >> kv) {
+      auto eq = kv.find('=');
+      if (eq != std::string::npos) ::setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+    }
+  }
+  ::unsetenv("DATABASE_URL");
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

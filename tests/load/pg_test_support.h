@@ -1,0 +1,44 @@
+#pragma once
+// Helpers for the tests against the throwaway PostgreSQL of the `postgres` CTest fixture.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "row_loader.h"
+#include "trace_assembler.h"
+
+namespace edpipe::testing {
+
+// A fresh, migrated database for one test, dropped at the end.
+class TestDatabase {
+ public:
+  explicit TestDatabase(bool migrate = true);
+  ~TestDatabase();
+  const std::string& conninfo() const { return conninfo_; }
+  const std::string& name() const { return name_; }
+  pqxx::connection& conn();
+  // Every row of every table, one JSON text per row ordered by key, without updated_at (and
+  // without metrics_hourly's id and created_at): what must not depend on how it was loaded.
+  std::string dump();
+  int64_t count(const std::string& sql);
+
+ private:
+  std::string name_, conninfo_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+// One `edpipe load` run, in process: lines through decoder, assembler and RowLoader; a batch is
+// sent every `batch_rows` rows; `cuts` split the lines into reads as in run_pipeline.
+LoaderStats load_lines(const std::string& conninfo, const std::vector<std::string>& lines, size_t batch_rows = 20000,
+                       std::vector<size_t> cuts = {}, std::vector<std::string>* dead_letters = nullptr);
+
+struct CommandResult {
+  int status = -1;
+  std::string out, err;
+};
+// Runs the edpipe binary with `args` (a shell fragment), extra environment assignments first.
+CommandResult run_edpipe(const std::string& args, const std::string& env = "");
+
+}  // namespace edpipe::testing

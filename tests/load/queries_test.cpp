@@ -1,0 +1,117 @@
+// The seeds' example queries (README "Queries") run against the loaded samples.
+#include <gtest/gtest.h>
+
+#include "pg_test_support.h"
+
+namespace edpipe {
+namespace {
+
+class SeedQueries : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new testing::TestDatabase();
+    auto r = testing::run_edpipe("load --quiet --db dbname=" + db_->name() + " " EDPIPE_SAMPLES_DIR);
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  static void TearDownTestSuite() { delete db_; }
+  pqxx::result run(const std::string& sql) {
+    pqxx::work tx(db_->conn());
+    // The samples are from 2026-11-20: "now" is pinned to just after them.
+    tx.exec("SET LOCAL TIME ZONE 'UTC'");
+    auto r = tx.exec(sql);
+    tx.commit();
+    return r;
+  }
+  static testing::TestDatabase* db_;
+};
+testing::TestDatabase* SeedQueries::db_ = nullptr;
+
+TEST_F(SeedQueries, DashboardOverview) {
+  auto r = run(R"(
+    SELECT i.id, i.source_function, i.created_at, i.total_duration_ms, invocation_success_rate(i) AS success_rate,
+           e.event_name, e.detected, j.job_name, j.status, j.duration_ms
+    FROM invocations i
+    LEFT JOIN event_executions e ON e.invocation_id = i.id
+    LEFT JOIN job_executions j ON j.event_execution_id = e.id
+    WHERE i.id IN (SELECT id FROM invocations WHERE created_at >= '2026-11-20T00:00:00Z' ORDER BY created_at DESC LIMIT 10)
+    ORDER BY i.created_at DESC, e.created_at, j.created_at)");
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r[0][1].as<std::string>(), "event-detector-users");  // newest first: D at 10:30
+  bool saw_rate = false;
+  for (const auto& row : r)
+    if (row[0].as<std::string>() == "aaaaaaaa-0000-4000-8000-000000000001" && !row[4].is_null()) {
+      EXPECT_EQ(row[4].as<double>(), 50.0);  // 1 of 2 jobs succeeded
+      saw_rate = true;
+    }
+  EXPECT_TRUE(saw_rate);
+}
+
+TEST_F(SeedQueries, SlowestJobs) {
+  auto r = run(R"(
+    SELECT je.job_name, AVG(je.duration_ms) AS avg_duration, COUNT(*) AS total_runs,
+           COUNT(*) FILTER (WHERE je.status = 'failed') AS failures, i.source_function
+    FROM job_executions je JOIN invocations i ON je.invocation_id = i.id
+    WHERE je.created_at >= TIMESTAMPTZ '2026-11-21T00:00:00Z' - INTERVAL '24 hours'
+    GROUP BY je.job_name, i.source_function ORDER BY avg_duration DESC NULLS LAST LIMIT 10)");
+  ASSERT_GE(r.size(), 3u);
+  EXPECT_EQ(r[0][0].as<std::string>(), "sendNotification");
+  EXPECT_EQ(r[0][1].as<double>(), 450.0);
+}
+
+TEST_F(SeedQueries, DebugOneInvocation) {
+  auto r = run(R"(
+    SELECT i.source_function, i.total_duration_ms, ee.event_name, ee.detected, je.job_name, je.status, je.duration_ms,
+           je.error_message, jl.level, jl.message
+    FROM invocations i
+    LEFT JOIN event_executions ee ON i.id = ee.invocation_id
+    LEFT JOIN job_executions je ON ee.id = je.event_execution_id
+    LEFT JOIN job_logs jl ON je.id = jl.job_execution_id
+    WHERE i.id = 'aaaaaaaa-0000-4000-8000-000000000001'
+    ORDER BY ee.created_at, je.created_at, jl.created_at)");
+  ASSERT_EQ(r.size(), 5u);  // 2 + 1 log lines of the two jobs, plus two events without jobs
+  EXPECT_EQ(r[0][9].as<std::string>(), "Sending pickup notification for move 123");
+  bool saw_error = false;
+  for (const auto& row : r)
+    if (!row[7].is_null()) saw_error = row[7].as<std::string>() == "Request failed with status code 503";
+  EXPECT_TRUE(saw_error);
+}
+
+TEST_F(SeedQueries, JobChains) {
+  auto chain = run(R"(
+    SELECT i1.source_function, source_job.job_name, source_job.status, i2.source_function, i2.status
+    FROM invocations i2
+    INNER JOIN job_executions source_job ON i2.source_job_id = source_job.id
+    INNER JOIN invocations i1 ON source_job.invocation_id = i1.id)");
+  ASSERT_EQ(chain.size(), 1u);
+  EXPECT_EQ(chain[0][0].as<std::string>(), "event-detector-moves");
+  EXPECT_EQ(chain[0][1].as<std::string>(), "sendNotification");
+  EXPECT_EQ(chain[0][3].as<std::string>(), "event-detector-notifications");
+
+  auto tree = run(R"(
+    WITH RECURSIVE job_chain AS (
+      SELECT id, source_function, source_job_id, created_at, 0 AS depth
+      FROM invocations WHERE source_job_id IS NULL AND created_at >= TIMESTAMPTZ '2026-11-21T00:00:00Z' - INTERVAL '24 hours'
+      UNION ALL
+      SELECT i.id, i.source_function, i.source_job_id, i.created_at, jc.depth + 1
+      FROM invocations i
+      INNER JOIN job_executions je ON i.source_job_id = je.id
+      INNER JOIN job_chain jc ON je.invocation_id = jc.id
+      WHERE jc.depth < 10)
+    SELECT REPEAT('  ', depth) || source_function AS execution_tree, created_at, depth
+    FROM job_chain ORDER BY created_at, depth)");
+  ASSERT_EQ(tree.size(), 4u);  // A (with B under it), C, D; E is older than the window
+  bool nested = false;
+  for (const auto& row : tree)
+    if (row[2].as<int>() == 1) nested = row[0].as<std::string>() == "  event-detector-notifications";
+  EXPECT_TRUE(nested);
+}
+
+TEST_F(SeedQueries, DashboardStatsRefresh) {
+  run("SELECT refresh_dashboard_stats()");
+  auto r = run("SELECT source_function, total_invocations_24h FROM dashboard_stats ORDER BY source_function");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0][1].as<int64_t>(), 2);  // moves: A and E
+}
+
+}  // namespace
+}  // namespace edpipe
