@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <iostream>
 #include <memory>
 
 #include "arguments.h"
+#include "background_loader.h"
 #include "database_report.h"
 #include "db_commands.h"
 #include "dead_letter.h"
@@ -78,9 +80,10 @@ class TallySink final : public RowSink {
   RowTally tally;
 };
 
+// Batches go to the database on a second thread while this one reads and parses on.
 class DatabaseSink final : public RowSink {
  public:
-  DatabaseSink(RowLoader& loader, size_t batch_size) : loader_(loader), batch_size_(batch_size) {}
+  DatabaseSink(RowLoader& loader, size_t batch_size) : background_(loader), batch_size_(batch_size) {}
   void add(RowBatch& rows) override {
     auto append = [](auto& to, auto& from) { to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end())); };
     append(pending_.invocations, rows.invocations);
@@ -89,14 +92,17 @@ class DatabaseSink final : public RowSink {
     append(pending_.job_logs, rows.job_logs);
     if (pending_.row_count() >= batch_size_) flush();
   }
-  void finish() override { flush(); }
+  void finish() override {
+    flush();
+    background_.finish();
+  }
 
  private:
   void flush() {
-    loader_.load(pending_);
+    if (!pending_.empty()) background_.submit(std::move(pending_));
     pending_ = {};
   }
-  RowLoader& loader_;
+  BackgroundLoader background_;
   size_t batch_size_;
   RowBatch pending_;
 };
@@ -158,7 +164,7 @@ int run_load(const std::vector<std::string>& args) {
   summary.inputs = set.inputs.size();
 
   std::unique_ptr<DeadLetterWriter> dead_letter;
-  uint64_t rows_dead_lettered = 0;
+  std::atomic<uint64_t> rows_dead_lettered{0};  // counted on the loader thread
   if (!opt.dead_letter.empty()) {
     try {
       dead_letter = std::make_unique<DeadLetterWriter>(opt.dead_letter);

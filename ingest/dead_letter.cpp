@@ -39,18 +39,18 @@ std::string DeadLetterWriter::to_json(const RejectedLine& r, const std::string& 
   return out;
 }
 
-void DeadLetterWriter::write(const RejectedLine& line, const std::string& input_name) {
-  std::string s = to_json(line, input_name);
+void DeadLetterWriter::put(const std::string& s) {
+  std::lock_guard lock(mu_);
   if (std::fwrite(s.data(), 1, s.size(), file_) != s.size())
     throw std::runtime_error(path_ + ": cannot write dead-letter file: " + std::strerror(errno));
 }
 
-void DeadLetterWriter::write_raw(const std::string& s) {
-  if (std::fwrite(s.data(), 1, s.size(), file_) != s.size())
-    throw std::runtime_error(path_ + ": cannot write dead-letter file: " + std::strerror(errno));
-}
+void DeadLetterWriter::write(const RejectedLine& line, const std::string& input_name) { put(to_json(line, input_name)); }
+
+void DeadLetterWriter::write_raw(const std::string& s) { put(s); }
 
 void DeadLetterWriter::flush() {
+  std::lock_guard lock(mu_);
   if (std::fflush(file_) != 0)
     throw std::runtime_error(path_ + ": cannot write dead-letter file: " + std::strerror(errno));
 }

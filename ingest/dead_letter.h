@@ -1,6 +1,8 @@
 #pragma once
 // The dead-letter output: one JSON object per rejected line, enough to find and replay it.
+// Safe to write from several threads.
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,8 +28,10 @@ class DeadLetterWriter {
   static std::string to_json(const RejectedLine& line, const std::string& input_name);
 
  private:
+  void put(const std::string& s);
   std::string path_;
   std::FILE* file_ = nullptr;
+  std::mutex mu_;  // rejected lines and refused rows are written from different threads
 };
 
 }  // namespace edpipe
