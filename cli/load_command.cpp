@@ -250,8 +250,9 @@ int run_load(const std::vector<std::string>& args) {
     summary.rows = tally_sink->tally.finish(AbandonRule{assembler.watermark(), asm_options.abandon_after});
   } else {
     // What the database now holds, read back: totals over the database, the hours this load touched.
-    summary.watermark = read_watermark(loader->connection());
-    summary.rows = read_database_tally(loader->connection(), loader->stats().touched_hours);
+    summary.watermark = loader->with_retries([](pqxx::connection& c) { return read_watermark(c); });
+    summary.rows = loader->with_retries(
+        [&](pqxx::connection& c) { return read_database_tally(c, loader->stats().touched_hours); });
     summary.batches = loader->stats().batches;
     summary.retries = loader->stats().retries;
     summary.rows_dead_lettered = rows_dead_lettered;

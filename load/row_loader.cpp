@@ -229,7 +229,21 @@ RowLoader::RowLoader(std::string conninfo, LoaderOptions options, RowDeadLetter 
     : conninfo_(std::move(conninfo)), options_(options), dead_letter_(std::move(dead_letter)) {}
 RowLoader::~RowLoader() = default;
 
-pqxx::connection& RowLoader::connection() { return *conn_; }
+// Passing faults: the connection lost or cut (the server restarting, pg_terminate_backend),
+// a commit whose outcome is unknown, serialization failures and deadlocks, shortage of
+// resources. Data errors are not: the batch itself is at fault.
+bool RowLoader::retryable(const std::exception& e) const {
+  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) return is_transient(s->sqlstate());
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) || dynamic_cast<const pqxx::in_doubt_error*>(&e)) return true;
+  if (dynamic_cast<const ConnectionError*>(&e)) return true;  // reconnecting while the server restarts
+  return dynamic_cast<const pqxx::failure*>(&e) != nullptr;  // e.g. "not connected"
+}
+
+void RowLoader::back_off(int attempt) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  const int delay = std::min(options_.backoff_initial_ms << std::min(attempt - 1, 6), 5000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay / 2 + std::uniform_int_distribution<int>(0, delay)(rng)));
+}
 
 void RowLoader::reconnect() {
   conn_ = open_connection(conninfo_);
@@ -240,19 +254,20 @@ void RowLoader::reconnect() {
 
 void RowLoader::open() {
   conn_ = open_connection(conninfo_);
-  Migrator migrator(*conn_);
-  int version = 0;
-  {
-    pqxx::work tx(*conn_);
-    if (!tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null())
-      version = tx.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
-  }
-  if (version < migrator.latest_version())
+  const int version = with_retries([](pqxx::connection& c) {
+    pqxx::work tx(c);
+    if (tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null()) return 0;
+    return tx.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
+  });
+  const int needed = all_migrations().empty() ? 0 : all_migrations().back().version;
+  if (version < needed)
     throw SchemaError("the database is at schema version " + std::to_string(version) + ", edpipe needs " +
-                      std::to_string(migrator.latest_version()) + ": run `edpipe migrate up` first");
-  pqxx::work tx(*conn_);
-  tx.exec(sql::kCreateStaging);
-  tx.commit();
+                      std::to_string(needed) + ": run `edpipe migrate up` first");
+  with_retries([](pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec(sql::kCreateStaging);
+    tx.commit();
+  });
 }
 
 void RowLoader::load(const RowBatch& rows) {
@@ -266,7 +281,7 @@ void RowLoader::load(const RowBatch& rows) {
 // invocation stands alone, dead-letter that one and load the rest.
 void RowLoader::load_or_split(const RowBatch& rows) {
   try {
-    load_with_retries(rows);
+    with_retries([&](pqxx::connection& c) { load_once(c, rows); });
     return;
   } catch (const pqxx::sql_error& e) {
     const std::string state = e.sqlstate();
@@ -296,28 +311,8 @@ void RowLoader::load_or_split(const RowBatch& rows) {
   load_or_split(halves[1]);
 }
 
-void RowLoader::load_with_retries(const RowBatch& rows) {
-  std::mt19937 rng(std::random_device{}());
-  int delay = options_.backoff_initial_ms;
-  for (int attempt = 1;; ++attempt) {
-    try {
-      if (!conn_ || !conn_->is_open()) reconnect();
-      load_once(rows);
-      return;
-    } catch (const std::exception& e) {
-      const std::string state = sqlstate_of(e);
-      const bool broken = !conn_ || !conn_->is_open();
-      if ((!is_transient(state) && !broken) || attempt >= options_.max_attempts) throw;
-      ++stats_.retries;
-      if (broken) conn_.reset();
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay / 2 + std::uniform_int_distribution<int>(0, delay)(rng)));
-      delay = std::min(delay * 2, 5000);
-    }
-  }
-}
-
-void RowLoader::load_once(const RowBatch& rows) {
-  pqxx::work tx(*conn_);
+void RowLoader::load_once(pqxx::connection& conn, const RowBatch& rows) {
+  pqxx::work tx(conn);
   tx.exec0("SET LOCAL synchronous_commit = off");  // safe: a lost batch is replayed identically
   const Timestamp batch_newest = newest_ts(rows);
   const std::string watermark =

@@ -50,17 +50,35 @@ class RowLoader {
   RowLoader(std::string conninfo, LoaderOptions options, RowDeadLetter dead_letter);
   ~RowLoader();
 
-  // Connects and checks the schema; throws ConnectionError or SchemaError.
+  // Connects and checks the schema; throws ConnectionError (no retry: a database that is not
+  // there fails fast) or SchemaError.
   void open();
   // Loads the fragments (merging duplicates of one id first) as one batch.
   void load(const RowBatch& rows);
   const LoaderStats& stats() const noexcept { return stats_; }
-  pqxx::connection& connection();
+
+  // Runs `work` on the connection, reconnecting and retrying it after passing faults. Safe for
+  // anything a replay does not change: every load statement is idempotent.
+  template <class Work>
+  auto with_retries(Work&& work) -> decltype(work(std::declval<pqxx::connection&>())) {
+    for (int attempt = 1;; ++attempt) {
+      try {
+        if (!conn_) reconnect();
+        return work(*conn_);
+      } catch (const std::exception& e) {
+        if (!retryable(e) || attempt >= options_.max_attempts) throw;
+        conn_.reset();
+        ++stats_.retries;
+        back_off(attempt);
+      }
+    }
+  }
 
  private:
-  void load_with_retries(const RowBatch& rows);
+  bool retryable(const std::exception& e) const;
+  void back_off(int attempt);
   void load_or_split(const RowBatch& rows);
-  void load_once(const RowBatch& rows);
+  void load_once(pqxx::connection& conn, const RowBatch& rows);
   void reconnect();
 
   std::string conninfo_;
