@@ -31,6 +31,20 @@ const std::string kTimes =
 const std::string kTimesChanged = "EXCLUDED.first_record_at < t.first_record_at OR EXCLUDED.last_record_at > t.last_record_at OR " +
                                   kCorrelationWins;
 
+// Milliseconds between two timestamps as derive.cpp computes them: rounded, never negative.
+#define EDPIPE_MILLIS(from, to) "greatest(0, round(extract(epoch FROM (" to ") - (" from ")) * 1000))"
+
+// A step's duration: the end record's own duration_ms, else end ts - start ts.
+std::string step_ms(const std::string& started, const std::string& ended, const std::string& reported) {
+  return "(CASE WHEN " + ended + " IS NULL THEN NULL WHEN " + reported + " IS NOT NULL THEN " + reported + " WHEN " +
+         started + " IS NOT NULL THEN greatest(0, round(extract(epoch FROM " + ended + " - " + started +
+         ") * 1000)) END)::integer";
+}
+// The abandon rule on staged values ($1 watermark, $2 window in µs).
+std::string abandoned(const std::string& s) {
+  return "(" + s + ".end_status IS NULL AND " + s + ".last_record_at < $1::timestamptz - $2::bigint * interval '1 microsecond')";
+}
+
 std::string merge_invocations() {
   const std::string s = start_wins("started_at");
   const std::string e = end_wins("ended_at", "EXCLUDED.end_status = 'failed'", "t.end_status = 'failed'");
@@ -38,13 +52,25 @@ std::string merge_invocations() {
          "  source_event_id, source_event_time, source_event_payload, source_user_email, source_user_role, source_job_ref,\n"
          "  auto_load_modules, event_modules_directory, context_data, started_at, ended_at, end_status,\n"
          "  reported_duration_ms, error_message, error_stack, first_record_at, last_record_at, correlation_id,\n"
-         "  status, created_at)\n"
-         "SELECT id, coalesce(source_function, ''), source_system, source_table, source_operation, source_event_id,\n"
-         "  source_event_time, source_event_payload, source_user_email, source_user_role, source_job_ref,\n"
-         "  auto_load_modules, event_modules_directory, context_data, started_at, ended_at, end_status,\n"
-         "  reported_duration_ms, error_message, error_stack, first_record_at, last_record_at, correlation_id,\n"
-         "  coalesce(end_status, 'running'), coalesce(started_at, first_record_at)\n"
-         "FROM stage_invocations ORDER BY id\n"
+         "  status, created_at, total_duration_ms, events_detected_count, total_jobs_run, total_jobs_succeeded,\n"
+         "  total_jobs_failed)\n"
+         // A new invocation's derived columns come from the batch (its children are all in it), so
+         // that the derive pass finds nothing to rewrite: each new row is written once.
+         "SELECT s.id, coalesce(s.source_function, ''), s.source_system, s.source_table, s.source_operation,\n"
+         "  s.source_event_id, s.source_event_time, s.source_event_payload, s.source_user_email, s.source_user_role,\n"
+         "  s.source_job_ref, s.auto_load_modules, s.event_modules_directory, s.context_data, s.started_at, s.ended_at,\n"
+         "  s.end_status, s.reported_duration_ms, s.error_message, s.error_stack, s.first_record_at, s.last_record_at,\n"
+         "  s.correlation_id,\n"
+         "  coalesce(s.end_status, CASE WHEN " + abandoned("s") + " THEN 'abandoned' ELSE 'running' END),\n"
+         "  coalesce(s.started_at, s.first_record_at), " + step_ms("s.started_at", "s.ended_at", "s.reported_duration_ms") + ",\n"
+         "  coalesce(e.detected, 0), coalesce(j.run, 0), coalesce(j.ok, 0), coalesce(j.failed, 0)\n"
+         "FROM stage_invocations s\n"
+         "LEFT JOIN (SELECT invocation_id, count(*) FILTER (WHERE detected) AS detected FROM stage_event_executions\n"
+         "           GROUP BY 1) e ON e.invocation_id = s.id\n"
+         "LEFT JOIN (SELECT invocation_id, count(*) AS run, count(*) FILTER (WHERE end_status = 'completed') AS ok,\n"
+         "                  count(*) FILTER (WHERE end_status = 'failed') AS failed FROM stage_job_executions\n"
+         "           GROUP BY 1) j ON j.invocation_id = s.id\n"
+         "ORDER BY s.id\n"
          "ON CONFLICT (id) DO UPDATE SET\n" +
          take_if(s, {"source_function", "source_system", "source_table", "source_operation", "source_event_id",
                      "source_event_time", "source_event_payload", "source_user_email", "source_user_role",
@@ -63,13 +89,27 @@ std::string merge_events() {
          "  detection_started_at, detection_ended_at, detected, detection_failed, reported_detection_ms,\n"
          "  detection_error, detection_error_stack, handler_started_at, handler_ended_at, handler_failed,\n"
          "  reported_handler_ms, handler_error, handler_error_stack, first_record_at, last_record_at, correlation_id,\n"
-         "  created_at)\n"
-         "SELECT id, invocation_id, event_name, event_name_rank, event_module_path, detection_started_at,\n"
-         "  detection_ended_at, coalesce(detected, false), detection_failed, reported_detection_ms, detection_error,\n"
-         "  detection_error_stack, handler_started_at, handler_ended_at, handler_failed, reported_handler_ms,\n"
-         "  handler_error, handler_error_stack, first_record_at, last_record_at, correlation_id,\n"
-         "  coalesce(detection_started_at, first_record_at)\n"
-         "FROM stage_event_executions ORDER BY id\n"
+         "  created_at, status, detection_duration_ms, handler_duration_ms, jobs_count, jobs_succeeded, jobs_failed)\n"
+         "SELECT v.id, v.invocation_id, v.event_name, v.event_name_rank, v.event_module_path, v.detection_started_at,\n"
+         "  v.detection_ended_at, coalesce(v.detected, false), v.detection_failed, v.reported_detection_ms,\n"
+         "  v.detection_error, v.detection_error_stack, v.handler_started_at, v.handler_ended_at, v.handler_failed,\n"
+         "  v.reported_handler_ms, v.handler_error, v.handler_error_stack, v.first_record_at, v.last_record_at,\n"
+         "  v.correlation_id, coalesce(v.detection_started_at, v.first_record_at),\n"
+         "  CASE WHEN v.handler_ended_at IS NOT NULL THEN CASE WHEN v.handler_failed THEN 'handler_failed' ELSE 'completed' END\n"
+         "       WHEN v.detection_ended_at IS NOT NULL AND v.detection_failed THEN 'detection_failed'\n"
+         "       WHEN v.detection_ended_at IS NOT NULL AND NOT v.detected THEN 'not_detected'\n"
+         "       WHEN " + abandoned("i") + " THEN 'abandoned'\n"
+         "       WHEN v.detection_ended_at IS NOT NULL OR v.handler_started_at IS NOT NULL THEN 'handling'\n"
+         "       ELSE 'detecting' END,\n"
+         "  " + step_ms("v.detection_started_at", "v.detection_ended_at", "v.reported_detection_ms") + ",\n"
+         "  " + step_ms("v.handler_started_at", "v.handler_ended_at", "v.reported_handler_ms") + ",\n"
+         "  coalesce(j.n, 0), coalesce(j.ok, 0), coalesce(j.failed, 0)\n"
+         "FROM stage_event_executions v\n"
+         "LEFT JOIN stage_invocations i ON i.id = v.invocation_id\n"
+         "LEFT JOIN (SELECT event_execution_id, count(*) AS n, count(*) FILTER (WHERE end_status = 'completed') AS ok,\n"
+         "                  count(*) FILTER (WHERE end_status = 'failed') AS failed FROM stage_job_executions\n"
+         "           GROUP BY 1) j ON j.event_execution_id = v.id\n"
+         "ORDER BY v.id\n"
          "ON CONFLICT (id) DO UPDATE SET\n" +
          take_if(name, {"event_name", "event_name_rank"}) + take_if(ds, {"detection_started_at", "event_module_path"}) +
          take_if(de, {"detection_ended_at", "detected", "detection_failed", "reported_detection_ms", "detection_error",
@@ -85,21 +125,21 @@ std::string merge_jobs() {
   const std::string name = "(EXCLUDED.job_name_rank < t.job_name_rank)";
   return "INSERT INTO job_executions AS t (id, invocation_id, event_execution_id, job_name, job_name_rank,\n"
          "  job_function_name, job_options, started_at, ended_at, end_status, reported_duration_ms, result,\n"
-         "  error_message, error_stack, first_record_at, last_record_at, correlation_id, status, created_at)\n"
-         "SELECT id, invocation_id, event_execution_id, job_name, job_name_rank, job_function_name, job_options,\n"
-         "  started_at, ended_at, end_status, reported_duration_ms, result, error_message, error_stack,\n"
-         "  first_record_at, last_record_at, correlation_id, coalesce(end_status, 'running'),\n"
-         "  coalesce(started_at, first_record_at)\n"
-         "FROM stage_job_executions ORDER BY id\n"
+         "  error_message, error_stack, first_record_at, last_record_at, correlation_id, status, created_at,\n"
+         "  duration_ms)\n"
+         "SELECT v.id, v.invocation_id, v.event_execution_id, v.job_name, v.job_name_rank, v.job_function_name,\n"
+         "  v.job_options, v.started_at, v.ended_at, v.end_status, v.reported_duration_ms, v.result, v.error_message,\n"
+         "  v.error_stack, v.first_record_at, v.last_record_at, v.correlation_id,\n"
+         "  coalesce(v.end_status, CASE WHEN " + abandoned("i") + " THEN 'abandoned' ELSE 'running' END),\n"
+         "  coalesce(v.started_at, v.first_record_at), " + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + "\n"
+         "FROM stage_job_executions v LEFT JOIN stage_invocations i ON i.id = v.invocation_id\n"
+         "ORDER BY v.id\n"
          "ON CONFLICT (id) DO UPDATE SET\n" +
          take_if(name, {"job_name", "job_name_rank", "event_execution_id"}) +
          take_if(s, {"started_at", "job_function_name", "job_options"}) +
          take_if(e, {"ended_at", "end_status", "reported_duration_ms", "result", "error_message", "error_stack"}) +
          kTimes + "WHERE " + name + " OR " + s + " OR " + e + " OR " + kTimesChanged;
 }
-
-// Milliseconds between two timestamps as derive.cpp computes them: rounded, never negative.
-#define EDPIPE_MILLIS(from, to) "greatest(0, round(extract(epoch FROM (" to ") - (" from ")) * 1000))"
 
 }  // namespace
 

@@ -333,9 +333,9 @@ void RowLoader::load_once(pqxx::connection& conn, const RowBatch& rows) {
   tx.exec_params0(sql::kTouchFlipping, watermark, window);
   const auto before = read_contributions(tx);
 
-  tx.exec0(sql::kMergeInvocations);
-  tx.exec0(sql::kMergeEvents);
-  tx.exec0(sql::kMergeJobs);
+  tx.exec_params0(sql::kMergeInvocations, watermark, window);
+  tx.exec_params0(sql::kMergeEvents, watermark, window);
+  tx.exec_params0(sql::kMergeJobs, watermark, window);
   tx.exec0(sql::kInsertLogs);
   tx.exec0(sql::kLinkSourceJobs);
   tx.exec_params0(sql::kDeriveInvocations, watermark, window);

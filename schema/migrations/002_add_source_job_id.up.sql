@@ -7,7 +7,8 @@ ALTER TABLE invocations ADD COLUMN source_job_id uuid;
 ALTER TABLE invocations ADD COLUMN source_job_ref uuid;
 ALTER TABLE invocations
   ADD CONSTRAINT fk_invocations_source_job_id
-  FOREIGN KEY (source_job_id) REFERENCES job_executions (id) ON DELETE SET NULL;
+  FOREIGN KEY (source_job_id) REFERENCES job_executions (id) ON DELETE SET NULL
+  DEFERRABLE INITIALLY IMMEDIATE;  -- a bulk copy of both tables may defer it to commit
 CREATE INDEX idx_invocations_source_job_id ON invocations (source_job_id) WHERE source_job_id IS NOT NULL;
 -- Invocations still waiting for their job to be loaded.
 CREATE INDEX idx_invocations_source_job_ref_unlinked ON invocations (source_job_ref)
