@@ -1,6 +1,7 @@
 #include "copy_writer.h"
 
 #include <cstring>
+#include <memory>
 #include <pqxx/tablewriter>
 
 namespace edpipe {
@@ -61,13 +62,14 @@ void CopyWriter::end_row() {
   ++rows_;
 }
 
-void CopyWriter::copy_into(pqxx::transaction_base& tx, const std::string& table) {
+void CopyWriter::copy_into(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& columns) {
   if (rows_ == 0) return;
   buf_.pop_back();  // write_raw_line adds the last newline itself
   {
-    pqxx::tablewriter writer(tx, table);
-    writer.write_raw_line(buf_);
-    writer.complete();
+    auto writer = columns.empty() ? std::make_unique<pqxx::tablewriter>(tx, table)
+                                  : std::make_unique<pqxx::tablewriter>(tx, table, columns.begin(), columns.end());
+    writer->write_raw_line(buf_);
+    writer->complete();
   }
   buf_.clear();
   rows_ = 0;

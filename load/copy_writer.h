@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "timestamp.h"
 #include "uuid.h"
@@ -31,8 +32,8 @@ class CopyWriter {
 
   size_t rows() const noexcept { return rows_; }
   bool empty() const noexcept { return rows_ == 0; }
-  // COPYs the rows into `table` (columns in table order) and clears the buffer.
-  void copy_into(pqxx::transaction_base& tx, const std::string& table);
+  // COPYs the rows into `table` (columns in table order, or `columns`) and clears the buffer.
+  void copy_into(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& columns = {});
 
  private:
   void separator();

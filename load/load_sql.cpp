@@ -176,7 +176,7 @@ CREATE TEMP TABLE IF NOT EXISTS touched_invocations (id uuid PRIMARY KEY) ON COM
 const char* const kLockWatermark = R"(
 INSERT INTO edpipe_watermark AS w (id, watermark) VALUES (true, $1)
 ON CONFLICT (id) DO UPDATE SET watermark = greatest(w.watermark, EXCLUDED.watermark)
-RETURNING watermark::text)";
+RETURNING (extract(epoch FROM watermark) * 1000000)::bigint)";
 
 const char* const kTouchStaged = "INSERT INTO touched_invocations SELECT DISTINCT id FROM stage_invocations ON CONFLICT DO NOTHING";
 
@@ -209,8 +209,7 @@ ON CONFLICT (id) DO NOTHING)";
 const char* const kLinkSourceJobs = R"(
 UPDATE invocations i SET source_job_id = i.source_job_ref
 FROM job_executions j
-WHERE i.source_job_ref IS NOT NULL AND i.source_job_id IS NULL AND j.id = i.source_job_ref
-  AND (i.id IN (SELECT id FROM stage_invocations) OR j.id IN (SELECT id FROM stage_job_executions)))";
+WHERE i.source_job_ref IS NOT NULL AND i.source_job_id IS NULL AND j.id = i.source_job_ref)";
 
 const char* const kDeriveInvocations = R"(
 UPDATE invocations i SET status = d.status, created_at = d.created_at, total_duration_ms = d.total_duration_ms
@@ -328,7 +327,42 @@ ON CONFLICT (hour_bucket, source_function) DO UPDATE SET
 
 const char* const kDeleteRollup = "DELETE FROM metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2";
 
-const char* const kSchemaVersion =
-    "SELECT coalesce(max(version), 0) FROM schema_migrations WHERE to_regclass('schema_migrations') IS NOT NULL";
+const char* const kStoredInvocations = "SELECT id::text FROM invocations WHERE id = ANY($1::uuid[])";
+
+std::vector<std::string> invocation_columns(bool derived) {
+  std::vector<std::string> c = {"id", "source_function", "source_system", "source_table", "source_operation",
+                                "source_event_id", "source_event_time", "source_event_payload", "source_user_email",
+                                "source_user_role", "source_job_ref", "auto_load_modules", "event_modules_directory",
+                                "context_data", "started_at", "ended_at", "end_status", "reported_duration_ms",
+                                "error_message", "error_stack", "first_record_at", "last_record_at", "correlation_id"};
+  if (derived)
+    c.insert(c.end(), {"status", "created_at", "total_duration_ms", "events_detected_count", "total_jobs_run",
+                       "total_jobs_succeeded", "total_jobs_failed"});
+  return c;
+}
+std::vector<std::string> event_columns(bool derived) {
+  std::vector<std::string> c = {"id", "invocation_id", "event_name", "event_name_rank", "event_module_path",
+                                "detection_started_at", "detection_ended_at", "detected", "detection_failed",
+                                "reported_detection_ms", "detection_error", "detection_error_stack",
+                                "handler_started_at", "handler_ended_at", "handler_failed", "reported_handler_ms",
+                                "handler_error", "handler_error_stack", "first_record_at", "last_record_at",
+                                "correlation_id"};
+  if (derived)
+    c.insert(c.end(), {"created_at", "status", "detection_duration_ms", "handler_duration_ms", "jobs_count",
+                       "jobs_succeeded", "jobs_failed"});
+  return c;
+}
+std::vector<std::string> job_columns(bool derived) {
+  std::vector<std::string> c = {"id", "invocation_id", "event_execution_id", "job_name", "job_name_rank",
+                                "job_function_name", "job_options", "started_at", "ended_at", "end_status",
+                                "reported_duration_ms", "result", "error_message", "error_stack", "first_record_at",
+                                "last_record_at", "correlation_id"};
+  if (derived) c.insert(c.end(), {"status", "created_at", "duration_ms"});
+  return c;
+}
+std::vector<std::string> log_columns() {
+  return {"id", "invocation_id", "job_execution_id", "level", "message", "data", "source", "correlation_id",
+          "occurrence", "created_at"};
+}
 
 }  // namespace edpipe::sql

@@ -2,6 +2,7 @@
 // The SQL of a load, in named constants. Tables are named after their owner: stage_* are this
 // session's TEMP staging tables, touched_invocations the invocations a batch may change.
 #include <string>
+#include <vector>
 
 namespace edpipe::sql {
 
@@ -24,6 +25,13 @@ extern const char* const kReadRollup;         // $1 hour, $2 function
 extern const char* const kMinMaxOfHour;       // $1 hour, $2 function
 extern const char* const kUpsertRollup;
 extern const char* const kDeleteRollup;
-extern const char* const kSchemaVersion;
+extern const char* const kStoredInvocations;  // $1 uuid[] -> the ids the database holds
+
+// Column lists of rows COPYed straight to their tables: the staging columns, then (derived)
+// the derived columns computed in C++.
+std::vector<std::string> invocation_columns(bool derived);
+std::vector<std::string> event_columns(bool derived);
+std::vector<std::string> job_columns(bool derived);
+std::vector<std::string> log_columns();
 
 }  // namespace edpipe::sql

@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 #include <thread>
+#include <unordered_set>
 
 #include "copy_writer.h"
 #include "json_text.h"
@@ -83,89 +84,194 @@ std::optional<Timestamp> ts_of(const std::optional<Stamped<S>>& s) {
   return s ? std::optional<Timestamp>(s->ts) : std::nullopt;
 }
 
-void encode(const RowBatch& b, ValueGuard& g, CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log) {
+// The staging columns of each table (sql::k*Columns), in order. A row written to its final
+// table directly gets its derived columns appended after these.
+void encode_invocation(CopyWriter& inv, ValueGuard& g, const InvocationState& s) {
+  g.row("invocations", s.id);
+  const InvocationStart* st = s.start ? &s.start->body : nullptr;
+  const InvocationEnd* en = s.end ? &s.end->body : nullptr;
+  inv.uuid(s.id);
+  put_text(inv, g, "source_function", std::optional<std::string>(st ? st->source_function : std::string()));
+  put_text(inv, g, "source_system", st ? st->source_system : std::nullopt);
+  put_text(inv, g, "source_table", st ? st->source_table : std::nullopt);
+  put_text(inv, g, "source_operation", st ? st->source_operation : std::nullopt);
+  put_opt_uuid(inv, st ? st->source_event_id : std::nullopt);
+  put_ts(inv, st ? st->source_event_time : std::nullopt);
+  put_json(inv, g, "source_event_payload", st ? st->source_event_payload : std::nullopt);
+  put_text(inv, g, "source_user_email", st ? st->source_user_email : std::nullopt);
+  put_text(inv, g, "source_user_role", st ? st->source_user_role : std::nullopt);
+  put_opt_uuid(inv, st ? st->source_job_id : std::nullopt);
+  if (st && st->auto_load_modules) inv.boolean(*st->auto_load_modules);
+  else inv.null();
+  put_text(inv, g, "event_modules_directory", st ? st->event_modules_directory : std::nullopt);
+  put_json(inv, g, "context_data", st ? st->context : std::nullopt);
+  put_ts(inv, ts_of(s.start));
+  put_ts(inv, ts_of(s.end));
+  if (en) inv.text(outcome_name(en->status));
+  else inv.null();
+  put_duration(inv, g, "duration_ms", en ? en->duration_ms : std::nullopt);
+  put_error(inv, g, "error_message", en ? en->error : std::nullopt);
+  inv.timestamp(s.first_ts).timestamp(s.last_ts);
+  put_text(inv, g, "correlation_id", s.correlation_id);
+}
+
+void encode_event(CopyWriter& ev, ValueGuard& g, const EventExecutionState& s) {
+  g.row("event_executions", s.id);
+  ev.uuid(s.id).uuid(s.invocation_id);
+  put_text(ev, g, "event_name", std::string(event_name(s)));
+  ev.integer(s.detection_start ? 0 : s.detection_end ? 1 : s.handler_start ? 2 : s.handler_end ? 3 : 4);
+  put_text(ev, g, "event_module_path", s.detection_start ? s.detection_start->body.event_module_path : std::nullopt);
+  put_ts(ev, ts_of(s.detection_start));
+  put_ts(ev, ts_of(s.detection_end));
+  ev.boolean(detected(s));
+  if (s.detection_end) ev.boolean(s.detection_end->body.error.has_value());
+  else ev.null();
+  put_duration(ev, g, "detection_duration_ms", s.detection_end ? s.detection_end->body.duration_ms : std::nullopt);
+  put_error(ev, g, "detection_error", s.detection_end ? s.detection_end->body.error : std::nullopt);
+  put_ts(ev, ts_of(s.handler_start));
+  put_ts(ev, ts_of(s.handler_end));
+  if (s.handler_end) ev.boolean(s.handler_end->body.error.has_value());
+  else ev.null();
+  put_duration(ev, g, "handler_duration_ms", s.handler_end ? s.handler_end->body.duration_ms : std::nullopt);
+  put_error(ev, g, "handler_error", s.handler_end ? s.handler_end->body.error : std::nullopt);
+  ev.timestamp(s.first_ts).timestamp(s.last_ts);
+  put_text(ev, g, "correlation_id", s.correlation_id);
+}
+
+void encode_job(CopyWriter& job, ValueGuard& g, const JobExecutionState& s) {
+  g.row("job_executions", s.id);
+  job.uuid(s.id).uuid(s.invocation_id);
+  put_opt_uuid(job, event_execution_id(s));
+  put_text(job, g, "job_name", std::string(job_name(s)));
+  job.integer(s.start ? 0 : s.end ? 1 : 2);
+  put_text(job, g, "job_function_name", s.start ? s.start->body.job_function_name : std::nullopt);
+  put_json(job, g, "job_options", s.start ? s.start->body.job_options : std::nullopt);
+  put_ts(job, ts_of(s.start));
+  put_ts(job, ts_of(s.end));
+  if (s.end) job.text(outcome_name(s.end->body.status));
+  else job.null();
+  put_duration(job, g, "duration_ms", s.end ? s.end->body.duration_ms : std::nullopt);
+  put_json(job, g, "result", s.end ? s.end->body.result : std::nullopt);
+  put_error(job, g, "error_message", s.end ? s.end->body.error : std::nullopt);
+  job.timestamp(s.first_ts).timestamp(s.last_ts);
+  put_text(job, g, "correlation_id", s.correlation_id);
+}
+
+void encode_log(CopyWriter& log, ValueGuard& g, const JobLogRow& l) {
+  g.row("job_logs", l.id);
+  log.uuid(l.id).uuid(l.invocation_id);
+  put_opt_uuid(log, l.log.job_execution_id);
+  log.text(log_level_name(l.log.level));
+  log.text(g.text_ok("message", l.log.message) ? std::string_view(l.log.message) : std::string_view());
+  put_json(log, g, "data", l.log.data);
+  put_text(log, g, "source", l.log.source);
+  put_text(log, g, "correlation_id", l.correlation_id);
+  log.integer(l.occurrence).timestamp(l.ts);
+}
+
+void put_opt_int(CopyWriter& w, const std::optional<int64_t>& v) {
+  if (v && *v <= kMaxInteger) w.integer(*v);
+  else w.null();
+}
+
+// Rows of invocations the database has never seen, with every derived column computed here by
+// derive.h (the rules the SQL derive pass mirrors), written once, straight to their tables.
+// Returns their contributions to the hourly rollups.
+std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const AbandonRule& rule, ValueGuard& g,
+                                                 CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log) {
+  struct Counts {
+    int64_t detected = 0, run = 0, ok = 0, failed = 0;
+    std::vector<std::string> detected_names, failed_names;
+  };
+  std::unordered_map<Uuid, bool, UuidHash> abandoned;
+  for (const auto& s : b.invocations) abandoned[s.id] = rule.is_abandoned(s);
+  std::unordered_map<Uuid, Counts, UuidHash> per_invocation, per_event;
+  for (const auto& j : b.job_executions) {
+    const JobStatus st = job_status(j, abandoned[j.invocation_id]);
+    for (Counts* c : {&per_invocation[j.invocation_id], event_execution_id(j) ? &per_event[*event_execution_id(j)] : nullptr}) {
+      if (!c) continue;
+      c->run++;
+      if (st == JobStatus::Completed) c->ok++;
+      if (st == JobStatus::Failed) {
+        c->failed++;
+        c->failed_names.emplace_back(job_name(j));
+      }
+    }
+    encode_job(job, g, j);
+    job.text(status_name(st)).timestamp(created_at(j));
+    put_opt_int(job, duration_ms(j));
+    job.end_row();
+  }
+  for (const auto& e : b.event_executions) {
+    if (detected(e)) {
+      auto& c = per_invocation[e.invocation_id];
+      c.detected++;
+      c.detected_names.emplace_back(event_name(e));
+    }
+    const Counts& c = per_event[e.id];
+    encode_event(ev, g, e);
+    ev.timestamp(created_at(e)).text(status_name(event_status(e, abandoned[e.invocation_id])));
+    put_opt_int(ev, detection_duration_ms(e));
+    put_opt_int(ev, handler_duration_ms(e));
+    ev.integer(c.run).integer(c.ok).integer(c.failed);
+    ev.end_row();
+  }
+  std::vector<InvocationContribution> out;
   for (const auto& s : b.invocations) {
-    g.row("invocations", s.id);
-    const InvocationStart* st = s.start ? &s.start->body : nullptr;
-    const InvocationEnd* en = s.end ? &s.end->body : nullptr;
-    inv.uuid(s.id);
-    put_text(inv, g, "source_function", st ? std::optional<std::string>(st->source_function) : std::nullopt);
-    put_text(inv, g, "source_system", st ? st->source_system : std::nullopt);
-    put_text(inv, g, "source_table", st ? st->source_table : std::nullopt);
-    put_text(inv, g, "source_operation", st ? st->source_operation : std::nullopt);
-    put_opt_uuid(inv, st ? st->source_event_id : std::nullopt);
-    put_ts(inv, st ? st->source_event_time : std::nullopt);
-    put_json(inv, g, "source_event_payload", st ? st->source_event_payload : std::nullopt);
-    put_text(inv, g, "source_user_email", st ? st->source_user_email : std::nullopt);
-    put_text(inv, g, "source_user_role", st ? st->source_user_role : std::nullopt);
-    put_opt_uuid(inv, st ? st->source_job_id : std::nullopt);
-    if (st && st->auto_load_modules) inv.boolean(*st->auto_load_modules);
-    else inv.null();
-    put_text(inv, g, "event_modules_directory", st ? st->event_modules_directory : std::nullopt);
-    put_json(inv, g, "context_data", st ? st->context : std::nullopt);
-    put_ts(inv, ts_of(s.start));
-    put_ts(inv, ts_of(s.end));
-    if (en) inv.text(outcome_name(en->status));
-    else inv.null();
-    put_duration(inv, g, "duration_ms", en ? en->duration_ms : std::nullopt);
-    put_error(inv, g, "error_message", en ? en->error : std::nullopt);
-    inv.timestamp(s.first_ts).timestamp(s.last_ts);
-    put_text(inv, g, "correlation_id", s.correlation_id);
+    Counts& c = per_invocation[s.id];
+    InvocationContribution k;
+    k.key = {hour_floor(created_at(s)), std::string(source_function(s))};
+    k.status = invocation_status(s, rule);
+    k.duration_ms = total_duration_ms(s);
+    if (k.duration_ms && *k.duration_ms > kMaxInteger) k.duration_ms.reset();  // left out, as in the row
+    k.events_detected = c.detected;
+    k.jobs_run = c.run;
+    k.jobs_succeeded = c.ok;
+    k.jobs_failed = c.failed;
+    k.detected_events = std::move(c.detected_names);
+    k.failed_jobs = std::move(c.failed_names);
+    encode_invocation(inv, g, s);
+    inv.text(status_name(k.status)).timestamp(created_at(s));
+    put_opt_int(inv, k.duration_ms);
+    inv.integer(k.events_detected).integer(k.jobs_run).integer(k.jobs_succeeded).integer(k.jobs_failed);
+    inv.end_row();
+    out.push_back(std::move(k));
+  }
+  for (const auto& l : b.job_logs) {
+    encode_log(log, g, l);
+    log.end_row();
+  }
+  return out;
+}
+
+void encode_staged(const RowBatch& b, ValueGuard& g, CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log) {
+  for (const auto& s : b.invocations) {
+    encode_invocation(inv, g, s);
     inv.end_row();
   }
   for (const auto& s : b.event_executions) {
-    g.row("event_executions", s.id);
-    ev.uuid(s.id).uuid(s.invocation_id);
-    put_text(ev, g, "event_name", std::string(event_name(s)));
-    ev.integer(s.detection_start ? 0 : s.detection_end ? 1 : s.handler_start ? 2 : s.handler_end ? 3 : 4);
-    put_text(ev, g, "event_module_path", s.detection_start ? s.detection_start->body.event_module_path : std::nullopt);
-    put_ts(ev, ts_of(s.detection_start));
-    put_ts(ev, ts_of(s.detection_end));
-    if (s.detection_end) ev.boolean(s.detection_end->body.detected).boolean(s.detection_end->body.error.has_value());
-    else ev.null().null();
-    put_duration(ev, g, "detection_duration_ms", s.detection_end ? s.detection_end->body.duration_ms : std::nullopt);
-    put_error(ev, g, "detection_error", s.detection_end ? s.detection_end->body.error : std::nullopt);
-    put_ts(ev, ts_of(s.handler_start));
-    put_ts(ev, ts_of(s.handler_end));
-    if (s.handler_end) ev.boolean(s.handler_end->body.error.has_value());
-    else ev.null();
-    put_duration(ev, g, "handler_duration_ms", s.handler_end ? s.handler_end->body.duration_ms : std::nullopt);
-    put_error(ev, g, "handler_error", s.handler_end ? s.handler_end->body.error : std::nullopt);
-    ev.timestamp(s.first_ts).timestamp(s.last_ts);
-    put_text(ev, g, "correlation_id", s.correlation_id);
+    encode_event(ev, g, s);
     ev.end_row();
   }
   for (const auto& s : b.job_executions) {
-    g.row("job_executions", s.id);
-    job.uuid(s.id).uuid(s.invocation_id);
-    put_opt_uuid(job, event_execution_id(s));
-    put_text(job, g, "job_name", std::string(job_name(s)));
-    job.integer(s.start ? 0 : s.end ? 1 : 2);
-    put_text(job, g, "job_function_name", s.start ? s.start->body.job_function_name : std::nullopt);
-    put_json(job, g, "job_options", s.start ? s.start->body.job_options : std::nullopt);
-    put_ts(job, ts_of(s.start));
-    put_ts(job, ts_of(s.end));
-    if (s.end) job.text(outcome_name(s.end->body.status));
-    else job.null();
-    put_duration(job, g, "duration_ms", s.end ? s.end->body.duration_ms : std::nullopt);
-    put_json(job, g, "result", s.end ? s.end->body.result : std::nullopt);
-    put_error(job, g, "error_message", s.end ? s.end->body.error : std::nullopt);
-    job.timestamp(s.first_ts).timestamp(s.last_ts);
-    put_text(job, g, "correlation_id", s.correlation_id);
+    encode_job(job, g, s);
     job.end_row();
   }
   for (const auto& l : b.job_logs) {
-    g.row("job_logs", l.id);
-    log.uuid(l.id).uuid(l.invocation_id);
-    put_opt_uuid(log, l.log.job_execution_id);
-    log.text(log_level_name(l.log.level));
-    log.text(g.text_ok("message", l.log.message) ? std::string_view(l.log.message) : std::string_view());
-    put_json(log, g, "data", l.log.data);
-    put_text(log, g, "source", l.log.source);
-    put_text(log, g, "correlation_id", l.correlation_id);
-    log.integer(l.occurrence).timestamp(l.ts);
+    encode_log(log, g, l);
     log.end_row();
   }
+}
+
+// Splits a batch into the invocations in `stored` (with their children) and the others.
+std::pair<RowBatch, RowBatch> split_by_invocation(const RowBatch& b, const std::unordered_set<Uuid, UuidHash>& stored) {
+  std::pair<RowBatch, RowBatch> out;  // first: fresh, second: stored
+  auto side = [&](const Uuid& inv) -> RowBatch& { return stored.count(inv) ? out.second : out.first; };
+  for (const auto& s : b.invocations) side(s.id).invocations.push_back(s);
+  for (const auto& s : b.event_executions) side(s.invocation_id).event_executions.push_back(s);
+  for (const auto& s : b.job_executions) side(s.invocation_id).job_executions.push_back(s);
+  for (const auto& s : b.job_logs) side(s.invocation_id).job_logs.push_back(s);
+  return out;
 }
 
 InvocationContribution contribution_of(const pqxx::row& r) {
@@ -314,35 +420,62 @@ void RowLoader::load_or_split(const RowBatch& rows) {
 void RowLoader::load_once(pqxx::connection& conn, const RowBatch& rows) {
   pqxx::work tx(conn);
   tx.exec0("SET LOCAL synchronous_commit = off");  // safe: a lost batch is replayed identically
-  const Timestamp batch_newest = newest_ts(rows);
-  const std::string watermark =
-      tx.exec_params(sql::kLockWatermark, format_rfc3339(batch_newest))[0][0].as<std::string>();
+  const Timestamp wm = tx.exec_params(sql::kLockWatermark, format_rfc3339(newest_ts(rows)))[0][0].as<int64_t>();
+  const std::string watermark = format_rfc3339(wm);
   const std::string window = std::to_string(options_.abandon_after);
+
+  // Which invocations of the batch does the database hold? (Loaders hold the watermark lock,
+  // so none can appear meanwhile.) The others are written straight to their tables.
+  std::string ids = "{";
+  for (const auto& s : rows.invocations) {
+    if (ids.size() > 1) ids += ',';
+    s.id.append_to(ids);
+  }
+  ids += '}';
+  std::unordered_set<Uuid, UuidHash> stored;
+  for (const auto& r : tx.exec_params(sql::kStoredInvocations, ids)) stored.insert(*Uuid::parse(r[0].as<std::string>()));
+  const auto [fresh, known] = split_by_invocation(rows, stored);
 
   uint64_t rejected = 0;
   ValueGuard guard(dead_letter_, rejected);
   CopyWriter inv, ev, job, log;
-  encode(rows, guard, inv, ev, job, log);
+  const auto fresh_contributions = encode_fresh(fresh, AbandonRule{wm, options_.abandon_after}, guard, inv, ev, job, log);
   stats_.rows_sent += inv.rows() + ev.rows() + job.rows() + log.rows();
-  inv.copy_into(tx, "stage_invocations");
-  ev.copy_into(tx, "stage_event_executions");
-  job.copy_into(tx, "stage_job_executions");
-  log.copy_into(tx, "stage_job_logs");
+  inv.copy_into(tx, "invocations", sql::invocation_columns(true));
+  ev.copy_into(tx, "event_executions", sql::event_columns(true));
+  job.copy_into(tx, "job_executions", sql::job_columns(true));
+  log.copy_into(tx, "job_logs", sql::log_columns());
 
-  tx.exec0(sql::kTouchStaged);
+  if (!known.empty()) {
+    encode_staged(known, guard, inv, ev, job, log);
+    stats_.rows_sent += inv.rows() + ev.rows() + job.rows() + log.rows();
+    inv.copy_into(tx, "stage_invocations");
+    ev.copy_into(tx, "stage_event_executions");
+    job.copy_into(tx, "stage_job_executions");
+    log.copy_into(tx, "stage_job_logs");
+    // Fresh temp tables have no statistics: without them the planner nested-loops the joins.
+    // Only the join columns: sampling the JSON columns would cost more than the joins save.
+    tx.exec0("ANALYZE stage_invocations (id, end_status, last_record_at), stage_event_executions (id, invocation_id), "
+             "stage_job_executions (invocation_id, event_execution_id)");
+    tx.exec0(sql::kTouchStaged);
+  }
   tx.exec_params0(sql::kTouchFlipping, watermark, window);
   const auto before = read_contributions(tx);
-
-  tx.exec_params0(sql::kMergeInvocations, watermark, window);
-  tx.exec_params0(sql::kMergeEvents, watermark, window);
-  tx.exec_params0(sql::kMergeJobs, watermark, window);
-  tx.exec0(sql::kInsertLogs);
+  if (!known.empty()) {
+    tx.exec_params0(sql::kMergeInvocations, watermark, window);
+    tx.exec_params0(sql::kMergeEvents, watermark, window);
+    tx.exec_params0(sql::kMergeJobs, watermark, window);
+    tx.exec0(sql::kInsertLogs);
+  }
   tx.exec0(sql::kLinkSourceJobs);
-  tx.exec_params0(sql::kDeriveInvocations, watermark, window);
-  tx.exec0(sql::kDeriveJobs);
-  tx.exec0(sql::kDeriveEvents);
-  tx.exec0(sql::kCountChildren);
-  const auto after = read_contributions(tx);
+  std::vector<InvocationContribution> after;
+  if (!before.empty() || !known.empty()) {
+    tx.exec_params0(sql::kDeriveInvocations, watermark, window);
+    tx.exec0(sql::kDeriveJobs);
+    tx.exec0(sql::kDeriveEvents);
+    tx.exec0(sql::kCountChildren);
+    after = read_contributions(tx);
+  }
 
   // The rollups change by exactly what the touched invocations contribute now minus before.
   std::map<RollupKey, HourlyRollup> delta;
@@ -352,6 +485,7 @@ void RowLoader::load_once(pqxx::connection& conn, const RowBatch& rows) {
     removed.insert(c.key);
   }
   for (const auto& c : after) delta[c.key].add(c, +1);
+  for (const auto& c : fresh_contributions) delta[c.key].add(c, +1);
   RollupStore store(tx);
   for (const auto& [key, d] : delta) {
     if (d.is_zero()) continue;  // a replay: nothing to write

@@ -42,7 +42,7 @@ CREATE TABLE invocations (
 
 CREATE TABLE event_executions (
   id                      uuid PRIMARY KEY,
-  invocation_id           uuid NOT NULL REFERENCES invocations (id) ON DELETE CASCADE,
+  invocation_id           uuid NOT NULL,                 -- see "Index choices": no FK, edpipe writes the parent
   event_name              text NOT NULL DEFAULT '',
   event_module_path       text,
   detected                boolean NOT NULL DEFAULT false,
@@ -76,7 +76,7 @@ CREATE TABLE event_executions (
 
 CREATE TABLE job_executions (
   id                      uuid PRIMARY KEY,
-  invocation_id           uuid NOT NULL REFERENCES invocations (id) ON DELETE CASCADE,
+  invocation_id           uuid NOT NULL,
   event_execution_id      uuid,                          -- linked by id: the event may load later
   job_name                text NOT NULL DEFAULT '',
   job_function_name       text,
@@ -102,7 +102,7 @@ CREATE TABLE job_executions (
 
 CREATE TABLE job_logs (
   id                      uuid PRIMARY KEY,              -- derived from the line's content
-  invocation_id           uuid NOT NULL REFERENCES invocations (id) ON DELETE CASCADE,
+  invocation_id           uuid NOT NULL,
   job_execution_id        uuid,                          -- null: an invocation-level line
   level                   text NOT NULL CHECK (level IN ('debug', 'info', 'warn', 'error')),
   message                 text NOT NULL,
