@@ -198,7 +198,7 @@ def write_insert_100(dump_dir, columns, out_path):
                     if len(rows) == 100:
                         flush()
             flush()
-        out.write("UPDATE invocations SET source_job_id = source_job_ref WHERE source_job_ref IS NOT NULL;\n")
+        out.write("UPDATE invocations i SET source_job_id = i.source_job_ref FROM job_executions j WHERE j.id = i.source_job_ref;\n")
 
 
 def main():

@@ -102,15 +102,17 @@ HourlyRollup RollupStore::read_for_update(const RollupKey& key) {
   return rollup_from_row(res[0], 0);
 }
 
-void RollupStore::apply(const RollupKey& key, const HourlyRollup& delta, bool something_removed) {
+void RollupStore::apply(const RollupKey& key, const HourlyRollup& delta, const std::vector<int64_t>& removed) {
   HourlyRollup h = read_for_update(key);
+  bool extreme_left = false;
+  for (int64_t d : removed) extreme_left = extreme_left || d == h.min_duration_ms || d == h.max_duration_ms;
   h.merge(delta);
   const std::string hour = format_rfc3339(key.hour);
   if (h.total_invocations <= 0) {
     tx_.exec_params(sql::kDeleteRollup, hour, key.source_function);
     return;
   }
-  if (something_removed) {
+  if (extreme_left) {
     // An extreme may have left the hour: ask the rows (one hour of one function, indexed).
     auto mm = tx_.exec_params(sql::kMinMaxOfHour, hour, key.source_function);
     h.min_duration_ms = mm[0][0].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][0].as<int64_t>());

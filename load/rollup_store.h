@@ -1,6 +1,7 @@
 #pragma once
 // metrics_hourly rows <-> HourlyRollup: the stored mergeable state and the columns people read.
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "hourly_rollup.h"
 
@@ -11,9 +12,9 @@ class RollupStore {
   explicit RollupStore(pqxx::transaction_base& tx) : tx_(tx) {}
   // The stored rollup of one hour and function, locked for update; empty when there is none.
   HourlyRollup read_for_update(const RollupKey& key);
-  // Adds `delta` (signed contributions) to the stored row and writes it back; min/max are
-  // recomputed from the invocations when a contribution left the hour.
-  void apply(const RollupKey& key, const HourlyRollup& delta, bool something_removed);
+  // Adds `delta` (signed contributions) to the stored row and writes it back. min/max are
+  // recomputed from the invocations only when one of the `removed` durations was an extreme.
+  void apply(const RollupKey& key, const HourlyRollup& delta, const std::vector<int64_t>& removed);
   // Every stored row (or those of `keys` when given).
   RollupTable read_all();
 

@@ -457,39 +457,43 @@ void RowLoader::load_once(pqxx::connection& conn, const RowBatch& rows) {
     // Only the join columns: sampling the JSON columns would cost more than the joins save.
     tx.exec0("ANALYZE stage_invocations (id, end_status, last_record_at), stage_event_executions (id, invocation_id), "
              "stage_job_executions (invocation_id, event_execution_id)");
-    tx.exec0(sql::kTouchStaged);
   }
-  tx.exec_params0(sql::kTouchFlipping, watermark, window);
-  const auto before = read_contributions(tx);
-  if (!known.empty()) {
-    tx.exec_params0(sql::kMergeInvocations, watermark, window);
-    tx.exec_params0(sql::kMergeEvents, watermark, window);
-    tx.exec_params0(sql::kMergeJobs, watermark, window);
-    tx.exec0(sql::kInsertLogs);
-  }
-  tx.exec0(sql::kLinkSourceJobs);
-  std::vector<InvocationContribution> after;
-  if (!before.empty() || !known.empty()) {
+  // The stored invocations this batch changes: its own known ones, and those whose abandoned
+  // verdict flips under the new watermark. Usually none: then there is nothing to read back.
+  const auto touched = (known.empty() ? 0 : tx.exec0(sql::kTouchStaged).affected_rows()) +
+                       tx.exec_params0(sql::kTouchFlipping, watermark, window).affected_rows();
+  std::vector<InvocationContribution> before, after;
+  if (touched > 0) {
+    tx.exec0("ANALYZE touched_invocations");  // so that the joins below use the primary keys
+    before = read_contributions(tx);
+    if (!known.empty()) {
+      tx.exec_params0(sql::kMergeInvocations, watermark, window);
+      tx.exec_params0(sql::kMergeEvents, watermark, window);
+      tx.exec_params0(sql::kMergeJobs, watermark, window);
+      tx.exec0(sql::kInsertLogs);
+    }
     tx.exec_params0(sql::kDeriveInvocations, watermark, window);
     tx.exec0(sql::kDeriveJobs);
     tx.exec0(sql::kDeriveEvents);
     tx.exec0(sql::kCountChildren);
     after = read_contributions(tx);
   }
+  tx.exec0(sql::kLinkSourceJobs);
 
   // The rollups change by exactly what the touched invocations contribute now minus before.
   std::map<RollupKey, HourlyRollup> delta;
-  std::set<RollupKey> removed;
+  std::map<RollupKey, std::vector<int64_t>> removed;  // durations that left each hour
   for (const auto& c : before) {
     delta[c.key].add(c, -1);
-    removed.insert(c.key);
+    if (c.duration_ms) removed[c.key].push_back(*c.duration_ms);
   }
   for (const auto& c : after) delta[c.key].add(c, +1);
   for (const auto& c : fresh_contributions) delta[c.key].add(c, +1);
   RollupStore store(tx);
   for (const auto& [key, d] : delta) {
     if (d.is_zero()) continue;  // a replay: nothing to write
-    store.apply(key, d, removed.count(key) > 0);
+    const auto it = removed.find(key);
+    store.apply(key, d, it == removed.end() ? std::vector<int64_t>{} : it->second);
     stats_.touched_hours.insert(key);
   }
   tx.commit();
