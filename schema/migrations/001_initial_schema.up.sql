@@ -179,10 +179,13 @@ $$;
 -- Indexes: each serves a query of the README's "Queries" section (see "Index choices").
 -- Dashboard overview, time filters: newest invocations first.
 CREATE INDEX invocations_created_at_idx ON invocations (created_at DESC);
--- One invocation's trace; children by parent.
+-- One invocation's trace; children by parent (the trace joins event -> job -> log).
 CREATE INDEX event_executions_invocation_idx ON event_executions (invocation_id);
 CREATE INDEX job_executions_invocation_idx ON job_executions (invocation_id);
-CREATE INDEX job_logs_invocation_idx ON job_logs (invocation_id);
+CREATE INDEX job_executions_event_idx ON job_executions (event_execution_id);
+CREATE INDEX job_logs_job_idx ON job_logs (job_execution_id);
+-- Invocation-level log lines (no job): few, so a partial index.
+CREATE INDEX job_logs_invocation_level_idx ON job_logs (invocation_id) WHERE job_execution_id IS NULL;
 -- Slowest jobs in a time window, failures by job name.
 CREATE INDEX job_executions_created_at_brin ON job_executions USING brin (created_at);
 CREATE INDEX job_executions_name_idx ON job_executions (job_name, created_at);
