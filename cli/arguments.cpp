@@ -4,6 +4,23 @@
 
 namespace edpipe::cli {
 
+boost::program_options::variables_map parse_command(const std::string& command, const std::vector<std::string>& args,
+                                                   const boost::program_options::options_description& options,
+                                                   const boost::program_options::positional_options_description* positional) {
+  namespace po = boost::program_options;
+  po::variables_map vm;
+  try {
+    po::command_line_parser parser(args);
+    parser.options(options);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(command + ": " + e.what());
+  }
+  return vm;
+}
+
 Timestamp parse_duration(const std::string& text, const std::string& option) {
   auto bad = [&] {
     return UsageError("--" + option + ": '" + text + "' is not a duration (examples: 90s, 15m, 1h30m, 2d)");

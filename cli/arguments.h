@@ -1,7 +1,9 @@
 #pragma once
 // Command-line plumbing shared by the commands: usage errors, durations, exit codes.
+#include <boost/program_options.hpp>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "timestamp.h"
 
@@ -17,6 +19,12 @@ class UsageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Parses a command's arguments; any problem becomes a UsageError naming the command.
+boost::program_options::variables_map parse_command(
+    const std::string& command, const std::vector<std::string>& args,
+    const boost::program_options::options_description& options,
+    const boost::program_options::positional_options_description* positional = nullptr);
 
 // "15m", "900s", "1h30m", "2d", "250ms"; a bare number is seconds.
 Timestamp parse_duration(const std::string& text, const std::string& option);

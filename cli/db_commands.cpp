@@ -29,13 +29,7 @@ int run_migrate(const std::vector<std::string>& args) {
   all.add(visible).add(hidden);
   po::positional_options_description pos;
   pos.add("action", 1).add("rest", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string("migrate: ") + e.what());
-  }
+  const po::variables_map vm = parse_command("migrate", args, all, &pos);
   if (vm.count("help")) {
     std::cout << visible;
     return kExitOk;
@@ -82,13 +76,7 @@ int run_verify(const std::vector<std::string>& args) {
       "\n"
       "Options");
   visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(visible).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string("verify: ") + e.what());
-  }
+  const po::variables_map vm = parse_command("verify", args, visible);
   if (vm.count("help")) {
     std::cout << visible;
     return kExitOk;

@@ -103,13 +103,7 @@ int run_gen(const std::vector<std::string>& args) {
        "columns per row image in the Hasura payloads (24 gives ~1.5 KB)")
       ("start", po::value(&start)->value_name("TIME"), "ts of the first invocation (default 2026-11-20T00:00:00Z)")
       ("truth", po::bool_switch(&truth), "print what was generated (the counts a load must reproduce) as JSON");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(visible).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string("gen: ") + e.what());
-  }
+  const po::variables_map vm = parse_command("gen", args, visible);
   if (vm.count("help")) {
     std::cout << visible << "\nExample:\n  edpipe gen --invocations 20000 --files 4 --gzip -o /tmp/corpus\n";
     return kExitOk;

@@ -134,13 +134,7 @@ int run_load(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("input", -1);
 
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string("load: ") + e.what());
-  }
+  const po::variables_map vm = parse_command("load", args, all, &pos);
   if (vm.count("help")) {
     std::cout << visible << kExitText;
     return kExitOk;

@@ -2,8 +2,16 @@
 // Helpers shared by the tests: in-memory inputs, decoding lines, running the stages.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -88,39 +96,45 @@ struct PipelineResult {
   Timestamp watermark = 0;
 };
 
+// One run of the stages, like `edpipe load`: lines through decoder and assembler, batch by
+// batch (`cuts` are line indexes where a new batch starts), handing every ready fragment to
+// `sink`, the rest at the end. Returns the run's watermark.
+inline Timestamp feed_pipeline(const std::vector<std::string>& lines, std::vector<size_t> cuts,
+                               AssemblerOptions options, const std::function<void(RowBatch&)>& sink) {
+  RecordDecoder decoder;
+  TraceAssembler assembler(options);
+  std::sort(cuts.begin(), cuts.end());
+  cuts.push_back(lines.size());
+  size_t begin = 0;
+  for (size_t cut : cuts) {
+    if (cut < begin) continue;
+    IngestBatch batch;
+    std::string block;
+    for (size_t i = begin; i < cut; ++i) block += lines[i] + "\n";
+    block.append(kBlockPadding, ' ');
+    LineBlock lb;
+    lb.data = block.data();
+    lb.size = block.size() - kBlockPadding;
+    lb.first_line = begin + 1;
+    decoder.decode(lb, 0, batch);
+    assembler.add(batch.records);
+    RowBatch rows;
+    assembler.take_ready(rows);
+    sink(rows);
+    begin = cut;
+  }
+  RowBatch rest;
+  assembler.take_all(rest);
+  sink(rest);
+  return assembler.watermark();
+}
+
 // What a database accumulates over several runs (loads): merged rows and the tally.
 class Store {
  public:
-  // One run: lines through decoder and assembler, batch by batch (`cuts` are line indexes where
-  // a new batch starts), handing on ready invocations after every batch, like `edpipe load`.
   void run(const std::vector<std::string>& lines, std::vector<size_t> cuts = {}, AssemblerOptions options = {}) {
     abandon_after_ = options.abandon_after;
-    RecordDecoder decoder;
-    TraceAssembler assembler(options);
-    std::sort(cuts.begin(), cuts.end());
-    cuts.push_back(lines.size());
-    size_t begin = 0;
-    for (size_t cut : cuts) {
-      if (cut < begin) continue;
-      IngestBatch batch;
-      std::string block;
-      for (size_t i = begin; i < cut; ++i) block += lines[i] + "\n";
-      block.append(kBlockPadding, ' ');
-      LineBlock lb;
-      lb.data = block.data();
-      lb.size = block.size() - kBlockPadding;
-      lb.first_line = begin + 1;
-      decoder.decode(lb, 0, batch);
-      assembler.add(batch.records);
-      RowBatch rows;
-      assembler.take_ready(rows);
-      add(rows);
-      begin = cut;
-    }
-    RowBatch rest;
-    assembler.take_all(rest);
-    add(rest);
-    watermark_ = std::max(watermark_, assembler.watermark());
+    watermark_ = std::max(watermark_, feed_pipeline(lines, std::move(cuts), options, [&](RowBatch& rows) { add(rows); }));
   }
   PipelineResult result() const {
     return {rows_, tally_.finish(AbandonRule{watermark_, abandon_after_}), watermark_};
@@ -142,6 +156,27 @@ inline PipelineResult run_pipeline(const std::vector<std::string>& lines, std::v
   Store store;
   store.run(lines, std::move(cuts), options);
   return store.result();
+}
+
+struct CommandResult {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs a shell command line with stdin from `stdin_text`; captures exit status and both outputs.
+inline CommandResult run_command(const std::string& command, const std::string& stdin_text = "") {
+  static std::atomic<int> counter{0};
+  const auto dir = std::filesystem::temp_directory_path() / ("edpipe-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string tag = std::to_string(++counter);
+  const auto in = dir / ("in" + tag), out = dir / ("out" + tag), err = dir / ("err" + tag);
+  std::ofstream(in) << stdin_text;
+  const int rc = std::system((command + " <" + in.string() + " >" + out.string() + " 2>" + err.string()).c_str());
+  auto slurp = [](const std::filesystem::path& p) {
+    std::ifstream f(p);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
 }
 
 inline std::vector<std::string> generated_lines(const gen::GeneratorOptions& o, gen::GeneratedTruth* truth = nullptr) {

@@ -9,32 +9,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "test_support.h"
+
 namespace {
 namespace fs = std::filesystem;
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-Run run(const std::string& args, const std::string& stdin_text = "") {
-  static int counter = 0;
-  const fs::path dir = fs::temp_directory_path() / ("edpipe-cli-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string tag = std::to_string(++counter);
-  const fs::path in = dir / ("in" + tag), out = dir / ("out" + tag), err = dir / ("err" + tag);
-  std::ofstream(in) << stdin_text;
-  const std::string cmd = std::string(EDPIPE_BINARY) + " " + args + " <" + in.string() + " >" + out.string() + " 2>" + err.string();
-  Run r;
-  const int rc = std::system(cmd.c_str());
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  auto slurp = [](const fs::path& p) {
-    std::ifstream f(p);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  };
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+edpipe::testing::CommandResult run(const std::string& args, const std::string& stdin_text = "") {
+  return edpipe::testing::run_command(std::string(EDPIPE_BINARY) + " " + args, stdin_text);
 }
 
 TEST(Cli, HelpAndVersion) {

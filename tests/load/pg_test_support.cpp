@@ -18,7 +18,7 @@ namespace edpipe::testing {
 namespace fs = std::filesystem;
 
 namespace {
-std::atomic<int> g_counter{0};
+std::atomic<int> g_counter{0};  // database names
 
 std::unique_ptr<pqxx::connection> admin() { return std::make_unique<pqxx::connection>("dbname=postgres"); }
 }  // namespace
@@ -79,55 +79,25 @@ LoaderStats load_lines(const std::string& conninfo, const std::vector<std::strin
     if (dead_letters) dead_letters->push_back(j);
   });
   loader.open();
-  RecordDecoder decoder;
-  TraceAssembler assembler;
   RowBatch pending;
-  auto send = [&](RowBatch& rows, bool final) {
+  auto flush = [&] {
+    loader.load(pending);
+    pending = {};
+  };
+  feed_pipeline(lines, std::move(cuts), AssemblerOptions{}, [&](RowBatch& rows) {
     auto append = [](auto& to, auto& from) { to.insert(to.end(), from.begin(), from.end()); };
     append(pending.invocations, rows.invocations);
     append(pending.event_executions, rows.event_executions);
     append(pending.job_executions, rows.job_executions);
     append(pending.job_logs, rows.job_logs);
-    if (final || pending.row_count() >= batch_rows) {
-      loader.load(pending);
-      pending = {};
-    }
-  };
-  std::sort(cuts.begin(), cuts.end());
-  cuts.push_back(lines.size());
-  size_t begin = 0;
-  for (size_t cut : cuts) {
-    if (cut < begin) continue;
-    IngestBatch batch;
-    for (size_t i = begin; i < cut; ++i) decoder.decode_line(lines[i], SourcePos{0, i + 1, 0}, batch);
-    assembler.add(batch.records);
-    RowBatch rows;
-    assembler.take_ready(rows);
-    send(rows, false);
-    begin = cut;
-  }
-  RowBatch rest;
-  assembler.take_all(rest);
-  send(rest, true);
+    if (pending.row_count() >= batch_rows) flush();
+  });
+  flush();
   return loader.stats();
 }
 
 CommandResult run_edpipe(const std::string& args, const std::string& env) {
-  const fs::path dir = fs::temp_directory_path() / ("edpipe-lt-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string tag = std::to_string(++g_counter);
-  const fs::path out = dir / ("out" + tag), err = dir / ("err" + tag);
-  const std::string cmd = env + " " + EDPIPE_BINARY + " " + args + " </dev/null >" + out.string() + " 2>" + err.string();
-  CommandResult r;
-  const int rc = std::system(cmd.c_str());
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  auto slurp = [](const fs::path& p) {
-    std::ifstream f(p);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  };
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  return run_command(env + " " + EDPIPE_BINARY + " " + args);
 }
 
 }  // namespace edpipe::testing

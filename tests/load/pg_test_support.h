@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "row_loader.h"
+#include "test_support.h"
 #include "trace_assembler.h"
 
 namespace edpipe::testing {
@@ -34,10 +35,6 @@ class TestDatabase {
 LoaderStats load_lines(const std::string& conninfo, const std::vector<std::string>& lines, size_t batch_rows = 20000,
                        std::vector<size_t> cuts = {}, std::vector<std::string>* dead_letters = nullptr);
 
-struct CommandResult {
-  int status = -1;
-  std::string out, err;
-};
 // Runs the edpipe binary with `args` (a shell fragment), extra environment assignments first.
 CommandResult run_edpipe(const std::string& args, const std::string& env = "");
 
