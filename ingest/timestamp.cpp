@@ -123,21 +123,57 @@ std::optional<Timestamp> from_epoch_millis(int64_t ms) noexcept {
   return ms * 1000;
 }
 
-std::string format_rfc3339(Timestamp ts) {
+void append_rfc3339(std::string& out, Timestamp ts) {
   int64_t secs = ts / kMicrosPerSecond;
   int64_t micros = ts % kMicrosPerSecond;
-  if (micros < 0) { micros += kMicrosPerSecond; --secs; }
+  if (micros < 0) {
+    micros += kMicrosPerSecond;
+    --secs;
+  }
   int64_t days = secs / 86400;
   int64_t rem = secs % 86400;
-  if (rem < 0) { rem += 86400; --days; }
-  int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%06lldZ", static_cast<long long>(y), m, d,
-                static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60),
-                static_cast<long long>(micros));
-  return buf;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  // Rows of one batch mostly share their day: its "YYYY-MM-DD" is kept.
+  thread_local int64_t cached_day = INT64_MIN;
+  thread_local char date[10];
+  if (days != cached_day) {
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, y, m, d);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+    std::memcpy(date, buf, 10);
+    cached_day = days;
+  }
+  char t[27];
+  std::memcpy(t, date, 10);
+  auto two = [](char* p, int v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+  };
+  t[10] = 'T';
+  two(t + 11, static_cast<int>(rem / 3600));
+  t[13] = ':';
+  two(t + 14, static_cast<int>(rem / 60 % 60));
+  t[16] = ':';
+  two(t + 17, static_cast<int>(rem % 60));
+  t[19] = '.';
+  for (int i = 25; i >= 20; --i) {
+    t[i] = static_cast<char>('0' + micros % 10);
+    micros /= 10;
+  }
+  t[26] = 'Z';
+  out.append(t, 27);
+}
+
+std::string format_rfc3339(Timestamp ts) {
+  std::string s;
+  s.reserve(27);
+  append_rfc3339(s, ts);
+  return s;
 }
 
 std::string format_hour(Timestamp hour_start) {

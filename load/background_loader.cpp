@@ -50,7 +50,7 @@ void BackgroundLoader::run() {
     }
     std::exception_ptr failure;
     try {
-      loader_.load(batch);
+      loader_.load(std::move(batch));
     } catch (...) {
       failure = std::current_exception();
     }

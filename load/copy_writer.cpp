@@ -1,5 +1,6 @@
 #include "copy_writer.h"
 
+#include <charconv>
 #include <cstring>
 #include <memory>
 #include <pqxx/tablewriter>
@@ -40,13 +41,15 @@ CopyWriter& CopyWriter::uuid(const Uuid& u) {
 
 CopyWriter& CopyWriter::timestamp(Timestamp ts) {
   separator();
-  buf_ += format_rfc3339(ts);
+  append_rfc3339(buf_, ts);
   return *this;
 }
 
 CopyWriter& CopyWriter::integer(int64_t v) {
   separator();
-  buf_ += std::to_string(v);
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+  buf_.append(digits, end);
   return *this;
 }
 

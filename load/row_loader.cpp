@@ -177,16 +177,22 @@ void put_opt_int(CopyWriter& w, const std::optional<int64_t>& v) {
 // Rows of invocations the database has never seen, with every derived column computed here by
 // derive.h (the rules the SQL derive pass mirrors), written once, straight to their tables.
 // Returns their contributions to the hourly rollups.
-std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const AbandonRule& rule, ValueGuard& g,
-                                                 CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log) {
+// Whether a row belongs to an invocation the database holds: those rows are staged and merged.
+using StoredSet = std::unordered_set<Uuid, UuidHash>;
+
+std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const StoredSet& stored, const AbandonRule& rule,
+                                                 ValueGuard& g, CopyWriter& inv, CopyWriter& ev, CopyWriter& job,
+                                                 CopyWriter& log) {
   struct Counts {
     int64_t detected = 0, run = 0, ok = 0, failed = 0;
     std::vector<std::string> detected_names, failed_names;
   };
   std::unordered_map<Uuid, bool, UuidHash> abandoned;
-  for (const auto& s : b.invocations) abandoned[s.id] = rule.is_abandoned(s);
+  for (const auto& s : b.invocations)
+    if (!stored.count(s.id)) abandoned[s.id] = rule.is_abandoned(s);
   std::unordered_map<Uuid, Counts, UuidHash> per_invocation, per_event;
   for (const auto& j : b.job_executions) {
+    if (stored.count(j.invocation_id)) continue;
     const JobStatus st = job_status(j, abandoned[j.invocation_id]);
     for (Counts* c : {&per_invocation[j.invocation_id], event_execution_id(j) ? &per_event[*event_execution_id(j)] : nullptr}) {
       if (!c) continue;
@@ -203,6 +209,7 @@ std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const Abando
     job.end_row();
   }
   for (const auto& e : b.event_executions) {
+    if (stored.count(e.invocation_id)) continue;
     if (detected(e)) {
       auto& c = per_invocation[e.invocation_id];
       c.detected++;
@@ -218,6 +225,7 @@ std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const Abando
   }
   std::vector<InvocationContribution> out;
   for (const auto& s : b.invocations) {
+    if (stored.count(s.id)) continue;
     Counts& c = per_invocation[s.id];
     InvocationContribution k;
     k.key = {hour_floor(created_at(s)), std::string(source_function(s))};
@@ -238,40 +246,35 @@ std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const Abando
     out.push_back(std::move(k));
   }
   for (const auto& l : b.job_logs) {
+    if (stored.count(l.invocation_id)) continue;
     encode_log(log, g, l);
     log.end_row();
   }
   return out;
 }
 
-void encode_staged(const RowBatch& b, ValueGuard& g, CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log) {
-  for (const auto& s : b.invocations) {
-    encode_invocation(inv, g, s);
-    inv.end_row();
-  }
-  for (const auto& s : b.event_executions) {
-    encode_event(ev, g, s);
-    ev.end_row();
-  }
-  for (const auto& s : b.job_executions) {
-    encode_job(job, g, s);
-    job.end_row();
-  }
-  for (const auto& l : b.job_logs) {
-    encode_log(log, g, l);
-    log.end_row();
-  }
-}
-
-// Splits a batch into the invocations in `stored` (with their children) and the others.
-std::pair<RowBatch, RowBatch> split_by_invocation(const RowBatch& b, const std::unordered_set<Uuid, UuidHash>& stored) {
-  std::pair<RowBatch, RowBatch> out;  // first: fresh, second: stored
-  auto side = [&](const Uuid& inv) -> RowBatch& { return stored.count(inv) ? out.second : out.first; };
-  for (const auto& s : b.invocations) side(s.id).invocations.push_back(s);
-  for (const auto& s : b.event_executions) side(s.invocation_id).event_executions.push_back(s);
-  for (const auto& s : b.job_executions) side(s.invocation_id).job_executions.push_back(s);
-  for (const auto& s : b.job_logs) side(s.invocation_id).job_logs.push_back(s);
-  return out;
+void encode_staged(const RowBatch& b, const StoredSet& stored, ValueGuard& g, CopyWriter& inv, CopyWriter& ev,
+                   CopyWriter& job, CopyWriter& log) {
+  for (const auto& s : b.invocations)
+    if (stored.count(s.id)) {
+      encode_invocation(inv, g, s);
+      inv.end_row();
+    }
+  for (const auto& s : b.event_executions)
+    if (stored.count(s.invocation_id)) {
+      encode_event(ev, g, s);
+      ev.end_row();
+    }
+  for (const auto& s : b.job_executions)
+    if (stored.count(s.invocation_id)) {
+      encode_job(job, g, s);
+      job.end_row();
+    }
+  for (const auto& l : b.job_logs)
+    if (stored.count(l.invocation_id)) {
+      encode_log(log, g, l);
+      log.end_row();
+    }
 }
 
 InvocationContribution contribution_of(const pqxx::row& r) {
@@ -309,13 +312,14 @@ Timestamp newest_ts(const RowBatch& b) {
 
 }  // namespace
 
-RowBatch coalesce_fragments(const RowBatch& rows) {
+RowBatch coalesce_fragments(RowBatch&& rows) {
   RowBatch out;
-  auto fold = [](auto& into, const auto& from) {
+  auto fold = [](auto& into, auto& from) {
     std::unordered_map<Uuid, size_t, UuidHash> index;
-    for (const auto& s : from) {
+    index.reserve(from.size());
+    for (auto& s : from) {
       auto [it, fresh] = index.emplace(s.id, into.size());
-      if (fresh) into.push_back(s);
+      if (fresh) into.push_back(std::move(s));
       else merge_into(into[it->second], s);
     }
   };
@@ -323,9 +327,9 @@ RowBatch coalesce_fragments(const RowBatch& rows) {
   fold(out.event_executions, rows.event_executions);
   fold(out.job_executions, rows.job_executions);
   std::unordered_map<Uuid, size_t, UuidHash> logs;
-  for (const auto& l : rows.job_logs) {
+  for (auto& l : rows.job_logs) {
     auto [it, fresh] = logs.emplace(l.id, out.job_logs.size());
-    if (fresh) out.job_logs.push_back(l);
+    if (fresh) out.job_logs.push_back(std::move(l));
     else out.job_logs[it->second] = merge(out.job_logs[it->second], l);
   }
   return out;
@@ -376,9 +380,9 @@ void RowLoader::open() {
   });
 }
 
-void RowLoader::load(const RowBatch& rows) {
+void RowLoader::load(RowBatch rows) {
   if (rows.empty()) return;
-  const RowBatch merged = coalesce_fragments(rows);
+  const RowBatch merged = coalesce_fragments(std::move(rows));
   ++stats_.batches;
   load_or_split(merged);
 }
@@ -432,22 +436,23 @@ void RowLoader::load_once(pqxx::connection& conn, const RowBatch& rows) {
     s.id.append_to(ids);
   }
   ids += '}';
-  std::unordered_set<Uuid, UuidHash> stored;
+  StoredSet stored;
   for (const auto& r : tx.exec_params(sql::kStoredInvocations, ids)) stored.insert(*Uuid::parse(r[0].as<std::string>()));
-  const auto [fresh, known] = split_by_invocation(rows, stored);
+  const bool has_stored = !stored.empty();
 
   uint64_t rejected = 0;
   ValueGuard guard(dead_letter_, rejected);
   CopyWriter inv, ev, job, log;
-  const auto fresh_contributions = encode_fresh(fresh, AbandonRule{wm, options_.abandon_after}, guard, inv, ev, job, log);
+  const auto fresh_contributions =
+      encode_fresh(rows, stored, AbandonRule{wm, options_.abandon_after}, guard, inv, ev, job, log);
   stats_.rows_sent += inv.rows() + ev.rows() + job.rows() + log.rows();
   inv.copy_into(tx, "invocations", sql::invocation_columns(true));
   ev.copy_into(tx, "event_executions", sql::event_columns(true));
   job.copy_into(tx, "job_executions", sql::job_columns(true));
   log.copy_into(tx, "job_logs", sql::log_columns());
 
-  if (!known.empty()) {
-    encode_staged(known, guard, inv, ev, job, log);
+  if (has_stored) {
+    encode_staged(rows, stored, guard, inv, ev, job, log);
     stats_.rows_sent += inv.rows() + ev.rows() + job.rows() + log.rows();
     inv.copy_into(tx, "stage_invocations");
     ev.copy_into(tx, "stage_event_executions");
@@ -460,13 +465,13 @@ void RowLoader::load_once(pqxx::connection& conn, const RowBatch& rows) {
   }
   // The stored invocations this batch changes: its own known ones, and those whose abandoned
   // verdict flips under the new watermark. Usually none: then there is nothing to read back.
-  const auto touched = (known.empty() ? 0 : tx.exec0(sql::kTouchStaged).affected_rows()) +
+  const auto touched = (has_stored ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
                        tx.exec_params0(sql::kTouchFlipping, watermark, window).affected_rows();
   std::vector<InvocationContribution> before, after;
   if (touched > 0) {
     tx.exec0("ANALYZE touched_invocations");  // so that the joins below use the primary keys
     before = read_contributions(tx);
-    if (!known.empty()) {
+    if (has_stored) {
       tx.exec_params0(sql::kMergeInvocations, watermark, window);
       tx.exec_params0(sql::kMergeEvents, watermark, window);
       tx.exec_params0(sql::kMergeJobs, watermark, window);

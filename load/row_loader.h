@@ -54,7 +54,7 @@ class RowLoader {
   // there fails fast) or SchemaError.
   void open();
   // Loads the fragments (merging duplicates of one id first) as one batch.
-  void load(const RowBatch& rows);
+  void load(RowBatch rows);
   const LoaderStats& stats() const noexcept { return stats_; }
 
   // Runs `work` on the connection, reconnecting and retrying it after passing faults. Safe for
@@ -89,6 +89,6 @@ class RowLoader {
 };
 
 // Merges fragments of the same id within one batch (ON CONFLICT may touch a row only once).
-RowBatch coalesce_fragments(const RowBatch& rows);
+RowBatch coalesce_fragments(RowBatch&& rows);
 
 }  // namespace edpipe
