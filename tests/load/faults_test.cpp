@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "background_loader.h"
+#include "pg_connection.h"
 #include "pg_test_support.h"
 #include "test_support.h"
 #include "verifier.h"
@@ -85,6 +87,19 @@ TEST(Faults, TwoLoadersOnOverlappingInputsNeitherDeadlockNorDoubleCount) {
   }
   fs::remove(fa);
   fs::remove(fb);
+}
+
+TEST(Faults, BackgroundLoaderReportsTheLoadersFailure) {
+  LoaderOptions o;
+  o.max_attempts = 1;
+  RowLoader loader("host=/nonexistent-edpipe-dir dbname=x", o, nullptr);
+  BackgroundLoader background(loader);
+  RowBatch rows;
+  rows.invocations.emplace_back();
+  rows.invocations.back().id = *Uuid::parse("550e8400-e29b-41d4-a716-446655440000");
+  observe(rows.invocations.back(), 1, std::nullopt);
+  background.submit(std::move(rows));
+  EXPECT_THROW(background.finish(), ConnectionError);
 }
 
 TEST(Faults, DatabaseNotThereIsOneClearLineAndExitOne) {

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <random>
 
+#include "database_report.h"
 #include "pg_test_support.h"
 #include "test_support.h"
 #include "verifier.h"
@@ -110,6 +111,59 @@ TEST(Load, SplitIntoBatchesAndFilesInAnyOrderGivesTheSameRows) {
     }
     EXPECT_EQ(db.dump(), want);
   }
+}
+
+TEST(Load, HourlyRollupsEqualTheDryRunsWhateverTheBatches) {
+  gen::GeneratorOptions o;
+  o.invocations = 300;
+  o.abandon_rate = 0.05;
+  o.start = *parse_rfc3339("2026-11-20T09:50:00Z");  // across an hour boundary
+  auto lines = testing::generated_lines(o);
+  const auto dry = testing::run_pipeline(lines);
+  testing::TestDatabase db;
+  std::vector<std::string> first(lines.begin() + lines.size() / 2, lines.end()), second(lines.begin(), lines.begin() + lines.size() / 2);
+  testing::load_lines(db.conninfo(), first, 700);
+  testing::load_lines(db.conninfo(), second, 700);
+  const TallyResult stored = read_database_tally(db.conn(), {});
+  ASSERT_EQ(stored.rollups.size(), dry.tally.rollups.size());
+  EXPECT_GE(stored.rollups.size(), 2u);
+  for (const auto& [key, want] : dry.tally.rollups) {
+    SCOPED_TRACE(format_hour(key.hour) + " " + key.source_function);
+    ASSERT_TRUE(stored.rollups.count(key));
+    const HourlyRollup& got = stored.rollups.at(key);
+    EXPECT_EQ(got.total_invocations, want.total_invocations);
+    EXPECT_EQ(got.failed_invocations, want.failed_invocations);
+    EXPECT_EQ(got.jobs_failed, want.jobs_failed);
+    EXPECT_EQ(got.duration_sum_ms, want.duration_sum_ms);
+    EXPECT_EQ(got.min_duration_ms, want.min_duration_ms);
+    EXPECT_EQ(got.max_duration_ms, want.max_duration_ms);
+    EXPECT_EQ(got.durations, want.durations);
+    EXPECT_EQ(got.detected_events, want.detected_events);
+    EXPECT_EQ(got.failed_jobs, want.failed_jobs);
+  }
+  EXPECT_EQ(stored.invocations_by_status, dry.tally.invocations_by_status);
+  EXPECT_EQ(stored.events_by_status, dry.tally.events_by_status);
+  EXPECT_EQ(stored.jobs_by_status, dry.tally.jobs_by_status);
+}
+
+TEST(Load, VerifyNamesTheRowsThatDiffer) {
+  testing::TestDatabase db;
+  ASSERT_EQ(testing::run_edpipe("load --quiet --db dbname=" + db.name() + " " EDPIPE_SAMPLES_DIR).status, 0);
+  {
+    pqxx::work tx(db.conn());
+    tx.exec("UPDATE metrics_hourly SET total_jobs_failed = 7 WHERE source_function = 'event-detector-moves' "
+            "AND hour_bucket = '2026-11-20T10:00:00Z'");
+    tx.exec("UPDATE invocations SET total_jobs_run = 9 WHERE id = 'dddddddd-0000-4000-8000-000000000004'");
+    tx.commit();
+  }
+  auto r = testing::run_edpipe("verify --db dbname=" + db.name());
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.out.find("metrics_hourly 2026-11-20 10:00 event-detector-moves: total_jobs_failed is 7, the rows say 1"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("invocations dddddddd-0000-4000-8000-000000000004: counts"), std::string::npos) << r.out;
+  // The corrupted invocation also makes its own hour disagree with a GROUP BY over the invocations.
+  EXPECT_NE(r.out.find("event-detector-users: total_jobs_run is 2, the rows say 10"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3 differences"), std::string::npos) << r.out;
 }
 
 TEST(Load, SourceJobLinksWhicheverSideArrivesFirst) {
