@@ -118,7 +118,8 @@ int run_load(const std::vector<std::string>& args) {
        "no database: parse, rebuild and roll up, then print the summary and the hourly metrics")
       ("json", po::bool_switch(&opt.json), "print the summary (with the hourly metrics) as one JSON object on stdout")
       ("dead-letter", po::value(&opt.dead_letter)->value_name("FILE"),
-       "write every rejected line to FILE as one JSON object (file, line, offset, reason, detail, raw); - for stdout")
+       "write every rejected line to FILE as one JSON object (file, line, offset, reason, detail, raw), and every "
+       "value or row PostgreSQL refuses; - for stdout")
       ("abandon-after", po::value(&opt.abandon_after)->value_name("DURATION")->default_value("15m"),
        "an invocation with no end whose newest record is this much older than the newest record seen is 'abandoned'")
       ("progress", po::value(&opt.progress)->value_name("WHEN")->default_value("auto"),
