@@ -158,6 +158,19 @@ inline PipelineResult run_pipeline(const std::vector<std::string>& lines, std::v
   return store.result();
 }
 
+// Two reports of the same rows: counts, statuses and every hourly rollup equal.
+inline void expect_same_tally(const TallyResult& a, const TallyResult& b) {
+  EXPECT_EQ(a.invocations, b.invocations);
+  EXPECT_EQ(a.event_executions, b.event_executions);
+  EXPECT_EQ(a.job_executions, b.job_executions);
+  EXPECT_EQ(a.job_logs, b.job_logs);
+  EXPECT_EQ(a.invocations_by_status, b.invocations_by_status);
+  EXPECT_EQ(a.events_by_status, b.events_by_status);
+  EXPECT_EQ(a.jobs_by_status, b.jobs_by_status);
+  EXPECT_EQ(a.rollups.size(), b.rollups.size());
+  EXPECT_TRUE(a.rollups == b.rollups);
+}
+
 struct CommandResult {
   int status = -1;
   std::string out, err;

@@ -8,17 +8,6 @@
 namespace edpipe {
 namespace {
 
-void expect_same_tally(const TallyResult& a, const TallyResult& b) {
-  EXPECT_EQ(a.invocations, b.invocations);
-  EXPECT_EQ(a.event_executions, b.event_executions);
-  EXPECT_EQ(a.job_executions, b.job_executions);
-  EXPECT_EQ(a.job_logs, b.job_logs);
-  EXPECT_EQ(a.invocations_by_status, b.invocations_by_status);
-  EXPECT_EQ(a.events_by_status, b.events_by_status);
-  EXPECT_EQ(a.jobs_by_status, b.jobs_by_status);
-  EXPECT_TRUE(a.rollups == b.rollups);
-}
-
 class PropertyTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -86,7 +75,7 @@ TEST_F(PropertyTest, ShuffledAndSplitAtRandomAlwaysGivesTheSameRowsAndRollups) {
     if (r.rows.fragments > r.rows.invocations.size()) ++fragmented_runs;
     EXPECT_TRUE(r.rows == reference_->rows);
     EXPECT_EQ(r.watermark, reference_->watermark);
-    expect_same_tally(r.tally, reference_->tally);
+    testing::expect_same_tally(r.tally, reference_->tally);
   }
   EXPECT_GT(fragmented_runs, 5u);  // the property was exercised with real fragments
 }
@@ -97,7 +86,7 @@ TEST_F(PropertyTest, LoadingTwiceChangesNothing) {
   store.run(*lines_, {lines_->size() / 3});
   auto r = store.result();
   EXPECT_TRUE(r.rows == reference_->rows);
-  expect_same_tally(r.tally, reference_->tally);
+  testing::expect_same_tally(r.tally, reference_->tally);
 }
 
 TEST_F(PropertyTest, FilesLoadedInSeparateRunsInAnyOrderGiveTheSameRows) {
@@ -111,7 +100,7 @@ TEST_F(PropertyTest, FilesLoadedInSeparateRunsInAnyOrderGiveTheSameRows) {
   }
   auto r = store.result();
   EXPECT_TRUE(r.rows == reference_->rows);
-  expect_same_tally(r.tally, reference_->tally);
+  testing::expect_same_tally(r.tally, reference_->tally);
 }
 
 }  // namespace
