@@ -22,12 +22,6 @@ class CopyWriter {
   CopyWriter& timestamp(Timestamp ts);
   CopyWriter& integer(int64_t v);
   CopyWriter& boolean(bool b);
-  template <class T, class F>
-  CopyWriter& optional(const std::optional<T>& v, F&& write) {
-    if (v) write(*v);
-    else null();
-    return *this;
-  }
   void end_row();
 
   size_t rows() const noexcept { return rows_; }

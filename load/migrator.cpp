@@ -18,7 +18,9 @@ void Migrator::ensure_table() {
   tx.commit();
 }
 
-int Migrator::latest_version() const { return all_migrations().empty() ? 0 : all_migrations().back().version; }
+int latest_migration_version() { return all_migrations().empty() ? 0 : all_migrations().back().version; }
+
+int Migrator::latest_version() const { return latest_migration_version(); }
 
 std::vector<MigrationStatus> Migrator::status() {
   ensure_table();

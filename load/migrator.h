@@ -14,6 +14,8 @@ struct Migration {
   const char* down_sql;
 };
 const std::vector<Migration>& all_migrations();
+// The version the schema has once every migration is applied: what edpipe needs.
+int latest_migration_version();
 
 struct MigrationStatus {
   int version;

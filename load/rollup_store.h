@@ -15,7 +15,7 @@ class RollupStore {
   // Adds `delta` (signed contributions) to the stored row and writes it back. min/max are
   // recomputed from the invocations only when one of the `removed` durations was an extreme.
   void apply(const RollupKey& key, const HourlyRollup& delta, const std::vector<int64_t>& removed);
-  // Every stored row (or those of `keys` when given).
+  // Every stored row.
   RollupTable read_all();
 
  private:

@@ -369,7 +369,7 @@ void RowLoader::open() {
     if (tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null()) return 0;
     return tx.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
   });
-  const int needed = all_migrations().empty() ? 0 : all_migrations().back().version;
+  const int needed = latest_migration_version();
   if (version < needed)
     throw SchemaError("the database is at schema version " + std::to_string(version) + ", edpipe needs " +
                       std::to_string(needed) + ": run `edpipe migrate up` first");
