@@ -12,18 +12,66 @@ namespace {
 constexpr size_t kGroupBytes = 64 * 1024;  // one document stream per group; bounds the cost of a fallback
 
 struct Candidate {
-  size_t begin, end;  // [begin, end) within the block: from the `{` to the end of the line (no \r\n)
+  size_t begin, end;  // [begin, end) within the block: from the `{` to the end of the record
   SourcePos pos;
-  size_t line_begin;  // the whole line, for the dead-letter output
+  size_t line_begin, line_end;  // the whole line (no \r\n), for the dead-letter output
+  int32_t saved = -1;           // framed lines: index of the line's original text in `saved_lines`
 };
 
 }  // namespace
 
 struct RecordDecoder::Impl {
+  explicit Impl(FramingOptions f) : framer(std::move(f)) {}
+  LineFramer framer;
   simdjson::ondemand::parser parser;
   detail::FieldValidator validator;
   detail::RawFields fields;
   std::vector<Candidate> candidates;
+  std::vector<std::string> saved_lines;  // framed lines keep their prefix for the dead-letter output
+  std::vector<Candidate> wrapped;        // Docker wrappers, decoded after the stream
+
+  std::string_view raw_of(const char* data, const Candidate& c) const {
+    if (c.saved >= 0) return saved_lines[static_cast<size_t>(c.saved)];
+    return std::string_view(data + c.line_begin, c.line_end - c.line_begin);
+  }
+
+  // Docker json-file: {"log":"<the function's line>\n","stream":…,"time":…}. The inner line is
+  // decoded like a line of its own, at the wrapper's position.
+  void decode_wrapped(std::string_view line, SourcePos pos, IngestBatch& out) {
+    std::string padded(line);
+    padded.append(simdjson::SIMDJSON_PADDING, ' ');
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object obj;
+    std::string_view inner;
+    auto e = parser.iterate(simdjson::padded_string_view(padded.data(), line.size(), padded.size())).get(doc);
+    if (!e) e = doc.get_object().get(obj);
+    if (!e) {
+      simdjson::ondemand::value log;
+      simdjson::ondemand::json_type type{};
+      e = obj.find_field_unordered("log").get(log);
+      if (!e) e = log.type().get(type);
+      if (e == simdjson::NO_SUCH_FIELD || (!e && type != simdjson::ondemand::json_type::string)) {
+        out.counts.non_record++;
+        return;
+      }
+      if (!e) e = log.get_string().get(inner);
+    }
+    if (e) {
+      reject(out, pos, reason_for(e), "Docker log wrapper: " + detail_for(e), line);
+      return;
+    }
+    while (!inner.empty() && (inner.back() == '\n' || inner.back() == '\r')) inner.remove_suffix(1);
+    std::string text(inner);  // the parser's string buffer is reused by the next parse
+    size_t q = 0;
+    while (q < text.size() && (text[q] == ' ' || text[q] == '\t')) ++q;
+    if (q == text.size() || text[q] != '{') {
+      out.counts.non_record++;
+      return;
+    }
+    const size_t len = text.size() - q;
+    text.append(simdjson::SIMDJSON_PADDING, ' ');
+    decode_one(text.data() + q, len, text.size() - q, pos, line, out);
+  }
 
   void reject(IngestBatch& out, SourcePos pos, RejectReason reason, std::string detail, std::string_view raw) {
     RejectedLine r;
@@ -104,8 +152,7 @@ struct RecordDecoder::Impl {
       if (!e) e = detail::collect_fields(obj, fields);
       if (e) return undo();
       const Candidate& c = candidates[k];
-      apply(validator.validate(fields, c.pos), out, c.pos,
-            std::string_view(block.data + c.line_begin, c.end - c.line_begin));
+      apply(validator.validate(fields, c.pos), out, c.pos, raw_of(block.data, c));
       ++k;
     }
     if (k != last || stream.truncated_bytes() != 0) return undo();
@@ -113,7 +160,7 @@ struct RecordDecoder::Impl {
   }
 };
 
-RecordDecoder::RecordDecoder() : impl_(std::make_unique<Impl>()) {}
+RecordDecoder::RecordDecoder(FramingOptions framing) : impl_(std::make_unique<Impl>(std::move(framing))) {}
 RecordDecoder::~RecordDecoder() = default;
 
 void RecordDecoder::decode_line(std::string_view line, SourcePos pos, IngestBatch& out) {
@@ -136,6 +183,8 @@ void RecordDecoder::decode_line(std::string_view line, SourcePos pos, IngestBatc
 void RecordDecoder::decode(LineBlock& block, uint32_t input_index, IngestBatch& out) {
   Impl& m = *impl_;
   m.candidates.clear();
+  m.saved_lines.clear();
+  m.wrapped.clear();
   out.bytes += block.size;
 
   // Phase 1: classify every line; blank the non-candidates so the candidates form one stream.
@@ -150,21 +199,35 @@ void RecordDecoder::decode(LineBlock& block, uint32_t input_index, IngestBatch& 
     size_t next = static_cast<size_t>((nl ? nl + 1 : end) - data);
     const char* content_end = line_end;
     if (content_end > line && content_end[-1] == '\r') --content_end;
-    const char* q = line;
-    while (q < content_end && (*q == ' ' || *q == '\t')) ++q;
     SourcePos sp{input_index, line_no, block.offset + pos};
     out.counts.total++;
-    size_t line_len = static_cast<size_t>(content_end - line);
+    const size_t line_len = static_cast<size_t>(content_end - line);
+    const size_t line_begin = pos, line_stop = static_cast<size_t>(content_end - data);
+    FramedLine f;
     if (line_len > kMaxLineBytes) {
       m.reject(out, sp, RejectReason::LineTooLong,
                "line of " + std::to_string(line_len) + " bytes exceeds the limit of " +
                    std::to_string(kMaxLineBytes) + " bytes",
                std::string_view(line, line_len));
-      std::memset(const_cast<char*>(line), ' ', line_end - line);
-    } else if (q < content_end && *q == '{') {
-      m.candidates.push_back({static_cast<size_t>(q - data), static_cast<size_t>(content_end - data), sp, pos});
     } else {
-      out.counts.non_record++;
+      f = m.framer.frame(std::string_view(line, line_len));
+      if (f.kind == FramedLine::NotRecord) out.counts.non_record++;
+    }
+    if (f.kind == FramedLine::Json) {
+      Candidate c{line_begin + f.begin, line_begin + f.end, sp, line_begin, line_stop};
+      if (f.begin > 0 || f.end < line_len) {
+        // Keep the line as read for the dead-letter output, then blank the framing around the record.
+        c.saved = static_cast<int32_t>(m.saved_lines.size());
+        m.saved_lines.emplace_back(line, line_len);
+        std::memset(const_cast<char*>(line), ' ', f.begin);
+        std::memset(const_cast<char*>(line) + f.end, ' ', line_end - line - f.end);
+      }
+      m.candidates.push_back(c);
+    } else {
+      if (f.kind == FramedLine::Wrapped) {
+        m.wrapped.push_back({0, 0, sp, 0, 0, static_cast<int32_t>(m.saved_lines.size())});
+        m.saved_lines.emplace_back(line, line_len);
+      }
       std::memset(const_cast<char*>(line), ' ', line_end - line);
     }
     pos = next;
@@ -180,12 +243,12 @@ void RecordDecoder::decode(LineBlock& block, uint32_t input_index, IngestBatch& 
     if (!m.decode_group(block, first, last, out)) {
       for (size_t k = first; k < last; ++k) {
         const Candidate& c = m.candidates[k];
-        m.decode_one(data + c.begin, c.end - c.begin, readable_end - c.begin, c.pos,
-                     std::string_view(data + c.line_begin, c.end - c.line_begin), out);
+        m.decode_one(data + c.begin, c.end - c.begin, readable_end - c.begin, c.pos, m.raw_of(data, c), out);
       }
     }
     first = last;
   }
+  for (const Candidate& w : m.wrapped) m.decode_wrapped(m.raw_of(data, w), w.pos, out);
 }
 
 }  // namespace edpipe

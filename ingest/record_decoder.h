@@ -2,8 +2,10 @@
 // Decodes blocks of lines into trace records with simdjson On-Demand.
 //
 // Phases, in order (record_decoder.cpp):
-//   1. classify: a line whose first non-blank byte is `{` is a candidate, every other line is a
-//      non-record line and is blanked in place, so the candidates can be parsed as one stream;
+//   1. classify: the framer (line_framing.h) finds the record candidate in each line (for plain
+//      NDJSON: a line whose first non-blank byte is `{`); the rest of the line and every line
+//      without a candidate is blanked in place, so the candidates can be parsed as one stream;
+//      a Docker wrapper is set aside and decoded line by line after the stream;
 //   2. stream: candidates are parsed in groups of ~64 KiB with one document stream per group;
 //      each document must start exactly where its line starts;
 //   3. fallback: any parse error or misalignment in a group re-parses that group line by line,
@@ -13,13 +15,14 @@
 #include <memory>
 
 #include "ingest_batch.h"
+#include "line_framing.h"
 #include "line_reader.h"
 
 namespace edpipe {
 
 class RecordDecoder {
  public:
-  RecordDecoder();
+  explicit RecordDecoder(FramingOptions framing = {});  // throws FramingError
   ~RecordDecoder();
   RecordDecoder(const RecordDecoder&) = delete;
   RecordDecoder& operator=(const RecordDecoder&) = delete;

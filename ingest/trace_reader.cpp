@@ -12,15 +12,8 @@ struct TraceReader::Current {
   std::vector<OverlongLine> overlong;
 };
 
-namespace {
-// One decoder for the whole run: its parser's buffers are reused across inputs.
-RecordDecoder& decoder() {
-  thread_local RecordDecoder d;
-  return d;
-}
-}  // namespace
-
-TraceReader::TraceReader(std::vector<InputSpec> inputs) : inputs_(std::move(inputs)) {
+TraceReader::TraceReader(std::vector<InputSpec> inputs, FramingOptions framing)
+    : inputs_(std::move(inputs)), decoder_(std::make_unique<RecordDecoder>(std::move(framing))) {
   uint64_t total = 0;
   bool known = true;
   for (const auto& in : inputs_) {
@@ -88,7 +81,7 @@ bool TraceReader::next(IngestBatch& batch) {
     }
     cur_->overlong.clear();
     if (more) {
-      decoder().decode(block, input, batch);
+      decoder_->decode(block, input, batch);
       return true;
     }
     close_current();

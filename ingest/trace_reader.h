@@ -7,12 +7,16 @@
 #include "ingest_batch.h"
 #include "input_error.h"
 #include "input_set.h"
+#include "line_framing.h"
 
 namespace edpipe {
 
+class RecordDecoder;
+
 class TraceReader {
  public:
-  explicit TraceReader(std::vector<InputSpec> inputs);
+  // Throws FramingError for a bad --line-regex.
+  explicit TraceReader(std::vector<InputSpec> inputs, FramingOptions framing = {});
   ~TraceReader();
 
   // Clears `batch` and fills it with the next block of lines. False once every input is done.
@@ -38,6 +42,7 @@ class TraceReader {
   uint64_t finished_raw_bytes_ = 0;
   struct Current;
   std::unique_ptr<Current> cur_;
+  std::unique_ptr<RecordDecoder> decoder_;  // one for the whole run: its parser's buffers are reused
 };
 
 }  // namespace edpipe

@@ -1,0 +1,352 @@
+#include "file_tailer.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include "byte_source.h"
+#include "input_set.h"
+#include "line_reader.h"
+#include "record_decoder.h"
+
+namespace edpipe {
+
+uint64_t fnv1a64(std::string_view bytes) noexcept {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Reads up to n bytes at `offset`; fewer only at the end of the file.
+size_t pread_full(int fd, char* buf, size_t n, uint64_t offset) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::pread(fd, buf + got, n - got, static_cast<off_t>(offset + got));
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(), "read failed at byte " + std::to_string(offset + got));
+    }
+    got += static_cast<size_t>(r);
+  }
+  return got;
+}
+
+std::string read_head(int fd, uint32_t n) {
+  std::string head(n, '\0');
+  head.resize(pread_full(fd, head.data(), n, 0));
+  return head;
+}
+
+}  // namespace
+
+struct FileTailer::Followed {
+  enum Kind : uint8_t { Plain, Gzip, Stream };
+  Kind kind = Plain;
+  FileCheckpoint cp;
+  uint32_t input = 0;
+  int fd = -1;                          // Plain: the open file (kept open through renames)
+  std::unique_ptr<ByteSource> source;   // Gzip, Stream
+  uint64_t read_pos = 0;                // next byte to read: cp.offset + pending + skipped
+  std::string pending;                  // bytes past cp.offset not handed out: an unfinished line
+  uint64_t skipping = 0;                // bytes of an over-long line being skipped (already rejected)
+  bool gone = false;                    // no pattern names it any more: rotated away or deleted
+  bool ended = false;                   // definite end reached: nothing more will be read
+  bool at_end = false;                  // the last read found nothing new
+  Clock::time_point last_change = Clock::now();
+
+  ~Followed() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+FileTailer::FileTailer(TailOptions options, FramingOptions framing, std::vector<FileCheckpoint> saved,
+                       ClaimFile claim)
+    : options_(std::move(options)), decoder_(std::make_unique<RecordDecoder>(std::move(framing))),
+      claim_(std::move(claim)) {
+  for (auto& cp : saved) saved_[{cp.device, cp.inode}] = std::move(cp);
+  if (std::find(options_.patterns.begin(), options_.patterns.end(), "-") != options_.patterns.end()) {
+    stdin_ = std::make_unique<Followed>();
+    stdin_->kind = Followed::Stream;
+    stdin_->source = open_byte_source("-");
+    names_.push_back("-");
+    stdin_->input = 0;
+  }
+}
+
+FileTailer::~FileTailer() = default;
+
+std::vector<InputError> FileTailer::take_errors() { return std::exchange(errors_, {}); }
+
+void FileTailer::rescan() {
+  last_scan_ = Clock::now();
+  scanned_ = true;
+  std::vector<std::string> file_patterns;
+  for (const auto& p : options_.patterns)
+    if (p != "-") file_patterns.push_back(p);
+  if (file_patterns.empty()) return;
+  // Patterns that match nothing yet are fine: the files may come later.
+  const InputSetResult found = expand_inputs(file_patterns);
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  for (const auto& in : found.inputs) {
+    struct stat st {};
+    if (::stat(in.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const std::pair<uint64_t, uint64_t> key{st.st_dev, st.st_ino};
+    if (!seen.insert(key).second) continue;
+    auto it = files_.find(key);
+    if (it != files_.end()) {
+      it->second->cp.path = in.path;  // renamed within the patterns: the same file
+      it->second->gone = false;
+    } else if (!unreadable_.count(key)) {
+      follow(in.path, key.first, key.second);
+    }
+  }
+  for (auto& [key, f] : files_) {
+    if (!seen.count(key) && !f->gone) {
+      f->gone = true;
+      f->last_change = Clock::now();
+    }
+  }
+}
+
+void FileTailer::follow(const std::string& path, uint64_t device, uint64_t inode) {
+  auto f = std::make_unique<Followed>();
+  f->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f->fd < 0) {
+    errors_.emplace_back(path, std::strerror(errno));
+    unreadable_.insert({device, inode});  // reported once, not at every rescan
+    return;
+  }
+  struct stat st {};
+  if (::fstat(f->fd, &st) != 0 || static_cast<uint64_t>(st.st_dev) != device ||
+      static_cast<uint64_t>(st.st_ino) != inode)
+    return;  // replaced between stat and open: the next rescan sees the new one
+  f->cp.device = device;
+  f->cp.inode = inode;
+  f->cp.path = path;
+  const std::string magic = read_head(f->fd, 2);
+  f->kind = magic == "\x1f\x8b" ? Followed::Gzip : Followed::Plain;
+
+  auto saved = saved_.find({device, inode});
+  if (!options_.from_beginning && saved != saved_.end()) {
+    const FileCheckpoint& s = saved->second;
+    const bool same_head = fnv1a64(read_head(f->fd, s.head_bytes)) == s.head_hash;
+    const bool long_enough = f->kind == Followed::Gzip || static_cast<uint64_t>(st.st_size) >= s.offset;
+    if (same_head && long_enough) {  // otherwise a reused inode or a truncated file: from the start
+      f->cp.offset = s.offset;
+      f->cp.line = s.line;
+    }
+  }
+  if (claim_) claim_(f->cp);
+
+  if (f->kind == Followed::Gzip) {
+    try {
+      f->source = open_byte_source(path);
+      uint64_t left = f->cp.offset;
+      chunk_.resize(1 << 16);
+      while (left > 0) {
+        size_t n = f->source->read(chunk_.data(), std::min<uint64_t>(left, chunk_.size()));
+        if (n == 0) break;
+        left -= n;
+      }
+      if (left > 0) {  // shorter than the saved position: not the file it was
+        f->source = open_byte_source(path);
+        f->cp.offset = f->cp.line = 0;
+      }
+    } catch (const InputError& e) {
+      errors_.push_back(e);
+      unreadable_.insert({device, inode});
+      return;
+    }
+  }
+  f->read_pos = f->cp.offset;
+  refresh_head(*f);
+  f->input = static_cast<uint32_t>(names_.size());
+  names_.push_back(path);
+  files_[{device, inode}] = std::move(f);
+}
+
+void FileTailer::refresh_head(Followed& f) {
+  if (f.fd < 0 || f.cp.head_bytes >= kHeadBytes) return;
+  const std::string head = read_head(f.fd, kHeadBytes);
+  if (head.size() > f.cp.head_bytes || f.cp.head_bytes == 0) {
+    f.cp.head_bytes = static_cast<uint32_t>(head.size());
+    f.cp.head_hash = fnv1a64(head);
+  }
+}
+
+bool FileTailer::read_some(Followed& f, IngestBatch& batch) {
+  if (f.ended) return false;
+  const auto now = Clock::now();
+  size_t n = 0;
+  bool definite_end = false;
+  switch (f.kind) {
+    case Followed::Plain: {
+      struct stat st {};
+      if (::fstat(f.fd, &st) != 0) throw InputError(f.cp.path, std::strerror(errno));
+      const auto size = static_cast<uint64_t>(st.st_size);
+      if (size < f.read_pos) {  // truncated (copytruncate): start over
+        f.cp.offset = f.cp.line = 0;
+        f.cp.head_bytes = 0;
+        f.read_pos = f.skipping = 0;
+        f.pending.clear();
+        refresh_head(f);
+      }
+      if (size == f.read_pos) {
+        f.at_end = true;
+        if (f.gone && now - f.last_change >= options_.rotate_wait) definite_end = true;
+        break;
+      }
+      n = static_cast<size_t>(std::min<uint64_t>(options_.read_size, size - f.read_pos));
+      chunk_.resize(n);
+      try {
+        n = pread_full(f.fd, chunk_.data(), n, f.read_pos);
+      } catch (const std::system_error& e) {
+        throw InputError(f.cp.path, e.what());
+      }
+      f.at_end = f.read_pos + n >= size;
+      break;
+    }
+    case Followed::Stream: {
+      pollfd p{0, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0) {
+        f.at_end = true;
+        break;
+      }
+      [[fallthrough]];
+    }
+    case Followed::Gzip:
+      chunk_.resize(options_.read_size);
+      n = f.source->read(chunk_.data(), chunk_.size());
+      f.at_end = n == 0;
+      definite_end = n == 0;
+      break;
+  }
+  if (n > 0) {
+    f.read_pos += n;
+    f.last_change = now;
+    f.pending.append(chunk_.data(), n);
+  }
+  const uint64_t before = batch.counts.total;
+  if (n > 0 || definite_end) hand_out(f, definite_end, batch);
+  if (definite_end) f.ended = true;
+  return batch.counts.total > before;
+}
+
+void FileTailer::hand_out(Followed& f, bool definite_end, IngestBatch& batch) {
+  std::string& buf = f.pending;
+  if (f.skipping > 0) {  // the rest of an over-long line, up to its newline
+    const size_t nl = buf.find('\n');
+    if (nl == std::string::npos && !definite_end) {
+      f.skipping += buf.size();
+      buf.clear();
+      return;
+    }
+    const size_t cut = nl == std::string::npos ? buf.size() : nl + 1;
+    f.cp.offset += f.skipping + cut;
+    f.cp.line += 1;
+    f.skipping = 0;
+    buf.erase(0, cut);
+  }
+  const size_t last_nl = buf.rfind('\n');
+  const size_t block_len = definite_end ? buf.size() : (last_nl == std::string::npos ? 0 : last_nl + 1);
+  if (block_len == 0) {
+    if (buf.size() > kMaxLineBytes) {
+      // No newline within the limit: reject the line now, skip it up to its newline.
+      RejectedLine r;
+      r.pos = {f.input, f.cp.line + 1, f.cp.offset};
+      r.reason = RejectReason::LineTooLong;
+      r.detail = "line exceeds the limit of " + std::to_string(kMaxLineBytes) + " bytes";
+      r.raw = buf.substr(0, kMaxRawKept);
+      r.raw_size = buf.size();
+      batch.rejected.push_back(std::move(r));
+      batch.counts.total++;
+      batch.counts.rejected++;
+      batch.counts.by_reason[static_cast<size_t>(RejectReason::LineTooLong)]++;
+      f.skipping = buf.size();
+      buf.clear();
+    }
+    return;
+  }
+  std::string rest = buf.substr(block_len);
+  buf.resize(block_len);
+  buf.append(kBlockPadding, ' ');
+  LineBlock block;
+  block.data = buf.data();
+  block.size = block_len;
+  block.first_line = f.cp.line + 1;
+  block.offset = f.cp.offset;
+  block.line_count = static_cast<uint64_t>(std::count(buf.data(), buf.data() + block_len, '\n')) +
+                     (buf[block_len - 1] != '\n' ? 1 : 0);
+  decoder_->decode(block, f.input, batch);
+  f.cp.offset += block_len;
+  f.cp.line += block.line_count;
+  bytes_read_ += block_len;
+  buf = std::move(rest);
+}
+
+bool FileTailer::poll(IngestBatch& batch) {
+  batch.clear();
+  if (!scanned_ || Clock::now() - last_scan_ >= options_.rescan_interval) rescan();
+  bool any = false;
+  auto guarded = [&](Followed& f) {
+    try {
+      any |= read_some(f, batch);
+    } catch (const InputError& e) {
+      errors_.push_back(e);
+      f.ended = true;
+    }
+  };
+  if (stdin_) guarded(*stdin_);
+  for (auto it = files_.begin(); it != files_.end();) {
+    Followed& f = *it->second;
+    guarded(f);
+    if (f.ended && f.gone) {
+      // Let go: its final position goes out with the next checkpoints.
+      let_go_.push_back(f.cp);
+      saved_[it->first] = f.cp;
+      it = files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return any;
+}
+
+std::vector<FileCheckpoint> FileTailer::checkpoints() {
+  std::vector<FileCheckpoint> out = std::exchange(let_go_, {});
+  for (auto& [key, f] : files_) {
+    refresh_head(*f);
+    out.push_back(f->cp);
+  }
+  return out;
+}
+
+bool FileTailer::caught_up() const {
+  if (stdin_ && !stdin_->ended) return false;
+  for (const auto& [key, f] : files_)
+    if (!f->at_end && !f->ended) return false;
+  return true;
+}
+
+bool FileTailer::finished() const {
+  return stdin_ && stdin_->ended && files_.empty() &&
+         std::all_of(options_.patterns.begin(), options_.patterns.end(), [](const auto& p) { return p == "-"; });
+}
+
+}  // namespace edpipe

@@ -1,0 +1,309 @@
+#include "privacy_filter.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "json_text.h"
+
+namespace edpipe {
+namespace {
+
+constexpr int kMaxDepth = 1024;
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool read_hex4(std::string_view s, size_t i, uint32_t& v) {
+  if (i + 4 > s.size()) return false;
+  v = 0;
+  for (size_t k = 0; k < 4; ++k) {
+    int h = hex_value(s[i + k]);
+    if (h < 0) return false;
+    v = v * 16 + static_cast<uint32_t>(h);
+  }
+  return true;
+}
+
+// The contents of a JSON string token (without its quotes), unescaped.
+bool unescape(std::string_view body, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (c != '\\') {
+      out.push_back(c);
+      continue;
+    }
+    if (++i >= body.size()) return false;
+    switch (body[i]) {
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
+      case '/': out.push_back('/'); break;
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'u': {
+        uint32_t cp;
+        if (!read_hex4(body, i + 1, cp)) return false;
+        i += 4;
+        if (cp >= 0xD800 && cp < 0xDC00 && body.substr(i + 1, 2) == "\\u") {
+          uint32_t lo;
+          if (read_hex4(body, i + 3, lo) && lo >= 0xDC00 && lo < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            i += 6;
+          }
+        }
+        append_utf8(out, cp);
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+// Rewrites a JSON text (valid: ingest parsed it), redacting string values and named fields.
+// Keys, numbers, literals and whitespace are copied as they are.
+class JsonRedactor {
+ public:
+  JsonRedactor(std::string_view in, const re2::RE2* pattern, const std::vector<std::string>& fields)
+      : in_(in), pattern_(pattern), fields_(fields) {}
+
+  bool run(std::string& out) {
+    out_.reserve(in_.size());
+    if (!value(0, true)) return false;
+    blanks(true);
+    if (i_ != in_.size()) return false;
+    out = std::move(out_);
+    return true;
+  }
+
+ private:
+  void blanks(bool emit) {
+    while (i_ < in_.size() && (in_[i_] == ' ' || in_[i_] == '\t' || in_[i_] == '\n' || in_[i_] == '\r')) {
+      if (emit) out_.push_back(in_[i_]);
+      ++i_;
+    }
+  }
+
+  // The whole token, quotes included; i_ moves past it.
+  bool string_token(std::string_view& token) {
+    const size_t start = i_++;
+    while (i_ < in_.size() && in_[i_] != '"') i_ += in_[i_] == '\\' ? 2 : 1;
+    if (i_ >= in_.size()) return false;
+    ++i_;
+    token = in_.substr(start, i_ - start);
+    return true;
+  }
+
+  bool string_value(bool emit) {
+    std::string_view token;
+    if (!string_token(token)) return false;
+    if (!emit) return true;
+    if (pattern_) {
+      if (!unescape(token.substr(1, token.size() - 2), text_)) return false;
+      if (RE2::GlobalReplace(&text_, *pattern_, kRedacted) > 0) {
+        append_json_string(out_, text_);
+        return true;
+      }
+    }
+    out_.append(token);
+    return true;
+  }
+
+  bool is_redacted_key(std::string_view key_token) {
+    if (fields_.empty()) return false;
+    if (!unescape(key_token.substr(1, key_token.size() - 2), key_)) return false;
+    return std::find(fields_.begin(), fields_.end(), key_) != fields_.end();
+  }
+
+  bool value(int depth, bool emit) {
+    if (depth > kMaxDepth) return false;
+    blanks(emit);
+    if (i_ >= in_.size()) return false;
+    const char c = in_[i_];
+    if (c == '"') return string_value(emit);
+    if (c == '{' || c == '[') {
+      const char close = c == '{' ? '}' : ']';
+      if (emit) out_.push_back(c);
+      ++i_;
+      blanks(emit);
+      if (i_ < in_.size() && in_[i_] == close) {
+        if (emit) out_.push_back(close);
+        ++i_;
+        return true;
+      }
+      for (;;) {
+        bool emit_value = emit;
+        if (c == '{') {
+          blanks(emit);
+          std::string_view key;
+          if (i_ >= in_.size() || in_[i_] != '"' || !string_token(key)) return false;
+          if (emit) out_.append(key);
+          blanks(emit);
+          if (i_ >= in_.size() || in_[i_] != ':') return false;
+          if (emit) out_.push_back(':');
+          ++i_;
+          if (emit && is_redacted_key(key)) {
+            emit_value = false;
+            out_.push_back('"');
+            out_.append(kRedacted);
+            out_.push_back('"');
+          }
+        }
+        if (!value(depth + 1, emit_value)) return false;
+        blanks(emit);
+        if (i_ >= in_.size()) return false;
+        if (in_[i_] == close) {
+          if (emit) out_.push_back(close);
+          ++i_;
+          return true;
+        }
+        if (in_[i_] != ',') return false;
+        if (emit) out_.push_back(',');
+        ++i_;
+      }
+    }
+    // A number or a literal: up to the next delimiter.
+    const size_t start = i_;
+    while (i_ < in_.size() && in_[i_] != ',' && in_[i_] != '}' && in_[i_] != ']' && in_[i_] != ' ' &&
+           in_[i_] != '\t' && in_[i_] != '\n' && in_[i_] != '\r')
+      ++i_;
+    if (i_ == start) return false;
+    if (emit) out_.append(in_.substr(start, i_ - start));
+    return true;
+  }
+
+  std::string_view in_;
+  size_t i_ = 0;
+  std::string out_, text_, key_;
+  const re2::RE2* pattern_;
+  const std::vector<std::string>& fields_;
+};
+
+}  // namespace
+
+std::string truncated_json_note(size_t original_bytes) {
+  return "{\"truncated\":true,\"original_bytes\":" + std::to_string(original_bytes) + "}";
+}
+
+PrivacyFilter::PrivacyFilter(PrivacyOptions options) : options_(std::move(options)) {
+  if (options_.redact_patterns.empty()) return;
+  RE2::Options ro;
+  ro.set_log_errors(false);
+  std::string all;
+  for (const auto& p : options_.redact_patterns) {
+    re2::RE2 one(p, ro);
+    if (!one.ok()) throw PrivacyError("--redact '" + p + "': " + one.error());
+    if (one.pattern().empty()) throw PrivacyError("--redact: an empty pattern would match everywhere");
+    if (!all.empty()) all.push_back('|');
+    all += "(?:" + p + ")";
+  }
+  redact_ = std::make_unique<re2::RE2>(all, ro);
+  if (!redact_->ok()) throw PrivacyError("--redact: " + redact_->error());
+}
+
+PrivacyFilter::~PrivacyFilter() = default;
+PrivacyFilter::PrivacyFilter(PrivacyFilter&&) noexcept = default;
+
+void PrivacyFilter::redact_text(std::string& text) const {
+  if (redact_) RE2::GlobalReplace(&text, *redact_, kRedacted);
+}
+
+void PrivacyFilter::filter_json(std::string& json) const {
+  if (json.size() > options_.max_json_bytes) {
+    json = truncated_json_note(json.size());
+    return;
+  }
+  if (!redact_ && options_.redact_fields.empty()) return;
+  // Without escapes, a string's contents are bytes of the text itself: no match in the whole
+  // text means no match in any string.
+  if (options_.redact_fields.empty() && json.find('\\') == std::string::npos &&
+      !RE2::PartialMatch(json, *redact_))
+    return;
+  std::string out;
+  if (JsonRedactor(json, redact_.get(), options_.redact_fields).run(out)) {
+    json = std::move(out);
+  } else {
+    // Not expected (ingest parsed it), but unreadable text must not slip through unredacted.
+    json = "\"" + std::string(kRedacted) + "\"";
+  }
+}
+
+void PrivacyFilter::filter_text(std::optional<std::string>& text) const {
+  if (text) redact_text(*text);
+}
+
+void PrivacyFilter::filter_json(std::optional<JsonText>& json, bool drop) const {
+  if (!json) return;
+  if (drop) json.reset();
+  else filter_json(*json);
+}
+
+void PrivacyFilter::filter_error(std::optional<ErrorInfo>& error) const {
+  if (!error) return;
+  if (options_.no_stacks) error->stack.reset();
+  filter_text(error->message);
+  filter_text(error->stack);
+}
+
+void PrivacyFilter::apply(TraceRecord& r) const {
+  filter_text(r.correlation_id);
+  std::visit(
+      [&](auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, InvocationStart>) {
+          filter_json(b.source_event_payload, options_.no_payloads);
+          filter_json(b.context, false);
+          filter_text(b.source_user_email);
+          filter_text(b.source_user_role);
+        } else if constexpr (std::is_same_v<T, JobStart>) {
+          filter_json(b.job_options, options_.no_job_options);
+        } else if constexpr (std::is_same_v<T, JobEnd>) {
+          filter_json(b.result, options_.no_results);
+          filter_error(b.error);
+        } else if constexpr (std::is_same_v<T, JobLog>) {
+          redact_text(b.message);
+          filter_json(b.data, false);
+          filter_text(b.source);
+        } else if constexpr (std::is_same_v<T, InvocationEnd> || std::is_same_v<T, DetectionEnd> ||
+                             std::is_same_v<T, HandlerEnd>) {
+          filter_error(b.error);
+        }
+      },
+      r.body);
+}
+
+void PrivacyFilter::apply(std::vector<TraceRecord>& records) const {
+  if (options_.no_logs)
+    std::erase_if(records, [](const TraceRecord& r) { return r.type() == RecordType::JobLog; });
+  for (auto& r : records) apply(r);
+}
+
+}  // namespace edpipe

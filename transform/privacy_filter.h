@@ -1,0 +1,64 @@
+#pragma once
+// Keeps what must not be stored out of the rows: the privacy and size controls of `load` and
+// `tail` (--no-payloads, --redact, --max-json-bytes, ...), applied to records before they are
+// folded into rows, so nothing filtered ever reaches memory past this point or the database.
+#include <cstddef>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "trace_record.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace edpipe {
+
+struct PrivacyOptions {
+  bool no_payloads = false;     // drop the Hasura event payload (the columns taken from it stay)
+  bool no_job_options = false;  // drop job options
+  bool no_results = false;      // drop job results
+  bool no_stacks = false;       // drop error stacks (the messages stay)
+  bool no_logs = false;         // drop job log lines altogether
+  std::vector<std::string> redact_patterns;  // RE2; each match becomes [REDACTED]
+  std::vector<std::string> redact_fields;    // JSON keys whose values become "[REDACTED]", at any depth
+  size_t max_json_bytes = 1u << 20;          // larger JSON values are replaced by a truncation note
+};
+
+// A --redact pattern that does not compile.
+class PrivacyError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+inline constexpr std::string_view kRedacted = "[REDACTED]";
+
+class PrivacyFilter {
+ public:
+  explicit PrivacyFilter(PrivacyOptions options);  // throws PrivacyError
+  ~PrivacyFilter();
+  PrivacyFilter(PrivacyFilter&&) noexcept;
+
+  // Filters the records in place; with --no-logs the job log records are removed.
+  void apply(std::vector<TraceRecord>& records) const;
+  void apply(TraceRecord& record) const;
+
+  // The pieces, for the tests: a free text, and a JSON value's text.
+  void redact_text(std::string& text) const;
+  void filter_json(std::string& json) const;
+
+ private:
+  void filter_text(std::optional<std::string>& text) const;
+  void filter_json(std::optional<JsonText>& json, bool drop) const;
+  void filter_error(std::optional<ErrorInfo>& error) const;
+
+  PrivacyOptions options_;
+  std::unique_ptr<re2::RE2> redact_;  // all patterns as one alternation
+};
+
+// The JSON stored in place of a value over the size limit.
+std::string truncated_json_note(size_t original_bytes);
+
+}  // namespace edpipe
