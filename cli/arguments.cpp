@@ -21,6 +21,20 @@ boost::program_options::variables_map parse_command(const std::string& command, 
   return vm;
 }
 
+uint64_t parse_size(const std::string& text, const std::string& option) {
+  auto bad = [&] { return UsageError("--" + option + ": '" + text + "' is not a size (examples: 65536, 512K, 1M)"); };
+  size_t j = 0;
+  while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+  if (j == 0 || j > 12) throw bad();
+  uint64_t n = std::stoull(text.substr(0, j));
+  const std::string unit = text.substr(j);
+  if (unit == "K" || unit == "k" || unit == "KB") n <<= 10;
+  else if (unit == "M" || unit == "MB") n <<= 20;
+  else if (unit == "G" || unit == "GB") n <<= 30;
+  else if (!unit.empty() && unit != "B") throw bad();
+  return n;
+}
+
 Timestamp parse_duration(const std::string& text, const std::string& option) {
   auto bad = [&] {
     return UsageError("--" + option + ": '" + text + "' is not a duration (examples: 90s, 15m, 1h30m, 2d)");

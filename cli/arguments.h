@@ -28,6 +28,8 @@ boost::program_options::variables_map parse_command(
 
 // "15m", "900s", "1h30m", "2d", "250ms"; a bare number is seconds.
 Timestamp parse_duration(const std::string& text, const std::string& option);
+// "1048576", "512K", "1M", "2G": bytes.
+uint64_t parse_size(const std::string& text, const std::string& option);
 Timestamp parse_time_arg(const std::string& text, const std::string& option);
 
 }  // namespace edpipe::cli

@@ -19,6 +19,8 @@ const char* kHelp =
     "  load     read trace records (files, directories, globs, .gz, stdin), rebuild invocations,\n"
     "           events, jobs and logs, roll them up per hour, and load them into PostgreSQL;\n"
     "           --dry-run reports without a database\n"
+    "  tail     follow log files like tail -F (rotation, new files, .gz) and load what they get,\n"
+    "           with the read positions committed alongside the rows: restarts lose nothing\n"
     "  migrate  apply, revert or list the schema migrations (up [N] | down [N] | status)\n"
     "  verify   check that the hourly metrics and counts equal what the rows say\n"
     "  gen      write a realistic synthetic corpus for samples, tests and benchmarks\n"
@@ -51,12 +53,13 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (command == "load") return run_load(rest);
+    if (command == "tail") return run_tail(rest);
     if (command == "gen") return run_gen(rest);
     if (command == "migrate") return run_migrate(rest);
     if (command == "verify") return run_verify(rest);
     throw UsageError("unknown command '" + command + "'");
   } catch (const UsageError& e) {
-    const bool known = command == "load" || command == "gen" || command == "migrate" || command == "verify";
+    const bool known = command == "load" || command == "tail" || command == "gen" || command == "migrate" || command == "verify";
     std::cerr << "edpipe: " << e.what() << "\nTry 'edpipe " << (known ? command + " " : "")
               << "--help' for more information.\n";
     return kExitUsage;

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "copy_writer.h"
+#include "file_positions.h"
 #include "json_text.h"
 #include "load_sql.h"
 #include "migrator.h"
@@ -323,6 +324,7 @@ RowBatch coalesce_fragments(RowBatch&& rows) {
       else merge_into(into[it->second], s);
     }
   };
+  out.checkpoints = std::move(rows.checkpoints);
   fold(out.invocations, rows.invocations);
   fold(out.event_executions, rows.event_executions);
   fold(out.job_executions, rows.job_executions);
@@ -381,9 +383,13 @@ void RowLoader::open() {
 }
 
 void RowLoader::load(RowBatch rows) {
-  if (rows.empty()) return;
+  if (rows.empty() && rows.checkpoints.empty()) return;
   const RowBatch merged = coalesce_fragments(std::move(rows));
   ++stats_.batches;
+  if (merged.empty()) {  // only positions moved (lines that made no rows)
+    save_positions_alone(merged.checkpoints);
+    return;
+  }
   load_or_split(merged);
 }
 
@@ -404,9 +410,12 @@ void RowLoader::load_or_split(const RowBatch& rows) {
       j += "}\n";
       if (dead_letter_) dead_letter_(j);
       stats_.dead_lettered += rows.row_count();
+      save_positions_alone(rows.checkpoints);
       return;
     }
   }
+  // The halves commit one by one; the positions go last, once both are in (a crash between
+  // replays lines whose rows are already there: a replay changes nothing).
   RowBatch halves[2];
   const size_t mid = rows.invocations.size() / 2;
   std::unordered_map<Uuid, int, UuidHash> side;
@@ -419,6 +428,16 @@ void RowLoader::load_or_split(const RowBatch& rows) {
   for (const auto& l : rows.job_logs) halves[side[l.invocation_id]].job_logs.push_back(l);
   load_or_split(halves[0]);
   load_or_split(halves[1]);
+  save_positions_alone(rows.checkpoints);
+}
+
+void RowLoader::save_positions_alone(const std::vector<FileCheckpoint>& positions) {
+  if (positions.empty()) return;
+  with_retries([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    save_file_positions(tx, positions);
+    tx.commit();
+  });
 }
 
 void RowLoader::load_once(pqxx::connection& conn, const RowBatch& rows) {
@@ -501,6 +520,7 @@ void RowLoader::load_once(pqxx::connection& conn, const RowBatch& rows) {
     store.apply(key, d, it == removed.end() ? std::vector<int64_t>{} : it->second);
     stats_.touched_hours.insert(key);
   }
+  save_file_positions(tx, rows.checkpoints);  // the positions commit with the rows they complete
   tx.commit();
   stats_.dead_lettered += rejected;
 }

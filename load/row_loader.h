@@ -9,7 +9,8 @@
 //   4. merge: INSERT … ON CONFLICT DO UPDATE with row_state.cpp's winner rules, writing only
 //      when the new state is further along (a replay writes nothing); link source_job_id;
 //   5. derive statuses, durations and children counts of the touched rows (derive.cpp's rules);
-//   6. read the contributions again and add the difference to metrics_hourly (HourlyRollup).
+//   6. read the contributions again and add the difference to metrics_hourly (HourlyRollup);
+//   7. tail mode: save the read positions these rows complete (file_positions.h).
 // Passing faults (lost connection, deadlock, shutdown) are retried with jittered backoff. A data
 // error PostgreSQL refuses is narrowed down by splitting the batch per invocation; what it
 // refuses alone goes to the dead-letter output.
@@ -79,6 +80,7 @@ class RowLoader {
   void back_off(int attempt);
   void load_or_split(const RowBatch& rows);
   void load_once(pqxx::connection& conn, const RowBatch& rows);
+  void save_positions_alone(const std::vector<FileCheckpoint>& positions);
   void reconnect();
 
   std::string conninfo_;

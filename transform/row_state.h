@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "file_checkpoint.h"
 #include "trace_record.h"
 
 namespace edpipe {
@@ -102,6 +103,8 @@ struct RowBatch {
   std::vector<EventExecutionState> event_executions;
   std::vector<JobExecutionState> job_executions;
   std::vector<JobLogRow> job_logs;
+  // Tail mode: the read positions these rows complete, saved in the same transaction.
+  std::vector<FileCheckpoint> checkpoints;
 
   bool empty() const {
     return invocations.empty() && event_executions.empty() && job_executions.empty() && job_logs.empty();

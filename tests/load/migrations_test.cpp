@@ -21,8 +21,11 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(tables(db), 6);
   EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'invocations' AND column_name = 'source_job_id'"), 1);
   EXPECT_EQ(db.count("SELECT count(*) FROM pg_matviews WHERE matviewname = 'dashboard_stats'"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'edpipe_file_positions'"), 1);
   EXPECT_TRUE(m.up().empty());  // nothing pending
 
+  EXPECT_EQ(m.down(1).size(), 1u);  // 004
+  EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'edpipe_file_positions'"), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 003
   EXPECT_EQ(db.count("SELECT count(*) FROM pg_matviews WHERE matviewname = 'dashboard_stats'"), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 002: source_job_id goes, the tables stay
@@ -34,7 +37,7 @@ TEST(Migrations, UpDownUp) {
 
   EXPECT_EQ(m.up(2).size(), 2u);
   EXPECT_EQ(m.current_version(), 2);
-  EXPECT_EQ(m.up().size(), 1u);
+  EXPECT_EQ(m.up().size(), 2u);
   EXPECT_EQ(tables(db), 6);
 }
 

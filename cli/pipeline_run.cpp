@@ -1,0 +1,260 @@
+#include "pipeline_run.h"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "arguments.h"
+#include "background_loader.h"
+#include "database_report.h"
+#include "db_commands.h"
+#include "dead_letter.h"
+#include "pg_connection.h"
+#include "progress_meter.h"
+#include "row_loader.h"
+#include "row_tally.h"
+
+namespace edpipe::cli {
+namespace po = boost::program_options;
+
+namespace {
+constexpr size_t kRejectedShownOnStderr = 20;
+}
+
+// Where the row fragments go: the database, or (dry run) a tally of what it would hold.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void add(RowBatch& rows) = 0;  // may keep rows until a batch is full
+  virtual void flush(std::vector<FileCheckpoint> checkpoints) = 0;
+  virtual void finish() = 0;
+};
+
+class TallySink final : public RowSink {
+ public:
+  void add(RowBatch& rows) override { tally.add(rows); }
+  void flush(std::vector<FileCheckpoint>) override {}
+  void finish() override {}
+  RowTally tally;
+};
+
+namespace {
+
+// Batches go to the database on a second thread while this one reads and parses on.
+class DatabaseSink final : public RowSink {
+ public:
+  DatabaseSink(RowLoader& loader, size_t batch_size) : background_(loader), batch_size_(batch_size) {}
+  void add(RowBatch& rows) override {
+    auto append = [](auto& to, auto& from) {
+      to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    };
+    append(pending_.invocations, rows.invocations);
+    append(pending_.event_executions, rows.event_executions);
+    append(pending_.job_executions, rows.job_executions);
+    append(pending_.job_logs, rows.job_logs);
+    if (pending_.row_count() >= batch_size_) send();
+  }
+  void flush(std::vector<FileCheckpoint> checkpoints) override {
+    pending_.checkpoints = std::move(checkpoints);
+    send();
+  }
+  void finish() override {
+    send();
+    background_.finish();
+  }
+
+ private:
+  void send() {
+    if (!pending_.empty() || !pending_.checkpoints.empty()) background_.submit(std::move(pending_));
+    pending_ = {};
+  }
+  BackgroundLoader background_;
+  size_t batch_size_;
+  RowBatch pending_;
+};
+
+}  // namespace
+
+void add_pipeline_options(po::options_description& general, po::options_description& framing,
+                          po::options_description& privacy, PipelineFlags& f) {
+  general.add_options()
+      ("dry-run,n", po::bool_switch(&f.dry_run),
+       "no database: parse, rebuild and roll up, then print the summary and the hourly metrics")
+      ("json", po::bool_switch(&f.json), "print the summary (with the hourly metrics) as one JSON object on stdout")
+      ("dead-letter", po::value(&f.dead_letter)->value_name("FILE"),
+       "write every rejected line to FILE as one JSON object (file, line, offset, reason, detail, raw), and every "
+       "value or row PostgreSQL refuses; - for stdout")
+      ("abandon-after", po::value(&f.abandon_after)->value_name("DURATION")->default_value("15m"),
+       "an invocation with no end whose newest record is this much older than the newest record seen is 'abandoned'")
+      ("progress", po::value(&f.progress)->value_name("WHEN")->default_value("auto"),
+       "progress line on stderr: auto (when stderr is a terminal), always, never")
+      ("quiet,q", po::bool_switch(&f.quiet), "do not list rejected lines on stderr (the summary still counts them)")
+      ("db", po::value(&f.db)->value_name("DB"), kDbOptionHelp)
+      ("batch-size", po::value(&f.batch_size)->value_name("ROWS")->default_value(f.batch_size),
+       "rows per database transaction");
+  framing.add_options()
+      ("format", po::value(&f.format)->value_name("FORMAT")->default_value("auto"),
+       "how the platform frames each line: auto (each line recognised on its own), ndjson, lambda, netlify, "
+       "docker, kubectl, regex")
+      ("line-regex", po::value(&f.line_regex)->value_name("RE2"),
+       "with --format regex: an RE2 pattern whose named group (?P<json>...) is the record");
+  privacy.add_options()
+      ("no-payloads", po::bool_switch(&f.no_payloads), "do not store Hasura event payloads (the columns taken from them stay)")
+      ("no-job-options", po::bool_switch(&f.no_job_options), "do not store job options")
+      ("no-results", po::bool_switch(&f.no_results), "do not store job results")
+      ("no-stacks", po::bool_switch(&f.no_stacks), "do not store error stacks (messages stay)")
+      ("no-logs", po::bool_switch(&f.no_logs), "do not store job log lines")
+      ("redact", po::value(&f.redact)->value_name("RE2")->composing(),
+       "replace every match with [REDACTED] in stored texts and in every string inside stored JSON (keys "
+       "untouched); repeatable")
+      ("redact-field", po::value(&f.redact_fields)->value_name("NAME")->composing(),
+       "replace the value of this JSON key, at any depth of stored JSON, with \"[REDACTED]\"; repeatable")
+      ("max-json-bytes", po::value(&f.max_json_bytes)->value_name("SIZE")->default_value("1M"),
+       "store a larger JSON value as {\"truncated\":true,\"original_bytes\":N}");
+}
+
+PipelineSettings settings_from(const PipelineFlags& flags) {
+  PipelineSettings s;
+  s.flags = flags;
+  s.assembler.abandon_after = parse_duration(flags.abandon_after, "abandon-after");
+  if (flags.progress != "auto" && flags.progress != "always" && flags.progress != "never")
+    throw UsageError("--progress: expected auto, always or never, got '" + flags.progress + "'");
+  if (flags.batch_size == 0) throw UsageError("--batch-size: must be at least 1");
+  const auto format = log_format_from_name(flags.format);
+  if (!format)
+    throw UsageError("--format: expected auto, ndjson, lambda, netlify, docker, kubectl or regex, got '" +
+                     flags.format + "'");
+  s.framing.format = *format;
+  s.framing.line_regex = flags.line_regex;
+  try {
+    LineFramer check(s.framing);  // a bad pattern is bad usage, said before anything is read
+  } catch (const FramingError& e) {
+    throw UsageError(e.what());
+  }
+  s.privacy.no_payloads = flags.no_payloads;
+  s.privacy.no_job_options = flags.no_job_options;
+  s.privacy.no_results = flags.no_results;
+  s.privacy.no_stacks = flags.no_stacks;
+  s.privacy.no_logs = flags.no_logs;
+  s.privacy.redact_patterns = flags.redact;
+  s.privacy.redact_fields = flags.redact_fields;
+  s.privacy.max_json_bytes = parse_size(flags.max_json_bytes, "max-json-bytes");
+  if (s.privacy.max_json_bytes < 64) throw UsageError("--max-json-bytes: must be at least 64");
+  try {
+    PrivacyFilter check(s.privacy);
+  } catch (const PrivacyError& e) {
+    throw UsageError(e.what());
+  }
+  return s;
+}
+
+PipelineRun::PipelineRun(PipelineSettings settings)
+    : s_(std::move(settings)), privacy_(s_.privacy), assembler_(s_.assembler) {
+  summary_.dry_run = s_.flags.dry_run;
+  summary_.abandon_after = s_.assembler.abandon_after;
+}
+
+PipelineRun::~PipelineRun() = default;
+
+bool PipelineRun::show_progress() const {
+  return s_.flags.progress == "always" || (s_.flags.progress == "auto" && ::isatty(2));
+}
+
+bool PipelineRun::open() {
+  if (!s_.flags.dead_letter.empty()) {
+    try {
+      dead_letter_ = std::make_unique<DeadLetterWriter>(s_.flags.dead_letter);
+    } catch (const std::exception& e) {
+      std::cerr << "edpipe: " << e.what() << "\n";
+      return false;
+    }
+  }
+  conninfo_ = resolve_conninfo(s_.flags.db);
+  if (s_.flags.dry_run) {
+    auto t = std::make_unique<TallySink>();
+    tally_ = t.get();
+    sink_ = std::move(t);
+    return true;
+  }
+  LoaderOptions lo;
+  lo.abandon_after = s_.assembler.abandon_after;
+  loader_ = std::make_unique<RowLoader>(conninfo_, lo, [this](const std::string& json) {
+    ++rows_dead_lettered_;
+    if (dead_letter_) dead_letter_->write_raw(json);
+    else if (!s_.flags.quiet) std::cerr << "edpipe: not loaded: " << json;
+  });
+  try {
+    loader_->open();
+  } catch (const std::exception& e) {
+    std::cerr << "edpipe: " << mask_secrets(e.what(), conninfo_) << "\n";
+    return false;
+  }
+  sink_ = std::make_unique<DatabaseSink>(*loader_, s_.flags.batch_size);
+  return true;
+}
+
+void PipelineRun::consume(IngestBatch& batch, const std::function<std::string(uint32_t)>& input_name) {
+  summary_.lines += batch.counts;
+  summary_.bytes_read += batch.bytes;
+  for (const auto& r : batch.rejected) {
+    std::string name = input_name(r.pos.input);
+    if (name == "-") name = "<stdin>";
+    if (dead_letter_) dead_letter_->write(r, name);
+    if (!s_.flags.quiet && rejected_shown_++ < kRejectedShownOnStderr) {
+      if (progress_) progress_->finish();
+      std::cerr << "edpipe: " << name << ":" << r.pos.line << ": rejected (" << reject_reason_code(r.reason)
+                << "): " << r.detail << "\n";
+    }
+  }
+  privacy_.apply(batch.records);
+  assembler_.add(batch.records);
+  RowBatch rows;
+  assembler_.take_ready(rows);
+  sink_->add(rows);
+}
+
+void PipelineRun::flush(std::vector<FileCheckpoint> checkpoints) {
+  RowBatch rows;
+  assembler_.take_all(rows);
+  sink_->add(rows);
+  if (dead_letter_) dead_letter_->flush();  // the rejected lines before the positions are on disk first
+  sink_->flush(std::move(checkpoints));
+}
+
+void PipelineRun::finish() {
+  RowBatch rows;
+  assembler_.take_all(rows);
+  sink_->add(rows);
+  sink_->finish();
+  if (dead_letter_) dead_letter_->flush();
+}
+
+int PipelineRun::report(std::chrono::steady_clock::time_point started) {
+  if (!s_.flags.quiet && rejected_shown_ > kRejectedShownOnStderr)
+    std::cerr << "edpipe: ... and " << (rejected_shown_ - kRejectedShownOnStderr) << " more rejected lines"
+              << (dead_letter_ ? " (all are in " + s_.flags.dead_letter + ")" : " (--dead-letter FILE keeps them all)")
+              << "\n";
+  if (tally_) {
+    summary_.watermark = assembler_.watermark();
+    summary_.rows = tally_->tally.finish(AbandonRule{assembler_.watermark(), s_.assembler.abandon_after});
+  } else {
+    // What the database now holds, read back: totals over the database, the hours this run touched.
+    summary_.watermark = loader_->with_retries([](pqxx::connection& c) { return read_watermark(c); });
+    summary_.rows = loader_->with_retries(
+        [&](pqxx::connection& c) { return read_database_tally(c, loader_->stats().touched_hours); });
+    summary_.batches = loader_->stats().batches;
+    summary_.retries = loader_->stats().retries;
+    summary_.rows_dead_lettered = rows_dead_lettered_;
+  }
+  summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (s_.flags.json) {
+    std::cout << render_json(summary_);
+  } else {
+    std::cout << render_text(summary_) << "\nHourly metrics (metrics_hourly)\n"
+              << render_rollup_table(summary_.rows.rollups);
+  }
+  std::cout.flush();
+  return summary_.input_errors.empty() ? kExitOk : kExitInputError;
+}
+
+}  // namespace edpipe::cli

@@ -1,0 +1,101 @@
+#pragma once
+// What `load` and `tail` share: their options, and one run of the stages behind the reader —
+// rejected lines to the dead-letter output, the privacy filter, the assembler, and the rows to
+// the database (or, for a dry run, to a tally) — with the end-of-run summary.
+#include <atomic>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "file_checkpoint.h"
+#include "ingest_batch.h"
+#include "line_framing.h"
+#include "privacy_filter.h"
+#include "run_summary.h"
+#include "trace_assembler.h"
+
+namespace edpipe {
+class DeadLetterWriter;
+class RowLoader;
+}  // namespace edpipe
+
+namespace edpipe::cli {
+
+// The options as given on the command line.
+struct PipelineFlags {
+  bool dry_run = false, json = false, quiet = false;
+  std::string dead_letter;
+  std::string abandon_after = "15m";
+  std::string progress = "auto";
+  std::string db;
+  size_t batch_size = 20000;
+  std::string format = "auto", line_regex;
+  bool no_payloads = false, no_job_options = false, no_results = false, no_stacks = false, no_logs = false;
+  std::vector<std::string> redact, redact_fields;
+  std::string max_json_bytes = "1M";
+};
+
+// Adds the options both commands take; the privacy and framing ones as groups of their own.
+void add_pipeline_options(boost::program_options::options_description& general,
+                          boost::program_options::options_description& framing,
+                          boost::program_options::options_description& privacy, PipelineFlags& flags);
+
+// The flags checked and turned into the stages' options; throws UsageError.
+struct PipelineSettings {
+  PipelineFlags flags;
+  AssemblerOptions assembler;
+  FramingOptions framing;
+  PrivacyOptions privacy;
+};
+PipelineSettings settings_from(const PipelineFlags& flags);
+
+class RowSink;
+class TallySink;
+class ProgressMeter;
+
+class PipelineRun {
+ public:
+  explicit PipelineRun(PipelineSettings settings);
+  ~PipelineRun();
+
+  // Opens the dead-letter output and the database (not for a dry run). On failure prints one
+  // line and returns false.
+  bool open();
+  const std::string& conninfo() const noexcept { return conninfo_; }
+
+  // One batch of lines: rejected lines reported, records filtered and folded in, the
+  // invocations that are done handed on.
+  void consume(IngestBatch& batch, const std::function<std::string(uint32_t input)>& input_name);
+  // Hands on every invocation still open (those running load as `running`) and sends the rows
+  // now, with the read positions they complete.
+  void flush(std::vector<FileCheckpoint> checkpoints);
+  // Hands on the rest and waits until the database has it all.
+  void finish();
+
+  RunSummary& summary() noexcept { return summary_; }
+  // Erased before a rejected line is listed on stderr, so the two do not mix.
+  void set_progress(ProgressMeter* progress) noexcept { progress_ = progress; }
+  bool show_progress() const;
+  // Fills the row counts (read back from the database, or the dry run's tally), prints the
+  // summary and returns the exit status.
+  int report(std::chrono::steady_clock::time_point started);
+
+ private:
+  PipelineSettings s_;
+  std::string conninfo_;
+  PrivacyFilter privacy_;
+  TraceAssembler assembler_;
+  RunSummary summary_;
+  std::unique_ptr<DeadLetterWriter> dead_letter_;
+  std::atomic<uint64_t> rows_dead_lettered_{0};  // counted on the loader thread
+  std::unique_ptr<RowLoader> loader_;
+  std::unique_ptr<RowSink> sink_;
+  TallySink* tally_ = nullptr;
+  uint64_t rejected_shown_ = 0;
+  ProgressMeter* progress_ = nullptr;
+};
+
+}  // namespace edpipe::cli

@@ -1,0 +1,130 @@
+// `edpipe tail`: follow files and load what arrives, exactly once across restarts.
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "arguments.h"
+#include "file_positions.h"
+#include "follow_loop.h"
+#include "load_command.h"
+#include "pg_connection.h"
+#include "pipeline_run.h"
+#include "progress_meter.h"
+
+namespace edpipe::cli {
+namespace po = boost::program_options;
+
+namespace {
+
+const char* kUsage =
+    "Usage: edpipe tail [OPTIONS] PATH|GLOB...\n"
+    "\n"
+    "Follow log files like `tail -F` and load the trace records they receive into PostgreSQL.\n"
+    "A PATH is a file or a directory (its *.ndjson, *.jsonl, *.log files and their .gz forms); a\n"
+    "GLOB is matched again every --rescan-interval, so new files are picked up. Files rotated by\n"
+    "rename are read to their end before they are let go; a file that shrinks (copytruncate)\n"
+    "starts over. Let the pattern match the rotated names too (app.log*) so that lines written\n"
+    "just before a copytruncate are read from the copy: replayed lines change nothing.\n"
+    "\n"
+    "Every --flush-interval (or --batch-size rows) the rows go to the database; invocations\n"
+    "still running load as `running` and complete at a later flush. The read position of every\n"
+    "file (device, inode and a hash of its first bytes; uncompressed offset for .gz) commits in\n"
+    "the same transaction as the rows it produced: after a crash or kill -9, a restart resumes\n"
+    "exactly there. A partial last line waits for its newline. Only one edpipe may follow a\n"
+    "file at a time (an advisory lock in the database). SIGINT/SIGTERM: the batch in hand is\n"
+    "committed, then edpipe exits 0.\n"
+    "\n"
+    "Options";
+
+const char* kExitText =
+    "\n"
+    "Exit status: 0 stopped by SIGINT/SIGTERM (or --exit-on-eof reached the end); 1 the database\n"
+    "could not be reached or is not migrated, another edpipe follows the files, or the run failed;\n"
+    "2 bad usage.\n"
+    "\n"
+    "Examples:\n"
+    "  edpipe tail --db postgresql://edpipe@db/observability '/var/log/detector/*.ndjson*'\n"
+    "  edpipe tail --format docker '/var/lib/docker/containers/*/*-json.log'\n"
+    "  edpipe tail --redact '[\\w.+-]+@[\\w-]+\\.[\\w.]+' --no-stacks /var/log/detector/\n";
+
+std::chrono::milliseconds to_ms(Timestamp micros) { return std::chrono::milliseconds(micros / 1000); }
+
+}  // namespace
+
+int run_tail(const std::vector<std::string>& args) {
+  PipelineFlags flags;
+  std::vector<std::string> patterns;
+  std::string flush_interval = "5s", rescan_interval = "1s", rotate_wait = "5s";
+  bool from_beginning = false, exit_on_eof = false;
+  po::options_description general(kUsage), framing("Log framing"), privacy("Privacy and size");
+  general.add_options()("help,h", "show this help and exit");
+  add_pipeline_options(general, framing, privacy, flags);
+  general.add_options()
+      ("flush-interval", po::value(&flush_interval)->value_name("DURATION")->default_value("5s"),
+       "commit the rows and positions at least this often")
+      ("from-beginning", po::bool_switch(&from_beginning),
+       "read every file from its start, ignoring the saved positions (a replay changes nothing)")
+      ("rescan-interval", po::value(&rescan_interval)->value_name("DURATION")->default_value("1s"),
+       "how often the patterns are matched again for new and rotated files")
+      ("rotate-wait", po::value(&rotate_wait)->value_name("DURATION")->default_value("5s"),
+       "a file rotated away is let go once it has not grown for this long (its partial last line is read then)")
+      ("exit-on-eof", po::bool_switch(&exit_on_eof),
+       "exit once every file is read to its end, instead of waiting for more");
+  po::options_description visible;
+  visible.add(general).add(framing).add(privacy);
+  po::options_description hidden;
+  hidden.add_options()("pattern", po::value(&patterns));
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description pos;
+  pos.add("pattern", -1);
+
+  const po::variables_map vm = parse_command("tail", args, all, &pos);
+  if (vm.count("help")) {
+    std::cout << visible << kExitText;
+    return kExitOk;
+  }
+  if (patterns.empty()) throw UsageError("no PATH or GLOB to follow");
+  const PipelineSettings settings = settings_from(flags);
+  FollowSettings follow;
+  follow.flush_interval = to_ms(parse_duration(flush_interval, "flush-interval"));
+  follow.exit_on_eof = exit_on_eof;
+  follow.save_positions = !flags.dry_run;
+  if (follow.flush_interval.count() <= 0) throw UsageError("--flush-interval: must be more than 0");
+  TailOptions topt;
+  topt.patterns = patterns;
+  topt.from_beginning = from_beginning;
+  topt.rescan_interval = to_ms(parse_duration(rescan_interval, "rescan-interval"));
+  topt.rotate_wait = to_ms(parse_duration(rotate_wait, "rotate-wait"));
+
+  const auto started = std::chrono::steady_clock::now();
+  install_stop_handlers();
+  PipelineRun run(settings);
+  if (!run.open()) return kExitInputError;
+  try {
+    std::vector<FileCheckpoint> saved;
+    std::unique_ptr<FileOwnership> ownership;
+    FileTailer::ClaimFile claim;
+    if (!flags.dry_run) {
+      auto conn = open_connection(run.conninfo());
+      saved = read_file_positions(*conn);
+      ownership = std::make_unique<FileOwnership>(run.conninfo());
+      claim = [&](const FileCheckpoint& f) { ownership->claim(f); };
+    }
+    FileTailer tailer(topt, settings.framing, std::move(saved), claim);
+    ProgressMeter progress(run.show_progress(), std::nullopt);
+    run.set_progress(&progress);
+    run_follow_loop(tailer, run, follow, progress);
+    run.finish();
+    progress.finish();
+    run.summary().inputs = tailer.followed_files();
+    run.summary().raw_bytes = tailer.bytes_read();
+  } catch (const std::exception& e) {
+    std::cerr << "edpipe: " << mask_secrets(e.what(), run.conninfo()) << "\n";
+    return kExitInputError;
+  }
+  return run.report(started);
+}
+
+}  // namespace edpipe::cli

@@ -1,0 +1,40 @@
+#pragma once
+// The read positions of followed files in PostgreSQL (edpipe_file_positions), and the advisory
+// locks that make one edpipe the only owner of the files it follows.
+#include <memory>
+#include <pqxx/pqxx>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "file_checkpoint.h"
+
+namespace edpipe {
+
+// Upserts the positions: called inside the transaction that loads the rows they complete.
+void save_file_positions(pqxx::work& tx, const std::vector<FileCheckpoint>& positions);
+std::vector<FileCheckpoint> read_file_positions(pqxx::connection& conn);
+
+// Another edpipe follows this file.
+class OwnershipError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Session advisory locks, one per followed file (device + inode), held on a connection of their
+// own for as long as the process runs: a second `edpipe tail` on the same files is refused, and
+// a process that dies releases them with its connection.
+class FileOwnership {
+ public:
+  explicit FileOwnership(const std::string& conninfo);
+  ~FileOwnership();
+  // Takes the file's lock; throws OwnershipError when another session holds it.
+  void claim(const FileCheckpoint& file);
+
+ private:
+  std::unique_ptr<pqxx::connection> conn_;
+  std::set<std::pair<uint64_t, uint64_t>> held_;
+};
+
+}  // namespace edpipe
