@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,7 @@
 
 #include "arguments.h"
 #include "gen/corpus_generator.h"
+#include "line_framing.h"
 
 namespace edpipe::cli {
 namespace po = boost::program_options;
@@ -75,12 +77,15 @@ int run_gen(const std::vector<std::string>& args) {
   gen::GeneratorOptions g;
   std::string out_dir = ".", prefix = "trace", start;
   bool gzip = false, truth = false;
+  std::string format_name = "ndjson";
   po::options_description visible(kUsage);
   visible.add_options()
       ("help,h", "show this help and exit")
       ("out,o", po::value(&out_dir)->value_name("DIR")->default_value("."), "directory to write the files to (created)")
-      ("prefix", po::value(&prefix)->default_value("trace"), "file names: PREFIX-0001.ndjson, ...")
+      ("prefix", po::value(&prefix)->default_value("trace"), "file names: PREFIX-0001.ndjson (.log when framed), ...")
       ("gzip", po::bool_switch(&gzip), "write .ndjson.gz files")
+      ("format", po::value(&format_name)->value_name("FORMAT")->default_value("ndjson"),
+       "frame every line as this platform writes it: ndjson, lambda, netlify, docker, kubectl")
       ("seed", po::value(&g.seed)->default_value(g.seed), "random seed")
       ("invocations", po::value(&g.invocations)->default_value(g.invocations), "number of invocations")
       ("functions", po::value(&g.functions)->default_value(g.functions), "number of distinct source functions")
@@ -109,6 +114,9 @@ int run_gen(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (!start.empty()) g.start = parse_time_arg(start, "start");
+  const auto format = log_format_from_name(format_name);
+  if (!format || *format == LogFormat::Auto || *format == LogFormat::Regex)
+    throw UsageError("--format: expected ndjson, lambda, netlify, docker or kubectl, got '" + format_name + "'");
   if (g.files == 0 || g.files > 100000) throw UsageError("--files: must be between 1 and 100000");
   for (double r : {g.failure_rate, g.job_failure_rate, g.detection_error_rate, g.abandon_rate, g.chain_rate,
                    g.malformed_rate, g.disorder_rate})
@@ -125,13 +133,33 @@ int run_gen(const std::vector<std::string>& args) {
     auto file_for = [&](uint32_t i) -> OutputFile& {
       if (!files[i]) {
         char name[64];
-        std::snprintf(name, sizeof name, "-%04u.ndjson%s", i + 1, gzip ? ".gz" : "");
+        std::snprintf(name, sizeof name, "-%04u.%s%s", i + 1, *format == LogFormat::Ndjson ? "ndjson" : "log",
+                      gzip ? ".gz" : "");
         files[i] = std::make_unique<OutputFile>((std::filesystem::path(out_dir) / (prefix + name)).string(), gzip);
         if (i > 0 && files[i - 1]) files[i - 1]->close();  // slices are written one after another
       }
       return *files[i];
     };
-    const gen::GeneratedTruth t = gen::generate(g, [&](uint32_t f, std::string_view line) { file_for(f).write(line); });
+    // Framed lines carry the time and request id of the record they wrap (of the one before,
+    // for console lines), as the platform would stamp them.
+    std::string ts = "2026-11-20T00:00:00.000Z", request_id = "00000000-0000-0000-0000-000000000000";
+    auto field = [](std::string_view line, std::string_view key, std::string& into) {
+      const size_t at = line.find(key);
+      if (at == std::string_view::npos) return;
+      const size_t end = line.find('"', at + key.size());
+      if (end != std::string_view::npos) into.assign(line.substr(at + key.size(), end - at - key.size()));
+    };
+    const gen::GeneratedTruth t = gen::generate(g, [&](uint32_t f, std::string_view line) {
+      if (*format == LogFormat::Ndjson) {
+        file_for(f).write(line);
+        return;
+      }
+      std::string line_ts;
+      field(line, "\"ts\":\"", line_ts);
+      if (!line_ts.empty() && std::isdigit(static_cast<unsigned char>(line_ts[0]))) ts = line_ts;  // not a bad record's
+      field(line, "\"invocation_id\":\"", request_id);
+      file_for(f).write(frame_line(*format, line, ts, request_id));
+    });
     for (auto& f : files)
       if (f) f->close();
     if (truth) {

@@ -129,7 +129,7 @@ std::string render_json(const RunSummary& s) {
 std::string render_text(const RunSummary& s) {
   std::ostringstream o;
   const double mbps = s.seconds > 0 ? s.bytes_read / s.seconds / 1e6 : 0;
-  o << "edpipe load" << (s.dry_run ? " (dry run: nothing written)" : " (rows: what the database now holds)") << "\n";
+  o << "edpipe " << s.command << (s.dry_run ? " (dry run: nothing written)" : " (rows: what the database now holds)") << "\n";
   o << "  read        " << s.inputs << " input" << (s.inputs == 1 ? "" : "s") << ", " << human_bytes(double(s.bytes_read))
     << " in " << fixed(s.seconds, 2) << " s (" << fixed(mbps, 1) << " MB/s)\n";
   o << "  lines       " << s.lines.total << " = " << s.lines.records << " records + " << s.lines.non_record

@@ -9,6 +9,7 @@
 namespace edpipe::cli {
 
 struct RunSummary {
+  std::string command = "load";
   bool dry_run = true;
   size_t inputs = 0;
   LineCounts lines;

@@ -101,6 +101,7 @@ int run_tail(const std::vector<std::string>& args) {
   const auto started = std::chrono::steady_clock::now();
   install_stop_handlers();
   PipelineRun run(settings);
+  run.summary().command = "tail";
   if (!run.open()) return kExitInputError;
   try {
     std::vector<FileCheckpoint> saved;
