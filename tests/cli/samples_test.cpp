@@ -34,10 +34,10 @@ class Samples : public ::testing::Test {
 };
 
 TEST_F(Samples, LinesAddUp) {
-  EXPECT_EQ(at("/inputs"), 3);
-  EXPECT_EQ(at("/lines/total"), 56);
-  EXPECT_EQ(at("/lines/records"), 46);
-  EXPECT_EQ(at("/lines/non_record"), 7);
+  EXPECT_EQ(at("/inputs"), 8);
+  EXPECT_EQ(at("/lines/total"), 81);
+  EXPECT_EQ(at("/lines/records"), 62);
+  EXPECT_EQ(at("/lines/non_record"), 16);
   EXPECT_EQ(at("/lines/unknown_type"), 1);
   EXPECT_EQ(at("/lines/rejected"), 3);
   EXPECT_EQ(at("/rejected_by_reason/invalid_json"), 1);
@@ -46,10 +46,10 @@ TEST_F(Samples, LinesAddUp) {
 }
 
 TEST_F(Samples, RecordsByType) {
-  EXPECT_EQ(at("/records_by_type/invocation.start"), 5);
-  EXPECT_EQ(at("/records_by_type/invocation.end"), 5);
-  EXPECT_EQ(at("/records_by_type/event.detection.start"), 7);
-  EXPECT_EQ(at("/records_by_type/event.detection.end"), 7);
+  EXPECT_EQ(at("/records_by_type/invocation.start"), 9);
+  EXPECT_EQ(at("/records_by_type/invocation.end"), 9);
+  EXPECT_EQ(at("/records_by_type/event.detection.start"), 11);
+  EXPECT_EQ(at("/records_by_type/event.detection.end"), 11);
   EXPECT_EQ(at("/records_by_type/event.handler.start"), 4);
   EXPECT_EQ(at("/records_by_type/event.handler.end"), 3);
   EXPECT_EQ(at("/records_by_type/job.start"), 5);
@@ -58,18 +58,18 @@ TEST_F(Samples, RecordsByType) {
 }
 
 TEST_F(Samples, RowsAndStatuses) {
-  EXPECT_EQ(at("/rows/invocations"), 5);
-  EXPECT_EQ(at("/rows/event_executions"), 7);
+  EXPECT_EQ(at("/rows/invocations"), 9);
+  EXPECT_EQ(at("/rows/event_executions"), 11);
   EXPECT_EQ(at("/rows/job_executions"), 5);
   EXPECT_EQ(at("/rows/job_logs"), 6);
-  EXPECT_EQ(at("/rows/metrics_hourly"), 4);
-  EXPECT_EQ(at("/invocations_by_status/completed"), 3);
+  EXPECT_EQ(at("/rows/metrics_hourly"), 5);
+  EXPECT_EQ(at("/invocations_by_status/completed"), 7);
   EXPECT_EQ(at("/invocations_by_status/failed"), 1);
   EXPECT_EQ(at("/invocations_by_status/abandoned"), 1);
   EXPECT_EQ(at("/invocations_by_status/running"), 0);
   EXPECT_EQ(at("/chained_invocations"), 1);
   EXPECT_EQ(at("/events_by_status/completed"), 2);
-  EXPECT_EQ(at("/events_by_status/not_detected"), 2);
+  EXPECT_EQ(at("/events_by_status/not_detected"), 6);
   EXPECT_EQ(at("/events_by_status/detection_failed"), 1);
   EXPECT_EQ(at("/events_by_status/handler_failed"), 1);
   EXPECT_EQ(at("/events_by_status/abandoned"), 1);
@@ -88,11 +88,16 @@ TEST_F(Samples, HourlyMetrics) {
   EXPECT_EQ(at("/metrics_hourly/1/min_duration_ms"), 800);
   EXPECT_EQ(std::string_view(doc_.at_pointer("/metrics_hourly/1/top_failed_jobs/0/name")), "updateAnalytics");
   EXPECT_EQ(at("/metrics_hourly/2/min_duration_ms"), 500);  // the earlier of two duplicate ends
-  EXPECT_EQ(std::string_view(doc_.at_pointer("/metrics_hourly/3/source_function")), "event-detector-users");
-  EXPECT_EQ(at("/metrics_hourly/3/failed_invocations"), 2);
-  EXPECT_EQ(at("/metrics_hourly/3/successful_invocations"), 0);
-  EXPECT_EQ(at("/metrics_hourly/3/total_events_detected"), 2);
-  EXPECT_EQ(at("/metrics_hourly/3/max_duration_ms"), 150);
+  // samples/formats/: one invocation per platform framing, all read by --format auto.
+  EXPECT_EQ(std::string_view(doc_.at_pointer("/metrics_hourly/3/source_function")), "event-detector-orders");
+  EXPECT_EQ(at("/metrics_hourly/3/successful_invocations"), 4);
+  EXPECT_EQ(at("/metrics_hourly/3/min_duration_ms"), 20);
+  EXPECT_EQ(at("/metrics_hourly/3/max_duration_ms"), 50);
+  EXPECT_EQ(std::string_view(doc_.at_pointer("/metrics_hourly/4/source_function")), "event-detector-users");
+  EXPECT_EQ(at("/metrics_hourly/4/failed_invocations"), 2);
+  EXPECT_EQ(at("/metrics_hourly/4/successful_invocations"), 0);
+  EXPECT_EQ(at("/metrics_hourly/4/total_events_detected"), 2);
+  EXPECT_EQ(at("/metrics_hourly/4/max_duration_ms"), 150);
 }
 
 }  // namespace
