@@ -181,6 +181,11 @@ void FileTailer::follow(const std::string& path, uint64_t device, uint64_t inode
   files_[{device, inode}] = std::move(f);
 }
 
+bool FileTailer::same_head(Followed& f) {
+  if (f.cp.head_bytes == 0) return true;
+  return fnv1a64(read_head(f.fd, f.cp.head_bytes)) == f.cp.head_hash;
+}
+
 void FileTailer::refresh_head(Followed& f) {
   if (f.fd < 0 || f.cp.head_bytes >= kHeadBytes) return;
   const std::string head = read_head(f.fd, kHeadBytes);
@@ -200,7 +205,9 @@ bool FileTailer::read_some(Followed& f, IngestBatch& batch) {
       struct stat st {};
       if (::fstat(f.fd, &st) != 0) throw InputError(f.cp.path, std::strerror(errno));
       const auto size = static_cast<uint64_t>(st.st_size);
-      if (size < f.read_pos) {  // truncated (copytruncate): start over
+      // Truncated (copytruncate), or truncated and written again past the position already:
+      // the first bytes are no longer those the position was taken on. Start over.
+      if (size < f.read_pos || (size > f.read_pos && !same_head(f))) {
         f.cp.offset = f.cp.line = 0;
         f.cp.head_bytes = 0;
         f.read_pos = f.skipping = 0;

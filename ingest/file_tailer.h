@@ -73,6 +73,7 @@ class FileTailer {
   bool read_some(Followed& f, IngestBatch& batch);
   void hand_out(Followed& f, bool definite_end, IngestBatch& batch);
   void refresh_head(Followed& f);
+  bool same_head(Followed& f);
 
   TailOptions options_;
   std::unique_ptr<RecordDecoder> decoder_;

@@ -126,6 +126,11 @@ TEST_F(TailerTest, CopytruncateStartsOver) {
   append(f, record(3) + "\n");
   EXPECT_EQ(drain(t), std::vector<std::string>{"line 3"});
   EXPECT_EQ(t.checkpoints()[0].line, 1u);
+  // Truncated and written past the old position before the next look: the first bytes changed.
+  fs::resize_file(f, 0);
+  append(f, record(4) + "\n" + record(5) + "\n");
+  auto got = drain(t);
+  EXPECT_EQ(got, (std::vector<std::string>{"line 4", "line 5"}));
 }
 
 TEST_F(TailerTest, NewFilesMatchingTheGlobArePickedUp) {
