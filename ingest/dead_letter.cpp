@@ -9,7 +9,7 @@
 namespace edpipe {
 
 DeadLetterWriter::DeadLetterWriter(const std::string& path) : path_(path) {
-  file_ = path == "-" ? stdout : std::fopen(path.c_str(), "w");
+  file_ = path == "-" ? stdout : std::fopen(path.c_str(), "a");
   if (!file_) throw std::runtime_error(path + ": cannot open dead-letter file: " + std::strerror(errno));
 }
 
