@@ -62,12 +62,12 @@ int run_load(const std::vector<std::string>& args) {
   PipelineFlags flags;
   std::vector<std::string> inputs;
   std::string flush_interval = "5s";
-  po::options_description general(kUsage), framing("Log framing"), privacy("Privacy and size");
+  po::options_description general, framing("Log framing"), privacy("Privacy and size");
   general.add_options()("help,h", "show this help and exit");
   add_pipeline_options(general, framing, privacy, flags);
   general.add_options()("flush-interval", po::value(&flush_interval)->value_name("DURATION")->default_value("5s"),
                         "reading a pipe on stdin: flush the rows at least this often");
-  po::options_description visible;
+  po::options_description visible(kUsage);
   visible.add(general).add(framing).add(privacy);
   po::options_description hidden;
   hidden.add_options()("input", po::value(&inputs));

@@ -57,7 +57,7 @@ int run_tail(const std::vector<std::string>& args) {
   std::vector<std::string> patterns;
   std::string flush_interval = "5s", rescan_interval = "1s", rotate_wait = "5s";
   bool from_beginning = false, exit_on_eof = false;
-  po::options_description general(kUsage), framing("Log framing"), privacy("Privacy and size");
+  po::options_description general, framing("Log framing"), privacy("Privacy and size");
   general.add_options()("help,h", "show this help and exit");
   add_pipeline_options(general, framing, privacy, flags);
   general.add_options()
@@ -71,7 +71,7 @@ int run_tail(const std::vector<std::string>& args) {
        "a file rotated away is let go once it has not grown for this long (its partial last line is read then)")
       ("exit-on-eof", po::bool_switch(&exit_on_eof),
        "exit once every file is read to its end, instead of waiting for more");
-  po::options_description visible;
+  po::options_description visible(kUsage);
   visible.add(general).add(framing).add(privacy);
   po::options_description hidden;
   hidden.add_options()("pattern", po::value(&patterns));

@@ -195,7 +195,7 @@ void FileTailer::refresh_head(Followed& f) {
   }
 }
 
-bool FileTailer::read_some(Followed& f, IngestBatch& batch) {
+bool FileTailer::read_some(Followed& f, IngestBatch& batch, size_t budget) {
   if (f.ended) return false;
   const auto now = Clock::now();
   size_t n = 0;
@@ -219,7 +219,7 @@ bool FileTailer::read_some(Followed& f, IngestBatch& batch) {
         if (f.gone && now - f.last_change >= options_.rotate_wait) definite_end = true;
         break;
       }
-      n = static_cast<size_t>(std::min<uint64_t>(options_.read_size, size - f.read_pos));
+      n = static_cast<size_t>(std::min<uint64_t>(budget, size - f.read_pos));
       chunk_.resize(n);
       try {
         n = pread_full(f.fd, chunk_.data(), n, f.read_pos);
@@ -238,7 +238,7 @@ bool FileTailer::read_some(Followed& f, IngestBatch& batch) {
       [[fallthrough]];
     }
     case Followed::Gzip:
-      chunk_.resize(options_.read_size);
+      chunk_.resize(budget);
       n = f.source->read(chunk_.data(), chunk_.size());
       f.at_end = n == 0;
       definite_end = n == 0;
@@ -310,26 +310,37 @@ void FileTailer::hand_out(Followed& f, bool definite_end, IngestBatch& batch) {
 bool FileTailer::poll(IngestBatch& batch) {
   batch.clear();
   if (!scanned_ || Clock::now() - last_scan_ >= options_.rescan_interval) rescan();
+  // One read budget for all files together: memory does not grow with the number of files
+  // that have a backlog (a slow database during rotations). The first file served rotates.
   bool any = false;
+  size_t budget = options_.read_size;
   auto guarded = [&](Followed& f) {
+    if (budget == 0) return;
+    const uint64_t before = batch.bytes;
     try {
-      any |= read_some(f, batch);
+      any |= read_some(f, batch, budget);
     } catch (const InputError& e) {
       errors_.push_back(e);
       f.ended = true;
     }
+    const uint64_t used = batch.bytes - before;
+    budget = used >= budget ? 0 : budget - static_cast<size_t>(used);
   };
   if (stdin_) guarded(*stdin_);
-  for (auto it = files_.begin(); it != files_.end();) {
+  const size_t n = files_.size();
+  std::vector<std::pair<uint64_t, uint64_t>> order;
+  order.reserve(n);
+  for (const auto& [key, f] : files_) order.push_back(key);
+  if (n > 0) std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(first_served_++ % n), order.end());
+  for (const auto& key : order) {
+    auto it = files_.find(key);
     Followed& f = *it->second;
     guarded(f);
     if (f.ended && f.gone) {
       // Let go: its final position goes out with the next checkpoints.
       let_go_.push_back(f.cp);
       saved_[it->first] = f.cp;
-      it = files_.erase(it);
-    } else {
-      ++it;
+      files_.erase(it);
     }
   }
   return any;

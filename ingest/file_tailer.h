@@ -36,7 +36,7 @@ struct TailOptions {
   bool from_beginning = false;        // ignore saved positions
   std::chrono::milliseconds rescan_interval{1000};
   std::chrono::milliseconds rotate_wait{5000};
-  size_t read_size = 4u << 20;        // per file and poll
+  size_t read_size = 4u << 20;        // per poll, all files together
 };
 
 class RecordDecoder;
@@ -50,8 +50,8 @@ class FileTailer {
              ClaimFile claim = nullptr);
   ~FileTailer();
 
-  // Clears `batch` and fills it with the complete lines that arrived since the last call (at
-  // most about read_size per file). Returns false when there was nothing new.
+  // Clears `batch` and fills it with the complete lines that arrived since the last call (about
+  // read_size bytes at most). Returns false when there was nothing new.
   bool poll(IngestBatch& batch);
   // The position of every followed file (stdin has none), and of files let go since the last call.
   std::vector<FileCheckpoint> checkpoints();
@@ -70,7 +70,7 @@ class FileTailer {
   struct Followed;
   void rescan();
   void follow(const std::string& path, uint64_t device, uint64_t inode);
-  bool read_some(Followed& f, IngestBatch& batch);
+  bool read_some(Followed& f, IngestBatch& batch, size_t budget);
   void hand_out(Followed& f, bool definite_end, IngestBatch& batch);
   void refresh_head(Followed& f);
   bool same_head(Followed& f);
@@ -88,6 +88,7 @@ class FileTailer {
   std::chrono::steady_clock::time_point last_scan_{};
   bool scanned_ = false;
   uint64_t bytes_read_ = 0;
+  size_t first_served_ = 0;
   std::string chunk_;  // reused read buffer
 };
 
