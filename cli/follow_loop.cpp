@@ -59,4 +59,14 @@ void run_follow_loop(FileTailer& tailer, PipelineRun& run, const FollowSettings&
   flush();  // what was read before the stop commits with its positions
 }
 
+void follow_to_the_end(FileTailer& tailer, PipelineRun& run, const FollowSettings& settings) {
+  ProgressMeter progress(run.show_progress(), std::nullopt);
+  run.set_progress(&progress);
+  run_follow_loop(tailer, run, settings, progress);
+  run.finish();
+  progress.finish();
+  run.set_progress(nullptr);
+  run.summary().raw_bytes = tailer.bytes_read();
+}
+
 }  // namespace edpipe::cli

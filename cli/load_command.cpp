@@ -62,30 +62,14 @@ int run_load(const std::vector<std::string>& args) {
   PipelineFlags flags;
   std::vector<std::string> inputs;
   std::string flush_interval = "5s";
-  po::options_description general, framing("Log framing"), privacy("Privacy and size");
-  general.add_options()("help,h", "show this help and exit");
-  add_pipeline_options(general, framing, privacy, flags);
-  general.add_options()("flush-interval", po::value(&flush_interval)->value_name("DURATION")->default_value("5s"),
-                        "reading a pipe on stdin: flush the rows at least this often");
-  po::options_description visible(kUsage);
-  visible.add(general).add(framing).add(privacy);
-  po::options_description hidden;
-  hidden.add_options()("input", po::value(&inputs));
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description pos;
-  pos.add("input", -1);
-
-  const po::variables_map vm = parse_command("load", args, all, &pos);
-  if (vm.count("help")) {
-    std::cout << visible << kExitText;
-    return kExitOk;
-  }
-  PipelineSettings settings = settings_from(flags);
+  po::options_description own;
+  own.add_options()("flush-interval", po::value(&flush_interval)->value_name("DURATION")->default_value("5s"),
+                    "reading a pipe on stdin: flush the rows at least this often");
+  if (!parse_pipeline_command("load", kUsage, kExitText, args, own, flags, inputs)) return kExitOk;
+  const PipelineSettings settings = settings_from(flags);
   FollowSettings follow;
-  follow.flush_interval = std::chrono::milliseconds(parse_duration(flush_interval, "flush-interval") / 1000);
+  follow.flush_interval = parse_interval(flush_interval, "flush-interval");
   follow.save_positions = false;
-  if (follow.flush_interval.count() <= 0) throw UsageError("--flush-interval: must be more than 0");
   if (inputs.empty()) inputs.push_back("-");
 
   const auto started = std::chrono::steady_clock::now();
@@ -107,12 +91,7 @@ int run_load(const std::vector<std::string>& args) {
       TailOptions topt;
       topt.patterns = {"-"};
       FileTailer tailer(topt, settings.framing, {});
-      ProgressMeter progress(run.show_progress(), std::nullopt);
-      run.set_progress(&progress);
-      run_follow_loop(tailer, run, follow, progress);
-      run.finish();
-      progress.finish();
-      run.summary().raw_bytes = tailer.bytes_read();
+      follow_to_the_end(tailer, run, follow);
     } else {
       TraceReader reader(set.inputs, settings.framing);
       ProgressMeter progress(run.show_progress(), reader.total_size());

@@ -113,6 +113,34 @@ void add_pipeline_options(po::options_description& general, po::options_descript
        "store a larger JSON value as {\"truncated\":true,\"original_bytes\":N}");
 }
 
+bool parse_pipeline_command(const std::string& command, const char* usage, const char* exit_text,
+                            const std::vector<std::string>& args, po::options_description& own, PipelineFlags& flags,
+                            std::vector<std::string>& positional) {
+  po::options_description general, framing("Log framing"), privacy("Privacy and size");
+  general.add_options()("help,h", "show this help and exit");
+  add_pipeline_options(general, framing, privacy, flags);
+  po::options_description visible(usage);
+  visible.add(general).add(own).add(framing).add(privacy);
+  po::options_description hidden;
+  hidden.add_options()("positional", po::value(&positional));
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description pos;
+  pos.add("positional", -1);
+  const po::variables_map vm = parse_command(command, args, all, &pos);
+  if (vm.count("help")) {
+    std::cout << visible << exit_text;
+    return false;
+  }
+  return true;
+}
+
+std::chrono::milliseconds parse_interval(const std::string& text, const std::string& option) {
+  const auto ms = std::chrono::milliseconds(parse_duration(text, option) / 1000);
+  if (ms.count() <= 0) throw UsageError("--" + option + ": must be at least 1ms");
+  return ms;
+}
+
 PipelineSettings settings_from(const PipelineFlags& flags) {
   PipelineSettings s;
   s.flags = flags;

@@ -43,6 +43,15 @@ void add_pipeline_options(boost::program_options::options_description& general,
                           boost::program_options::options_description& framing,
                           boost::program_options::options_description& privacy, PipelineFlags& flags);
 
+// Parses `edpipe COMMAND`: the shared options, the command's own (`own`, listed first), and
+// the positional arguments into `positional`. Returns false when --help was asked and printed.
+bool parse_pipeline_command(const std::string& command, const char* usage, const char* exit_text,
+                            const std::vector<std::string>& args, boost::program_options::options_description& own,
+                            PipelineFlags& flags, std::vector<std::string>& positional);
+
+// "5s" as a period for the follow loop; must be more than 0.
+std::chrono::milliseconds parse_interval(const std::string& text, const std::string& option);
+
 // The flags checked and turned into the stages' options; throws UsageError.
 struct PipelineSettings {
   PipelineFlags flags;

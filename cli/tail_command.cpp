@@ -10,7 +10,6 @@
 #include "load_command.h"
 #include "pg_connection.h"
 #include "pipeline_run.h"
-#include "progress_meter.h"
 
 namespace edpipe::cli {
 namespace po = boost::program_options;
@@ -48,8 +47,6 @@ const char* kExitText =
     "  edpipe tail --format docker '/var/lib/docker/containers/*/*-json.log'\n"
     "  edpipe tail --redact '[\\w.+-]+@[\\w-]+\\.[\\w.]+' --no-stacks /var/log/detector/\n";
 
-std::chrono::milliseconds to_ms(Timestamp micros) { return std::chrono::milliseconds(micros / 1000); }
-
 }  // namespace
 
 int run_tail(const std::vector<std::string>& args) {
@@ -57,10 +54,8 @@ int run_tail(const std::vector<std::string>& args) {
   std::vector<std::string> patterns;
   std::string flush_interval = "5s", rescan_interval = "1s", rotate_wait = "5s";
   bool from_beginning = false, exit_on_eof = false;
-  po::options_description general, framing("Log framing"), privacy("Privacy and size");
-  general.add_options()("help,h", "show this help and exit");
-  add_pipeline_options(general, framing, privacy, flags);
-  general.add_options()
+  po::options_description own;
+  own.add_options()
       ("flush-interval", po::value(&flush_interval)->value_name("DURATION")->default_value("5s"),
        "commit the rows and positions at least this often")
       ("from-beginning", po::bool_switch(&from_beginning),
@@ -71,32 +66,18 @@ int run_tail(const std::vector<std::string>& args) {
        "a file rotated away is let go once it has not grown for this long (its partial last line is read then)")
       ("exit-on-eof", po::bool_switch(&exit_on_eof),
        "exit once every file is read to its end, instead of waiting for more");
-  po::options_description visible(kUsage);
-  visible.add(general).add(framing).add(privacy);
-  po::options_description hidden;
-  hidden.add_options()("pattern", po::value(&patterns));
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description pos;
-  pos.add("pattern", -1);
-
-  const po::variables_map vm = parse_command("tail", args, all, &pos);
-  if (vm.count("help")) {
-    std::cout << visible << kExitText;
-    return kExitOk;
-  }
+  if (!parse_pipeline_command("tail", kUsage, kExitText, args, own, flags, patterns)) return kExitOk;
   if (patterns.empty()) throw UsageError("no PATH or GLOB to follow");
   const PipelineSettings settings = settings_from(flags);
   FollowSettings follow;
-  follow.flush_interval = to_ms(parse_duration(flush_interval, "flush-interval"));
+  follow.flush_interval = parse_interval(flush_interval, "flush-interval");
   follow.exit_on_eof = exit_on_eof;
   follow.save_positions = !flags.dry_run;
-  if (follow.flush_interval.count() <= 0) throw UsageError("--flush-interval: must be more than 0");
   TailOptions topt;
   topt.patterns = patterns;
   topt.from_beginning = from_beginning;
-  topt.rescan_interval = to_ms(parse_duration(rescan_interval, "rescan-interval"));
-  topt.rotate_wait = to_ms(parse_duration(rotate_wait, "rotate-wait"));
+  topt.rescan_interval = parse_interval(rescan_interval, "rescan-interval");
+  topt.rotate_wait = std::chrono::milliseconds(parse_duration(rotate_wait, "rotate-wait") / 1000);
 
   const auto started = std::chrono::steady_clock::now();
   install_stop_handlers();
@@ -114,13 +95,8 @@ int run_tail(const std::vector<std::string>& args) {
       claim = [&](const FileCheckpoint& f) { ownership->claim(f); };
     }
     FileTailer tailer(topt, settings.framing, std::move(saved), claim);
-    ProgressMeter progress(run.show_progress(), std::nullopt);
-    run.set_progress(&progress);
-    run_follow_loop(tailer, run, follow, progress);
-    run.finish();
-    progress.finish();
+    follow_to_the_end(tailer, run, follow);
     run.summary().inputs = tailer.followed_files();
-    run.summary().raw_bytes = tailer.bytes_read();
   } catch (const std::exception& e) {
     std::cerr << "edpipe: " << mask_secrets(e.what(), run.conninfo()) << "\n";
     return kExitInputError;

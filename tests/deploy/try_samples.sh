@@ -37,7 +37,7 @@ exec_start=$(sed -n '/^ExecStart=/,/[^\\]$/p' "$work/edpipe-tail.service" | sed 
 "$edpipe" gen --invocations 50 --seed 3 --malformed-rate 0.02 -o "$work/log/event-detector" --prefix app >/dev/null
 eval "exec $exec_start" >"$work/service.out" 2>&1 &
 pid=$!
-trap 'kill -9 $pid 2>/dev/null; psql -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; rm -rf "$work"' EXIT
+trap 'kill -9 $pid 2>/dev/null || true; psql -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do
   [ "$(count 'SELECT count(*) FROM edpipe_file_positions')" -gt 0 ] && break
   sleep 0.1
