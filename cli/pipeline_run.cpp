@@ -91,7 +91,10 @@ void add_pipeline_options(po::options_description& general, po::options_descript
       ("quiet,q", po::bool_switch(&f.quiet), "do not list rejected lines on stderr (the summary still counts them)")
       ("db", po::value(&f.db)->value_name("DB"), kDbOptionHelp)
       ("batch-size", po::value(&f.batch_size)->value_name("ROWS")->default_value(f.batch_size),
-       "rows per database transaction");
+       "rows per database transaction")
+      ("max-open-invocations", po::value(&f.max_open_invocations)->value_name("N")->default_value(f.max_open_invocations),
+       "past this many invocations in flight, the least recently active load as they stand (running) and leave "
+       "memory; their later records merge exactly (bounds memory: ~20 KB each)");
   framing.add_options()
       ("format", po::value(&f.format)->value_name("FORMAT")->default_value("auto"),
        "how the platform frames each line: auto (each line recognised on its own), ndjson, lambda, netlify, "
@@ -148,6 +151,8 @@ PipelineSettings settings_from(const PipelineFlags& flags) {
   if (flags.progress != "auto" && flags.progress != "always" && flags.progress != "never")
     throw UsageError("--progress: expected auto, always or never, got '" + flags.progress + "'");
   if (flags.batch_size == 0) throw UsageError("--batch-size: must be at least 1");
+  if (flags.max_open_invocations < 10) throw UsageError("--max-open-invocations: must be at least 10");
+  s.assembler.max_open = flags.max_open_invocations;
   const auto format = log_format_from_name(flags.format);
   if (!format)
     throw UsageError("--format: expected auto, ndjson, lambda, netlify, docker, kubectl or regex, got '" +

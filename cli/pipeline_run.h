@@ -36,6 +36,7 @@ struct PipelineFlags {
   bool no_payloads = false, no_job_options = false, no_results = false, no_stacks = false, no_logs = false;
   std::vector<std::string> redact, redact_fields;
   std::string max_json_bytes = "1M";
+  size_t max_open_invocations = kDefaultMaxOpenInvocations;
 };
 
 // Adds the options both commands take; the privacy and framing ones as groups of their own.

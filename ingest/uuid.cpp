@@ -1,5 +1,7 @@
 #include "uuid.h"
 
+#include <random>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -70,6 +72,14 @@ std::string Uuid::str() const {
   std::string s;
   s.reserve(36);
   append_to(s);
+  return s;
+}
+
+uint64_t UuidHash::seed() noexcept {
+  static const uint64_t s = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }();
   return s;
 }
 

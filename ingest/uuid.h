@@ -26,13 +26,25 @@ struct Uuid {
   static std::optional<Uuid> parse(std::string_view text) noexcept;
 };
 
+// Hash tables keyed by UUID see ids from outside: time-ordered UUIDs (v7) and sequential or
+// crafted ids vary in a few bits only. Both halves are fully mixed (murmur3's finaliser), with a
+// seed chosen at start-up, so no input can pile its ids into one bucket. (No output depends on
+// a hash table's order.)
 struct UuidHash {
+  static uint64_t mix(uint64_t x) noexcept {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+  }
+  static uint64_t seed() noexcept;  // chosen on first use
   size_t operator()(const Uuid& u) const noexcept {
     uint64_t a, b;
     std::memcpy(&a, u.bytes.data(), 8);
     std::memcpy(&b, u.bytes.data() + 8, 8);
-    // Random UUIDs are already well mixed; the multiply covers name-based ones.
-    return static_cast<size_t>((a ^ (b * 0x9E3779B97F4A7C15ull)) * 0xBF58476D1CE4E5B9ull >> 7);
+    return static_cast<size_t>(mix(a ^ seed()) ^ mix(b + 0x9E3779B97F4A7C15ULL));
   }
 };
 

@@ -151,6 +151,13 @@ class Store {
   Timestamp abandon_after_ = kDefaultAbandonAfter;
 };
 
+// Cut points every `n` lines: batches as `load` reads them.
+inline std::vector<size_t> every_n(size_t lines, size_t n) {
+  std::vector<size_t> cuts;
+  for (size_t i = n; i < lines; i += n) cuts.push_back(i);
+  return cuts;
+}
+
 inline PipelineResult run_pipeline(const std::vector<std::string>& lines, std::vector<size_t> cuts = {},
                                    AssemblerOptions options = {}) {
   Store store;

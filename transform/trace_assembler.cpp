@@ -118,6 +118,23 @@ void TraceAssembler::take_ready(RowBatch& out) {
       ++it;
     }
   }
+  if (open_.size() <= options_.max_open) return;
+  // Over the limit: hand on the least recently active down to 90 % of it, so that the
+  // selection (linear) runs once per many records, not at every one.
+  const size_t keep = options_.max_open - options_.max_open / 10;
+  std::vector<std::pair<Timestamp, Uuid>> by_activity;
+  by_activity.reserve(open_.size());
+  for (const auto& [id, inv] : open_) by_activity.emplace_back(inv->state.last_ts, id);
+  const size_t evict = open_.size() - keep;
+  std::nth_element(by_activity.begin(), by_activity.begin() + static_cast<std::ptrdiff_t>(evict - 1),
+                   by_activity.end());
+  std::sort(by_activity.begin(), by_activity.begin() + static_cast<std::ptrdiff_t>(evict));
+  for (size_t i = 0; i < evict; ++i) {
+    auto it = open_.find(by_activity[i].second);
+    hand_on(*it->second, out);
+    open_.erase(it);
+  }
+  handed_on_early_ += evict;
 }
 
 void TraceAssembler::take_all(RowBatch& out) {

@@ -15,11 +15,18 @@
 
 namespace edpipe {
 
+// An open invocation of a realistic detector (6 events, 5 jobs, 7 log lines) holds ~20 KB:
+// ~200 MB at the default limit.
+constexpr size_t kDefaultMaxOpenInvocations = 10000;
+
 struct AssemblerOptions {
   Timestamp abandon_after = kDefaultAbandonAfter;
   // An ended invocation stays open until no record came for it for this long (event time),
   // so a late duplicate end or log line still finds it in memory.
   Timestamp quiet_after = 60 * kMicrosPerSecond;
+  // Past this many open invocations, the least recently active are handed on as they stand
+  // (running) and leave memory; their later records merge exactly as fragments.
+  size_t max_open = kDefaultMaxOpenInvocations;
 };
 
 class TraceAssembler {
@@ -29,7 +36,8 @@ class TraceAssembler {
 
   // Folds the records in (they are moved from).
   void add(std::vector<TraceRecord>& records);
-  // Appends the fragments of every invocation that has ended and gone quiet, or is abandoned.
+  // Appends the fragments of every invocation that has ended and gone quiet, or is abandoned,
+  // and of the least recently active ones past `max_open`.
   void take_ready(RowBatch& out);
   // Appends the fragments of every invocation still open (at the end of the input).
   void take_all(RowBatch& out);
@@ -37,6 +45,8 @@ class TraceAssembler {
   // The newest ts seen so far: the clock of the abandon rule.
   Timestamp watermark() const noexcept { return watermark_; }
   size_t open_invocations() const noexcept { return open_.size(); }
+  // Invocations handed on early because more than max_open were open.
+  uint64_t handed_on_early() const noexcept { return handed_on_early_; }
   const AssemblerOptions& options() const noexcept { return options_; }
 
  private:
@@ -45,6 +55,7 @@ class TraceAssembler {
 
   AssemblerOptions options_;
   Timestamp watermark_ = kNoLastTs;
+  uint64_t handed_on_early_ = 0;
   std::unordered_map<Uuid, std::unique_ptr<OpenInvocation>, UuidHash> open_;
 };
 

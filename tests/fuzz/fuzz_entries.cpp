@@ -1,0 +1,140 @@
+#include "fuzz_entries.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "line_framing.h"
+#include "line_reader.h"
+#include "privacy_filter.h"
+#include "record_decoder.h"
+#include "row_tally.h"
+#include "trace_assembler.h"
+
+namespace edpipe::fuzz {
+namespace {
+
+[[noreturn]] void broken(const char* what) {
+  std::fprintf(stderr, "invariant broken: %s\n", what);
+  std::abort();
+}
+
+// An in-memory input handed out in small, uneven reads: lines straddle every block boundary.
+class ChoppedSource final : public ByteSource {
+ public:
+  ChoppedSource(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  size_t read(char* buf, size_t n) override {
+    const size_t k = std::min({n, size_ - pos_, static_cast<size_t>(1 + (pos_ * 7919) % 97)});
+    std::copy(data_ + pos_, data_ + pos_ + k, buf);
+    pos_ += k;
+    return k;
+  }
+  uint64_t raw_bytes_consumed() const noexcept override { return pos_; }
+
+ private:
+  const uint8_t* data_;
+  size_t size_, pos_ = 0;
+};
+
+FramingOptions framing_for(uint8_t selector) {
+  FramingOptions f;
+  switch (selector % 7) {
+    case 0: f.format = LogFormat::Auto; break;
+    case 1: f.format = LogFormat::Ndjson; break;
+    case 2: f.format = LogFormat::Lambda; break;
+    case 3: f.format = LogFormat::Netlify; break;
+    case 4: f.format = LogFormat::Docker; break;
+    case 5: f.format = LogFormat::Kubectl; break;
+    default:
+      f.format = LogFormat::Regex;
+      f.line_regex = R"(^\[[^]]*\] (?P<json>\{.*\})$)";
+  }
+  return f;
+}
+
+uint64_t lines_in(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  return static_cast<uint64_t>(std::count(data, data + size, '\n')) + (data[size - 1] != '\n' ? 1 : 0);
+}
+
+// Decodes the whole input through a LineReader; returns every line's fate.
+IngestBatch read_all(const uint8_t* data, size_t size, const FramingOptions& framing, size_t read_size) {
+  ChoppedSource source(data, size);
+  LineReader reader(source, read_size, 1 << 16);
+  RecordDecoder decoder(framing);
+  IngestBatch all;
+  LineBlock block;
+  std::vector<OverlongLine> overlong;
+  while (reader.next(block, overlong)) {
+    decoder.decode(block, 0, all);
+  }
+  for (const auto& o : overlong) {  // as TraceReader does: a rejected line each
+    RejectedLine r;
+    r.pos = {0, o.line, o.offset};
+    r.reason = RejectReason::LineTooLong;
+    all.rejected.push_back(std::move(r));
+    all.counts.total++;
+    all.counts.rejected++;
+  }
+  return all;
+}
+
+}  // namespace
+
+void record_reader(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  const FramingOptions framing = framing_for(data[0]);
+  ++data;
+  --size;
+  const IngestBatch a = read_all(data, size, framing, 256);
+  if (!a.counts.adds_up()) broken("lines != records + non_record + rejected");
+  if (a.counts.total != lines_in(data, size)) broken("a line was lost or counted twice");
+  if (a.records.size() != a.counts.records || a.rejected.size() != a.counts.rejected) broken("counts and contents differ");
+  for (const auto& r : a.rejected)
+    if (r.pos.line == 0 || r.pos.line > a.counts.total) broken("a rejected line's number is out of range");
+  // Another cut of the same bytes decides every line the same way.
+  const IngestBatch b = read_all(data, size, framing, 4096);
+  if (b.counts.records != a.counts.records || b.counts.rejected != a.counts.rejected ||
+      b.counts.non_record != a.counts.non_record)
+    broken("the fates depend on how the input is cut into blocks");
+}
+
+void transform(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  const size_t cut_at = data[0];
+  ++data;
+  --size;
+  IngestBatch batch = read_all(data, size, {}, 1024);
+  PrivacyOptions po;
+  po.redact_patterns = {R"([\w.+-]+@[\w-]+\.[\w.]+)"};
+  po.redact_fields = {"password"};
+  po.max_json_bytes = 512;
+  PrivacyFilter(po).apply(batch.records);
+
+  auto run = [&](size_t cut) {
+    TraceAssembler assembler;
+    RowTally tally;
+    std::vector<TraceRecord> first(batch.records.begin(), batch.records.begin() + static_cast<std::ptrdiff_t>(cut));
+    std::vector<TraceRecord> second(batch.records.begin() + static_cast<std::ptrdiff_t>(cut), batch.records.end());
+    RowBatch rows;
+    assembler.add(first);
+    assembler.take_all(rows);  // a flush in the middle: the rest comes as later fragments
+    tally.add(rows);
+    rows = {};
+    assembler.add(second);
+    assembler.take_all(rows);
+    tally.add(rows);
+    return tally.finish(AbandonRule{assembler.watermark(), kDefaultAbandonAfter});
+  };
+  const TallyResult whole = run(batch.records.size());
+  const TallyResult split = run(std::min(cut_at, batch.records.size()));
+  // Job logs are left out: identical lines in two fragments collapse (a documented limit).
+  if (whole.invocations != split.invocations || whole.event_executions != split.event_executions ||
+      whole.job_executions != split.job_executions || whole.invocations_by_status != split.invocations_by_status ||
+      whole.events_by_status != split.events_by_status || whole.jobs_by_status != split.jobs_by_status)
+    broken("fragments merged differently from one piece");
+}
+
+}  // namespace edpipe::fuzz
