@@ -103,7 +103,13 @@ TEST(OpenLimit, AMillionInterleavedInvocationsStayUnderTheBound) {
   // (ended ones wait to go quiet) and the process peaks at ~775 MiB.
   const double peak = peak_rss_mib();
   RecordProperty("peak_rss_mib", static_cast<int>(peak));
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's redzones and quarantine make RSS say nothing about edpipe's own memory;
+  // the bound is checked in the normal build (scripts/test runs both).
+  EXPECT_GT(peak, 0.0);
+#else
   EXPECT_LT(peak, 512.0) << "peak RSS " << peak << " MiB";
+#endif
 }
 
 }  // namespace
