@@ -1,5 +1,7 @@
 #include "record_fields.h"
 
+#include <chrono>
+
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -394,6 +396,15 @@ class Checker {
 
 }  // namespace
 
+Timestamp FieldValidator::latest_believable_ts() {
+  if (++clock_reads_ % 4096 == 1) {  // the wall clock, read once per few thousand records
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    latest_ts_ = now.count() + kMaxClockSkew;
+  }
+  return latest_ts_;
+}
+
 Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
   using F = FieldId;
   Checker c(f);
@@ -416,6 +427,12 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
   TraceRecord r;
   r.pos = pos;
   r.ts = c.ts(F::Ts);
+  // A record from the future would move the watermark there for good, and every open
+  // invocation would turn abandoned: a wrong clock is rejected, not believed.
+  if (!c.problem && r.ts > latest_believable_ts()) {
+    return Rejection{RejectReason::BadTimestamp,
+                     "field `ts`: " + format_rfc3339(r.ts) + " is more than 24 h ahead of this machine's clock"};
+  }
   r.invocation_id = c.uuid(F::InvocationId);
   r.correlation_id = c.opt_text(F::CorrelationId);
 

@@ -59,11 +59,17 @@ struct Rejection {
 using Verdict = std::variant<TraceRecord, NotARecord, Rejection>;
 
 // Applies the wire format to the collected fields.
+// How far a record's ts may be ahead of this machine's clock.
+constexpr Timestamp kMaxClockSkew = 24 * kMicrosPerHour;
+
 class FieldValidator {
  public:
   Verdict validate(const RawFields& fields, SourcePos pos);
 
  private:
+  Timestamp latest_believable_ts();
+  Timestamp latest_ts_ = 0;
+  uint64_t clock_reads_ = 0;
   void fill_from_hasura_payload(InvocationStart& start, std::string_view padded_payload);
   simdjson::ondemand::parser payload_parser_;
 };
