@@ -10,8 +10,16 @@ uint32_t RowTally::invocation_index(const Uuid& id) {
   if (inserted) {
     idx = static_cast<uint32_t>(invocations_.size());
     invocations_.emplace_back();
+    invocation_uuids_.push_back(id);
   }
   return idx;
+}
+
+// A child id that comes with two parents (hostile or broken emitters) belongs to the smaller
+// parent id, as in merge() (row_state.cpp): the same whichever fragment comes first.
+void RowTally::adopt_parent(uint32_t& parent, bool inserted, const Uuid& invocation_id) {
+  const uint32_t candidate = invocation_index(invocation_id);
+  if (inserted || invocation_id < invocation_uuids_[parent]) parent = candidate;
 }
 
 uint32_t RowTally::intern(std::string_view name) {
@@ -51,7 +59,7 @@ void RowTally::add(const RowBatch& batch) {
   for (const auto& s : batch.event_executions) {
     bool inserted;
     EventEntry& e = events_.get(s.id, inserted);
-    if (inserted) e.invocation = invocation_index(s.invocation_id);
+    adopt_parent(e.invocation, inserted, s.invocation_id);
     const uint8_t rank = s.detection_start ? 0 : s.detection_end ? 1 : s.handler_start ? 2 : 3;
     if (rank < e.name_rank) {
       e.name_rank = rank;
@@ -81,7 +89,7 @@ void RowTally::add(const RowBatch& batch) {
   for (const auto& s : batch.job_executions) {
     bool inserted;
     JobEntry& e = jobs_.get(s.id, inserted);
-    if (inserted) e.invocation = invocation_index(s.invocation_id);
+    adopt_parent(e.invocation, inserted, s.invocation_id);
     const uint8_t rank = s.start ? 0 : 1;
     if (rank < e.name_rank) {
       e.name_rank = rank;

@@ -55,10 +55,12 @@ class RowTally {
   };
 
   uint32_t invocation_index(const Uuid& id);
+  void adopt_parent(uint32_t& parent, bool inserted, const Uuid& invocation_id);
   uint32_t intern(std::string_view name);
 
   UuidMap<uint32_t> invocation_ids_;
   std::vector<InvocationEntry> invocations_;
+  std::vector<Uuid> invocation_uuids_;  // by index
   UuidMap<EventEntry> events_;
   UuidMap<JobEntry> jobs_;
   UuidMap<uint8_t> logs_;
