@@ -43,7 +43,10 @@ namespace {
 // Batches go to the database on a second thread while this one reads and parses on.
 class DatabaseSink final : public RowSink {
  public:
-  DatabaseSink(RowLoader& loader, size_t batch_size) : background_(loader), batch_size_(batch_size) {}
+  // `before_send` runs before each batch goes to the database: the dead letters of the lines
+  // before it reach the disk first, so no batch commits without them.
+  DatabaseSink(RowLoader& loader, size_t batch_size, std::function<void()> before_send)
+      : background_(loader), batch_size_(batch_size), before_send_(std::move(before_send)) {}
   void add(RowBatch& rows) override {
     auto append = [](auto& to, auto& from) {
       to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
@@ -65,11 +68,15 @@ class DatabaseSink final : public RowSink {
 
  private:
   void send() {
-    if (!pending_.empty() || !pending_.checkpoints.empty()) background_.submit(std::move(pending_));
+    if (!pending_.empty() || !pending_.checkpoints.empty()) {
+      if (before_send_) before_send_();
+      background_.submit(std::move(pending_));
+    }
     pending_ = {};
   }
   BackgroundLoader background_;
   size_t batch_size_;
+  std::function<void()> before_send_;
   RowBatch pending_;
 };
 
@@ -213,8 +220,14 @@ bool PipelineRun::open() {
   lo.abandon_after = s_.assembler.abandon_after;
   loader_ = std::make_unique<RowLoader>(conninfo_, lo, [this](const std::string& json) {
     ++rows_dead_lettered_;
-    if (dead_letter_) dead_letter_->write_raw(json);
-    else if (!s_.flags.quiet) std::cerr << "edpipe: not loaded: " << json;
+    if (dead_letter_) {
+      // On the loader thread, inside the batch's transaction: a write that fails (disk full)
+      // throws, and the batch does not commit without its dead letters.
+      dead_letter_->write_raw(json);
+      dead_letter_->flush();
+    } else if (!s_.flags.quiet) {
+      std::cerr << "edpipe: not loaded: " << json;
+    }
   });
   try {
     loader_->open();
@@ -222,7 +235,9 @@ bool PipelineRun::open() {
     std::cerr << "edpipe: " << mask_secrets(e.what(), conninfo_) << "\n";
     return false;
   }
-  sink_ = std::make_unique<DatabaseSink>(*loader_, s_.flags.batch_size);
+  sink_ = std::make_unique<DatabaseSink>(*loader_, s_.flags.batch_size, [this] {
+    if (dead_letter_) dead_letter_->flush();
+  });
   return true;
 }
 
@@ -250,7 +265,7 @@ void PipelineRun::flush(std::vector<FileCheckpoint> checkpoints) {
   RowBatch rows;
   assembler_.take_all(rows);
   sink_->add(rows);
-  if (dead_letter_) dead_letter_->flush();  // the rejected lines before the positions are on disk first
+  if (dead_letter_) dead_letter_->flush();  // also for a dry run: rejected lines on disk at every flush
   sink_->flush(std::move(checkpoints));
 }
 

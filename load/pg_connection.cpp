@@ -63,7 +63,10 @@ std::unique_ptr<pqxx::connection> open_connection(const std::string& conninfo) {
 bool is_transient(const std::string& s) {
   if (s.size() != 5) return false;
   const std::string cls = s.substr(0, 2);
-  return cls == "08" || cls == "53" || s == "57P01" || s == "57P02" || s == "57P03" || s == "40001" || s == "40P01";
+  // Connection lost, out of resources, server shutting down or restarting, serialization
+  // failure, deadlock, statement or lock timeout (a lock held elsewhere for a while).
+  return cls == "08" || cls == "53" || s == "57P01" || s == "57P02" || s == "57P03" || s == "40001" || s == "40P01" ||
+         s == "57014" || s == "55P03";
 }
 
 std::string sqlstate_of(const std::exception& e) {

@@ -20,6 +20,7 @@ class TestDatabase {
   const std::string& conninfo() const { return conninfo_; }
   const std::string& name() const { return name_; }
   pqxx::connection& conn();
+  void reconnect() { conn_.reset(); }  // after the server was restarted
   // Every row of every table, one JSON text per row ordered by key, without updated_at (and
   // without metrics_hourly's id and created_at): what must not depend on how it was loaded.
   std::string dump();
