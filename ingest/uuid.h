@@ -31,7 +31,7 @@ struct Uuid {
 // seed chosen at start-up, so no input can pile its ids into one bucket. (No output depends on
 // a hash table's order.)
 struct UuidHash {
-  static uint64_t mix(uint64_t x) noexcept {
+  static uint64_t mix(uint64_t x) noexcept {  // murmur3's fmix64
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;

@@ -25,6 +25,19 @@
 
 namespace edpipe::testing {
 
+// A fresh folder for each test, named after the process and the test, removed afterwards.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("edpipe-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
 // A ByteSource over a string that hands out at most `chunk` bytes per read (a trickling pipe).
 class StringSource : public ByteSource {
  public:

@@ -3,17 +3,12 @@
 #include <cstring>
 #include <string>
 
+#include "uuid.h"
+
 namespace edpipe {
 namespace {
 inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-inline uint64_t fmix(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ULL;
-  k ^= k >> 33;
-  return k;
-}
+inline uint64_t fmix(uint64_t k) { return UuidHash::mix(k); }  // murmur3's finaliser
 }  // namespace
 
 void murmur3_x64_128(const void* key, size_t len, uint64_t seed, uint64_t out[2]) noexcept {

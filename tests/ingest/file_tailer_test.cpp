@@ -19,15 +19,8 @@ std::string record(int i) {
          R"(","level":"info","message":"line )" + std::to_string(i) + "\"}";
 }
 
-class TailerTest : public ::testing::Test {
+class TailerTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("edpipe-tailer-" + std::to_string(::getpid()) + "-" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
 
   void append(const fs::path& p, const std::string& text) {
     std::ofstream f(p, std::ios::app | std::ios::binary);
@@ -51,11 +44,10 @@ class TailerTest : public ::testing::Test {
     }
     return messages;
   }
-  fs::path dir;
 };
 
 TEST_F(TailerTest, PartialLineWaitsForItsNewline) {
-  const fs::path f = dir / "app.log";
+  const fs::path f = dir_ / "app.log";
   append(f, record(1) + "\n" + record(2).substr(0, 30));
   FileTailer t(options(f.string()), {}, {});
   EXPECT_EQ(drain(t), std::vector<std::string>{"line 1"});
@@ -69,7 +61,7 @@ TEST_F(TailerTest, PartialLineWaitsForItsNewline) {
 }
 
 TEST_F(TailerTest, ResumesFromASavedPositionAndStartsOverOnAnotherFile) {
-  const fs::path f = dir / "app.log";
+  const fs::path f = dir_ / "app.log";
   append(f, record(1) + "\n" + record(2) + "\n");
   std::vector<FileCheckpoint> saved;
   {
@@ -103,12 +95,12 @@ TEST_F(TailerTest, ResumesFromASavedPositionAndStartsOverOnAnotherFile) {
 }
 
 TEST_F(TailerTest, RenameRotationReadsTheOldFileToItsEndThenTheNewOne) {
-  const fs::path f = dir / "app.log";
+  const fs::path f = dir_ / "app.log";
   append(f, record(1) + "\n");
   FileTailer t(options(f.string()), {}, {});
   EXPECT_EQ(drain(t).size(), 1u);
   append(f, record(2) + "\n" + record(3));  // the last line unfinished at rotation
-  fs::rename(f, dir / "app.log.1");
+  fs::rename(f, dir_ / "app.log.1");
   append(f, record(4) + "\n");
   auto got = drain(t);
   std::sort(got.begin(), got.end());
@@ -117,11 +109,11 @@ TEST_F(TailerTest, RenameRotationReadsTheOldFileToItsEndThenTheNewOne) {
 }
 
 TEST_F(TailerTest, CopytruncateStartsOver) {
-  const fs::path f = dir / "app.log";
+  const fs::path f = dir_ / "app.log";
   append(f, record(1) + "\n" + record(2) + "\n");
   FileTailer t(options(f.string()), {}, {});
   EXPECT_EQ(drain(t).size(), 2u);
-  fs::copy_file(f, dir / "app.log.1");
+  fs::copy_file(f, dir_ / "app.log.1");
   fs::resize_file(f, 0);
   append(f, record(3) + "\n");
   EXPECT_EQ(drain(t), std::vector<std::string>{"line 3"});
@@ -134,17 +126,17 @@ TEST_F(TailerTest, CopytruncateStartsOver) {
 }
 
 TEST_F(TailerTest, NewFilesMatchingTheGlobArePickedUp) {
-  append(dir / "a.ndjson", record(1) + "\n");
-  FileTailer t(options((dir / "*.ndjson").string()), {}, {});
+  append(dir_ / "a.ndjson", record(1) + "\n");
+  FileTailer t(options((dir_ / "*.ndjson").string()), {}, {});
   EXPECT_EQ(drain(t).size(), 1u);
-  append(dir / "b.ndjson", record(2) + "\n");
-  append(dir / "c.txt", record(3) + "\n");  // not matched
+  append(dir_ / "b.ndjson", record(2) + "\n");
+  append(dir_ / "c.txt", record(3) + "\n");  // not matched
   EXPECT_EQ(drain(t), std::vector<std::string>{"line 2"});
   EXPECT_EQ(t.followed_files(), 2u);
 }
 
 TEST_F(TailerTest, GzipResumesAtItsUncompressedOffset) {
-  const fs::path f = dir / "old.ndjson.gz";
+  const fs::path f = dir_ / "old.ndjson.gz";
   {
     gzFile gz = gzopen(f.c_str(), "wb");
     std::string text;
@@ -164,8 +156,8 @@ TEST_F(TailerTest, GzipResumesAtItsUncompressedOffset) {
 }
 
 TEST_F(TailerTest, ClaimRefusalStopsTheFollow) {
-  append(dir / "app.log", record(1) + "\n");
-  FileTailer t(options((dir / "app.log").string()), {}, {},
+  append(dir_ / "app.log", record(1) + "\n");
+  FileTailer t(options((dir_ / "app.log").string()), {}, {},
                [](const FileCheckpoint& f) { throw std::runtime_error(f.path + ": owned elsewhere"); });
   IngestBatch b;
   EXPECT_THROW(t.poll(b), std::runtime_error);

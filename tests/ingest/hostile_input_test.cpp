@@ -29,15 +29,8 @@ struct Fate {
   std::vector<InputError> failures;
 };
 
-class HostileInput : public ::testing::Test {
+class HostileInput : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("edpipe-hostile-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   static Fate read(const std::vector<std::string>& paths) {
     std::vector<InputSpec> specs;
@@ -76,7 +69,6 @@ class HostileInput : public ::testing::Test {
     EXPECT_EQ(f.counts.non_record, 1u) << hostile.substr(0, 200);
     EXPECT_EQ(f.counts.rejected, 0u);
   }
-  fs::path dir_;
 };
 
 TEST_F(HostileInput, BinaryGarbageAndNulBytes) {

@@ -16,15 +16,8 @@ namespace fs = std::filesystem;
 const std::string kRecord =
     R"({"type":"invocation.end","ts":"2026-11-20T10:15:00Z","invocation_id":"550e8400-e29b-41d4-a716-446655440000","status":"completed"})";
 
-class TraceReaderTest : public ::testing::Test {
+class TraceReaderTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("edpipe-reader-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& content) {
     fs::create_directories((dir_ / name).parent_path());
     std::ofstream(dir_ / name, std::ios::binary) << content;
@@ -52,7 +45,6 @@ class TraceReaderTest : public ::testing::Test {
     }
     return total;
   }
-  fs::path dir_;
 };
 
 TEST_F(TraceReaderTest, DirectoryPicksTraceFilesRecursivelyInPathOrder) {

@@ -49,15 +49,8 @@ class Edpipe {
   pid_t pid_ = -1;
 };
 
-class Tail : public ::testing::Test {
+class Tail : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("edpipe-tail-" + std::to_string(::getpid()) + "-" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
 
   static std::string text_of(const std::vector<std::string>& lines, size_t from, size_t to) {
     std::string t;
@@ -78,7 +71,7 @@ class Tail : public ::testing::Test {
   // What a single `edpipe load` of the same lines leaves in a fresh database.
   std::string one_shot_dump(const std::vector<std::string>& lines) {
     testing::TestDatabase ref;
-    const fs::path f = dir / "one-shot.input";
+    const fs::path f = dir_ / "one-shot.input";
     std::ofstream(f, std::ios::binary) << text_of(lines, 0, lines.size());
     auto r = testing::run_edpipe("load --quiet --db dbname=" + ref.name() + " " + f.string());
     EXPECT_EQ(r.status, 0) << r.err;
@@ -89,7 +82,6 @@ class Tail : public ::testing::Test {
     auto rep = verify_database(db.conn());
     EXPECT_TRUE(rep.ok()) << (rep.differences.empty() ? "" : rep.differences[0]);
   }
-  fs::path dir;
 };
 
 std::vector<std::string> corpus(uint64_t seed, uint64_t invocations) {
@@ -104,19 +96,19 @@ TEST_F(Tail, AppendsAndBothRotationsEqualAOneShotLoad) {
   testing::TestDatabase db;
   const auto lines = corpus(11, 400);
   const size_t a = lines.size() / 3, b = 2 * lines.size() / 3;
-  const fs::path log = dir / "app.log";
+  const fs::path log = dir_ / "app.log";
   std::mt19937 rng(5);
   const std::string follow = "tail -q --db dbname=" + db.name() +
-                             " --flush-interval 200ms --rescan-interval 100ms --rotate-wait 300ms '" + dir.string() +
+                             " --flush-interval 200ms --rescan-interval 100ms --rotate-wait 300ms '" + dir_.string() +
                              "/app.log*'";
   {
-    Edpipe tail(follow, dir / "tail.out");
+    Edpipe tail(follow, dir_ / "tail.out");
     trickle(log, text_of(lines, 0, a), 20, rng);
     std::this_thread::sleep_for(300ms);
-    fs::rename(log, dir / "app.log.1");  // rename + create
+    fs::rename(log, dir_ / "app.log.1");  // rename + create
     trickle(log, text_of(lines, a, b), 20, rng);
     std::this_thread::sleep_for(300ms);
-    fs::copy_file(log, dir / "app.log.2");  // copytruncate
+    fs::copy_file(log, dir_ / "app.log.2");  // copytruncate
     fs::resize_file(log, 0);
     trickle(log, text_of(lines, b, lines.size()), 20, rng);
     std::this_thread::sleep_for(1500ms);
@@ -136,14 +128,14 @@ TEST_F(Tail, KillNineAtRandomMomentsThenRestartEqualsAnUninterruptedLoad) {
   const auto lines = corpus(12, 1500);
   const size_t third = lines.size() / 3;
   for (int i = 0; i < 3; ++i)
-    std::ofstream(dir / ("k-" + std::to_string(i) + ".ndjson"), std::ios::binary)
+    std::ofstream(dir_ / ("k-" + std::to_string(i) + ".ndjson"), std::ios::binary)
         << text_of(lines, i * third, i == 2 ? lines.size() : (i + 1) * third);
   const std::string follow = "tail -q --db dbname=" + db.name() + " --batch-size 700 --flush-interval 40ms '" +
-                             dir.string() + "/k-*.ndjson'";
+                             dir_.string() + "/k-*.ndjson'";
   std::mt19937 rng(99);
   int64_t before = 0, progressed = 0;
   for (int round = 0; round < 8; ++round) {
-    Edpipe tail(follow, dir / "tail.out");
+    Edpipe tail(follow, dir_ / "tail.out");
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(200, 1500)(rng)));
     tail.signal(SIGKILL);
     EXPECT_EQ(tail.wait(), 128 + SIGKILL);
@@ -161,9 +153,9 @@ TEST_F(Tail, KillNineAtRandomMomentsThenRestartEqualsAnUninterruptedLoad) {
 
 TEST_F(Tail, ASecondTailOnTheSameFilesIsRefused) {
   testing::TestDatabase db;
-  std::ofstream(dir / "app.log") << text_of(corpus(13, 5), 0, 20);
-  const std::string follow = "tail -q --db dbname=" + db.name() + " --flush-interval 100ms " + (dir / "app.log").string();
-  Edpipe first(follow, dir / "first.out");
+  std::ofstream(dir_ / "app.log") << text_of(corpus(13, 5), 0, 20);
+  const std::string follow = "tail -q --db dbname=" + db.name() + " --flush-interval 100ms " + (dir_ / "app.log").string();
+  Edpipe first(follow, dir_ / "first.out");
   // Wait until the first one holds the file (its position is saved at its first flush).
   for (int i = 0; i < 100 && db.count("SELECT count(*) FROM edpipe_file_positions") == 0; ++i)
     std::this_thread::sleep_for(50ms);
@@ -182,7 +174,7 @@ TEST_F(Tail, APartialLastLineLoadsOnlyOnceItsNewlineArrives) {
       R"({"type":"invocation.start","ts":"2026-11-20T10:00:00.000Z","invocation_id":"aaaaaaaa-0000-4000-8000-00000000000a","source_function":"f"})";
   const std::string log =
       R"({"type":"job.log","ts":"2026-11-20T10:00:00.100Z","invocation_id":"aaaaaaaa-0000-4000-8000-00000000000a","level":"info","message":"half"})";
-  const fs::path f = dir / "app.log";
+  const fs::path f = dir_ / "app.log";
   std::ofstream(f, std::ios::binary) << start << "\n" << log.substr(0, 40);
   const std::string follow = "tail -q --db dbname=" + db.name() + " --exit-on-eof " + f.string();
   ASSERT_EQ(testing::run_edpipe(follow).status, 0);
@@ -199,7 +191,7 @@ TEST_F(Tail, APartialLastLineLoadsOnlyOnceItsNewlineArrives) {
 TEST_F(Tail, LoadFromAPipeThatStaysOpenFlushesOnTheClock) {
   testing::TestDatabase db;
   const auto lines = corpus(14, 200);
-  const fs::path part1 = dir / "part1", part2 = dir / "part2";
+  const fs::path part1 = dir_ / "part1", part2 = dir_ / "part2";
   std::ofstream(part1, std::ios::binary) << text_of(lines, 0, lines.size() / 2);
   std::ofstream(part2, std::ios::binary) << text_of(lines, lines.size() / 2, lines.size());
   // The writer pauses 4 s between halves; the pipe stays open meanwhile.
@@ -227,7 +219,7 @@ TEST_F(Tail, RedactionKeepsAnEmailOutOfEveryStoredPlace) {
       "\n" R"({"type":"job.start",)" + inv + R"(,"job_execution_id":"00000000-0000-4000-8000-0000000000b1","event_execution_id":"00000000-0000-4000-8000-0000000000b2","job_name":"mail","job_options":{"to":"ann@example.com"}})"
       "\n" R"({"type":"job.log",)" + inv + R"(,"job_execution_id":"00000000-0000-4000-8000-0000000000b1","level":"info","message":"mailing ann@example.com"})"
       "\n";
-  const fs::path f = dir / "pii.ndjson";
+  const fs::path f = dir_ / "pii.ndjson";
   std::ofstream(f, std::ios::binary) << text;
   auto r = testing::run_edpipe("load -q --db dbname=" + db.name() +
                                R"( --redact '[\w.+-]+@[\w-]+\.[\w.]+' --redact-field password )" + f.string());
@@ -244,7 +236,7 @@ TEST_F(Tail, BadLineRegexIsBadUsage) {
   auto r = testing::run_edpipe("load --dry-run --format regex --line-regex '(?P<json>[' /dev/null");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("--line-regex"), std::string::npos) << r.err;
-  r = testing::run_edpipe("tail --format regex --line-regex 'no-group' " + dir.string());
+  r = testing::run_edpipe("tail --format regex --line-regex 'no-group' " + dir_.string());
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("(?P<json>"), std::string::npos) << r.err;
   r = testing::run_edpipe("load --dry-run --redact '(' /dev/null");
