@@ -89,9 +89,8 @@ int run_tail(const std::vector<std::string>& args) {
     std::unique_ptr<FileOwnership> ownership;
     FileTailer::ClaimFile claim;
     if (!flags.dry_run) {
-      auto conn = open_connection(run.conninfo());
-      saved = read_file_positions(*conn);
       ownership = std::make_unique<FileOwnership>(run.conninfo());
+      saved = ownership->saved_positions();
       claim = [&](const FileCheckpoint& f) { ownership->claim(f); };
     }
     FileTailer tailer(topt, settings.framing, std::move(saved), claim);

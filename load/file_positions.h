@@ -31,6 +31,8 @@ class FileOwnership {
   ~FileOwnership();
   // Takes the file's lock; throws OwnershipError when another session holds it.
   void claim(const FileCheckpoint& file);
+  // The positions saved so far, read on this same connection.
+  std::vector<FileCheckpoint> saved_positions() { return read_file_positions(*conn_); }
 
  private:
   std::unique_ptr<pqxx::connection> conn_;
