@@ -46,7 +46,10 @@ class DatabaseSink final : public RowSink {
   // `before_send` runs before each batch goes to the database: the dead letters of the lines
   // before it reach the disk first, so no batch commits without them.
   DatabaseSink(RowLoader& loader, size_t batch_size, std::function<void()> before_send)
-      : background_(loader), batch_size_(batch_size), before_send_(std::move(before_send)) {}
+      : loader_(loader),
+        background_([&loader](RowBatch&& rows) { loader.load(std::move(rows)); }),
+        batch_size_(batch_size),
+        before_send_(std::move(before_send)) {}
   void add(RowBatch& rows) override {
     auto append = [](auto& to, auto& from) {
       to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
@@ -64,6 +67,7 @@ class DatabaseSink final : public RowSink {
   void finish() override {
     send();
     background_.finish();
+    loader_.finish();
   }
 
  private:
@@ -74,6 +78,7 @@ class DatabaseSink final : public RowSink {
     }
     pending_ = {};
   }
+  RowLoader& loader_;
   BackgroundLoader background_;
   size_t batch_size_;
   std::function<void()> before_send_;
@@ -99,6 +104,8 @@ void add_pipeline_options(po::options_description& general, po::options_descript
       ("db", po::value(&f.db)->value_name("DB"), kDbOptionHelp)
       ("batch-size", po::value(&f.batch_size)->value_name("ROWS")->default_value(f.batch_size),
        "rows per database transaction")
+      ("connections", po::value(&f.connections)->value_name("N")->default_value(f.connections),
+       "database connections loading side by side, each the invocations of its own shards (1-16)")
       ("max-open-invocations", po::value(&f.max_open_invocations)->value_name("N")->default_value(f.max_open_invocations),
        "past this many invocations in flight, the least recently active load as they stand (running) and leave "
        "memory; their later records merge exactly (bounds memory: ~20 KB each)");
@@ -158,6 +165,8 @@ PipelineSettings settings_from(const PipelineFlags& flags) {
   if (flags.progress != "auto" && flags.progress != "always" && flags.progress != "never")
     throw UsageError("--progress: expected auto, always or never, got '" + flags.progress + "'");
   if (flags.batch_size == 0) throw UsageError("--batch-size: must be at least 1");
+  if (flags.connections < 1 || flags.connections > kShardCount)
+    throw UsageError("--connections: must be 1 to " + std::to_string(kShardCount));
   if (flags.max_open_invocations < 10) throw UsageError("--max-open-invocations: must be at least 10");
   s.assembler.max_open = flags.max_open_invocations;
   const auto format = log_format_from_name(flags.format);
@@ -218,6 +227,7 @@ bool PipelineRun::open() {
   }
   LoaderOptions lo;
   lo.abandon_after = s_.assembler.abandon_after;
+  lo.connections = s_.flags.connections;
   loader_ = std::make_unique<RowLoader>(conninfo_, lo, [this](const std::string& json) {
     ++rows_dead_lettered_;
     if (dead_letter_) {

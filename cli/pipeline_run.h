@@ -32,6 +32,7 @@ struct PipelineFlags {
   std::string progress = "auto";
   std::string db;
   size_t batch_size = 20000;
+  int connections = 2;
   std::string format = "auto", line_regex;
   bool no_payloads = false, no_job_options = false, no_results = false, no_stacks = false, no_logs = false;
   std::vector<std::string> redact, redact_fields;

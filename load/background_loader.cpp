@@ -2,8 +2,8 @@
 
 namespace edpipe {
 
-BackgroundLoader::BackgroundLoader(RowLoader& loader, size_t max_queued)
-    : loader_(loader), max_queued_(max_queued), worker_([this] { run(); }) {}
+BackgroundLoader::BackgroundLoader(std::function<void(RowBatch&&)> consume, size_t max_queued)
+    : consume_(std::move(consume)), max_queued_(max_queued), worker_([this] { run(); }) {}
 
 BackgroundLoader::~BackgroundLoader() {
   {
@@ -50,7 +50,7 @@ void BackgroundLoader::run() {
     }
     std::exception_ptr failure;
     try {
-      loader_.load(std::move(batch));
+      consume_(std::move(batch));
     } catch (...) {
       failure = std::current_exception();
     }

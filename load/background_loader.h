@@ -1,34 +1,35 @@
 #pragma once
-// Runs a RowLoader on its own thread, so that reading and parsing the next batch overlaps with
-// the database loading this one: both cores busy.
+// Hands batches to `consume` on a thread of its own, so that whatever comes before (reading and
+// parsing the next batch, or splitting it over the lanes) overlaps with loading this one.
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 
-#include "row_loader.h"
+#include "row_state.h"
 
 namespace edpipe {
 
 class BackgroundLoader {
  public:
   // At most `max_queued` batches wait (bounded memory); submit() blocks beyond that.
-  explicit BackgroundLoader(RowLoader& loader, size_t max_queued = 2);
+  explicit BackgroundLoader(std::function<void(RowBatch&&)> consume, size_t max_queued = 2);
   ~BackgroundLoader();
   BackgroundLoader(const BackgroundLoader&) = delete;
   BackgroundLoader& operator=(const BackgroundLoader&) = delete;
 
-  // Queues a batch. Throws the loader's error, if an earlier batch failed.
+  // Queues a batch. Throws the error of an earlier batch, if one failed.
   void submit(RowBatch&& rows);
-  // Waits until every queued batch is loaded; throws the loader's error, if any.
+  // Waits until every queued batch is consumed; throws the error of one that failed, if any.
   void finish();
 
  private:
   void run();
   void rethrow_locked();
 
-  RowLoader& loader_;
+  std::function<void(RowBatch&&)> consume_;
   size_t max_queued_;
   std::mutex mu_;
   std::condition_variable changed_;

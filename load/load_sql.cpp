@@ -171,8 +171,10 @@ CREATE TEMP TABLE IF NOT EXISTS stage_job_logs (
 CREATE TEMP TABLE IF NOT EXISTS touched_invocations (id uuid PRIMARY KEY) ON COMMIT DELETE ROWS;
 )";
 
-// Loaders serialise here, first thing in the transaction and before any row lock: two loaders
-// never wait on each other's rows in opposite orders.
+const char* const kReadWatermark = "SELECT (extract(epoch FROM watermark) * 1000000)::bigint FROM edpipe_watermark";
+
+// Loaders take turns from here: after their shard locks and before any row lock (the COPYs
+// before it lock no stored row), so two loaders never wait on each other in opposite orders.
 const char* const kLockWatermark = R"(
 INSERT INTO edpipe_watermark AS w (id, watermark) VALUES (true, $1)
 ON CONFLICT (id) DO UPDATE SET watermark = greatest(w.watermark, EXCLUDED.watermark)

@@ -6,8 +6,11 @@
 
 namespace edpipe::sql {
 
-// Staging: same columns as the CopyWriter rows of row_loader.cpp, in the same order.
+// Staging: same columns as the CopyWriter rows of load_lane.cpp, in the same order.
 extern const char* const kCreateStaging;
+// pg_advisory_xact_lock(kShardLockSpace, shard): a lane's hold on its shards (load_lane.h).
+constexpr int kShardLockSpace = 7321002;
+extern const char* const kReadWatermark;     // -> the committed watermark (µs), no row if none yet
 extern const char* const kLockWatermark;     // $1 batch watermark -> the database's watermark
 extern const char* const kTouchStaged;
 extern const char* const kTouchFlipping;     // $1 watermark, $2 abandon window (µs)

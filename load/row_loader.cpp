@@ -1,317 +1,10 @@
 #include "row_loader.h"
 
-#include <chrono>
-#include <limits>
-#include <map>
-#include <random>
-#include <thread>
-#include <unordered_set>
-
-#include "copy_writer.h"
-#include "file_positions.h"
-#include "json_text.h"
-#include "load_sql.h"
-#include "migrator.h"
-#include "pg_connection.h"
-#include "rollup_store.h"
+#include <algorithm>
+#include <exception>
+#include <unordered_map>
 
 namespace edpipe {
-namespace {
-
-constexpr int64_t kMaxInteger = std::numeric_limits<int32_t>::max();
-
-// Values PostgreSQL refuses are caught here, before they fail a whole COPY: the value is left
-// out (NULL) and reported to the dead-letter output with where it belongs.
-class ValueGuard {
- public:
-  ValueGuard(const RowDeadLetter& out, uint64_t& count) : out_(out), count_(count) {}
-  void row(const char* table, const Uuid& id) {
-    table_ = table;
-    id_ = id;
-  }
-  bool text_ok(const char* field, std::string_view v) { return v.find('\0') == std::string_view::npos || reject(field, v, "text contains a NUL byte"); }
-  bool json_ok(const char* field, std::string_view v) {
-    return v.find("\\u0000") == std::string_view::npos || reject(field, v, "jsonb cannot hold \\u0000");
-  }
-  bool duration_ok(const char* field, int64_t v) {
-    return v <= kMaxInteger || reject(field, std::to_string(v), "duration out of range of integer milliseconds");
-  }
-
- private:
-  bool reject(const char* field, std::string_view value, const char* reason) {
-    std::string j = "{\"kind\":\"value\",\"table\":\"" + std::string(table_) + "\",\"id\":\"" + id_.str() +
-                    "\",\"field\":\"" + field + "\",\"reason\":" + json_string(reason) + ",\"value\":";
-    append_json_string(j, value);
-    j += "}\n";
-    if (out_) out_(j);
-    ++count_;
-    return false;
-  }
-  const RowDeadLetter& out_;
-  uint64_t& count_;
-  const char* table_ = "";
-  Uuid id_;
-};
-
-void put_text(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<std::string>& v) {
-  if (v && g.text_ok(field, *v)) w.text(*v);
-  else w.null();
-}
-void put_json(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<std::string>& v) {
-  if (v && g.json_ok(field, *v)) w.text(*v);
-  else w.null();
-}
-void put_duration(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<int64_t>& v) {
-  if (v && g.duration_ok(field, *v)) w.integer(*v);
-  else w.null();
-}
-template <class T>
-void put_opt_uuid(CopyWriter& w, const std::optional<T>& v) {
-  if (v) w.uuid(*v);
-  else w.null();
-}
-void put_ts(CopyWriter& w, const std::optional<Timestamp>& v) {
-  if (v) w.timestamp(*v);
-  else w.null();
-}
-// An error with neither message nor stack is still an error: its message becomes "".
-void put_error(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<ErrorInfo>& e) {
-  std::optional<std::string> message = e ? std::optional<std::string>(e->message.value_or("")) : std::nullopt;
-  put_text(w, g, field, message);
-  put_text(w, g, "error_stack", e ? e->stack : std::nullopt);
-}
-template <class S>
-std::optional<Timestamp> ts_of(const std::optional<Stamped<S>>& s) {
-  return s ? std::optional<Timestamp>(s->ts) : std::nullopt;
-}
-
-// The staging columns of each table (sql::k*Columns), in order. A row written to its final
-// table directly gets its derived columns appended after these.
-void encode_invocation(CopyWriter& inv, ValueGuard& g, const InvocationState& s) {
-  g.row("invocations", s.id);
-  const InvocationStart* st = s.start ? &s.start->body : nullptr;
-  const InvocationEnd* en = s.end ? &s.end->body : nullptr;
-  inv.uuid(s.id);
-  put_text(inv, g, "source_function", std::optional<std::string>(st ? st->source_function : std::string()));
-  put_text(inv, g, "source_system", st ? st->source_system : std::nullopt);
-  put_text(inv, g, "source_table", st ? st->source_table : std::nullopt);
-  put_text(inv, g, "source_operation", st ? st->source_operation : std::nullopt);
-  put_opt_uuid(inv, st ? st->source_event_id : std::nullopt);
-  put_ts(inv, st ? st->source_event_time : std::nullopt);
-  put_json(inv, g, "source_event_payload", st ? st->source_event_payload : std::nullopt);
-  put_text(inv, g, "source_user_email", st ? st->source_user_email : std::nullopt);
-  put_text(inv, g, "source_user_role", st ? st->source_user_role : std::nullopt);
-  put_opt_uuid(inv, st ? st->source_job_id : std::nullopt);
-  if (st && st->auto_load_modules) inv.boolean(*st->auto_load_modules);
-  else inv.null();
-  put_text(inv, g, "event_modules_directory", st ? st->event_modules_directory : std::nullopt);
-  put_json(inv, g, "context_data", st ? st->context : std::nullopt);
-  put_ts(inv, ts_of(s.start));
-  put_ts(inv, ts_of(s.end));
-  if (en) inv.text(outcome_name(en->status));
-  else inv.null();
-  put_duration(inv, g, "duration_ms", en ? en->duration_ms : std::nullopt);
-  put_error(inv, g, "error_message", en ? en->error : std::nullopt);
-  inv.timestamp(s.first_ts).timestamp(s.last_ts);
-  put_text(inv, g, "correlation_id", s.correlation_id);
-}
-
-void encode_event(CopyWriter& ev, ValueGuard& g, const EventExecutionState& s) {
-  g.row("event_executions", s.id);
-  ev.uuid(s.id).uuid(s.invocation_id);
-  put_text(ev, g, "event_name", std::string(event_name(s)));
-  ev.integer(s.detection_start ? 0 : s.detection_end ? 1 : s.handler_start ? 2 : s.handler_end ? 3 : 4);
-  put_text(ev, g, "event_module_path", s.detection_start ? s.detection_start->body.event_module_path : std::nullopt);
-  put_ts(ev, ts_of(s.detection_start));
-  put_ts(ev, ts_of(s.detection_end));
-  ev.boolean(detected(s));
-  if (s.detection_end) ev.boolean(s.detection_end->body.error.has_value());
-  else ev.null();
-  put_duration(ev, g, "detection_duration_ms", s.detection_end ? s.detection_end->body.duration_ms : std::nullopt);
-  put_error(ev, g, "detection_error", s.detection_end ? s.detection_end->body.error : std::nullopt);
-  put_ts(ev, ts_of(s.handler_start));
-  put_ts(ev, ts_of(s.handler_end));
-  if (s.handler_end) ev.boolean(s.handler_end->body.error.has_value());
-  else ev.null();
-  put_duration(ev, g, "handler_duration_ms", s.handler_end ? s.handler_end->body.duration_ms : std::nullopt);
-  put_error(ev, g, "handler_error", s.handler_end ? s.handler_end->body.error : std::nullopt);
-  ev.timestamp(s.first_ts).timestamp(s.last_ts);
-  put_text(ev, g, "correlation_id", s.correlation_id);
-}
-
-void encode_job(CopyWriter& job, ValueGuard& g, const JobExecutionState& s) {
-  g.row("job_executions", s.id);
-  job.uuid(s.id).uuid(s.invocation_id);
-  put_opt_uuid(job, event_execution_id(s));
-  put_text(job, g, "job_name", std::string(job_name(s)));
-  job.integer(s.start ? 0 : s.end ? 1 : 2);
-  put_text(job, g, "job_function_name", s.start ? s.start->body.job_function_name : std::nullopt);
-  put_json(job, g, "job_options", s.start ? s.start->body.job_options : std::nullopt);
-  put_ts(job, ts_of(s.start));
-  put_ts(job, ts_of(s.end));
-  if (s.end) job.text(outcome_name(s.end->body.status));
-  else job.null();
-  put_duration(job, g, "duration_ms", s.end ? s.end->body.duration_ms : std::nullopt);
-  put_json(job, g, "result", s.end ? s.end->body.result : std::nullopt);
-  put_error(job, g, "error_message", s.end ? s.end->body.error : std::nullopt);
-  job.timestamp(s.first_ts).timestamp(s.last_ts);
-  put_text(job, g, "correlation_id", s.correlation_id);
-}
-
-void encode_log(CopyWriter& log, ValueGuard& g, const JobLogRow& l) {
-  g.row("job_logs", l.id);
-  log.uuid(l.id).uuid(l.invocation_id);
-  put_opt_uuid(log, l.log.job_execution_id);
-  log.text(log_level_name(l.log.level));
-  log.text(g.text_ok("message", l.log.message) ? std::string_view(l.log.message) : std::string_view());
-  put_json(log, g, "data", l.log.data);
-  put_text(log, g, "source", l.log.source);
-  put_text(log, g, "correlation_id", l.correlation_id);
-  log.integer(l.occurrence).timestamp(l.ts);
-}
-
-void put_opt_int(CopyWriter& w, const std::optional<int64_t>& v) {
-  if (v && *v <= kMaxInteger) w.integer(*v);
-  else w.null();
-}
-
-// Rows of invocations the database has never seen, with every derived column computed here by
-// derive.h (the rules the SQL derive pass mirrors), written once, straight to their tables.
-// Returns their contributions to the hourly rollups.
-// Whether a row belongs to an invocation the database holds: those rows are staged and merged.
-using StoredSet = std::unordered_set<Uuid, UuidHash>;
-
-std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const StoredSet& stored, const AbandonRule& rule,
-                                                 ValueGuard& g, CopyWriter& inv, CopyWriter& ev, CopyWriter& job,
-                                                 CopyWriter& log) {
-  struct Counts {
-    int64_t detected = 0, run = 0, ok = 0, failed = 0;
-    std::vector<std::string> detected_names, failed_names;
-  };
-  std::unordered_map<Uuid, bool, UuidHash> abandoned;
-  for (const auto& s : b.invocations)
-    if (!stored.count(s.id)) abandoned[s.id] = rule.is_abandoned(s);
-  std::unordered_map<Uuid, Counts, UuidHash> per_invocation, per_event;
-  for (const auto& j : b.job_executions) {
-    if (stored.count(j.invocation_id)) continue;
-    const JobStatus st = job_status(j, abandoned[j.invocation_id]);
-    for (Counts* c : {&per_invocation[j.invocation_id], event_execution_id(j) ? &per_event[*event_execution_id(j)] : nullptr}) {
-      if (!c) continue;
-      c->run++;
-      if (st == JobStatus::Completed) c->ok++;
-      if (st == JobStatus::Failed) {
-        c->failed++;
-        c->failed_names.emplace_back(job_name(j));
-      }
-    }
-    encode_job(job, g, j);
-    job.text(status_name(st)).timestamp(created_at(j));
-    put_opt_int(job, duration_ms(j));
-    job.end_row();
-  }
-  for (const auto& e : b.event_executions) {
-    if (stored.count(e.invocation_id)) continue;
-    if (detected(e)) {
-      auto& c = per_invocation[e.invocation_id];
-      c.detected++;
-      c.detected_names.emplace_back(event_name(e));
-    }
-    const Counts& c = per_event[e.id];
-    encode_event(ev, g, e);
-    ev.timestamp(created_at(e)).text(status_name(event_status(e, abandoned[e.invocation_id])));
-    put_opt_int(ev, detection_duration_ms(e));
-    put_opt_int(ev, handler_duration_ms(e));
-    ev.integer(c.run).integer(c.ok).integer(c.failed);
-    ev.end_row();
-  }
-  std::vector<InvocationContribution> out;
-  for (const auto& s : b.invocations) {
-    if (stored.count(s.id)) continue;
-    Counts& c = per_invocation[s.id];
-    InvocationContribution k;
-    k.key = {hour_floor(created_at(s)), std::string(source_function(s))};
-    k.status = invocation_status(s, rule);
-    k.duration_ms = total_duration_ms(s);
-    if (k.duration_ms && *k.duration_ms > kMaxInteger) k.duration_ms.reset();  // left out, as in the row
-    k.events_detected = c.detected;
-    k.jobs_run = c.run;
-    k.jobs_succeeded = c.ok;
-    k.jobs_failed = c.failed;
-    k.detected_events = std::move(c.detected_names);
-    k.failed_jobs = std::move(c.failed_names);
-    encode_invocation(inv, g, s);
-    inv.text(status_name(k.status)).timestamp(created_at(s));
-    put_opt_int(inv, k.duration_ms);
-    inv.integer(k.events_detected).integer(k.jobs_run).integer(k.jobs_succeeded).integer(k.jobs_failed);
-    inv.end_row();
-    out.push_back(std::move(k));
-  }
-  for (const auto& l : b.job_logs) {
-    if (stored.count(l.invocation_id)) continue;
-    encode_log(log, g, l);
-    log.end_row();
-  }
-  return out;
-}
-
-void encode_staged(const RowBatch& b, const StoredSet& stored, ValueGuard& g, CopyWriter& inv, CopyWriter& ev,
-                   CopyWriter& job, CopyWriter& log) {
-  for (const auto& s : b.invocations)
-    if (stored.count(s.id)) {
-      encode_invocation(inv, g, s);
-      inv.end_row();
-    }
-  for (const auto& s : b.event_executions)
-    if (stored.count(s.invocation_id)) {
-      encode_event(ev, g, s);
-      ev.end_row();
-    }
-  for (const auto& s : b.job_executions)
-    if (stored.count(s.invocation_id)) {
-      encode_job(job, g, s);
-      job.end_row();
-    }
-  for (const auto& l : b.job_logs)
-    if (stored.count(l.invocation_id)) {
-      encode_log(log, g, l);
-      log.end_row();
-    }
-}
-
-InvocationContribution contribution_of(const pqxx::row& r) {
-  InvocationContribution c;
-  c.key.hour = hour_floor(r[1].as<int64_t>());  // created_at in µs since the epoch
-  c.key.source_function = r[2].as<std::string>();
-  const std::string st = r[3].as<std::string>();
-  c.status = st == "completed" ? InvocationStatus::Completed : st == "failed" ? InvocationStatus::Failed
-             : st == "abandoned" ? InvocationStatus::Abandoned : InvocationStatus::Running;
-  if (!r[4].is_null()) c.duration_ms = r[4].as<int64_t>();
-  c.events_detected = r[5].as<int64_t>();
-  c.jobs_run = r[6].as<int64_t>();
-  c.jobs_succeeded = r[7].as<int64_t>();
-  c.jobs_failed = r[8].as<int64_t>();
-  for (int col : {9, 10}) {
-    auto parser = r[col].as_array();
-    auto& names = col == 9 ? c.detected_events : c.failed_jobs;
-    for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next())
-      if (item.first == pqxx::array_parser::string_value) names.push_back(item.second);
-  }
-  return c;
-}
-
-std::vector<InvocationContribution> read_contributions(pqxx::work& tx) {
-  std::vector<InvocationContribution> out;
-  for (const auto& r : tx.exec(sql::kContributions)) out.push_back(contribution_of(r));
-  return out;
-}
-
-Timestamp newest_ts(const RowBatch& b) {
-  Timestamp w = kNoLastTs;
-  for (const auto& s : b.invocations) w = std::max(w, s.last_ts);
-  return w;
-}
-
-}  // namespace
 
 RowBatch coalesce_fragments(RowBatch&& rows) {
   RowBatch out;
@@ -338,191 +31,73 @@ RowBatch coalesce_fragments(RowBatch&& rows) {
 }
 
 RowLoader::RowLoader(std::string conninfo, LoaderOptions options, RowDeadLetter dead_letter)
-    : conninfo_(std::move(conninfo)), options_(options), dead_letter_(std::move(dead_letter)) {}
-RowLoader::~RowLoader() = default;
-
-// Passing faults: the connection lost or cut (the server restarting, pg_terminate_backend),
-// a commit whose outcome is unknown, serialization failures and deadlocks, shortage of
-// resources. Data errors are not: the batch itself is at fault.
-bool RowLoader::retryable(const std::exception& e) const {
-  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) return is_transient(s->sqlstate());
-  if (dynamic_cast<const pqxx::broken_connection*>(&e) || dynamic_cast<const pqxx::in_doubt_error*>(&e)) return true;
-  if (dynamic_cast<const ConnectionError*>(&e)) return true;  // reconnecting while the server restarts
-  return dynamic_cast<const pqxx::failure*>(&e) != nullptr;  // e.g. "not connected"
+    : dead_letter_(std::move(dead_letter)) {
+  const int n = std::clamp(options.connections, 1, kShardCount);
+  RowDeadLetter one_at_a_time;
+  if (dead_letter_)
+    one_at_a_time = [this](const std::string& json) {
+      std::lock_guard lock(dead_letter_mu_);
+      dead_letter_(json);
+    };
+  for (int lane = 0; lane < n; ++lane) {
+    std::vector<int> shards;
+    for (int s = lane; s < kShardCount; s += n) shards.push_back(s);
+    lanes_.push_back(std::make_unique<LoadLane>(conninfo, options, one_at_a_time, std::move(shards)));
+  }
+  // One batch waits per lane while it loads another: memory stays at a few batches.
+  for (auto& lane : lanes_)
+    queues_.push_back(std::make_unique<BackgroundLoader>([l = lane.get()](RowBatch&& rows) { l->load(rows); }, 1));
 }
 
-void RowLoader::back_off(int attempt) {
-  thread_local std::mt19937 rng(std::random_device{}());
-  const int delay = std::min(options_.backoff_initial_ms << std::min(attempt - 1, 6), 5000);
-  std::this_thread::sleep_for(std::chrono::milliseconds(delay / 2 + std::uniform_int_distribution<int>(0, delay)(rng)));
-}
-
-void RowLoader::reconnect() {
-  conn_ = open_connection(conninfo_);
-  pqxx::work tx(*conn_);
-  tx.exec(sql::kCreateStaging);
-  tx.commit();
+RowLoader::~RowLoader() {
+  queues_.clear();  // their threads end before the lanes they use
 }
 
 void RowLoader::open() {
-  conn_ = open_connection(conninfo_);
-  const int version = with_retries([](pqxx::connection& c) {
-    pqxx::work tx(c);
-    if (tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null()) return 0;
-    return tx.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
-  });
-  const int needed = latest_migration_version();
-  if (version < needed)
-    throw SchemaError("the database is at schema version " + std::to_string(version) + ", edpipe needs " +
-                      std::to_string(needed) + ": run `edpipe migrate up` first");
-  with_retries([](pqxx::connection& c) {
-    pqxx::work tx(c);
-    tx.exec(sql::kCreateStaging);
-    tx.commit();
-  });
+  for (auto& lane : lanes_) lane->open();
+}
+
+LoaderStats RowLoader::stats() const {
+  LoaderStats total;
+  for (const auto& lane : lanes_) total += lane->stats();
+  total.batches = batches_;
+  return total;
+}
+
+void RowLoader::finish() {
+  std::exception_ptr first;
+  for (auto& q : queues_) {
+    try {
+      q->finish();
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  if (first) std::rethrow_exception(first);
 }
 
 void RowLoader::load(RowBatch rows) {
   if (rows.empty() && rows.checkpoints.empty()) return;
-  const RowBatch merged = coalesce_fragments(std::move(rows));
-  ++stats_.batches;
-  if (merged.empty()) {  // only positions moved (lines that made no rows)
-    save_positions_alone(merged.checkpoints);
+  RowBatch merged = coalesce_fragments(std::move(rows));
+  ++batches_;
+  const size_t n = lanes_.size();
+  if (n == 1) {  // the positions commit in the batch's own transaction
+    queues_[0]->submit(std::move(merged));
     return;
   }
-  load_or_split(merged);
-}
-
-// Data errors (22xxx, 23xxx) are this batch's rows: halve it per invocation until the refused
-// invocation stands alone, dead-letter that one and load the rest.
-void RowLoader::load_or_split(const RowBatch& rows) {
-  try {
-    with_retries([&](pqxx::connection& c) { load_once(c, rows); });
-    return;
-  } catch (const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
-    if (state.rfind("22", 0) != 0 && state.rfind("23", 0) != 0) throw;
-    if (rows.invocations.size() <= 1) {
-      std::string j = "{\"kind\":\"rows\",\"invocation_id\":\"" +
-                      (rows.invocations.empty() ? std::string() : rows.invocations[0].id.str()) + "\",\"rows\":" +
-                      std::to_string(rows.row_count()) + ",\"reason\":";
-      append_json_string(j, "PostgreSQL refused the rows (" + state + "): " + mask_secrets(e.what(), conninfo_));
-      j += "}\n";
-      if (dead_letter_) dead_letter_(j);
-      stats_.dead_lettered += rows.row_count();
-      save_positions_alone(rows.checkpoints);
-      return;
-    }
-  }
-  // The halves commit one by one; the positions go last, once both are in (a crash between
-  // replays lines whose rows are already there: a replay changes nothing).
-  RowBatch halves[2];
-  const size_t mid = rows.invocations.size() / 2;
-  std::unordered_map<Uuid, int, UuidHash> side;
-  for (size_t i = 0; i < rows.invocations.size(); ++i) {
-    side[rows.invocations[i].id] = i < mid ? 0 : 1;
-    halves[i < mid ? 0 : 1].invocations.push_back(rows.invocations[i]);
-  }
-  for (const auto& e : rows.event_executions) halves[side[e.invocation_id]].event_executions.push_back(e);
-  for (const auto& j : rows.job_executions) halves[side[j.invocation_id]].job_executions.push_back(j);
-  for (const auto& l : rows.job_logs) halves[side[l.invocation_id]].job_logs.push_back(l);
-  load_or_split(halves[0]);
-  load_or_split(halves[1]);
-  save_positions_alone(rows.checkpoints);
-}
-
-void RowLoader::save_positions_alone(const std::vector<FileCheckpoint>& positions) {
-  if (positions.empty()) return;
-  with_retries([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    save_file_positions(tx, positions);
-    tx.commit();
-  });
-}
-
-void RowLoader::load_once(pqxx::connection& conn, const RowBatch& rows) {
-  pqxx::work tx(conn);
-  tx.exec0("SET LOCAL synchronous_commit = off");  // safe: a lost batch is replayed identically
-  const Timestamp wm = tx.exec_params(sql::kLockWatermark, format_rfc3339(newest_ts(rows)))[0][0].as<int64_t>();
-  const std::string watermark = format_rfc3339(wm);
-  const std::string window = std::to_string(options_.abandon_after);
-
-  // Which invocations of the batch does the database hold? (Loaders hold the watermark lock,
-  // so none can appear meanwhile.) The others are written straight to their tables.
-  std::string ids = "{";
-  for (const auto& s : rows.invocations) {
-    if (ids.size() > 1) ids += ',';
-    s.id.append_to(ids);
-  }
-  ids += '}';
-  StoredSet stored;
-  for (const auto& r : tx.exec_params(sql::kStoredInvocations, ids)) stored.insert(*Uuid::parse(r[0].as<std::string>()));
-  const bool has_stored = !stored.empty();
-
-  uint64_t rejected = 0;
-  ValueGuard guard(dead_letter_, rejected);
-  CopyWriter inv, ev, job, log;
-  const auto fresh_contributions =
-      encode_fresh(rows, stored, AbandonRule{wm, options_.abandon_after}, guard, inv, ev, job, log);
-  stats_.rows_sent += inv.rows() + ev.rows() + job.rows() + log.rows();
-  inv.copy_into(tx, "invocations", sql::invocation_columns(true));
-  ev.copy_into(tx, "event_executions", sql::event_columns(true));
-  job.copy_into(tx, "job_executions", sql::job_columns(true));
-  log.copy_into(tx, "job_logs", sql::log_columns());
-
-  if (has_stored) {
-    encode_staged(rows, stored, guard, inv, ev, job, log);
-    stats_.rows_sent += inv.rows() + ev.rows() + job.rows() + log.rows();
-    inv.copy_into(tx, "stage_invocations");
-    ev.copy_into(tx, "stage_event_executions");
-    job.copy_into(tx, "stage_job_executions");
-    log.copy_into(tx, "stage_job_logs");
-    // Fresh temp tables have no statistics: without them the planner nested-loops the joins.
-    // Only the join columns: sampling the JSON columns would cost more than the joins save.
-    tx.exec0("ANALYZE stage_invocations (id, end_status, last_record_at), stage_event_executions (id, invocation_id), "
-             "stage_job_executions (invocation_id, event_execution_id)");
-  }
-  // The stored invocations this batch changes: its own known ones, and those whose abandoned
-  // verdict flips under the new watermark. Usually none: then there is nothing to read back.
-  const auto touched = (has_stored ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
-                       tx.exec_params0(sql::kTouchFlipping, watermark, window).affected_rows();
-  std::vector<InvocationContribution> before, after;
-  if (touched > 0) {
-    tx.exec0("ANALYZE touched_invocations");  // so that the joins below use the primary keys
-    before = read_contributions(tx);
-    if (has_stored) {
-      tx.exec_params0(sql::kMergeInvocations, watermark, window);
-      tx.exec_params0(sql::kMergeEvents, watermark, window);
-      tx.exec_params0(sql::kMergeJobs, watermark, window);
-      tx.exec0(sql::kInsertLogs);
-    }
-    tx.exec_params0(sql::kDeriveInvocations, watermark, window);
-    tx.exec0(sql::kDeriveJobs);
-    tx.exec0(sql::kDeriveEvents);
-    tx.exec0(sql::kCountChildren);
-    after = read_contributions(tx);
-  }
-  tx.exec0(sql::kLinkSourceJobs);
-
-  // The rollups change by exactly what the touched invocations contribute now minus before.
-  std::map<RollupKey, HourlyRollup> delta;
-  std::map<RollupKey, std::vector<int64_t>> removed;  // durations that left each hour
-  for (const auto& c : before) {
-    delta[c.key].add(c, -1);
-    if (c.duration_ms) removed[c.key].push_back(*c.duration_ms);
-  }
-  for (const auto& c : after) delta[c.key].add(c, +1);
-  for (const auto& c : fresh_contributions) delta[c.key].add(c, +1);
-  RollupStore store(tx);
-  for (const auto& [key, d] : delta) {
-    if (d.is_zero()) continue;  // a replay: nothing to write
-    const auto it = removed.find(key);
-    store.apply(key, d, it == removed.end() ? std::vector<int64_t>{} : it->second);
-    stats_.touched_hours.insert(key);
-  }
-  save_file_positions(tx, rows.checkpoints);  // the positions commit with the rows they complete
-  tx.commit();
-  stats_.dead_lettered += rejected;
+  std::vector<RowBatch> parts(n);
+  auto lane_of = [n](const Uuid& invocation_id) { return static_cast<size_t>(shard_of(invocation_id)) % n; };
+  for (auto& s : merged.invocations) parts[lane_of(s.id)].invocations.push_back(std::move(s));
+  for (auto& s : merged.event_executions) parts[lane_of(s.invocation_id)].event_executions.push_back(std::move(s));
+  for (auto& s : merged.job_executions) parts[lane_of(s.invocation_id)].job_executions.push_back(std::move(s));
+  for (auto& l : merged.job_logs) parts[lane_of(l.invocation_id)].job_logs.push_back(std::move(l));
+  for (size_t k = 0; k < n; ++k)
+    if (!parts[k].empty()) queues_[k]->submit(std::move(parts[k]));
+  if (merged.checkpoints.empty()) return;
+  // Last, once every lane has committed this batch and those before it: a crash before this
+  // replays lines whose rows are already there, and a replay changes nothing.
+  finish();
+  lanes_[0]->save_positions_alone(merged.checkpoints);
 }
 
 }  // namespace edpipe

@@ -103,7 +103,8 @@ TEST(FaultInjection, StatementTimeoutWhileAnotherSessionHoldsALockIsRetried) {
 }
 
 TEST(FaultInjection, DeadlockWithAnotherWriterIsRetriedAndBothFinish) {
-  // Two edpipe loaders cannot deadlock each other: both take the watermark row first. Another
+  // Two edpipe loaders cannot deadlock each other: both take their shard locks, then the
+  // watermark row, before any other row lock (load_lane.h). Another
   // writer that locks rows in the other order can: it holds an invocation edpipe is about to
   // merge, then waits for the watermark edpipe holds. PostgreSQL breaks the cycle by failing
   // one of them; here edpipe, which retries (40P01) once the other has committed.

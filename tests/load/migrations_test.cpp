@@ -22,8 +22,13 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'invocations' AND column_name = 'source_job_id'"), 1);
   EXPECT_EQ(db.count("SELECT count(*) FROM pg_matviews WHERE matviewname = 'dashboard_stats'"), 1);
   EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'edpipe_file_positions'"), 1);
+  const std::string lz4_columns = "SELECT count(*) FROM pg_attribute WHERE attcompression = 'l' AND attrelid IN "
+                                  "('invocations'::regclass, 'job_executions'::regclass, 'job_logs'::regclass)";
+  EXPECT_EQ(db.count(lz4_columns), 6);
   EXPECT_TRUE(m.up().empty());  // nothing pending
 
+  EXPECT_EQ(m.down(1).size(), 1u);  // 005
+  EXPECT_EQ(db.count(lz4_columns), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 004
   EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'edpipe_file_positions'"), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 003
@@ -37,8 +42,9 @@ TEST(Migrations, UpDownUp) {
 
   EXPECT_EQ(m.up(2).size(), 2u);
   EXPECT_EQ(m.current_version(), 2);
-  EXPECT_EQ(m.up().size(), 2u);
+  EXPECT_EQ(m.up().size(), all_migrations().size() - 2);
   EXPECT_EQ(tables(db), 6);
+  EXPECT_EQ(db.count(lz4_columns), 6);
 }
 
 TEST(Migrations, CliStatusAndUnmigratedLoad) {

@@ -74,8 +74,10 @@ std::string TestDatabase::dump() {
 }
 
 LoaderStats load_lines(const std::string& conninfo, const std::vector<std::string>& lines, size_t batch_rows,
-                       std::vector<size_t> cuts, std::vector<std::string>* dead_letters) {
-  RowLoader loader(conninfo, LoaderOptions{}, [&](const std::string& j) {
+                       std::vector<size_t> cuts, std::vector<std::string>* dead_letters, int connections) {
+  LoaderOptions options;
+  options.connections = connections;
+  RowLoader loader(conninfo, options, [&](const std::string& j) {
     if (dead_letters) dead_letters->push_back(j);
   });
   loader.open();
@@ -93,6 +95,7 @@ LoaderStats load_lines(const std::string& conninfo, const std::vector<std::strin
     if (pending.row_count() >= batch_rows) flush();
   });
   flush();
+  loader.finish();
   return loader.stats();
 }
 

@@ -1,0 +1,116 @@
+#pragma once
+// One connection of the load stage, and the shards of invocations it writes.
+//
+// Invocations are spread over kShardCount shards by id. A lane loads rows of its shards only,
+// one transaction per batch (load_sql.h has every statement):
+//   1. take its shards' advisory locks: no other loader writes new rows of these invocations
+//      until this one commits, so an id the database does not hold stays new;
+//   2. COPY the rows of invocations the database has never seen straight into their tables
+//      (derived in C++ by derive.h), and the fragments of stored ones into TEMP staging tables.
+//      Lanes of other shards do the same side by side: the bulk of a load runs on both cores;
+//   3. lock the watermark row: from here on, loaders take turns (a short tail, no deadlocks:
+//      every lock is taken in the same order);
+//   4. note the touched invocations (those staged, and stored ones whose abandoned verdict flips
+//      under the watermark, whichever shard) and read their rollup contributions;
+//   5. merge: INSERT … ON CONFLICT DO UPDATE with row_state.cpp's winner rules, writing only
+//      when the new state is further along (a replay writes nothing); link source_job_id;
+//   6. derive statuses, durations and children counts of the touched rows (derive.cpp's rules);
+//   7. read the contributions again and add the difference to metrics_hourly (HourlyRollup);
+//   8. tail mode with one lane: save the read positions these rows complete (file_positions.h).
+// Passing faults (lost connection, deadlock, shutdown) are retried with jittered backoff. A data
+// error PostgreSQL refuses is narrowed down by splitting the batch per invocation; what it
+// refuses alone goes to the dead-letter output.
+#include <functional>
+#include <memory>
+#include <pqxx/pqxx>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "derive.h"
+#include "hourly_rollup.h"
+#include "row_state.h"
+
+namespace edpipe {
+
+// Every edpipe that writes to one database must agree on these two.
+constexpr int kShardCount = 16;
+int shard_of(const Uuid& invocation_id) noexcept;  // stable across processes: no seed
+
+struct LoaderOptions {
+  Timestamp abandon_after = kDefaultAbandonAfter;
+  int max_attempts = 8;             // per batch, for passing faults
+  int backoff_initial_ms = 100;
+  int connections = 2;              // lanes loading side by side (1 to kShardCount)
+};
+
+// A value or a group of rows PostgreSQL would refuse, kept out of the database: one JSON object.
+using RowDeadLetter = std::function<void(const std::string& json)>;
+
+// The database is not migrated (far enough): names `edpipe migrate up`.
+class SchemaError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct LoaderStats {
+  uint64_t batches = 0, retries = 0, rows_sent = 0, dead_lettered = 0;
+  std::set<RollupKey> touched_hours;
+  LoaderStats& operator+=(const LoaderStats& o) {
+    batches += o.batches;
+    retries += o.retries;
+    rows_sent += o.rows_sent;
+    dead_lettered += o.dead_lettered;
+    touched_hours.insert(o.touched_hours.begin(), o.touched_hours.end());
+    return *this;
+  }
+};
+
+class LoadLane {
+ public:
+  // `shards`: the shards whose rows this lane writes (their locks are taken in every batch).
+  LoadLane(std::string conninfo, LoaderOptions options, RowDeadLetter dead_letter, std::vector<int> shards);
+  ~LoadLane();
+
+  // Connects and checks the schema; throws ConnectionError (no retry: a database that is not
+  // there fails fast) or SchemaError.
+  void open();
+  // Loads rows of this lane's shards, fragments of one id already merged, as one batch.
+  void load(const RowBatch& rows);
+  // Saves read positions in a transaction of their own.
+  void save_positions_alone(const std::vector<FileCheckpoint>& positions);
+  const LoaderStats& stats() const noexcept { return stats_; }
+
+  // Runs `work` on the connection, reconnecting and retrying it after passing faults. Safe for
+  // anything a replay does not change: every load statement is idempotent.
+  template <class Work>
+  auto with_retries(Work&& work) -> decltype(work(std::declval<pqxx::connection&>())) {
+    for (int attempt = 1;; ++attempt) {
+      try {
+        if (!conn_) reconnect();
+        return work(*conn_);
+      } catch (const std::exception& e) {
+        if (!retryable(e) || attempt >= options_.max_attempts) throw;
+        conn_.reset();
+        ++stats_.retries;
+        back_off(attempt);
+      }
+    }
+  }
+
+ private:
+  bool retryable(const std::exception& e) const;
+  void back_off(int attempt);
+  void load_or_split(const RowBatch& rows);
+  void load_once(pqxx::connection& conn, const RowBatch& rows);
+  void reconnect();
+
+  std::string conninfo_;
+  LoaderOptions options_;
+  RowDeadLetter dead_letter_;
+  std::string lock_shards_;  // the statement that takes this lane's shard locks, in shard order
+  std::unique_ptr<pqxx::connection> conn_;
+  LoaderStats stats_;
+};
+
+}  // namespace edpipe
