@@ -25,8 +25,13 @@ TEST(Migrations, UpDownUp) {
   const std::string lz4_columns = "SELECT count(*) FROM pg_attribute WHERE attcompression = 'l' AND attrelid IN "
                                   "('invocations'::regclass, 'job_executions'::regclass, 'job_logs'::regclass)";
   EXPECT_EQ(db.count(lz4_columns), 6);
+  const std::string covering = "SELECT count(*) FROM pg_index WHERE indnatts > indnkeyatts AND indexrelid IN "
+                               "('event_executions_name_idx'::regclass, 'job_executions_name_idx'::regclass)";
+  EXPECT_EQ(db.count(covering), 2);
   EXPECT_TRUE(m.up().empty());  // nothing pending
 
+  EXPECT_EQ(m.down(1).size(), 1u);  // 006
+  EXPECT_EQ(db.count(covering), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 005
   EXPECT_EQ(db.count(lz4_columns), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 004
@@ -45,6 +50,7 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(m.up().size(), all_migrations().size() - 2);
   EXPECT_EQ(tables(db), 6);
   EXPECT_EQ(db.count(lz4_columns), 6);
+  EXPECT_EQ(db.count(covering), 2);
 }
 
 TEST(Migrations, CliStatusAndUnmigratedLoad) {
