@@ -65,17 +65,36 @@ void CopyWriter::end_row() {
   ++rows_;
 }
 
+void CopyWriter::clear() noexcept {
+  buf_.clear();
+  rows_ = 0;
+  row_open_ = false;
+}
+
 void CopyWriter::copy_into(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& columns) {
   if (rows_ == 0) return;
-  buf_.pop_back();  // write_raw_line adds the last newline itself
+  // Sent in pieces of whole rows: the copies the library makes of each stay in the cache.
+  constexpr size_t kPiece = 256 * 1024;
   {
     auto writer = columns.empty() ? std::make_unique<pqxx::tablewriter>(tx, table)
                                   : std::make_unique<pqxx::tablewriter>(tx, table, columns.begin(), columns.end());
-    writer->write_raw_line(buf_);
+    const char* data = buf_.data();
+    size_t at = 0;
+    while (at < buf_.size()) {
+      // A raw newline only ever ends a row: text() escapes those inside values.
+      size_t end = buf_.size();
+      if (at + kPiece < buf_.size()) {
+        const void* nl = memrchr(data + at, '\n', kPiece);
+        if (!nl) nl = std::memchr(data + at + kPiece, '\n', buf_.size() - at - kPiece);
+        end = static_cast<size_t>(static_cast<const char*>(nl) - data) + 1;
+      }
+      piece_.assign(data + at, end - at - 1);  // write_raw_line adds the row's newline itself
+      writer->write_raw_line(piece_);
+      at = end;
+    }
     writer->complete();
   }
-  buf_.clear();
-  rows_ = 0;
+  clear();
 }
 
 }  // namespace edpipe

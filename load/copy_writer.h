@@ -26,12 +26,16 @@ class CopyWriter {
 
   size_t rows() const noexcept { return rows_; }
   bool empty() const noexcept { return rows_ == 0; }
-  // COPYs the rows into `table` (columns in table order, or `columns`) and clears the buffer.
+  // COPYs the rows into `table` (columns in table order, or `columns`) and clears the buffer,
+  // which keeps its capacity for the next batch.
   void copy_into(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& columns = {});
+  // Forgets the rows written (a batch that is tried again starts from nothing).
+  void clear() noexcept;
 
  private:
   void separator();
   std::string buf_;
+  std::string piece_;  // a piece of buf_ on its way (the library takes a std::string)
   size_t rows_ = 0;
   bool row_open_ = false;
 };

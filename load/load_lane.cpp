@@ -453,7 +453,8 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
 
   uint64_t rejected = 0;
   ValueGuard guard(dead_letter_, rejected);
-  CopyWriter inv, ev, job, log;
+  CopyWriter &inv = invocations_, &ev = events_, &job = jobs_, &log = logs_;
+  for (CopyWriter* w : {&inv, &ev, &job, &log}) w->clear();  // what a failed try left
   const auto fresh_contributions =
       encode_fresh(rows, stored, AbandonRule{fresh_wm, options_.abandon_after}, guard, inv, ev, job, log);
   stats_.rows_sent += inv.rows() + ev.rows() + job.rows() + log.rows();

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "copy_writer.h"
 #include "derive.h"
 #include "hourly_rollup.h"
 #include "row_state.h"
@@ -111,6 +112,7 @@ class LoadLane {
   std::string lock_shards_;  // the statement that takes this lane's shard locks, in shard order
   std::unique_ptr<pqxx::connection> conn_;
   LoaderStats stats_;
+  CopyWriter invocations_, events_, jobs_, logs_;  // kept from batch to batch with their buffers
 };
 
 }  // namespace edpipe
