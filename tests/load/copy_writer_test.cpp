@@ -27,6 +27,34 @@ TEST(CopyWriter, EscapesOnlyWhatCopyTextNeedsAndRoundTrips) {
   EXPECT_TRUE(r[1][0].is_null());
 }
 
+TEST(CopyWriter, PiecesCutOnlyBetweenRowsAndTheBufferIsReused) {
+  testing::TestDatabase db(false);
+  pqxx::work tx(db.conn());
+  tx.exec("CREATE TEMP TABLE t (n bigint, a text)");
+  CopyWriter w;
+  // Rows of every size around the 256 KiB piece, one far past it, newlines escaped inside.
+  std::vector<std::string> texts;
+  for (size_t n = 0; n < 40; ++n) texts.push_back(std::string(n == 7 ? 900 * 1024 : 1 + n * 9973, 'a' + n % 26) + "\n|");
+  for (int round = 0; round < 2; ++round) {
+    for (size_t n = 0; n < texts.size(); ++n) {
+      w.integer(static_cast<int64_t>(n + round * texts.size())).text(texts[n]);
+      w.end_row();
+    }
+    w.copy_into(tx, "t");
+    EXPECT_EQ(w.rows(), 0u);
+  }
+  w.integer(-1).text("left over by a failed try");
+  w.end_row();
+  w.clear();
+  w.copy_into(tx, "t");  // nothing: cleared
+  auto r = tx.exec("SELECT n, a FROM t ORDER BY n");
+  ASSERT_EQ(r.size(), 2 * texts.size());
+  for (size_t i = 0; i < r.size(); ++i) {
+    EXPECT_EQ(r[i][0].as<int64_t>(), static_cast<int64_t>(i));
+    EXPECT_EQ(r[i][1].as<std::string>(), texts[i % texts.size()]) << "row " << i;
+  }
+}
+
 TEST(Connection, PasswordsAreMasked) {
   EXPECT_EQ(mask_password("postgresql://u:pw@h:5432/db"), "postgresql://u:****@h:5432/db");
   EXPECT_EQ(mask_password("host=h password=pw dbname=d"), "host=h password=**** dbname=d");
