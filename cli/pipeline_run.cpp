@@ -52,7 +52,8 @@ class DatabaseSink final : public RowSink {
         before_send_(std::move(before_send)) {}
   void add(RowBatch& rows) override {
     auto append = [](auto& to, auto& from) {
-      to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+      if (to.empty()) to.swap(from);  // rows are large: taken whole, not moved one by one
+      else to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
     };
     append(pending_.invocations, rows.invocations);
     append(pending_.event_executions, rows.event_executions);

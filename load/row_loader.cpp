@@ -6,28 +6,34 @@
 
 namespace edpipe {
 
+// In place: a batch rarely holds two fragments of one id, and then nothing moves.
 RowBatch coalesce_fragments(RowBatch&& rows) {
-  RowBatch out;
-  auto fold = [](auto& into, auto& from) {
-    std::unordered_map<Uuid, size_t, UuidHash> index;
-    index.reserve(from.size());
-    for (auto& s : from) {
-      auto [it, fresh] = index.emplace(s.id, into.size());
-      if (fresh) into.push_back(std::move(s));
-      else merge_into(into[it->second], s);
+  auto fold = [](auto& items, auto&& merge_into_first) {
+    std::unordered_map<Uuid, size_t, UuidHash> first;
+    first.reserve(items.size());
+    std::vector<bool> merged_away;
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto [it, fresh] = first.emplace(items[i].id, i);
+      if (fresh) continue;
+      merge_into_first(items[it->second], items[i]);
+      if (merged_away.empty()) merged_away.resize(items.size());
+      merged_away[i] = true;
     }
+    if (merged_away.empty()) return;
+    size_t kept = 0;
+    for (size_t i = 0; i < items.size(); ++i)
+      if (!merged_away[i]) {
+        if (kept != i) items[kept] = std::move(items[i]);
+        ++kept;
+      }
+    items.resize(kept);
   };
-  out.checkpoints = std::move(rows.checkpoints);
-  fold(out.invocations, rows.invocations);
-  fold(out.event_executions, rows.event_executions);
-  fold(out.job_executions, rows.job_executions);
-  std::unordered_map<Uuid, size_t, UuidHash> logs;
-  for (auto& l : rows.job_logs) {
-    auto [it, fresh] = logs.emplace(l.id, out.job_logs.size());
-    if (fresh) out.job_logs.push_back(std::move(l));
-    else out.job_logs[it->second] = merge(out.job_logs[it->second], l);
-  }
-  return out;
+  auto state = [](auto& into, const auto& from) { merge_into(into, from); };
+  fold(rows.invocations, state);
+  fold(rows.event_executions, state);
+  fold(rows.job_executions, state);
+  fold(rows.job_logs, [](JobLogRow& into, const JobLogRow& from) { into = merge(into, from); });
+  return std::move(rows);
 }
 
 RowLoader::RowLoader(std::string conninfo, LoaderOptions options, RowDeadLetter dead_letter)
@@ -87,6 +93,13 @@ void RowLoader::load(RowBatch rows) {
   }
   std::vector<RowBatch> parts(n);
   auto lane_of = [n](const Uuid& invocation_id) { return static_cast<size_t>(shard_of(invocation_id)) % n; };
+  for (auto& p : parts) {  // a lane's share, with room for an uneven split
+    auto room = [n](size_t total) { return total / n + total / (4 * n) + 16; };
+    p.invocations.reserve(room(merged.invocations.size()));
+    p.event_executions.reserve(room(merged.event_executions.size()));
+    p.job_executions.reserve(room(merged.job_executions.size()));
+    p.job_logs.reserve(room(merged.job_logs.size()));
+  }
   for (auto& s : merged.invocations) parts[lane_of(s.id)].invocations.push_back(std::move(s));
   for (auto& s : merged.event_executions) parts[lane_of(s.invocation_id)].event_executions.push_back(std::move(s));
   for (auto& s : merged.job_executions) parts[lane_of(s.invocation_id)].job_executions.push_back(std::move(s));

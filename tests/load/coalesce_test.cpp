@@ -1,0 +1,58 @@
+// Fragments of one id within a batch merge into one row before the batch goes to the database
+// (ON CONFLICT may touch a row only once, and a COPY of new rows must not repeat a key).
+#include <gtest/gtest.h>
+
+#include "row_loader.h"
+
+namespace edpipe {
+namespace {
+
+Uuid id(int n) { return *Uuid::parse("00000000-0000-4000-8000-" + std::string(11, '0') + std::to_string(n)); }
+
+InvocationState fragment(int n, Timestamp ts) {
+  InvocationState s;
+  s.id = id(n);
+  observe(s, ts, std::nullopt);
+  return s;
+}
+
+TEST(Coalesce, FragmentsOfOneIdMergeInPlaceInFirstSeenOrder) {
+  RowBatch b;
+  b.invocations = {fragment(1, 50), fragment(2, 10), fragment(1, 10), fragment(3, 7), fragment(1, 90)};
+  EventExecutionState e;
+  e.id = id(8);
+  e.invocation_id = id(1);
+  observe(e, 20, std::string("corr-b"));
+  EventExecutionState e2 = e;
+  observe(e2, 30, std::string("corr-a"));
+  b.event_executions = {e, e2};
+  JobLogRow l;
+  l.id = id(9);
+  l.invocation_id = id(1);
+  l.ts = 40;
+  b.job_logs = {l, l};
+  const InvocationState want = merge(merge(b.invocations[0], b.invocations[2]), b.invocations[4]);
+
+  RowBatch out = coalesce_fragments(std::move(b));
+  ASSERT_EQ(out.invocations.size(), 3u);
+  EXPECT_EQ(out.invocations[0], want);
+  EXPECT_EQ(out.invocations[0].first_ts, 10);
+  EXPECT_EQ(out.invocations[0].last_ts, 90);
+  EXPECT_EQ(out.invocations[1].id, id(2));
+  EXPECT_EQ(out.invocations[2].id, id(3));
+  ASSERT_EQ(out.event_executions.size(), 1u);
+  EXPECT_EQ(out.event_executions[0].correlation_id, "corr-a");  // the smaller one wins
+  EXPECT_EQ(out.event_executions[0].last_ts, 30);
+  EXPECT_EQ(out.job_logs.size(), 1u);
+}
+
+TEST(Coalesce, ABatchWithoutDuplicatesIsLeftAsItIs) {
+  RowBatch b;
+  for (int n = 1; n <= 5; ++n) b.invocations.push_back(fragment(n, n));
+  const auto before = b.invocations;
+  RowBatch out = coalesce_fragments(std::move(b));
+  EXPECT_EQ(out.invocations, before);
+}
+
+}  // namespace
+}  // namespace edpipe
