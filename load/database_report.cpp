@@ -4,29 +4,30 @@
 
 namespace edpipe {
 namespace {
+// One scan per table: the rows by status, their total, and `also` (a count(...) expression)
+// summed over the statuses. Returns the total.
 template <size_t N, class E>
-void count_by_status(pqxx::read_transaction& tx, const char* table, std::array<uint64_t, N>& out, E first) {
-  for (const auto& r : tx.exec(std::string("SELECT status, count(*) FROM ") + table + " GROUP BY status"))
+uint64_t count_by_status(pqxx::read_transaction& tx, const char* table, std::array<uint64_t, N>& out, E first,
+                         const char* also = "0", uint64_t* also_total = nullptr) {
+  uint64_t total = 0;
+  for (const auto& r : tx.exec(std::string("SELECT status, count(*), ") + also + " FROM " + table + " GROUP BY status")) {
+    total += r[1].as<uint64_t>();
+    if (also_total) *also_total += r[2].as<uint64_t>();
     for (size_t i = 0; i < N; ++i)
       if (status_name(static_cast<decltype(first)>(i)) == r[0].as<std::string>()) out[i] = r[1].as<uint64_t>();
+  }
+  return total;
 }
 }  // namespace
 
 TallyResult read_database_tally(pqxx::connection& conn, const std::set<RollupKey>& hours) {
   TallyResult t;
   pqxx::read_transaction tx(conn);
-  auto n = tx.exec(
-      "SELECT (SELECT count(*) FROM invocations), (SELECT count(*) FROM event_executions), "
-      "(SELECT count(*) FROM job_executions), (SELECT count(*) FROM job_logs), "
-      "(SELECT count(*) FROM invocations WHERE source_job_ref IS NOT NULL)")[0];
-  t.invocations = n[0].as<uint64_t>();
-  t.event_executions = n[1].as<uint64_t>();
-  t.job_executions = n[2].as<uint64_t>();
-  t.job_logs = n[3].as<uint64_t>();
-  t.chained_invocations = n[4].as<uint64_t>();
-  count_by_status(tx, "invocations", t.invocations_by_status, InvocationStatus::Running);
-  count_by_status(tx, "event_executions", t.events_by_status, EventStatus::Detecting);
-  count_by_status(tx, "job_executions", t.jobs_by_status, JobStatus::Running);
+  t.invocations = count_by_status(tx, "invocations", t.invocations_by_status, InvocationStatus::Running,
+                                  "count(source_job_ref)", &t.chained_invocations);
+  t.event_executions = count_by_status(tx, "event_executions", t.events_by_status, EventStatus::Detecting);
+  t.job_executions = count_by_status(tx, "job_executions", t.jobs_by_status, JobStatus::Running);
+  t.job_logs = tx.exec("SELECT count(*) FROM job_logs")[0][0].as<uint64_t>();
   RollupStore store(tx);
   for (auto& [k, r] : store.read_all())
     if (hours.empty() || hours.count(k)) t.rollups[k] = std::move(r);
