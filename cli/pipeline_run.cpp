@@ -49,6 +49,7 @@ class DatabaseSink final : public RowSink {
       : loader_(loader),
         background_([&loader](RowBatch&& rows) { loader.load(std::move(rows)); }),
         batch_size_(batch_size),
+        next_size_(std::min<size_t>(batch_size, kFirstBatchRows)),
         before_send_(std::move(before_send)) {}
   void add(RowBatch& rows) override {
     auto append = [](auto& to, auto& from) {
@@ -59,7 +60,7 @@ class DatabaseSink final : public RowSink {
     append(pending_.event_executions, rows.event_executions);
     append(pending_.job_executions, rows.job_executions);
     append(pending_.job_logs, rows.job_logs);
-    if (pending_.row_count() >= batch_size_) send();
+    if (pending_.row_count() >= next_size_) send();
   }
   void flush(std::vector<FileCheckpoint> checkpoints) override {
     pending_.checkpoints = std::move(checkpoints);
@@ -76,12 +77,16 @@ class DatabaseSink final : public RowSink {
     if (!pending_.empty() || !pending_.checkpoints.empty()) {
       if (before_send_) before_send_();
       background_.submit(std::move(pending_));
+      next_size_ = std::min(batch_size_, next_size_ * 2);
     }
     pending_ = {};
   }
+  // The first batches are small and double up to --batch-size: the database starts on the
+  // first rows (and the second core with it) while the rest is still being read.
+  static constexpr size_t kFirstBatchRows = 1000;
   RowLoader& loader_;
   BackgroundLoader background_;
-  size_t batch_size_;
+  size_t batch_size_, next_size_;
   std::function<void()> before_send_;
   RowBatch pending_;
 };
