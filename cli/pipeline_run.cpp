@@ -109,7 +109,7 @@ void add_pipeline_options(po::options_description& general, po::options_descript
       ("quiet,q", po::bool_switch(&f.quiet), "do not list rejected lines on stderr (the summary still counts them)")
       ("db", po::value(&f.db)->value_name("DB"), kDbOptionHelp)
       ("batch-size", po::value(&f.batch_size)->value_name("ROWS")->default_value(f.batch_size),
-       "rows per database transaction")
+       "rows per database transaction (the first batches start smaller and double up to it)")
       ("connections", po::value(&f.connections)->value_name("N")->default_value(f.connections),
        "database connections loading side by side, each the invocations of its own shards (1-16)")
       ("max-open-invocations", po::value(&f.max_open_invocations)->value_name("N")->default_value(f.max_open_invocations),
