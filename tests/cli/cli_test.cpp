@@ -24,7 +24,8 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_NE(r.out.find("Usage: edpipe <command>"), std::string::npos);
   auto l = run("load --help");
   EXPECT_EQ(l.status, 0);
-  for (const char* opt : {"--dry-run", "--json", "--dead-letter", "--abandon-after", "--progress", "Exit status"})
+  for (const char* opt : {"--dry-run", "--json", "--dead-letter", "--abandon-after", "--progress", "--connections",
+                          "Exit status"})
     EXPECT_NE(l.out.find(opt), std::string::npos) << opt;
   EXPECT_EQ(run("gen --help").status, 0);
   EXPECT_EQ(run("--version").status, 0);
@@ -39,6 +40,11 @@ TEST(Cli, BadUsageExitsTwo) {
   auto d = run("load --dry-run --abandon-after soon -");
   EXPECT_EQ(d.status, 2);
   EXPECT_NE(d.err.find("--abandon-after"), std::string::npos);
+  for (const char* lanes : {"0", "17"}) {
+    auto c = run(std::string("load --dry-run --connections ") + lanes + " -");
+    EXPECT_EQ(c.status, 2) << lanes;
+    EXPECT_NE(c.err.find("--connections: must be 1 to 16"), std::string::npos) << c.err;
+  }
 }
 
 TEST(Cli, UnreadableInputExitsOneAndNamesTheFile) {
