@@ -1,5 +1,6 @@
 #include "database_report.h"
 
+#include "load_sql.h"
 #include "rollup_store.h"
 
 namespace edpipe {
@@ -36,7 +37,7 @@ TallyResult read_database_tally(pqxx::connection& conn, const std::set<RollupKey
 
 Timestamp read_watermark(pqxx::connection& conn) {
   pqxx::read_transaction tx(conn);
-  auto r = tx.exec("SELECT (extract(epoch FROM watermark) * 1000000)::bigint FROM edpipe_watermark");
+  auto r = tx.exec(sql::kReadWatermark);
   return r.empty() ? 0 : r[0][0].as<int64_t>();
 }
 

@@ -404,16 +404,13 @@ void LoadLane::load_or_split(const RowBatch& rows) {
   }
   // The halves commit one by one; the positions go last, once both are in (a crash between
   // replays lines whose rows are already there: a replay changes nothing).
-  RowBatch halves[2];
-  const size_t mid = rows.invocations.size() / 2;
-  std::unordered_map<Uuid, int, UuidHash> side;
-  for (size_t i = 0; i < rows.invocations.size(); ++i) {
-    side[rows.invocations[i].id] = i < mid ? 0 : 1;
-    halves[i < mid ? 0 : 1].invocations.push_back(rows.invocations[i]);
-  }
-  for (const auto& e : rows.event_executions) halves[side[e.invocation_id]].event_executions.push_back(e);
-  for (const auto& j : rows.job_executions) halves[side[j.invocation_id]].job_executions.push_back(j);
-  for (const auto& l : rows.job_logs) halves[side[l.invocation_id]].job_logs.push_back(l);
+  std::unordered_set<Uuid, UuidHash> second_half;
+  for (size_t i = rows.invocations.size() / 2; i < rows.invocations.size(); ++i) second_half.insert(rows.invocations[i].id);
+  RowBatch copy = rows;
+  copy.checkpoints.clear();
+  auto halves = split_by_invocation(std::move(copy), 2, [&](const Uuid& invocation_id) {
+    return second_half.count(invocation_id) ? size_t{1} : size_t{0};
+  });
   load_or_split(halves[0]);
   load_or_split(halves[1]);
   save_positions_alone(rows.checkpoints);

@@ -67,6 +67,25 @@ struct LoaderStats {
   }
 };
 
+// The rows of a batch in `n` parts by the invocation they belong to (`part_of` of its id, below
+// n), moved out of `rows`; read positions stay with the caller.
+template <class PartOf>
+std::vector<RowBatch> split_by_invocation(RowBatch&& rows, size_t n, PartOf&& part_of) {
+  std::vector<RowBatch> parts(n);
+  auto room = [n](size_t total) { return total / n + total / (4 * n) + 16; };  // uneven splits fit
+  for (auto& p : parts) {
+    p.invocations.reserve(room(rows.invocations.size()));
+    p.event_executions.reserve(room(rows.event_executions.size()));
+    p.job_executions.reserve(room(rows.job_executions.size()));
+    p.job_logs.reserve(room(rows.job_logs.size()));
+  }
+  for (auto& s : rows.invocations) parts[part_of(s.id)].invocations.push_back(std::move(s));
+  for (auto& s : rows.event_executions) parts[part_of(s.invocation_id)].event_executions.push_back(std::move(s));
+  for (auto& s : rows.job_executions) parts[part_of(s.invocation_id)].job_executions.push_back(std::move(s));
+  for (auto& l : rows.job_logs) parts[part_of(l.invocation_id)].job_logs.push_back(std::move(l));
+  return parts;
+}
+
 class LoadLane {
  public:
   // `shards`: the shards whose rows this lane writes (their locks are taken in every batch).

@@ -91,26 +91,17 @@ void RowLoader::load(RowBatch rows) {
     queues_[0]->submit(std::move(merged));
     return;
   }
-  std::vector<RowBatch> parts(n);
-  auto lane_of = [n](const Uuid& invocation_id) { return static_cast<size_t>(shard_of(invocation_id)) % n; };
-  for (auto& p : parts) {  // a lane's share, with room for an uneven split
-    auto room = [n](size_t total) { return total / n + total / (4 * n) + 16; };
-    p.invocations.reserve(room(merged.invocations.size()));
-    p.event_executions.reserve(room(merged.event_executions.size()));
-    p.job_executions.reserve(room(merged.job_executions.size()));
-    p.job_logs.reserve(room(merged.job_logs.size()));
-  }
-  for (auto& s : merged.invocations) parts[lane_of(s.id)].invocations.push_back(std::move(s));
-  for (auto& s : merged.event_executions) parts[lane_of(s.invocation_id)].event_executions.push_back(std::move(s));
-  for (auto& s : merged.job_executions) parts[lane_of(s.invocation_id)].job_executions.push_back(std::move(s));
-  for (auto& l : merged.job_logs) parts[lane_of(l.invocation_id)].job_logs.push_back(std::move(l));
+  const std::vector<FileCheckpoint> positions = std::move(merged.checkpoints);
+  auto parts = split_by_invocation(std::move(merged), n, [n](const Uuid& invocation_id) {
+    return static_cast<size_t>(shard_of(invocation_id)) % n;
+  });
   for (size_t k = 0; k < n; ++k)
     if (!parts[k].empty()) queues_[k]->submit(std::move(parts[k]));
-  if (merged.checkpoints.empty()) return;
+  if (positions.empty()) return;
   // Last, once every lane has committed this batch and those before it: a crash before this
   // replays lines whose rows are already there, and a replay changes nothing.
   finish();
-  lanes_[0]->save_positions_alone(merged.checkpoints);
+  lanes_[0]->save_positions_alone(positions);
 }
 
 }  // namespace edpipe
