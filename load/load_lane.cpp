@@ -60,11 +60,12 @@ void put_text(CopyWriter& w, ValueGuard& g, const char* field, const std::option
   else w.null();
 }
 void put_json(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<std::string>& v) {
-  if (v && g.json_ok(field, *v)) w.text(*v);
+  if (v && g.json_ok(field, *v)) w.json(*v);
   else w.null();
 }
+// A duration as the end record reported it (bigint reported_*_ms).
 void put_duration(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<int64_t>& v) {
-  if (v && g.duration_ok(field, *v)) w.integer(*v);
+  if (v && g.duration_ok(field, *v)) w.int64(*v);
   else w.null();
 }
 template <class T>
@@ -122,7 +123,7 @@ void encode_event(CopyWriter& ev, ValueGuard& g, const EventExecutionState& s) {
   g.row("event_executions", s.id);
   ev.uuid(s.id).uuid(s.invocation_id);
   put_text(ev, g, "event_name", std::string(event_name(s)));
-  ev.integer(s.detection_start ? 0 : s.detection_end ? 1 : s.handler_start ? 2 : s.handler_end ? 3 : 4);
+  ev.int16(s.detection_start ? 0 : s.detection_end ? 1 : s.handler_start ? 2 : s.handler_end ? 3 : 4);
   put_text(ev, g, "event_module_path", s.detection_start ? s.detection_start->body.event_module_path : std::nullopt);
   put_ts(ev, ts_of(s.detection_start));
   put_ts(ev, ts_of(s.detection_end));
@@ -146,7 +147,7 @@ void encode_job(CopyWriter& job, ValueGuard& g, const JobExecutionState& s) {
   job.uuid(s.id).uuid(s.invocation_id);
   put_opt_uuid(job, event_execution_id(s));
   put_text(job, g, "job_name", std::string(job_name(s)));
-  job.integer(s.start ? 0 : s.end ? 1 : 2);
+  job.int16(s.start ? 0 : s.end ? 1 : 2);
   put_text(job, g, "job_function_name", s.start ? s.start->body.job_function_name : std::nullopt);
   put_json(job, g, "job_options", s.start ? s.start->body.job_options : std::nullopt);
   put_ts(job, ts_of(s.start));
@@ -169,13 +170,17 @@ void encode_log(CopyWriter& log, ValueGuard& g, const JobLogRow& l) {
   put_json(log, g, "data", l.log.data);
   put_text(log, g, "source", l.log.source);
   put_text(log, g, "correlation_id", l.correlation_id);
-  log.integer(l.occurrence).timestamp(l.ts);
+  log.int32(static_cast<int32_t>(l.occurrence)).timestamp(l.ts);
 }
 
+// A derived duration (integer column): left out when it does not fit.
 void put_opt_int(CopyWriter& w, const std::optional<int64_t>& v) {
-  if (v && *v <= kMaxInteger) w.integer(*v);
+  if (v && *v <= kMaxInteger) w.int32(static_cast<int32_t>(*v));
   else w.null();
 }
+
+// A count of children (integer column); an invocation has far fewer than 2^31.
+int32_t count_of(int64_t n) { return static_cast<int32_t>(std::min<int64_t>(n, kMaxInteger)); }
 
 // Rows of invocations the database has never seen, with every derived column computed here by
 // derive.h (the rules the SQL derive pass mirrors), written once, straight to their tables.
@@ -223,7 +228,7 @@ std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const Stored
     ev.timestamp(created_at(e)).text(status_name(event_status(e, abandoned[e.invocation_id])));
     put_opt_int(ev, detection_duration_ms(e));
     put_opt_int(ev, handler_duration_ms(e));
-    ev.integer(c.run).integer(c.ok).integer(c.failed);
+    ev.int32(count_of(c.run)).int32(count_of(c.ok)).int32(count_of(c.failed));
     ev.end_row();
   }
   std::vector<InvocationContribution> out;
@@ -244,7 +249,8 @@ std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const Stored
     encode_invocation(inv, g, s);
     inv.text(status_name(k.status)).timestamp(created_at(s));
     put_opt_int(inv, k.duration_ms);
-    inv.integer(k.events_detected).integer(k.jobs_run).integer(k.jobs_succeeded).integer(k.jobs_failed);
+    inv.int32(count_of(k.events_detected)).int32(count_of(k.jobs_run)).int32(count_of(k.jobs_succeeded));
+    inv.int32(count_of(k.jobs_failed));
     inv.end_row();
     out.push_back(std::move(k));
   }
