@@ -8,7 +8,8 @@ On a generated corpus, each method runs on a fresh database of a throwaway Postg
 
   edpipe      `edpipe load`, end to end (parse, merge, derive, rollups)
   floor       the same final rows, dumped with COPY ... TO, loaded into a fresh copy of the schema
-              with plain COPY ... FROM (indexes and foreign keys present)
+              with plain COPY ... FROM (indexes and foreign keys present), in COPY's default text format
+  floor, binary  the same in COPY's binary format, which edpipe sends
   raw-jsonb   (a) COPY the raw lines into a jsonb table, build the tables with INSERT ... SELECT ... GROUP BY
   insert-100  (b) the Node plugin's way: multi-row INSERT ... ON CONFLICT DO UPDATE, 100 rows a statement
   seed-floor  the floor again, into the schema with the data model's full set of indexes
@@ -244,20 +245,25 @@ def main():
             cols = psql("e2e_edpipe", f"SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns "
                                       f"WHERE table_name = '{t}' AND column_name NOT IN ('updated_at')", env=env).strip().split(",")
             columns[t] = cols
-            sh(f"psql -X -q -d e2e_edpipe -c \"\\copy (SELECT {', '.join(cols)} FROM {t}) TO '{dump_dir}/{t}.copy'\"", env)
-        copy_script = os.path.join(work, "floor.sql")
-        with open(copy_script, "w") as f:
-            f.write("BEGIN;\nSET CONSTRAINTS ALL DEFERRED;\n")
-            for t in TABLES:
-                f.write(f"\\copy {t} ({', '.join(columns[t])}) FROM '{dump_dir}/{t}.copy'\n")
-            f.write("COMMIT;\n")
+            for ext, opt in (("copy", ""), ("bin", " (FORMAT binary)")):
+                sh(f"psql -X -q -d e2e_edpipe -c \"\\copy (SELECT {', '.join(cols)} FROM {t}) TO '{dump_dir}/{t}.{ext}'{opt}\"", env)
+        # The floor in COPY's default text format, as a user would dump and load; and in binary,
+        # the format edpipe sends.
+        copy_scripts = {}
+        for ext, opt in (("copy", ""), ("bin", " (FORMAT binary)")):
+            copy_scripts[ext] = os.path.join(work, f"floor-{ext}.sql")
+            with open(copy_scripts[ext], "w") as f:
+                f.write("BEGIN;\nSET CONSTRAINTS ALL DEFERRED;\n")
+                for t in TABLES:
+                    f.write(f"\\copy {t} ({', '.join(columns[t])}) FROM '{dump_dir}/{t}.{ext}'{opt}\n")
+                f.write("COMMIT;\n")
 
-        def floor(db, seed_indexes=False, drop=None):
+        def floor(db, seed_indexes=False, drop=None, fmt="copy"):
             fresh_db(db, env, seed_indexes)
             if drop:
                 psql(db, f"DROP INDEX {drop}", env=env)
             psql(db, "CHECKPOINT", env=env)  # the previous run's writes do not land in this one
-            return timed(lambda: psql(db, file=copy_script, env=env))
+            return timed(lambda: psql(db, file=copy_scripts[fmt], env=env))
 
         raw_sql = os.path.join(work, "raw_jsonb.sql")
         with open(raw_sql, "w") as f:
@@ -274,6 +280,7 @@ def main():
         methods = {
             "edpipe": edpipe_load,
             "floor": lambda: floor("e2e_floor"),
+            "floor, binary": lambda: floor("e2e_floor_bin", fmt="bin"),
             "seed-floor": lambda: floor("e2e_seed_floor", seed_indexes=True),
             "raw-jsonb (a)": lambda: script("e2e_raw", raw_sql),
             "insert-100 (b)": lambda: script("e2e_insert", inserts),
@@ -289,12 +296,13 @@ def main():
         print(f"\ncorpus: {a.invocations} invocations, {mb:.0f} MB, {rows} rows; PostgreSQL 15, a fresh database per run, "
               f"best of {a.repeat} rounds of every method\n")
         print(f"{'method':<16} {'wall s':>8} {'rows/s':>10} {'input MB/s':>11} {'÷ edpipe':>9}")
-        for name in ["edpipe", "floor", "raw-jsonb (a)", "insert-100 (b)", "seed-floor"]:
+        for name in ["edpipe", "floor", "floor, binary", "raw-jsonb (a)", "insert-100 (b)", "seed-floor"]:
             t = results[name]
             print(f"{name:<16} {t:>8.2f} {rows / t:>10.0f} {mb / t:>11.1f} {t / base:>9.2f}")
         print(f"\nedpipe / floor = {base / results['floor']:.2f} (target ≤ 1.5); (a) / edpipe = "
               f"{results['raw-jsonb (a)'] / base:.2f} (target ≥ 2); (b) / edpipe = {results['insert-100 (b)'] / base:.2f} "
-              f"(target ≥ 3); seed floor / floor = {results['seed-floor'] / results['floor']:.2f} (target ≥ 2)")
+              f"(target ≥ 3); seed floor / floor = {results['seed-floor'] / results['floor']:.2f} (target ≥ 2); "
+              f"edpipe / binary floor = {base / results['floor, binary']:.2f}")
 
         if a.index_costs:
             # Warm runs only, best of three: the first floor above also paid for a cold cache.
