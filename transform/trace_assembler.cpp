@@ -47,6 +47,11 @@ void TraceAssembler::add(std::vector<TraceRecord>& records) {
     if (!slot) {
       slot = std::make_unique<OpenInvocation>();
       slot->state.id = r.invocation_id;
+      // Room for a typical invocation's children: growing a vector moves every row state
+      // (~500 bytes each) it holds.
+      slot->events.reserve(8);
+      slot->jobs.reserve(8);
+      slot->logs.reserve(8);
     }
     OpenInvocation& inv = *slot;
     observe(inv.state, r.ts, r.correlation_id);
