@@ -170,6 +170,80 @@ simdjson::error_code collect_error(simdjson::ondemand::value value, FieldSlot& s
   return simdjson::SUCCESS;
 }
 
+// The payload's text, and on the way the members a Hasura event trigger payload carries:
+// {"id", "created_at", "table": {"name"}, "event": {"op", "session_variables": {…}}}. Its other
+// members are skipped as raw_json() would skip them, so reading it costs one pass, not a
+// second parse. A member of another type is passed over: it never rejects the record.
+simdjson::error_code collect_payload(simdjson::ondemand::value value, FieldSlot& slot, HasuraFields& h) noexcept {
+  h = HasuraFields{};
+  const char* start = value.raw_json_token().data();
+  simdjson::ondemand::object root;
+  if (auto e = value.get_object().get(root)) return e;
+  // The first string of a name counts (a repeated key does not override it).
+  auto take = [](simdjson::ondemand::value v, std::string_view& out, bool& has) -> simdjson::error_code {
+    json_type t;
+    if (auto e = v.type().get(t)) return e;
+    if (has || t != json_type::string) return simdjson::SUCCESS;
+    has = true;
+    return v.get_string().get(out);
+  };
+  auto is_object = [](simdjson::ondemand::value v, bool& yes) -> simdjson::error_code {
+    json_type t;
+    auto e = v.type().get(t);
+    yes = !e && t == json_type::object;
+    return e;
+  };
+  auto members = [](simdjson::ondemand::value v, auto&& on_member) -> simdjson::error_code {
+    simdjson::ondemand::object o;
+    if (auto e = v.get_object().get(o)) return e;
+    for (auto m : o) {
+      std::string_view k;
+      simdjson::ondemand::value mv;
+      if (auto e = m.unescaped_key().get(k)) return e;
+      if (auto e = m.value().get(mv)) return e;
+      if (auto e = on_member(k, mv)) return e;
+    }
+    return simdjson::SUCCESS;
+  };
+  for (auto member : root) {
+    std::string_view key;
+    simdjson::ondemand::value v;
+    if (auto e = member.unescaped_key().get(key)) return e;
+    if (auto e = member.value().get(v)) return e;
+    simdjson::error_code e = simdjson::SUCCESS;
+    bool object = false;
+    if (key == "id") {
+      e = take(v, h.id, h.has_id);
+    } else if (key == "created_at") {
+      e = take(v, h.created_at, h.has_created_at);
+    } else if (key == "table") {
+      if (!(e = is_object(v, object)) && object)
+        e = members(v, [&](std::string_view k, simdjson::ondemand::value tv) {
+          return k == "name" ? take(tv, h.table, h.has_table) : simdjson::SUCCESS;
+        });
+    } else if (key == "event") {
+      if (!(e = is_object(v, object)) && object)
+        e = members(v, [&](std::string_view k, simdjson::ondemand::value ev) -> simdjson::error_code {
+          if (k == "op") return take(ev, h.op, h.has_op);
+          if (k != "session_variables") return simdjson::SUCCESS;
+          bool vars_object = false;
+          if (auto e2 = is_object(ev, vars_object); e2 || !vars_object) return e2;
+          return members(ev, [&](std::string_view vk, simdjson::ondemand::value vv) {
+            if (vk == "x-hasura-user-email") return take(vv, h.user_email, h.has_user_email);
+            if (vk == "x-hasura-role") return take(vv, h.user_role, h.has_user_role);
+            return simdjson::SUCCESS;
+          });
+        });
+    }
+    if (e) return e;
+  }
+  // As object::raw_json(): from the `{` to the token after the object.
+  const char* end;
+  if (auto e = value.current_location().get(end)) return e;
+  slot.text = std::string_view(start, static_cast<size_t>(end - start));
+  return simdjson::SUCCESS;
+}
+
 // The parser skips stored JSON values without descending into them, so their depth is checked
 // here. Only a value of at least 2 * kMaxDepth bytes can nest that deep: most are never scanned.
 constexpr size_t kMaxDepth = simdjson::DEFAULT_MAX_DEPTH;
@@ -241,7 +315,10 @@ simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields
         break;
       case Kind::Json:
       case Kind::JsonObject:
-        e = raw_json_of(value, slot.type, slot.text);
+        if (*id == FieldId::SourceEventPayload && slot.type == json_type::object)
+          e = collect_payload(value, slot, fields.hasura);
+        else
+          e = raw_json_of(value, slot.type, slot.text);
         if (!e && nests_too_deep(slot.text)) e = simdjson::DEPTH_ERROR;
         break;
       case Kind::Error:
@@ -452,7 +529,8 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
       b.auto_load_modules = c.opt_bool(F::AutoLoadModules);
       b.event_modules_directory = c.opt_text(F::EventModulesDirectory);
       b.context = c.opt_object(F::Context);
-      if (!c.problem && b.source_event_payload) fill_from_hasura_payload(b, f[F::SourceEventPayload].text);
+      if (!c.problem && b.source_event_payload && f[F::SourceEventPayload].type == json_type::object)
+        fill_from_hasura_payload(b, f.hasura);
       r.body = std::move(b);
       break;
     }
@@ -536,68 +614,15 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
 }
 
 // Hasura event trigger payloads carry what the emitter may have left out. A value that does
-// not parse stays null: it never rejects the record. `payload` points into the input block,
-// which stays readable past its end (the block padding), as simdjson requires.
-void FieldValidator::fill_from_hasura_payload(InvocationStart& s, std::string_view payload) {
-  if (s.source_table && s.source_operation && s.source_event_id && s.source_event_time && s.source_user_email &&
-      s.source_user_role)
-    return;
-  using namespace simdjson;
-  ondemand::document doc;
-  ondemand::object root;
-  if (payload_parser_.iterate(padded_string_view(payload.data(), payload.size(), payload.size() + SIMDJSON_PADDING))
-          .get(doc) ||
-      doc.get_object().get(root))
-    return;
-  auto text = [](ondemand::value v) -> std::optional<std::string> {
-    std::string_view t;
-    if (v.get_string().get(t)) return std::nullopt;
-    return std::string(t);
-  };
-  auto set_if_absent = [](auto& field, auto&& value) {
-    if (!field && value) field = std::move(*value);
-  };
-  // One forward pass: every key of interest is read where it stands, the rest is skipped.
-  for (auto member : root) {
-    std::string_view key;
-    ondemand::value v;
-    if (member.unescaped_key().get(key) || member.value().get(v)) return;
-    if (key == "id") {
-      if (auto id = text(v); id && !s.source_event_id) s.source_event_id = Uuid::parse(*id);
-    } else if (key == "created_at") {
-      if (auto t = text(v); t && !s.source_event_time) s.source_event_time = parse_rfc3339(*t, ZoneRule::DefaultUtc);
-    } else if (key == "table") {
-      ondemand::object table;
-      if (v.get_object().get(table)) continue;
-      for (auto tm : table) {
-        std::string_view tk;
-        ondemand::value tv;
-        if (tm.unescaped_key().get(tk) || tm.value().get(tv)) return;
-        if (tk == "name") set_if_absent(s.source_table, text(tv));
-      }
-    } else if (key == "event") {
-      ondemand::object event;
-      if (v.get_object().get(event)) continue;
-      for (auto em : event) {
-        std::string_view ek;
-        ondemand::value ev;
-        if (em.unescaped_key().get(ek) || em.value().get(ev)) return;
-        if (ek == "op") {
-          set_if_absent(s.source_operation, text(ev));
-        } else if (ek == "session_variables") {
-          ondemand::object vars;
-          if (ev.get_object().get(vars)) continue;
-          for (auto vm : vars) {
-            std::string_view vk;
-            ondemand::value vv;
-            if (vm.unescaped_key().get(vk) || vm.value().get(vv)) return;
-            if (vk == "x-hasura-user-email") set_if_absent(s.source_user_email, text(vv));
-            else if (vk == "x-hasura-role") set_if_absent(s.source_user_role, text(vv));
-          }
-        }
-      }
-    }
-  }
+// not parse stays null: it never rejects the record.
+void FieldValidator::fill_from_hasura_payload(InvocationStart& s, const HasuraFields& h) {
+  auto text = [](bool has, std::string_view v) { return has ? std::optional<std::string>(v) : std::nullopt; };
+  if (!s.source_event_id && h.has_id) s.source_event_id = Uuid::parse(h.id);
+  if (!s.source_event_time && h.has_created_at) s.source_event_time = parse_rfc3339(h.created_at, ZoneRule::DefaultUtc);
+  if (!s.source_table) s.source_table = text(h.has_table, h.table);
+  if (!s.source_operation) s.source_operation = text(h.has_op, h.op);
+  if (!s.source_user_email) s.source_user_email = text(h.has_user_email, h.user_email);
+  if (!s.source_user_role) s.source_user_role = text(h.has_user_role, h.user_role);
 }
 
 }  // namespace edpipe::detail

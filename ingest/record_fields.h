@@ -38,8 +38,18 @@ struct FieldSlot {
   bool has_error_message = false, has_error_stack = false;
 };
 
+// What a Hasura event trigger payload (`source_event_payload`) says of its event, read in the
+// same pass as the record. Views as in FieldSlot; a member that is absent or not a string is
+// left empty. Valid when `source_event_payload` was seen as an object in the current record.
+struct HasuraFields {
+  std::string_view id, created_at, table, op, user_email, user_role;
+  bool has_id = false, has_created_at = false, has_table = false, has_op = false, has_user_email = false,
+       has_user_role = false;
+};
+
 struct RawFields {
   std::array<FieldSlot, kFieldCount> slots;
+  HasuraFields hasura;
   uint32_t generation = 0;  // bumped per object: no clearing of the slots between records
   bool seen(FieldId id) const { return slots[static_cast<size_t>(id)].generation == generation; }
   const FieldSlot& operator[](FieldId id) const { return slots[static_cast<size_t>(id)]; }
@@ -70,8 +80,7 @@ class FieldValidator {
   Timestamp latest_believable_ts();
   Timestamp latest_ts_ = 0;
   uint64_t clock_reads_ = 0;
-  void fill_from_hasura_payload(InvocationStart& start, std::string_view padded_payload);
-  simdjson::ondemand::parser payload_parser_;
+  static void fill_from_hasura_payload(InvocationStart& start, const HasuraFields& payload);
 };
 
 }  // namespace edpipe::detail

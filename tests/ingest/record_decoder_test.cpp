@@ -63,6 +63,30 @@ TEST(RecordDecoder, HasuraPayloadNeverOverridesAndBadValuesStayNull) {
   EXPECT_FALSE(b.source_user_email);
 }
 
+// The payload is read in the record's own pass: members of other types are passed over, the
+// first string of a repeated key counts, and the stored text is the payload exactly.
+TEST(RecordDecoder, HasuraPayloadOfOddShapesIsKeptWholeAndNeverRejects) {
+  const std::string payload =
+      R"({"id":5,"id":"5e000001-0000-4000-8000-000000000001","table":"moves","event":{"op":["UPDATE"],)"
+      R"("session_variables":7,"data":{"new":{"a":[{"b":"}"}]}}},"created_at":null,)"
+      R"("table":{"name":{"x":1},"name":"later"},"event":{"session_variables":{"x-hasura-role":"r","x-hasura-role":"s"}}} )";
+  auto r = decode_one(rec("invocation.start", R"("source_function":"fn","source_event_payload":)" + payload +
+                                                  R"(,"context":{"after":"payload"})"));
+  const auto& b = std::get<InvocationStart>(r.body);
+  EXPECT_EQ(b.source_event_payload, payload);
+  EXPECT_EQ(b.source_event_id->str(), "5e000001-0000-4000-8000-000000000001");
+  EXPECT_EQ(b.source_table, "later");
+  EXPECT_FALSE(b.source_operation);
+  EXPECT_FALSE(b.source_event_time);
+  EXPECT_EQ(b.source_user_role, "r");
+  EXPECT_FALSE(b.source_user_email);
+  EXPECT_EQ(b.context, R"({"after":"payload"})");
+
+  auto arr = decode_one(rec("invocation.start", R"("source_function":"fn","source_event_payload":[{"id":"x"}])"));
+  EXPECT_EQ(std::get<InvocationStart>(arr.body).source_event_payload, R"([{"id":"x"}])");
+  EXPECT_FALSE(std::get<InvocationStart>(arr.body).source_table);
+}
+
 TEST(RecordDecoder, EveryOtherRecordType) {
   auto end = decode_one(rec("invocation.end", R"("status":"failed","duration_ms":12.6,"error":{"message":"m","stack":"s"})"));
   const auto& e = std::get<InvocationEnd>(end.body);
