@@ -352,16 +352,24 @@ class Checker {
 
   bool present(FieldId id) const { return f_.seen(id) && f_[id].type != json_type::null; }
 
-  void fail(RejectReason r, FieldId id, std::string what) {
+  // The checks run several times per record and almost always pass: their failure paths,
+  // which build messages, are kept out of line.
+  [[gnu::cold, gnu::noinline]] void fail(RejectReason r, FieldId id, std::string what) {
     if (!problem) problem = Rejection{r, "field `" + std::string(field_name(id)) + "`: " + what};
   }
   bool require(FieldId id) {
-    if (present(id)) return true;
+    if (present(id)) [[likely]] return true;
+    return missing(id);
+  }
+  [[gnu::cold, gnu::noinline]] bool missing(FieldId id) {
     fail(RejectReason::MissingField, id, f_.seen(id) ? "is null" : "is missing");
     return false;
   }
   bool expect_type(FieldId id, json_type t, std::string_view wanted) {
-    if (f_[id].type == t) return true;
+    if (f_[id].type == t) [[likely]] return true;
+    return wrong_type(id, wanted);
+  }
+  [[gnu::cold, gnu::noinline]] bool wrong_type(FieldId id, std::string_view wanted) {
     fail(RejectReason::WrongType, id, "expected " + std::string(wanted) + ", got " + std::string(json_type_name(f_[id].type)));
     return false;
   }
