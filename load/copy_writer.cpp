@@ -31,13 +31,24 @@ struct RawConnection : pqxx::largeobject {
   static pqxx::internal::pq::PGconn* of(const pqxx::dbtransaction& tx) { return raw_connection(tx); }
 };
 
+// Reads the connection's remaining results so that it is ready for the next statement. A COPY
+// still open (the data could not all be sent) is ended with an error, which the server rolls
+// back, instead of waiting on it.
+void drain_results(PGconn* conn) {
+  while (PGresult* r = PQgetResult(conn)) {
+    const bool copying = PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    if (copying && PQputCopyEnd(conn, "edpipe stopped sending this COPY") != 1) break;
+  }
+}
+
 [[noreturn]] void throw_copy_error(PGconn* conn, PGresult* res, const std::string& query) {
   std::string message = res ? PQresultErrorMessage(res) : "";
   if (message.empty()) message = PQerrorMessage(conn);
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   const std::string sqlstate = state ? state : "";
   if (res) PQclear(res);
-  while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
+  drain_results(conn);
   if (sqlstate.empty() && PQstatus(conn) != CONNECTION_OK) throw pqxx::broken_connection(message);
   throw pqxx::sql_error(message, query, sqlstate.empty() ? nullptr : sqlstate.c_str());
 }
@@ -154,7 +165,7 @@ void CopyWriter::copy_into(pqxx::dbtransaction& tx, const std::string& table, co
   PGresult* res = PQgetResult(conn);
   if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) throw_copy_error(conn, res, query);
   PQclear(res);
-  while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
+  drain_results(conn);
   clear();
 }
 
