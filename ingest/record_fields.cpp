@@ -282,8 +282,11 @@ simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields
     if (auto e = member.value().get(value)) return e;
     if (!id) continue;  // unknown members are ignored (forward compatibility)
     FieldSlot& slot = fields[*id];
-    slot = FieldSlot{};
+    // Only what a reader may look at before this pass sets it (not the whole ~90-byte slot).
     slot.generation = fields.generation;
+    slot.text = {};
+    slot.is_integer = false;
+    slot.has_error_message = slot.has_error_stack = false;
     if (auto e = value.type().get(slot.type)) return e;
     if (slot.type == json_type::null) continue;
     simdjson::error_code e = simdjson::SUCCESS;
