@@ -36,15 +36,27 @@ unsigned days_in_month(int64_t y, unsigned m) noexcept {
   return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
 }
 
-bool digits(std::string_view s, size_t pos, size_t n, int& out) noexcept {
+inline bool digits(std::string_view s, size_t pos, size_t n, int& out) noexcept {
   if (pos + n > s.size()) return false;
   int v = 0;
   for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
+    const unsigned d = static_cast<unsigned char>(s[i]) - unsigned{'0'};
+    if (d > 9) return false;
+    v = v * 10 + static_cast<int>(d);
   }
   out = v;
   return true;
+}
+
+// The first 10 bytes ("YYYY-MM-DD") of two texts, compared without a library call.
+inline bool same_date(const char* a, const char* b) noexcept {
+  uint64_t a8, b8;
+  uint16_t a2, b2;
+  std::memcpy(&a8, a, 8);
+  std::memcpy(&b8, b, 8);
+  std::memcpy(&a2, a + 8, 2);
+  std::memcpy(&b2, b + 8, 2);
+  return a8 == b8 && a2 == b2;
 }
 
 constexpr Timestamp kMin = -62135596800LL * kMicrosPerSecond;         // 0001-01-01
@@ -66,7 +78,7 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s, ZoneRule zone) noexce
   thread_local char cached_date[10] = {};
   thread_local int64_t cached_days = 0;
   int64_t days;
-  if (std::memcmp(cached_date, s.data(), 10) == 0) {
+  if (same_date(cached_date, s.data())) {
     days = cached_days;
   } else {
     if (year < 1 || month < 1 || month > 12 || day < 1 || day > static_cast<int>(days_in_month(year, month)))
