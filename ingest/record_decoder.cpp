@@ -86,10 +86,9 @@ struct RecordDecoder::Impl {
   }
 
   void apply(detail::Verdict&& v, IngestBatch& out, SourcePos pos, std::string_view raw) {
-    if (auto* rec = std::get_if<TraceRecord>(&v)) {
+    if (std::holds_alternative<detail::Appended>(v)) {
       out.counts.records++;
-      out.counts.by_type[static_cast<size_t>(rec->type())]++;
-      out.records.push_back(std::move(*rec));
+      out.counts.by_type[static_cast<size_t>(out.records.back().type())]++;
     } else if (auto* nr = std::get_if<detail::NotARecord>(&v)) {
       out.counts.non_record++;
       if (nr->unknown_type) out.counts.unknown_type++;
@@ -124,7 +123,7 @@ struct RecordDecoder::Impl {
       reject(out, pos, reason_for(e), detail_for(e), raw);
       return;
     }
-    apply(validator.validate(fields, pos), out, pos, raw);
+    apply(validator.validate(fields, pos, out.records), out, pos, raw);
   }
 
   // The fast path: one document stream over a group of candidates. Returns false (having
@@ -152,7 +151,7 @@ struct RecordDecoder::Impl {
       if (!e) e = detail::collect_fields(obj, fields);
       if (e) return undo();
       const Candidate& c = candidates[k];
-      apply(validator.validate(fields, c.pos), out, c.pos, raw_of(block.data, c));
+      apply(validator.validate(fields, c.pos, out.records), out, c.pos, raw_of(block.data, c));
       ++k;
     }
     if (k != last || stream.truncated_bytes() != 0) return undo();

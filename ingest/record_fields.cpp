@@ -493,7 +493,7 @@ Timestamp FieldValidator::latest_believable_ts() {
   return latest_ts_;
 }
 
-Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
+Verdict FieldValidator::validate(const RawFields& f, SourcePos pos, std::vector<TraceRecord>& records) {
   using F = FieldId;
   Checker c(f);
   if (!c.present(F::Type) && !c.present(F::InvocationId)) return NotARecord{};
@@ -512,21 +512,25 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
   auto type = record_type_from_name(type_name);
   if (!type) return NotARecord{true};
 
-  TraceRecord r;
+  TraceRecord& r = records.emplace_back();
+  auto refuse = [&](Rejection&& why) -> Verdict {
+    records.pop_back();
+    return std::move(why);
+  };
   r.pos = pos;
   r.ts = c.ts(F::Ts);
   // A record from the future would move the watermark there for good, and every open
   // invocation would turn abandoned: a wrong clock is rejected, not believed.
   if (!c.problem && r.ts > latest_believable_ts()) {
-    return Rejection{RejectReason::BadTimestamp,
-                     "field `ts`: " + format_rfc3339(r.ts) + " is more than 24 h ahead of this machine's clock"};
+    return refuse(Rejection{RejectReason::BadTimestamp,
+                            "field `ts`: " + format_rfc3339(r.ts) + " is more than 24 h ahead of this machine's clock"});
   }
   r.invocation_id = c.uuid(F::InvocationId);
   r.correlation_id = c.opt_text(F::CorrelationId);
 
   switch (*type) {
     case RecordType::InvocationStart: {
-      InvocationStart b;
+      auto& b = r.body.emplace<InvocationStart>();
       b.source_function = c.text(F::SourceFunction);
       b.source_system = c.opt_text(F::SourceSystem);
       b.source_table = c.opt_text(F::SourceTable);
@@ -542,63 +546,56 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
       b.context = c.opt_object(F::Context);
       if (!c.problem && b.source_event_payload && f[F::SourceEventPayload].type == json_type::object)
         fill_from_hasura_payload(b, f.hasura);
-      r.body = std::move(b);
       break;
     }
     case RecordType::InvocationEnd: {
-      InvocationEnd b;
+      auto& b = r.body.emplace<InvocationEnd>();
       b.status = c.outcome(F::Status);
       b.duration_ms = c.opt_duration(F::DurationMs);
       b.error = c.opt_error(F::Error);
-      r.body = std::move(b);
       break;
     }
     case RecordType::DetectionStart: {
-      DetectionStart b;
+      auto& b = r.body.emplace<DetectionStart>();
       b.event_execution_id = c.uuid(F::EventExecutionId);
       b.event_name = c.text(F::EventName);
       b.event_module_path = c.opt_text(F::EventModulePath);
-      r.body = std::move(b);
       break;
     }
     case RecordType::DetectionEnd: {
-      DetectionEnd b;
+      auto& b = r.body.emplace<DetectionEnd>();
       b.event_execution_id = c.uuid(F::EventExecutionId);
       b.event_name = c.text(F::EventName);
       b.detected = c.boolean(F::Detected);
       b.duration_ms = c.opt_duration(F::DurationMs);
       b.error = c.opt_error(F::Error);
-      r.body = std::move(b);
       break;
     }
     case RecordType::HandlerStart: {
-      HandlerStart b;
+      auto& b = r.body.emplace<HandlerStart>();
       b.event_execution_id = c.uuid(F::EventExecutionId);
       b.event_name = c.text(F::EventName);
-      r.body = std::move(b);
       break;
     }
     case RecordType::HandlerEnd: {
-      HandlerEnd b;
+      auto& b = r.body.emplace<HandlerEnd>();
       b.event_execution_id = c.uuid(F::EventExecutionId);
       b.event_name = c.text(F::EventName);
       b.duration_ms = c.opt_duration(F::DurationMs);
       b.error = c.opt_error(F::Error);
-      r.body = std::move(b);
       break;
     }
     case RecordType::JobStart: {
-      JobStart b;
+      auto& b = r.body.emplace<JobStart>();
       b.job_execution_id = c.uuid(F::JobExecutionId);
       b.event_execution_id = c.uuid(F::EventExecutionId);
       b.job_name = c.text(F::JobName);
       b.job_function_name = c.opt_text(F::JobFunctionName);
       b.job_options = c.opt_json(F::JobOptions);
-      r.body = std::move(b);
       break;
     }
     case RecordType::JobEnd: {
-      JobEnd b;
+      auto& b = r.body.emplace<JobEnd>();
       b.job_execution_id = c.uuid(F::JobExecutionId);
       b.event_execution_id = c.uuid(F::EventExecutionId);
       b.job_name = c.text(F::JobName);
@@ -606,22 +603,20 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos) {
       b.duration_ms = c.opt_duration(F::DurationMs);
       b.result = c.opt_json(F::Result);
       b.error = c.opt_error(F::Error);
-      r.body = std::move(b);
       break;
     }
     case RecordType::JobLog: {
-      JobLog b;
+      auto& b = r.body.emplace<JobLog>();
       b.job_execution_id = c.opt_uuid(F::JobExecutionId);
       b.level = c.level(F::Level);
       b.message = c.text(F::Message);
       b.data = c.opt_json(F::Data);
       b.source = c.opt_text(F::Source);
-      r.body = std::move(b);
       break;
     }
   }
-  if (c.problem) return *c.problem;
-  return r;
+  if (c.problem) return refuse(std::move(*c.problem));
+  return Appended{};
 }
 
 // Hasura event trigger payloads carry what the emitter may have left out. A value that does

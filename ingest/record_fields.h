@@ -6,6 +6,7 @@
 #include <array>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "ingest_batch.h"
 
@@ -66,7 +67,10 @@ struct Rejection {
   RejectReason reason;
   std::string detail;
 };
-using Verdict = std::variant<TraceRecord, NotARecord, Rejection>;
+// A record is not part of the verdict: it is appended to the caller's vector in place, so a
+// record's body is built once, where it stays, and never moved.
+struct Appended {};
+using Verdict = std::variant<Appended, NotARecord, Rejection>;
 
 // Applies the wire format to the collected fields.
 // How far a record's ts may be ahead of this machine's clock.
@@ -74,7 +78,8 @@ constexpr Timestamp kMaxClockSkew = 24 * kMicrosPerHour;
 
 class FieldValidator {
  public:
-  Verdict validate(const RawFields& fields, SourcePos pos);
+  // Appends the record to `records` (Appended), or leaves it as it was.
+  Verdict validate(const RawFields& fields, SourcePos pos, std::vector<TraceRecord>& records);
 
  private:
   Timestamp latest_believable_ts();
