@@ -52,6 +52,8 @@ class TraceAssembler {
  private:
   struct OpenInvocation;
   void hand_on(OpenInvocation& inv, RowBatch& out);
+  template <class Range>
+  static void reserve_rows(const Range& invocations, RowBatch& out);
 
   AssemblerOptions options_;
   Timestamp watermark_ = kNoLastTs;
