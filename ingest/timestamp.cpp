@@ -48,6 +48,19 @@ inline bool digits(std::string_view s, size_t pos, size_t n, int& out) noexcept 
   return true;
 }
 
+// N digits at p, which the caller has checked are readable.
+template <int N>
+[[gnu::always_inline]] inline bool fixed_digits(const char* p, int& out) noexcept {
+  int v = 0;
+  for (int i = 0; i < N; ++i) {
+    const unsigned d = static_cast<unsigned char>(p[i]) - unsigned{'0'};
+    if (d > 9) return false;
+    v = v * 10 + static_cast<int>(d);
+  }
+  out = v;
+  return true;
+}
+
 // The first 10 bytes ("YYYY-MM-DD") of two texts, compared without a library call.
 inline bool same_date(const char* a, const char* b) noexcept {
   uint64_t a8, b8;
@@ -66,12 +79,14 @@ constexpr Timestamp kMax = 253402300799LL * kMicrosPerSecond + 999999;  // 9999-
 
 std::optional<Timestamp> parse_rfc3339(std::string_view s, ZoneRule zone) noexcept {
   int year, month, day, hour, minute, second;
-  if (!digits(s, 0, 4, year) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
-      !digits(s, 8, 2, day))
+  if (s.size() < 19) return std::nullopt;
+  const char* p = s.data();
+  if (!fixed_digits<4>(p, year) || p[4] != '-' || !fixed_digits<2>(p + 5, month) || p[7] != '-' ||
+      !fixed_digits<2>(p + 8, day))
     return std::nullopt;
-  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return std::nullopt;
-  if (!digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
-      !digits(s, 17, 2, second))
+  if (p[10] != 'T' && p[10] != 't' && p[10] != ' ') return std::nullopt;
+  if (!fixed_digits<2>(p + 11, hour) || p[13] != ':' || !fixed_digits<2>(p + 14, minute) || p[16] != ':' ||
+      !fixed_digits<2>(p + 17, second))
     return std::nullopt;
   if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
   // Records of one file mostly share their date: the last date's day number is reused.
