@@ -70,58 +70,54 @@ void report_peak_rss(benchmark::State& state) {
   state.counters["peak_rss_MiB"] = double(ru.ru_maxrss) / 1024.0;
 }
 
-void BM_Ceiling_DocumentStream_InMemory(benchmark::State& state) {
+// One document stream over the in-memory corpus per iteration; `read_document` returns how
+// many items it read from a document, or an error message.
+template <class ReadDocument>
+void stream_in_memory(benchmark::State& state, const char* counter, ReadDocument&& read_document) {
   const simdjson::padded_string& data = corpus_bytes();
   simdjson::ondemand::parser parser;
   for (auto _ : state) {
     simdjson::ondemand::document_stream stream;
     if (parser.iterate_many(data, 4 << 20).get(stream)) state.SkipWithError("iterate_many failed");
-    uint64_t docs = 0, id_bytes = 0;
+    uint64_t items = 0, bytes_seen = 0;
     for (auto doc : stream) {
-      std::string_view type, id;
-      if (doc["type"].get_string().get(type) || doc["invocation_id"].get_string().get(id)) {
-        state.SkipWithError("document without type/invocation_id");
+      if (const char* error = read_document(doc, items, bytes_seen)) {
+        state.SkipWithError(error);
         break;
       }
-      ++docs;
-      id_bytes += id.size() + type.size();
     }
-    benchmark::DoNotOptimize(id_bytes);
-    state.counters["records"] = double(docs);
+    benchmark::DoNotOptimize(bytes_seen);
+    state.counters[counter] = double(items);
   }
   state.SetBytesProcessed(int64_t(state.iterations() * data.size()));
+}
+
+void BM_Ceiling_DocumentStream_InMemory(benchmark::State& state) {
+  stream_in_memory(state, "records", [](auto& doc, uint64_t& docs, uint64_t& bytes) -> const char* {
+    std::string_view type, id;
+    if (doc["type"].get_string().get(type) || doc["invocation_id"].get_string().get(id))
+      return "document without type/invocation_id";
+    ++docs;
+    bytes += id.size() + type.size();
+    return nullptr;
+  });
 }
 
 // A second reference: the same document stream, visiting every top-level member of every
 // record (each key, each value skipped unread), as any reader that validates a record's fields
 // must. It bounds what can be reached by anything that reads every field On-Demand.
 void BM_Reference_EveryMember_InMemory(benchmark::State& state) {
-  const simdjson::padded_string& data = corpus_bytes();
-  simdjson::ondemand::parser parser;
-  for (auto _ : state) {
-    simdjson::ondemand::document_stream stream;
-    if (parser.iterate_many(data, 4 << 20).get(stream)) state.SkipWithError("iterate_many failed");
-    uint64_t members = 0, key_bytes = 0;
-    for (auto doc : stream) {
-      simdjson::ondemand::object obj;
-      if (doc.get_object().get(obj)) {
-        state.SkipWithError("a document that is not an object");
-        break;
-      }
-      for (auto m : obj) {
-        std::string_view key;
-        if (m.unescaped_key().get(key)) {
-          state.SkipWithError("bad key");
-          break;
-        }
-        ++members;
-        key_bytes += key.size();
-      }
+  stream_in_memory(state, "members", [](auto& doc, uint64_t& members, uint64_t& bytes) -> const char* {
+    simdjson::ondemand::object obj;
+    if (doc.get_object().get(obj)) return "a document that is not an object";
+    for (auto m : obj) {
+      std::string_view key;
+      if (m.unescaped_key().get(key)) return "bad key";
+      ++members;
+      bytes += key.size();
     }
-    benchmark::DoNotOptimize(key_bytes);
-    state.counters["members"] = double(members);
-  }
-  state.SetBytesProcessed(int64_t(state.iterations() * data.size()));
+    return nullptr;
+  });
 }
 
 template <class Sink>

@@ -96,29 +96,17 @@ CopyWriter& CopyWriter::uuid(const Uuid& u) {
   return *this;
 }
 
-CopyWriter& CopyWriter::timestamp(Timestamp ts) {
-  field_header(8);
-  put_be<int64_t>(buf_, ts - kPostgresEpochMicros);
-  return *this;
-}
-
-CopyWriter& CopyWriter::int16(int16_t v) {
-  field_header(2);
+template <class T>
+CopyWriter& CopyWriter::fixed_width(T v) {
+  field_header(sizeof(T));
   put_be(buf_, v);
   return *this;
 }
 
-CopyWriter& CopyWriter::int32(int32_t v) {
-  field_header(4);
-  put_be(buf_, v);
-  return *this;
-}
-
-CopyWriter& CopyWriter::int64(int64_t v) {
-  field_header(8);
-  put_be(buf_, v);
-  return *this;
-}
+CopyWriter& CopyWriter::timestamp(Timestamp ts) { return fixed_width<int64_t>(ts - kPostgresEpochMicros); }
+CopyWriter& CopyWriter::int16(int16_t v) { return fixed_width(v); }
+CopyWriter& CopyWriter::int32(int32_t v) { return fixed_width(v); }
+CopyWriter& CopyWriter::int64(int64_t v) { return fixed_width(v); }
 
 CopyWriter& CopyWriter::boolean(bool b) {
   field_header(1);

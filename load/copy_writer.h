@@ -43,6 +43,8 @@ class CopyWriter {
 
  private:
   void open_row();
+  template <class T>
+  CopyWriter& fixed_width(T v);  // an integer field in network byte order
   void field(const void* data, size_t size);
   void field_header(int32_t size);
   std::string buf_;
