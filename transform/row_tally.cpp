@@ -31,6 +31,22 @@ uint32_t RowTally::intern(std::string_view name) {
   return id;
 }
 
+namespace {
+// The prefixes of row_state.cpp's orders that decide what an entry keeps (the event id, first
+// in every event body, is the same on both sides). Names compare as text, as there.
+auto start_key(Timestamp ts, std::string_view name) { return std::make_tuple(ts, name); }
+auto error_end_key(bool error, Timestamp ts, std::string_view name, bool detected) {
+  return std::make_tuple(!error, ts, name, detected);
+}
+}  // namespace
+
+uint32_t RowTally::EventEntry::name() const {
+  return has_detection_start ? detection_start_name
+         : has_detection_end ? detection_end_name
+         : has_handler_start ? handler_start_name
+                             : handler_end_name;
+}
+
 // The same winners as row_state.cpp's merge, on the compact entries.
 void RowTally::add(const RowBatch& batch) {
   for (const auto& s : batch.invocations) {
@@ -60,29 +76,40 @@ void RowTally::add(const RowBatch& batch) {
     bool inserted;
     EventEntry& e = events_.get(s.id, inserted);
     adopt_parent(e.invocation, inserted, s.invocation_id);
-    const uint8_t rank = s.detection_start ? 0 : s.detection_end ? 1 : s.handler_start ? 2 : 3;
-    if (rank < e.name_rank) {
-      e.name_rank = rank;
-      e.name = intern(event_name(s));
-    }
-    if (s.detection_end) {
-      const auto& d = *s.detection_end;
-      auto key = std::make_tuple(!d.body.error.has_value(), d.ts, d.body.detected);
-      if (!e.has_detection_end || key < std::make_tuple(!e.detection_error, e.detection_end_ts, e.detected)) {
-        e.has_detection_end = true;
-        e.detection_error = d.body.error.has_value();
-        e.detection_end_ts = d.ts;
-        e.detected = d.body.detected;
+    if (const auto& d = s.detection_start) {
+      auto key = start_key(d->ts, d->body.event_name);
+      if (!e.has_detection_start || key < start_key(e.detection_start_ts, names_[e.detection_start_name])) {
+        e.has_detection_start = true;
+        e.detection_start_ts = d->ts;
+        e.detection_start_name = intern(d->body.event_name);
       }
     }
-    e.has_handler_start = e.has_handler_start || s.handler_start.has_value();
-    if (s.handler_end) {
-      const auto& h = *s.handler_end;
-      auto key = std::make_tuple(!h.body.error.has_value(), h.ts);
-      if (!e.has_handler_end || key < std::make_tuple(!e.handler_error, e.handler_end_ts)) {
+    if (const auto& d = s.detection_end) {
+      auto key = error_end_key(d->body.error.has_value(), d->ts, d->body.event_name, d->body.detected);
+      if (!e.has_detection_end ||
+          key < error_end_key(e.detection_error, e.detection_end_ts, names_[e.detection_end_name], e.detected)) {
+        e.has_detection_end = true;
+        e.detection_error = d->body.error.has_value();
+        e.detection_end_ts = d->ts;
+        e.detection_end_name = intern(d->body.event_name);
+        e.detected = d->body.detected;
+      }
+    }
+    if (const auto& h = s.handler_start) {
+      auto key = start_key(h->ts, h->body.event_name);
+      if (!e.has_handler_start || key < start_key(e.handler_start_ts, names_[e.handler_start_name])) {
+        e.has_handler_start = true;
+        e.handler_start_ts = h->ts;
+        e.handler_start_name = intern(h->body.event_name);
+      }
+    }
+    if (const auto& h = s.handler_end) {
+      auto key = error_end_key(h->body.error.has_value(), h->ts, h->body.event_name, false);
+      if (!e.has_handler_end || key < error_end_key(e.handler_error, e.handler_end_ts, names_[e.handler_end_name], false)) {
         e.has_handler_end = true;
-        e.handler_error = h.body.error.has_value();
-        e.handler_end_ts = h.ts;
+        e.handler_error = h->body.error.has_value();
+        e.handler_end_ts = h->ts;
+        e.handler_end_name = intern(h->body.event_name);
       }
     }
   }
@@ -90,15 +117,24 @@ void RowTally::add(const RowBatch& batch) {
     bool inserted;
     JobEntry& e = jobs_.get(s.id, inserted);
     adopt_parent(e.invocation, inserted, s.invocation_id);
-    const uint8_t rank = s.start ? 0 : 1;
-    if (rank < e.name_rank) {
-      e.name_rank = rank;
-      e.name = intern(job_name(s));
+    if (const auto& st = s.start) {
+      auto key = std::tie(st->ts, st->body.event_execution_id, st->body.job_name);
+      if (!e.has_start || key < std::tie(e.start_ts, e.start_event, names_[e.start_name])) {
+        e.has_start = true;
+        e.start_ts = st->ts;
+        e.start_event = st->body.event_execution_id;
+        e.start_name = intern(st->body.job_name);
+      }
     }
-    if (s.end && (!e.has_end || std::tie(s.end->body.status, s.end->ts) < std::tie(e.end_status, e.end_ts))) {
-      e.has_end = true;
-      e.end_status = s.end->body.status;
-      e.end_ts = s.end->ts;
+    if (const auto& en = s.end) {
+      auto key = std::tie(en->body.status, en->ts, en->body.event_execution_id, en->body.job_name);
+      if (!e.has_end || key < std::tie(e.end_status, e.end_ts, e.end_event, names_[e.end_name])) {
+        e.has_end = true;
+        e.end_status = en->body.status;
+        e.end_ts = en->ts;
+        e.end_event = en->body.event_execution_id;
+        e.end_name = intern(en->body.job_name);
+      }
     }
   }
   for (const auto& l : batch.job_logs) {
@@ -143,7 +179,7 @@ TallyResult RowTally::finish(const AbandonRule& rule) const {
     r.events_by_status[static_cast<size_t>(st)]++;
     if (e.has_detection_end && e.detected) {
       contrib[e.invocation].events_detected++;
-      contrib[e.invocation].detected_events.push_back(names_[e.name]);
+      contrib[e.invocation].detected_events.push_back(names_[e.name()]);
     }
   });
   jobs_.for_each([&](const Uuid&, const JobEntry& e) {
@@ -155,7 +191,7 @@ TallyResult RowTally::finish(const AbandonRule& rule) const {
     if (st == JobStatus::Completed) c.jobs_succeeded++;
     if (st == JobStatus::Failed) {
       c.jobs_failed++;
-      c.failed_jobs.push_back(names_[e.name]);
+      c.failed_jobs.push_back(names_[e.has_start ? e.start_name : e.end_name]);
     }
   });
   for (const auto& c : contrib) r.rollups[c.key].add(c);

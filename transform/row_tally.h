@@ -39,19 +39,23 @@ class RowTally {
     int64_t end_duration_ms = -1;  // -1: the end record gave none
     Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;
   };
+  // Each lifecycle step's winner, by the orders of row_state.cpp, reduced to what the counts,
+  // the names and those orders' tie-breaks need: two fragments of a row give the same entry
+  // in either order, as merge() gives the same state.
   struct EventEntry {
-    uint32_t invocation = 0, name = 0;
-    uint8_t name_rank = 255;  // which step the name came from (detection start first)
-    bool has_detection_end = false, detection_error = false, detected = false;
-    bool has_handler_start = false, has_handler_end = false, handler_error = false;
-    Timestamp detection_end_ts = 0, handler_end_ts = 0;
+    uint32_t invocation = 0;
+    uint32_t detection_start_name = 0, detection_end_name = 0, handler_start_name = 0, handler_end_name = 0;
+    bool has_detection_start = false, has_detection_end = false, has_handler_start = false, has_handler_end = false;
+    bool detection_error = false, detected = false, handler_error = false;
+    Timestamp detection_start_ts = 0, detection_end_ts = 0, handler_start_ts = 0, handler_end_ts = 0;
+    uint32_t name() const;  // as event_name() picks it: the first step present
   };
   struct JobEntry {
-    uint32_t invocation = 0, name = 0;
-    uint8_t name_rank = 255;
-    bool has_end = false;
+    uint32_t invocation = 0, start_name = 0, end_name = 0;
+    bool has_start = false, has_end = false;
     Outcome end_status = Outcome::Completed;
-    Timestamp end_ts = 0;
+    Timestamp start_ts = 0, end_ts = 0;
+    Uuid start_event, end_event;  // event_execution_id: it orders before the job name
   };
 
   uint32_t invocation_index(const Uuid& id);
