@@ -35,17 +35,10 @@ namespace {
 // The prefixes of row_state.cpp's orders that decide what an entry keeps (the event id, first
 // in every event body, is the same on both sides). Names compare as text, as there.
 auto start_key(Timestamp ts, std::string_view name) { return std::make_tuple(ts, name); }
-auto error_end_key(bool error, Timestamp ts, std::string_view name, bool detected) {
+auto detection_end_key(bool error, Timestamp ts, std::string_view name, bool detected) {
   return std::make_tuple(!error, ts, name, detected);
 }
 }  // namespace
-
-uint32_t RowTally::EventEntry::name() const {
-  return has_detection_start ? detection_start_name
-         : has_detection_end ? detection_end_name
-         : has_handler_start ? handler_start_name
-                             : handler_end_name;
-}
 
 // The same winners as row_state.cpp's merge, on the compact entries.
 void RowTally::add(const RowBatch& batch) {
@@ -85,9 +78,9 @@ void RowTally::add(const RowBatch& batch) {
       }
     }
     if (const auto& d = s.detection_end) {
-      auto key = error_end_key(d->body.error.has_value(), d->ts, d->body.event_name, d->body.detected);
+      auto key = detection_end_key(d->body.error.has_value(), d->ts, d->body.event_name, d->body.detected);
       if (!e.has_detection_end ||
-          key < error_end_key(e.detection_error, e.detection_end_ts, names_[e.detection_end_name], e.detected)) {
+          key < detection_end_key(e.detection_error, e.detection_end_ts, names_[e.detection_end_name], e.detected)) {
         e.has_detection_end = true;
         e.detection_error = d->body.error.has_value();
         e.detection_end_ts = d->ts;
@@ -95,22 +88,10 @@ void RowTally::add(const RowBatch& batch) {
         e.detected = d->body.detected;
       }
     }
-    if (const auto& h = s.handler_start) {
-      auto key = start_key(h->ts, h->body.event_name);
-      if (!e.has_handler_start || key < start_key(e.handler_start_ts, names_[e.handler_start_name])) {
-        e.has_handler_start = true;
-        e.handler_start_ts = h->ts;
-        e.handler_start_name = intern(h->body.event_name);
-      }
-    }
-    if (const auto& h = s.handler_end) {
-      auto key = error_end_key(h->body.error.has_value(), h->ts, h->body.event_name, false);
-      if (!e.has_handler_end || key < error_end_key(e.handler_error, e.handler_end_ts, names_[e.handler_end_name], false)) {
-        e.has_handler_end = true;
-        e.handler_error = h->body.error.has_value();
-        e.handler_end_ts = h->ts;
-        e.handler_end_name = intern(h->body.event_name);
-      }
+    e.has_handler_start = e.has_handler_start || s.handler_start.has_value();
+    if (s.handler_end) {  // a failed end wins; which of two alike does not change what is counted
+      e.has_handler_end = true;
+      e.handler_error = e.handler_error || s.handler_end->body.error.has_value();
     }
   }
   for (const auto& s : batch.job_executions) {

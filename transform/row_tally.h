@@ -39,16 +39,18 @@ class RowTally {
     int64_t end_duration_ms = -1;  // -1: the end record gave none
     Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;
   };
-  // Each lifecycle step's winner, by the orders of row_state.cpp, reduced to what the counts,
-  // the names and those orders' tie-breaks need: two fragments of a row give the same entry
-  // in either order, as merge() gives the same state.
+  // Each lifecycle step's winner, by the orders of row_state.cpp, reduced to what the counts
+  // and the rollups' names need, and to the part of those orders that decides them: two
+  // fragments of a row give the same entry in either order, as merge() gives the same state.
+  // (A handler step's name and time decide nothing counted: only its presence and failure.)
   struct EventEntry {
     uint32_t invocation = 0;
-    uint32_t detection_start_name = 0, detection_end_name = 0, handler_start_name = 0, handler_end_name = 0;
+    uint32_t detection_start_name = 0, detection_end_name = 0;
     bool has_detection_start = false, has_detection_end = false, has_handler_start = false, has_handler_end = false;
     bool detection_error = false, detected = false, handler_error = false;
-    Timestamp detection_start_ts = 0, detection_end_ts = 0, handler_start_ts = 0, handler_end_ts = 0;
-    uint32_t name() const;  // as event_name() picks it: the first step present
+    Timestamp detection_start_ts = 0, detection_end_ts = 0;
+    // The name of a detected event (the rollups' top events): as event_name() picks it.
+    uint32_t name() const { return has_detection_start ? detection_start_name : detection_end_name; }
   };
   struct JobEntry {
     uint32_t invocation = 0, start_name = 0, end_name = 0;
