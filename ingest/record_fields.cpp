@@ -522,8 +522,8 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos, std::vector<
   // A record from the future would move the watermark there for good, and every open
   // invocation would turn abandoned: a wrong clock is rejected, not believed.
   if (!c.problem && r.ts > latest_believable_ts()) {
-    return refuse(Rejection{RejectReason::BadTimestamp,
-                            "field `ts`: " + format_rfc3339(r.ts) + " is more than 24 h ahead of this machine's clock"});
+    return refuse(Rejection{RejectReason::BadTimestamp, "field `ts`: " + format_rfc3339(r.ts) +
+                                                            " is more than 24 h ahead of this machine's clock"});
   }
   r.invocation_id = c.uuid(F::InvocationId);
   r.correlation_id = c.opt_text(F::CorrelationId);

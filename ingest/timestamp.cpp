@@ -36,18 +36,6 @@ unsigned days_in_month(int64_t y, unsigned m) noexcept {
   return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
 }
 
-inline bool digits(std::string_view s, size_t pos, size_t n, int& out) noexcept {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    const unsigned d = static_cast<unsigned char>(s[i]) - unsigned{'0'};
-    if (d > 9) return false;
-    v = v * 10 + static_cast<int>(d);
-  }
-  out = v;
-  return true;
-}
-
 // N digits at p, which the caller has checked are readable.
 template <int N>
 [[gnu::always_inline]] inline bool fixed_digits(const char* p, int& out) noexcept {
@@ -129,8 +117,8 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s, ZoneRule zone) noexce
     ++pos;
   } else if (s[pos] == '+' || s[pos] == '-') {
     int oh, om;
-    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om) ||
-        oh > 23 || om > 59)
+    if (pos + 6 > s.size() || !fixed_digits<2>(p + pos + 1, oh) || p[pos + 3] != ':' ||
+        !fixed_digits<2>(p + pos + 4, om) || oh > 23 || om > 59)
       return std::nullopt;
     offset_seconds = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
     pos += 6;

@@ -111,41 +111,36 @@ void TraceAssembler::hand_on(OpenInvocation& inv, RowBatch& out) {
   for (auto& l : inv.logs) out.job_logs.push_back(std::move(l));
 }
 
-// Room in `out` for the rows of `invocations` (OpenInvocation pointers or owners): row states
-// are ~500 bytes, and a vector grown one push at a time moves each several times.
-template <class Range>
-void TraceAssembler::reserve_rows(const Range& invocations, RowBatch& out) {
-  size_t n = 0, events = 0, jobs = 0, logs = 0;
+// Hands on invocations taken out of the open set, in the order given. Room is made first:
+// row states are ~500 bytes, and a vector grown one push at a time moves each several times.
+void TraceAssembler::hand_on_all(std::vector<std::unique_ptr<OpenInvocation>>& invocations, RowBatch& out) {
+  size_t events = 0, jobs = 0, logs = 0;
   for (const auto& inv : invocations) {
-    ++n;
     events += inv->events.size();
     jobs += inv->jobs.size();
     logs += inv->logs.size();
   }
-  out.invocations.reserve(out.invocations.size() + n);
+  out.invocations.reserve(out.invocations.size() + invocations.size());
   out.event_executions.reserve(out.event_executions.size() + events);
   out.job_executions.reserve(out.job_executions.size() + jobs);
   out.job_logs.reserve(out.job_logs.size() + logs);
+  for (auto& inv : invocations) hand_on(*inv, out);
 }
 
 void TraceAssembler::take_ready(RowBatch& out) {
   const AbandonRule rule{watermark_, options_.abandon_after};
-  auto ready = [&](const InvocationState& s) {
-    const bool quiet_end = s.end && s.last_ts <= watermark_ - options_.quiet_after;
-    return quiet_end || rule.is_abandoned(s);
-  };
-  std::vector<OpenInvocation*> handed;
-  for (auto& [id, inv] : open_)
-    if (ready(inv->state)) handed.push_back(inv.get());
-  reserve_rows(handed, out);
+  std::vector<std::unique_ptr<OpenInvocation>> ready;
   for (auto it = open_.begin(); it != open_.end();) {
-    if (ready(it->second->state)) {
-      hand_on(*it->second, out);
+    const InvocationState& s = it->second->state;
+    const bool quiet_end = s.end && s.last_ts <= watermark_ - options_.quiet_after;
+    if (quiet_end || rule.is_abandoned(s)) {
+      ready.push_back(std::move(it->second));
       it = open_.erase(it);
     } else {
       ++it;
     }
   }
+  hand_on_all(ready, out);
   if (open_.size() <= options_.max_open) return;
   // Over the limit: hand on the least recently active down to 90 % of it, so that the
   // selection (linear) runs once per many records, not at every one.
@@ -157,11 +152,14 @@ void TraceAssembler::take_ready(RowBatch& out) {
   std::nth_element(by_activity.begin(), by_activity.begin() + static_cast<std::ptrdiff_t>(evict - 1),
                    by_activity.end());
   std::sort(by_activity.begin(), by_activity.begin() + static_cast<std::ptrdiff_t>(evict));
+  std::vector<std::unique_ptr<OpenInvocation>> least_active;
+  least_active.reserve(evict);
   for (size_t i = 0; i < evict; ++i) {
     auto it = open_.find(by_activity[i].second);
-    hand_on(*it->second, out);
+    least_active.push_back(std::move(it->second));
     open_.erase(it);
   }
+  hand_on_all(least_active, out);
   handed_on_early_ += evict;
 }
 
@@ -172,8 +170,7 @@ void TraceAssembler::take_all(RowBatch& out) {
   for (auto& [id, inv] : open_) all.push_back(std::move(inv));
   open_.clear();
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a->state.id < b->state.id; });
-  reserve_rows(all, out);
-  for (auto& inv : all) hand_on(*inv, out);
+  hand_on_all(all, out);
 }
 
 }  // namespace edpipe

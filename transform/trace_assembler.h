@@ -8,6 +8,7 @@
 // records are spread over files and batches.
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "derive.h"
 #include "ingest_batch.h"
@@ -52,8 +53,7 @@ class TraceAssembler {
  private:
   struct OpenInvocation;
   void hand_on(OpenInvocation& inv, RowBatch& out);
-  template <class Range>
-  static void reserve_rows(const Range& invocations, RowBatch& out);
+  void hand_on_all(std::vector<std::unique_ptr<OpenInvocation>>& invocations, RowBatch& out);
 
   AssemblerOptions options_;
   Timestamp watermark_ = kNoLastTs;
