@@ -11,7 +11,10 @@
 
 namespace edpipe {
 
-constexpr size_t kDefaultReadSize = 4u << 20;
+// A block's records (~500 bytes each, ~1.5 per 1 KB of input) are written by the decoder and
+// read by the transform right after: 1 MiB blocks keep them in a core's L2 cache between the
+// two. 4 MiB blocks made ingest + transform 16 % slower.
+constexpr size_t kDefaultReadSize = 1u << 20;
 constexpr size_t kMaxLineBytes = 16u << 20;  // longer lines are rejected, never a stall
 constexpr size_t kBlockPadding = 64;         // readable bytes after every block (SIMDJSON_PADDING)
 
