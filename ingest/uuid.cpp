@@ -1,58 +1,64 @@
 #include "uuid.h"
 
+#include <bit>
 #include <random>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace edpipe {
 namespace {
-// Hex digit values, 0xFF for anything else: one table load per character, no branches.
-constexpr std::array<uint8_t, 256> kHexValue = [] {
-  std::array<uint8_t, 256> t{};
-  t.fill(0xFF);
-  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 10);
-  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<uint8_t>(c - 'A' + 10);
-  return t;
-}();
-// Where the 16 bytes' high hex digits sit in the 36-character form.
-constexpr uint8_t kDigitPos[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+
+static_assert(std::endian::native == std::endian::little, "hex8 reads the first digit from the low byte");
+constexpr uint64_t kEachByte = 0x0101010101010101ULL;
+
+// Eight hex digits (the first in the lowest byte, as loaded from memory) to their four bytes,
+// eight at a time in one 64-bit word. Sets `bad` when any byte is not a hex digit.
+inline uint32_t hex8(uint64_t x, uint64_t& bad) noexcept {
+  bad |= x & (0x80 * kEachByte);                                 // not ASCII
+  const uint64_t letter = (x >> 6) & kEachByte;                  // 0x40 bit: A-F, a-f (digits have none)
+  const uint64_t y = x | (letter << 5);                          // letters to lower case
+  // Digits +0x50, letters +0x29: a hex digit's value lands in 0x80..0x8F, carry-free (y < 0x80).
+  const uint64_t t = y + (0x50 * kEachByte) - letter * (0x50 - 0x29);
+  bad |= ~t & (0x80 * kEachByte);                                // below '0' or 'a'
+  bad |= t & (0x70 * kEachByte);                                 // above 'f' (or a gap char)
+  const uint64_t nibble = t & (0x0F * kEachByte);               // '0'..'9' -> 0..9, 'a'..'f' -> 10..15
+  const uint64_t at_least_10 = ((nibble + 6 * kEachByte) >> 4) & kEachByte;
+  bad |= at_least_10 ^ letter;                                   // ':'..'?', '@', '`'
+  // Pairs of nibbles to bytes: byte 2k = high << 4 | low.
+  uint64_t w = ((nibble << 4) | (nibble >> 8)) & 0x00FF00FF00FF00FFULL;
+  w = (w | (w >> 8)) & 0x0000FFFF0000FFFFULL;
+  w = (w | (w >> 16)) & 0x00000000FFFFFFFFULL;
+  return static_cast<uint32_t>(w);
+}
+
+inline uint64_t load8(const char* p) noexcept {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint64_t load4(const char* p) noexcept {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
 }  // namespace
 
 std::optional<Uuid> Uuid::parse(std::string_view t) noexcept {
   if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' || t[23] != '-') return std::nullopt;
+  // Ids are parsed several times per record: four words of eight digits each, read straight
+  // from the text (no copy into a scratch buffer that a wide load would then stall on).
+  const char* p = t.data();
+  uint64_t bad = 0;
+  const uint32_t w0 = hex8(load8(p), bad);                               // 8 digits
+  const uint32_t w1 = hex8(load4(p + 9) | load4(p + 14) << 32, bad);     // 4-4
+  const uint32_t w2 = hex8(load4(p + 19) | load4(p + 24) << 32, bad);    // 4-(4 of 12)
+  const uint32_t w3 = hex8(load8(p + 28), bad);                          // the last 8
+  if (bad) return std::nullopt;
   Uuid u;
-#if defined(__SSE2__)
-  // Ids are parsed several times per record: 16 hex digits per SSE2 step instead of a loop.
-  alignas(16) char hex[32];
-  std::memcpy(hex, t.data(), 8);
-  std::memcpy(hex + 8, t.data() + 9, 4);
-  std::memcpy(hex + 12, t.data() + 14, 4);
-  std::memcpy(hex + 16, t.data() + 19, 4);
-  std::memcpy(hex + 20, t.data() + 24, 12);
-  for (int half = 0; half < 2; ++half) {
-    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(hex + 16 * half));
-    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));                             // '0'..'9' -> 0..9
-    const __m128i a = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));  // a-f/A-F -> 0..5
-    const __m128i is_digit = _mm_and_si128(_mm_cmpgt_epi8(d, _mm_set1_epi8(-1)), _mm_cmplt_epi8(d, _mm_set1_epi8(10)));
-    const __m128i is_alpha = _mm_and_si128(_mm_cmpgt_epi8(a, _mm_set1_epi8(-1)), _mm_cmplt_epi8(a, _mm_set1_epi8(6)));
-    if (_mm_movemask_epi8(_mm_or_si128(is_digit, is_alpha)) != 0xFFFF) return std::nullopt;
-    const __m128i val = _mm_or_si128(_mm_and_si128(is_digit, d), _mm_and_si128(is_alpha, _mm_add_epi8(a, _mm_set1_epi8(10))));
-    const __m128i pairs = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(val, _mm_set1_epi16(0x00FF)), 4), _mm_srli_epi16(val, 8));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(u.bytes.data() + 8 * half), _mm_packus_epi16(pairs, pairs));
-  }
-#else
-  uint8_t bad = 0;
-  for (size_t i = 0; i < 16; ++i) {
-    const uint8_t hi = kHexValue[static_cast<uint8_t>(t[kDigitPos[i]])];
-    const uint8_t lo = kHexValue[static_cast<uint8_t>(t[kDigitPos[i] + 1])];
-    bad |= hi | lo;
-    u.bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  if (bad & 0xF0) return std::nullopt;
-#endif
+  std::memcpy(u.bytes.data(), &w0, 4);
+  std::memcpy(u.bytes.data() + 4, &w1, 4);
+  std::memcpy(u.bytes.data() + 8, &w2, 4);
+  std::memcpy(u.bytes.data() + 12, &w3, 4);
   return u;
 }
 

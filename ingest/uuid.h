@@ -14,6 +14,13 @@ struct Uuid {
   std::array<uint8_t, 16> bytes{};
 
   auto operator<=>(const Uuid&) const = default;
+  // Two words, not a memcmp call: ids are compared at every record.
+  bool operator==(const Uuid& o) const noexcept {
+    uint64_t a[2], b[2];
+    std::memcpy(a, bytes.data(), 16);
+    std::memcpy(b, o.bytes.data(), 16);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+  }
   bool is_nil() const noexcept {
     for (auto b : bytes) if (b) return false;
     return true;
@@ -39,13 +46,14 @@ struct UuidHash {
     x ^= x >> 33;
     return x;
   }
-  static uint64_t seed() noexcept;  // chosen on first use
+  static uint64_t seed() noexcept;  // chosen on first use, the same for every table
   size_t operator()(const Uuid& u) const noexcept {
     uint64_t a, b;
     std::memcpy(&a, u.bytes.data(), 8);
     std::memcpy(&b, u.bytes.data() + 8, 8);
-    return static_cast<size_t>(mix(a ^ seed()) ^ mix(b + 0x9E3779B97F4A7C15ULL));
+    return static_cast<size_t>(mix(a ^ seed_) ^ mix(b + 0x9E3779B97F4A7C15ULL));
   }
+  uint64_t seed_ = seed();
 };
 
 }  // namespace edpipe

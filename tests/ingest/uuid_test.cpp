@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "uuid.h"
 
 namespace edpipe {
@@ -18,6 +20,41 @@ TEST(Uuid, RejectsWrongShapes) {
                           "550e8400-e29b-41d4-a716-4466554400000", "550e8400-e29b-41d4-a716_446655440000",
                           "g50e8400-e29b-41d4-a716-446655440000", "{550e8400-e29b-41d4-a716-446655440000}"})
     EXPECT_FALSE(Uuid::parse(bad)) << bad;
+}
+
+// Every byte value at every position of a valid id, against a plain digit-by-digit reading.
+TEST(Uuid, AgreesWithAPlainReaderOnEverySingleCharacterChange) {
+  auto plain = [](const std::string& t) -> std::optional<Uuid> {
+    if (t.size() != 36) return std::nullopt;
+    Uuid u;
+    size_t digit = 0;
+    for (size_t i = 0; i < 36; ++i) {
+      const char c = t[i];
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        if (c != '-') return std::nullopt;
+        continue;
+      }
+      int v;
+      if (c >= '0' && c <= '9') v = c - '0';
+      else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+      else return std::nullopt;
+      u.bytes[digit / 2] = static_cast<uint8_t>(digit % 2 ? (u.bytes[digit / 2] | v) : v << 4);
+      ++digit;
+    }
+    return u;
+  };
+  for (const std::string base : {"0123abCD-ef45-6789-AbCd-ef0123456789", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                                 "00000000-0000-0000-0000-000000000000"}) {
+    ASSERT_EQ(Uuid::parse(base), plain(base));
+    for (size_t i = 0; i < base.size(); ++i) {
+      for (int c = 0; c < 256; ++c) {
+        std::string t = base;
+        t[i] = static_cast<char>(c);
+        ASSERT_EQ(Uuid::parse(t), plain(t)) << "position " << i << ", byte " << c;
+      }
+    }
+  }
 }
 
 TEST(Uuid, OrdersAndHashesByBytes) {
