@@ -54,18 +54,29 @@ void murmur3_x64_128(const void* key, size_t len, uint64_t seed, uint64_t out[2]
 
 Uuid log_row_id(const Uuid& invocation_id, const std::optional<Uuid>& job_execution_id, Timestamp ts,
                 LogLevel level, std::string_view message, uint32_t occurrence) noexcept {
-  // Fixed-width fields first, then the message: no two tuples encode alike.
-  thread_local std::string key;
-  key.clear();
+  // Fixed-width fields first, then the message: no two tuples encode alike. Most messages
+  // fit the buffer on the stack; a longer one is hashed from a string of its own.
   const Uuid& owner = job_execution_id ? *job_execution_id : invocation_id;
-  key.append(reinterpret_cast<const char*>(owner.bytes.data()), 16);
-  key.push_back(job_execution_id ? 'j' : 'i');
-  key.append(reinterpret_cast<const char*>(&ts), sizeof ts);
-  key.push_back(static_cast<char>(level));
-  key.append(reinterpret_cast<const char*>(&occurrence), sizeof occurrence);
-  key.append(message);
+  constexpr size_t kHead = 16 + 1 + sizeof ts + 1 + sizeof occurrence;
+  char stack[512];
+  std::string heap;
+  char* key = stack;
+  if (kHead + message.size() > sizeof stack) {
+    heap.resize(kHead + message.size());
+    key = heap.data();
+  }
+  char* p = key;
+  std::memcpy(p, owner.bytes.data(), 16);
+  p += 16;
+  *p++ = job_execution_id ? 'j' : 'i';
+  std::memcpy(p, &ts, sizeof ts);
+  p += sizeof ts;
+  *p++ = static_cast<char>(level);
+  std::memcpy(p, &occurrence, sizeof occurrence);
+  p += sizeof occurrence;
+  if (!message.empty()) std::memcpy(p, message.data(), message.size());
   uint64_t h[2];
-  murmur3_x64_128(key.data(), key.size(), 0x65647069706531ULL /* "edpipe1" */, h);
+  murmur3_x64_128(key, kHead + message.size(), 0x65647069706531ULL /* "edpipe1" */, h);
   Uuid id;
   std::memcpy(id.bytes.data(), h, 16);
   id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0F) | 0x80);  // version 8

@@ -1,6 +1,7 @@
 #include "trace_assembler.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "log_id.h"
 
@@ -91,12 +92,19 @@ void TraceAssembler::add(std::vector<TraceRecord>& records) {
 void number_log_rows(std::vector<JobLogRow>& logs) {
   // Sorting by content puts identical (owner, ts, level, message) lines side by side, ordered
   // by the rest of their content: numbering them in that order is independent of arrival.
-  std::sort(logs.begin(), logs.end());
+  // The id and the occurrence number are what this decides, so they take no part in the order;
+  // ts comes first because it almost always settles it.
+  auto content = [](const JobLogRow& r) { return std::tie(r.invocation_id, r.log, r.correlation_id); };
+  std::sort(logs.begin(), logs.end(), [&](const JobLogRow& a, const JobLogRow& b) {
+    if (a.ts != b.ts) return a.ts < b.ts;
+    return content(a) < content(b);
+  });
   for (size_t i = 0; i < logs.size(); ++i) {
     JobLogRow& row = logs[i];
     const JobLogRow* prev = i ? &logs[i - 1] : nullptr;
-    const bool same = prev && prev->ts == row.ts && prev->log.job_execution_id == row.log.job_execution_id &&
-                      prev->log.level == row.log.level && prev->log.message == row.log.message;
+    const bool same = prev && prev->ts == row.ts && prev->invocation_id == row.invocation_id &&
+                      prev->log.job_execution_id == row.log.job_execution_id && prev->log.level == row.log.level &&
+                      prev->log.message == row.log.message;
     row.occurrence = same ? prev->occurrence + 1 : 0;
     row.id = log_row_id(row.invocation_id, row.log.job_execution_id, row.ts, row.log.level, row.log.message,
                         row.occurrence);
