@@ -86,7 +86,16 @@ void TraceAssembler::add(std::vector<TraceRecord>& records) {
           }
         },
         r.body);
+    // A record can only move its invocation's ready time later, except its end (quiet_after
+    // is shorter than abandon_after) and a first record: the minimum stays a lower bound.
+    next_ready_check_ = std::min(next_ready_check_, ready_at(inv.state));
   }
+}
+
+Timestamp TraceAssembler::ready_at(const InvocationState& s) const noexcept {
+  const Timestamp wait = s.end ? options_.quiet_after : options_.abandon_after;
+  if (s.last_ts > kNoFirstTs - wait) return kNoFirstTs;  // never, within the range of a ts
+  return s.last_ts + wait;
 }
 
 void number_log_rows(std::vector<JobLogRow>& logs) {
@@ -136,19 +145,23 @@ void TraceAssembler::hand_on_all(std::vector<std::unique_ptr<OpenInvocation>>& i
 }
 
 void TraceAssembler::take_ready(RowBatch& out) {
-  const AbandonRule rule{watermark_, options_.abandon_after};
-  std::vector<std::unique_ptr<OpenInvocation>> ready;
-  for (auto it = open_.begin(); it != open_.end();) {
-    const InvocationState& s = it->second->state;
-    const bool quiet_end = s.end && s.last_ts <= watermark_ - options_.quiet_after;
-    if (quiet_end || rule.is_abandoned(s)) {
-      ready.push_back(std::move(it->second));
-      it = open_.erase(it);
-    } else {
-      ++it;
+  if (watermark_ != kNoLastTs && watermark_ >= next_ready_check_) {
+    const AbandonRule rule{watermark_, options_.abandon_after};
+    std::vector<std::unique_ptr<OpenInvocation>> ready;
+    next_ready_check_ = kNoFirstTs;
+    for (auto it = open_.begin(); it != open_.end();) {
+      const InvocationState& s = it->second->state;
+      const bool quiet_end = s.end && s.last_ts <= watermark_ - options_.quiet_after;
+      if (quiet_end || rule.is_abandoned(s)) {
+        ready.push_back(std::move(it->second));
+        it = open_.erase(it);
+      } else {
+        next_ready_check_ = std::min(next_ready_check_, ready_at(s));
+        ++it;
+      }
     }
+    hand_on_all(ready, out);
   }
-  hand_on_all(ready, out);
   if (open_.size() <= options_.max_open) return;
   // Over the limit: hand on the least recently active down to 90 % of it, so that the
   // selection (linear) runs once per many records, not at every one.
@@ -177,6 +190,7 @@ void TraceAssembler::take_all(RowBatch& out) {
   all.reserve(open_.size());
   for (auto& [id, inv] : open_) all.push_back(std::move(inv));
   open_.clear();
+  next_ready_check_ = kNoFirstTs;
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a->state.id < b->state.id; });
   hand_on_all(all, out);
 }

@@ -105,6 +105,55 @@ TEST(Assembler, HandsOnEndedQuietInvocationsAndKeepsOpenOnes) {
   EXPECT_EQ(a.open_invocations(), 1u);
 }
 
+// take_ready() looks at the open invocations only once the watermark reaches the earliest time
+// one of them can be ready. A late first record, or an end (quiet_after is shorter than
+// abandon_after), brings that time forward; neither may be missed.
+TEST(Assembler, HandsOnEachInvocationAtTheFirstCallThatFindsItReady) {
+  AssemblerOptions o;
+  o.quiet_after = 60 * kMicrosPerSecond;
+  o.abandon_after = 900 * kMicrosPerSecond;
+  TraceAssembler a(o);
+  auto id = [](int n) {
+    Uuid u;
+    u.bytes[15] = static_cast<uint8_t>(n);
+    return u;
+  };
+  auto add = [&](int inv, int64_t second, RecordBody body) {
+    std::vector<TraceRecord> batch(1);
+    batch[0].ts = 1'800'000'000 * kMicrosPerSecond + second * kMicrosPerSecond;
+    batch[0].invocation_id = id(inv);
+    batch[0].body = std::move(body);
+    a.add(batch);
+  };
+  auto handed_on = [&] {
+    RowBatch rows;
+    a.take_ready(rows);
+    std::vector<int> ids;
+    for (const auto& i : rows.invocations) ids.push_back(i.id.bytes[15]);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  using V = std::vector<int>;
+  add(1, 0, InvocationStart{.source_function = "fn"});
+  add(1, 1, InvocationEnd{});
+  add(2, 0, InvocationStart{.source_function = "fn"});
+  EXPECT_EQ(handed_on(), V{});
+  add(3, 100, InvocationStart{.source_function = "fn"});
+  EXPECT_EQ(handed_on(), V{1});  // ended at 1 s, quiet since 61 s
+  // A late invocation whose whole life lies before the watermark is ready at once.
+  add(4, 10, InvocationStart{.source_function = "fn"});
+  add(4, 10, InvocationEnd{});
+  EXPECT_EQ(handed_on(), V{4});
+  // An end brings an invocation's time forward from abandon_after to quiet_after.
+  add(2, 120, InvocationEnd{});
+  EXPECT_EQ(handed_on(), V{});
+  add(3, 200, JobLog{.message = "still working"});
+  EXPECT_EQ(handed_on(), V{2});  // quiet since 180 s
+  add(5, 1101, InvocationStart{.source_function = "fn"});
+  EXPECT_EQ(handed_on(), V{3});  // abandoned: nothing since 200 s, 900 s window
+  EXPECT_EQ(a.open_invocations(), 1u);
+}
+
 TEST(Assembler, MaxOpenHandsOnTheLeastRecentlyActiveAndStaysExact) {
   gen::GeneratorOptions o;
   o.invocations = 3000;
