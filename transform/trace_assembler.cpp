@@ -86,8 +86,9 @@ void TraceAssembler::add(std::vector<TraceRecord>& records) {
           }
         },
         r.body);
-    // A record can only move its invocation's ready time later, except its end (quiet_after
-    // is shorter than abandon_after) and a first record: the minimum stays a lower bound.
+    // Any record may bring its invocation's ready time forward: a first record that is already
+    // old, an end (when quiet_after is shorter than abandon_after). Taking the minimum at every
+    // record keeps next_ready_check_ a lower bound.
     next_ready_check_ = std::min(next_ready_check_, ready_at(inv.state));
   }
 }
