@@ -1,8 +1,8 @@
 #include "uuid.h"
 
 #include <bit>
+#include <cstring>
 #include <random>
-
 
 namespace edpipe {
 namespace {
@@ -16,10 +16,11 @@ inline uint32_t hex8(uint64_t x, uint64_t& bad) noexcept {
   bad |= x & (0x80 * kEachByte);                                 // not ASCII
   const uint64_t letter = (x >> 6) & kEachByte;                  // 0x40 bit: A-F, a-f (digits have none)
   const uint64_t y = x | (letter << 5);                          // letters to lower case
-  // Digits +0x50, letters +0x29: a hex digit's value lands in 0x80..0x8F, carry-free (y < 0x80).
+  // Digits +0x50, letters +0x29: a hex digit's value lands in 0x80..0x8F. No byte carries into
+  // the next one unless it is not ASCII, which is bad already.
   const uint64_t t = y + (0x50 * kEachByte) - letter * (0x50 - 0x29);
   bad |= ~t & (0x80 * kEachByte);                                // below '0' or 'a'
-  bad |= t & (0x70 * kEachByte);                                 // above 'f' (or a gap char)
+  bad |= t & (0x70 * kEachByte);                                 // above 'f'
   const uint64_t nibble = t & (0x0F * kEachByte);               // '0'..'9' -> 0..9, 'a'..'f' -> 10..15
   const uint64_t at_least_10 = ((nibble + 6 * kEachByte) >> 4) & kEachByte;
   bad |= at_least_10 ^ letter;                                   // ':'..'?', '@', '`'
