@@ -99,8 +99,9 @@ TEST(OpenLimit, AMillionInterleavedInvocationsStayUnderTheBound) {
   EXPECT_EQ(t.invocations_by_status[static_cast<size_t>(InvocationStatus::Completed)], kInvocations);
   // The bound: at most 10,000 open invocations, plus what a dry run keeps for the summary, a
   // compact entry per row (2 million rows here, ~250 MiB with the hash tables' growth). Measured:
-  // ~490 MiB since the tally's entries keep each step's winning time and name (~375 before). Without the limit (EDPIPE_TEST_MAX_OPEN=10000000), 260,000 invocations stay open
-  // (ended ones wait to go quiet) and the process peaks at ~775 MiB.
+  // ~490 MiB since the tally's entries keep each step's winning time and name (~375 before).
+  // Without the limit (EDPIPE_TEST_MAX_OPEN=10000000), 260,000 invocations stay open (ended
+  // ones wait to go quiet) and the process peaks at ~775 MiB.
   const double peak = peak_rss_mib();
   RecordProperty("peak_rss_mib", static_cast<int>(peak));
 #if defined(__SANITIZE_ADDRESS__)
