@@ -76,7 +76,7 @@ class OutputFile {
 int run_gen(const std::vector<std::string>& args) {
   gen::GeneratorOptions g;
   std::string out_dir = ".", prefix = "trace", start;
-  bool gzip = false, truth = false;
+  bool gzip = false, truth = false, no_seq = false;
   std::string format_name = "ndjson";
   po::options_description visible(kUsage);
   visible.add_options()
@@ -106,6 +106,9 @@ int run_gen(const std::vector<std::string>& args) {
       ("disorder-rate", po::value(&g.disorder_rate)->default_value(g.disorder_rate), "share of records swapped with their neighbour")
       ("payload-columns", po::value(&g.payload_columns)->default_value(g.payload_columns),
        "columns per row image in the Hasura payloads (24 gives ~1.5 KB)")
+      ("no-seq", po::bool_switch(&no_seq), "write job.log records without `seq` (as older emitters do)")
+      ("log-repeat-rate", po::value(&g.log_repeat_rate)->default_value(g.log_repeat_rate),
+       "share of job.log lines followed at the same ts by a copy: identical, or with other data or source")
       ("start", po::value(&start)->value_name("TIME"), "ts of the first invocation (default 2026-11-20T00:00:00Z)")
       ("truth", po::bool_switch(&truth), "print what was generated (the counts a load must reproduce) as JSON");
   const po::variables_map vm = parse_command("gen", args, visible);
@@ -114,12 +117,13 @@ int run_gen(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (!start.empty()) g.start = parse_time_arg(start, "start");
+  g.write_seq = !no_seq;
   const auto format = log_format_from_name(format_name);
   if (!format || *format == LogFormat::Auto || *format == LogFormat::Regex)
     throw UsageError("--format: expected ndjson, lambda, netlify, docker or kubectl, got '" + format_name + "'");
   if (g.files == 0 || g.files > 100000) throw UsageError("--files: must be between 1 and 100000");
   for (double r : {g.failure_rate, g.job_failure_rate, g.detection_error_rate, g.abandon_rate, g.chain_rate,
-                   g.malformed_rate, g.disorder_rate})
+                   g.malformed_rate, g.disorder_rate, g.log_repeat_rate})
     if (r < 0 || r > 1) throw UsageError("rates must be between 0 and 1");
 
   std::error_code ec;
@@ -166,7 +170,8 @@ int run_gen(const std::vector<std::string>& args) {
       std::cout << "{\"lines\":" << t.lines << ",\"record_lines\":" << t.record_lines << ",\"plain_lines\":" << t.plain_lines
                 << ",\"malformed_lines\":" << t.malformed_lines << ",\"invocations\":" << t.invocations
                 << ",\"event_executions\":" << t.event_executions << ",\"job_executions\":" << t.job_executions
-                << ",\"job_logs\":" << t.job_logs << ",\"invocations_completed\":" << t.invocations_completed
+                << ",\"job_logs\":" << t.job_logs << ",\"distinct_job_logs\":" << t.distinct_job_logs
+                << ",\"invocations_completed\":" << t.invocations_completed
                 << ",\"invocations_failed\":" << t.invocations_failed << ",\"invocations_without_end\":" << t.invocations_cut
                 << ",\"jobs_completed\":" << t.jobs_completed << ",\"jobs_failed\":" << t.jobs_failed
                 << ",\"jobs_without_end\":" << t.jobs_cut << ",\"events_detected\":" << t.events_detected

@@ -301,6 +301,7 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
   if (tally_) {
     summary_.watermark = assembler_.watermark();
     summary_.rows = tally_->tally.finish(AbandonRule{assembler_.watermark(), s_.assembler.abandon_after});
+    summary_.log_conflicts = assembler_.log_conflicts() + summary_.rows.log_conflicts;
   } else {
     // What the database now holds, read back: totals over the database, the hours this run touched.
     summary_.watermark = loader_->with_retries([](pqxx::connection& c) { return read_watermark(c); });
@@ -309,6 +310,7 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
     summary_.batches = loader_->stats().batches;
     summary_.retries = loader_->stats().retries;
     summary_.rows_dead_lettered = rows_dead_lettered_;
+    summary_.log_conflicts = assembler_.log_conflicts() + loader_->stats().log_conflicts;
   }
   summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (s_.flags.json) {

@@ -87,6 +87,7 @@ std::string render_json(const RunSummary& s) {
   o += ",\"events_by_status\":" + json_counts(event_name_of, s.rows.events_by_status, kEventStatusCount);
   o += ",\"jobs_by_status\":" + json_counts(job_name_of, s.rows.jobs_by_status, kJobStatusCount);
   o += ",\"chained_invocations\":" + std::to_string(s.rows.chained_invocations);
+  o += ",\"log_conflicts\":" + std::to_string(s.log_conflicts);
   o += ",\"watermark\":" + (s.lines.records ? json_string(format_rfc3339(s.watermark)) : std::string("null"));
   o += ",\"abandon_after_seconds\":" + std::to_string(s.abandon_after / kMicrosPerSecond);
   o += ",\"bytes_read\":" + std::to_string(s.bytes_read);
@@ -149,6 +150,8 @@ std::string render_text(const RunSummary& s) {
   o << "\n";
   o << "  events      " << text_counts(event_name_of, s.rows.events_by_status, kEventStatusCount, true) << "\n";
   o << "  jobs        " << text_counts(job_name_of, s.rows.jobs_by_status, kJobStatusCount, false) << "\n";
+  if (s.log_conflicts)
+    o << "  log lines   " << s.log_conflicts << " shared a seq with another line of other content (one of each kept)\n";
   if (s.lines.records)
     o << "  watermark   " << format_rfc3339(s.watermark) << " (abandoned: no end and quiet for "
       << s.abandon_after / kMicrosPerSecond / 60 << " min before it)\n";

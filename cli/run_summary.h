@@ -22,6 +22,8 @@ struct RunSummary {
   std::vector<std::string> input_errors;
   // A load into the database: its transactions, retried faults, values or rows refused.
   uint64_t batches = 0, retries = 0, rows_dead_lettered = 0;
+  // job.log lines that had another line's seq with other content: one of them was kept.
+  uint64_t log_conflicts = 0;
 };
 
 std::string render_json(const RunSummary& s);

@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
 namespace edpipe {
 
 bool is_valid_utf8(std::string_view s) noexcept { return simdjson::validate_utf8(s.data(), s.size()); }
@@ -77,6 +81,87 @@ std::string base64_encode(std::string_view in) {
     out.push_back('=');
   }
   return out;
+}
+
+namespace {
+
+void append_length(std::string& out, size_t n) {
+  const auto v = static_cast<uint32_t>(n);
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+bool append_canonical(std::string& out, simdjson::dom::element e) {
+  using simdjson::dom::element_type;
+  switch (e.type()) {
+    case element_type::NULL_VALUE: out.push_back('n'); return true;
+    case element_type::BOOL: out.push_back(bool(e) ? 't' : 'f'); return true;
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: {
+      double d = 0;
+      if (e.get_double().get(d)) return false;
+      if (d == 0) d = 0;  // -0 is 0 in numeric
+      out.push_back('d');
+      out.append(reinterpret_cast<const char*>(&d), sizeof d);
+      return true;
+    }
+    case element_type::STRING: {
+      std::string_view sv;
+      if (e.get_string().get(sv)) return false;
+      out.push_back('s');
+      append_length(out, sv.size());
+      out.append(sv);
+      return true;
+    }
+    case element_type::ARRAY: {
+      simdjson::dom::array a;
+      if (e.get_array().get(a)) return false;
+      out.push_back('[');
+      append_length(out, a.size());
+      for (auto item : a)
+        if (!append_canonical(out, item)) return false;
+      return true;
+    }
+    case element_type::OBJECT: {
+      struct Member {
+        std::string_view key;
+        simdjson::dom::element value;
+        size_t order;
+      };
+      simdjson::dom::object o;
+      if (e.get_object().get(o)) return false;
+      std::vector<Member> members;
+      for (auto field : o) members.push_back({field.key, field.value, members.size()});
+      std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
+        return a.key != b.key ? a.key < b.key : a.order < b.order;
+      });
+      size_t kept = 0;
+      for (size_t i = 0; i < members.size(); ++i)
+        if (i + 1 == members.size() || members[i + 1].key != members[i].key) members[kept++] = members[i];
+      members.resize(kept);
+      out.push_back('{');
+      append_length(out, members.size());
+      for (const auto& m : members) {
+        append_length(out, m.key.size());
+        out.append(m.key);
+        if (!append_canonical(out, m.value)) return false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool append_canonical_json(std::string& out, std::string_view json) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(json.data(), json.size(), true).get(root)) return false;
+  const size_t before = out.size();
+  if (append_canonical(out, root)) return true;
+  out.resize(before);
+  return false;
 }
 
 }  // namespace edpipe

@@ -11,4 +11,12 @@ std::string json_string(std::string_view s);
 bool is_valid_utf8(std::string_view s) noexcept;
 std::string base64_encode(std::string_view bytes);
 
+// Appends a byte string that depends only on the JSON value `json` denotes, not on how it is
+// written: object members sorted by key (a repeated key keeps its last value, as jsonb does),
+// strings unescaped, numbers as the double they denote. So the text an emitter wrote and the
+// text PostgreSQL gives back for the stored jsonb append the same bytes: what hashes a value
+// the same way before and after it was stored. Not JSON; for hashing only. Returns false (and
+// appends nothing) for text simdjson cannot parse, or a number beyond a double's range.
+bool append_canonical_json(std::string& out, std::string_view json);
+
 }  // namespace edpipe

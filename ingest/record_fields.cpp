@@ -68,6 +68,7 @@ constexpr FieldName kFieldNames[] = {
     {"message", FieldId::Message},
     {"data", FieldId::Data},
     {"source", FieldId::Source},
+    {"seq", FieldId::Seq},
 };
 static_assert(std::size(kFieldNames) == kFieldCount);
 
@@ -84,6 +85,7 @@ std::optional<FieldId> find_field(std::string_view k) noexcept {
   switch (k.size()) {
     case 1: EDPIPE_KEY("v", V); break;
     case 2: EDPIPE_KEY("ts", Ts); break;
+    case 3: EDPIPE_KEY("seq", Seq); break;
     case 4: EDPIPE_KEY("type", Type); EDPIPE_KEY("data", Data); break;
     case 5: EDPIPE_KEY("level", Level); EDPIPE_KEY("error", Error); break;
     case 6: EDPIPE_KEY("status", Status); EDPIPE_KEY("result", Result); EDPIPE_KEY("source", Source); break;
@@ -126,7 +128,8 @@ Kind kind_of(FieldId id) {
   switch (id) {
     case FieldId::Ts:
     case FieldId::SourceEventTime: return Kind::Timestamp;
-    case FieldId::V: return Kind::Integer;
+    case FieldId::V:
+    case FieldId::Seq: return Kind::Integer;
     case FieldId::DurationMs: return Kind::Number;
     case FieldId::AutoLoadModules:
     case FieldId::Detected: return Kind::Bool;
@@ -466,6 +469,14 @@ class Checker {
     fail(RejectReason::WrongType, id, "must be \"completed\" or \"failed\", got \"" + clip(s) + "\"");
     return Outcome::Completed;
   }
+  // A count: an integer from 0 up (the largest a bigint column holds).
+  std::optional<int64_t> opt_count(FieldId id) {
+    if (!present(id)) return std::nullopt;
+    const FieldSlot& s = f_[id];
+    if (s.type == json_type::number && s.is_integer && s.integer >= 0) [[likely]] return s.integer;
+    fail(RejectReason::WrongType, id, "must be a non-negative integer");
+    return std::nullopt;
+  }
   LogLevel level(FieldId id) {
     std::string_view s = view(id);
     if (problem) return LogLevel::Info;
@@ -612,6 +623,7 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos, std::vector<
       b.message = c.text(F::Message);
       b.data = c.opt_json(F::Data);
       b.source = c.opt_text(F::Source);
+      b.seq = c.opt_count(F::Seq);
       break;
     }
   }

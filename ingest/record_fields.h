@@ -20,7 +20,7 @@ enum class FieldId : uint8_t {
   Status, DurationMs, Error,
   EventExecutionId, EventName, EventModulePath, Detected,
   JobExecutionId, JobName, JobFunctionName, JobOptions, Result,
-  Level, Message, Data, Source,
+  Level, Message, Data, Source, Seq,
   Count
 };
 constexpr size_t kFieldCount = static_cast<size_t>(FieldId::Count);

@@ -122,6 +122,9 @@ struct JobLog {
   std::string message;
   std::optional<JsonText> data;
   std::optional<std::string> source;
+  // The emitter's count of its invocation's job.log records, from 0: the line's identity when
+  // present (identical lines stay distinct, a replayed line merges with itself).
+  std::optional<int64_t> seq;
   auto operator<=>(const JobLog&) const = default;
 };
 

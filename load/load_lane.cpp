@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "content_hash.h"
 #include "copy_writer.h"
 #include "file_positions.h"
 #include "json_text.h"
@@ -83,6 +84,12 @@ void put_error(CopyWriter& w, ValueGuard& g, const char* field, const std::optio
   put_text(w, g, field, message);
   put_text(w, g, "error_stack", e ? e->stack : std::nullopt);
 }
+// A step's content rank (content_hash.h): NULL when the step was not seen.
+template <class B>
+void put_rank(CopyWriter& w, const std::optional<Stamped<B>>& step) {
+  if (step) w.int64(content_rank(step->body));
+  else w.null();
+}
 template <class S>
 std::optional<Timestamp> ts_of(const std::optional<Stamped<S>>& s) {
   return s ? std::optional<Timestamp>(s->ts) : std::nullopt;
@@ -117,6 +124,8 @@ void encode_invocation(CopyWriter& inv, ValueGuard& g, const InvocationState& s)
   put_error(inv, g, "error_message", en ? en->error : std::nullopt);
   inv.timestamp(s.first_ts).timestamp(s.last_ts);
   put_text(inv, g, "correlation_id", s.correlation_id);
+  put_rank(inv, s.start);
+  put_rank(inv, s.end);
 }
 
 void encode_event(CopyWriter& ev, ValueGuard& g, const EventExecutionState& s) {
@@ -140,6 +149,10 @@ void encode_event(CopyWriter& ev, ValueGuard& g, const EventExecutionState& s) {
   put_error(ev, g, "handler_error", s.handler_end ? s.handler_end->body.error : std::nullopt);
   ev.timestamp(s.first_ts).timestamp(s.last_ts);
   put_text(ev, g, "correlation_id", s.correlation_id);
+  put_rank(ev, s.detection_start);
+  put_rank(ev, s.detection_end);
+  put_rank(ev, s.handler_start);
+  put_rank(ev, s.handler_end);
 }
 
 void encode_job(CopyWriter& job, ValueGuard& g, const JobExecutionState& s) {
@@ -159,6 +172,8 @@ void encode_job(CopyWriter& job, ValueGuard& g, const JobExecutionState& s) {
   put_error(job, g, "error_message", s.end ? s.end->body.error : std::nullopt);
   job.timestamp(s.first_ts).timestamp(s.last_ts);
   put_text(job, g, "correlation_id", s.correlation_id);
+  put_rank(job, s.start);
+  put_rank(job, s.end);
 }
 
 void encode_log(CopyWriter& log, ValueGuard& g, const JobLogRow& l) {
@@ -171,6 +186,9 @@ void encode_log(CopyWriter& log, ValueGuard& g, const JobLogRow& l) {
   put_text(log, g, "source", l.log.source);
   put_text(log, g, "correlation_id", l.correlation_id);
   log.int32(static_cast<int32_t>(l.occurrence)).timestamp(l.ts);
+  if (l.log.seq) log.int64(*l.log.seq);
+  else log.null();
+  log.int64(l.rank);
 }
 
 // A derived duration (integer column): left out when it does not fit.
@@ -488,6 +506,7 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
   const auto touched = (has_stored ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
                        tx.exec_params0(sql::kTouchFlipping, watermark, window).affected_rows();
   std::vector<InvocationContribution> before, after;
+  uint64_t log_conflicts = 0;
   if (touched > 0) {
     tx.exec0("ANALYZE touched_invocations");  // so that the joins below use the primary keys
     before = read_contributions(tx);
@@ -495,6 +514,7 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
       tx.exec_params0(sql::kMergeInvocations, watermark, window);
       tx.exec_params0(sql::kMergeEvents, watermark, window);
       tx.exec_params0(sql::kMergeJobs, watermark, window);
+      log_conflicts = tx.exec1(sql::kCountLogConflicts)[0].as<uint64_t>();
       tx.exec0(sql::kInsertLogs);
     }
     tx.exec_params0(sql::kDeriveInvocations, watermark, window);
@@ -523,7 +543,8 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
   }
   save_file_positions(tx, rows.checkpoints);  // the positions commit with the rows they complete
   tx.commit();
-  stats_.dead_lettered += rejected;
+  stats_.dead_lettered += rejected;  // counted once the batch is in: a retried try counts again
+  stats_.log_conflicts += log_conflicts;
 }
 
 }  // namespace edpipe

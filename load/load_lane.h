@@ -56,12 +56,14 @@ class SchemaError : public std::runtime_error {
 
 struct LoaderStats {
   uint64_t batches = 0, retries = 0, rows_sent = 0, dead_lettered = 0;
+  uint64_t log_conflicts = 0;  // lines of one seq with other content than the line stored or beside them
   std::set<RollupKey> touched_hours;
   LoaderStats& operator+=(const LoaderStats& o) {
     batches += o.batches;
     retries += o.retries;
     rows_sent += o.rows_sent;
     dead_lettered += o.dead_lettered;
+    log_conflicts += o.log_conflicts;
     touched_hours.insert(o.touched_hours.begin(), o.touched_hours.end());
     return *this;
   }

@@ -13,13 +13,27 @@ std::string take_if(const std::string& wins, const std::vector<std::string>& col
 }
 
 // The winner rules of row_state.cpp: the earlier start; a failed end before a completed one,
-// then the earlier end. A tie keeps what is stored.
-std::string start_wins(const std::string& at) {
-  return "(EXCLUDED." + at + " IS NOT NULL AND (t." + at + " IS NULL OR EXCLUDED." + at + " < t." + at + "))";
+// then the earlier end; a tie in both goes to the lower content rank (content_hash.h). A row
+// stored before the ranks were (migration 007) has none: a tie then keeps what is stored.
+std::string earlier(const std::string& at, const std::string& rank) {
+  return "(EXCLUDED." + at + " < t." + at + " OR (EXCLUDED." + at + " = t." + at + " AND EXCLUDED." + rank + " < t." +
+         rank + "))";
 }
-std::string end_wins(const std::string& at, const std::string& failed_new, const std::string& failed_old) {
+std::string start_wins(const std::string& at, const std::string& rank) {
+  return "(EXCLUDED." + at + " IS NOT NULL AND (t." + at + " IS NULL OR " + earlier(at, rank) + "))";
+}
+std::string end_wins(const std::string& at, const std::string& rank, const std::string& failed_new,
+                     const std::string& failed_old) {
   return "(EXCLUDED." + at + " IS NOT NULL AND (t." + at + " IS NULL OR (" + failed_new + ") > (" + failed_old +
-         ") OR ((" + failed_new + ") = (" + failed_old + ") AND EXCLUDED." + at + " < t." + at + ")))";
+         ") OR ((" + failed_new + ") = (" + failed_old + ") AND " + earlier(at, rank) + ")))";
+}
+// A row's name comes from its first step present (its name rank): a lower rank takes it, and so
+// does the winner of the step the name already comes from.
+std::string name_wins(const std::string& rank, const std::vector<std::string>& step_wins) {
+  std::string out = "(EXCLUDED." + rank + " < t." + rank + " OR (EXCLUDED." + rank + " = t." + rank + " AND CASE t." +
+                    rank;
+  for (size_t i = 0; i < step_wins.size(); ++i) out += " WHEN " + std::to_string(i) + " THEN " + step_wins[i];
+  return out + " ELSE false END))";
 }
 const std::string kCorrelationWins =
     "(EXCLUDED.correlation_id IS NOT NULL AND (t.correlation_id IS NULL OR "
@@ -46,21 +60,21 @@ std::string abandoned(const std::string& s) {
 }
 
 std::string merge_invocations() {
-  const std::string s = start_wins("started_at");
-  const std::string e = end_wins("ended_at", "EXCLUDED.end_status = 'failed'", "t.end_status = 'failed'");
+  const std::string s = start_wins("started_at", "start_rank");
+  const std::string e = end_wins("ended_at", "end_rank", "EXCLUDED.end_status = 'failed'", "t.end_status = 'failed'");
   return "INSERT INTO invocations AS t (id, source_function, source_system, source_table, source_operation,\n"
          "  source_event_id, source_event_time, source_event_payload, source_user_email, source_user_role, source_job_ref,\n"
          "  auto_load_modules, event_modules_directory, context_data, started_at, ended_at, end_status,\n"
          "  reported_duration_ms, error_message, error_stack, first_record_at, last_record_at, correlation_id,\n"
-         "  status, created_at, total_duration_ms, events_detected_count, total_jobs_run, total_jobs_succeeded,\n"
-         "  total_jobs_failed)\n"
+         "  start_rank, end_rank, status, created_at, total_duration_ms, events_detected_count, total_jobs_run,\n"
+         "  total_jobs_succeeded, total_jobs_failed)\n"
          // A new invocation's derived columns come from the batch (its children are all in it), so
          // that the derive pass finds nothing to rewrite: each new row is written once.
          "SELECT s.id, coalesce(s.source_function, ''), s.source_system, s.source_table, s.source_operation,\n"
          "  s.source_event_id, s.source_event_time, s.source_event_payload, s.source_user_email, s.source_user_role,\n"
          "  s.source_job_ref, s.auto_load_modules, s.event_modules_directory, s.context_data, s.started_at, s.ended_at,\n"
          "  s.end_status, s.reported_duration_ms, s.error_message, s.error_stack, s.first_record_at, s.last_record_at,\n"
-         "  s.correlation_id,\n"
+         "  s.correlation_id, s.start_rank, s.end_rank,\n"
          "  coalesce(s.end_status, CASE WHEN " + abandoned("s") + " THEN 'abandoned' ELSE 'running' END),\n"
          "  coalesce(s.started_at, s.first_record_at), " + step_ms("s.started_at", "s.ended_at", "s.reported_duration_ms") + ",\n"
          "  coalesce(e.detected, 0), coalesce(j.run, 0), coalesce(j.ok, 0), coalesce(j.failed, 0)\n"
@@ -74,27 +88,32 @@ std::string merge_invocations() {
          "ON CONFLICT (id) DO UPDATE SET\n" +
          take_if(s, {"source_function", "source_system", "source_table", "source_operation", "source_event_id",
                      "source_event_time", "source_event_payload", "source_user_email", "source_user_role",
-                     "source_job_ref", "auto_load_modules", "event_modules_directory", "context_data", "started_at"}) +
-         take_if(e, {"ended_at", "end_status", "reported_duration_ms", "error_message", "error_stack"}) + kTimes +
+                     "source_job_ref", "auto_load_modules", "event_modules_directory", "context_data", "started_at",
+                     "start_rank"}) +
+         take_if(e, {"ended_at", "end_status", "reported_duration_ms", "error_message", "error_stack", "end_rank"}) +
+         kTimes +
          "WHERE " + s + " OR " + e + " OR " + kTimesChanged;
 }
 
 std::string merge_events() {
-  const std::string ds = start_wins("detection_started_at");
-  const std::string de = end_wins("detection_ended_at", "EXCLUDED.detection_failed", "t.detection_failed");
-  const std::string hs = start_wins("handler_started_at");
-  const std::string he = end_wins("handler_ended_at", "EXCLUDED.handler_failed", "t.handler_failed");
-  const std::string name = "(EXCLUDED.event_name_rank < t.event_name_rank)";
+  const std::string ds = start_wins("detection_started_at", "detection_start_rank");
+  const std::string de =
+      end_wins("detection_ended_at", "detection_end_rank", "EXCLUDED.detection_failed", "t.detection_failed");
+  const std::string hs = start_wins("handler_started_at", "handler_start_rank");
+  const std::string he = end_wins("handler_ended_at", "handler_end_rank", "EXCLUDED.handler_failed", "t.handler_failed");
+  const std::string name = name_wins("event_name_rank", {ds, de, hs, he});
   return "INSERT INTO event_executions AS t (id, invocation_id, event_name, event_name_rank, event_module_path,\n"
          "  detection_started_at, detection_ended_at, detected, detection_failed, reported_detection_ms,\n"
          "  detection_error, detection_error_stack, handler_started_at, handler_ended_at, handler_failed,\n"
          "  reported_handler_ms, handler_error, handler_error_stack, first_record_at, last_record_at, correlation_id,\n"
+         "  detection_start_rank, detection_end_rank, handler_start_rank, handler_end_rank,\n"
          "  created_at, status, detection_duration_ms, handler_duration_ms, jobs_count, jobs_succeeded, jobs_failed)\n"
          "SELECT v.id, v.invocation_id, v.event_name, v.event_name_rank, v.event_module_path, v.detection_started_at,\n"
          "  v.detection_ended_at, coalesce(v.detected, false), v.detection_failed, v.reported_detection_ms,\n"
          "  v.detection_error, v.detection_error_stack, v.handler_started_at, v.handler_ended_at, v.handler_failed,\n"
          "  v.reported_handler_ms, v.handler_error, v.handler_error_stack, v.first_record_at, v.last_record_at,\n"
-         "  v.correlation_id, coalesce(v.detection_started_at, v.first_record_at),\n"
+         "  v.correlation_id, v.detection_start_rank, v.detection_end_rank, v.handler_start_rank, v.handler_end_rank,\n"
+         "  coalesce(v.detection_started_at, v.first_record_at),\n"
          "  CASE WHEN v.handler_ended_at IS NOT NULL THEN CASE WHEN v.handler_failed THEN 'handler_failed' ELSE 'completed' END\n"
          "       WHEN v.detection_ended_at IS NOT NULL AND v.detection_failed THEN 'detection_failed'\n"
          "       WHEN v.detection_ended_at IS NOT NULL AND NOT v.detected THEN 'not_detected'\n"
@@ -111,33 +130,36 @@ std::string merge_events() {
          "           GROUP BY 1) j ON j.event_execution_id = v.id\n"
          "ORDER BY v.id\n"
          "ON CONFLICT (id) DO UPDATE SET\n" +
-         take_if(name, {"event_name", "event_name_rank"}) + take_if(ds, {"detection_started_at", "event_module_path"}) +
+         take_if(name, {"event_name", "event_name_rank"}) +
+         take_if(ds, {"detection_started_at", "event_module_path", "detection_start_rank"}) +
          take_if(de, {"detection_ended_at", "detected", "detection_failed", "reported_detection_ms", "detection_error",
-                      "detection_error_stack"}) +
-         take_if(hs, {"handler_started_at"}) +
-         take_if(he, {"handler_ended_at", "handler_failed", "reported_handler_ms", "handler_error", "handler_error_stack"}) +
+                      "detection_error_stack", "detection_end_rank"}) +
+         take_if(hs, {"handler_started_at", "handler_start_rank"}) +
+         take_if(he, {"handler_ended_at", "handler_failed", "reported_handler_ms", "handler_error", "handler_error_stack",
+                      "handler_end_rank"}) +
          kTimes + "WHERE " + name + " OR " + ds + " OR " + de + " OR " + hs + " OR " + he + " OR " + kTimesChanged;
 }
 
 std::string merge_jobs() {
-  const std::string s = start_wins("started_at");
-  const std::string e = end_wins("ended_at", "EXCLUDED.end_status = 'failed'", "t.end_status = 'failed'");
-  const std::string name = "(EXCLUDED.job_name_rank < t.job_name_rank)";
+  const std::string s = start_wins("started_at", "start_rank");
+  const std::string e = end_wins("ended_at", "end_rank", "EXCLUDED.end_status = 'failed'", "t.end_status = 'failed'");
+  const std::string name = name_wins("job_name_rank", {s, e});
   return "INSERT INTO job_executions AS t (id, invocation_id, event_execution_id, job_name, job_name_rank,\n"
          "  job_function_name, job_options, started_at, ended_at, end_status, reported_duration_ms, result,\n"
-         "  error_message, error_stack, first_record_at, last_record_at, correlation_id, status, created_at,\n"
-         "  duration_ms)\n"
+         "  error_message, error_stack, first_record_at, last_record_at, correlation_id, start_rank, end_rank,\n"
+         "  status, created_at, duration_ms)\n"
          "SELECT v.id, v.invocation_id, v.event_execution_id, v.job_name, v.job_name_rank, v.job_function_name,\n"
          "  v.job_options, v.started_at, v.ended_at, v.end_status, v.reported_duration_ms, v.result, v.error_message,\n"
-         "  v.error_stack, v.first_record_at, v.last_record_at, v.correlation_id,\n"
+         "  v.error_stack, v.first_record_at, v.last_record_at, v.correlation_id, v.start_rank, v.end_rank,\n"
          "  coalesce(v.end_status, CASE WHEN " + abandoned("i") + " THEN 'abandoned' ELSE 'running' END),\n"
          "  coalesce(v.started_at, v.first_record_at), " + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + "\n"
          "FROM stage_job_executions v LEFT JOIN stage_invocations i ON i.id = v.invocation_id\n"
          "ORDER BY v.id\n"
          "ON CONFLICT (id) DO UPDATE SET\n" +
          take_if(name, {"job_name", "job_name_rank", "event_execution_id"}) +
-         take_if(s, {"started_at", "job_function_name", "job_options"}) +
-         take_if(e, {"ended_at", "end_status", "reported_duration_ms", "result", "error_message", "error_stack"}) +
+         take_if(s, {"started_at", "job_function_name", "job_options", "start_rank"}) +
+         take_if(e, {"ended_at", "end_status", "reported_duration_ms", "result", "error_message", "error_stack",
+                     "end_rank"}) +
          kTimes + "WHERE " + name + " OR " + s + " OR " + e + " OR " + kTimesChanged;
 }
 
@@ -149,24 +171,26 @@ CREATE TEMP TABLE IF NOT EXISTS stage_invocations (
   source_event_id uuid, source_event_time timestamptz, source_event_payload jsonb, source_user_email text,
   source_user_role text, source_job_ref uuid, auto_load_modules boolean, event_modules_directory text,
   context_data jsonb, started_at timestamptz, ended_at timestamptz, end_status text, reported_duration_ms bigint,
-  error_message text, error_stack text, first_record_at timestamptz, last_record_at timestamptz, correlation_id text
+  error_message text, error_stack text, first_record_at timestamptz, last_record_at timestamptz, correlation_id text,
+  start_rank bigint, end_rank bigint
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_event_executions (
   id uuid, invocation_id uuid, event_name text, event_name_rank smallint, event_module_path text,
   detection_started_at timestamptz, detection_ended_at timestamptz, detected boolean, detection_failed boolean,
   reported_detection_ms bigint, detection_error text, detection_error_stack text, handler_started_at timestamptz,
   handler_ended_at timestamptz, handler_failed boolean, reported_handler_ms bigint, handler_error text,
-  handler_error_stack text, first_record_at timestamptz, last_record_at timestamptz, correlation_id text
+  handler_error_stack text, first_record_at timestamptz, last_record_at timestamptz, correlation_id text,
+  detection_start_rank bigint, detection_end_rank bigint, handler_start_rank bigint, handler_end_rank bigint
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_job_executions (
   id uuid, invocation_id uuid, event_execution_id uuid, job_name text, job_name_rank smallint,
   job_function_name text, job_options jsonb, started_at timestamptz, ended_at timestamptz, end_status text,
   reported_duration_ms bigint, result jsonb, error_message text, error_stack text, first_record_at timestamptz,
-  last_record_at timestamptz, correlation_id text
+  last_record_at timestamptz, correlation_id text, start_rank bigint, end_rank bigint
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_job_logs (
   id uuid, invocation_id uuid, job_execution_id uuid, level text, message text, data jsonb, source text,
-  correlation_id text, occurrence integer, created_at timestamptz
+  correlation_id text, occurrence integer, created_at timestamptz, seq bigint, content_rank bigint
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS touched_invocations (id uuid PRIMARY KEY) ON COMMIT DELETE ROWS;
 )";
@@ -201,11 +225,25 @@ const std::string kMergeInvocations = merge_invocations();
 const std::string kMergeEvents = merge_events();
 const std::string kMergeJobs = merge_jobs();
 
+// Two lines of one id: the same line again (a replay: nothing written), or lines of one seq
+// that differ, of which the lower content rank stays. (Rows stored before migration 007 have no
+// rank: they stay.) The conflicts are counted first, for the summary.
+const char* const kCountLogConflicts = R"(
+SELECT count(*) FROM stage_job_logs s JOIN job_logs t ON t.id = s.id
+WHERE s.seq IS NOT NULL AND t.content_rank IS NOT NULL AND t.content_rank <> s.content_rank)";
+
 const char* const kInsertLogs = R"(
-INSERT INTO job_logs (id, invocation_id, job_execution_id, level, message, data, source, correlation_id, occurrence, created_at)
-SELECT id, invocation_id, job_execution_id, level, message, data, source, correlation_id, occurrence, created_at
+INSERT INTO job_logs AS t (id, invocation_id, job_execution_id, level, message, data, source, correlation_id, occurrence,
+  created_at, seq, content_rank)
+SELECT id, invocation_id, job_execution_id, level, message, data, source, correlation_id, occurrence, created_at, seq,
+  content_rank
 FROM stage_job_logs ORDER BY id
-ON CONFLICT (id) DO NOTHING)";
+ON CONFLICT (id) DO UPDATE SET
+  job_execution_id = EXCLUDED.job_execution_id, level = EXCLUDED.level, message = EXCLUDED.message,
+  data = EXCLUDED.data, source = EXCLUDED.source, correlation_id = EXCLUDED.correlation_id,
+  occurrence = EXCLUDED.occurrence, created_at = EXCLUDED.created_at, seq = EXCLUDED.seq,
+  content_rank = EXCLUDED.content_rank
+WHERE EXCLUDED.content_rank < t.content_rank)";
 
 // source_job_id links up whichever side arrives second.
 const char* const kLinkSourceJobs = R"(
@@ -336,7 +374,8 @@ std::vector<std::string> invocation_columns(bool derived) {
                                 "source_event_id", "source_event_time", "source_event_payload", "source_user_email",
                                 "source_user_role", "source_job_ref", "auto_load_modules", "event_modules_directory",
                                 "context_data", "started_at", "ended_at", "end_status", "reported_duration_ms",
-                                "error_message", "error_stack", "first_record_at", "last_record_at", "correlation_id"};
+                                "error_message", "error_stack", "first_record_at", "last_record_at", "correlation_id",
+                                "start_rank", "end_rank"};
   if (derived)
     c.insert(c.end(), {"status", "created_at", "total_duration_ms", "events_detected_count", "total_jobs_run",
                        "total_jobs_succeeded", "total_jobs_failed"});
@@ -348,7 +387,8 @@ std::vector<std::string> event_columns(bool derived) {
                                 "reported_detection_ms", "detection_error", "detection_error_stack",
                                 "handler_started_at", "handler_ended_at", "handler_failed", "reported_handler_ms",
                                 "handler_error", "handler_error_stack", "first_record_at", "last_record_at",
-                                "correlation_id"};
+                                "correlation_id", "detection_start_rank", "detection_end_rank", "handler_start_rank",
+                                "handler_end_rank"};
   if (derived)
     c.insert(c.end(), {"created_at", "status", "detection_duration_ms", "handler_duration_ms", "jobs_count",
                        "jobs_succeeded", "jobs_failed"});
@@ -358,13 +398,13 @@ std::vector<std::string> job_columns(bool derived) {
   std::vector<std::string> c = {"id", "invocation_id", "event_execution_id", "job_name", "job_name_rank",
                                 "job_function_name", "job_options", "started_at", "ended_at", "end_status",
                                 "reported_duration_ms", "result", "error_message", "error_stack", "first_record_at",
-                                "last_record_at", "correlation_id"};
+                                "last_record_at", "correlation_id", "start_rank", "end_rank"};
   if (derived) c.insert(c.end(), {"status", "created_at", "duration_ms"});
   return c;
 }
 std::vector<std::string> log_columns() {
   return {"id", "invocation_id", "job_execution_id", "level", "message", "data", "source", "correlation_id",
-          "occurrence", "created_at"};
+          "occurrence", "created_at", "seq", "content_rank"};
 }
 
 }  // namespace edpipe::sql

@@ -18,6 +18,7 @@ extern const char* const kContributions;
 extern const std::string kMergeInvocations;
 extern const std::string kMergeEvents;
 extern const std::string kMergeJobs;
+extern const char* const kCountLogConflicts;
 extern const char* const kInsertLogs;
 extern const char* const kLinkSourceJobs;
 extern const char* const kDeriveInvocations;  // $1 watermark, $2 abandon window (µs)

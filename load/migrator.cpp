@@ -1,6 +1,10 @@
 #include "migrator.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
+
+#include "log_rekey.h"
 
 namespace edpipe {
 namespace {
@@ -9,6 +13,14 @@ constexpr const char* kCreateMigrationsTable =
     " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
 // One migrator at a time, whatever the number of edpipe processes.
 constexpr const char* kLock = "SELECT pg_advisory_xact_lock(7321000001)";
+
+// Steps that SQL alone cannot do, run after a migration's SQL in its transaction.
+const std::map<int, std::function<void(pqxx::work&)>>& data_steps() {
+  static const std::map<int, std::function<void(pqxx::work&)>> kSteps = {
+      {7, [](pqxx::work& tx) { rekey_job_logs(tx); }},
+  };
+  return kSteps;
+}
 }  // namespace
 
 void Migrator::ensure_table() {
@@ -55,6 +67,7 @@ std::vector<MigrationStatus> Migrator::up(int count) {
     tx.exec(kLock);
     if (!tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version).empty()) continue;
     tx.exec(m.up_sql);
+    if (auto step = data_steps().find(m.version); step != data_steps().end()) step->second(tx);
     tx.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, std::string(m.name));
     tx.commit();
     done.push_back({m.version, m.name, true, ""});

@@ -118,6 +118,7 @@ void RollupStore::apply(const RollupKey& key, const HourlyRollup& delta, const s
     h.min_duration_ms = mm[0][0].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][0].as<int64_t>());
     h.max_duration_ms = mm[0][1].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][1].as<int64_t>());
   }
+  h.min_max_stale = false;  // right now: read back, or no extreme left
   std::vector<int64_t> keys, counts;
   for (const auto& [k, c] : h.durations.buckets()) {
     keys.push_back(k);

@@ -7,7 +7,7 @@
 namespace edpipe {
 
 // In place: a batch rarely holds two fragments of one id, and then nothing moves.
-RowBatch coalesce_fragments(RowBatch&& rows) {
+RowBatch coalesce_fragments(RowBatch&& rows, uint64_t* log_conflicts) {
   auto fold = [](auto& items, auto&& merge_into_first) {
     std::unordered_map<Uuid, size_t, UuidHash> first;
     first.reserve(items.size());
@@ -32,7 +32,10 @@ RowBatch coalesce_fragments(RowBatch&& rows) {
   fold(rows.invocations, state);
   fold(rows.event_executions, state);
   fold(rows.job_executions, state);
-  fold(rows.job_logs, [](JobLogRow& into, const JobLogRow& from) { into = merge(into, from); });
+  fold(rows.job_logs, [&](JobLogRow& into, const JobLogRow& from) {
+    if (log_conflicts && into.log.seq && into.rank != from.rank) ++*log_conflicts;
+    into = merge(into, from);
+  });
   return std::move(rows);
 }
 
@@ -67,6 +70,7 @@ LoaderStats RowLoader::stats() const {
   LoaderStats total;
   for (const auto& lane : lanes_) total += lane->stats();
   total.batches = batches_;
+  total.log_conflicts += log_conflicts_;
   return total;
 }
 
@@ -84,7 +88,7 @@ void RowLoader::finish() {
 
 void RowLoader::load(RowBatch rows) {
   if (rows.empty() && rows.checkpoints.empty()) return;
-  RowBatch merged = coalesce_fragments(std::move(rows));
+  RowBatch merged = coalesce_fragments(std::move(rows), &log_conflicts_);
   ++batches_;
   const size_t n = lanes_.size();
   if (n == 1) {  // the positions commit in the batch's own transaction

@@ -44,9 +44,11 @@ class RowLoader {
   std::vector<std::unique_ptr<LoadLane>> lanes_;
   std::vector<std::unique_ptr<BackgroundLoader>> queues_;  // one per lane; stopped before the lanes go
   uint64_t batches_ = 0;
+  uint64_t log_conflicts_ = 0;  // met within a batch (the lanes count those met in the database)
 };
 
 // Merges fragments of the same id within one batch (ON CONFLICT may touch a row only once).
-RowBatch coalesce_fragments(RowBatch&& rows);
+// Counts the log lines of one seq that differ in `log_conflicts`.
+RowBatch coalesce_fragments(RowBatch&& rows, uint64_t* log_conflicts = nullptr);
 
 }  // namespace edpipe

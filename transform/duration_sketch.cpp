@@ -33,17 +33,42 @@ void DurationSketch::merge(const DurationSketch& o, int64_t sign) {
   count_ += sign * o.count_;
 }
 
-std::optional<double> DurationSketch::quantile(double q) const {
-  if (count_ <= 0) return std::nullopt;
-  q = std::clamp(q, 0.0, 1.0);
-  const auto rank = static_cast<int64_t>(std::floor(q * static_cast<double>(count_ - 1)));
+double DurationSketch::order_statistic(int64_t rank) const {
   if (rank < zero_count_) return 0.0;
   int64_t seen = zero_count_;
+  int32_t key = buckets_.empty() ? 0 : buckets_.rbegin()->first;
   for (const auto& [k, c] : buckets_) {
     seen += c;
-    if (seen > rank) return value_of(k);
+    if (seen > rank) {
+      key = k;
+      break;
+    }
   }
-  return buckets_.empty() ? 0.0 : value_of(buckets_.rbegin()->first);
+  if (buckets_.empty()) return 0.0;
+  const double mid = value_of(key);
+  // Durations are whole milliseconds: a bucket that holds one whole number holds that value.
+  const double whole = std::round(mid);
+  if (whole >= 1 && key_of(whole) == key && key_of(whole - 1) != key && key_of(whole + 1) != key) return whole;
+  return mid;
+}
+
+std::optional<double> DurationSketch::quantile(double q, std::optional<int64_t> min, std::optional<int64_t> max) const {
+  if (count_ <= 0) return std::nullopt;
+  q = std::clamp(q, 0.0, 1.0);
+  const double h = q * static_cast<double>(count_ - 1);
+  const auto lo = static_cast<int64_t>(std::floor(h));
+  const int64_t hi = std::min(lo + 1, count_ - 1);
+  auto at = [&](int64_t r) {
+    if (r == 0 && min) return static_cast<double>(*min);
+    if (r == count_ - 1 && max) return static_cast<double>(*max);
+    double v = order_statistic(r);
+    if (min) v = std::max(v, static_cast<double>(*min));
+    if (max) v = std::min(v, static_cast<double>(*max));
+    return v;
+  };
+  const double a = at(lo);
+  const double frac = h - static_cast<double>(lo);
+  return frac == 0 ? a : a + frac * (at(hi) - a);
 }
 
 DurationSketch DurationSketch::from_buckets(int64_t zero_count, const std::map<int32_t, int64_t>& buckets) {

@@ -1,8 +1,9 @@
 #pragma once
 // A DDSketch-style histogram of durations: fixed logarithmic buckets, no collapsing.
 //
-// Bucket k holds the values in (γ^(k-1), γ^k] with γ = (1+α)/(1−α), α = 1 %; a quantile is
-// reported as the bucket's midpoint 2γ^k/(γ+1), within α of the true value. Because the buckets
+// Bucket k holds the values in (γ^(k-1), γ^k] with γ = (1+α)/(1−α), α = 1 %; an order statistic
+// is reported as the bucket's midpoint 2γ^k/(γ+1), within α of the true value (exactly, when the
+// bucket holds a single whole number of milliseconds, as every bucket below 50 ms does). Because the buckets
 // are fixed, two sketches merge by adding counts and a contribution is removed by subtracting:
 // exactly, in any order. Durations of 1 ms to 900 s need fewer than 700 buckets.
 #include <cstdint>
@@ -17,8 +18,13 @@ class DurationSketch {
 
   void add(double value_ms, int64_t count = 1);
   void merge(const DurationSketch& other, int64_t sign = 1);  // sign -1 subtracts
-  // q in [0, 1]: the value of rank ⌊q·(n−1)⌋ (0-based) within α. Empty: nullopt.
-  std::optional<double> quantile(double q) const;
+  // The value of rank r (0-based, below count()) within α.
+  double order_statistic(int64_t rank) const;
+  // q in [0, 1], as PostgreSQL's percentile_cont(q): the two order statistics around rank
+  // q·(n−1), interpolated linearly; within α of it. Empty: nullopt. The smallest and largest
+  // value, when known exactly, replace the estimates of ranks 0 and n−1 and bound the others.
+  std::optional<double> quantile(double q, std::optional<int64_t> min = std::nullopt,
+                                 std::optional<int64_t> max = std::nullopt) const;
   int64_t count() const noexcept { return count_; }
 
   // The stored form: zero count and (key, count) pairs. Rebuilt by from_buckets.

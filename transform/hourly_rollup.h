@@ -49,7 +49,11 @@ struct HourlyRollup {
   void merge(const HourlyRollup& other);
 
   std::optional<double> avg_duration_ms() const;
-  std::optional<double> percentile(double q) const { return durations.quantile(q); }
+  // As PostgreSQL's percentile_cont(q) over the hour's durations, within 1 % (duration_sketch.h).
+  std::optional<double> percentile(double q) const {
+    if (min_max_stale) return durations.quantile(q);
+    return durations.quantile(q, min_duration_ms, max_duration_ms);
+  }
   // The n largest entries, count descending then name.
   static std::vector<std::pair<std::string, int64_t>> top(const std::map<std::string, int64_t>& counts, size_t n);
 

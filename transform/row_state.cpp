@@ -2,31 +2,42 @@
 
 #include <tuple>
 
+#include "content_hash.h"
+
 namespace edpipe {
 namespace {
 
 // The orders that decide which of two records of the same step wins:
 //  - starts: the earlier one;
 //  - ends: a failed end beats a completed one, then the earlier one (wire format "duplicates").
-// Ties fall through to the whole record, so the order is total and the choice deterministic.
-template <class B>
-auto start_key(const Stamped<B>& s) {
-  return std::tie(s.ts, s.body);
-}
-auto end_key(const Stamped<InvocationEnd>& s) { return std::tie(s.body.status, s.ts, s.body); }
-auto end_key(const Stamped<JobEnd>& s) { return std::tie(s.body.status, s.ts, s.body); }
-template <class B>  // detection and handler ends: failed means "has an error"
-auto error_end_key(const Stamped<B>& s) {
-  return std::make_tuple(!s.body.error.has_value(), std::cref(s.ts), std::cref(s.body));
-}
+// A tie is broken by the records' content rank (content_hash.h), as the database breaks it, then
+// by the whole record, so the order is total and the choice deterministic. The rank is computed
+// only for a tie.
+struct Before {
+  template <class B>
+  bool operator()(bool failed_a, const Stamped<B>& a, bool failed_b, const Stamped<B>& b) const {
+    if (failed_a != failed_b) return failed_a;
+    if (a.ts != b.ts) return a.ts < b.ts;
+    const ContentRank ra = content_rank(a.body), rb = content_rank(b.body);
+    if (ra != rb) return ra < rb;
+    return a.body < b.body;
+  }
+};
+constexpr auto kStart = [](const auto& a, const auto& b) { return Before{}(false, a, false, b); };
+constexpr auto kEnd = [](const auto& a, const auto& b) {
+  return Before{}(a.body.status == Outcome::Failed, a, b.body.status == Outcome::Failed, b);
+};
+constexpr auto kErrorEnd = [](const auto& a, const auto& b) {  // detection and handler ends: failed means "has an error"
+  return Before{}(a.body.error.has_value(), a, b.body.error.has_value(), b);
+};
 
-template <class T, class KeyFn>
-void keep_winner(std::optional<T>& into, const std::optional<T>& from, KeyFn key) {
-  if (from && (!into || key(*from) < key(*into))) into = from;
+template <class T, class Less>
+void keep_winner(std::optional<T>& into, const std::optional<T>& from, Less before) {
+  if (from && (!into || before(*from, *into))) into = from;
 }
-template <class T, class KeyFn>
-void keep_winner(std::optional<T>& into, T&& candidate, KeyFn key) {
-  if (!into || key(candidate) < key(*into)) into = std::move(candidate);
+template <class T, class Less>
+void keep_winner(std::optional<T>& into, T&& candidate, Less before) {
+  if (!into || before(candidate, *into)) into = std::move(candidate);
 }
 
 void keep_min_text(std::optional<std::string>& into, const std::optional<std::string>& from) {
@@ -39,10 +50,6 @@ void merge_times(S& into, const S& from) {
   into.last_ts = std::max(into.last_ts, from.last_ts);
   keep_min_text(into.correlation_id, from.correlation_id);
 }
-
-constexpr auto kStart = [](const auto& s) { return start_key(s); };
-constexpr auto kEnd = [](const auto& s) { return end_key(s); };
-constexpr auto kErrorEnd = [](const auto& s) { return error_end_key(s); };
 
 }  // namespace
 
@@ -83,7 +90,11 @@ JobExecutionState merge(const JobExecutionState& a, const JobExecutionState& b) 
   merge_into(r, b);
   return r;
 }
-JobLogRow merge(const JobLogRow& a, const JobLogRow& b) { return std::min(a, b); }
+bool log_wins(const JobLogRow& a, const JobLogRow& b) noexcept {
+  if (a.rank != b.rank) return a.rank < b.rank;
+  return a < b;
+}
+JobLogRow merge(const JobLogRow& a, const JobLogRow& b) { return log_wins(b, a) ? b : a; }
 
 void apply(InvocationState& s, Timestamp ts, InvocationStart&& b) {
   keep_winner(s.start, Stamped<InvocationStart>{ts, std::move(b)}, kStart);

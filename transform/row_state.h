@@ -58,14 +58,16 @@ struct JobExecutionState {
   bool operator==(const JobExecutionState&) const = default;
 };
 
-// A job.log line. Its id is derived from its content (log_id.h), so a replay never duplicates it.
+// A job.log line. Its id is derived from its content or its seq (content_hash.h), so a replay
+// never duplicates it.
 struct JobLogRow {
   Uuid id;
   Uuid invocation_id;
   Timestamp ts = 0;
   JobLog log;
-  uint32_t occurrence = 0;  // how many identical (owner, ts, level, message) lines came before
+  uint32_t occurrence = 0;  // without seq: how many identical lines came before it in its load
   std::optional<std::string> correlation_id;
+  int64_t rank = 0;  // content_rank(): of two lines with one id (one seq), the lower is kept
   auto operator<=>(const JobLogRow&) const = default;
 };
 
@@ -73,6 +75,8 @@ InvocationState merge(const InvocationState& a, const InvocationState& b);
 EventExecutionState merge(const EventExecutionState& a, const EventExecutionState& b);
 JobExecutionState merge(const JobExecutionState& a, const JobExecutionState& b);
 JobLogRow merge(const JobLogRow& a, const JobLogRow& b);
+// Of two lines with one id, the one kept: the lower rank, then the lower content.
+bool log_wins(const JobLogRow& a, const JobLogRow& b) noexcept;
 
 // In-place forms used on hot paths: `into = merge(into, from)`.
 void merge_into(InvocationState& into, const InvocationState& from);

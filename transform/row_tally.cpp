@@ -2,6 +2,8 @@
 
 #include <tuple>
 
+#include "content_hash.h"
+
 namespace edpipe {
 
 uint32_t RowTally::invocation_index(const Uuid& id) {
@@ -32,11 +34,24 @@ uint32_t RowTally::intern(std::string_view name) {
 }
 
 namespace {
-// The prefixes of row_state.cpp's orders that decide what an entry keeps (the event id, first
-// in every event body, is the same on both sides). Names compare as text, as there.
-auto start_key(Timestamp ts, std::string_view name) { return std::make_tuple(ts, name); }
-auto detection_end_key(bool error, Timestamp ts, std::string_view name, bool detected) {
-  return std::make_tuple(!error, ts, name, detected);
+// The orders of row_state.cpp on what an entry keeps: the failed-ness, the ts, then the content
+// rank (computed only for a tie: the entry keeps the winner's).
+template <class B>
+bool wins(bool failed, Timestamp ts, const B& body, bool has, bool kept_failed, Timestamp kept_ts, ContentRank& kept_rank) {
+  if (!has) {
+    kept_rank = content_rank(body);
+    return true;
+  }
+  if (failed != kept_failed) return failed;
+  if (ts != kept_ts) {
+    if (ts > kept_ts) return false;
+    kept_rank = content_rank(body);
+    return true;
+  }
+  const ContentRank r = content_rank(body);
+  if (r >= kept_rank) return false;
+  kept_rank = r;
+  return true;
 }
 }  // namespace
 
@@ -46,47 +61,38 @@ void RowTally::add(const RowBatch& batch) {
     InvocationEntry& e = invocations_[invocation_index(s.id)];
     e.first_ts = std::min(e.first_ts, s.first_ts);
     e.last_ts = std::max(e.last_ts, s.last_ts);
-    if (s.start) {
-      const auto& fn = s.start->body.source_function;
-      if (!e.has_start || std::tie(s.start->ts, fn) < std::tie(e.start_ts, names_[e.function])) {
-        e.has_start = true;
-        e.start_ts = s.start->ts;
-        e.function = intern(fn);
-        e.chained = s.start->body.source_job_id.has_value();
-      }
+    if (s.start && wins(false, s.start->ts, s.start->body, e.has_start, false, e.start_ts, e.start_rank)) {
+      e.has_start = true;
+      e.start_ts = s.start->ts;
+      e.function = intern(s.start->body.source_function);
+      e.chained = s.start->body.source_job_id.has_value();
     }
-    if (s.end) {
-      const int64_t dur = s.end->body.duration_ms.value_or(-1);
-      if (!e.has_end || std::tie(s.end->body.status, s.end->ts, dur) < std::tie(e.end_status, e.end_ts, e.end_duration_ms)) {
-        e.has_end = true;
-        e.end_status = s.end->body.status;
-        e.end_ts = s.end->ts;
-        e.end_duration_ms = dur;
-      }
+    if (s.end && wins(s.end->body.status == Outcome::Failed, s.end->ts, s.end->body, e.has_end,
+                      e.end_status == Outcome::Failed, e.end_ts, e.end_rank)) {
+      e.has_end = true;
+      e.end_status = s.end->body.status;
+      e.end_ts = s.end->ts;
+      e.end_duration_ms = s.end->body.duration_ms.value_or(-1);
     }
   }
   for (const auto& s : batch.event_executions) {
     bool inserted;
     EventEntry& e = events_.get(s.id, inserted);
     adopt_parent(e.invocation, inserted, s.invocation_id);
-    if (const auto& d = s.detection_start) {
-      auto key = start_key(d->ts, d->body.event_name);
-      if (!e.has_detection_start || key < start_key(e.detection_start_ts, names_[e.detection_start_name])) {
-        e.has_detection_start = true;
-        e.detection_start_ts = d->ts;
-        e.detection_start_name = intern(d->body.event_name);
-      }
+    if (const auto& d = s.detection_start;
+        d && wins(false, d->ts, d->body, e.has_detection_start, false, e.detection_start_ts, e.detection_start_rank)) {
+      e.has_detection_start = true;
+      e.detection_start_ts = d->ts;
+      e.detection_start_name = intern(d->body.event_name);
     }
-    if (const auto& d = s.detection_end) {
-      auto key = detection_end_key(d->body.error.has_value(), d->ts, d->body.event_name, d->body.detected);
-      if (!e.has_detection_end ||
-          key < detection_end_key(e.detection_error, e.detection_end_ts, names_[e.detection_end_name], e.detected)) {
-        e.has_detection_end = true;
-        e.detection_error = d->body.error.has_value();
-        e.detection_end_ts = d->ts;
-        e.detection_end_name = intern(d->body.event_name);
-        e.detected = d->body.detected;
-      }
+    if (const auto& d = s.detection_end;
+        d && wins(d->body.error.has_value(), d->ts, d->body, e.has_detection_end, e.detection_error, e.detection_end_ts,
+                  e.detection_end_rank)) {
+      e.has_detection_end = true;
+      e.detection_error = d->body.error.has_value();
+      e.detection_end_ts = d->ts;
+      e.detection_end_name = intern(d->body.event_name);
+      e.detected = d->body.detected;
     }
     e.has_handler_start = e.has_handler_start || s.handler_start.has_value();
     if (s.handler_end) {  // a failed end wins; which of two alike does not change what is counted
@@ -98,29 +104,27 @@ void RowTally::add(const RowBatch& batch) {
     bool inserted;
     JobEntry& e = jobs_.get(s.id, inserted);
     adopt_parent(e.invocation, inserted, s.invocation_id);
-    if (const auto& st = s.start) {
-      auto key = std::tie(st->ts, st->body.event_execution_id, st->body.job_name);
-      if (!e.has_start || key < std::tie(e.start_ts, e.start_event, names_[e.start_name])) {
-        e.has_start = true;
-        e.start_ts = st->ts;
-        e.start_event = st->body.event_execution_id;
-        e.start_name = intern(st->body.job_name);
-      }
+    if (const auto& st = s.start; st && wins(false, st->ts, st->body, e.has_start, false, e.start_ts, e.start_rank)) {
+      e.has_start = true;
+      e.start_ts = st->ts;
+      e.start_name = intern(st->body.job_name);
     }
-    if (const auto& en = s.end) {
-      auto key = std::tie(en->body.status, en->ts, en->body.event_execution_id, en->body.job_name);
-      if (!e.has_end || key < std::tie(e.end_status, e.end_ts, e.end_event, names_[e.end_name])) {
-        e.has_end = true;
-        e.end_status = en->body.status;
-        e.end_ts = en->ts;
-        e.end_event = en->body.event_execution_id;
-        e.end_name = intern(en->body.job_name);
-      }
+    if (const auto& en = s.end; en && wins(en->body.status == Outcome::Failed, en->ts, en->body, e.has_end,
+                                           e.end_status == Outcome::Failed, e.end_ts, e.end_rank)) {
+      e.has_end = true;
+      e.end_status = en->body.status;
+      e.end_ts = en->ts;
+      e.end_name = intern(en->body.job_name);
     }
   }
   for (const auto& l : batch.job_logs) {
     bool inserted;
-    logs_.get(l.id, inserted);
+    ContentRank& kept = logs_.get(l.id, inserted);
+    if (inserted) kept = l.rank;
+    else if (l.rank != kept) {  // two lines of one seq that differ (without seq, one line twice)
+      if (l.log.seq) ++log_conflicts_;
+      kept = std::min(kept, l.rank);
+    }
   }
 }
 
@@ -130,6 +134,7 @@ TallyResult RowTally::finish(const AbandonRule& rule) const {
   r.event_executions = events_.size();
   r.job_executions = jobs_.size();
   r.job_logs = logs_.size();
+  r.log_conflicts = log_conflicts_;
 
   // Each invocation's contribution to its hour, children counted from the children.
   std::vector<InvocationContribution> contrib(invocations_.size());

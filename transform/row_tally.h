@@ -22,6 +22,7 @@ struct TallyResult {
   std::array<uint64_t, kEventStatusCount> events_by_status{};
   std::array<uint64_t, kJobStatusCount> jobs_by_status{};
   uint64_t chained_invocations = 0;  // invocations with a source_job_id
+  uint64_t log_conflicts = 0;        // log lines of one seq with different content, across hand-ons
   RollupTable rollups;
 };
 
@@ -37,6 +38,7 @@ class RowTally {
     uint32_t function = 0;
     Timestamp start_ts = 0, end_ts = 0;
     int64_t end_duration_ms = -1;  // -1: the end record gave none
+    int64_t start_rank = 0, end_rank = 0;
     Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;
   };
   // Each lifecycle step's winner, by the orders of row_state.cpp, reduced to what the counts
@@ -49,6 +51,7 @@ class RowTally {
     bool has_detection_start = false, has_detection_end = false, has_handler_start = false, has_handler_end = false;
     bool detection_error = false, detected = false, handler_error = false;
     Timestamp detection_start_ts = 0, detection_end_ts = 0;
+    int64_t detection_start_rank = 0, detection_end_rank = 0;
     // The name of a detected event (the rollups' top events): as event_name() picks it.
     uint32_t name() const { return has_detection_start ? detection_start_name : detection_end_name; }
   };
@@ -57,7 +60,7 @@ class RowTally {
     bool has_start = false, has_end = false;
     Outcome end_status = Outcome::Completed;
     Timestamp start_ts = 0, end_ts = 0;
-    Uuid start_event, end_event;  // event_execution_id: it orders before the job name
+    int64_t start_rank = 0, end_rank = 0;
   };
 
   uint32_t invocation_index(const Uuid& id);
@@ -69,7 +72,8 @@ class RowTally {
   std::vector<Uuid> invocation_uuids_;  // by index
   UuidMap<EventEntry> events_;
   UuidMap<JobEntry> jobs_;
-  UuidMap<uint8_t> logs_;
+  UuidMap<int64_t> logs_;  // the kept line's rank
+  uint64_t log_conflicts_ = 0;
   std::vector<std::string> names_;
   std::unordered_map<std::string, uint32_t> name_ids_;
 };

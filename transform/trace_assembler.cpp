@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
-#include "log_id.h"
+#include "content_hash.h"
 
 namespace edpipe {
 
@@ -99,33 +99,58 @@ Timestamp TraceAssembler::ready_at(const InvocationState& s) const noexcept {
   return s.last_ts + wait;
 }
 
-void number_log_rows(std::vector<JobLogRow>& logs) {
-  // Sorting by content puts identical (owner, ts, level, message) lines side by side, ordered
-  // by the rest of their content: numbering them in that order is independent of arrival.
-  // The id and the occurrence number are what this decides, so they take no part in the order;
-  // ts comes first because it almost always settles it.
+uint64_t number_log_rows(std::vector<JobLogRow>& logs) {
+  // Lines without a seq are numbered among the lines of the same identity (everything stored
+  // about them): the identity waits in `id` until the number is known.
+  for (auto& row : logs) {
+    row.rank = content_rank(row);
+    if (!row.log.seq)
+      row.id = log_identity(row.invocation_id, row.log.job_execution_id, row.ts, row.log.level, row.log.message,
+                            row.log.data, row.log.source);
+  }
+  // Lines with a seq first, by seq: of two with one seq the lower rank stays. The rest by ts and
+  // identity, so that identical lines sit side by side, then by the rest of their content: the
+  // numbering does not depend on arrival. ts comes first because it almost always settles it.
   auto content = [](const JobLogRow& r) { return std::tie(r.invocation_id, r.log, r.correlation_id); };
   std::sort(logs.begin(), logs.end(), [&](const JobLogRow& a, const JobLogRow& b) {
+    if (a.log.seq.has_value() != b.log.seq.has_value()) return a.log.seq.has_value();
+    if (a.log.seq) return *a.log.seq != *b.log.seq ? *a.log.seq < *b.log.seq : log_wins(a, b);
     if (a.ts != b.ts) return a.ts < b.ts;
+    if (a.id != b.id) return a.id < b.id;
     return content(a) < content(b);
   });
+  uint64_t conflicts = 0;
+  size_t kept = 0;
+  Uuid prev_identity;
   for (size_t i = 0; i < logs.size(); ++i) {
     JobLogRow& row = logs[i];
-    const JobLogRow* prev = i ? &logs[i - 1] : nullptr;
-    const bool same = prev && prev->ts == row.ts && prev->invocation_id == row.invocation_id &&
-                      prev->log.job_execution_id == row.log.job_execution_id && prev->log.level == row.log.level &&
-                      prev->log.message == row.log.message;
-    row.occurrence = same ? prev->occurrence + 1 : 0;
-    row.id = log_row_id(row.invocation_id, row.log.job_execution_id, row.ts, row.log.level, row.log.message,
-                        row.occurrence);
+    const JobLogRow* prev = kept ? &logs[kept - 1] : nullptr;
+    if (row.log.seq) {
+      if (prev && prev->log.seq == row.log.seq) {  // a replayed line, or a conflict: the first stays
+        if (prev->rank != row.rank || prev->ts != row.ts || content(*prev) != content(row)) ++conflicts;
+        continue;
+      }
+      row.occurrence = 0;
+      row.id = log_row_id_by_seq(row.invocation_id, *row.log.seq);
+    } else {
+      const Uuid identity = row.id;
+      const bool same = prev && !prev->log.seq && identity == prev_identity;
+      row.occurrence = same ? prev->occurrence + 1 : 0;
+      row.id = log_row_id(identity, row.occurrence);
+      prev_identity = identity;
+    }
+    if (kept != i) logs[kept] = std::move(row);
+    ++kept;
   }
+  logs.resize(kept);
+  return conflicts;
 }
 
 void TraceAssembler::hand_on(OpenInvocation& inv, RowBatch& out) {
   out.invocations.push_back(std::move(inv.state));
   for (auto& e : inv.events) out.event_executions.push_back(std::move(e));
   for (auto& j : inv.jobs) out.job_executions.push_back(std::move(j));
-  number_log_rows(inv.logs);
+  log_conflicts_ += number_log_rows(inv.logs);
   for (auto& l : inv.logs) out.job_logs.push_back(std::move(l));
 }
 

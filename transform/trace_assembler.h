@@ -48,6 +48,8 @@ class TraceAssembler {
   size_t open_invocations() const noexcept { return open_.size(); }
   // Invocations handed on early because more than max_open were open.
   uint64_t handed_on_early() const noexcept { return handed_on_early_; }
+  // Log lines dropped because another line of their invocation had the same seq and other content.
+  uint64_t log_conflicts() const noexcept { return log_conflicts_; }
   const AssemblerOptions& options() const noexcept { return options_; }
 
  private:
@@ -61,14 +63,16 @@ class TraceAssembler {
   AssemblerOptions options_;
   Timestamp watermark_ = kNoLastTs;
   uint64_t handed_on_early_ = 0;
+  uint64_t log_conflicts_ = 0;
   // No open invocation can be ready before the watermark reaches this: take_ready() looks at
   // them only then, not at every batch (with 10,000 open, a look costs ~1 ms).
   Timestamp next_ready_check_ = kNoFirstTs;
   std::unordered_map<Uuid, std::unique_ptr<OpenInvocation>, UuidHash> open_;
 };
 
-// Gives every log row of one invocation its occurrence number and id. Identical lines are
-// numbered in content order, so the numbering does not depend on arrival order.
-void number_log_rows(std::vector<JobLogRow>& logs);
+// Gives every log row of one invocation its rank, occurrence number and id. Lines with one seq
+// become one (the lower rank stays); the number of those that differed is returned. Identical
+// lines without seq are numbered in content order, so the numbering does not depend on arrival.
+uint64_t number_log_rows(std::vector<JobLogRow>& logs);
 
 }  // namespace edpipe

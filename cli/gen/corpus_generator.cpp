@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <cmath>
+#include <optional>
 #include <queue>
 #include <random>
 #include <vector>
@@ -32,6 +33,7 @@ struct Line {
   Timestamp ts;
   uint64_t seq;  // tie-break: emission order
   std::string text;
+  std::string log_identity;  // job.log: what is stored of it but seq (ts and fields)
   bool operator>(const Line& o) const { return ts != o.ts ? ts > o.ts : seq > o.seq; }
 };
 
@@ -92,7 +94,32 @@ class Generator {
     Uuid id;
     std::string head;  // `"invocation_id":"…"` plus correlation id, shared by every record
     std::vector<Line> lines;
+    int64_t next_log_seq = 0;
   };
+
+  // A job.log line (`fields`: its members after the invocation id), with its seq; now and then
+  // followed by a repeat at the same ts (log_repeat_rate).
+  void log_record(Inv& inv, Timestamp ts, const std::string& job_id, std::string_view level, const std::string& message,
+                  const std::optional<std::string>& data) {
+    auto fields = [&](const std::optional<std::string>& d, std::string_view source) {
+      std::string f = job_id.empty() ? "" : "\"job_execution_id\":\"" + job_id + "\",";
+      f += "\"level\":\"" + std::string(level) + "\",\"message\":\"" + message + "\"";
+      if (d) f += ",\"data\":" + *d;
+      if (!source.empty()) f += ",\"source\":\"" + std::string(source) + "\"";
+      return f;
+    };
+    auto write = [&](const std::string& f) {
+      const std::string identity = std::to_string(ms_floor(ts)) + f;
+      record(inv, ts, "job.log", o_.write_seq ? f + ",\"seq\":" + std::to_string(inv.next_log_seq++) : f);
+      inv.lines.back().log_identity = identity;
+    };
+    write(fields(data, ""));
+    if (o_.log_repeat_rate <= 0 || !chance(o_.log_repeat_rate)) return;
+    const double r = uniform();
+    if (r < 0.5) write(fields(data, ""));                                        // identical
+    else if (r < 0.75) write(fields(std::string("{\"attempt\":2}"), ""));         // other data
+    else write(fields(data, "console"));                                          // other source
+  }
 
   void record(Inv& inv, Timestamp ts, std::string_view type, const std::string& rest) {
     ts = ms_floor(ts);
@@ -189,10 +216,10 @@ class Generator {
         const int64_t job_ms = duration(120);
         for (size_t l = 0; l < logs; ++l) {
               const bool warn = chance(0.1);
-          record(inv, t + (job_ms * 1000 * (l + 1)) / (logs + 1), "job.log",
-                 "\"job_execution_id\":\"" + job.str() + "\",\"level\":\"" + (warn ? "warn" : "info") +
-                     "\",\"message\":\"" + std::string(job_name) + " step " + std::to_string(l + 1) + " of " +
-                     std::to_string(logs) + " for move " + std::to_string(pick(100000)) + "\",\"data\":{\"attempt\":1}");
+          log_record(inv, t + (job_ms * 1000 * (l + 1)) / (logs + 1), job.str(), warn ? "warn" : "info",
+                     std::string(job_name) + " step " + std::to_string(l + 1) + " of " + std::to_string(logs) +
+                         " for move " + std::to_string(pick(100000)),
+                     std::string("{\"attempt\":1}"));
         }
         t += job_ms * 1000;
         const bool job_failed = chance(o_.job_failure_rate);
@@ -210,7 +237,7 @@ class Generator {
       record(inv, t, "event.handler.end", ev_fields + ",\"duration_ms\":" + std::to_string(millis(t - handler_start)));
     }
     if (chance(0.2)) {
-      record(inv, t, "job.log", "\"level\":\"info\",\"message\":\"checked " + std::to_string(modules) + " event modules\"");
+      log_record(inv, t, "", "info", "checked " + std::to_string(modules) + " event modules", std::nullopt);
     }
     t += 1000;
     if (failed)
@@ -235,7 +262,7 @@ class Generator {
   void account(const Inv& inv, bool failed) {
     truth_.invocations++;
     bool ended = false;
-    std::vector<std::string_view> seen_jobs, seen_events;
+    std::vector<std::string_view> seen_jobs, seen_events, log_identities;
     for (const auto& l : inv.lines) {
       std::string_view s = l.text;
       auto type = s.substr(9, s.find('"', 9) - 9);
@@ -251,8 +278,13 @@ class Generator {
       else if (type == "job.end") {
         s.find("\"status\":\"failed\"") != std::string_view::npos ? truth_.jobs_failed++ : truth_.jobs_completed++;
         seen_jobs.erase(std::find(seen_jobs.begin(), seen_jobs.end(), id_after("\"job_execution_id\":\"")));
-      } else if (type == "job.log") truth_.job_logs++;
+      } else if (type == "job.log") {
+        truth_.job_logs++;
+        if (std::find(log_identities.begin(), log_identities.end(), l.log_identity) == log_identities.end())
+          log_identities.push_back(l.log_identity);
+      }
     }
+    truth_.distinct_job_logs += log_identities.size();
     truth_.jobs_cut += seen_jobs.size();
     if (!ended) truth_.invocations_cut++;
     else if (failed) truth_.invocations_failed++;

@@ -30,11 +30,15 @@ struct GeneratorOptions {
   double disorder_rate = 0.01;        // records swapped with their neighbour
   Timestamp start = 1'795'132'800'000'000;  // 2026-11-20T00:00:00Z
   uint32_t payload_columns = 24;      // columns per Hasura row image (~1.5 KB payloads)
+  bool write_seq = true;              // `seq` on every job.log (false: the emitters that write none)
+  double log_repeat_rate = 0.0;       // a job.log followed, at the same ts, by a copy: identical, or
+                                      // differing only in data or only in source
 };
 
 struct GeneratedTruth {
   uint64_t lines = 0, record_lines = 0, plain_lines = 0, malformed_lines = 0;
   uint64_t invocations = 0, event_executions = 0, job_executions = 0, job_logs = 0;
+  uint64_t distinct_job_logs = 0;  // job.log lines that differ in something stored besides seq
   uint64_t invocations_completed = 0, invocations_failed = 0, invocations_cut = 0;
   uint64_t jobs_completed = 0, jobs_failed = 0, jobs_cut = 0;
   uint64_t events_detected = 0;

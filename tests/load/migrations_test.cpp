@@ -28,8 +28,13 @@ TEST(Migrations, UpDownUp) {
   const std::string covering = "SELECT count(*) FROM pg_index WHERE indnatts > indnkeyatts AND indexrelid IN "
                                "('event_executions_name_idx'::regclass, 'job_executions_name_idx'::regclass)";
   EXPECT_EQ(db.count(covering), 2);
+  const std::string ranks = "SELECT count(*) FROM information_schema.columns WHERE column_name IN "
+                            "('start_rank', 'end_rank', 'detection_start_rank', 'content_rank', 'seq')";
+  EXPECT_EQ(db.count(ranks), 7);
   EXPECT_TRUE(m.up().empty());  // nothing pending
 
+  EXPECT_EQ(m.down(1).size(), 1u);  // 007
+  EXPECT_EQ(db.count(ranks), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 006
   EXPECT_EQ(db.count(covering), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 005
@@ -51,6 +56,7 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(tables(db), 6);
   EXPECT_EQ(db.count(lz4_columns), 6);
   EXPECT_EQ(db.count(covering), 2);
+  EXPECT_EQ(db.count(ranks), 7);
 }
 
 TEST(Migrations, CliStatusAndUnmigratedLoad) {

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "content_hash.h"
 #include "derive.h"
-#include "log_id.h"
 #include "test_support.h"
 
 namespace edpipe {
@@ -185,22 +187,65 @@ TEST(Assembler, MaxOpenHandsOnTheLeastRecentlyActiveAndStaysExact) {
   testing::expect_same_tally(limited.tally, unlimited.tally);
 }
 
-TEST(LogRows, IdsAreDeterministicAndNumberedByContent) {
-  JobLogRow a, b;
-  a.log.message = b.log.message = "same";
-  a.log.data = "{\"n\":1}";
-  b.log.data = "{\"n\":2}";
-  a.ts = b.ts = 77;
-  std::vector<JobLogRow> x = {a, b}, y = {b, a};
-  number_log_rows(x);
+JobLogRow log_line(std::string message, std::optional<std::string> data = std::nullopt,
+                   std::optional<std::string> source = std::nullopt, std::optional<int64_t> seq = std::nullopt) {
+  JobLogRow r;
+  r.ts = 77;
+  r.log.message = std::move(message);
+  r.log.data = std::move(data);
+  r.log.source = std::move(source);
+  r.log.seq = seq;
+  return r;
+}
+
+TEST(LogRows, LinesThatDifferInAnythingStoredNeverShareAnId) {
+  const std::vector<JobLogRow> lines = {log_line("same", "{\"n\":1}"), log_line("same", "{\"n\":2}"),
+                                        log_line("same", "{\"n\":1}", "console"), log_line("same")};
+  std::vector<JobLogRow> x = lines, y(lines.rbegin(), lines.rend());
+  EXPECT_EQ(number_log_rows(x), 0u);
   number_log_rows(y);
-  EXPECT_EQ(x, y);
+  EXPECT_EQ(x, y);  // arrival order decides nothing
+  std::set<Uuid> ids;
+  for (const auto& r : x) {
+    ids.insert(r.id);
+    EXPECT_EQ(r.occurrence, 0u) << "no two of them are the same line";
+    EXPECT_EQ(r.id.bytes[6] >> 4, 8);  // UUID version 8
+  }
+  EXPECT_EQ(ids.size(), lines.size());
+  // Each line's id depends on its own content alone: loaded apart, they keep their ids.
+  for (const auto& line : lines) {
+    std::vector<JobLogRow> alone = {line};
+    number_log_rows(alone);
+    EXPECT_TRUE(ids.count(alone[0].id));
+  }
+}
+
+TEST(LogRows, IdenticalLinesAreNumberedAndJsonCountsByValue) {
+  // The same data written two ways is the same stored value: the same line twice.
+  std::vector<JobLogRow> x = {log_line("m", "{\"a\":1,\"b\":[1,2]}"), log_line("m", "{ \"b\": [1, 2.0], \"a\": 1 }")};
+  number_log_rows(x);
   EXPECT_NE(x[0].id, x[1].id);
-  EXPECT_EQ(x[0].occurrence, 0u);
-  EXPECT_EQ(x[1].occurrence, 1u);
-  EXPECT_EQ(log_row_id(Uuid{}, std::nullopt, 1, LogLevel::Info, "m", 0), log_row_id(Uuid{}, std::nullopt, 1, LogLevel::Info, "m", 0));
-  EXPECT_NE(log_row_id(Uuid{}, std::nullopt, 1, LogLevel::Info, "m", 0), log_row_id(Uuid{}, std::nullopt, 1, LogLevel::Warn, "m", 0));
-  EXPECT_EQ(x[0].id.bytes[6] >> 4, 8);  // UUID version 8
+  EXPECT_EQ(x[0].occurrence + x[1].occurrence, 1u);
+  std::vector<JobLogRow> one = {log_line("m", "{\"b\":[1,2],\"a\":1}")};
+  number_log_rows(one);
+  EXPECT_TRUE(one[0].id == x[0].id || one[0].id == x[1].id);
+}
+
+TEST(LogRows, WithSeqTheIdIsTheSeqAndConflictsKeepTheLowerRank) {
+  std::vector<JobLogRow> x = {log_line("a", std::nullopt, std::nullopt, 0), log_line("a", std::nullopt, std::nullopt, 1),
+                              log_line("a", std::nullopt, std::nullopt, 1)};  // a replayed line
+  EXPECT_EQ(number_log_rows(x), 0u);
+  ASSERT_EQ(x.size(), 2u);  // identical lines with their own seq stay distinct; the replay merges
+  EXPECT_NE(x[0].id, x[1].id);
+  // Two different lines with one seq: a conflict; the same one stays whatever the order.
+  const JobLogRow p = log_line("first", std::nullopt, std::nullopt, 5), q = log_line("second", std::nullopt, std::nullopt, 5);
+  std::vector<JobLogRow> pq = {p, q}, qp = {q, p};
+  EXPECT_EQ(number_log_rows(pq), 1u);
+  EXPECT_EQ(number_log_rows(qp), 1u);
+  ASSERT_EQ(pq.size(), 1u);
+  EXPECT_EQ(pq, qp);
+  EXPECT_EQ(pq[0].rank, std::min(content_rank(p), content_rank(q)));
+  EXPECT_EQ(pq[0].id, log_row_id_by_seq(Uuid{}, 5));
 }
 
 }  // namespace

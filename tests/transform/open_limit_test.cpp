@@ -99,7 +99,8 @@ TEST(OpenLimit, AMillionInterleavedInvocationsStayUnderTheBound) {
   EXPECT_EQ(t.invocations_by_status[static_cast<size_t>(InvocationStatus::Completed)], kInvocations);
   // The bound: at most 10,000 open invocations, plus what a dry run keeps for the summary, a
   // compact entry per row (2 million rows here, ~250 MiB with the hash tables' growth). Measured:
-  // ~490 MiB since the tally's entries keep each step's winning time and name (~375 before).
+  // ~490 MiB since the tally's entries keep each step's winning time and name (~375 before),
+  // ~570 MiB since they also keep its content rank (the tie-break the database applies).
   // Without the limit (EDPIPE_TEST_MAX_OPEN=10000000), 260,000 invocations stay open (ended
   // ones wait to go quiet) and the process peaks at ~775 MiB.
   const double peak = peak_rss_mib();
@@ -109,7 +110,7 @@ TEST(OpenLimit, AMillionInterleavedInvocationsStayUnderTheBound) {
   // the bound is checked in the normal build (scripts/test runs both).
   EXPECT_GT(peak, 0.0);
 #else
-  EXPECT_LT(peak, 512.0) << "peak RSS " << peak << " MiB";
+  EXPECT_LT(peak, 640.0) << "peak RSS " << peak << " MiB";
 #endif
 }
 

@@ -3,6 +3,8 @@
 // it twice must change nothing (invariant 2).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "test_support.h"
 
 namespace edpipe {
@@ -102,6 +104,79 @@ TEST_F(PropertyTest, FilesLoadedInSeparateRunsInAnyOrderGiveTheSameRows) {
   EXPECT_TRUE(r.rows == reference_->rows);
   testing::expect_same_tally(r.tally, reference_->tally);
 }
+
+// Log lines are where identity is delicate: repeated identical lines, and lines that differ only
+// in data or source, split over loads, tail flushes and orders.
+class LogIdentityTest : public ::testing::TestWithParam<bool> {  // with seq?
+ protected:
+  static std::vector<std::string> corpus(bool seq, gen::GeneratedTruth& truth) {
+    gen::GeneratorOptions o;
+    o.seed = 7;
+    o.invocations = 300;
+    o.interleave = 10;
+    o.log_repeat_rate = 0.3;
+    o.write_seq = seq;
+    return testing::generated_lines(o, &truth);
+  }
+  // Every line as stored, but its id and occurrence: what must never go missing.
+  static std::multiset<std::string> stored_lines(const testing::MergedRows& rows) {
+    std::multiset<std::string> out;
+    for (const auto& [id, r] : rows.logs) {
+      std::string k = r.invocation_id.str() + (r.log.job_execution_id ? r.log.job_execution_id->str() : "-") + "|" +
+                      std::to_string(r.ts) + "|" + std::string(log_level_name(r.log.level)) + "|" + r.log.message +
+                      "|" + r.log.data.value_or("-") + "|" + r.log.source.value_or("-");
+      out.insert(k);
+    }
+    return out;
+  }
+};
+
+TEST_P(LogIdentityTest, AnySplitIntoLoadsAndReplaysKeepsEveryLine) {
+  const bool seq = GetParam();
+  gen::GeneratedTruth truth;
+  const auto lines = corpus(seq, truth);
+  ASSERT_GT(truth.job_logs, truth.distinct_job_logs + 50) << "the corpus repeats lines";
+  const auto one_load = testing::run_pipeline(lines);
+  // In one load every line is a row: identical ones by seq or by occurrence.
+  EXPECT_EQ(one_load.rows.logs.size(), truth.job_logs);
+  const auto distinct = stored_lines(one_load.rows);
+  const std::set<std::string> distinct_set(distinct.begin(), distinct.end());
+  EXPECT_EQ(distinct_set.size(), truth.distinct_job_logs);
+
+  std::mt19937_64 rng(seq ? 11 : 12);
+  for (int run = 0; run < 12; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    // Loads: the lines dealt out at random over 2-6 loads (an invocation's lines may land in
+    // several), loaded in random order with random tail flushes, then some loaded again.
+    const size_t loads = 2 + rng() % 5;
+    std::vector<std::vector<std::string>> parts(loads);
+    for (const auto& l : lines) parts[rng() % loads].push_back(l);
+    testing::Store store;
+    AssemblerOptions opts;
+    opts.quiet_after = run % 2 ? 0 : opts.quiet_after;
+    for (const auto& p : parts) {
+      std::vector<size_t> cuts;
+      for (size_t i = rng() % 6; i > 0; --i) cuts.push_back(rng() % (p.size() + 1));
+      store.run(p, cuts, opts);
+    }
+    for (size_t i = 0; i < loads; i += 2) store.run(parts[i]);  // replays
+    const auto r = store.result();
+    const auto kept = stored_lines(r.rows);
+    for (const auto& line : distinct_set) EXPECT_TRUE(kept.count(line)) << "lost: " << line;
+    if (seq) {
+      EXPECT_TRUE(r.rows.logs == one_load.rows.logs) << "with seq, any split gives the one-load rows";
+      EXPECT_EQ(r.tally.job_logs, truth.job_logs);
+    } else {
+      // Identical lines split over loads may collapse (the documented limit); nothing else.
+      EXPECT_LE(r.rows.logs.size(), truth.job_logs);
+      EXPECT_GE(r.rows.logs.size(), truth.distinct_job_logs);
+    }
+    EXPECT_EQ(r.tally.job_logs, r.rows.logs.size());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(WithAndWithoutSeq, LogIdentityTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "WithSeq" : "WithoutSeq"; });
 
 }  // namespace
 }  // namespace edpipe
