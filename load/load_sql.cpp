@@ -90,6 +90,9 @@ std::string merge_invocations() {
                      "source_event_time", "source_event_payload", "source_user_email", "source_user_role",
                      "source_job_ref", "auto_load_modules", "event_modules_directory", "context_data", "started_at",
                      "start_rank"}) +
+         // A start that wins with another source job drops the link; kLinkSourceJobs makes the new one.
+         "  source_job_id = CASE WHEN " + s + " AND EXCLUDED.source_job_ref IS DISTINCT FROM t.source_job_ref THEN NULL "
+         "ELSE t.source_job_id END,\n" +
          take_if(e, {"ended_at", "end_status", "reported_duration_ms", "error_message", "error_stack", "end_rank"}) +
          kTimes +
          "WHERE " + s + " OR " + e + " OR " + kTimesChanged;
