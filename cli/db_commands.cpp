@@ -1,9 +1,13 @@
 #include "db_commands.h"
 
 #include <boost/program_options.hpp>
+#include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
 
 #include "arguments.h"
+#include "json_text.h"
 #include "migrator.h"
 #include "pg_connection.h"
 #include "verifier.h"
@@ -11,18 +15,72 @@
 namespace edpipe::cli {
 namespace po = boost::program_options;
 
+namespace {
+
+// The rows a database holds, table by table (tables not there are left out).
+std::vector<std::pair<std::string, int64_t>> rows_held(pqxx::connection& conn) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  pqxx::read_transaction tx(conn);
+  for (const char* t : {"invocations", "event_executions", "job_executions", "job_logs", "metrics_hourly"}) {
+    if (tx.exec_params("SELECT to_regclass($1)", std::string(t))[0][0].is_null()) continue;
+    out.emplace_back(t, tx.exec(std::string("SELECT count(*) FROM ") + t)[0][0].as<int64_t>());
+  }
+  return out;
+}
+
+// Reverting migrations of a database that holds rows loses data: said, and confirmed first.
+bool confirm_down(pqxx::connection& conn, Migrator& m, int count, bool yes) {
+  std::vector<MigrationStatus> applied;
+  for (const auto& s : m.status())
+    if (s.applied) applied.push_back(s);
+  if (count > static_cast<int>(applied.size()))
+    throw UsageError("migrate down " + std::to_string(count) + ": only " + std::to_string(applied.size()) +
+                     " migrations are applied (`edpipe migrate down " + std::to_string(applied.size()) +
+                     " --yes` reverts them all)");
+  int64_t total = 0;
+  std::string held;
+  for (const auto& [table, n] : rows_held(conn)) {
+    total += n;
+    held += (held.empty() ? "" : ", ") + std::to_string(n) + " " + table;
+  }
+  if (total == 0 || yes) return true;
+  std::string which;
+  for (int i = 0; i < count; ++i) {
+    const auto& s = applied[applied.size() - 1 - size_t(i)];
+    char v[8];
+    std::snprintf(v, sizeof v, "%03d", s.version);
+    which += (i ? ", " : "") + std::string(v) + " " + s.name;
+  }
+  const bool drops_tables = count == static_cast<int>(applied.size());
+  std::cerr << "edpipe migrate down " << count << " reverts " << which << ".\nThe database holds " << held << ".\n"
+            << (drops_tables ? "Reverting 001 deletes all " + std::to_string(total) + " rows.\n"
+                             : "What those migrations added (columns, tables, indexes) goes with its data.\n");
+  if (!::isatty(STDIN_FILENO))
+    throw UsageError("migrate down: the database holds rows; add --yes to revert all the same");
+  std::cerr << "Revert? [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+}  // namespace
+
 int run_migrate(const std::vector<std::string>& args) {
   std::string db, action;
   std::vector<std::string> rest;
+  bool yes = false, json = false;
   po::options_description visible(
-      "Usage: edpipe migrate up [N] | down [N] | status [--db DB]\n"
+      "Usage: edpipe migrate up [N] | down [N] [--yes] | status [--json] [--db DB]\n"
       "\n"
       "Apply (up: all pending, or the next N), revert (down: the last one, or the last N) or list the\n"
       "schema migrations. Each runs in one transaction and checks what it did; schema_migrations\n"
-      "records what is applied.\n"
+      "records what is applied. Reverting migrations of a database that holds rows asks first\n"
+      "(or needs --yes when standard input is not a terminal).\n"
       "\n"
       "Options");
-  visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp);
+  visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp)(
+      "yes", po::bool_switch(&yes), "down: revert even though the database holds rows")(
+      "json", po::bool_switch(&json), "status: one JSON object on stdout");
   po::options_description hidden;
   hidden.add_options()("action", po::value(&action))("rest", po::value(&rest));
   po::options_description all;
@@ -37,24 +95,42 @@ int run_migrate(const std::vector<std::string>& args) {
   if (action != "up" && action != "down" && action != "status")
     throw UsageError("migrate: expected up, down or status" + (action.empty() ? std::string() : ", got '" + action + "'"));
   int count = action == "up" ? -1 : 1;
+  if (action == "status" && !rest.empty()) throw UsageError("migrate status: takes no argument, got '" + rest[0] + "'");
   if (!rest.empty()) {
-    if (rest.size() > 1 || rest[0].find_first_not_of("0123456789") != std::string::npos || rest[0].empty())
-      throw UsageError("migrate " + action + ": N must be a whole number");
-    count = std::stoi(rest[0]);
+    if (rest.size() > 1) throw UsageError("migrate " + action + ": takes one N at most");
+    count = parse_number(rest[0], "migrate " + action + " N", 1, 1000);
   }
   const std::string conninfo = resolve_conninfo(db);
   auto conn = open_connection(conninfo);
   Migrator m(*conn);
   try {
     if (action == "status") {
-      for (const auto& s : m.status())
+      const auto all = m.status();
+      if (json) {
+        std::string o = "{\"version\":" + std::to_string(m.current_version()) +
+                        ",\"latest\":" + std::to_string(m.latest_version()) + ",\"migrations\":[";
+        for (size_t i = 0; i < all.size(); ++i) {
+          o += (i ? "," : "") + std::string("{\"version\":") + std::to_string(all[i].version) + ",\"name\":" +
+               json_string(all[i].name) + ",\"applied\":" + (all[i].applied ? "true" : "false") + ",\"applied_at\":" +
+               (all[i].applied ? json_string(all[i].applied_at) : "null") + "}";
+        }
+        std::cout << o << "]}\n";
+        return kExitOk;
+      }
+      for (const auto& s : all)
         std::printf("%03d  %-28s %s\n", s.version, s.name.c_str(), s.applied ? ("applied " + s.applied_at).c_str() : "pending");
       return kExitOk;
+    }
+    if (action == "down" && !confirm_down(*conn, m, count, yes)) {
+      std::cerr << "edpipe migrate: nothing reverted\n";
+      return kExitInputError;
     }
     const auto done = action == "up" ? m.up(count) : m.down(count);
     if (done.empty()) std::cout << "edpipe migrate: nothing to do (schema version " << m.current_version() << ")\n";
     for (const auto& s : done)
       std::printf("%s %03d %s\n", action == "up" ? "applied " : "reverted", s.version, s.name.c_str());
+  } catch (const UsageError&) {
+    throw;
   } catch (const std::exception& e) {
     std::cerr << "edpipe: migrate " << action << " failed (nothing of the failing migration was kept): "
               << mask_secrets(e.what(), conninfo) << "\n";
@@ -65,17 +141,19 @@ int run_migrate(const std::vector<std::string>& args) {
 
 int run_verify(const std::vector<std::string>& args) {
   std::string db;
+  bool json = false;
   po::options_description visible(
-      "Usage: edpipe verify [--db DB]\n"
+      "Usage: edpipe verify [--json] [--db DB]\n"
       "\n"
       "Check that every metrics_hourly row equals a from-scratch GROUP BY over the base tables\n"
-      "(percentiles within the histogram's 1 %) and that every invocation's counts equal its\n"
+      "(p50/p95/p99 within 1 % + 1 ms of percentile_cont) and that every invocation's counts equal its\n"
       "children's. Lists each row that differs.\n"
       "\n"
       "Exit status: 0 consistent, 3 differences found, 1 the database could not be read, 2 bad usage.\n"
       "\n"
       "Options");
-  visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp);
+  visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp)(
+      "json", po::bool_switch(&json), "one JSON object on stdout: hours and invocations checked, the differences");
   const po::variables_map vm = parse_command("verify", args, visible);
   if (vm.count("help")) {
     std::cout << visible;
@@ -85,15 +163,24 @@ int run_verify(const std::vector<std::string>& args) {
   auto conn = open_connection(conninfo);
   VerifyReport rep;
   try {
+    require_latest_schema(*conn);
     rep = verify_database(*conn);
   } catch (const std::exception& e) {
     std::cerr << "edpipe: verify: " << mask_secrets(e.what(), conninfo) << "\n";
     return kExitInputError;
   }
+  if (json) {
+    std::string o = "{\"consistent\":" + std::string(rep.ok() ? "true" : "false") +
+                    ",\"hours_checked\":" + std::to_string(rep.hours_checked) +
+                    ",\"invocations_checked\":" + std::to_string(rep.invocations_checked) + ",\"differences\":[";
+    for (size_t i = 0; i < rep.differences.size(); ++i) o += (i ? "," : "") + json_string(rep.differences[i]);
+    std::cout << o << "]}\n";
+    return rep.ok() ? kExitOk : kExitDifferences;
+  }
   for (const auto& d : rep.differences) std::cout << d << "\n";
   std::cout << "edpipe verify: " << rep.hours_checked << " hourly rows, " << rep.invocations_checked << " invocations: "
             << (rep.ok() ? "consistent" : std::to_string(rep.differences.size()) + " differences") << "\n";
-  return rep.ok() ? kExitOk : 3;
+  return rep.ok() ? kExitOk : kExitDifferences;
 }
 
 }  // namespace edpipe::cli

@@ -14,6 +14,7 @@
 #include "arguments.h"
 #include "gen/corpus_generator.h"
 #include "line_framing.h"
+#include "run_summary.h"
 
 namespace edpipe::cli {
 namespace po = boost::program_options;
@@ -43,7 +44,12 @@ class OutputFile {
       std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
     }
   }
-  ~OutputFile() { close(); }
+  ~OutputFile() {
+    try {
+      close();  // after an error: the first one is what is reported
+    } catch (const std::exception&) {
+    }
+  }
   void write(std::string_view line) {
     buf_.append(line);
     buf_.push_back('\n');
@@ -71,6 +77,21 @@ class OutputFile {
   std::FILE* file_ = nullptr;
 };
 
+// Upper bound of --invocations: ~10 TB of output, far beyond any disk; the free-space check
+// below is what refuses a corpus that does not fit.
+constexpr uint64_t kMaxInvocations = 1'000'000'000;
+
+po::typed_value<std::string>* rate(double& target, const std::string& option) {
+  return number_option(target, 0.0, 1.0, option, "RATE");
+}
+
+// What the generator writes per invocation, measured: ~7 KB plus the two row images of the
+// payload (~140 bytes per column); gzip keeps about a sixth.
+double estimated_bytes(const gen::GeneratorOptions& g, bool gzip) {
+  const double per_invocation = 7000 + 140.0 * g.payload_columns + 60.0 * g.console_rate;
+  return double(g.invocations) * per_invocation / (gzip ? 6 : 1);
+}
+
 }  // namespace
 
 int run_gen(const std::vector<std::string>& args) {
@@ -82,32 +103,30 @@ int run_gen(const std::vector<std::string>& args) {
   visible.add_options()
       ("help,h", "show this help and exit")
       ("out,o", po::value(&out_dir)->value_name("DIR")->default_value("."), "directory to write the files to (created)")
-      ("prefix", po::value(&prefix)->default_value("trace"), "file names: PREFIX-0001.ndjson (.log when framed), ...")
+      ("prefix", po::value(&prefix)->value_name("PREFIX")->default_value("trace"), "file names: PREFIX-0001.ndjson (.log when framed), ...")
       ("gzip", po::bool_switch(&gzip), "write .ndjson.gz files")
       ("format", po::value(&format_name)->value_name("FORMAT")->default_value("ndjson"),
        "frame every line as this platform writes it: ndjson, lambda, netlify, docker, kubectl")
-      ("seed", po::value(&g.seed)->default_value(g.seed), "random seed")
-      ("invocations", po::value(&g.invocations)->default_value(g.invocations), "number of invocations")
-      ("functions", po::value(&g.functions)->default_value(g.functions), "number of distinct source functions")
-      ("files", po::value(&g.files)->default_value(g.files), "number of output files (consecutive time slices)")
-      ("interleave", po::value(&g.interleave)->default_value(g.interleave), "invocations in flight at once, interleaved in a file")
-      ("failure-rate", po::value(&g.failure_rate)->default_value(g.failure_rate), "share of invocations that end failed")
-      ("job-failure-rate", po::value(&g.job_failure_rate)->default_value(g.job_failure_rate), "share of jobs that fail")
-      ("detection-error-rate", po::value(&g.detection_error_rate)->default_value(g.detection_error_rate),
-       "share of event detections that throw")
-      ("abandon-rate", po::value(&g.abandon_rate)->default_value(g.abandon_rate),
-       "share of invocations cut off before their end (timeouts, crashes)")
-      ("chain-rate", po::value(&g.chain_rate)->default_value(g.chain_rate),
-       "share of invocations caused by an earlier job (source_job_id)")
-      ("console-rate", po::value(&g.console_rate)->default_value(g.console_rate),
-       "plain console / logger lines per invocation, on average")
-      ("malformed-rate", po::value(&g.malformed_rate)->default_value(g.malformed_rate),
-       "extra malformed lines (torn JSON, bad ts, bad UUID) per record line")
-      ("disorder-rate", po::value(&g.disorder_rate)->default_value(g.disorder_rate), "share of records swapped with their neighbour")
-      ("payload-columns", po::value(&g.payload_columns)->default_value(g.payload_columns),
-       "columns per row image in the Hasura payloads (24 gives ~1.5 KB)")
+      ("seed", number_option(g.seed, uint64_t{0}, UINT64_MAX, "seed"), "random seed")
+      ("invocations", number_option(g.invocations, uint64_t{1}, kMaxInvocations, "invocations"),
+       "number of invocations (~10 KB each with the default payloads)")
+      ("functions", number_option(g.functions, 1u, 10000u, "functions"), "number of distinct source functions")
+      ("files", number_option(g.files, 1u, 100000u, "files"),
+       "number of output files (consecutive time slices; at most one per invocation)")
+      ("interleave", number_option(g.interleave, 1u, 1000000u, "interleave"), "invocations in flight at once, interleaved in a file")
+      ("failure-rate", rate(g.failure_rate, "failure-rate"), "share of invocations that end failed")
+      ("job-failure-rate", rate(g.job_failure_rate, "job-failure-rate"), "share of jobs that fail")
+      ("detection-error-rate", rate(g.detection_error_rate, "detection-error-rate"), "share of event detections that throw")
+      ("abandon-rate", rate(g.abandon_rate, "abandon-rate"), "share of invocations cut off before their end (timeouts, crashes)")
+      ("chain-rate", rate(g.chain_rate, "chain-rate"), "share of invocations caused by an earlier job (source_job_id)")
+      ("console-rate", number_option(g.console_rate, 0.0, 100.0, "console-rate", "PER_INVOCATION"),
+       "plain console / logger lines per invocation, on average (0-100)")
+      ("malformed-rate", rate(g.malformed_rate, "malformed-rate"), "extra malformed lines (torn JSON, bad ts, bad UUID) per record line")
+      ("disorder-rate", rate(g.disorder_rate, "disorder-rate"), "share of records swapped with their neighbour")
+      ("payload-columns", number_option(g.payload_columns, 0u, 1000u, "payload-columns"),
+       "columns per row image in the Hasura payloads (24 gives ~1.5 KB; 0-1000)")
       ("no-seq", po::bool_switch(&no_seq), "write job.log records without `seq` (as older emitters do)")
-      ("log-repeat-rate", po::value(&g.log_repeat_rate)->default_value(g.log_repeat_rate),
+      ("log-repeat-rate", rate(g.log_repeat_rate, "log-repeat-rate"),
        "share of job.log lines followed at the same ts by a copy: identical, or with other data or source")
       ("start", po::value(&start)->value_name("TIME"), "ts of the first invocation (default 2026-11-20T00:00:00Z)")
       ("truth", po::bool_switch(&truth), "print what was generated (the counts a load must reproduce) as JSON");
@@ -121,15 +140,22 @@ int run_gen(const std::vector<std::string>& args) {
   const auto format = log_format_from_name(format_name);
   if (!format || *format == LogFormat::Auto || *format == LogFormat::Regex)
     throw UsageError("--format: expected ndjson, lambda, netlify, docker or kubectl, got '" + format_name + "'");
-  if (g.files == 0 || g.files > 100000) throw UsageError("--files: must be between 1 and 100000");
-  for (double r : {g.failure_rate, g.job_failure_rate, g.detection_error_rate, g.abandon_rate, g.chain_rate,
-                   g.malformed_rate, g.disorder_rate, g.log_repeat_rate})
-    if (r < 0 || r > 1) throw UsageError("rates must be between 0 and 1");
+  if (g.files > g.invocations)
+    throw UsageError("--files: " + std::to_string(g.files) + " files need at least as many invocations (--invocations " +
+                     std::to_string(g.invocations) + ")");
 
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) {
     std::cerr << "edpipe: " << out_dir << ": " << ec.message() << "\n";
+    return kExitInputError;
+  }
+  // A corpus that cannot fit is refused before the first byte: the disk may be shared.
+  const double estimate = estimated_bytes(g, gzip);
+  const auto space = std::filesystem::space(out_dir, ec);
+  if (!ec && estimate > 0.9 * double(space.available)) {
+    std::cerr << "edpipe: gen: the corpus would take about " << human_bytes(estimate) << ", and " << out_dir
+              << " has " << human_bytes(double(space.available)) << " free: write fewer invocations\n";
     return kExitInputError;
   }
   try {

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <iostream>
@@ -81,6 +83,10 @@ int run_load(const std::vector<std::string>& args) {
     std::cerr << "edpipe: " << e << "\n";
     run.summary().input_errors.push_back(e);
   }
+  for (const auto& w : set.warnings) std::cerr << "edpipe: warning: " << w << "\n";
+  if (inputs.size() == 1 && inputs[0] == "-" && ::isatty(STDIN_FILENO))
+    std::cerr << "edpipe: reading trace records from standard input (a terminal); end with Ctrl-D. "
+                 "`edpipe load --help` lists the other inputs.\n";
   run.summary().inputs = streaming ? 1 : set.inputs.size();
   // The database is checked before any input is read: a wrong --db fails fast, with one line.
   if (!run.open()) return kExitInputError;

@@ -32,6 +32,19 @@ const char* kHelp =
     "Exit status: 0 success, 1 an input or the database could not be read or the run failed,\n"
     "2 bad usage, 3 (verify) the database differs from its rows.\n";
 
+bool is_command(const std::string& c) {
+  return c == "load" || c == "tail" || c == "gen" || c == "migrate" || c == "verify";
+}
+
+int run(const std::string& command, const std::vector<std::string>& args) {
+  using namespace edpipe::cli;
+  if (command == "load") return run_load(args);
+  if (command == "tail") return run_tail(args);
+  if (command == "gen") return run_gen(args);
+  if (command == "migrate") return run_migrate(args);
+  return run_verify(args);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,26 +58,28 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   try {
     if (command == "-h" || command == "--help" || command == "help") {
-      std::cout << kHelp;
-      return kExitOk;
+      if (rest.empty()) {
+        std::cout << kHelp;
+        return kExitOk;
+      }
+      if (rest.size() > 1 || !is_command(rest[0])) throw UsageError("help: expected one of load, tail, migrate, verify, gen");
+      return run(rest[0], {"--help"});
     }
     if (command == "--version") {
       std::cout << "edpipe " EDPIPE_VERSION "\n";
       return kExitOk;
     }
-    if (command == "load") return run_load(rest);
-    if (command == "tail") return run_tail(rest);
-    if (command == "gen") return run_gen(rest);
-    if (command == "migrate") return run_migrate(rest);
-    if (command == "verify") return run_verify(rest);
-    throw UsageError("unknown command '" + command + "'");
+    if (!is_command(command)) throw UsageError("unknown command '" + command + "'");
+    return run(command, rest);
   } catch (const UsageError& e) {
-    const bool known = command == "load" || command == "tail" || command == "gen" || command == "migrate" || command == "verify";
-    std::cerr << "edpipe: " << e.what() << "\nTry 'edpipe " << (known ? command + " " : "")
+    std::cerr << "edpipe: " << e.what() << "\nTry 'edpipe " << (is_command(command) ? command + " " : "")
               << "--help' for more information.\n";
     return kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "edpipe: " << e.what() << "\n";
+    return kExitInputError;
+  } catch (...) {
+    std::cerr << "edpipe: stopped by an unexpected error\n";
     return kExitInputError;
   }
 }

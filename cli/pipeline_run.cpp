@@ -108,11 +108,13 @@ void add_pipeline_options(po::options_description& general, po::options_descript
        "progress line on stderr: auto (when stderr is a terminal), always, never")
       ("quiet,q", po::bool_switch(&f.quiet), "do not list rejected lines on stderr (the summary still counts them)")
       ("db", po::value(&f.db)->value_name("DB"), kDbOptionHelp)
-      ("batch-size", po::value(&f.batch_size)->value_name("ROWS")->default_value(f.batch_size),
-       "rows per database transaction (the first batches start smaller and double up to it)")
-      ("connections", po::value(&f.connections)->value_name("N")->default_value(f.connections),
+      ("batch-size", number_option(f.batch_size, size_t{1}, size_t{10'000'000}, "batch-size", "ROWS"),
+       "rows sent per batch: each lane writes its part of a batch in one transaction (the first batches start "
+       "smaller and double up to it)")
+      ("connections", number_option(f.connections, 1, kShardCount, "connections"),
        "database connections loading side by side, each the invocations of its own shards (1-16)")
-      ("max-open-invocations", po::value(&f.max_open_invocations)->value_name("N")->default_value(f.max_open_invocations),
+      ("max-open-invocations",
+       number_option(f.max_open_invocations, size_t{10}, size_t{100'000'000}, "max-open-invocations"),
        "past this many invocations in flight, the least recently active load as they stand (running) and leave "
        "memory; their later records merge exactly (bounds memory: ~20 KB each)");
   framing.add_options()
@@ -170,10 +172,6 @@ PipelineSettings settings_from(const PipelineFlags& flags) {
   s.assembler.abandon_after = parse_duration(flags.abandon_after, "abandon-after");
   if (flags.progress != "auto" && flags.progress != "always" && flags.progress != "never")
     throw UsageError("--progress: expected auto, always or never, got '" + flags.progress + "'");
-  if (flags.batch_size == 0) throw UsageError("--batch-size: must be at least 1");
-  if (flags.connections < 1 || flags.connections > kShardCount)
-    throw UsageError("--connections: must be 1 to " + std::to_string(kShardCount));
-  if (flags.max_open_invocations < 10) throw UsageError("--max-open-invocations: must be at least 10");
   s.assembler.max_open = flags.max_open_invocations;
   const auto format = log_format_from_name(flags.format);
   if (!format)
@@ -207,6 +205,7 @@ PipelineRun::PipelineRun(PipelineSettings settings)
     : s_(std::move(settings)), privacy_(s_.privacy), assembler_(s_.assembler) {
   summary_.dry_run = s_.flags.dry_run;
   summary_.abandon_after = s_.assembler.abandon_after;
+  summary_.abandon_after_text = s_.flags.abandon_after;
 }
 
 PipelineRun::~PipelineRun() = default;
@@ -294,6 +293,11 @@ void PipelineRun::finish() {
 }
 
 int PipelineRun::report(std::chrono::steady_clock::time_point started) {
+  if (summary_.lines.total > 0 && summary_.lines.records == 0 && summary_.lines.rejected == 0)
+    std::cerr << "edpipe: warning: no trace record in " << summary_.lines.total << " line"
+              << (summary_.lines.total == 1 ? "" : "s") << " (--format " << s_.flags.format
+              << "): expected JSON objects with a `type` and an `invocation_id`, one per line, after the prefix "
+                 "the platform writes (for a prefix --format auto does not know, use --format regex --line-regex)\n";
   if (!s_.flags.quiet && rejected_shown_ > kRejectedShownOnStderr)
     std::cerr << "edpipe: ... and " << (rejected_shown_ - kRejectedShownOnStderr) << " more rejected lines"
               << (dead_letter_ ? " (all are in " + s_.flags.dead_letter + ")" : " (--dead-letter FILE keeps them all)")
@@ -305,18 +309,23 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
   } else {
     // What the database now holds, read back: totals over the database, the hours this run touched.
     summary_.watermark = loader_->with_retries([](pqxx::connection& c) { return read_watermark(c); });
-    summary_.rows = loader_->with_retries(
-        [&](pqxx::connection& c) { return read_database_tally(c, loader_->stats().touched_hours); });
-    summary_.batches = loader_->stats().batches;
-    summary_.retries = loader_->stats().retries;
+    const LoaderStats stats = loader_->stats();
+    summary_.rows = loader_->with_retries([&](pqxx::connection& c) { return read_database_tally(c, &stats.touched_hours); });
+    summary_.batches = stats.batches;
+    summary_.retries = stats.retries;
+    summary_.rows_inserted = stats.rows_inserted;
+    summary_.rows_updated = stats.rows_updated;
+    summary_.hours_touched = stats.touched_hours.size();
     summary_.rows_dead_lettered = rows_dead_lettered_;
-    summary_.log_conflicts = assembler_.log_conflicts() + loader_->stats().log_conflicts;
+    summary_.log_conflicts = assembler_.log_conflicts() + stats.log_conflicts;
   }
   summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (s_.flags.json) {
     std::cout << render_json(summary_);
   } else {
-    std::cout << render_text(summary_) << "\nHourly metrics (metrics_hourly)\n"
+    std::cout << render_text(summary_) << "\n"
+              << (summary_.dry_run ? "Hourly metrics (what a load would write to metrics_hourly)\n"
+                                   : "Hourly metrics of the hours this run changed (metrics_hourly)\n")
               << render_rollup_table(summary_.rows.rollups);
   }
   std::cout.flush();

@@ -82,18 +82,22 @@ std::string render_json(const RunSummary& s) {
   o += ",\"rows\":{\"invocations\":" + std::to_string(s.rows.invocations) +
        ",\"event_executions\":" + std::to_string(s.rows.event_executions) +
        ",\"job_executions\":" + std::to_string(s.rows.job_executions) + ",\"job_logs\":" + std::to_string(s.rows.job_logs) +
-       ",\"metrics_hourly\":" + std::to_string(s.rows.rollups.size()) + "}";
+       ",\"metrics_hourly\":" + std::to_string(s.rows.hourly_rows) + "}";
   o += ",\"invocations_by_status\":" + json_counts(invocation_name, s.rows.invocations_by_status, kInvocationStatusCount);
   o += ",\"events_by_status\":" + json_counts(event_name_of, s.rows.events_by_status, kEventStatusCount);
   o += ",\"jobs_by_status\":" + json_counts(job_name_of, s.rows.jobs_by_status, kJobStatusCount);
   o += ",\"chained_invocations\":" + std::to_string(s.rows.chained_invocations);
   o += ",\"log_conflicts\":" + std::to_string(s.log_conflicts);
   o += ",\"watermark\":" + (s.lines.records ? json_string(format_rfc3339(s.watermark)) : std::string("null"));
+  o += ",\"abandon_after\":" + json_string(s.abandon_after_text);
   o += ",\"abandon_after_seconds\":" + std::to_string(s.abandon_after / kMicrosPerSecond);
   o += ",\"bytes_read\":" + std::to_string(s.bytes_read);
+  o += ",\"bytes_on_disk\":" + std::to_string(s.raw_bytes);
   if (!s.dry_run)
     o += ",\"database\":{\"batches\":" + std::to_string(s.batches) + ",\"retries\":" + std::to_string(s.retries) +
-         ",\"dead_lettered\":" + std::to_string(s.rows_dead_lettered) + "}";
+         ",\"dead_lettered\":" + std::to_string(s.rows_dead_lettered) +
+         ",\"rows_inserted\":" + std::to_string(s.rows_inserted) + ",\"rows_updated\":" + std::to_string(s.rows_updated) +
+         ",\"hours_touched\":" + std::to_string(s.hours_touched) + "}";
   o += ",\"seconds\":" + fixed(s.seconds, 3);
   o += ",\"input_errors\":[";
   for (size_t i = 0; i < s.input_errors.size(); ++i) {
@@ -130,62 +134,82 @@ std::string render_json(const RunSummary& s) {
 std::string render_text(const RunSummary& s) {
   std::ostringstream o;
   const double mbps = s.seconds > 0 ? s.bytes_read / s.seconds / 1e6 : 0;
-  o << "edpipe " << s.command << (s.dry_run ? " (dry run: nothing written)" : " (rows: what the database now holds)") << "\n";
-  o << "  read        " << s.inputs << " input" << (s.inputs == 1 ? "" : "s") << ", " << human_bytes(double(s.bytes_read))
-    << " in " << fixed(s.seconds, 2) << " s (" << fixed(mbps, 1) << " MB/s)\n";
+  o << "edpipe " << s.command << (s.dry_run ? " (dry run: nothing written)" : "") << "\n";
+  // This run: what it read and, for a load, what it changed.
+  o << "  read        " << s.inputs << " input" << (s.inputs == 1 ? "" : "s") << ", " << human_bytes(double(s.bytes_read));
+  if (s.raw_bytes && s.raw_bytes != s.bytes_read) o << " (" << human_bytes(double(s.raw_bytes)) << " on disk)";
+  o << " in " << fixed(s.seconds, 2) << " s (" << fixed(mbps, 1) << " MB/s)\n";
   o << "  lines       " << s.lines.total << " = " << s.lines.records << " records + " << s.lines.non_record
     << " non-record";
   if (s.lines.unknown_type) o << " (" << s.lines.unknown_type << " of an unknown type)";
   o << " + " << s.lines.rejected << " rejected\n";
   o << "  records     " << text_counts(record_name, s.lines.by_type, kRecordTypeCount, true) << "\n";
   if (s.lines.rejected) o << "  rejected    " << text_counts(reason_name, s.lines.by_reason, kRejectReasonCount, true) << "\n";
-  if (!s.dry_run)
+  if (s.log_conflicts)
+    o << "  log lines   " << s.log_conflicts << " shared a seq with another line of other content (one of each kept)\n";
+  if (!s.dry_run) {
+    o << "  changed     " << s.rows_inserted << " rows inserted, " << s.rows_updated << " updated, " << s.hours_touched
+      << " hour" << (s.hours_touched == 1 ? "" : "s") << " of metrics_hourly\n";
     o << "  database    " << s.batches << " transaction" << (s.batches == 1 ? "" : "s") << ", " << s.retries
       << " retried, " << s.rows_dead_lettered << " values or rows refused (see --dead-letter)\n";
+  }
+  // What the database holds now (a dry run: what a load of this input alone would hold).
+  o << (s.dry_run ? "rows a load would hold\n" : "the database now holds\n");
   o << "  rows        invocations " << s.rows.invocations << ", event_executions " << s.rows.event_executions
     << ", job_executions " << s.rows.job_executions << ", job_logs " << s.rows.job_logs << ", metrics_hourly "
-    << s.rows.rollups.size() << "\n";
+    << s.rows.hourly_rows << "\n";
   o << "  invocations " << text_counts(invocation_name, s.rows.invocations_by_status, kInvocationStatusCount, false);
   if (s.rows.chained_invocations) o << " (" << s.rows.chained_invocations << " caused by a job)";
   o << "\n";
-  o << "  events      " << text_counts(event_name_of, s.rows.events_by_status, kEventStatusCount, true) << "\n";
+  o << "  events      " << text_counts(event_name_of, s.rows.events_by_status, kEventStatusCount, false) << "\n";
   o << "  jobs        " << text_counts(job_name_of, s.rows.jobs_by_status, kJobStatusCount, false) << "\n";
-  if (s.log_conflicts)
-    o << "  log lines   " << s.log_conflicts << " shared a seq with another line of other content (one of each kept)\n";
-  if (s.lines.records)
-    o << "  watermark   " << format_rfc3339(s.watermark) << " (abandoned: no end and quiet for "
-      << s.abandon_after / kMicrosPerSecond / 60 << " min before it)\n";
+  if (s.lines.records || !s.dry_run)
+    o << "  watermark   " << (s.watermark ? format_rfc3339(s.watermark) : std::string("none yet"))
+      << " (abandoned: no end and quiet for " << s.abandon_after_text << " before it)\n";
   for (const auto& e : s.input_errors) o << "  input error " << e << "\n";
   return o.str();
 }
 
-std::string render_rollup_table(const RollupTable& rollups) {
+std::string render_rollup_table(const RollupTable& rollups, size_t max_rows) {
   std::ostringstream o;
   char line[512];
-  std::snprintf(line, sizeof line, "%-16s  %-28s %6s %6s %6s %6s %6s %6s %6s %8s %7s %8s %8s %8s %8s  %s\n", "hour (UTC)",
-                "source_function", "total", "ok", "failed", "events", "jobs", "jobs", "jobs", "avg ms", "min ms",
-                "max ms", "p50 ms", "p95 ms", "p99 ms", "top detected events / most failed jobs");
+  // 16 + 2 + 22 + 4 * 6 + 7 + 2 * 6 + 4 * 9 = 119 columns at most.
+  std::snprintf(line, sizeof line, "%-16s  %-22s%6s%6s%6s%6s%7s%6s%6s%9s%9s%9s%9s\n", "hour (UTC)", "source_function",
+                "total", "ok", "fail", "run", "events", "jobs", "jobs", "avg ms", "p50 ms", "p95 ms", "p99 ms");
   o << line;
-  std::snprintf(line, sizeof line, "%-16s  %-28s %6s %6s %6s %6s %6s %6s %6s\n", "", "", "", "", "", "detect", "run", "ok",
-                "failed");
+  std::snprintf(line, sizeof line, "%-16s  %-22s%6s%6s%6s%6s%7s%6s%6s\n", "", "", "", "", "", "", "detect", "run",
+                "fail");
   o << line;
   auto opt = [](const std::optional<double>& v) { return v ? fixed(*v, 1) : std::string("-"); };
-  auto opt_i = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : std::string("-"); };
+  auto clip = [](const std::string& name) {
+    if (name.empty()) return std::string("(no start record)");
+    return name.size() <= 22 ? name : name.substr(0, 19) + "...";
+  };
+  size_t shown = 0;
   for (const auto& [key, r] : rollups) {
+    if (shown++ == max_rows) break;
+    std::snprintf(line, sizeof line, "%-16s  %-22s%6lld%6lld%6lld%6lld%7lld%6lld%6lld%9s%9s%9s%9s\n",
+                  format_hour(key.hour).c_str(), clip(key.source_function).c_str(), (long long)r.total_invocations,
+                  (long long)r.successful_invocations, (long long)r.failed_invocations, (long long)r.running_invocations,
+                  (long long)r.events_detected, (long long)r.jobs_run, (long long)r.jobs_failed,
+                  opt(r.avg_duration_ms()).c_str(), opt(r.percentile(0.5)).c_str(), opt(r.percentile(0.95)).c_str(),
+                  opt(r.percentile(0.99)).c_str());
+    o << line;
     std::string tops;
     for (const auto& [name, n] : HourlyRollup::top(r.detected_events, 3)) tops += (tops.empty() ? "" : ", ") + name + " " + std::to_string(n);
     std::string fails;
     for (const auto& [name, n] : HourlyRollup::top(r.failed_jobs, 3)) fails += (fails.empty() ? "" : ", ") + name + " " + std::to_string(n);
-    std::snprintf(line, sizeof line, "%-16s  %-28s %6lld %6lld %6lld %6lld %6lld %6lld %6lld %8s %7s %8s %8s %8s %8s  %s%s%s\n",
-                  format_hour(key.hour).c_str(), key.source_function.empty() ? "(no start record)" : key.source_function.c_str(),
-                  (long long)r.total_invocations, (long long)r.successful_invocations, (long long)r.failed_invocations,
-                  (long long)r.events_detected, (long long)r.jobs_run, (long long)r.jobs_succeeded, (long long)r.jobs_failed,
-                  opt(r.avg_duration_ms()).c_str(), opt_i(r.min_duration_ms).c_str(), opt_i(r.max_duration_ms).c_str(),
-                  opt(r.percentile(0.5)).c_str(), opt(r.percentile(0.95)).c_str(), opt(r.percentile(0.99)).c_str(),
-                  tops.empty() ? "-" : tops.c_str(), fails.empty() ? "" : " / failed: ", fails.c_str());
-    o << line;
+    std::string detail;
+    if (!tops.empty()) detail += "detected: " + tops;
+    if (!fails.empty()) detail += (detail.empty() ? "" : "; ") + std::string("failed jobs: ") + fails;
+    if (!detail.empty()) {
+      detail = "                  " + detail;
+      if (detail.size() > 119) detail = detail.substr(0, 116) + "...";
+      o << detail << "\n";
+    }
   }
-  if (rollups.empty()) o << "(no invocations)\n";
+  if (rollups.size() > max_rows) o << "... and " << rollups.size() - max_rows << " more (--json lists them all)\n";
+  if (rollups.empty()) o << "(no hour changed)\n";
   return o.str();
 }
 

@@ -19,16 +19,21 @@ struct RunSummary {
   TallyResult rows;
   Timestamp watermark = 0;
   Timestamp abandon_after = 0;
+  std::string abandon_after_text = "15m";  // as given on the command line
   std::vector<std::string> input_errors;
   // A load into the database: its transactions, retried faults, values or rows refused.
   uint64_t batches = 0, retries = 0, rows_dead_lettered = 0;
+  // What this load changed: rows inserted, writes to stored rows, hours whose rollup changed
+  // (`rows.rollups` holds those hours; `rows` otherwise counts the whole database).
+  uint64_t rows_inserted = 0, rows_updated = 0, hours_touched = 0;
   // job.log lines that had another line's seq with other content: one of them was kept.
   uint64_t log_conflicts = 0;
 };
 
 std::string render_json(const RunSummary& s);
 std::string render_text(const RunSummary& s);
-std::string render_rollup_table(const RollupTable& rollups);
+// The hourly table, at most `max_rows` hours and "… and N more"; under 120 columns.
+std::string render_rollup_table(const RollupTable& rollups, size_t max_rows = 24);
 std::string human_bytes(double bytes);
 
 }  // namespace edpipe::cli

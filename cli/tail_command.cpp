@@ -7,6 +7,7 @@
 #include "arguments.h"
 #include "file_positions.h"
 #include "follow_loop.h"
+#include "input_set.h"
 #include "load_command.h"
 #include "pg_connection.h"
 #include "pipeline_run.h"
@@ -83,6 +84,18 @@ int run_tail(const std::vector<std::string>& args) {
   install_stop_handlers();
   PipelineRun run(settings);
   run.summary().command = "tail";
+  // A path that names nothing yet is followed all the same (it may appear), but never silently:
+  // a typo in a service unit would otherwise wait for months without a word.
+  const InputSetResult now = expand_inputs(patterns);
+  for (const auto& e : now.errors) {
+    if (exit_on_eof) {
+      std::cerr << "edpipe: " << e << "\n";
+      run.summary().input_errors.push_back(e);
+    } else {
+      std::cerr << "edpipe: warning: " << e << " (expected a trace log file; waiting for it to appear)\n";
+    }
+  }
+  for (const auto& w : now.warnings) std::cerr << "edpipe: warning: " << w << " (waiting for files to appear)\n";
   if (!run.open()) return kExitInputError;
   try {
     std::vector<FileCheckpoint> saved;
@@ -97,7 +110,15 @@ int run_tail(const std::vector<std::string>& args) {
     follow_to_the_end(tailer, run, follow);
     run.summary().inputs = tailer.followed_files();
   } catch (const std::exception& e) {
-    std::cerr << "edpipe: " << mask_secrets(e.what(), run.conninfo()) << "\n";
+    const std::string why = mask_secrets(e.what(), run.conninfo());
+    std::cerr << "edpipe: " << why << "\n";
+    // What was read and loaded until the error is still worth a summary (from memory if the
+    // database cannot be read back).
+    run.summary().input_errors.push_back(why);
+    try {
+      run.report(started);
+    } catch (const std::exception&) {
+    }
     return kExitInputError;
   }
   return run.report(started);

@@ -39,6 +39,8 @@ void add_path(const std::string& path, InputSetResult& out) {
         found.push_back(it->path().string());
     }
     if (ec) out.errors.push_back(path + ": " + ec.message());
+    if (found.empty() && !ec)
+      out.warnings.push_back(path + ": a directory with no *.ndjson, *.jsonl or *.log file (nor their .gz) in it");
     std::sort(found.begin(), found.end());
     for (auto& f : found) {
       struct stat fst;

@@ -14,7 +14,8 @@ struct InputSpec {
 
 struct InputSetResult {
   std::vector<InputSpec> inputs;
-  std::vector<std::string> errors;  // "PATH: reason" for arguments that name nothing readable
+  std::vector<std::string> errors;    // "PATH: reason" for arguments that name nothing readable
+  std::vector<std::string> warnings;  // "PATH: reason" for arguments that name nothing to read
 };
 
 // A file path as given; a directory: its *.ndjson, *.jsonl, *.log files and their .gz forms,

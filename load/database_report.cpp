@@ -21,7 +21,7 @@ uint64_t count_by_status(pqxx::read_transaction& tx, const char* table, std::arr
 }
 }  // namespace
 
-TallyResult read_database_tally(pqxx::connection& conn, const std::set<RollupKey>& hours) {
+TallyResult read_database_tally(pqxx::connection& conn, const std::set<RollupKey>* only_hours) {
   TallyResult t;
   pqxx::read_transaction tx(conn);
   t.invocations = count_by_status(tx, "invocations", t.invocations_by_status, InvocationStatus::Running,
@@ -30,8 +30,10 @@ TallyResult read_database_tally(pqxx::connection& conn, const std::set<RollupKey
   t.job_executions = count_by_status(tx, "job_executions", t.jobs_by_status, JobStatus::Running);
   t.job_logs = tx.exec("SELECT count(*) FROM job_logs")[0][0].as<uint64_t>();
   RollupStore store(tx);
-  for (auto& [k, r] : store.read_all())
-    if (hours.empty() || hours.count(k)) t.rollups[k] = std::move(r);
+  for (auto& [k, r] : store.read_all()) {
+    ++t.hourly_rows;
+    if (!only_hours || only_hours->count(k)) t.rollups[k] = std::move(r);
+  }
   return t;
 }
 

@@ -7,8 +7,8 @@
 
 namespace edpipe {
 
-// Counts over the whole database; rollups of `hours` only (all when empty).
-TallyResult read_database_tally(pqxx::connection& conn, const std::set<RollupKey>& hours);
+// Counts over the whole database; the rollups of `only_hours` when given (hourly_rows counts all).
+TallyResult read_database_tally(pqxx::connection& conn, const std::set<RollupKey>* only_hours = nullptr);
 // The newest ts the database has received (0 when none).
 Timestamp read_watermark(pqxx::connection& conn);
 

@@ -380,15 +380,7 @@ void LoadLane::reconnect() {
 
 void LoadLane::open() {
   conn_ = open_connection(conninfo_);
-  const int version = with_retries([](pqxx::connection& c) {
-    pqxx::work tx(c);
-    if (tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null()) return 0;
-    return tx.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
-  });
-  const int needed = latest_migration_version();
-  if (version < needed)
-    throw SchemaError("the database is at schema version " + std::to_string(version) + ", edpipe needs " +
-                      std::to_string(needed) + ": run `edpipe migrate up` first");
+  with_retries([](pqxx::connection& c) { require_latest_schema(c); });
   with_retries([](pqxx::connection& c) {
     pqxx::work tx(c);
     tx.exec(sql::kCreateStaging);
@@ -478,7 +470,8 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
   for (CopyWriter* w : {&inv, &ev, &job, &log}) w->clear();  // what a failed try left
   const auto fresh_contributions =
       encode_fresh(rows, stored, AbandonRule{fresh_wm, options_.abandon_after}, guard, inv, ev, job, log);
-  stats_.rows_sent += inv.rows() + ev.rows() + job.rows() + log.rows();
+  const uint64_t fresh_rows = inv.rows() + ev.rows() + job.rows() + log.rows();
+  stats_.rows_sent += fresh_rows;
   inv.copy_into(tx, "invocations", sql::invocation_columns(true));
   ev.copy_into(tx, "event_executions", sql::event_columns(true));
   job.copy_into(tx, "job_executions", sql::job_columns(true));
@@ -506,21 +499,28 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
   const auto touched = (has_stored ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
                        tx.exec_params0(sql::kTouchFlipping, watermark, window).affected_rows();
   std::vector<InvocationContribution> before, after;
-  uint64_t log_conflicts = 0;
+  uint64_t log_conflicts = 0, inserted = fresh_rows, updated = 0;
+  auto merge = [&](const std::string& statement, bool takes_watermark = true) {
+    const std::string counted = sql::counted_merge(statement);
+    const auto r = takes_watermark ? tx.exec_params1(counted, watermark, window) : tx.exec1(counted);
+    inserted += r[0].as<uint64_t>();
+    updated += r[1].as<uint64_t>();
+  };
   if (touched > 0) {
     tx.exec0("ANALYZE touched_invocations");  // so that the joins below use the primary keys
     before = read_contributions(tx);
     if (has_stored) {
-      tx.exec_params0(sql::kMergeInvocations, watermark, window);
-      tx.exec_params0(sql::kMergeEvents, watermark, window);
-      tx.exec_params0(sql::kMergeJobs, watermark, window);
+      merge(sql::kMergeInvocations);
+      merge(sql::kMergeEvents);
+      merge(sql::kMergeJobs);
       log_conflicts = tx.exec1(sql::kCountLogConflicts)[0].as<uint64_t>();
-      tx.exec0(sql::kInsertLogs);
+      merge(sql::kInsertLogs, false);
     }
-    tx.exec_params0(sql::kDeriveInvocations, watermark, window);
-    tx.exec0(sql::kDeriveJobs);
-    tx.exec0(sql::kDeriveEvents);
-    tx.exec0(sql::kCountChildren);
+    // Derived columns that change (an invocation turning abandoned, say) are updates too.
+    updated += tx.exec_params0(sql::kDeriveInvocations, watermark, window).affected_rows();
+    updated += tx.exec0(sql::kDeriveJobs).affected_rows();
+    updated += tx.exec0(sql::kDeriveEvents).affected_rows();
+    updated += tx.exec0(sql::kCountChildren).affected_rows();
     after = read_contributions(tx);
   }
   tx.exec0(sql::kLinkSourceJobs);
@@ -545,6 +545,8 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
   tx.commit();
   stats_.dead_lettered += rejected;  // counted once the batch is in: a retried try counts again
   stats_.log_conflicts += log_conflicts;
+  stats_.rows_inserted += inserted;
+  stats_.rows_updated += updated;
 }
 
 }  // namespace edpipe

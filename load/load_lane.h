@@ -30,6 +30,7 @@
 #include "copy_writer.h"
 #include "derive.h"
 #include "hourly_rollup.h"
+#include "migrator.h"
 #include "row_state.h"
 
 namespace edpipe {
@@ -48,15 +49,13 @@ struct LoaderOptions {
 // A value or a group of rows PostgreSQL would refuse, kept out of the database: one JSON object.
 using RowDeadLetter = std::function<void(const std::string& json)>;
 
-// The database is not migrated (far enough): names `edpipe migrate up`.
-class SchemaError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct LoaderStats {
   uint64_t batches = 0, retries = 0, rows_sent = 0, dead_lettered = 0;
   uint64_t log_conflicts = 0;  // lines of one seq with other content than the line stored or beside them
+  // Rows written: new ones, and writes to stored ones (a merge that moved a step on, a derived
+  // column that changed; one row can count twice). A replay counts none.
+  uint64_t rows_inserted = 0, rows_updated = 0;
   std::set<RollupKey> touched_hours;
   LoaderStats& operator+=(const LoaderStats& o) {
     batches += o.batches;
@@ -64,6 +63,8 @@ struct LoaderStats {
     rows_sent += o.rows_sent;
     dead_lettered += o.dead_lettered;
     log_conflicts += o.log_conflicts;
+    rows_inserted += o.rows_inserted;
+    rows_updated += o.rows_updated;
     touched_hours.insert(o.touched_hours.begin(), o.touched_hours.end());
     return *this;
   }

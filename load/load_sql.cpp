@@ -372,6 +372,11 @@ const char* const kDeleteRollup = "DELETE FROM metrics_hourly WHERE hour_bucket 
 
 const char* const kStoredInvocations = "SELECT id::text FROM invocations WHERE id = ANY($1::uuid[])";
 
+std::string counted_merge(const std::string& merge) {
+  return "WITH m AS (" + merge + "\nRETURNING (xmax = 0) AS inserted)\n"
+         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m";
+}
+
 std::vector<std::string> invocation_columns(bool derived) {
   std::vector<std::string> c = {"id", "source_function", "source_system", "source_table", "source_operation",
                                 "source_event_id", "source_event_time", "source_event_payload", "source_user_email",

@@ -31,6 +31,10 @@ extern const char* const kUpsertRollup;
 extern const char* const kDeleteRollup;
 extern const char* const kStoredInvocations;  // $1 uuid[] -> the ids the database holds
 
+// A merge (INSERT ... ON CONFLICT DO UPDATE) that returns one row: how many rows it inserted and
+// how many stored rows it updated (a row a statement inserts has xmax 0).
+std::string counted_merge(const std::string& merge);
+
 // Column lists of rows COPYed straight to their tables: the staging columns, then (derived)
 // the derived columns computed in C++.
 std::vector<std::string> invocation_columns(bool derived);

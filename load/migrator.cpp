@@ -30,6 +30,23 @@ void Migrator::ensure_table() {
   tx.commit();
 }
 
+int schema_version(pqxx::connection& conn) {
+  pqxx::read_transaction tx(conn);
+  if (tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null()) return 0;
+  return tx.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
+}
+
+void require_latest_schema(pqxx::connection& conn) {
+  const int version = schema_version(conn);
+  const int needed = latest_migration_version();
+  if (version < needed)
+    throw SchemaError("the database is at schema version " + std::to_string(version) + ", edpipe needs " +
+                      std::to_string(needed) + ": run `edpipe migrate up` first");
+  if (version > needed)
+    throw SchemaError("the database is at schema version " + std::to_string(version) + ", newer than this edpipe (" +
+                      std::to_string(needed) + "): use a newer edpipe");
+}
+
 int latest_migration_version() { return all_migrations().empty() ? 0 : all_migrations().back().version; }
 
 int Migrator::latest_version() const { return latest_migration_version(); }

@@ -2,6 +2,7 @@
 // Numbered schema migrations (schema/migrations/NNN_name.{up,down}.sql, embedded at build time).
 // Each runs in one transaction with its own verification; schema_migrations records what is applied.
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,16 @@ struct Migration {
   const char* down_sql;
 };
 const std::vector<Migration>& all_migrations();
+
+// The database is not migrated (far enough): names `edpipe migrate up`.
+class SchemaError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// The schema version of the database (0: never migrated), read without creating anything.
+int schema_version(pqxx::connection& conn);
+// Throws SchemaError unless the database is at the version this edpipe needs.
+void require_latest_schema(pqxx::connection& conn);
 // The version the schema has once every migration is applied: what edpipe needs.
 int latest_migration_version();
 

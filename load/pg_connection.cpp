@@ -11,39 +11,58 @@ std::string resolve_conninfo(const std::string& db_option) {
   return "";
 }
 
-std::string mask_password(const std::string& conninfo) {
-  // postgresql://user:secret@host/db  ->  postgresql://user:****@host/db
-  static const std::regex uri(R"(^(postgres(?:ql)?://[^:/@]*:)([^@]*)(@))");
-  // password=secret / password = 'se cret'  ->  password=****
-  static const std::regex kv(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]*))", std::regex::icase);
-  std::string out = std::regex_replace(conninfo, uri, "$1****$3");
-  out = std::regex_replace(out, kv, "$1****");
-  return out;
+namespace {
+// postgresql://user:secret@host/db: the password field of a URI, wherever one stands.
+const std::regex& uri_password() {
+  static const std::regex re(R"((postgres(?:ql)?://[^:/@\s"']*:)([^@\s"']*)(@))");
+  return re;
+}
+// password=secret, password = 'se cret': the password of a key=value string.
+const std::regex& kv_password() {
+  static const std::regex re(R"(((?:^|\s)password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]*))", std::regex::icase);
+  return re;
 }
 
-namespace {
 std::string password_in(const std::string& conninfo) {
-  static const std::regex uri(R"(^postgres(?:ql)?://[^:/@]*:([^@]*)@)");
-  static const std::regex kv(R"(password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s]*))", std::regex::icase);
   std::smatch m;
-  if (std::regex_search(conninfo, m, uri)) return m[1];
-  if (std::regex_search(conninfo, m, kv)) {
-    std::string p = m[1];
+  if (std::regex_search(conninfo, m, uri_password())) return m[2];
+  if (std::regex_search(conninfo, m, kv_password())) {
+    std::string p = m[2];
     if (p.size() >= 2 && p.front() == '\'') p = p.substr(1, p.size() - 2);
     return p;
   }
   return "";
 }
+
+// libpq quotes what it echoes back of a connection string (missing "=" after "secret"): a
+// password it echoes is a whole quoted token. Only that is masked, and not where the token names
+// a user, role or database (for user "bob"), so a password that is also a word of the message (a
+// user name, a digit of the address) leaves the message readable and tells nothing.
+void mask_quoted(std::string& text, const std::string& secret) {
+  if (secret.empty()) return;
+  const std::string quoted = "\"" + secret + "\"";
+  for (size_t p = 0; (p = text.find(quoted, p)) != std::string::npos;) {
+    const std::string before = text.substr(p >= 9 ? p - 9 : 0, p >= 9 ? 9 : p);
+    const bool names = before.ends_with("user ") || before.ends_with("role ") || before.ends_with("database ");
+    if (names) {
+      p += quoted.size();
+      continue;
+    }
+    text.replace(p, quoted.size(), "\"****\"");
+    p += 6;
+  }
+}
 }  // namespace
 
+std::string mask_password(const std::string& text) {
+  std::string out = std::regex_replace(text, uri_password(), "$1****$3");
+  return std::regex_replace(out, kv_password(), "$1****");
+}
+
 std::string mask_secrets(std::string text, const std::string& conninfo) {
-  const std::string pw = password_in(conninfo);
-  if (pw.size() >= 1)
-    for (size_t p = 0; (p = text.find(pw, p)) != std::string::npos;) text.replace(p, pw.size(), "****");
-  if (const char* env = std::getenv("PGPASSWORD"); env && *env) {
-    const std::string e = env;
-    for (size_t p = 0; (p = text.find(e, p)) != std::string::npos;) text.replace(p, e.size(), "****");
-  }
+  text = mask_password(text);
+  mask_quoted(text, password_in(conninfo));
+  if (const char* env = std::getenv("PGPASSWORD"); env && *env) mask_quoted(text, env);
   return text;
 }
 

@@ -10,10 +10,11 @@ namespace edpipe {
 // (libpq then reads PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGPASSFILE, ~/.pgpass).
 std::string resolve_conninfo(const std::string& db_option);
 
-// The connection string with any password replaced by "****" (URI and key=value forms),
-// fit for messages.
-std::string mask_password(const std::string& conninfo);
-// Any text (an error message) with the password of `conninfo`, if any, masked out.
+// A connection string, or any text holding one, with the password field of every URI and
+// key=value string replaced by "****", and nothing else: fit for messages.
+std::string mask_password(const std::string& text);
+// An error message with password fields masked, and the password of `conninfo` (or
+// PGPASSWORD) where libpq echoes it back as a quoted token.
 std::string mask_secrets(std::string text, const std::string& conninfo);
 
 // Opens a connection; throws ConnectionError with a message that never holds the password.

@@ -23,6 +23,12 @@ void murmur3_x64_128(const void* data, size_t len, uint64_t seed, uint64_t out[2
 // and every optional its presence, so no two different tuples write the same bytes.
 class ContentHasher {
  public:
+  // The buffer is the thread's own, kept between hashers: no allocation per key.
+  ContentHasher() : buf_(std::move(spare())) { buf_.clear(); }
+  ~ContentHasher() { spare() = std::move(buf_); }
+  ContentHasher(const ContentHasher&) = delete;
+  ContentHasher& operator=(const ContentHasher&) = delete;
+
   ContentHasher& raw(const void* p, size_t n) {
     buf_.append(static_cast<const char*>(p), n);
     return *this;
@@ -54,6 +60,10 @@ class ContentHasher {
   Uuid name_uuid() const noexcept;  // a version 8 (RFC 9562) UUID of the digest
 
  private:
+  static std::string& spare() {
+    thread_local std::string s;
+    return s;
+  }
   std::string buf_;
 };
 

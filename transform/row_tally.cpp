@@ -181,6 +181,7 @@ TallyResult RowTally::finish(const AbandonRule& rule) const {
     }
   });
   for (const auto& c : contrib) r.rollups[c.key].add(c);
+  r.hourly_rows = r.rollups.size();
   return r;
 }
 

@@ -24,6 +24,7 @@ struct TallyResult {
   uint64_t chained_invocations = 0;  // invocations with a source_job_id
   uint64_t log_conflicts = 0;        // log lines of one seq with different content, across hand-ons
   RollupTable rollups;
+  uint64_t hourly_rows = 0;          // metrics_hourly rows in all (rollups may hold only some)
 };
 
 class RowTally {

@@ -143,7 +143,7 @@ TEST(Exactness, TiesBetweenTwoRecordsOfOneStepGoTheSameWayInEveryOrder) {
     testing::Store store;
     for (const auto& l : shuffled) store.run({l});
     EXPECT_EQ(store.result().tally.chained_invocations, want.start->body.source_job_id ? 1u : 0u);
-    const TallyResult stored = read_database_tally(db.conn(), {});
+    const TallyResult stored = read_database_tally(db.conn());
     testing::expect_same_tally(stored, store.result().tally);
   }
 }

@@ -1,6 +1,8 @@
 // The seeds' example queries (README "Queries") run against the loaded samples.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "pg_test_support.h"
 
 namespace edpipe {
@@ -111,6 +113,40 @@ TEST_F(SeedQueries, DashboardStatsRefresh) {
   auto r = run("SELECT source_function, total_invocations_24h FROM dashboard_stats ORDER BY source_function");
   ASSERT_EQ(r.size(), 4u);  // moves, notifications, orders, users
   EXPECT_EQ(r[0][1].as<int64_t>(), 2);  // moves: A and E
+}
+
+// Every query of every ```sql block of the README, as a reader would paste it, returns rows on
+// the demo's data.
+TEST_F(SeedQueries, EveryReadmeQueryReturnsRows) {
+  std::ifstream in(EDPIPE_README);
+  ASSERT_TRUE(in) << EDPIPE_README;
+  std::vector<std::string> statements;
+  std::string line, statement;
+  bool in_sql = false;
+  while (std::getline(in, line)) {
+    if (!in_sql) {
+      in_sql = line == "```sql";
+      continue;
+    }
+    if (line == "```") {
+      in_sql = false;
+      continue;
+    }
+    if (statement.empty() && (line.empty() || line.rfind("--", 0) == 0)) continue;  // between statements
+    statement += line + "\n";
+    if (!line.empty() && (line.back() == ';' || line.find(";  --") != std::string::npos)) {
+      // Queries; the server settings (ALTER SYSTEM) are for the administrator, not a transaction.
+      if (statement.rfind("SELECT", 0) == 0 || statement.rfind("WITH", 0) == 0) statements.push_back(statement);
+      statement.clear();
+    }
+  }
+  ASSERT_GE(statements.size(), 8u);
+  for (const auto& sql : statements) {
+    pqxx::work tx(db_->conn());
+    const auto r = tx.exec(sql);
+    tx.commit();
+    EXPECT_FALSE(r.empty()) << "no row from the README's\n" << sql;
+  }
 }
 
 }  // namespace

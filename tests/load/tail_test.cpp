@@ -163,6 +163,7 @@ TEST_F(Tail, ASecondTailOnTheSameFilesIsRefused) {
   auto second = testing::run_edpipe(follow + " --exit-on-eof");
   EXPECT_EQ(second.status, 1);
   EXPECT_NE(second.err.find("another edpipe is following this file"), std::string::npos) << second.err;
+  EXPECT_NE(second.out.find("edpipe tail"), std::string::npos) << "the summary, even after an error";
   first.signal(SIGINT);
   EXPECT_EQ(first.wait(), 0);
   // Once the first is gone, the file is free.
