@@ -45,18 +45,32 @@ const std::string kTimes =
 const std::string kTimesChanged = "EXCLUDED.first_record_at < t.first_record_at OR EXCLUDED.last_record_at > t.last_record_at OR " +
                                   kCorrelationWins;
 
-// Milliseconds between two timestamps as derive.cpp computes them: rounded, never negative.
-#define EDPIPE_MILLIS(from, to) "greatest(0, round(extract(epoch FROM (" to ") - (" from ")) * 1000))"
-
 // A step's duration: the end record's own duration_ms, else end ts - start ts.
 std::string step_ms(const std::string& started, const std::string& ended, const std::string& reported) {
   return "(CASE WHEN " + ended + " IS NULL THEN NULL WHEN " + reported + " IS NOT NULL THEN " + reported + " WHEN " +
          started + " IS NOT NULL THEN greatest(0, round(extract(epoch FROM " + ended + " - " + started +
          ") * 1000)) END)::integer";
 }
-// The abandon rule on staged values ($1 watermark, $2 window in µs).
+}  // namespace
+
+// derive.h's AbandonRule on a row's columns ($1 watermark, $2 window in µs): no end, and the
+// newest record older than the watermark minus the window.
 std::string abandoned(const std::string& s) {
   return "(" + s + ".end_status IS NULL AND " + s + ".last_record_at < $1::timestamptz - $2::bigint * interval '1 microsecond')";
+}
+
+namespace {
+
+// The statuses a row's facts give, from end-record columns: the facts of derive.h's EndFact.
+std::string end_status(const std::string& row, const std::string& abandoned_sql, bool job) {
+  const std::vector<std::string> facts = {row + ".end_status IS NOT NULL", row + ".end_status = 'failed'", abandoned_sql};
+  return job ? status_sql(kJobStatusRules, facts) : status_sql(kInvocationStatusRules, facts);
+}
+std::string event_status(const std::string& v, const std::string& invocation_abandoned) {
+  return status_sql(kEventStatusRules, {v + ".handler_ended_at IS NOT NULL", "coalesce(" + v + ".handler_failed, false)",
+                                        v + ".detection_ended_at IS NOT NULL", "coalesce(" + v + ".detection_failed, false)",
+                                        "coalesce(" + v + ".detected, false)", v + ".handler_started_at IS NOT NULL",
+                                        invocation_abandoned});
 }
 
 std::string merge_invocations() {
@@ -75,7 +89,7 @@ std::string merge_invocations() {
          "  s.source_job_ref, s.auto_load_modules, s.event_modules_directory, s.context_data, s.started_at, s.ended_at,\n"
          "  s.end_status, s.reported_duration_ms, s.error_message, s.error_stack, s.first_record_at, s.last_record_at,\n"
          "  s.correlation_id, s.start_rank, s.end_rank,\n"
-         "  coalesce(s.end_status, CASE WHEN " + abandoned("s") + " THEN 'abandoned' ELSE 'running' END),\n"
+         "  " + end_status("s", abandoned("s"), false) + ",\n"
          "  coalesce(s.started_at, s.first_record_at), " + step_ms("s.started_at", "s.ended_at", "s.reported_duration_ms") + ",\n"
          "  coalesce(e.detected, 0), coalesce(j.run, 0), coalesce(j.ok, 0), coalesce(j.failed, 0)\n"
          "FROM stage_invocations s\n"
@@ -117,12 +131,7 @@ std::string merge_events() {
          "  v.reported_handler_ms, v.handler_error, v.handler_error_stack, v.first_record_at, v.last_record_at,\n"
          "  v.correlation_id, v.detection_start_rank, v.detection_end_rank, v.handler_start_rank, v.handler_end_rank,\n"
          "  coalesce(v.detection_started_at, v.first_record_at),\n"
-         "  CASE WHEN v.handler_ended_at IS NOT NULL THEN CASE WHEN v.handler_failed THEN 'handler_failed' ELSE 'completed' END\n"
-         "       WHEN v.detection_ended_at IS NOT NULL AND v.detection_failed THEN 'detection_failed'\n"
-         "       WHEN v.detection_ended_at IS NOT NULL AND NOT v.detected THEN 'not_detected'\n"
-         "       WHEN " + abandoned("i") + " THEN 'abandoned'\n"
-         "       WHEN v.detection_ended_at IS NOT NULL OR v.handler_started_at IS NOT NULL THEN 'handling'\n"
-         "       ELSE 'detecting' END,\n"
+         "  " + event_status("v", "coalesce(" + abandoned("i") + ", false)") + ",\n"
          "  " + step_ms("v.detection_started_at", "v.detection_ended_at", "v.reported_detection_ms") + ",\n"
          "  " + step_ms("v.handler_started_at", "v.handler_ended_at", "v.reported_handler_ms") + ",\n"
          "  coalesce(j.n, 0), coalesce(j.ok, 0), coalesce(j.failed, 0)\n"
@@ -154,7 +163,7 @@ std::string merge_jobs() {
          "SELECT v.id, v.invocation_id, v.event_execution_id, v.job_name, v.job_name_rank, v.job_function_name,\n"
          "  v.job_options, v.started_at, v.ended_at, v.end_status, v.reported_duration_ms, v.result, v.error_message,\n"
          "  v.error_stack, v.first_record_at, v.last_record_at, v.correlation_id, v.start_rank, v.end_rank,\n"
-         "  coalesce(v.end_status, CASE WHEN " + abandoned("i") + " THEN 'abandoned' ELSE 'running' END),\n"
+         "  " + end_status("v", "coalesce(" + abandoned("i") + ", false)", true) + ",\n"
          "  coalesce(v.started_at, v.first_record_at), " + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + "\n"
          "FROM stage_job_executions v LEFT JOIN stage_invocations i ON i.id = v.invocation_id\n"
          "ORDER BY v.id\n"
@@ -210,11 +219,11 @@ RETURNING (extract(epoch FROM watermark) * 1000000)::bigint)";
 const char* const kTouchStaged = "INSERT INTO touched_invocations SELECT DISTINCT id FROM stage_invocations ON CONFLICT DO NOTHING";
 
 // Stored invocations whose abandoned verdict changes under the new watermark.
-const char* const kTouchFlipping = R"(
+const std::string kTouchFlipping = R"(
 INSERT INTO touched_invocations
 SELECT id FROM invocations
 WHERE status IN ('running', 'abandoned') AND ended_at IS NULL
-  AND (status = 'abandoned') <> (last_record_at < $1::timestamptz - $2::bigint * interval '1 microsecond')
+  AND (status = 'abandoned') <> )" + abandoned("invocations") + R"(
 ON CONFLICT DO NOTHING)";
 
 const char* const kContributions = R"(
@@ -254,29 +263,21 @@ UPDATE invocations i SET source_job_id = i.source_job_ref
 FROM job_executions j
 WHERE i.source_job_ref IS NOT NULL AND i.source_job_id IS NULL AND j.id = i.source_job_ref)";
 
-const char* const kDeriveInvocations = R"(
+const std::string kDeriveInvocations = R"(
 UPDATE invocations i SET status = d.status, created_at = d.created_at, total_duration_ms = d.total_duration_ms
 FROM (
-  SELECT v.id,
-         CASE WHEN v.end_status IS NOT NULL THEN v.end_status
-              WHEN v.last_record_at < $1::timestamptz - $2::bigint * interval '1 microsecond' THEN 'abandoned'
-              ELSE 'running' END AS status,
+  SELECT v.id, )" + end_status("v", abandoned("v"), false) + R"( AS status,
          coalesce(v.started_at, v.first_record_at) AS created_at,
-         (CASE WHEN v.ended_at IS NULL THEN NULL
-               WHEN v.reported_duration_ms IS NOT NULL THEN v.reported_duration_ms
-               WHEN v.started_at IS NOT NULL THEN )" EDPIPE_MILLIS("v.started_at", "v.ended_at") R"( END)::integer AS total_duration_ms
+         )" + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + R"( AS total_duration_ms
   FROM invocations v JOIN touched_invocations t ON t.id = v.id
 ) d
 WHERE i.id = d.id AND (i.status, i.created_at, i.total_duration_ms) IS DISTINCT FROM (d.status, d.created_at, d.total_duration_ms))";
 
-const char* const kDeriveJobs = R"(
+const std::string kDeriveJobs = R"(
 UPDATE job_executions j SET status = d.status, duration_ms = d.duration_ms, created_at = d.created_at
 FROM (
-  SELECT v.id,
-         coalesce(v.end_status, CASE WHEN i.status = 'abandoned' THEN 'abandoned' ELSE 'running' END) AS status,
-         (CASE WHEN v.ended_at IS NULL THEN NULL
-               WHEN v.reported_duration_ms IS NOT NULL THEN v.reported_duration_ms
-               WHEN v.started_at IS NOT NULL THEN )" EDPIPE_MILLIS("v.started_at", "v.ended_at") R"( END)::integer AS duration_ms,
+  SELECT v.id, )" + end_status("v", "i.status = 'abandoned'", true) + R"( AS status,
+         )" + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + R"( AS duration_ms,
          coalesce(v.started_at, v.first_record_at) AS created_at
   FROM job_executions v
   JOIN touched_invocations t ON t.id = v.invocation_id
@@ -284,24 +285,14 @@ FROM (
 ) d
 WHERE j.id = d.id AND (j.status, j.duration_ms, j.created_at) IS DISTINCT FROM (d.status, d.duration_ms, d.created_at))";
 
-const char* const kDeriveEvents = R"(
+const std::string kDeriveEvents = R"(
 UPDATE event_executions e SET status = d.status, detection_duration_ms = d.detection_ms,
        handler_duration_ms = d.handler_ms, created_at = d.created_at,
        jobs_count = d.jobs_count, jobs_succeeded = d.jobs_succeeded, jobs_failed = d.jobs_failed
 FROM (
-  SELECT v.id,
-         CASE WHEN v.handler_ended_at IS NOT NULL THEN CASE WHEN v.handler_failed THEN 'handler_failed' ELSE 'completed' END
-              WHEN v.detection_ended_at IS NOT NULL AND v.detection_failed THEN 'detection_failed'
-              WHEN v.detection_ended_at IS NOT NULL AND NOT v.detected THEN 'not_detected'
-              WHEN i.status = 'abandoned' THEN 'abandoned'
-              WHEN v.detection_ended_at IS NOT NULL OR v.handler_started_at IS NOT NULL THEN 'handling'
-              ELSE 'detecting' END AS status,
-         (CASE WHEN v.detection_ended_at IS NULL THEN NULL
-               WHEN v.reported_detection_ms IS NOT NULL THEN v.reported_detection_ms
-               WHEN v.detection_started_at IS NOT NULL THEN )" EDPIPE_MILLIS("v.detection_started_at", "v.detection_ended_at") R"( END)::integer AS detection_ms,
-         (CASE WHEN v.handler_ended_at IS NULL THEN NULL
-               WHEN v.reported_handler_ms IS NOT NULL THEN v.reported_handler_ms
-               WHEN v.handler_started_at IS NOT NULL THEN )" EDPIPE_MILLIS("v.handler_started_at", "v.handler_ended_at") R"( END)::integer AS handler_ms,
+  SELECT v.id, )" + event_status("v", "i.status = 'abandoned'") + R"( AS status,
+         )" + step_ms("v.detection_started_at", "v.detection_ended_at", "v.reported_detection_ms") + R"( AS detection_ms,
+         )" + step_ms("v.handler_started_at", "v.handler_ended_at", "v.reported_handler_ms") + R"( AS handler_ms,
          coalesce(v.detection_started_at, v.first_record_at) AS created_at,
          coalesce(c.n, 0)::integer AS jobs_count, coalesce(c.ok, 0)::integer AS jobs_succeeded,
          coalesce(c.failed, 0)::integer AS jobs_failed

@@ -4,7 +4,29 @@
 #include <string>
 #include <vector>
 
+#include "derive.h"
+
 namespace edpipe::sql {
+
+// A status rule table of derive.h as an SQL CASE expression; facts[i] is the SQL of the fact
+// with bit i (1 << i). The same table decides in memory and in the database.
+template <class Status, size_t N>
+std::string status_sql(const StatusRule<Status> (&rules)[N], const std::vector<std::string>& facts) {
+  std::string out = "(CASE";
+  for (size_t r = 0; r + 1 < N; ++r) {
+    std::string when;
+    for (size_t f = 0; f < facts.size(); ++f) {
+      const uint8_t bit = static_cast<uint8_t>(1u << f);
+      if (rules[r].all_of & bit) when += (when.empty() ? "" : " AND ") + ("(" + facts[f] + ")");
+      if (rules[r].none_of & bit) when += (when.empty() ? "" : " AND ") + ("NOT (" + facts[f] + ")");
+    }
+    out += " WHEN " + (when.empty() ? std::string("true") : when) + " THEN '" + std::string(status_name(rules[r].status)) + "'";
+  }
+  return out + " ELSE '" + std::string(status_name(rules[N - 1].status)) + "' END)";
+}
+// A row's abandon verdict in SQL, the C++ rule's twin ($1 watermark, $2 window in µs); `row` is
+// a table or alias with end_status and last_record_at.
+std::string abandoned(const std::string& row);
 
 // Staging: same columns as the CopyWriter rows of load_lane.cpp, in the same order.
 extern const char* const kCreateStaging;
@@ -13,7 +35,7 @@ constexpr int kShardLockSpace = 7321002;
 extern const char* const kReadWatermark;     // -> the committed watermark (µs), no row if none yet
 extern const char* const kLockWatermark;     // $1 batch watermark -> the database's watermark
 extern const char* const kTouchStaged;
-extern const char* const kTouchFlipping;     // $1 watermark, $2 abandon window (µs)
+extern const std::string kTouchFlipping;     // $1 watermark, $2 abandon window (µs)
 extern const char* const kContributions;
 extern const std::string kMergeInvocations;
 extern const std::string kMergeEvents;
@@ -21,9 +43,9 @@ extern const std::string kMergeJobs;
 extern const char* const kCountLogConflicts;
 extern const char* const kInsertLogs;
 extern const char* const kLinkSourceJobs;
-extern const char* const kDeriveInvocations;  // $1 watermark, $2 abandon window (µs)
-extern const char* const kDeriveJobs;
-extern const char* const kDeriveEvents;
+extern const std::string kDeriveInvocations;  // $1 watermark, $2 abandon window (µs)
+extern const std::string kDeriveJobs;
+extern const std::string kDeriveEvents;
 extern const char* const kCountChildren;
 extern const char* const kReadRollup;         // $1 hour, $2 function
 extern const char* const kMinMaxOfHour;       // $1 hour, $2 function

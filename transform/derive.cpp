@@ -31,9 +31,15 @@ std::optional<int64_t> step_duration(const std::optional<Stamped<End>>& end, con
 }
 }  // namespace
 
+namespace {
+template <class End>
+uint8_t end_facts_of(const std::optional<Stamped<End>>& end, bool abandoned) noexcept {
+  return end_facts(end.has_value(), end && end->body.status == Outcome::Failed, abandoned);
+}
+}  // namespace
+
 InvocationStatus invocation_status(const InvocationState& s, const AbandonRule& rule) noexcept {
-  if (s.end) return s.end->body.status == Outcome::Failed ? InvocationStatus::Failed : InvocationStatus::Completed;
-  return rule.is_abandoned(s) ? InvocationStatus::Abandoned : InvocationStatus::Running;
+  return apply_rules(kInvocationStatusRules, end_facts_of(s.end, rule.is_abandoned(s)));
 }
 Timestamp created_at(const InvocationState& s) noexcept { return s.start ? s.start->ts : s.first_ts; }
 std::optional<int64_t> total_duration_ms(const InvocationState& s) noexcept { return step_duration(s.end, s.start); }
@@ -42,19 +48,14 @@ std::string_view source_function(const InvocationState& s) noexcept {
 }
 
 EventStatus event_status(const EventExecutionState& s, bool invocation_abandoned) noexcept {
-  EventStatus st;
-  if (s.handler_end) {
-    st = s.handler_end->body.error ? EventStatus::HandlerFailed : EventStatus::Completed;
-  } else if (s.detection_end) {
-    const auto& d = s.detection_end->body;
-    st = d.error ? EventStatus::DetectionFailed : d.detected ? EventStatus::Handling : EventStatus::NotDetected;
-  } else if (s.handler_start) {
-    st = EventStatus::Handling;
-  } else {
-    st = EventStatus::Detecting;
-  }
-  if (invocation_abandoned && (st == EventStatus::Detecting || st == EventStatus::Handling)) return EventStatus::Abandoned;
-  return st;
+  uint8_t f = 0;
+  if (s.handler_end) f |= kHandlerEnded | (s.handler_end->body.error ? kHandlerFailed : 0);
+  if (s.detection_end)
+    f |= kDetectionEnded | (s.detection_end->body.error ? kDetectionFailed : 0) |
+         (s.detection_end->body.detected ? kDetected : 0);
+  if (s.handler_start) f |= kHandlerStarted;
+  if (invocation_abandoned) f |= kInvocationAbandoned;
+  return apply_rules(kEventStatusRules, f);
 }
 Timestamp created_at(const EventExecutionState& s) noexcept {
   return s.detection_start ? s.detection_start->ts : s.first_ts;
@@ -75,8 +76,7 @@ std::optional<int64_t> handler_duration_ms(const EventExecutionState& s) noexcep
 }
 
 JobStatus job_status(const JobExecutionState& s, bool invocation_abandoned) noexcept {
-  if (s.end) return s.end->body.status == Outcome::Failed ? JobStatus::Failed : JobStatus::Completed;
-  return invocation_abandoned ? JobStatus::Abandoned : JobStatus::Running;
+  return apply_rules(kJobStatusRules, end_facts_of(s.end, invocation_abandoned));
 }
 Timestamp created_at(const JobExecutionState& s) noexcept { return s.start ? s.start->ts : s.first_ts; }
 std::string_view job_name(const JobExecutionState& s) noexcept {

@@ -143,8 +143,7 @@ TallyResult RowTally::finish(const AbandonRule& rule) const {
     const InvocationEntry& e = invocations_[i];
     abandoned[i] = rule.is_abandoned(e.has_end, e.last_ts);
     InvocationContribution& c = contrib[i];
-    c.status = e.has_end ? (e.end_status == Outcome::Failed ? InvocationStatus::Failed : InvocationStatus::Completed)
-                         : abandoned[i] ? InvocationStatus::Abandoned : InvocationStatus::Running;
+    c.status = apply_rules(kInvocationStatusRules, end_facts(e.has_end, e.end_status == Outcome::Failed, abandoned[i]));
     const Timestamp created = e.has_start ? e.start_ts : e.first_ts;
     c.key = {hour_floor(created), e.has_start ? names_[e.function] : std::string()};
     if (e.has_end) {
@@ -155,13 +154,12 @@ TallyResult RowTally::finish(const AbandonRule& rule) const {
     if (e.chained) r.chained_invocations++;
   }
   events_.for_each([&](const Uuid&, const EventEntry& e) {
-    EventStatus st;
-    if (e.has_handler_end) st = e.handler_error ? EventStatus::HandlerFailed : EventStatus::Completed;
-    else if (e.has_detection_end)
-      st = e.detection_error ? EventStatus::DetectionFailed : e.detected ? EventStatus::Handling : EventStatus::NotDetected;
-    else if (e.has_handler_start) st = EventStatus::Handling;
-    else st = EventStatus::Detecting;
-    if (abandoned[e.invocation] && (st == EventStatus::Detecting || st == EventStatus::Handling)) st = EventStatus::Abandoned;
+    uint8_t f = 0;
+    if (e.has_handler_end) f |= kHandlerEnded | (e.handler_error ? kHandlerFailed : 0);
+    if (e.has_detection_end) f |= kDetectionEnded | (e.detection_error ? kDetectionFailed : 0) | (e.detected ? kDetected : 0);
+    if (e.has_handler_start) f |= kHandlerStarted;
+    if (abandoned[e.invocation]) f |= kInvocationAbandoned;
+    const EventStatus st = apply_rules(kEventStatusRules, f);
     r.events_by_status[static_cast<size_t>(st)]++;
     if (e.has_detection_end && e.detected) {
       contrib[e.invocation].events_detected++;
@@ -169,8 +167,7 @@ TallyResult RowTally::finish(const AbandonRule& rule) const {
     }
   });
   jobs_.for_each([&](const Uuid&, const JobEntry& e) {
-    JobStatus st = e.has_end ? (e.end_status == Outcome::Failed ? JobStatus::Failed : JobStatus::Completed)
-                             : abandoned[e.invocation] ? JobStatus::Abandoned : JobStatus::Running;
+    const JobStatus st = apply_rules(kJobStatusRules, end_facts(e.has_end, e.end_status == Outcome::Failed, abandoned[e.invocation]));
     r.jobs_by_status[static_cast<size_t>(st)]++;
     auto& c = contrib[e.invocation];
     c.jobs_run++;

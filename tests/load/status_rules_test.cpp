@@ -1,0 +1,77 @@
+// The status rules are written once (derive.h's tables): memory, the dry run's tally and the
+// database's SQL (generated from the same tables) must derive the same status from the same
+// facts, for every combination of them.
+#include <gtest/gtest.h>
+
+#include "derive.h"
+#include "load_sql.h"
+#include "pg_test_support.h"
+
+namespace edpipe {
+namespace {
+
+std::vector<std::string> literals(uint8_t facts, int count) {
+  std::vector<std::string> out;
+  for (int f = 0; f < count; ++f) out.push_back(facts & (1u << f) ? "true" : "false");
+  return out;
+}
+
+TEST(StatusRules, TheDatabaseDerivesAsMemoryForEveryCombinationOfFacts) {
+  testing::TestDatabase db;
+  pqxx::work tx(db.conn());
+  auto in_sql = [&](const std::string& expr) { return tx.exec("SELECT " + expr)[0][0].as<std::string>(); };
+  for (uint8_t f = 0; f < (1u << kEventFactCount); ++f) {
+    const EventStatus mem = apply_rules(kEventStatusRules, f);
+    EXPECT_EQ(in_sql(sql::status_sql(kEventStatusRules, literals(f, kEventFactCount))), status_name(mem)) << int(f);
+    // The facts as a row state gives them (a failed step implies the step ended).
+    if ((f & kHandlerFailed && !(f & kHandlerEnded)) || ((f & (kDetectionFailed | kDetected)) && !(f & kDetectionEnded)))
+      continue;
+    EventExecutionState s;
+    if (f & kHandlerEnded) {
+      s.handler_end.emplace();
+      if (f & kHandlerFailed) s.handler_end->body.error = ErrorInfo{};
+    }
+    if (f & kDetectionEnded) {
+      s.detection_end.emplace();
+      if (f & kDetectionFailed) s.detection_end->body.error = ErrorInfo{};
+      s.detection_end->body.detected = f & kDetected;
+    }
+    if (f & kHandlerStarted) s.handler_start.emplace();
+    EXPECT_EQ(event_status(s, f & kInvocationAbandoned), mem) << int(f);
+  }
+  for (uint8_t f = 0; f < (1u << kEndFactCount); ++f) {
+    EXPECT_EQ(in_sql(sql::status_sql(kInvocationStatusRules, literals(f, kEndFactCount))),
+              status_name(apply_rules(kInvocationStatusRules, f)));
+    EXPECT_EQ(in_sql(sql::status_sql(kJobStatusRules, literals(f, kEndFactCount))),
+              status_name(apply_rules(kJobStatusRules, f)));
+    if ((f & kEndFailed) && !(f & kEnded)) continue;
+    JobExecutionState j;
+    if (f & kEnded) {
+      j.end.emplace();
+      j.end->body.status = f & kEndFailed ? Outcome::Failed : Outcome::Completed;
+    }
+    EXPECT_EQ(job_status(j, f & kAbandoned), apply_rules(kJobStatusRules, f)) << int(f);
+  }
+}
+
+TEST(StatusRules, TheAbandonRuleIsTheSameInSql) {
+  testing::TestDatabase db;
+  pqxx::work tx(db.conn());
+  const Timestamp wm = *parse_rfc3339("2026-11-20T10:30:00Z");
+  for (const bool has_end : {false, true})
+    for (const Timestamp window : {Timestamp{0}, 15 * 60 * kMicrosPerSecond})
+      for (const Timestamp back : {Timestamp{0}, Timestamp{1}, window - 1, window, window + 1, 2 * window}) {
+        const Timestamp last = wm - back;
+        const bool mem = AbandonRule{wm, window}.is_abandoned(has_end, last);
+        const bool db_says =
+            tx.exec_params("SELECT " + sql::abandoned("r") +
+                               " FROM (SELECT $3::text AS end_status, $4::timestamptz AS last_record_at) r",
+                           format_rfc3339(wm), std::to_string(window),
+                           has_end ? std::optional<std::string>("completed") : std::nullopt, format_rfc3339(last))[0][0]
+                .as<bool>();
+        EXPECT_EQ(db_says, mem) << has_end << " window " << window << " back " << back;
+      }
+}
+
+}  // namespace
+}  // namespace edpipe
