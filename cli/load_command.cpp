@@ -10,7 +10,6 @@
 
 #include "arguments.h"
 #include "follow_loop.h"
-#include "pg_connection.h"
 #include "pipeline_run.h"
 #include "progress_meter.h"
 #include "trace_reader.h"
@@ -116,8 +115,7 @@ int run_load(const std::vector<std::string>& args) {
       run.summary().raw_bytes = reader.raw_bytes_consumed();
     }
   } catch (const std::exception& e) {
-    std::cerr << "edpipe: " << mask_secrets(e.what(), run.conninfo()) << "\n";
-    return kExitInputError;
+    return run.fail(e, started);
   }
   return run.report(started);
 }

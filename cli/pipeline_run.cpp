@@ -332,4 +332,15 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
   return summary_.input_errors.empty() ? kExitOk : kExitInputError;
 }
 
+int PipelineRun::fail(const std::exception& error, std::chrono::steady_clock::time_point started) {
+  const std::string why = mask_secrets(error.what(), conninfo_);
+  std::cerr << "edpipe: " << why << "\n";
+  summary_.input_errors.push_back(why);
+  try {
+    report(started);
+  } catch (const std::exception&) {  // the database cannot be read back: the line above says why
+  }
+  return kExitInputError;
+}
+
 }  // namespace edpipe::cli

@@ -93,6 +93,9 @@ class PipelineRun {
   // Fills the row counts (read back from the database, or the dry run's tally), prints the
   // summary and returns the exit status.
   int report(std::chrono::steady_clock::time_point started);
+  // A run stopped by an error: one line (passwords masked), then the summary of what was read
+  // until then if it can still be made; returns the exit status (1).
+  int fail(const std::exception& error, std::chrono::steady_clock::time_point started);
 
  private:
   PipelineSettings s_;

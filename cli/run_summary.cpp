@@ -34,19 +34,6 @@ auto job_name_of = [](size_t i) { return std::string(status_name(static_cast<Job
 std::string json_opt(const std::optional<double>& v, int digits) { return v ? fixed(*v, digits) : "null"; }
 std::string json_opt(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "null"; }
 
-std::string json_top(const std::map<std::string, int64_t>& counts) {
-  std::string out = "[";
-  bool first = true;
-  for (const auto& [name, n] : HourlyRollup::top(counts, 5)) {
-    if (!first) out += ',';
-    first = false;
-    out += "{\"name\":";
-    append_json_string(out, name);
-    out += ",\"count\":" + std::to_string(n) + "}";
-  }
-  return out + "]";
-}
-
 template <class Names, class Counts>
 std::string text_counts(const Names& name_of, const Counts& counts, size_t n, bool skip_zero) {
   std::string out;
@@ -124,8 +111,8 @@ std::string render_json(const RunSummary& s) {
     o += ",\"p50_duration_ms\":" + json_opt(r.percentile(0.50), 3);
     o += ",\"p95_duration_ms\":" + json_opt(r.percentile(0.95), 3);
     o += ",\"p99_duration_ms\":" + json_opt(r.percentile(0.99), 3);
-    o += ",\"top_detected_events\":" + json_top(r.detected_events);
-    o += ",\"top_failed_jobs\":" + json_top(r.failed_jobs) + "}";
+    o += ",\"top_detected_events\":" + HourlyRollup::top_json(r.detected_events);
+    o += ",\"top_failed_jobs\":" + HourlyRollup::top_json(r.failed_jobs) + "}";
   }
   o += "]}\n";
   return o;

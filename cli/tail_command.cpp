@@ -9,7 +9,6 @@
 #include "follow_loop.h"
 #include "input_set.h"
 #include "load_command.h"
-#include "pg_connection.h"
 #include "pipeline_run.h"
 
 namespace edpipe::cli {
@@ -110,16 +109,7 @@ int run_tail(const std::vector<std::string>& args) {
     follow_to_the_end(tailer, run, follow);
     run.summary().inputs = tailer.followed_files();
   } catch (const std::exception& e) {
-    const std::string why = mask_secrets(e.what(), run.conninfo());
-    std::cerr << "edpipe: " << why << "\n";
-    // What was read and loaded until the error is still worth a summary (from memory if the
-    // database cannot be read back).
-    run.summary().input_errors.push_back(why);
-    try {
-      run.report(started);
-    } catch (const std::exception&) {
-    }
-    return kExitInputError;
+    return run.fail(e, started);
   }
   return run.report(started);
 }

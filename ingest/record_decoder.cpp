@@ -143,6 +143,8 @@ struct RecordDecoder::Impl {
     if (parser.iterate_many(block.data + base, len, std::max(len + 1, kGroupBytes)).get(stream)) return false;
     size_t k = first;
     for (auto it = stream.begin(); it != stream.end(); ++it) {
+      // current_index() is experimental in simdjson (pinned to 3.0 in CMakeLists.txt): if its
+      // meaning changed, the check fails and the block falls back to one line at a time.
       if (k == last || it.current_index() != candidates[k].begin - base) return undo();
       simdjson::ondemand::document_reference doc;
       simdjson::ondemand::object obj;

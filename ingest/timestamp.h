@@ -25,7 +25,7 @@ std::optional<Timestamp> from_epoch_millis(int64_t ms) noexcept;
 
 // `2026-11-20T10:15:00.123456Z` (always 6 fraction digits).
 std::string format_rfc3339(Timestamp ts);
-// The same, appended to `out` without allocating (hot in COPY encoding).
+// The same, appended to `out`.
 void append_rfc3339(std::string& out, Timestamp ts);
 // `2026-11-20 10:00` style hour label for tables.
 std::string format_hour(Timestamp hour_start);

@@ -26,7 +26,8 @@ void put_be(std::string& out, T v) {
 }
 
 // libpq's connection under a libpqxx transaction. largeobject is libpqxx 6.4's one class that
-// may reach it; its accessor is protected, so a subclass lends it out.
+// may reach it; its accessor is protected, so a subclass lends it out. libpqxx 7 dropped this
+// accessor: there this breaks at compile time (load/CMakeLists.txt asks for 6.4.x).
 struct RawConnection : pqxx::largeobject {
   static pqxx::internal::pq::PGconn* of(const pqxx::dbtransaction& tx) { return raw_connection(tx); }
 };

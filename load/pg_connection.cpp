@@ -88,11 +88,4 @@ bool is_transient(const std::string& s) {
          s == "57014" || s == "55P03";
 }
 
-std::string sqlstate_of(const std::exception& e) {
-  if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) return sql->sqlstate();
-  if (dynamic_cast<const pqxx::broken_connection*>(&e)) return "08006";
-  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) return "08007";
-  return "";
-}
-
 }  // namespace edpipe

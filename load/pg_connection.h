@@ -28,7 +28,5 @@ class ConnectionError : public std::runtime_error {
 // SQLSTATE classes worth retrying with backoff (connection loss, resources, shutdown,
 // serialization failure, deadlock).
 bool is_transient(const std::string& sqlstate);
-// The SQLSTATE of an exception thrown by libpqxx ("" when it carries none).
-std::string sqlstate_of(const std::exception& e);
 
 }  // namespace edpipe

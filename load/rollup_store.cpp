@@ -36,17 +36,6 @@ std::string json_counts(const std::map<std::string, int64_t>& m) {
   return s + "}";
 }
 
-std::string json_top(const std::map<std::string, int64_t>& m) {
-  std::string s = "[";
-  bool first = true;
-  for (const auto& [k, v] : HourlyRollup::top(m, 5)) {
-    if (!first) s += ',';
-    first = false;
-    s += "{\"name\":" + json_string(k) + ",\"count\":" + std::to_string(v) + "}";
-  }
-  return s + "]";
-}
-
 std::optional<std::string> number(const std::optional<double>& v) {
   if (!v) return std::nullopt;
   char buf[64];
@@ -58,7 +47,6 @@ std::optional<std::string> number(const std::optional<int64_t>& v) {
   return std::to_string(*v);
 }
 
-}  // namespace
 
 std::map<std::string, int64_t> parse_name_counts(const std::string& json) {
   std::map<std::string, int64_t> out;
@@ -96,6 +84,8 @@ HourlyRollup rollup_from_row(const pqxx::row& r, int c) {
   return h;
 }
 
+}  // namespace
+
 HourlyRollup RollupStore::read_for_update(const RollupKey& key) {
   auto res = tx_.exec_params(sql::kReadRollup, format_rfc3339(key.hour), key.source_function);
   if (res.empty()) return {};
@@ -128,7 +118,7 @@ void RollupStore::apply(const RollupKey& key, const HourlyRollup& delta, const s
                   h.failed_invocations, h.running_invocations, h.events_detected, h.jobs_run, h.jobs_succeeded,
                   h.jobs_failed, number(h.avg_duration_ms()), number(h.min_duration_ms), number(h.max_duration_ms),
                   number(h.percentile(0.50)), number(h.percentile(0.95)), number(h.percentile(0.99)),
-                  json_top(h.detected_events), json_top(h.failed_jobs), h.duration_count, h.duration_sum_ms,
+                  HourlyRollup::top_json(h.detected_events), HourlyRollup::top_json(h.failed_jobs), h.duration_count, h.duration_sum_ms,
                   h.durations.zero_count(), int_array(keys), int_array(counts), json_counts(h.detected_events),
                   json_counts(h.failed_jobs));
 }

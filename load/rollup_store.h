@@ -22,8 +22,5 @@ class RollupStore {
   pqxx::transaction_base& tx_;
 };
 
-// Parsing helpers shared with the verifier.
-HourlyRollup rollup_from_row(const pqxx::row& r, int first_column);
-std::map<std::string, int64_t> parse_name_counts(const std::string& json);
 
 }  // namespace edpipe

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "json_text.h"
+
 namespace edpipe {
 namespace {
 void bump(std::map<std::string, int64_t>& counts, const std::string& name, int64_t by) {
@@ -81,6 +83,17 @@ std::vector<std::pair<std::string, int64_t>> HourlyRollup::top(const std::map<st
 
 void merge_into(RollupTable& into, const RollupTable& from) {
   for (const auto& [k, r] : from) into[k].merge(r);
+}
+
+std::string HourlyRollup::top_json(const std::map<std::string, int64_t>& counts) {
+  std::string out = "[";
+  for (const auto& [name, n] : top(counts, 5)) {
+    if (out.size() > 1) out += ',';
+    out += "{\"name\":";
+    append_json_string(out, name);
+    out += ",\"count\":" + std::to_string(n) + "}";
+  }
+  return out + "]";
 }
 
 }  // namespace edpipe

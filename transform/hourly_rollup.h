@@ -56,6 +56,8 @@ struct HourlyRollup {
   }
   // The n largest entries, count descending then name.
   static std::vector<std::pair<std::string, int64_t>> top(const std::map<std::string, int64_t>& counts, size_t n);
+  // The top 5 as stored in top_detected_events / top_failed_jobs: [{"name":…,"count":…},…].
+  static std::string top_json(const std::map<std::string, int64_t>& counts);
 
   bool operator==(const HourlyRollup&) const = default;
 };

@@ -75,21 +75,6 @@ void merge_into(JobExecutionState& a, const JobExecutionState& b) {
   merge_times(a, b);
 }
 
-InvocationState merge(const InvocationState& a, const InvocationState& b) {
-  InvocationState r = a;
-  merge_into(r, b);
-  return r;
-}
-EventExecutionState merge(const EventExecutionState& a, const EventExecutionState& b) {
-  EventExecutionState r = a;
-  merge_into(r, b);
-  return r;
-}
-JobExecutionState merge(const JobExecutionState& a, const JobExecutionState& b) {
-  JobExecutionState r = a;
-  merge_into(r, b);
-  return r;
-}
 bool log_wins(const JobLogRow& a, const JobLogRow& b) noexcept {
   if (a.rank != b.rank) return a.rank < b.rank;
   return a < b;

@@ -71,17 +71,22 @@ struct JobLogRow {
   auto operator<=>(const JobLogRow&) const = default;
 };
 
-InvocationState merge(const InvocationState& a, const InvocationState& b);
-EventExecutionState merge(const EventExecutionState& a, const EventExecutionState& b);
-JobExecutionState merge(const JobExecutionState& a, const JobExecutionState& b);
 JobLogRow merge(const JobLogRow& a, const JobLogRow& b);
 // Of two lines with one id, the one kept: the lower rank, then the lower content.
 bool log_wins(const JobLogRow& a, const JobLogRow& b) noexcept;
 
-// In-place forms used on hot paths: `into = merge(into, from)`.
+// In place, on hot paths: `into = merge(into, from)`.
 void merge_into(InvocationState& into, const InvocationState& from);
 void merge_into(EventExecutionState& into, const EventExecutionState& from);
 void merge_into(JobExecutionState& into, const JobExecutionState& from);
+// The value form, in which the merge laws are stated (commutative, associative, idempotent).
+template <class S>
+  requires requires(S& into, const S& from) { merge_into(into, from); }
+S merge(const S& a, const S& b) {
+  S r = a;
+  merge_into(r, b);
+  return r;
+}
 
 // Every record seen for a row widens its time span and may carry the correlation id.
 template <class S>
