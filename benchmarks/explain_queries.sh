@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# EXPLAIN ANALYZE of the README's seed queries on a database of 100k invocations (~4.8M rows).
+# EXPLAIN ANALYZE of the seed queries of docs/database.md on a database of 100k invocations (~4.8M rows).
 #
 #   scripts/build && benchmarks/explain_queries.sh [INVOCATIONS]
 #

@@ -1,6 +1,6 @@
 #pragma once
 // The lifecycle records of wire format v1, one value type per record `type`.
-// Field names follow the wire format; see README.md "Wire format".
+// Field names follow the wire format; see docs/wire-format.md.
 #include <compare>
 #include <cstdint>
 #include <optional>

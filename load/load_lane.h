@@ -2,24 +2,11 @@
 // One connection of the load stage, and the shards of invocations it writes.
 //
 // Invocations are spread over kShardCount shards by id. A lane loads rows of its shards only,
-// one transaction per batch (load_sql.h has every statement):
-//   1. take its shards' advisory locks: no other loader writes new rows of these invocations
-//      until this one commits, so an id the database does not hold stays new;
-//   2. COPY the rows of invocations the database has never seen straight into their tables
-//      (derived in C++ by derive.h), and the fragments of stored ones into TEMP staging tables.
-//      Lanes of other shards do the same side by side: the bulk of a load runs on both cores;
-//   3. lock the watermark row: from here on, loaders take turns (a short tail, no deadlocks:
-//      every lock is taken in the same order);
-//   4. note the touched invocations (those staged, and stored ones whose abandoned verdict flips
-//      under the watermark, whichever shard) and read their rollup contributions;
-//   5. merge: INSERT … ON CONFLICT DO UPDATE with row_state.cpp's winner rules, writing only
-//      when the new state is further along (a replay writes nothing); link source_job_id;
-//   6. derive statuses, durations and children counts of the touched rows (derive.cpp's rules);
-//   7. read the contributions again and add the difference to metrics_hourly (HourlyRollup);
-//   8. tail mode with one lane: save the read positions these rows complete (file_positions.h).
-// Passing faults (lost connection, deadlock, shutdown) are retried with jittered backoff. A data
-// error PostgreSQL refuses is narrowed down by splitting the batch per invocation; what it
-// refuses alone goes to the dead-letter output.
+// one transaction per batch, in the steps of docs/database.md "How a load stays exact" (in
+// that order in load_once(); load_sql.h has every statement). Passing faults (lost
+// connection, deadlock, shutdown) are retried with jittered backoff. A data error PostgreSQL
+// refuses is narrowed down by splitting the batch per invocation; what it refuses alone goes
+// to the dead-letter output.
 #include <functional>
 #include <memory>
 #include <pqxx/pqxx>

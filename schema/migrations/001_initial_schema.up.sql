@@ -176,7 +176,7 @@ CREATE FUNCTION event_job_success_rate(event_row event_executions) RETURNS numer
               ELSE round(100.0 * event_row.jobs_succeeded / event_row.jobs_count, 2) END
 $$;
 
--- Indexes: each serves a query of the README's "Queries" section (see "Index choices").
+-- Indexes: each serves a query of docs/database.md "Queries" (see "Index choices" there).
 -- Dashboard overview, time filters: newest invocations first.
 CREATE INDEX invocations_created_at_idx ON invocations (created_at DESC);
 -- One invocation's trace; children by parent (the trace joins event -> job -> log).

@@ -1,4 +1,4 @@
-// The hostile input table (README "Hostile input"): each input's fate, and every other line of
+// The hostile input table (docs/wire-format.md "Hostile input"): each input's fate, and every other line of
 // the same input still read as a record.
 #include <gtest/gtest.h>
 #include <zlib.h>

@@ -1,6 +1,7 @@
-// The seeds' example queries (README "Queries") run against the loaded samples.
+// The seeds' example queries (docs/database.md "Queries") run against the loaded samples.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "pg_test_support.h"
@@ -115,29 +116,34 @@ TEST_F(SeedQueries, DashboardStatsRefresh) {
   EXPECT_EQ(r[0][1].as<int64_t>(), 2);  // moves: A and E
 }
 
-// Every query of every ```sql block of the README, as a reader would paste it, returns rows on
-// the demo's data.
-TEST_F(SeedQueries, EveryReadmeQueryReturnsRows) {
-  std::ifstream in(EDPIPE_README);
-  ASSERT_TRUE(in) << EDPIPE_README;
+// Every query of every ```sql block of the README and docs/, as a reader would paste it,
+// returns rows on the demo's data.
+TEST_F(SeedQueries, EveryDocumentedQueryReturnsRows) {
   std::vector<std::string> statements;
-  std::string line, statement;
-  bool in_sql = false;
-  while (std::getline(in, line)) {
-    if (!in_sql) {
-      in_sql = line == "```sql";
-      continue;
-    }
-    if (line == "```") {
-      in_sql = false;
-      continue;
-    }
-    if (statement.empty() && (line.empty() || line.rfind("--", 0) == 0)) continue;  // between statements
-    statement += line + "\n";
-    if (!line.empty() && (line.back() == ';' || line.find(";  --") != std::string::npos)) {
-      // Queries; the server settings (ALTER SYSTEM) are for the administrator, not a transaction.
-      if (statement.rfind("SELECT", 0) == 0 || statement.rfind("WITH", 0) == 0) statements.push_back(statement);
-      statement.clear();
+  std::vector<std::filesystem::path> documents = {std::filesystem::path(EDPIPE_SOURCE_DIR) / "README.md"};
+  for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(EDPIPE_SOURCE_DIR) / "docs"))
+    if (f.path().extension() == ".md") documents.push_back(f.path());
+  for (const auto& doc : documents) {
+    std::ifstream in(doc);
+    ASSERT_TRUE(in) << doc;
+    std::string line, statement;
+    bool in_sql = false;
+    while (std::getline(in, line)) {
+      if (!in_sql) {
+        in_sql = line == "```sql";
+        continue;
+      }
+      if (line == "```") {
+        in_sql = false;
+        continue;
+      }
+      if (statement.empty() && (line.empty() || line.rfind("--", 0) == 0)) continue;  // between statements
+      statement += line + "\n";
+      if (!line.empty() && (line.back() == ';' || line.find(";  --") != std::string::npos)) {
+        // Queries; the server settings (ALTER SYSTEM) are for the administrator, not a transaction.
+        if (statement.rfind("SELECT", 0) == 0 || statement.rfind("WITH", 0) == 0) statements.push_back(statement);
+        statement.clear();
+      }
     }
   }
   ASSERT_GE(statements.size(), 8u);
@@ -145,7 +151,7 @@ TEST_F(SeedQueries, EveryReadmeQueryReturnsRows) {
     pqxx::work tx(db_->conn());
     const auto r = tx.exec(sql);
     tx.commit();
-    EXPECT_FALSE(r.empty()) << "no row from the README's\n" << sql;
+    EXPECT_FALSE(r.empty()) << "no row from the documented\n" << sql;
   }
 }
 
