@@ -5,14 +5,13 @@
 #include <iostream>
 
 #include "arguments.h"
-#include "background_loader.h"
 #include "database_report.h"
 #include "db_commands.h"
 #include "dead_letter.h"
 #include "pg_connection.h"
 #include "progress_meter.h"
 #include "row_loader.h"
-#include "row_tally.h"
+#include "row_sink.h"
 
 namespace edpipe::cli {
 namespace po = boost::program_options;
@@ -20,78 +19,6 @@ namespace po = boost::program_options;
 namespace {
 constexpr size_t kRejectedShownOnStderr = 20;
 }
-
-// Where the row fragments go: the database, or (dry run) a tally of what it would hold.
-class RowSink {
- public:
-  virtual ~RowSink() = default;
-  virtual void add(RowBatch& rows) = 0;  // may keep rows until a batch is full
-  virtual void flush(std::vector<FileCheckpoint> checkpoints) = 0;
-  virtual void finish() = 0;
-};
-
-class TallySink final : public RowSink {
- public:
-  void add(RowBatch& rows) override { tally.add(rows); }
-  void flush(std::vector<FileCheckpoint>) override {}
-  void finish() override {}
-  RowTally tally;
-};
-
-namespace {
-
-// Batches go to the database on a second thread while this one reads and parses on.
-class DatabaseSink final : public RowSink {
- public:
-  // `before_send` runs before each batch goes to the database: the dead letters of the lines
-  // before it reach the disk first, so no batch commits without them.
-  DatabaseSink(RowLoader& loader, size_t batch_size, std::function<void()> before_send)
-      : loader_(loader),
-        background_([&loader](RowBatch&& rows) { loader.load(std::move(rows)); }),
-        batch_size_(batch_size),
-        next_size_(std::min<size_t>(batch_size, kFirstBatchRows)),
-        before_send_(std::move(before_send)) {}
-  void add(RowBatch& rows) override {
-    auto append = [](auto& to, auto& from) {
-      if (to.empty()) to.swap(from);  // rows are large: taken whole, not moved one by one
-      else to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
-    };
-    append(pending_.invocations, rows.invocations);
-    append(pending_.event_executions, rows.event_executions);
-    append(pending_.job_executions, rows.job_executions);
-    append(pending_.job_logs, rows.job_logs);
-    if (pending_.row_count() >= next_size_) send();
-  }
-  void flush(std::vector<FileCheckpoint> checkpoints) override {
-    pending_.checkpoints = std::move(checkpoints);
-    send();
-  }
-  void finish() override {
-    send();
-    background_.finish();
-    loader_.finish();
-  }
-
- private:
-  void send() {
-    if (!pending_.empty() || !pending_.checkpoints.empty()) {
-      if (before_send_) before_send_();
-      background_.submit(std::move(pending_));
-      next_size_ = std::min(batch_size_, next_size_ * 2);
-    }
-    pending_ = {};
-  }
-  // The first batches are small and double up to --batch-size: the database starts on the
-  // first rows (and the second core with it) while the rest is still being read.
-  static constexpr size_t kFirstBatchRows = 1000;
-  RowLoader& loader_;
-  BackgroundLoader background_;
-  size_t batch_size_, next_size_;
-  std::function<void()> before_send_;
-  RowBatch pending_;
-};
-
-}  // namespace
 
 void add_pipeline_options(po::options_description& general, po::options_description& framing,
                           po::options_description& privacy, PipelineFlags& f) {
@@ -233,6 +160,7 @@ bool PipelineRun::open() {
   LoaderOptions lo;
   lo.abandon_after = s_.assembler.abandon_after;
   lo.connections = s_.flags.connections;
+  lo.batch_rows = s_.flags.batch_size;
   loader_ = std::make_unique<RowLoader>(conninfo_, lo, [this](const std::string& json) {
     ++rows_dead_lettered_;
     if (dead_letter_) {
@@ -250,7 +178,7 @@ bool PipelineRun::open() {
     std::cerr << "edpipe: " << mask_secrets(e.what(), conninfo_) << "\n";
     return false;
   }
-  sink_ = std::make_unique<DatabaseSink>(*loader_, s_.flags.batch_size, [this] {
+  sink_ = std::make_unique<DatabaseSink>(*loader_, lo, [this] {
     if (dead_letter_) dead_letter_->flush();
   });
   return true;

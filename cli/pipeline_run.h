@@ -20,6 +20,8 @@
 namespace edpipe {
 class DeadLetterWriter;
 class RowLoader;
+class RowSink;
+class TallySink;
 }  // namespace edpipe
 
 namespace edpipe::cli {
@@ -63,8 +65,6 @@ struct PipelineSettings {
 };
 PipelineSettings settings_from(const PipelineFlags& flags);
 
-class RowSink;
-class TallySink;
 class ProgressMeter;
 
 class PipelineRun {

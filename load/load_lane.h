@@ -31,6 +31,8 @@ struct LoaderOptions {
   int max_attempts = 8;             // per batch, for passing faults
   int backoff_initial_ms = 100;
   int connections = 2;              // lanes loading side by side (1 to kShardCount)
+  size_t batch_rows = 20000;        // rows a batch holds at most (DatabaseSink)
+  size_t first_batch_rows = 1000;   // the first batch's; each next one twice as many, up to batch_rows
 };
 
 // A value or a group of rows PostgreSQL would refuse, kept out of the database: one JSON object.

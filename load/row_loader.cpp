@@ -55,7 +55,7 @@ RowLoader::RowLoader(std::string conninfo, LoaderOptions options, RowDeadLetter 
   }
   // One batch waits per lane while it loads another: memory stays at a few batches.
   for (auto& lane : lanes_)
-    queues_.push_back(std::make_unique<BackgroundLoader>([l = lane.get()](RowBatch&& rows) { l->load(rows); }, 1));
+    queues_.push_back(std::make_unique<BackgroundQueue<RowBatch>>([l = lane.get()](RowBatch&& rows) { l->load(rows); }, 1));
 }
 
 RowLoader::~RowLoader() {

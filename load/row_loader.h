@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "background_loader.h"
+#include "background_queue.h"
 #include "load_lane.h"
 
 namespace edpipe {
@@ -42,7 +42,7 @@ class RowLoader {
   RowDeadLetter dead_letter_;
   std::mutex dead_letter_mu_;
   std::vector<std::unique_ptr<LoadLane>> lanes_;
-  std::vector<std::unique_ptr<BackgroundLoader>> queues_;  // one per lane; stopped before the lanes go
+  std::vector<std::unique_ptr<BackgroundQueue<RowBatch>>> queues_;  // one per lane; stopped before the lanes go
   uint64_t batches_ = 0;
   uint64_t log_conflicts_ = 0;  // met within a batch (the lanes count those met in the database)
 };

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "background_loader.h"
+#include "background_queue.h"
 #include "pg_connection.h"
 #include "pg_test_support.h"
 #include "test_support.h"
@@ -97,11 +97,11 @@ TEST(Faults, TwoLoadersOnOverlappingInputsNeitherDeadlockNorDoubleCount) {
   fs::remove(fb);
 }
 
-TEST(Faults, BackgroundLoaderReportsTheLoadersFailure) {
+TEST(Faults, BackgroundQueueReportsTheLoadersFailure) {
   LoaderOptions o;
   o.max_attempts = 1;
   RowLoader loader("host=/nonexistent-edpipe-dir dbname=x", o, nullptr);
-  BackgroundLoader background([&](RowBatch&& b) { loader.load(std::move(b)); });
+  BackgroundQueue<RowBatch> background([&](RowBatch&& b) { loader.load(std::move(b)); });
   RowBatch rows;
   rows.invocations.emplace_back();
   rows.invocations.back().id = *Uuid::parse("550e8400-e29b-41d4-a716-446655440000");

@@ -1,0 +1,47 @@
+#include "row_sink.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace edpipe {
+
+DatabaseSink::DatabaseSink(RowLoader& loader, const LoaderOptions& options, std::function<void()> before_send)
+    : loader_(loader),
+      background_([&loader](RowBatch&& rows) { loader.load(std::move(rows)); }),
+      batch_rows_(options.batch_rows),
+      next_rows_(std::min(options.batch_rows, options.first_batch_rows)),
+      before_send_(std::move(before_send)) {}
+
+void DatabaseSink::add(RowBatch& rows) {
+  auto append = [](auto& to, auto& from) {
+    if (to.empty()) to.swap(from);  // rows are large: taken whole, not moved one by one
+    else to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  };
+  append(pending_.invocations, rows.invocations);
+  append(pending_.event_executions, rows.event_executions);
+  append(pending_.job_executions, rows.job_executions);
+  append(pending_.job_logs, rows.job_logs);
+  if (pending_.row_count() >= next_rows_) send();
+}
+
+void DatabaseSink::flush(std::vector<FileCheckpoint> checkpoints) {
+  pending_.checkpoints = std::move(checkpoints);
+  send();
+}
+
+void DatabaseSink::finish() {
+  send();
+  background_.finish();
+  loader_.finish();
+}
+
+void DatabaseSink::send() {
+  if (!pending_.empty() || !pending_.checkpoints.empty()) {
+    if (before_send_) before_send_();
+    background_.submit(std::move(pending_));
+    next_rows_ = std::min(batch_rows_, next_rows_ * 2);
+  }
+  pending_ = {};
+}
+
+}  // namespace edpipe

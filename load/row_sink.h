@@ -1,0 +1,53 @@
+#pragma once
+// Where the transform's row fragments go: the database (DatabaseSink, in growing batches on a
+// thread of its own), or for a dry run a tally of what the database would hold (TallySink).
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "background_queue.h"
+#include "row_loader.h"
+#include "row_tally.h"
+
+namespace edpipe {
+
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void add(RowBatch& rows) = 0;  // may keep rows until a batch is full
+  // Sends what is kept, with the read positions it completes (tail mode).
+  virtual void flush(std::vector<FileCheckpoint> checkpoints) = 0;
+  // Sends the rest and waits until it is all in.
+  virtual void finish() = 0;
+};
+
+class TallySink final : public RowSink {
+ public:
+  void add(RowBatch& rows) override { tally.add(rows); }
+  void flush(std::vector<FileCheckpoint>) override {}
+  void finish() override {}
+  RowTally tally;
+};
+
+// Batches go to the loader on a second thread while the caller reads and parses on. The first
+// batches are small (LoaderOptions::first_batch_rows) and double up to batch_rows: the database
+// starts on the first rows, and the second core with it, while the rest is still being read.
+class DatabaseSink final : public RowSink {
+ public:
+  // `before_send` runs before each batch goes to the loader: the dead letters of the lines
+  // before it reach the disk first, so no batch commits without them.
+  DatabaseSink(RowLoader& loader, const LoaderOptions& options, std::function<void()> before_send);
+  void add(RowBatch& rows) override;
+  void flush(std::vector<FileCheckpoint> checkpoints) override;
+  void finish() override;
+
+ private:
+  void send();
+  RowLoader& loader_;
+  BackgroundQueue<RowBatch> background_;
+  size_t batch_rows_, next_rows_;
+  std::function<void()> before_send_;
+  RowBatch pending_;
+};
+
+}  // namespace edpipe
