@@ -306,19 +306,19 @@ void encode_staged(const RowBatch& b, const StoredSet& stored, ValueGuard& g, Co
 
 InvocationContribution contribution_of(const pqxx::row& r) {
   InvocationContribution c;
-  c.key.hour = hour_floor(r[1].as<int64_t>());  // created_at in µs since the epoch
-  c.key.source_function = r[2].as<std::string>();
-  const std::string st = r[3].as<std::string>();
+  c.key.hour = hour_floor(r["created_us"].as<int64_t>());
+  c.key.source_function = r["source_function"].as<std::string>();
+  const std::string st = r["status"].as<std::string>();
   c.status = st == "completed" ? InvocationStatus::Completed : st == "failed" ? InvocationStatus::Failed
              : st == "abandoned" ? InvocationStatus::Abandoned : InvocationStatus::Running;
-  if (!r[4].is_null()) c.duration_ms = r[4].as<int64_t>();
-  c.events_detected = r[5].as<int64_t>();
-  c.jobs_run = r[6].as<int64_t>();
-  c.jobs_succeeded = r[7].as<int64_t>();
-  c.jobs_failed = r[8].as<int64_t>();
-  for (int col : {9, 10}) {
-    auto parser = r[col].as_array();
-    auto& names = col == 9 ? c.detected_events : c.failed_jobs;
+  if (!r["total_duration_ms"].is_null()) c.duration_ms = r["total_duration_ms"].as<int64_t>();
+  c.events_detected = r["events_detected_count"].as<int64_t>();
+  c.jobs_run = r["total_jobs_run"].as<int64_t>();
+  c.jobs_succeeded = r["total_jobs_succeeded"].as<int64_t>();
+  c.jobs_failed = r["total_jobs_failed"].as<int64_t>();
+  for (const char* column : {"detected_events", "failed_jobs"}) {
+    auto parser = r[column].as_array();
+    auto& names = column[0] == 'd' ? c.detected_events : c.failed_jobs;
     for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next())
       if (item.first == pqxx::array_parser::string_value) names.push_back(item.second);
   }
@@ -350,8 +350,7 @@ LoadLane::LoadLane(std::string conninfo, LoaderOptions options, RowDeadLetter de
     : conninfo_(std::move(conninfo)), options_(options), dead_letter_(std::move(dead_letter)) {
   // One statement, its locks taken left to right: in shard order, as every loader takes them.
   std::sort(shards.begin(), shards.end());
-  lock_shards_ = "SELECT 1";
-  for (int s : shards) lock_shards_ += ", pg_advisory_xact_lock(" + std::to_string(sql::kShardLockSpace) + ", " + std::to_string(s) + ")";
+  lock_shards_ = sql::lock_shards(shards);
 }
 LoadLane::~LoadLane() = default;
 

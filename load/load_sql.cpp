@@ -207,6 +207,34 @@ CREATE TEMP TABLE IF NOT EXISTS stage_job_logs (
 CREATE TEMP TABLE IF NOT EXISTS touched_invocations (id uuid PRIMARY KEY) ON COMMIT DELETE ROWS;
 )";
 
+const char* const kLockMigrations = "SELECT pg_advisory_xact_lock(7321001, 0)";
+static_assert(kMigrationLockSpace == 7321001, "kLockMigrations spells the space out");
+
+std::string lock_shards(const std::vector<int>& shards) {
+  std::string out = "SELECT 1";
+  for (int s : shards)
+    out += ", pg_advisory_xact_lock(" + std::to_string(kShardLockSpace) + ", " + std::to_string(s) + ")";
+  return out;
+}
+
+const char* const kTryLockFile = "SELECT pg_try_advisory_lock($1)";
+
+// Both halves of (device, inode) folded into one bigint.
+int64_t file_lock_key(uint64_t device, uint64_t inode) noexcept {
+  uint64_t h = 0x6564706970655f66ULL;  // "edpipe_f"
+  for (uint64_t v : {device, inode}) h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return static_cast<int64_t>(h);
+}
+
+const char* const kSavePosition = R"(
+INSERT INTO edpipe_file_positions (device, inode, head_hash, head_bytes, byte_offset, line_number, path)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (device, inode) DO UPDATE SET head_hash = EXCLUDED.head_hash, head_bytes = EXCLUDED.head_bytes,
+  byte_offset = EXCLUDED.byte_offset, line_number = EXCLUDED.line_number, path = EXCLUDED.path, updated_at = now())";
+
+const char* const kReadPositions =
+    "SELECT device, inode, head_hash, head_bytes, byte_offset, line_number, path FROM edpipe_file_positions";
+
 const char* const kReadWatermark = "SELECT (extract(epoch FROM watermark) * 1000000)::bigint FROM edpipe_watermark";
 
 // Loaders take turns from here: after their shard locks and before any row lock (the COPYs
@@ -227,10 +255,12 @@ WHERE status IN ('running', 'abandoned') AND ended_at IS NULL
 ON CONFLICT DO NOTHING)";
 
 const char* const kContributions = R"(
-SELECT i.id, (extract(epoch FROM i.created_at) * 1000000)::bigint, i.source_function, i.status, i.total_duration_ms, i.events_detected_count,
-       i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed,
-       coalesce((SELECT array_agg(e.event_name) FROM event_executions e WHERE e.invocation_id = i.id AND e.detected), '{}'),
-       coalesce((SELECT array_agg(j.job_name) FROM job_executions j WHERE j.invocation_id = i.id AND j.status = 'failed'), '{}')
+SELECT i.id, (extract(epoch FROM i.created_at) * 1000000)::bigint AS created_us, i.source_function, i.status,
+       i.total_duration_ms, i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed,
+       coalesce((SELECT array_agg(e.event_name) FROM event_executions e WHERE e.invocation_id = i.id AND e.detected),
+                '{}') AS detected_events,
+       coalesce((SELECT array_agg(j.job_name) FROM job_executions j WHERE j.invocation_id = i.id AND j.status = 'failed'),
+                '{}') AS failed_jobs
 FROM invocations i JOIN touched_invocations t ON t.id = i.id)";
 
 const std::string kMergeInvocations = merge_invocations();
@@ -325,12 +355,19 @@ FROM (
 WHERE i.id = d.id AND (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed)
       IS DISTINCT FROM (d.ed, d.jr, d.js, d.jf))";
 
-const char* const kReadRollup = R"(
-SELECT total_invocations, successful_invocations, failed_invocations, running_invocations, total_events_detected,
-       total_jobs_run, total_jobs_succeeded, total_jobs_failed, duration_count, duration_sum_ms, min_duration_ms,
-       max_duration_ms, duration_zero_count, duration_bucket_keys, duration_bucket_counts, detected_event_counts::text,
-       failed_job_counts::text
-FROM metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2 FOR UPDATE)";
+// A rollup's mergeable state: the columns rollup_from_row() reads, by these names.
+#define EDPIPE_ROLLUP_STATE                                                                                    \
+  "total_invocations, successful_invocations, failed_invocations, running_invocations, total_events_detected, " \
+  "total_jobs_run, total_jobs_succeeded, total_jobs_failed, duration_count, duration_sum_ms, min_duration_ms, "  \
+  "max_duration_ms, duration_zero_count, duration_bucket_keys, duration_bucket_counts, "                         \
+  "detected_event_counts::text AS detected_event_counts, failed_job_counts::text AS failed_job_counts"
+
+const char* const kReadRollup = "SELECT " EDPIPE_ROLLUP_STATE
+    " FROM metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2 FOR UPDATE";
+
+const char* const kReadAllRollups = "SELECT extract(epoch FROM hour_bucket)::bigint AS hour_epoch, source_function, "
+    EDPIPE_ROLLUP_STATE " FROM metrics_hourly";
+#undef EDPIPE_ROLLUP_STATE
 
 const char* const kMinMaxOfHour = R"(
 SELECT min(total_duration_ms), max(total_duration_ms) FROM invocations

@@ -30,8 +30,21 @@ std::string abandoned(const std::string& row);
 
 // Staging: same columns as the CopyWriter rows of load_lane.cpp, in the same order.
 extern const char* const kCreateStaging;
-// pg_advisory_xact_lock(kShardLockSpace, shard): a lane's hold on its shards (load_lane.h).
-constexpr int kShardLockSpace = 7321002;
+// Every advisory lock edpipe takes, in one place. Two key spaces of PostgreSQL's: the
+// (int, int) form, whose first int names what is locked, and the bigint form, used by file
+// locks alone (their key is a hash), so no two schemes can meet.
+constexpr int kMigrationLockSpace = 7321001;  // (space, 0): one migrator at a time
+constexpr int kShardLockSpace = 7321002;      // (space, shard): a lane's hold on its shards (load_lane.h)
+extern const char* const kLockMigrations;     // pg_advisory_xact_lock(kMigrationLockSpace, 0)
+std::string lock_shards(const std::vector<int>& shards);  // in the order given
+// A followed file (device, inode) held for the session: $1 file_lock_key -> whether it was free.
+extern const char* const kTryLockFile;
+int64_t file_lock_key(uint64_t device, uint64_t inode) noexcept;
+
+// edpipe_file_positions: $1 device … $7 path (bigint columns hold unsigned values bit for bit).
+extern const char* const kSavePosition;
+extern const char* const kReadPositions;
+
 extern const char* const kReadWatermark;     // -> the committed watermark (µs), no row if none yet
 extern const char* const kLockWatermark;     // $1 batch watermark -> the database's watermark
 extern const char* const kTouchStaged;
@@ -48,6 +61,7 @@ extern const std::string kDeriveJobs;
 extern const std::string kDeriveEvents;
 extern const char* const kCountChildren;
 extern const char* const kReadRollup;         // $1 hour, $2 function
+extern const char* const kReadAllRollups;
 extern const char* const kMinMaxOfHour;       // $1 hour, $2 function
 extern const char* const kUpsertRollup;
 extern const char* const kDeleteRollup;

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 
+#include "load_sql.h"
 #include "log_rekey.h"
 
 namespace edpipe {
@@ -11,8 +12,6 @@ namespace {
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
-// One migrator at a time, whatever the number of edpipe processes.
-constexpr const char* kLock = "SELECT pg_advisory_xact_lock(7321000001)";
 
 // Steps that SQL alone cannot do, run after a migration's SQL in its transaction.
 const std::map<int, std::function<void(pqxx::work&)>>& data_steps() {
@@ -25,7 +24,7 @@ const std::map<int, std::function<void(pqxx::work&)>>& data_steps() {
 
 void Migrator::ensure_table() {
   pqxx::work tx(conn_);
-  tx.exec(kLock);
+  tx.exec(sql::kLockMigrations);  // one migrator at a time, whatever the number of edpipes
   tx.exec0(kCreateMigrationsTable);
   tx.commit();
 }
@@ -81,7 +80,7 @@ std::vector<MigrationStatus> Migrator::up(int count) {
   for (const auto& m : all_migrations()) {
     if (count >= 0 && static_cast<int>(done.size()) >= count) break;
     pqxx::work tx(conn_);
-    tx.exec(kLock);
+    tx.exec(sql::kLockMigrations);  // one migrator at a time, whatever the number of edpipes
     if (!tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version).empty()) continue;
     tx.exec(m.up_sql);
     if (auto step = data_steps().find(m.version); step != data_steps().end()) step->second(tx);
@@ -98,7 +97,7 @@ std::vector<MigrationStatus> Migrator::down(int count) {
   const auto& all = all_migrations();
   for (auto it = all.rbegin(); it != all.rend() && static_cast<int>(done.size()) < count; ++it) {
     pqxx::work tx(conn_);
-    tx.exec(kLock);
+    tx.exec(sql::kLockMigrations);  // one migrator at a time, whatever the number of edpipes
     if (tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", it->version).empty()) continue;
     tx.exec(it->down_sql);
     tx.exec_params("DELETE FROM schema_migrations WHERE version = $1", it->version);

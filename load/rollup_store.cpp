@@ -60,27 +60,28 @@ std::map<std::string, int64_t> parse_name_counts(const std::string& json) {
   return out;
 }
 
-HourlyRollup rollup_from_row(const pqxx::row& r, int c) {
+HourlyRollup rollup_from_row(const pqxx::row& r) {
   HourlyRollup h;
-  h.total_invocations = r[c + 0].as<int64_t>();
-  h.successful_invocations = r[c + 1].as<int64_t>();
-  h.failed_invocations = r[c + 2].as<int64_t>();
-  h.running_invocations = r[c + 3].as<int64_t>();
-  h.events_detected = r[c + 4].as<int64_t>();
-  h.jobs_run = r[c + 5].as<int64_t>();
-  h.jobs_succeeded = r[c + 6].as<int64_t>();
-  h.jobs_failed = r[c + 7].as<int64_t>();
-  h.duration_count = r[c + 8].as<int64_t>();
-  h.duration_sum_ms = r[c + 9].as<int64_t>();
-  if (!r[c + 10].is_null()) h.min_duration_ms = r[c + 10].as<int64_t>();
-  if (!r[c + 11].is_null()) h.max_duration_ms = r[c + 11].as<int64_t>();
-  const auto keys = parse_int_array(r[c + 13]);
-  const auto counts = parse_int_array(r[c + 14]);
+  auto count = [&](const char* column) { return r[column].as<int64_t>(); };
+  h.total_invocations = count("total_invocations");
+  h.successful_invocations = count("successful_invocations");
+  h.failed_invocations = count("failed_invocations");
+  h.running_invocations = count("running_invocations");
+  h.events_detected = count("total_events_detected");
+  h.jobs_run = count("total_jobs_run");
+  h.jobs_succeeded = count("total_jobs_succeeded");
+  h.jobs_failed = count("total_jobs_failed");
+  h.duration_count = count("duration_count");
+  h.duration_sum_ms = count("duration_sum_ms");
+  if (!r["min_duration_ms"].is_null()) h.min_duration_ms = count("min_duration_ms");
+  if (!r["max_duration_ms"].is_null()) h.max_duration_ms = count("max_duration_ms");
+  const auto keys = parse_int_array(r["duration_bucket_keys"]);
+  const auto counts = parse_int_array(r["duration_bucket_counts"]);
   std::map<int32_t, int64_t> buckets;
   for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] = counts[i];
-  h.durations = DurationSketch::from_buckets(r[c + 12].as<int64_t>(), buckets);
-  h.detected_events = parse_name_counts(r[c + 15].as<std::string>());
-  h.failed_jobs = parse_name_counts(r[c + 16].as<std::string>());
+  h.durations = DurationSketch::from_buckets(count("duration_zero_count"), buckets);
+  h.detected_events = parse_name_counts(r["detected_event_counts"].as<std::string>());
+  h.failed_jobs = parse_name_counts(r["failed_job_counts"].as<std::string>());
   return h;
 }
 
@@ -89,7 +90,7 @@ HourlyRollup rollup_from_row(const pqxx::row& r, int c) {
 HourlyRollup RollupStore::read_for_update(const RollupKey& key) {
   auto res = tx_.exec_params(sql::kReadRollup, format_rfc3339(key.hour), key.source_function);
   if (res.empty()) return {};
-  return rollup_from_row(res[0], 0);
+  return rollup_from_row(res[0]);
 }
 
 void RollupStore::apply(const RollupKey& key, const HourlyRollup& delta, const std::vector<int64_t>& removed) {
@@ -125,13 +126,9 @@ void RollupStore::apply(const RollupKey& key, const HourlyRollup& delta, const s
 
 RollupTable RollupStore::read_all() {
   RollupTable out;
-  auto res = tx_.exec(
-      "SELECT extract(epoch FROM hour_bucket)::bigint, source_function, total_invocations, successful_invocations, "
-      "failed_invocations, running_invocations, total_events_detected, total_jobs_run, total_jobs_succeeded, "
-      "total_jobs_failed, duration_count, duration_sum_ms, min_duration_ms, max_duration_ms, duration_zero_count, "
-      "duration_bucket_keys, duration_bucket_counts, detected_event_counts::text, failed_job_counts::text "
-      "FROM metrics_hourly");
-  for (const auto& r : res) out[RollupKey{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()}] = rollup_from_row(r, 2);
+  for (const auto& r : tx_.exec(sql::kReadAllRollups))
+    out[RollupKey{r["hour_epoch"].as<int64_t>() * kMicrosPerSecond, r["source_function"].as<std::string>()}] =
+        rollup_from_row(r);
   return out;
 }
 
