@@ -275,16 +275,7 @@ void FileTailer::hand_out(Followed& f, bool definite_end, IngestBatch& batch) {
   if (block_len == 0) {
     if (buf.size() > kMaxLineBytes) {
       // No newline within the limit: reject the line now, skip it up to its newline.
-      RejectedLine r;
-      r.pos = {f.input, f.cp.line + 1, f.cp.offset};
-      r.reason = RejectReason::LineTooLong;
-      r.detail = "line exceeds the limit of " + std::to_string(kMaxLineBytes) + " bytes";
-      r.raw = buf.substr(0, kMaxRawKept);
-      r.raw_size = buf.size();
-      batch.rejected.push_back(std::move(r));
-      batch.counts.total++;
-      batch.counts.rejected++;
-      batch.counts.by_reason[static_cast<size_t>(RejectReason::LineTooLong)]++;
+      batch.reject(RejectedLine::too_long({f.input, f.cp.line + 1, f.cp.offset}, buf, 0, kMaxLineBytes), true);
       f.skipping = buf.size();
       buf.clear();
     }

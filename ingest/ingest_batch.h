@@ -38,6 +38,15 @@ struct IngestBatch {
   LineCounts counts;
   uint64_t bytes = 0;  // uncompressed bytes of the lines in this batch
 
+  // A line rejected: kept, and counted by its reason. `whole_line` counts it in `total` too
+  // (the decoder counts the lines it reads itself).
+  void reject(RejectedLine&& line, bool whole_line) {
+    ++counts.by_reason[static_cast<size_t>(line.reason)];
+    ++counts.rejected;
+    if (whole_line) ++counts.total;
+    rejected.push_back(std::move(line));
+  }
+
   void clear() {
     records.clear();
     rejected.clear();

@@ -17,6 +17,6 @@ std::string base64_encode(std::string_view bytes);
 // text PostgreSQL gives back for the stored jsonb append the same bytes: what hashes a value
 // the same way before and after it was stored. Not JSON; for hashing only. Returns false (and
 // appends nothing) for text simdjson cannot parse, or a number beyond a double's range.
-bool append_canonical_json(std::string& out, std::string_view json);
+[[nodiscard]] bool append_canonical_json(std::string& out, std::string_view json);
 
 }  // namespace edpipe

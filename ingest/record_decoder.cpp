@@ -74,15 +74,7 @@ struct RecordDecoder::Impl {
   }
 
   void reject(IngestBatch& out, SourcePos pos, RejectReason reason, std::string detail, std::string_view raw) {
-    RejectedLine r;
-    r.pos = pos;
-    r.reason = reason;
-    r.detail = std::move(detail);
-    r.raw_size = raw.size();
-    r.raw.assign(raw.substr(0, kMaxRawKept));
-    out.rejected.push_back(std::move(r));
-    out.counts.rejected++;
-    out.counts.by_reason[static_cast<size_t>(reason)]++;
+    out.reject(RejectedLine::broken(pos, reason, std::move(detail), raw), false);
   }
 
   void apply(detail::Verdict&& v, IngestBatch& out, SourcePos pos, std::string_view raw) {

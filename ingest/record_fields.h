@@ -58,7 +58,7 @@ struct RawFields {
 };
 
 // Reads every member of the object; returns a JSON error if the text is not well-formed.
-simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields& fields) noexcept;
+[[nodiscard]] simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields& fields) noexcept;
 
 struct NotARecord {
   bool unknown_type = false;
@@ -79,7 +79,7 @@ constexpr Timestamp kMaxClockSkew = 24 * kMicrosPerHour;
 class FieldValidator {
  public:
   // Appends the record to `records` (Appended), or leaves it as it was.
-  Verdict validate(const RawFields& fields, SourcePos pos, std::vector<TraceRecord>& records);
+  [[nodiscard]] Verdict validate(const RawFields& fields, SourcePos pos, std::vector<TraceRecord>& records);
 
  private:
   Timestamp latest_believable_ts();

@@ -18,7 +18,7 @@ enum class ZoneRule {
 
 // RFC 3339: `2026-11-20T10:15:00.123Z`, 0-9 fraction digits (rounded to µs),
 // `Z`/`z` or ±hh:mm, `T`/`t`/space between date and time. Years 0001-9999.
-std::optional<Timestamp> parse_rfc3339(std::string_view text, ZoneRule zone = ZoneRule::Required) noexcept;
+[[nodiscard]] std::optional<Timestamp> parse_rfc3339(std::string_view text, ZoneRule zone = ZoneRule::Required) noexcept;
 
 // Integer epoch milliseconds, limited to the same years.
 std::optional<Timestamp> from_epoch_millis(int64_t ms) noexcept;

@@ -66,17 +66,7 @@ bool TraceReader::next(IngestBatch& batch) {
     }
     // Lines too long for the buffer were skipped by the reader: they are rejected here.
     for (auto& o : cur_->overlong) {
-      RejectedLine r;
-      r.pos = {input, o.line, o.offset};
-      r.reason = RejectReason::LineTooLong;
-      r.detail = "line of " + std::to_string(o.size) + " bytes exceeds the limit of " +
-                 std::to_string(kMaxLineBytes) + " bytes";
-      r.raw = std::move(o.head);
-      r.raw_size = o.size;
-      batch.rejected.push_back(std::move(r));
-      batch.counts.total++;
-      batch.counts.rejected++;
-      batch.counts.by_reason[static_cast<size_t>(RejectReason::LineTooLong)]++;
+      batch.reject(RejectedLine::too_long({input, o.line, o.offset}, o.head, o.size, kMaxLineBytes), true);
       batch.bytes += o.size;
     }
     cur_->overlong.clear();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 
 #include "timestamp.h"
@@ -130,6 +131,14 @@ struct JobLog {
 
 using RecordBody = std::variant<InvocationStart, InvocationEnd, DetectionStart, DetectionEnd, HandlerStart,
                                 HandlerEnd, JobStart, JobEnd, JobLog>;
+// TraceRecord::type() is the body's index: the alternatives stand in RecordType's order.
+template <RecordType T, class Body>
+constexpr bool kBodyOf = std::is_same_v<std::variant_alternative_t<static_cast<size_t>(T), RecordBody>, Body>;
+static_assert(kBodyOf<RecordType::InvocationStart, InvocationStart> && kBodyOf<RecordType::InvocationEnd, InvocationEnd> &&
+              kBodyOf<RecordType::DetectionStart, DetectionStart> && kBodyOf<RecordType::DetectionEnd, DetectionEnd> &&
+              kBodyOf<RecordType::HandlerStart, HandlerStart> && kBodyOf<RecordType::HandlerEnd, HandlerEnd> &&
+              kBodyOf<RecordType::JobStart, JobStart> && kBodyOf<RecordType::JobEnd, JobEnd> &&
+              kBodyOf<RecordType::JobLog, JobLog> && std::variant_size_v<RecordBody> == kRecordTypeCount);
 
 // Where a line came from: which input, which line (1-based), which byte offset
 // (of the line start in the uncompressed stream).

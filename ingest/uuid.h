@@ -30,7 +30,7 @@ struct Uuid {
   void append_to(std::string& out) const;
 
   // Accepts exactly the 36-character hyphenated form, any hex case.
-  static std::optional<Uuid> parse(std::string_view text) noexcept;
+  [[nodiscard]] static std::optional<Uuid> parse(std::string_view text) noexcept;
 };
 
 // Hash tables keyed by UUID see ids from outside: time-ordered UUIDs (v7) and sequential or

@@ -12,7 +12,9 @@ namespace {
 TEST(FirstHourDb, VerifyOnAnUnmigratedDatabaseSaysMigrateUpInOneLine) {
   testing::TestDatabase db(false);
   for (const char* before : {"", "migrate up 1 --db dbname="}) {
-    if (*before) ASSERT_EQ(testing::run_edpipe(std::string(before) + db.name()).status, 0);
+    if (*before) {
+      ASSERT_EQ(testing::run_edpipe(std::string(before) + db.name()).status, 0);
+    }
     const auto r = testing::run_edpipe("verify --db dbname=" + db.name());
     EXPECT_EQ(r.status, 1) << before;
     EXPECT_EQ(r.out.find("consistent"), std::string::npos) << r.out;
