@@ -12,10 +12,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "gen/corpus_generator.h"
-#include "row_tally.h"
-#include "trace_assembler.h"
-#include "trace_reader.h"
+#include "cli/gen/corpus_generator.h"
+#include "ingest/trace_reader.h"
+#include "transform/row_tally.h"
+#include "transform/trace_assembler.h"
 
 namespace {
 using namespace edpipe;

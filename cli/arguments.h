@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "timestamp.h"
+#include "core/timestamp.h"
 
 namespace edpipe::cli {
 

@@ -1,4 +1,4 @@
-#include "db_commands.h"
+#include "cli/db_commands.h"
 
 #include <boost/program_options.hpp>
 #include <unistd.h>
@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <iostream>
 
-#include "arguments.h"
-#include "json_text.h"
-#include "migrator.h"
-#include "pg_connection.h"
-#include "verifier.h"
+#include "cli/arguments.h"
+#include "core/json_text.h"
+#include "load/migrator.h"
+#include "load/pg_connection.h"
+#include "load/verifier.h"
 
 namespace edpipe::cli {
 namespace po = boost::program_options;

@@ -1,4 +1,4 @@
-#include "follow_loop.h"
+#include "cli/follow_loop.h"
 
 #include <signal.h>
 #include <time.h>

@@ -2,9 +2,9 @@
 // The loop of `tail` (and of `load -` on a pipe): read what arrives, flush on a clock.
 #include <chrono>
 
-#include "file_tailer.h"
-#include "pipeline_run.h"
-#include "progress_meter.h"
+#include "cli/pipeline_run.h"
+#include "cli/progress_meter.h"
+#include "ingest/file_tailer.h"
 
 namespace edpipe::cli {
 

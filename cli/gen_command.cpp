@@ -1,4 +1,4 @@
-#include "gen_command.h"
+#include "cli/gen_command.h"
 
 #include <zlib.h>
 
@@ -11,10 +11,10 @@
 #include <iostream>
 #include <memory>
 
-#include "arguments.h"
-#include "gen/corpus_generator.h"
-#include "line_framing.h"
-#include "run_summary.h"
+#include "cli/arguments.h"
+#include "cli/gen/corpus_generator.h"
+#include "cli/run_summary.h"
+#include "ingest/line_framing.h"
 
 namespace edpipe::cli {
 namespace po = boost::program_options;

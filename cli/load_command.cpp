@@ -1,4 +1,4 @@
-#include "load_command.h"
+#include "cli/load_command.h"
 
 #include <sys/stat.h>
 
@@ -8,11 +8,11 @@
 #include <chrono>
 #include <iostream>
 
-#include "arguments.h"
-#include "follow_loop.h"
-#include "pipeline_run.h"
-#include "progress_meter.h"
-#include "trace_reader.h"
+#include "cli/arguments.h"
+#include "cli/follow_loop.h"
+#include "cli/pipeline_run.h"
+#include "cli/progress_meter.h"
+#include "ingest/trace_reader.h"
 
 namespace edpipe::cli {
 namespace po = boost::program_options;

@@ -3,10 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "arguments.h"
-#include "db_commands.h"
-#include "gen_command.h"
-#include "load_command.h"
+#include "cli/arguments.h"
+#include "cli/db_commands.h"
+#include "cli/gen_command.h"
+#include "cli/load_command.h"
 
 namespace {
 

@@ -1,17 +1,17 @@
-#include "pipeline_run.h"
+#include "cli/pipeline_run.h"
 
 #include <unistd.h>
 
 #include <iostream>
 
-#include "arguments.h"
-#include "database_report.h"
-#include "db_commands.h"
-#include "dead_letter.h"
-#include "pg_connection.h"
-#include "progress_meter.h"
-#include "row_loader.h"
-#include "row_sink.h"
+#include "cli/arguments.h"
+#include "cli/db_commands.h"
+#include "cli/progress_meter.h"
+#include "ingest/dead_letter.h"
+#include "load/database_report.h"
+#include "load/pg_connection.h"
+#include "load/row_loader.h"
+#include "load/row_sink.h"
 
 namespace edpipe::cli {
 namespace po = boost::program_options;

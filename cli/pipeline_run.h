@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "file_checkpoint.h"
-#include "ingest_batch.h"
-#include "line_framing.h"
-#include "privacy_filter.h"
-#include "run_summary.h"
-#include "trace_assembler.h"
+#include "cli/run_summary.h"
+#include "ingest/file_checkpoint.h"
+#include "ingest/ingest_batch.h"
+#include "ingest/line_framing.h"
+#include "transform/privacy_filter.h"
+#include "transform/trace_assembler.h"
 
 namespace edpipe {
 class DeadLetterWriter;

@@ -1,9 +1,9 @@
-#include "progress_meter.h"
+#include "cli/progress_meter.h"
 
 #include <cstdio>
 #include <string>
 
-#include "run_summary.h"
+#include "cli/run_summary.h"
 
 namespace edpipe::cli {
 

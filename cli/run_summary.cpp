@@ -1,9 +1,9 @@
-#include "run_summary.h"
+#include "cli/run_summary.h"
 
 #include <cstdio>
 #include <sstream>
 
-#include "json_text.h"
+#include "core/json_text.h"
 
 namespace edpipe::cli {
 namespace {

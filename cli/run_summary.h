@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "ingest_batch.h"
-#include "row_tally.h"
+#include "ingest/ingest_batch.h"
+#include "transform/row_tally.h"
 
 namespace edpipe::cli {
 

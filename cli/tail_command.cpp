@@ -4,12 +4,12 @@
 #include <iostream>
 #include <memory>
 
-#include "arguments.h"
-#include "file_positions.h"
-#include "follow_loop.h"
-#include "input_set.h"
-#include "load_command.h"
-#include "pipeline_run.h"
+#include "cli/arguments.h"
+#include "cli/follow_loop.h"
+#include "cli/load_command.h"
+#include "cli/pipeline_run.h"
+#include "ingest/input_set.h"
+#include "load/file_positions.h"
 
 namespace edpipe::cli {
 namespace po = boost::program_options;

@@ -1,4 +1,4 @@
-#include "byte_source.h"
+#include "ingest/byte_source.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "input_error.h"
+#include "ingest/input_error.h"
 
 namespace edpipe {
 namespace {

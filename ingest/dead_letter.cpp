@@ -1,10 +1,10 @@
-#include "dead_letter.h"
+#include "ingest/dead_letter.h"
 
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
-#include "json_text.h"
+#include "core/json_text.h"
 
 namespace edpipe {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "input_set.h"
-#include "rejected_line.h"
+#include "ingest/input_set.h"
+#include "ingest/rejected_line.h"
 
 namespace edpipe {
 

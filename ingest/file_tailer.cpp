@@ -1,4 +1,4 @@
-#include "file_tailer.h"
+#include "ingest/file_tailer.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -12,10 +12,10 @@
 #include <system_error>
 #include <utility>
 
-#include "byte_source.h"
-#include "input_set.h"
-#include "line_reader.h"
-#include "record_decoder.h"
+#include "ingest/byte_source.h"
+#include "ingest/input_set.h"
+#include "ingest/line_reader.h"
+#include "ingest/record_decoder.h"
 
 namespace edpipe {
 

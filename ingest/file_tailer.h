@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
-#include "file_checkpoint.h"
-#include "ingest_batch.h"
-#include "input_error.h"
-#include "line_framing.h"
+#include "ingest/file_checkpoint.h"
+#include "ingest/ingest_batch.h"
+#include "ingest/input_error.h"
+#include "ingest/line_framing.h"
 
 namespace edpipe {
 

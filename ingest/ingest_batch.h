@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "rejected_line.h"
-#include "trace_record.h"
+#include "ingest/rejected_line.h"
+#include "ingest/trace_record.h"
 
 namespace edpipe {
 

@@ -1,4 +1,4 @@
-#include "input_set.h"
+#include "ingest/input_set.h"
 
 #include <glob.h>
 #include <sys/stat.h>

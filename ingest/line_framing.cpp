@@ -1,11 +1,11 @@
-#include "line_framing.h"
+#include "ingest/line_framing.h"
 
 #include <re2/re2.h>
 
 #include <array>
 #include <cctype>
 
-#include "json_text.h"
+#include "core/json_text.h"
 
 namespace edpipe {
 namespace {

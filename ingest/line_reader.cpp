@@ -1,10 +1,10 @@
-#include "line_reader.h"
+#include "ingest/line_reader.h"
 
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
-#include "rejected_line.h"
+#include "ingest/rejected_line.h"
 
 namespace edpipe {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "byte_source.h"
+#include "ingest/byte_source.h"
 
 namespace edpipe {
 

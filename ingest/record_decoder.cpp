@@ -1,10 +1,10 @@
-#include "record_decoder.h"
+#include "ingest/record_decoder.h"
 
 #include <simdjson.h>
 
 #include <cstring>
 
-#include "record_fields.h"
+#include "ingest/record_fields.h"
 
 namespace edpipe {
 namespace {

@@ -14,9 +14,9 @@
 //      rejection with the field and the reason.
 #include <memory>
 
-#include "ingest_batch.h"
-#include "line_framing.h"
-#include "line_reader.h"
+#include "ingest/ingest_batch.h"
+#include "ingest/line_framing.h"
+#include "ingest/line_reader.h"
 
 namespace edpipe {
 

@@ -1,4 +1,4 @@
-#include "record_fields.h"
+#include "ingest/record_fields.h"
 
 #include <chrono>
 

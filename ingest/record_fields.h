@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "ingest_batch.h"
+#include "ingest/ingest_batch.h"
 
 namespace edpipe::detail {
 

@@ -1,4 +1,4 @@
-#include "rejected_line.h"
+#include "ingest/rejected_line.h"
 
 #include <algorithm>
 

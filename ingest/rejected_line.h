@@ -2,7 +2,7 @@
 // A record candidate that breaks the wire format: kept with where it came from and why.
 #include <string>
 
-#include "trace_record.h"
+#include "ingest/trace_record.h"
 
 namespace edpipe {
 

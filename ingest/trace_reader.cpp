@@ -1,8 +1,8 @@
-#include "trace_reader.h"
+#include "ingest/trace_reader.h"
 
-#include "byte_source.h"
-#include "line_reader.h"
-#include "record_decoder.h"
+#include "ingest/byte_source.h"
+#include "ingest/line_reader.h"
+#include "ingest/record_decoder.h"
 
 namespace edpipe {
 

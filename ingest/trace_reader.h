@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "ingest_batch.h"
-#include "input_error.h"
-#include "input_set.h"
-#include "line_framing.h"
+#include "ingest/ingest_batch.h"
+#include "ingest/input_error.h"
+#include "ingest/input_set.h"
+#include "ingest/line_framing.h"
 
 namespace edpipe {
 

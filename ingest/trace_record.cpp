@@ -1,4 +1,4 @@
-#include "trace_record.h"
+#include "ingest/trace_record.h"
 
 #include <array>
 

@@ -9,8 +9,8 @@
 #include <type_traits>
 #include <variant>
 
-#include "timestamp.h"
-#include "uuid.h"
+#include "core/timestamp.h"
+#include "core/uuid.h"
 
 namespace edpipe {
 

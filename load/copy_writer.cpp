@@ -1,4 +1,4 @@
-#include "copy_writer.h"
+#include "load/copy_writer.h"
 
 #include <libpq-fe.h>
 

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "timestamp.h"
-#include "uuid.h"
+#include "core/timestamp.h"
+#include "core/uuid.h"
 
 namespace edpipe {
 

@@ -1,7 +1,7 @@
-#include "database_report.h"
+#include "load/database_report.h"
 
-#include "load_sql.h"
-#include "rollup_store.h"
+#include "load/load_sql.h"
+#include "load/rollup_store.h"
 
 namespace edpipe {
 namespace {

@@ -3,7 +3,7 @@
 #include <pqxx/pqxx>
 #include <set>
 
-#include "row_tally.h"
+#include "transform/row_tally.h"
 
 namespace edpipe {
 

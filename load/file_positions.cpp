@@ -1,7 +1,7 @@
-#include "file_positions.h"
+#include "load/file_positions.h"
 
-#include "load_sql.h"
-#include "pg_connection.h"
+#include "load/load_sql.h"
+#include "load/pg_connection.h"
 
 namespace edpipe {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "file_checkpoint.h"
+#include "ingest/file_checkpoint.h"
 
 namespace edpipe {
 

@@ -1,4 +1,4 @@
-#include "load_lane.h"
+#include "load/load_lane.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,14 +9,14 @@
 #include <thread>
 #include <unordered_set>
 
-#include "content_hash.h"
-#include "copy_writer.h"
-#include "file_positions.h"
-#include "json_text.h"
-#include "load_sql.h"
-#include "migrator.h"
-#include "pg_connection.h"
-#include "rollup_store.h"
+#include "core/json_text.h"
+#include "load/copy_writer.h"
+#include "load/file_positions.h"
+#include "load/load_sql.h"
+#include "load/migrator.h"
+#include "load/pg_connection.h"
+#include "load/rollup_store.h"
+#include "transform/content_hash.h"
 
 namespace edpipe {
 namespace {

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "copy_writer.h"
-#include "derive.h"
-#include "hourly_rollup.h"
-#include "migrator.h"
-#include "row_state.h"
+#include "load/copy_writer.h"
+#include "load/migrator.h"
+#include "transform/derive.h"
+#include "transform/hourly_rollup.h"
+#include "transform/row_state.h"
 
 namespace edpipe {
 

@@ -1,4 +1,4 @@
-#include "load_sql.h"
+#include "load/load_sql.h"
 
 #include <vector>
 

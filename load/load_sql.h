@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "derive.h"
+#include "transform/derive.h"
 
 namespace edpipe::sql {
 

@@ -1,11 +1,11 @@
-#include "log_rekey.h"
+#include "load/log_rekey.h"
 
 #include <algorithm>
 #include <tuple>
 #include <vector>
 
-#include "content_hash.h"
-#include "copy_writer.h"
+#include "load/copy_writer.h"
+#include "transform/content_hash.h"
 
 namespace edpipe {
 namespace {

@@ -1,11 +1,11 @@
-#include "migrator.h"
+#include "load/migrator.h"
 
 #include <algorithm>
 #include <functional>
 #include <map>
 
-#include "load_sql.h"
-#include "log_rekey.h"
+#include "load/load_sql.h"
+#include "load/log_rekey.h"
 
 namespace edpipe {
 namespace {

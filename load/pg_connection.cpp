@@ -1,4 +1,4 @@
-#include "pg_connection.h"
+#include "load/pg_connection.h"
 
 #include <cstdlib>
 #include <regex>

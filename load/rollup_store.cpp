@@ -1,11 +1,11 @@
-#include "rollup_store.h"
+#include "load/rollup_store.h"
 
 #include <simdjson.h>
 
 #include <cstdio>
 
-#include "json_text.h"
-#include "load_sql.h"
+#include "core/json_text.h"
+#include "load/load_sql.h"
 
 namespace edpipe {
 namespace {

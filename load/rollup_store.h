@@ -3,7 +3,7 @@
 #include <pqxx/pqxx>
 #include <vector>
 
-#include "hourly_rollup.h"
+#include "transform/hourly_rollup.h"
 
 namespace edpipe {
 

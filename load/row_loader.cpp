@@ -1,4 +1,4 @@
-#include "row_loader.h"
+#include "load/row_loader.h"
 
 #include <algorithm>
 #include <exception>

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "background_queue.h"
-#include "load_lane.h"
+#include "load/background_queue.h"
+#include "load/load_lane.h"
 
 namespace edpipe {
 

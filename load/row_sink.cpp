@@ -1,4 +1,4 @@
-#include "row_sink.h"
+#include "load/row_sink.h"
 
 #include <algorithm>
 #include <iterator>

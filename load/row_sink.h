@@ -5,9 +5,9 @@
 #include <memory>
 #include <vector>
 
-#include "background_queue.h"
-#include "row_loader.h"
-#include "row_tally.h"
+#include "load/background_queue.h"
+#include "load/row_loader.h"
+#include "transform/row_tally.h"
 
 namespace edpipe {
 

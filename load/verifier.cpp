@@ -1,11 +1,11 @@
-#include "verifier.h"
+#include "load/verifier.h"
 
 #include <array>
 #include <cmath>
 #include <map>
 
-#include "hourly_rollup.h"
-#include "rollup_store.h"
+#include "load/rollup_store.h"
+#include "transform/hourly_rollup.h"
 
 namespace edpipe {
 namespace {

@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "byte_source.h"
-#include "gen/corpus_generator.h"
-#include "record_decoder.h"
-#include "row_tally.h"
-#include "trace_assembler.h"
+#include "cli/gen/corpus_generator.h"
+#include "ingest/byte_source.h"
+#include "ingest/record_decoder.h"
+#include "transform/row_tally.h"
+#include "transform/trace_assembler.h"
 
 namespace edpipe::testing {
 

@@ -1,8 +1,8 @@
-#include "content_hash.h"
+#include "transform/content_hash.h"
 
 #include <cstring>
 
-#include "json_text.h"
+#include "core/json_text.h"
 
 namespace edpipe {
 namespace {

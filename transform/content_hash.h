@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "row_state.h"
+#include "transform/row_state.h"
 
 namespace edpipe {
 

@@ -1,4 +1,4 @@
-#include "derive.h"
+#include "transform/derive.h"
 
 namespace edpipe {
 

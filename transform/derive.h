@@ -4,7 +4,7 @@
 #include <optional>
 #include <string_view>
 
-#include "row_state.h"
+#include "transform/row_state.h"
 
 namespace edpipe {
 

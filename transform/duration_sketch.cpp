@@ -1,4 +1,4 @@
-#include "duration_sketch.h"
+#include "transform/duration_sketch.h"
 
 #include <algorithm>
 #include <cmath>

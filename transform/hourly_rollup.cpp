@@ -1,8 +1,8 @@
-#include "hourly_rollup.h"
+#include "transform/hourly_rollup.h"
 
 #include <algorithm>
 
-#include "json_text.h"
+#include "core/json_text.h"
 
 namespace edpipe {
 namespace {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "derive.h"
-#include "duration_sketch.h"
+#include "transform/derive.h"
+#include "transform/duration_sketch.h"
 
 namespace edpipe {
 

@@ -1,92 +1,16 @@
-#include "privacy_filter.h"
+#include "transform/privacy_filter.h"
 
 #include <re2/re2.h>
 
 #include <algorithm>
 #include <utility>
 
-#include "json_text.h"
+#include "core/json_text.h"
 
 namespace edpipe {
 namespace {
 
 constexpr int kMaxDepth = 1024;
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool read_hex4(std::string_view s, size_t i, uint32_t& v) {
-  if (i + 4 > s.size()) return false;
-  v = 0;
-  for (size_t k = 0; k < 4; ++k) {
-    int h = hex_value(s[i + k]);
-    if (h < 0) return false;
-    v = v * 16 + static_cast<uint32_t>(h);
-  }
-  return true;
-}
-
-// The contents of a JSON string token (without its quotes), unescaped.
-bool unescape(std::string_view body, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < body.size(); ++i) {
-    char c = body[i];
-    if (c != '\\') {
-      out.push_back(c);
-      continue;
-    }
-    if (++i >= body.size()) return false;
-    switch (body[i]) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
-      case 'u': {
-        uint32_t cp;
-        if (!read_hex4(body, i + 1, cp)) return false;
-        i += 4;
-        if (cp >= 0xD800 && cp < 0xDC00 && body.substr(i + 1, 2) == "\\u") {
-          uint32_t lo;
-          if (read_hex4(body, i + 3, lo) && lo >= 0xDC00 && lo < 0xE000) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            i += 6;
-          }
-        }
-        append_utf8(out, cp);
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  return true;
-}
 
 // Rewrites a JSON text (valid: ingest parsed it), redacting string values and named fields.
 // Keys, numbers, literals and whitespace are copied as they are.
@@ -127,7 +51,7 @@ class JsonRedactor {
     if (!string_token(token)) return false;
     if (!emit) return true;
     if (pattern_) {
-      if (!unescape(token.substr(1, token.size() - 2), text_)) return false;
+      if (!json_unescape(token.substr(1, token.size() - 2), text_)) return false;
       if (RE2::GlobalReplace(&text_, *pattern_, kRedacted) > 0) {
         append_json_string(out_, text_);
         return true;
@@ -139,7 +63,7 @@ class JsonRedactor {
 
   bool is_redacted_key(std::string_view key_token) {
     if (fields_.empty()) return false;
-    if (!unescape(key_token.substr(1, key_token.size() - 2), key_)) return false;
+    if (!json_unescape(key_token.substr(1, key_token.size() - 2), key_)) return false;
     return std::find(fields_.begin(), fields_.end(), key_) != fields_.end();
   }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "trace_record.h"
+#include "ingest/trace_record.h"
 
 namespace re2 {
 class RE2;

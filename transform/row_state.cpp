@@ -1,8 +1,8 @@
-#include "row_state.h"
+#include "transform/row_state.h"
 
 #include <tuple>
 
-#include "content_hash.h"
+#include "transform/content_hash.h"
 
 namespace edpipe {
 namespace {

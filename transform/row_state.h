@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "file_checkpoint.h"
-#include "trace_record.h"
+#include "ingest/file_checkpoint.h"
+#include "ingest/trace_record.h"
 
 namespace edpipe {
 

@@ -9,10 +9,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "derive.h"
-#include "hourly_rollup.h"
-#include "row_state.h"
-#include "uuid_map.h"
+#include "transform/derive.h"
+#include "transform/hourly_rollup.h"
+#include "transform/row_state.h"
+#include "transform/uuid_map.h"
 
 namespace edpipe {
 

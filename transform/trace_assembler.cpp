@@ -1,9 +1,9 @@
-#include "trace_assembler.h"
+#include "transform/trace_assembler.h"
 
 #include <algorithm>
 #include <tuple>
 
-#include "content_hash.h"
+#include "transform/content_hash.h"
 
 namespace edpipe {
 

@@ -10,9 +10,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "derive.h"
-#include "ingest_batch.h"
-#include "row_state.h"
+#include "ingest/ingest_batch.h"
+#include "transform/derive.h"
+#include "transform/row_state.h"
 
 namespace edpipe {
 

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "uuid.h"
+#include "core/uuid.h"
 
 namespace edpipe {
 

@@ -1,4 +1,4 @@
-#include "corpus_generator.h"
+#include "cli/gen/corpus_generator.h"
 
 #include <algorithm>
 #include <cstring>
@@ -8,8 +8,8 @@
 #include <random>
 #include <vector>
 
-#include "json_text.h"
-#include "uuid.h"
+#include "core/json_text.h"
+#include "core/uuid.h"
 
 namespace edpipe::gen {
 namespace {

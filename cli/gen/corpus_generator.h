@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "timestamp.h"
+#include "core/timestamp.h"
 
 namespace edpipe::gen {
 

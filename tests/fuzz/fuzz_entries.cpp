@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "line_framing.h"
-#include "line_reader.h"
-#include "privacy_filter.h"
-#include "record_decoder.h"
-#include "row_tally.h"
-#include "trace_assembler.h"
+#include "ingest/line_framing.h"
+#include "ingest/line_reader.h"
+#include "ingest/record_decoder.h"
+#include "transform/privacy_filter.h"
+#include "transform/row_tally.h"
+#include "transform/trace_assembler.h"
 
 namespace edpipe::fuzz {
 namespace {

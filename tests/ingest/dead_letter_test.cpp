@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include "dead_letter.h"
-#include "json_text.h"
+#include "core/json_text.h"
+#include "ingest/dead_letter.h"
 
 namespace edpipe {
 namespace {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "file_tailer.h"
+#include "ingest/file_tailer.h"
 #include "test_support.h"
 
 namespace edpipe {

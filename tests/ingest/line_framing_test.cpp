@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "line_framing.h"
+#include "ingest/line_framing.h"
 #include "test_support.h"
 
 namespace edpipe {

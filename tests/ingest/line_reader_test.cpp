@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "line_reader.h"
+#include "ingest/line_reader.h"
 #include "test_support.h"
 
 namespace edpipe {

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ingest/trace_reader.h"
 #include "test_support.h"
-#include "trace_reader.h"
 
 namespace edpipe {
 namespace {

@@ -2,7 +2,7 @@
 // (ON CONFLICT may touch a row only once, and a COPY of new rows must not repeat a key).
 #include <gtest/gtest.h>
 
-#include "row_loader.h"
+#include "load/row_loader.h"
 
 namespace edpipe {
 namespace {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "copy_writer.h"
+#include "load/copy_writer.h"
 #include "pg_test_support.h"
 
 namespace edpipe {

@@ -8,11 +8,11 @@
 #include <numeric>
 #include <random>
 
-#include "database_report.h"
-#include "duration_sketch.h"
-#include "migrator.h"
+#include "load/database_report.h"
+#include "load/migrator.h"
+#include "load/verifier.h"
 #include "pg_test_support.h"
-#include "verifier.h"
+#include "transform/duration_sketch.h"
 
 namespace edpipe {
 namespace {

@@ -12,8 +12,8 @@
 #include <random>
 #include <thread>
 
+#include "load/verifier.h"
 #include "pg_test_support.h"
-#include "verifier.h"
 
 namespace edpipe {
 namespace {

@@ -7,11 +7,11 @@
 #include <fstream>
 #include <thread>
 
-#include "background_queue.h"
-#include "pg_connection.h"
+#include "load/background_queue.h"
+#include "load/pg_connection.h"
+#include "load/verifier.h"
 #include "pg_test_support.h"
 #include "test_support.h"
-#include "verifier.h"
 
 namespace edpipe {
 namespace {

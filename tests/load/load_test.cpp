@@ -5,10 +5,10 @@
 #include <numeric>
 #include <random>
 
-#include "database_report.h"
+#include "load/database_report.h"
+#include "load/verifier.h"
 #include "pg_test_support.h"
 #include "test_support.h"
-#include "verifier.h"
 
 namespace edpipe {
 namespace {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "migrator.h"
+#include "load/migrator.h"
 #include "pg_test_support.h"
 
 namespace edpipe {

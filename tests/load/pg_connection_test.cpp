@@ -2,7 +2,7 @@
 // SQLSTATEs are worth a retry.
 #include <gtest/gtest.h>
 
-#include "pg_connection.h"
+#include "load/pg_connection.h"
 
 namespace edpipe {
 namespace {

@@ -9,10 +9,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "migrator.h"
-#include "pg_connection.h"
-#include "record_decoder.h"
-#include "verifier.h"
+#include "ingest/record_decoder.h"
+#include "load/migrator.h"
+#include "load/pg_connection.h"
+#include "load/verifier.h"
 
 namespace edpipe::testing {
 namespace fs = std::filesystem;

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "row_loader.h"
+#include "load/row_loader.h"
 #include "test_support.h"
-#include "trace_assembler.h"
+#include "transform/trace_assembler.h"
 
 namespace edpipe::testing {
 

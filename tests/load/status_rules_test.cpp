@@ -3,9 +3,9 @@
 // facts, for every combination of them.
 #include <gtest/gtest.h>
 
-#include "derive.h"
-#include "load_sql.h"
+#include "load/load_sql.h"
 #include "pg_test_support.h"
+#include "transform/derive.h"
 
 namespace edpipe {
 namespace {

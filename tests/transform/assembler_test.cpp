@@ -2,9 +2,9 @@
 
 #include <set>
 
-#include "content_hash.h"
-#include "derive.h"
 #include "test_support.h"
+#include "transform/content_hash.h"
+#include "transform/derive.h"
 
 namespace edpipe {
 namespace {

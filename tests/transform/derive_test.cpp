@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "derive.h"
+#include "transform/derive.h"
 
 namespace edpipe {
 namespace {

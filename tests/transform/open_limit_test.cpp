@@ -9,8 +9,8 @@
 #include <fstream>
 #include <string>
 
-#include "row_tally.h"
-#include "trace_assembler.h"
+#include "transform/row_tally.h"
+#include "transform/trace_assembler.h"
 
 namespace edpipe {
 namespace {

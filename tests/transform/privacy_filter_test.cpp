@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "privacy_filter.h"
 #include "test_support.h"
+#include "transform/privacy_filter.h"
 
 namespace edpipe {
 namespace {

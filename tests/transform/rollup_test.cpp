@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "hourly_rollup.h"
+#include "transform/hourly_rollup.h"
 
 namespace edpipe {
 namespace {

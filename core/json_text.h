@@ -10,6 +10,9 @@ void append_json_string(std::string& out, std::string_view s);
 std::string json_string(std::string_view s);
 bool is_valid_utf8(std::string_view s) noexcept;
 std::string base64_encode(std::string_view bytes);
+// The contents of a JSON string token (without its quotes), unescaped into `out` (\uXXXX and
+// surrogate pairs as UTF-8). False for an escape JSON does not have.
+[[nodiscard]] bool json_unescape(std::string_view body, std::string& out);
 
 // Appends a byte string that depends only on the JSON value `json` denotes, not on how it is
 // written: object members sorted by key (a repeated key keeps its last value, as jsonb does),

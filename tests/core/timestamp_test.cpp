@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "timestamp.h"
+#include "core/timestamp.h"
 
 namespace edpipe {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "uuid.h"
+#include "core/uuid.h"
 
 namespace edpipe {
 namespace {
