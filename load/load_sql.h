@@ -29,7 +29,7 @@ std::string status_sql(const StatusRule<Status> (&rules)[N], const std::vector<s
 std::string abandoned(const std::string& row);
 
 // Staging: same columns as the CopyWriter rows of load_lane.cpp, in the same order.
-extern const char* const kCreateStaging;
+extern const std::string kCreateStaging;
 // Every advisory lock edpipe takes, in one place. Two key spaces of PostgreSQL's: the
 // (int, int) form, whose first int names what is locked, and the bigint form, used by file
 // locks alone (their key is a hash), so no two schemes can meet.

@@ -73,5 +73,33 @@ TEST(StatusRules, TheAbandonRuleIsTheSameInSql) {
       }
 }
 
+// The staging tables come from the column tables of load_sql.cpp: each staged column has the
+// type of the same column of the real table, and every column COPY names exists there.
+TEST(ColumnTables, StagingColumnsHaveTheirTablesTypes) {
+  testing::TestDatabase db;
+  pqxx::work tx(db.conn());
+  tx.exec(sql::kCreateStaging);
+  const auto r = tx.exec(R"(
+    SELECT s.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+           (SELECT format_type(b.atttypid, b.atttypmod) FROM pg_attribute b
+            WHERE b.attrelid = to_regclass(substr(s.relname, 7)) AND b.attname = a.attname AND NOT b.attisdropped)
+    FROM pg_class s JOIN pg_attribute a ON a.attrelid = s.oid
+    WHERE s.relname LIKE 'stage\_%' AND s.relpersistence = 't' AND a.attnum > 0 AND NOT a.attisdropped)");
+  ASSERT_GT(r.size(), 60u);
+  for (const auto& row : r)
+    EXPECT_EQ(row[2].as<std::string>(), row[3].is_null() ? "(missing)" : row[3].as<std::string>())
+        << row[0].as<std::string>() << "." << row[1].as<std::string>();
+  const std::pair<const char*, std::vector<std::string>> copies[] = {{"invocations", sql::invocation_columns(true)},
+                                                                      {"event_executions", sql::event_columns(true)},
+                                                                      {"job_executions", sql::job_columns(true)},
+                                                                      {"job_logs", sql::log_columns()}};
+  for (const auto& [table, columns] : copies)
+    for (const auto& c : columns)
+      EXPECT_FALSE(tx.exec_params("SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2",
+                                  std::string(table), c)
+                       .empty())
+          << table << "." << c;
+}
+
 }  // namespace
 }  // namespace edpipe
