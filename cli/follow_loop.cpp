@@ -35,7 +35,7 @@ bool stop_requested() noexcept { return g_stop.load(); }
 void run_follow_loop(FileTailer& tailer, PipelineRun& run, const FollowSettings& settings, ProgressMeter& progress) {
   using Clock = std::chrono::steady_clock;
   auto next_flush = Clock::now() + settings.flush_interval;
-  auto flush = [&] { run.flush(settings.save_positions ? tailer.checkpoints() : std::vector<FileCheckpoint>{}); };
+  auto flush = [&] { run.flush(settings.save_positions ? tailer.positions() : std::vector<FilePosition>{}); };
   IngestBatch batch;
   while (!stop_requested()) {
     const bool got = tailer.poll(batch);

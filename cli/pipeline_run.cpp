@@ -197,19 +197,19 @@ void PipelineRun::consume(IngestBatch& batch, const std::function<std::string(ui
                 << "): " << r.detail << "\n";
     }
   }
-  privacy_.apply(batch.records);
+  privacy_.filter(batch.records);
   assembler_.add(batch.records);
   RowBatch rows;
   assembler_.take_ready(rows);
   sink_->add(rows);
 }
 
-void PipelineRun::flush(std::vector<FileCheckpoint> checkpoints) {
+void PipelineRun::flush(std::vector<FilePosition> positions) {
   RowBatch rows;
   assembler_.take_all(rows);
   sink_->add(rows);
   if (dead_letter_) dead_letter_->flush();  // also for a dry run: rejected lines on disk at every flush
-  sink_->flush(std::move(checkpoints));
+  sink_->flush(std::move(positions));
 }
 
 void PipelineRun::finish() {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cli/run_summary.h"
-#include "ingest/file_checkpoint.h"
+#include "ingest/file_position.h"
 #include "ingest/ingest_batch.h"
 #include "ingest/line_framing.h"
 #include "transform/privacy_filter.h"
@@ -82,7 +82,7 @@ class PipelineRun {
   void consume(IngestBatch& batch, const std::function<std::string(uint32_t input)>& input_name);
   // Hands on every invocation still open (those running load as `running`) and sends the rows
   // now, with the read positions they complete.
-  void flush(std::vector<FileCheckpoint> checkpoints);
+  void flush(std::vector<FilePosition> positions);
   // Hands on the rest and waits until the database has it all.
   void finish();
 

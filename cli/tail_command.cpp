@@ -97,13 +97,13 @@ int run_tail(const std::vector<std::string>& args) {
   for (const auto& w : now.warnings) std::cerr << "edpipe: warning: " << w << " (waiting for files to appear)\n";
   if (!run.open()) return kExitInputError;
   try {
-    std::vector<FileCheckpoint> saved;
+    std::vector<FilePosition> saved;
     std::unique_ptr<FileOwnership> ownership;
     FileTailer::ClaimFile claim;
     if (!flags.dry_run) {
       ownership = std::make_unique<FileOwnership>(run.conninfo());
       saved = ownership->saved_positions();
-      claim = [&](const FileCheckpoint& f) { ownership->claim(f); };
+      claim = [&](const FilePosition& f) { ownership->claim(f); };
     }
     FileTailer tailer(topt, settings.framing, std::move(saved), claim);
     follow_to_the_end(tailer, run, follow);

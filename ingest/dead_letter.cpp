@@ -18,7 +18,7 @@ DeadLetterWriter::~DeadLetterWriter() {
 }
 
 std::string DeadLetterWriter::to_json(const RejectedLine& r, const std::string& input_name) {
-  std::string out = "{\"file\":";
+  std::string out = "{\"kind\":\"line\",\"file\":";
   append_json_string(out, input_name);
   out += ",\"line\":" + std::to_string(r.pos.line);
   out += ",\"offset\":" + std::to_string(r.pos.offset);

@@ -58,12 +58,12 @@ std::string read_head(int fd, uint32_t n) {
 struct FileTailer::Followed {
   enum Kind : uint8_t { Plain, Gzip, Stream };
   Kind kind = Plain;
-  FileCheckpoint cp;
+  FilePosition position;
   uint32_t input = 0;
   int fd = -1;                          // Plain: the open file (kept open through renames)
   std::unique_ptr<ByteSource> source;   // Gzip, Stream
-  uint64_t read_pos = 0;                // next byte to read: cp.offset + pending + skipped
-  std::string pending;                  // bytes past cp.offset not handed out: an unfinished line
+  uint64_t read_pos = 0;                // next byte to read: position.offset + pending + skipped
+  std::string pending;                  // bytes past position.offset not handed out: an unfinished line
   uint64_t skipping = 0;                // bytes of an over-long line being skipped (already rejected)
   bool gone = false;                    // no pattern names it any more: rotated away or deleted
   bool ended = false;                   // definite end reached: nothing more will be read
@@ -75,11 +75,11 @@ struct FileTailer::Followed {
   }
 };
 
-FileTailer::FileTailer(TailOptions options, FramingOptions framing, std::vector<FileCheckpoint> saved,
+FileTailer::FileTailer(TailOptions options, FramingOptions framing, std::vector<FilePosition> saved,
                        ClaimFile claim)
     : options_(std::move(options)), decoder_(std::make_unique<RecordDecoder>(std::move(framing))),
       claim_(std::move(claim)) {
-  for (auto& cp : saved) saved_[{cp.device, cp.inode}] = std::move(cp);
+  for (auto& position : saved) saved_[{position.device, position.inode}] = std::move(position);
   if (std::find(options_.patterns.begin(), options_.patterns.end(), "-") != options_.patterns.end()) {
     stdin_ = std::make_unique<Followed>();
     stdin_->kind = Followed::Stream;
@@ -110,7 +110,7 @@ void FileTailer::rescan() {
     if (!seen.insert(key).second) continue;
     auto it = files_.find(key);
     if (it != files_.end()) {
-      it->second->cp.path = in.path;  // renamed within the patterns: the same file
+      it->second->position.path = in.path;  // renamed within the patterns: the same file
       it->second->gone = false;
     } else if (!unreadable_.count(key)) {
       follow(in.path, key.first, key.second);
@@ -136,28 +136,28 @@ void FileTailer::follow(const std::string& path, uint64_t device, uint64_t inode
   if (::fstat(f->fd, &st) != 0 || static_cast<uint64_t>(st.st_dev) != device ||
       static_cast<uint64_t>(st.st_ino) != inode)
     return;  // replaced between stat and open: the next rescan sees the new one
-  f->cp.device = device;
-  f->cp.inode = inode;
-  f->cp.path = path;
+  f->position.device = device;
+  f->position.inode = inode;
+  f->position.path = path;
   const std::string magic = read_head(f->fd, 2);
   f->kind = magic == "\x1f\x8b" ? Followed::Gzip : Followed::Plain;
 
   auto saved = saved_.find({device, inode});
   if (!options_.from_beginning && saved != saved_.end()) {
-    const FileCheckpoint& s = saved->second;
+    const FilePosition& s = saved->second;
     const bool same_head = fnv1a64(read_head(f->fd, s.head_bytes)) == s.head_hash;
     const bool long_enough = f->kind == Followed::Gzip || static_cast<uint64_t>(st.st_size) >= s.offset;
     if (same_head && long_enough) {  // otherwise a reused inode or a truncated file: from the start
-      f->cp.offset = s.offset;
-      f->cp.line = s.line;
+      f->position.offset = s.offset;
+      f->position.line = s.line;
     }
   }
-  if (claim_) claim_(f->cp);
+  if (claim_) claim_(f->position);
 
   if (f->kind == Followed::Gzip) {
     try {
       f->source = open_byte_source(path);
-      uint64_t left = f->cp.offset;
+      uint64_t left = f->position.offset;
       chunk_.resize(1 << 16);
       while (left > 0) {
         size_t n = f->source->read(chunk_.data(), std::min<uint64_t>(left, chunk_.size()));
@@ -166,7 +166,7 @@ void FileTailer::follow(const std::string& path, uint64_t device, uint64_t inode
       }
       if (left > 0) {  // shorter than the saved position: not the file it was
         f->source = open_byte_source(path);
-        f->cp.offset = f->cp.line = 0;
+        f->position.offset = f->position.line = 0;
       }
     } catch (const InputError& e) {
       errors_.push_back(e);
@@ -174,7 +174,7 @@ void FileTailer::follow(const std::string& path, uint64_t device, uint64_t inode
       return;
     }
   }
-  f->read_pos = f->cp.offset;
+  f->read_pos = f->position.offset;
   refresh_head(*f);
   f->input = static_cast<uint32_t>(names_.size());
   names_.push_back(path);
@@ -182,16 +182,16 @@ void FileTailer::follow(const std::string& path, uint64_t device, uint64_t inode
 }
 
 bool FileTailer::same_head(Followed& f) {
-  if (f.cp.head_bytes == 0) return true;
-  return fnv1a64(read_head(f.fd, f.cp.head_bytes)) == f.cp.head_hash;
+  if (f.position.head_bytes == 0) return true;
+  return fnv1a64(read_head(f.fd, f.position.head_bytes)) == f.position.head_hash;
 }
 
 void FileTailer::refresh_head(Followed& f) {
-  if (f.fd < 0 || f.cp.head_bytes >= kHeadBytes) return;
+  if (f.fd < 0 || f.position.head_bytes >= kHeadBytes) return;
   const std::string head = read_head(f.fd, kHeadBytes);
-  if (head.size() > f.cp.head_bytes || f.cp.head_bytes == 0) {
-    f.cp.head_bytes = static_cast<uint32_t>(head.size());
-    f.cp.head_hash = fnv1a64(head);
+  if (head.size() > f.position.head_bytes || f.position.head_bytes == 0) {
+    f.position.head_bytes = static_cast<uint32_t>(head.size());
+    f.position.head_hash = fnv1a64(head);
   }
 }
 
@@ -203,13 +203,13 @@ bool FileTailer::read_some(Followed& f, IngestBatch& batch, size_t budget) {
   switch (f.kind) {
     case Followed::Plain: {
       struct stat st {};
-      if (::fstat(f.fd, &st) != 0) throw InputError(f.cp.path, std::strerror(errno));
+      if (::fstat(f.fd, &st) != 0) throw InputError(f.position.path, std::strerror(errno));
       const auto size = static_cast<uint64_t>(st.st_size);
       // Truncated (copytruncate), or truncated and written again past the position already:
       // the first bytes are no longer those the position was taken on. Start over.
       if (size < f.read_pos || (size > f.read_pos && !same_head(f))) {
-        f.cp.offset = f.cp.line = 0;
-        f.cp.head_bytes = 0;
+        f.position.offset = f.position.line = 0;
+        f.position.head_bytes = 0;
         f.read_pos = f.skipping = 0;
         f.pending.clear();
         refresh_head(f);
@@ -224,7 +224,7 @@ bool FileTailer::read_some(Followed& f, IngestBatch& batch, size_t budget) {
       try {
         n = pread_full(f.fd, chunk_.data(), n, f.read_pos);
       } catch (const std::system_error& e) {
-        throw InputError(f.cp.path, e.what());
+        throw InputError(f.position.path, e.what());
       }
       f.at_end = f.read_pos + n >= size;
       break;
@@ -265,8 +265,8 @@ void FileTailer::hand_out(Followed& f, bool definite_end, IngestBatch& batch) {
       return;
     }
     const size_t cut = nl == std::string::npos ? buf.size() : nl + 1;
-    f.cp.offset += f.skipping + cut;
-    f.cp.line += 1;
+    f.position.offset += f.skipping + cut;
+    f.position.line += 1;
     f.skipping = 0;
     buf.erase(0, cut);
   }
@@ -275,7 +275,7 @@ void FileTailer::hand_out(Followed& f, bool definite_end, IngestBatch& batch) {
   if (block_len == 0) {
     if (buf.size() > kMaxLineBytes) {
       // No newline within the limit: reject the line now, skip it up to its newline.
-      batch.reject(RejectedLine::too_long({f.input, f.cp.line + 1, f.cp.offset}, buf, 0, kMaxLineBytes), true);
+      batch.reject(RejectedLine::too_long({f.input, f.position.line + 1, f.position.offset}, buf, 0, kMaxLineBytes), true);
       f.skipping = buf.size();
       buf.clear();
     }
@@ -287,13 +287,13 @@ void FileTailer::hand_out(Followed& f, bool definite_end, IngestBatch& batch) {
   LineBlock block;
   block.data = buf.data();
   block.size = block_len;
-  block.first_line = f.cp.line + 1;
-  block.offset = f.cp.offset;
+  block.first_line = f.position.line + 1;
+  block.offset = f.position.offset;
   block.line_count = static_cast<uint64_t>(std::count(buf.data(), buf.data() + block_len, '\n')) +
                      (buf[block_len - 1] != '\n' ? 1 : 0);
   decoder_->decode(block, f.input, batch);
-  f.cp.offset += block_len;
-  f.cp.line += block.line_count;
+  f.position.offset += block_len;
+  f.position.line += block.line_count;
   bytes_read_ += block_len;
   buf = std::move(rest);
 }
@@ -328,20 +328,20 @@ bool FileTailer::poll(IngestBatch& batch) {
     Followed& f = *it->second;
     guarded(f);
     if (f.ended && f.gone) {
-      // Let go: its final position goes out with the next checkpoints.
-      let_go_.push_back(f.cp);
-      saved_[it->first] = f.cp;
+      // Let go: its final position goes out with the next positions.
+      let_go_.push_back(f.position);
+      saved_[it->first] = f.position;
       files_.erase(it);
     }
   }
   return any;
 }
 
-std::vector<FileCheckpoint> FileTailer::checkpoints() {
-  std::vector<FileCheckpoint> out = std::exchange(let_go_, {});
+std::vector<FilePosition> FileTailer::positions() {
+  std::vector<FilePosition> out = std::exchange(let_go_, {});
   for (auto& [key, f] : files_) {
     refresh_head(*f);
-    out.push_back(f->cp);
+    out.push_back(f->position);
   }
   return out;
 }

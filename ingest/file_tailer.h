@@ -2,7 +2,7 @@
 // Follows files like `tail -F` (and a pipe on stdin that never ends), handing out complete
 // lines only, with the read position of every file.
 //
-// - A position (FileCheckpoint) only ever points just past a complete line. A partial last
+// - A position (FilePosition) only ever points just past a complete line. A partial last
 //   line waits for its newline, or for a definite end: stdin's end, the end of a `.gz`, or a
 //   file rotated away that stayed unchanged for the rotate wait.
 // - A file is known by device + inode, and a hash of its first bytes tells inode reuse and
@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "ingest/file_checkpoint.h"
+#include "ingest/file_position.h"
 #include "ingest/ingest_batch.h"
 #include "ingest/input_error.h"
 #include "ingest/line_framing.h"
@@ -44,9 +44,9 @@ class RecordDecoder;
 class FileTailer {
  public:
   // Called before a file is first followed; throws to refuse it (another process owns it).
-  using ClaimFile = std::function<void(const FileCheckpoint&)>;
+  using ClaimFile = std::function<void(const FilePosition&)>;
 
-  FileTailer(TailOptions options, FramingOptions framing, std::vector<FileCheckpoint> saved,
+  FileTailer(TailOptions options, FramingOptions framing, std::vector<FilePosition> saved,
              ClaimFile claim = nullptr);
   ~FileTailer();
 
@@ -54,7 +54,7 @@ class FileTailer {
   // read_size bytes at most). Returns false when there was nothing new.
   bool poll(IngestBatch& batch);
   // The position of every followed file (stdin has none), and of files let go since the last call.
-  std::vector<FileCheckpoint> checkpoints();
+  std::vector<FilePosition> positions();
 
   // Every followed file is read to its current end (and stdin, if followed, has ended).
   bool caught_up() const;
@@ -77,11 +77,11 @@ class FileTailer {
 
   TailOptions options_;
   std::unique_ptr<RecordDecoder> decoder_;
-  std::map<std::pair<uint64_t, uint64_t>, FileCheckpoint> saved_;
+  std::map<std::pair<uint64_t, uint64_t>, FilePosition> saved_;
   ClaimFile claim_;
   std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<Followed>> files_;
   std::unique_ptr<Followed> stdin_;
-  std::vector<FileCheckpoint> let_go_;
+  std::vector<FilePosition> let_go_;
   std::vector<std::string> names_;
   std::vector<InputError> errors_;
   std::set<std::pair<uint64_t, uint64_t>> unreadable_;

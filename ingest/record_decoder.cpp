@@ -77,7 +77,7 @@ struct RecordDecoder::Impl {
     out.reject(RejectedLine::broken(pos, reason, std::move(detail), raw), false);
   }
 
-  void apply(detail::Verdict&& v, IngestBatch& out, SourcePos pos, std::string_view raw) {
+  void take_verdict(detail::Verdict&& v, IngestBatch& out, SourcePos pos, std::string_view raw) {
     if (std::holds_alternative<detail::Appended>(v)) {
       out.counts.records++;
       out.counts.by_type[static_cast<size_t>(out.records.back().type())]++;
@@ -115,7 +115,7 @@ struct RecordDecoder::Impl {
       reject(out, pos, reason_for(e), detail_for(e), raw);
       return;
     }
-    apply(validator.validate(fields, pos, out.records), out, pos, raw);
+    take_verdict(validator.validate(fields, pos, out.records), out, pos, raw);
   }
 
   // The fast path: one document stream over a group of candidates. Returns false (having
@@ -145,7 +145,7 @@ struct RecordDecoder::Impl {
       if (!e) e = detail::collect_fields(obj, fields);
       if (e) return undo();
       const Candidate& c = candidates[k];
-      apply(validator.validate(fields, c.pos, out.records), out, c.pos, raw_of(block.data, c));
+      take_verdict(validator.validate(fields, c.pos, out.records), out, c.pos, raw_of(block.data, c));
       ++k;
     }
     if (k != last || stream.truncated_bytes() != 0) return undo();

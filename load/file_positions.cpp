@@ -12,18 +12,18 @@ uint64_t from_bigint(int64_t v) { return static_cast<uint64_t>(v); }
 
 }  // namespace
 
-void save_file_positions(pqxx::work& tx, const std::vector<FileCheckpoint>& positions) {
+void save_file_positions(pqxx::work& tx, const std::vector<FilePosition>& positions) {
   for (const auto& p : positions) {
     tx.exec_params0(sql::kSavePosition, as_bigint(p.device), as_bigint(p.inode), as_bigint(p.head_hash), static_cast<int64_t>(p.head_bytes),
         as_bigint(p.offset), as_bigint(p.line), p.path);
   }
 }
 
-std::vector<FileCheckpoint> read_file_positions(pqxx::connection& conn) {
+std::vector<FilePosition> read_file_positions(pqxx::connection& conn) {
   pqxx::read_transaction tx(conn);
-  std::vector<FileCheckpoint> out;
+  std::vector<FilePosition> out;
   for (const auto& r : tx.exec(sql::kReadPositions)) {
-    FileCheckpoint p;
+    FilePosition p;
     p.device = from_bigint(r["device"].as<int64_t>());
     p.inode = from_bigint(r["inode"].as<int64_t>());
     p.head_hash = from_bigint(r["head_hash"].as<int64_t>());
@@ -39,7 +39,7 @@ std::vector<FileCheckpoint> read_file_positions(pqxx::connection& conn) {
 FileOwnership::FileOwnership(const std::string& conninfo) : conn_(open_connection(conninfo)) {}
 FileOwnership::~FileOwnership() = default;  // closing the connection releases every lock
 
-void FileOwnership::claim(const FileCheckpoint& file) {
+void FileOwnership::claim(const FilePosition& file) {
   if (held_.count({file.device, file.inode})) return;
   pqxx::nontransaction tx(*conn_);
   const bool got =

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "ingest/file_checkpoint.h"
+#include "ingest/file_position.h"
 
 namespace edpipe {
 
 // Upserts the positions: called inside the transaction that loads the rows they complete.
-void save_file_positions(pqxx::work& tx, const std::vector<FileCheckpoint>& positions);
-std::vector<FileCheckpoint> read_file_positions(pqxx::connection& conn);
+void save_file_positions(pqxx::work& tx, const std::vector<FilePosition>& positions);
+std::vector<FilePosition> read_file_positions(pqxx::connection& conn);
 
 // Another edpipe follows this file.
 class OwnershipError : public std::runtime_error {
@@ -30,9 +30,9 @@ class FileOwnership {
   explicit FileOwnership(const std::string& conninfo);
   ~FileOwnership();
   // Takes the file's lock; throws OwnershipError when another session holds it.
-  void claim(const FileCheckpoint& file);
+  void claim(const FilePosition& file);
   // The positions saved so far, read on this same connection.
-  std::vector<FileCheckpoint> saved_positions() { return read_file_positions(*conn_); }
+  std::vector<FilePosition> saved_positions() { return read_file_positions(*conn_); }
 
  private:
   std::unique_ptr<pqxx::connection> conn_;

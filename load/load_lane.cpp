@@ -78,11 +78,13 @@ void put_ts(CopyWriter& w, const std::optional<Timestamp>& v) {
   if (v) w.timestamp(*v);
   else w.null();
 }
-// An error with neither message nor stack is still an error: its message becomes "".
-void put_error(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<ErrorInfo>& e) {
+// An error with neither message nor stack is still an error: its message becomes "". The
+// field names are the columns', as the dead-letter output names them.
+void put_error(CopyWriter& w, ValueGuard& g, const char* message_column, const char* stack_column,
+               const std::optional<ErrorInfo>& e) {
   std::optional<std::string> message = e ? std::optional<std::string>(e->message.value_or("")) : std::nullopt;
-  put_text(w, g, field, message);
-  put_text(w, g, "error_stack", e ? e->stack : std::nullopt);
+  put_text(w, g, message_column, message);
+  put_text(w, g, stack_column, e ? e->stack : std::nullopt);
 }
 // A step's content rank (content_hash.h): NULL when the step was not seen.
 template <class B>
@@ -120,8 +122,8 @@ void encode_invocation(CopyWriter& inv, ValueGuard& g, const InvocationState& s)
   put_ts(inv, ts_of(s.end));
   if (en) inv.text(outcome_name(en->status));
   else inv.null();
-  put_duration(inv, g, "duration_ms", en ? en->duration_ms : std::nullopt);
-  put_error(inv, g, "error_message", en ? en->error : std::nullopt);
+  put_duration(inv, g, "reported_duration_ms", en ? en->duration_ms : std::nullopt);
+  put_error(inv, g, "error_message", "error_stack", en ? en->error : std::nullopt);
   inv.timestamp(s.first_ts).timestamp(s.last_ts);
   put_text(inv, g, "correlation_id", s.correlation_id);
   put_rank(inv, s.start);
@@ -139,14 +141,14 @@ void encode_event(CopyWriter& ev, ValueGuard& g, const EventExecutionState& s) {
   ev.boolean(detected(s));
   if (s.detection_end) ev.boolean(s.detection_end->body.error.has_value());
   else ev.null();
-  put_duration(ev, g, "detection_duration_ms", s.detection_end ? s.detection_end->body.duration_ms : std::nullopt);
-  put_error(ev, g, "detection_error", s.detection_end ? s.detection_end->body.error : std::nullopt);
+  put_duration(ev, g, "reported_detection_ms", s.detection_end ? s.detection_end->body.duration_ms : std::nullopt);
+  put_error(ev, g, "detection_error", "detection_error_stack", s.detection_end ? s.detection_end->body.error : std::nullopt);
   put_ts(ev, ts_of(s.handler_start));
   put_ts(ev, ts_of(s.handler_end));
   if (s.handler_end) ev.boolean(s.handler_end->body.error.has_value());
   else ev.null();
-  put_duration(ev, g, "handler_duration_ms", s.handler_end ? s.handler_end->body.duration_ms : std::nullopt);
-  put_error(ev, g, "handler_error", s.handler_end ? s.handler_end->body.error : std::nullopt);
+  put_duration(ev, g, "reported_handler_ms", s.handler_end ? s.handler_end->body.duration_ms : std::nullopt);
+  put_error(ev, g, "handler_error", "handler_error_stack", s.handler_end ? s.handler_end->body.error : std::nullopt);
   ev.timestamp(s.first_ts).timestamp(s.last_ts);
   put_text(ev, g, "correlation_id", s.correlation_id);
   put_rank(ev, s.detection_start);
@@ -167,9 +169,9 @@ void encode_job(CopyWriter& job, ValueGuard& g, const JobExecutionState& s) {
   put_ts(job, ts_of(s.end));
   if (s.end) job.text(outcome_name(s.end->body.status));
   else job.null();
-  put_duration(job, g, "duration_ms", s.end ? s.end->body.duration_ms : std::nullopt);
+  put_duration(job, g, "reported_duration_ms", s.end ? s.end->body.duration_ms : std::nullopt);
   put_json(job, g, "result", s.end ? s.end->body.result : std::nullopt);
-  put_error(job, g, "error_message", s.end ? s.end->body.error : std::nullopt);
+  put_error(job, g, "error_message", "error_stack", s.end ? s.end->body.error : std::nullopt);
   job.timestamp(s.first_ts).timestamp(s.last_ts);
   put_text(job, g, "correlation_id", s.correlation_id);
   put_rank(job, s.start);
@@ -389,7 +391,7 @@ void LoadLane::open() {
 
 void LoadLane::load(const RowBatch& rows) {
   if (rows.empty()) {  // only positions moved (lines that made no rows)
-    save_positions_alone(rows.checkpoints);
+    save_positions_alone(rows.positions);
     return;
   }
   ++stats_.batches;
@@ -413,7 +415,7 @@ void LoadLane::load_or_split(const RowBatch& rows) {
       j += "}\n";
       if (dead_letter_) dead_letter_(j);
       stats_.dead_lettered += rows.row_count();
-      save_positions_alone(rows.checkpoints);
+      save_positions_alone(rows.positions);
       return;
     }
   }
@@ -422,16 +424,16 @@ void LoadLane::load_or_split(const RowBatch& rows) {
   std::unordered_set<Uuid, UuidHash> second_half;
   for (size_t i = rows.invocations.size() / 2; i < rows.invocations.size(); ++i) second_half.insert(rows.invocations[i].id);
   RowBatch copy = rows;
-  copy.checkpoints.clear();
+  copy.positions.clear();
   auto halves = split_by_invocation(std::move(copy), 2, [&](const Uuid& invocation_id) {
     return second_half.count(invocation_id) ? size_t{1} : size_t{0};
   });
   load_or_split(halves[0]);
   load_or_split(halves[1]);
-  save_positions_alone(rows.checkpoints);
+  save_positions_alone(rows.positions);
 }
 
-void LoadLane::save_positions_alone(const std::vector<FileCheckpoint>& positions) {
+void LoadLane::save_positions_alone(const std::vector<FilePosition>& positions) {
   if (positions.empty()) return;
   with_retries([&](pqxx::connection& c) {
     pqxx::work tx(c);
@@ -488,7 +490,7 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
     tx.exec0("ANALYZE stage_invocations (id, end_status, last_record_at), stage_event_executions (id, invocation_id), "
              "stage_job_executions (invocation_id, event_execution_id)");
   }
-  // The tail: loaders take turns from here to the commit.
+  // The serial end: loaders take turns from here to the commit.
   const Timestamp wm = tx.exec_params(sql::kLockWatermark, format_rfc3339(batch_newest))[0][0].as<int64_t>();
   const std::string watermark = format_rfc3339(wm);
   const std::string window = std::to_string(options_.abandon_after);
@@ -537,10 +539,10 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
   for (const auto& [key, d] : delta) {
     if (d.is_zero()) continue;  // a replay: nothing to write
     const auto it = removed.find(key);
-    store.apply(key, d, it == removed.end() ? std::vector<int64_t>{} : it->second);
+    store.add_delta(key, d, it == removed.end() ? std::vector<int64_t>{} : it->second);
     stats_.touched_hours.insert(key);
   }
-  save_file_positions(tx, rows.checkpoints);  // the positions commit with the rows they complete
+  save_file_positions(tx, rows.positions);  // the positions commit with the rows they complete
   tx.commit();
   stats_.dead_lettered += rejected;  // counted once the batch is in: a retried try counts again
   stats_.log_conflicts += log_conflicts;

@@ -90,7 +90,7 @@ class LoadLane {
   // Loads rows of this lane's shards, fragments of one id already merged, as one batch.
   void load(const RowBatch& rows);
   // Saves read positions in a transaction of their own.
-  void save_positions_alone(const std::vector<FileCheckpoint>& positions);
+  void save_positions_alone(const std::vector<FilePosition>& positions);
   const LoaderStats& stats() const noexcept { return stats_; }
 
   // Runs `work` on the connection, reconnecting and retrying it after passing faults. Safe for

@@ -93,7 +93,7 @@ HourlyRollup RollupStore::read_for_update(const RollupKey& key) {
   return rollup_from_row(res[0]);
 }
 
-void RollupStore::apply(const RollupKey& key, const HourlyRollup& delta, const std::vector<int64_t>& removed) {
+void RollupStore::add_delta(const RollupKey& key, const HourlyRollup& delta, const std::vector<int64_t>& removed) {
   HourlyRollup h = read_for_update(key);
   bool extreme_left = false;
   for (int64_t d : removed) extreme_left = extreme_left || d == h.min_duration_ms || d == h.max_duration_ms;

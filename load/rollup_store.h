@@ -14,7 +14,7 @@ class RollupStore {
   HourlyRollup read_for_update(const RollupKey& key);
   // Adds `delta` (signed contributions) to the stored row and writes it back. min/max are
   // recomputed from the invocations only when one of the `removed` durations was an extreme.
-  void apply(const RollupKey& key, const HourlyRollup& delta, const std::vector<int64_t>& removed);
+  void add_delta(const RollupKey& key, const HourlyRollup& delta, const std::vector<int64_t>& removed);
   // Every stored row.
   RollupTable read_all();
 

@@ -87,7 +87,7 @@ void RowLoader::finish() {
 }
 
 void RowLoader::load(RowBatch rows) {
-  if (rows.empty() && rows.checkpoints.empty()) return;
+  if (rows.empty() && rows.positions.empty()) return;
   RowBatch merged = coalesce_fragments(std::move(rows), &log_conflicts_);
   ++batches_;
   const size_t n = lanes_.size();
@@ -95,7 +95,7 @@ void RowLoader::load(RowBatch rows) {
     queues_[0]->submit(std::move(merged));
     return;
   }
-  const std::vector<FileCheckpoint> positions = std::move(merged.checkpoints);
+  const std::vector<FilePosition> positions = std::move(merged.positions);
   auto parts = split_by_invocation(std::move(merged), n, [n](const Uuid& invocation_id) {
     return static_cast<size_t>(shard_of(invocation_id)) % n;
   });

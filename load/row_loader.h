@@ -3,7 +3,7 @@
 //
 // A batch's fragments of one id are merged first, then the batch is split by invocation shard
 // over the lanes (load_lane.h), each with its own connection and thread: the lanes COPY side by
-// side, each at its own pace, and take turns only for the short tail of their transactions.
+// side, each at its own pace, and take turns only for the short serial end of their transactions.
 // Tail mode's read positions are saved once every lane has committed its part of the batch
 // (with one lane, in the batch's own transaction).
 #include <memory>

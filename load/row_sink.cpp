@@ -24,8 +24,8 @@ void DatabaseSink::add(RowBatch& rows) {
   if (pending_.row_count() >= next_rows_) send();
 }
 
-void DatabaseSink::flush(std::vector<FileCheckpoint> checkpoints) {
-  pending_.checkpoints = std::move(checkpoints);
+void DatabaseSink::flush(std::vector<FilePosition> positions) {
+  pending_.positions = std::move(positions);
   send();
 }
 
@@ -36,7 +36,7 @@ void DatabaseSink::finish() {
 }
 
 void DatabaseSink::send() {
-  if (!pending_.empty() || !pending_.checkpoints.empty()) {
+  if (!pending_.empty() || !pending_.positions.empty()) {
     if (before_send_) before_send_();
     background_.submit(std::move(pending_));
     next_rows_ = std::min(batch_rows_, next_rows_ * 2);

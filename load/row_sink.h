@@ -16,7 +16,7 @@ class RowSink {
   virtual ~RowSink() = default;
   virtual void add(RowBatch& rows) = 0;  // may keep rows until a batch is full
   // Sends what is kept, with the read positions it completes (tail mode).
-  virtual void flush(std::vector<FileCheckpoint> checkpoints) = 0;
+  virtual void flush(std::vector<FilePosition> positions) = 0;
   // Sends the rest and waits until it is all in.
   virtual void finish() = 0;
 };
@@ -24,7 +24,7 @@ class RowSink {
 class TallySink final : public RowSink {
  public:
   void add(RowBatch& rows) override { tally.add(rows); }
-  void flush(std::vector<FileCheckpoint>) override {}
+  void flush(std::vector<FilePosition>) override {}
   void finish() override {}
   RowTally tally;
 };
@@ -38,7 +38,7 @@ class DatabaseSink final : public RowSink {
   // before it reach the disk first, so no batch commits without them.
   DatabaseSink(RowLoader& loader, const LoaderOptions& options, std::function<void()> before_send);
   void add(RowBatch& rows) override;
-  void flush(std::vector<FileCheckpoint> checkpoints) override;
+  void flush(std::vector<FilePosition> positions) override;
   void finish() override;
 
  private:

@@ -197,7 +197,7 @@ void PrivacyFilter::filter_error(std::optional<ErrorInfo>& error) const {
   filter_text(error->stack);
 }
 
-void PrivacyFilter::apply(TraceRecord& r) const {
+void PrivacyFilter::filter(TraceRecord& r) const {
   filter_text(r.correlation_id);
   std::visit(
       [&](auto& b) {
@@ -224,10 +224,10 @@ void PrivacyFilter::apply(TraceRecord& r) const {
       r.body);
 }
 
-void PrivacyFilter::apply(std::vector<TraceRecord>& records) const {
+void PrivacyFilter::filter(std::vector<TraceRecord>& records) const {
   if (options_.no_logs)
     std::erase_if(records, [](const TraceRecord& r) { return r.type() == RecordType::JobLog; });
-  for (auto& r : records) apply(r);
+  for (auto& r : records) filter(r);
 }
 
 }  // namespace edpipe

@@ -42,8 +42,8 @@ class PrivacyFilter {
   PrivacyFilter(PrivacyFilter&&) noexcept;
 
   // Filters the records in place; with --no-logs the job log records are removed.
-  void apply(std::vector<TraceRecord>& records) const;
-  void apply(TraceRecord& record) const;
+  void filter(std::vector<TraceRecord>& records) const;
+  void filter(TraceRecord& record) const;
 
   // The pieces, for the tests: a free text, and a JSON value's text.
   void redact_text(std::string& text) const;

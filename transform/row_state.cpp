@@ -81,28 +81,28 @@ bool log_wins(const JobLogRow& a, const JobLogRow& b) noexcept {
 }
 JobLogRow merge(const JobLogRow& a, const JobLogRow& b) { return log_wins(b, a) ? b : a; }
 
-void apply(InvocationState& s, Timestamp ts, InvocationStart&& b) {
+void fold_step(InvocationState& s, Timestamp ts, InvocationStart&& b) {
   keep_winner(s.start, Stamped<InvocationStart>{ts, std::move(b)}, kStart);
 }
-void apply(InvocationState& s, Timestamp ts, InvocationEnd&& b) {
+void fold_step(InvocationState& s, Timestamp ts, InvocationEnd&& b) {
   keep_winner(s.end, Stamped<InvocationEnd>{ts, std::move(b)}, kEnd);
 }
-void apply(EventExecutionState& s, Timestamp ts, DetectionStart&& b) {
+void fold_step(EventExecutionState& s, Timestamp ts, DetectionStart&& b) {
   keep_winner(s.detection_start, Stamped<DetectionStart>{ts, std::move(b)}, kStart);
 }
-void apply(EventExecutionState& s, Timestamp ts, DetectionEnd&& b) {
+void fold_step(EventExecutionState& s, Timestamp ts, DetectionEnd&& b) {
   keep_winner(s.detection_end, Stamped<DetectionEnd>{ts, std::move(b)}, kErrorEnd);
 }
-void apply(EventExecutionState& s, Timestamp ts, HandlerStart&& b) {
+void fold_step(EventExecutionState& s, Timestamp ts, HandlerStart&& b) {
   keep_winner(s.handler_start, Stamped<HandlerStart>{ts, std::move(b)}, kStart);
 }
-void apply(EventExecutionState& s, Timestamp ts, HandlerEnd&& b) {
+void fold_step(EventExecutionState& s, Timestamp ts, HandlerEnd&& b) {
   keep_winner(s.handler_end, Stamped<HandlerEnd>{ts, std::move(b)}, kErrorEnd);
 }
-void apply(JobExecutionState& s, Timestamp ts, JobStart&& b) {
+void fold_step(JobExecutionState& s, Timestamp ts, JobStart&& b) {
   keep_winner(s.start, Stamped<JobStart>{ts, std::move(b)}, kStart);
 }
-void apply(JobExecutionState& s, Timestamp ts, JobEnd&& b) {
+void fold_step(JobExecutionState& s, Timestamp ts, JobEnd&& b) {
   keep_winner(s.end, Stamped<JobEnd>{ts, std::move(b)}, kEnd);
 }
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "ingest/file_checkpoint.h"
+#include "ingest/file_position.h"
 #include "ingest/trace_record.h"
 
 namespace edpipe {
@@ -97,14 +97,14 @@ void observe(S& s, Timestamp ts, const std::optional<std::string>& correlation_i
 }
 
 // Folding one record's lifecycle step into a state (the record's ids must match the state's).
-void apply(InvocationState& s, Timestamp ts, InvocationStart&& body);
-void apply(InvocationState& s, Timestamp ts, InvocationEnd&& body);
-void apply(EventExecutionState& s, Timestamp ts, DetectionStart&& body);
-void apply(EventExecutionState& s, Timestamp ts, DetectionEnd&& body);
-void apply(EventExecutionState& s, Timestamp ts, HandlerStart&& body);
-void apply(EventExecutionState& s, Timestamp ts, HandlerEnd&& body);
-void apply(JobExecutionState& s, Timestamp ts, JobStart&& body);
-void apply(JobExecutionState& s, Timestamp ts, JobEnd&& body);
+void fold_step(InvocationState& s, Timestamp ts, InvocationStart&& body);
+void fold_step(InvocationState& s, Timestamp ts, InvocationEnd&& body);
+void fold_step(EventExecutionState& s, Timestamp ts, DetectionStart&& body);
+void fold_step(EventExecutionState& s, Timestamp ts, DetectionEnd&& body);
+void fold_step(EventExecutionState& s, Timestamp ts, HandlerStart&& body);
+void fold_step(EventExecutionState& s, Timestamp ts, HandlerEnd&& body);
+void fold_step(JobExecutionState& s, Timestamp ts, JobStart&& body);
+void fold_step(JobExecutionState& s, Timestamp ts, JobEnd&& body);
 
 // Everything the transform hands on: row fragments, ready to merge into what is stored.
 struct RowBatch {
@@ -113,7 +113,7 @@ struct RowBatch {
   std::vector<JobExecutionState> job_executions;
   std::vector<JobLogRow> job_logs;
   // Tail mode: the read positions these rows complete, saved in the same transaction.
-  std::vector<FileCheckpoint> checkpoints;
+  std::vector<FilePosition> positions;
 
   bool empty() const {
     return invocations.empty() && event_executions.empty() && job_executions.empty() && job_logs.empty();

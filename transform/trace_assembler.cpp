@@ -71,9 +71,9 @@ void TraceAssembler::add(std::vector<TraceRecord>& records) {
         [&](auto&& body) {
           using B = std::decay_t<decltype(body)>;
           if constexpr (std::is_same_v<B, InvocationStart> || std::is_same_v<B, InvocationEnd>) {
-            apply(inv.state, ts, std::move(body));
+            fold_step(inv.state, ts, std::move(body));
           } else if constexpr (std::is_same_v<B, JobStart> || std::is_same_v<B, JobEnd>) {
-            apply(on_job(body.job_execution_id), ts, std::move(body));
+            fold_step(on_job(body.job_execution_id), ts, std::move(body));
           } else if constexpr (std::is_same_v<B, JobLog>) {
             JobLogRow row;
             row.invocation_id = r.invocation_id;
@@ -82,7 +82,7 @@ void TraceAssembler::add(std::vector<TraceRecord>& records) {
             row.correlation_id = std::move(r.correlation_id);
             inv.logs.push_back(std::move(row));
           } else {  // the four event steps
-            apply(on_event(body.event_execution_id), ts, std::move(body));
+            fold_step(on_event(body.event_execution_id), ts, std::move(body));
           }
         },
         r.body);

@@ -83,6 +83,7 @@ TEST(Cli, DeadLetterFileHoldsEveryRejectedLine) {
     auto doc = p.parse(line);
     ASSERT_FALSE(doc.error()) << line;
     reasons.emplace_back(std::string_view(doc["reason"]));
+    EXPECT_EQ(std::string_view(doc["kind"]), "line");
     EXPECT_FALSE(std::string_view(doc["raw"]).empty());
     EXPECT_GT(int64_t(doc["line"]), 0);
     EXPECT_NE(std::string_view(doc["file"]).find("samples/"), std::string_view::npos);

@@ -111,7 +111,7 @@ void transform(const uint8_t* data, size_t size) {
   po.redact_patterns = {R"([\w.+-]+@[\w-]+\.[\w.]+)"};
   po.redact_fields = {"password"};
   po.max_json_bytes = 512;
-  PrivacyFilter(po).apply(batch.records);
+  PrivacyFilter(po).filter(batch.records);
 
   auto run = [&](size_t cut) {
     TraceAssembler assembler;

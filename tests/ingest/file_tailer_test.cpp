@@ -51,23 +51,23 @@ TEST_F(TailerTest, PartialLineWaitsForItsNewline) {
   append(f, record(1) + "\n" + record(2).substr(0, 30));
   FileTailer t(options(f.string()), {}, {});
   EXPECT_EQ(drain(t), std::vector<std::string>{"line 1"});
-  auto cps = t.checkpoints();
+  auto cps = t.positions();
   ASSERT_EQ(cps.size(), 1u);
   EXPECT_EQ(cps[0].offset, record(1).size() + 1);  // just past the complete line
   EXPECT_EQ(cps[0].line, 1u);
   append(f, record(2).substr(30) + "\n");
   EXPECT_EQ(drain(t), std::vector<std::string>{"line 2"});
-  EXPECT_EQ(t.checkpoints()[0].offset, fs::file_size(f));
+  EXPECT_EQ(t.positions()[0].offset, fs::file_size(f));
 }
 
 TEST_F(TailerTest, ResumesFromASavedPositionAndStartsOverOnAnotherFile) {
   const fs::path f = dir_ / "app.log";
   append(f, record(1) + "\n" + record(2) + "\n");
-  std::vector<FileCheckpoint> saved;
+  std::vector<FilePosition> saved;
   {
     FileTailer t(options(f.string()), {}, {});
     EXPECT_EQ(drain(t).size(), 2u);
-    saved = t.checkpoints();
+    saved = t.positions();
   }
   append(f, record(3) + "\n");
   {
@@ -75,7 +75,7 @@ TEST_F(TailerTest, ResumesFromASavedPositionAndStartsOverOnAnotherFile) {
     uint64_t lines = 0;
     EXPECT_EQ(drain(t, &lines), std::vector<std::string>{"line 3"});
     EXPECT_EQ(lines, 1u);
-    EXPECT_EQ(t.checkpoints()[0].line, 3u);
+    EXPECT_EQ(t.positions()[0].line, 3u);
   }
   {
     TailOptions o = options(f.string());
@@ -117,7 +117,7 @@ TEST_F(TailerTest, CopytruncateStartsOver) {
   fs::resize_file(f, 0);
   append(f, record(3) + "\n");
   EXPECT_EQ(drain(t), std::vector<std::string>{"line 3"});
-  EXPECT_EQ(t.checkpoints()[0].line, 1u);
+  EXPECT_EQ(t.positions()[0].line, 1u);
   // Truncated and written past the old position before the next look: the first bytes changed.
   fs::resize_file(f, 0);
   append(f, record(4) + "\n" + record(5) + "\n");
@@ -146,9 +146,9 @@ TEST_F(TailerTest, GzipResumesAtItsUncompressedOffset) {
   }
   FileTailer t(options(f.string()), {}, {});
   EXPECT_EQ(drain(t).size(), 5u);
-  auto cps = t.checkpoints();
+  auto cps = t.positions();
   ASSERT_EQ(cps.size(), 1u);
-  FileCheckpoint half = cps[0];
+  FilePosition half = cps[0];
   half.offset = 2 * (record(1).size() + 1);  // two lines in (all records are the same size)
   half.line = 2;
   FileTailer resumed(options(f.string()), {}, {half});
@@ -158,7 +158,7 @@ TEST_F(TailerTest, GzipResumesAtItsUncompressedOffset) {
 TEST_F(TailerTest, ClaimRefusalStopsTheFollow) {
   append(dir_ / "app.log", record(1) + "\n");
   FileTailer t(options((dir_ / "app.log").string()), {}, {},
-               [](const FileCheckpoint& f) { throw std::runtime_error(f.path + ": owned elsewhere"); });
+               [](const FilePosition& f) { throw std::runtime_error(f.path + ": owned elsewhere"); });
   IngestBatch b;
   EXPECT_THROW(t.poll(b), std::runtime_error);
 }

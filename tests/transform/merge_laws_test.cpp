@@ -49,19 +49,19 @@ Fragments make_fragments(uint64_t seed) {
         [&](auto&& body) {
           using B = std::decay_t<decltype(body)>;
           if constexpr (std::is_same_v<B, InvocationStart> || std::is_same_v<B, InvocationEnd>) {
-            apply(is, r.ts, std::move(body));
+            fold_step(is, r.ts, std::move(body));
           } else if constexpr (std::is_same_v<B, JobStart> || std::is_same_v<B, JobEnd>) {
             auto& js = job[body.job_execution_id][part];
             js.id = body.job_execution_id;
             js.invocation_id = r.invocation_id;
             observe(js, r.ts, r.correlation_id);
-            apply(js, r.ts, std::move(body));
+            fold_step(js, r.ts, std::move(body));
           } else if constexpr (!std::is_same_v<B, JobLog>) {
             auto& es = ev[body.event_execution_id][part];
             es.id = body.event_execution_id;
             es.invocation_id = r.invocation_id;
             observe(es, r.ts, r.correlation_id);
-            apply(es, r.ts, std::move(body));
+            fold_step(es, r.ts, std::move(body));
           }
         },
         r.body);

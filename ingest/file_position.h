@@ -5,14 +5,14 @@
 
 namespace edpipe {
 
-struct FileCheckpoint {
+struct FilePosition {
   uint64_t device = 0, inode = 0;
   uint64_t head_hash = 0;   // FNV-1a of the file's first head_bytes bytes (as stored on disk)
   uint32_t head_bytes = 0;
   uint64_t offset = 0;      // just past the last complete line handed out (uncompressed for .gz)
   uint64_t line = 0;        // lines handed out before `offset`
   std::string path;         // where it was last seen (informational)
-  bool operator==(const FileCheckpoint&) const = default;
+  bool operator==(const FilePosition&) const = default;
 };
 
 }  // namespace edpipe
