@@ -57,6 +57,9 @@ struct RawFields {
   FieldSlot& operator[](FieldId id) { return slots[static_cast<size_t>(id)]; }
 };
 
+// The wire format's name of a field.
+std::string_view field_name(FieldId id);
+
 // Reads every member of the object; returns a JSON error if the text is not well-formed.
 [[nodiscard]] simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields& fields) noexcept;
 
