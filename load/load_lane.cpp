@@ -442,19 +442,17 @@ void LoadLane::save_positions_alone(const std::vector<FilePosition>& positions) 
   });
 }
 
-void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
-  pqxx::work tx(conn);
-  tx.exec0("SET LOCAL synchronous_commit = off");  // safe: a lost batch is replayed identically
-  tx.exec(lock_shards_);
-  // New rows are derived against the watermark committed so far (or this batch's, if newer).
-  // Another loader may move it before this one commits: the flip pass below, under the
-  // watermark's lock, then sets right whatever that changes.
-  const Timestamp batch_newest = newest_ts(rows);
-  const auto committed = tx.exec(sql::kReadWatermark);
-  const Timestamp fresh_wm = committed.empty() ? batch_newest : std::max(batch_newest, committed[0][0].as<int64_t>());
+namespace {
 
-  // Which invocations of the batch does the database hold? (This lane holds their shards'
-  // locks, so none can appear meanwhile.) The others are written straight to their tables.
+// What one try of a batch writes, counted; it reaches the lane's stats once the try commits.
+struct TryCounts {
+  uint64_t rejected = 0, sent = 0, inserted = 0, updated = 0, log_conflicts = 0;
+  std::set<RollupKey> hours;
+};
+
+// The batch's invocations the database already holds. (The lane holds their shards' locks, so
+// none can appear meanwhile.)
+StoredSet stored_invocations(pqxx::work& tx, const RowBatch& rows) {
   std::string ids = "{";
   for (const auto& s : rows.invocations) {
     if (ids.size() > 1) ids += ',';
@@ -463,70 +461,77 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
   ids += '}';
   StoredSet stored;
   for (const auto& r : tx.exec_params(sql::kStoredInvocations, ids)) stored.insert(*Uuid::parse(r[0].as<std::string>()));
-  const bool has_stored = !stored.empty();
+  return stored;
+}
 
-  uint64_t rejected = 0;
-  ValueGuard guard(dead_letter_, rejected);
-  CopyWriter &inv = invocations_, &ev = events_, &job = jobs_, &log = logs_;
-  for (CopyWriter* w : {&inv, &ev, &job, &log}) w->clear();  // what a failed try left
-  const auto fresh_contributions =
-      encode_fresh(rows, stored, AbandonRule{fresh_wm, options_.abandon_after}, guard, inv, ev, job, log);
-  const uint64_t fresh_rows = inv.rows() + ev.rows() + job.rows() + log.rows();
-  stats_.rows_sent += fresh_rows;
+// Step 2, new invocations: derived in C++ and COPYed straight to their tables, against the
+// watermark committed so far (or this batch's, if newer). Another loader may move it before
+// this one commits: the flip pass, under the watermark's lock, then sets right what that changes.
+std::vector<InvocationContribution> copy_new_rows(pqxx::work& tx, const RowBatch& rows, const StoredSet& stored,
+                                                  const AbandonRule& rule, ValueGuard& guard, CopyWriter& inv,
+                                                  CopyWriter& ev, CopyWriter& job, CopyWriter& log, TryCounts& n) {
+  auto contributions = encode_fresh(rows, stored, rule, guard, inv, ev, job, log);
+  const uint64_t written = inv.rows() + ev.rows() + job.rows() + log.rows();
+  n.sent += written;
+  n.inserted += written;
   inv.copy_into(tx, "invocations", sql::invocation_columns(true));
   ev.copy_into(tx, "event_executions", sql::event_columns(true));
   job.copy_into(tx, "job_executions", sql::job_columns(true));
   log.copy_into(tx, "job_logs", sql::log_columns());
+  return contributions;
+}
 
-  if (has_stored) {
-    encode_staged(rows, stored, guard, inv, ev, job, log);
-    stats_.rows_sent += inv.rows() + ev.rows() + job.rows() + log.rows();
-    inv.copy_into(tx, "stage_invocations");
-    ev.copy_into(tx, "stage_event_executions");
-    job.copy_into(tx, "stage_job_executions");
-    log.copy_into(tx, "stage_job_logs");
-    // Fresh temp tables have no statistics: without them the planner nested-loops the joins.
-    // Only the join columns: sampling the JSON columns would cost more than the joins save.
-    tx.exec0("ANALYZE stage_invocations (id, end_status, last_record_at), stage_event_executions (id, invocation_id), "
-             "stage_job_executions (invocation_id, event_execution_id)");
-  }
-  // The serial end: loaders take turns from here to the commit.
-  const Timestamp wm = tx.exec_params(sql::kLockWatermark, format_rfc3339(batch_newest))[0][0].as<int64_t>();
-  const std::string watermark = format_rfc3339(wm);
-  const std::string window = std::to_string(options_.abandon_after);
+// Step 2, stored invocations: their fragments into the staging tables.
+void stage_stored_rows(pqxx::work& tx, const RowBatch& rows, const StoredSet& stored, ValueGuard& guard,
+                       CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log, TryCounts& n) {
+  encode_staged(rows, stored, guard, inv, ev, job, log);
+  n.sent += inv.rows() + ev.rows() + job.rows() + log.rows();
+  inv.copy_into(tx, "stage_invocations");
+  ev.copy_into(tx, "stage_event_executions");
+  job.copy_into(tx, "stage_job_executions");
+  log.copy_into(tx, "stage_job_logs");
+  // Fresh temp tables have no statistics: without them the planner nested-loops the joins.
+  // Only the join columns: sampling the JSON columns would cost more than the joins save.
+  tx.exec0("ANALYZE stage_invocations (id, end_status, last_record_at), stage_event_executions (id, invocation_id), "
+           "stage_job_executions (invocation_id, event_execution_id)");
+}
 
-  // The stored invocations this batch changes: its own known ones, and those whose abandoned
-  // verdict flips under the new watermark. Usually none: then there is nothing to read back.
-  const auto touched = (has_stored ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
+// Steps 4-6: the touched invocations (the staged ones, and those whose abandoned verdict flips
+// under the new watermark), merged and derived. Returns their contributions before and after;
+// usually none are touched, and then there is nothing to read back.
+std::pair<std::vector<InvocationContribution>, std::vector<InvocationContribution>> merge_and_derive(
+    pqxx::work& tx, bool staged, const std::string& watermark, const std::string& window, TryCounts& n) {
+  const auto touched = (staged ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
                        tx.exec_params0(sql::kTouchFlipping, watermark, window).affected_rows();
-  std::vector<InvocationContribution> before, after;
-  uint64_t log_conflicts = 0, inserted = fresh_rows, updated = 0;
+  if (touched == 0) return {};
   auto merge = [&](const std::string& statement, bool takes_watermark = true) {
     const std::string counted = sql::counted_merge(statement);
     const auto r = takes_watermark ? tx.exec_params1(counted, watermark, window) : tx.exec1(counted);
-    inserted += r[0].as<uint64_t>();
-    updated += r[1].as<uint64_t>();
+    n.inserted += r[0].as<uint64_t>();
+    n.updated += r[1].as<uint64_t>();
   };
-  if (touched > 0) {
-    tx.exec0("ANALYZE touched_invocations");  // so that the joins below use the primary keys
-    before = read_contributions(tx);
-    if (has_stored) {
-      merge(sql::kMergeInvocations);
-      merge(sql::kMergeEvents);
-      merge(sql::kMergeJobs);
-      log_conflicts = tx.exec1(sql::kCountLogConflicts)[0].as<uint64_t>();
-      merge(sql::kInsertLogs, false);
-    }
-    // Derived columns that change (an invocation turning abandoned, say) are updates too.
-    updated += tx.exec_params0(sql::kDeriveInvocations, watermark, window).affected_rows();
-    updated += tx.exec0(sql::kDeriveJobs).affected_rows();
-    updated += tx.exec0(sql::kDeriveEvents).affected_rows();
-    updated += tx.exec0(sql::kCountChildren).affected_rows();
-    after = read_contributions(tx);
+  tx.exec0("ANALYZE touched_invocations");  // so that the joins below use the primary keys
+  auto before = read_contributions(tx);
+  if (staged) {
+    merge(sql::kMergeInvocations);
+    merge(sql::kMergeEvents);
+    merge(sql::kMergeJobs);
+    n.log_conflicts += tx.exec1(sql::kCountLogConflicts)[0].as<uint64_t>();
+    merge(sql::kInsertLogs, false);
   }
-  tx.exec0(sql::kLinkSourceJobs);
+  // Derived columns that change (an invocation turning abandoned, say) are updates too.
+  n.updated += tx.exec_params0(sql::kDeriveInvocations, watermark, window).affected_rows();
+  n.updated += tx.exec0(sql::kDeriveJobs).affected_rows();
+  n.updated += tx.exec0(sql::kDeriveEvents).affected_rows();
+  n.updated += tx.exec0(sql::kCountChildren).affected_rows();
+  return {std::move(before), read_contributions(tx)};
+}
 
-  // The rollups change by exactly what the touched invocations contribute now minus before.
+// Step 8: the rollups change by exactly what the touched invocations contribute now minus
+// before, plus what the new ones contribute.
+void add_rollup_deltas(pqxx::work& tx, const std::vector<InvocationContribution>& before,
+                       const std::vector<InvocationContribution>& after,
+                       const std::vector<InvocationContribution>& fresh, TryCounts& n) {
   std::map<RollupKey, HourlyRollup> delta;
   std::map<RollupKey, std::vector<int64_t>> removed;  // durations that left each hour
   for (const auto& c : before) {
@@ -534,20 +539,51 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
     if (c.duration_ms) removed[c.key].push_back(*c.duration_ms);
   }
   for (const auto& c : after) delta[c.key].add(c, +1);
-  for (const auto& c : fresh_contributions) delta[c.key].add(c, +1);
+  for (const auto& c : fresh) delta[c.key].add(c, +1);
   RollupStore store(tx);
   for (const auto& [key, d] : delta) {
     if (d.is_zero()) continue;  // a replay: nothing to write
     const auto it = removed.find(key);
     store.add_delta(key, d, it == removed.end() ? std::vector<int64_t>{} : it->second);
-    stats_.touched_hours.insert(key);
+    n.hours.insert(key);
   }
-  save_file_positions(tx, rows.positions);  // the positions commit with the rows they complete
+}
+
+}  // namespace
+
+// The steps of docs/database.md "How a load stays exact", in that order.
+void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
+  pqxx::work tx(conn);
+  tx.exec0("SET LOCAL synchronous_commit = off");  // safe: a lost batch is replayed identically
+  tx.exec(lock_shards_);                           // 1
+  const Timestamp batch_newest = newest_ts(rows);
+  const auto committed = tx.exec(sql::kReadWatermark);
+  const Timestamp fresh_wm = committed.empty() ? batch_newest : std::max(batch_newest, committed[0][0].as<int64_t>());
+  const StoredSet stored = stored_invocations(tx, rows);
+
+  TryCounts n;
+  ValueGuard guard(dead_letter_, n.rejected);
+  CopyWriter &inv = invocations_, &ev = events_, &job = jobs_, &log = logs_;
+  for (CopyWriter* w : {&inv, &ev, &job, &log}) w->clear();  // what a failed try left
+  const auto fresh = copy_new_rows(tx, rows, stored, AbandonRule{fresh_wm, options_.abandon_after}, guard, inv, ev,
+                                   job, log, n);                                 // 2
+  if (!stored.empty()) stage_stored_rows(tx, rows, stored, guard, inv, ev, job, log, n);
+
+  // 3. The serial end: loaders take turns from here to the commit.
+  const Timestamp wm = tx.exec_params(sql::kLockWatermark, format_rfc3339(batch_newest))[0][0].as<int64_t>();
+  const auto [before, after] =
+      merge_and_derive(tx, !stored.empty(), format_rfc3339(wm), std::to_string(options_.abandon_after), n);  // 4-6
+  tx.exec0(sql::kLinkSourceJobs);                   // 7
+  add_rollup_deltas(tx, before, after, fresh, n);   // 8
+  save_file_positions(tx, rows.positions);          // 9: the positions commit with the rows they complete
   tx.commit();
-  stats_.dead_lettered += rejected;  // counted once the batch is in: a retried try counts again
-  stats_.log_conflicts += log_conflicts;
-  stats_.rows_inserted += inserted;
-  stats_.rows_updated += updated;
+  // Counted once the batch is in: a retried try counts again.
+  stats_.rows_sent += n.sent;
+  stats_.dead_lettered += n.rejected;
+  stats_.log_conflicts += n.log_conflicts;
+  stats_.rows_inserted += n.inserted;
+  stats_.rows_updated += n.updated;
+  stats_.touched_hours.insert(n.hours.begin(), n.hours.end());
 }
 
 }  // namespace edpipe
