@@ -48,21 +48,15 @@ std::string key_name(const RollupKey& k) {
   return format_hour(k.hour) + " " + (k.source_function.empty() ? "(no start record)" : k.source_function);
 }
 
-}  // namespace
+// What the base tables say of each hour and function, computed by PostgreSQL alone.
+struct Expected {
+  int64_t total, ok, failed, running, events, jobs, jobs_ok, jobs_failed, dur_count, dur_sum;
+  std::optional<int64_t> min, max;
+  std::array<std::optional<double>, 3> percentiles;  // p50, p95, p99 by percentile_cont
+  std::map<std::string, int64_t> detected, failed_jobs;
+};
 
-VerifyReport verify_database(pqxx::connection& conn) {
-  VerifyReport rep;
-  pqxx::read_transaction tx(conn);
-  tx.exec0("SET TIME ZONE 'UTC'");
-  RollupStore store(tx);
-  const RollupTable stored = store.read_all();
-
-  struct Expected {
-    int64_t total, ok, failed, running, events, jobs, jobs_ok, jobs_failed, dur_count, dur_sum;
-    std::optional<int64_t> min, max;
-    std::array<std::optional<double>, 3> percentiles;  // p50, p95, p99 by percentile_cont
-    std::map<std::string, int64_t> detected, failed_jobs;
-  };
+std::map<RollupKey, Expected> read_expected(pqxx::read_transaction& tx) {
   std::map<RollupKey, Expected> expected;
   for (const auto& r : tx.exec(kExpectedHours)) {
     RollupKey k{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()};
@@ -80,18 +74,75 @@ VerifyReport verify_database(pqxx::connection& conn) {
     auto& e = expected[k];
     (r[2].as<std::string>() == "event" ? e.detected : e.failed_jobs)[r[3].as<std::string>()] = r[4].as<int64_t>();
   }
-  std::map<RollupKey, std::array<std::optional<double>, 4>> shown;  // p50, p95, p99, avg as stored
+  return expected;
+}
+
+// The values metrics_hourly shows beside its mergeable state: p50, p95, p99 and avg.
+using Shown = std::array<std::optional<double>, 4>;
+std::map<RollupKey, Shown> read_shown(pqxx::read_transaction& tx) {
+  std::map<RollupKey, Shown> shown;
   for (const auto& r : tx.exec(kStoredPercentiles)) {
-    std::array<std::optional<double>, 4> v;
+    Shown v;
     for (int i = 0; i < 4; ++i)
       if (!r[2 + i].is_null()) v[size_t(i)] = r[2 + i].as<double>();
     shown[{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()}] = v;
   }
 
-  auto differ = [&](const RollupKey& k, const std::string& what, const std::string& stored_v, const std::string& want) {
+  return shown;
+}
+
+// One hour's stored rollup against what its rows say; each difference named.
+void compare_hour(const RollupKey& k, const Expected& e, const HourlyRollup& h, const Shown& s, VerifyReport& rep) {
+  auto differ = [&](const std::string& what, const std::string& stored_v, const std::string& want) {
     rep.differences.push_back("metrics_hourly " + key_name(k) + ": " + what + " is " + stored_v + ", the rows say " + want);
   };
   auto opt = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : std::string("null"); };
+  const std::pair<const char*, std::pair<int64_t, int64_t>> sums[] = {
+      {"total_invocations", {h.total_invocations, e.total}},
+      {"successful_invocations", {h.successful_invocations, e.ok}},
+      {"failed_invocations", {h.failed_invocations, e.failed}},
+      {"running_invocations", {h.running_invocations, e.running}},
+      {"total_events_detected", {h.events_detected, e.events}},
+      {"total_jobs_run", {h.jobs_run, e.jobs}},
+      {"total_jobs_succeeded", {h.jobs_succeeded, e.jobs_ok}},
+      {"total_jobs_failed", {h.jobs_failed, e.jobs_failed}},
+      {"duration_count", {h.duration_count, e.dur_count}},
+      {"duration_sum_ms", {h.duration_sum_ms, e.dur_sum}},
+  };
+  for (const auto& [name, v] : sums)
+    if (v.first != v.second) differ(name, std::to_string(v.first), std::to_string(v.second));
+  if (h.min_duration_ms != e.min) differ("min_duration_ms", opt(h.min_duration_ms), opt(e.min));
+  if (h.max_duration_ms != e.max) differ("max_duration_ms", opt(h.max_duration_ms), opt(e.max));
+  if (h.detected_events != e.detected) differ("detected_event_counts", "different", "other counts");
+  if (h.failed_jobs != e.failed_jobs) differ("failed_job_counts", "different", "other counts");
+  // Percentiles: within 1 % (the sketch's accuracy) plus 1 ms of PostgreSQL's percentile_cont.
+  for (size_t i = 0; i < 3; ++i) {
+    const char* name = i == 0 ? "p50_duration_ms" : i == 1 ? "p95_duration_ms" : "p99_duration_ms";
+    const std::optional<double>& exact = e.percentiles[i];
+    if (!exact) {
+      if (s[i]) differ(name, std::to_string(*s[i]), "null");
+      continue;
+    }
+    if (!s[i] || std::abs(*s[i] - *exact) > 0.01 * *exact + 1.0)
+      differ(name, s[i] ? std::to_string(*s[i]) : "null",
+             std::to_string(*exact) + " by percentile_cont (±1 % + 1 ms)");
+  }
+  if (e.dur_count > 0) {
+    const double avg = double(e.dur_sum) / double(e.dur_count);
+    if (!s[3] || std::abs(*s[3] - avg) > 0.001) differ("avg_duration_ms", s[3] ? std::to_string(*s[3]) : "null", std::to_string(avg));
+  }
+}
+
+}  // namespace
+
+VerifyReport verify_database(pqxx::connection& conn) {
+  VerifyReport rep;
+  pqxx::read_transaction tx(conn);
+  tx.exec0("SET TIME ZONE 'UTC'");
+  RollupStore store(tx);
+  const RollupTable stored = store.read_all();
+  const auto expected = read_expected(tx);
+  const auto shown = read_shown(tx);
   for (const auto& [k, e] : expected) {
     ++rep.hours_checked;
     rep.invocations_checked += static_cast<size_t>(e.total);
@@ -100,42 +151,8 @@ VerifyReport verify_database(pqxx::connection& conn) {
       rep.differences.push_back("metrics_hourly " + key_name(k) + ": missing (" + std::to_string(e.total) + " invocations)");
       continue;
     }
-    const HourlyRollup& h = it->second;
-    const std::pair<const char*, std::pair<int64_t, int64_t>> sums[] = {
-        {"total_invocations", {h.total_invocations, e.total}},
-        {"successful_invocations", {h.successful_invocations, e.ok}},
-        {"failed_invocations", {h.failed_invocations, e.failed}},
-        {"running_invocations", {h.running_invocations, e.running}},
-        {"total_events_detected", {h.events_detected, e.events}},
-        {"total_jobs_run", {h.jobs_run, e.jobs}},
-        {"total_jobs_succeeded", {h.jobs_succeeded, e.jobs_ok}},
-        {"total_jobs_failed", {h.jobs_failed, e.jobs_failed}},
-        {"duration_count", {h.duration_count, e.dur_count}},
-        {"duration_sum_ms", {h.duration_sum_ms, e.dur_sum}},
-    };
-    for (const auto& [name, v] : sums)
-      if (v.first != v.second) differ(k, name, std::to_string(v.first), std::to_string(v.second));
-    if (h.min_duration_ms != e.min) differ(k, "min_duration_ms", opt(h.min_duration_ms), opt(e.min));
-    if (h.max_duration_ms != e.max) differ(k, "max_duration_ms", opt(h.max_duration_ms), opt(e.max));
-    if (h.detected_events != e.detected) differ(k, "detected_event_counts", "different", "other counts");
-    if (h.failed_jobs != e.failed_jobs) differ(k, "failed_job_counts", "different", "other counts");
-    // Percentiles: within 1 % (the sketch's accuracy) plus 1 ms of PostgreSQL's percentile_cont.
-    const auto& s = shown[k];
-    for (size_t i = 0; i < 3; ++i) {
-      const char* name = i == 0 ? "p50_duration_ms" : i == 1 ? "p95_duration_ms" : "p99_duration_ms";
-      const std::optional<double>& exact = e.percentiles[i];
-      if (!exact) {
-        if (s[i]) differ(k, name, std::to_string(*s[i]), "null");
-        continue;
-      }
-      if (!s[i] || std::abs(*s[i] - *exact) > 0.01 * *exact + 1.0)
-        differ(k, name, s[i] ? std::to_string(*s[i]) : "null",
-               std::to_string(*exact) + " by percentile_cont (±1 % + 1 ms)");
-    }
-    if (e.dur_count > 0) {
-      const double avg = double(e.dur_sum) / double(e.dur_count);
-      if (!s[3] || std::abs(*s[3] - avg) > 0.001) differ(k, "avg_duration_ms", s[3] ? std::to_string(*s[3]) : "null", std::to_string(avg));
-    }
+    const auto s = shown.find(k);
+    compare_hour(k, e, it->second, s == shown.end() ? Shown{} : s->second, rep);
   }
   for (const auto& [k, h] : stored)
     if (!expected.count(k))
