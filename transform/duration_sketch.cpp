@@ -34,9 +34,9 @@ void DurationSketch::merge(const DurationSketch& o, int64_t sign) {
 }
 
 double DurationSketch::order_statistic(int64_t rank) const {
-  if (rank < zero_count_) return 0.0;
+  if (rank < zero_count_ || buckets_.empty()) return 0.0;
   int64_t seen = zero_count_;
-  int32_t key = buckets_.empty() ? 0 : buckets_.rbegin()->first;
+  int32_t key = buckets_.rbegin()->first;  // a rank past the count: the largest bucket
   for (const auto& [k, c] : buckets_) {
     seen += c;
     if (seen > rank) {
@@ -44,7 +44,6 @@ double DurationSketch::order_statistic(int64_t rank) const {
       break;
     }
   }
-  if (buckets_.empty()) return 0.0;
   const double mid = value_of(key);
   // Durations are whole milliseconds: a bucket that holds one whole number holds that value.
   const double whole = std::round(mid);

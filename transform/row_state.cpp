@@ -1,7 +1,5 @@
 #include "transform/row_state.h"
 
-#include <tuple>
-
 #include "transform/content_hash.h"
 
 namespace edpipe {
