@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cli/gen/corpus_generator.h"
+#include "gen/corpus_generator.h"
 #include "ingest/trace_reader.h"
 #include "transform/row_tally.h"
 #include "transform/trace_assembler.h"
@@ -124,9 +124,9 @@ template <class Sink>
 void run_stages(benchmark::State& state, Sink&& sink) {
   uint64_t records = 0;
   for (auto _ : state) {
-    auto set = expand_inputs({corpus()});
-    TraceReader reader(set.inputs);
-    IngestBatch batch;
+    auto set = ingest::expand_inputs({corpus()});
+    ingest::TraceReader reader(set.inputs);
+    ingest::IngestBatch batch;
     records = 0;
     sink.begin();
     while (reader.next(batch)) {
@@ -142,15 +142,15 @@ void run_stages(benchmark::State& state, Sink&& sink) {
 
 struct NoSink {
   void begin() {}
-  void feed(IngestBatch&) {}
+  void feed(ingest::IngestBatch&) {}
   void end() {}
 };
 
 struct TransformSink {
-  std::unique_ptr<TraceAssembler> assembler;
-  RowBatch rows;
-  void begin() { assembler = std::make_unique<TraceAssembler>(); }
-  void feed(IngestBatch& b) {
+  std::unique_ptr<transform::TraceAssembler> assembler;
+  transform::RowBatch rows;
+  void begin() { assembler = std::make_unique<transform::TraceAssembler>(); }
+  void feed(ingest::IngestBatch& b) {
     assembler->add(b.records);
     assembler->take_ready(rows);
     rows = {};
@@ -159,14 +159,14 @@ struct TransformSink {
 };
 
 struct DryRunSink {
-  std::unique_ptr<TraceAssembler> assembler;
-  std::unique_ptr<RowTally> tally;
-  RowBatch rows;
+  std::unique_ptr<transform::TraceAssembler> assembler;
+  std::unique_ptr<transform::RowTally> tally;
+  transform::RowBatch rows;
   void begin() {
-    assembler = std::make_unique<TraceAssembler>();
-    tally = std::make_unique<RowTally>();
+    assembler = std::make_unique<transform::TraceAssembler>();
+    tally = std::make_unique<transform::RowTally>();
   }
-  void feed(IngestBatch& b) {
+  void feed(ingest::IngestBatch& b) {
     assembler->add(b.records);
     assembler->take_ready(rows);
     tally->add(rows);
@@ -175,7 +175,7 @@ struct DryRunSink {
   void end() {
     assembler->take_all(rows);
     tally->add(rows);
-    benchmark::DoNotOptimize(tally->finish(AbandonRule{assembler->watermark()}));
+    benchmark::DoNotOptimize(tally->finish(transform::AbandonRule{assembler->watermark()}));
   }
 };
 

@@ -29,8 +29,8 @@ std::vector<std::pair<std::string, int64_t>> rows_held(pqxx::connection& conn) {
 }
 
 // Reverting migrations of a database that holds rows loses data: said, and confirmed first.
-bool confirm_down(pqxx::connection& conn, Migrator& m, int count, bool yes) {
-  std::vector<MigrationStatus> applied;
+bool confirm_down(pqxx::connection& conn, load::Migrator& m, int count, bool yes) {
+  std::vector<load::MigrationStatus> applied;
   for (const auto& s : m.status())
     if (s.applied) applied.push_back(s);
   if (count > static_cast<int>(applied.size()))
@@ -100,9 +100,9 @@ int run_migrate(const std::vector<std::string>& args) {
     if (rest.size() > 1) throw UsageError("migrate " + action + ": takes one N at most");
     count = parse_number(rest[0], "migrate " + action + " N", 1, 1000);
   }
-  const std::string conninfo = resolve_conninfo(db);
-  auto conn = open_connection(conninfo);
-  Migrator m(*conn);
+  const std::string conninfo = load::resolve_conninfo(db);
+  auto conn = load::open_connection(conninfo);
+  load::Migrator m(*conn);
   try {
     if (action == "status") {
       const auto all = m.status();
@@ -133,7 +133,7 @@ int run_migrate(const std::vector<std::string>& args) {
     throw;
   } catch (const std::exception& e) {
     std::cerr << "edpipe: migrate " << action << " failed (nothing of the failing migration was kept): "
-              << mask_secrets(e.what(), conninfo) << "\n";
+              << load::mask_secrets(e.what(), conninfo) << "\n";
     return kExitInputError;
   }
   return kExitOk;
@@ -159,14 +159,14 @@ int run_verify(const std::vector<std::string>& args) {
     std::cout << visible;
     return kExitOk;
   }
-  const std::string conninfo = resolve_conninfo(db);
-  auto conn = open_connection(conninfo);
-  VerifyReport rep;
+  const std::string conninfo = load::resolve_conninfo(db);
+  auto conn = load::open_connection(conninfo);
+  load::VerifyReport rep;
   try {
-    require_latest_schema(*conn);
-    rep = verify_database(*conn);
+    load::require_latest_schema(*conn);
+    rep = load::verify_database(*conn);
   } catch (const std::exception& e) {
-    std::cerr << "edpipe: verify: " << mask_secrets(e.what(), conninfo) << "\n";
+    std::cerr << "edpipe: verify: " << load::mask_secrets(e.what(), conninfo) << "\n";
     return kExitInputError;
   }
   if (json) {

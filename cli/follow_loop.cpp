@@ -32,11 +32,11 @@ void install_stop_handlers() {
 
 bool stop_requested() noexcept { return g_stop.load(); }
 
-void run_follow_loop(FileTailer& tailer, PipelineRun& run, const FollowSettings& settings, ProgressMeter& progress) {
+void run_follow_loop(ingest::FileTailer& tailer, PipelineRun& run, const FollowSettings& settings, ProgressMeter& progress) {
   using Clock = std::chrono::steady_clock;
   auto next_flush = Clock::now() + settings.flush_interval;
-  auto flush = [&] { run.flush(settings.save_positions ? tailer.positions() : std::vector<FilePosition>{}); };
-  IngestBatch batch;
+  auto flush = [&] { run.flush(settings.save_positions ? tailer.positions() : std::vector<ingest::FilePosition>{}); };
+  ingest::IngestBatch batch;
   while (!stop_requested()) {
     const bool got = tailer.poll(batch);
     for (const auto& e : tailer.take_errors()) {
@@ -59,7 +59,7 @@ void run_follow_loop(FileTailer& tailer, PipelineRun& run, const FollowSettings&
   flush();  // what was read before the stop commits with its positions
 }
 
-void follow_to_the_end(FileTailer& tailer, PipelineRun& run, const FollowSettings& settings) {
+void follow_to_the_end(ingest::FileTailer& tailer, PipelineRun& run, const FollowSettings& settings) {
   ProgressMeter progress(run.show_progress(), std::nullopt);
   run.set_progress(&progress);
   run_follow_loop(tailer, run, settings, progress);

@@ -22,8 +22,8 @@ bool stop_requested() noexcept;
 // Runs until a stop is requested, stdin (when it is the only input) ends, or with exit_on_eof
 // every file is read to its end. Every flush_interval, the invocations still open load as
 // `running` and the positions of the lines read so far commit with them.
-void run_follow_loop(FileTailer& tailer, PipelineRun& run, const FollowSettings& settings, ProgressMeter& progress);
+void run_follow_loop(ingest::FileTailer& tailer, PipelineRun& run, const FollowSettings& settings, ProgressMeter& progress);
 // The loop with a progress line, then the run finished (everything loaded).
-void follow_to_the_end(FileTailer& tailer, PipelineRun& run, const FollowSettings& settings);
+void follow_to_the_end(ingest::FileTailer& tailer, PipelineRun& run, const FollowSettings& settings);
 
 }  // namespace edpipe::cli

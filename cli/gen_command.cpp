@@ -12,7 +12,7 @@
 #include <memory>
 
 #include "cli/arguments.h"
-#include "cli/gen/corpus_generator.h"
+#include "gen/corpus_generator.h"
 #include "cli/run_summary.h"
 #include "ingest/line_framing.h"
 
@@ -137,8 +137,8 @@ int run_gen(const std::vector<std::string>& args) {
   }
   if (!start.empty()) g.start = parse_time_arg(start, "start");
   g.write_seq = !no_seq;
-  const auto format = log_format_from_name(format_name);
-  if (!format || *format == LogFormat::Auto || *format == LogFormat::Regex)
+  const auto format = ingest::log_format_from_name(format_name);
+  if (!format || *format == ingest::LogFormat::Auto || *format == ingest::LogFormat::Regex)
     throw UsageError("--format: expected ndjson, lambda, netlify, docker or kubectl, got '" + format_name + "'");
   if (g.files > g.invocations)
     throw UsageError("--files: " + std::to_string(g.files) + " files need at least as many invocations (--invocations " +
@@ -163,7 +163,7 @@ int run_gen(const std::vector<std::string>& args) {
     auto file_for = [&](uint32_t i) -> OutputFile& {
       if (!files[i]) {
         char name[64];
-        std::snprintf(name, sizeof name, "-%04u.%s%s", i + 1, *format == LogFormat::Ndjson ? "ndjson" : "log",
+        std::snprintf(name, sizeof name, "-%04u.%s%s", i + 1, *format == ingest::LogFormat::Ndjson ? "ndjson" : "log",
                       gzip ? ".gz" : "");
         files[i] = std::make_unique<OutputFile>((std::filesystem::path(out_dir) / (prefix + name)).string(), gzip);
         if (i > 0 && files[i - 1]) files[i - 1]->close();  // slices are written one after another
@@ -180,7 +180,7 @@ int run_gen(const std::vector<std::string>& args) {
       if (end != std::string_view::npos) into.assign(line.substr(at + key.size(), end - at - key.size()));
     };
     const gen::GeneratedTruth t = gen::generate(g, [&](uint32_t f, std::string_view line) {
-      if (*format == LogFormat::Ndjson) {
+      if (*format == ingest::LogFormat::Ndjson) {
         file_for(f).write(line);
         return;
       }
@@ -188,7 +188,7 @@ int run_gen(const std::vector<std::string>& args) {
       field(line, "\"ts\":\"", line_ts);
       if (!line_ts.empty() && std::isdigit(static_cast<unsigned char>(line_ts[0]))) ts = line_ts;  // not a bad record's
       field(line, "\"invocation_id\":\"", request_id);
-      file_for(f).write(frame_line(*format, line, ts, request_id));
+      file_for(f).write(ingest::frame_line(*format, line, ts, request_id));
     });
     for (auto& f : files)
       if (f) f->close();

@@ -76,8 +76,8 @@ int run_load(const std::vector<std::string>& args) {
   const auto started = std::chrono::steady_clock::now();
   PipelineRun run(settings);
   const bool streaming = inputs.size() == 1 && inputs[0] == "-" && stdin_is_stream();
-  InputSetResult set;
-  if (!streaming) set = expand_inputs(inputs);
+  ingest::InputSetResult set;
+  if (!streaming) set = ingest::expand_inputs(inputs);
   for (const auto& e : set.errors) {
     std::cerr << "edpipe: " << e << "\n";
     run.summary().input_errors.push_back(e);
@@ -93,15 +93,15 @@ int run_load(const std::vector<std::string>& args) {
   try {
     if (streaming) {
       install_stop_handlers();
-      TailOptions topt;
+      ingest::TailOptions topt;
       topt.patterns = {"-"};
-      FileTailer tailer(topt, settings.framing, {});
+      ingest::FileTailer tailer(topt, settings.framing, {});
       follow_to_the_end(tailer, run, follow);
     } else {
-      TraceReader reader(set.inputs, settings.framing);
+      ingest::TraceReader reader(set.inputs, settings.framing);
       ProgressMeter progress(run.show_progress(), reader.total_size());
       run.set_progress(&progress);
-      IngestBatch batch;
+      ingest::IngestBatch batch;
       while (reader.next(batch)) {
         run.consume(batch, [&](uint32_t i) { return reader.inputs()[i].path; });
         progress.update(reader.raw_bytes_consumed(), run.summary().lines.records);

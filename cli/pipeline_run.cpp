@@ -38,7 +38,7 @@ void add_pipeline_options(po::options_description& general, po::options_descript
       ("batch-size", number_option(f.batch_size, size_t{1}, size_t{10'000'000}, "batch-size", "ROWS"),
        "rows sent per batch: each lane writes its part of a batch in one transaction (the first batches start "
        "smaller and double up to it)")
-      ("connections", number_option(f.connections, 1, kShardCount, "connections"),
+      ("connections", number_option(f.connections, 1, load::kShardCount, "connections"),
        "database connections loading side by side, each the invocations of its own shards (1-16)")
       ("max-open-invocations",
        number_option(f.max_open_invocations, size_t{10}, size_t{100'000'000}, "max-open-invocations"),
@@ -100,15 +100,15 @@ PipelineSettings settings_from(const PipelineFlags& flags) {
   if (flags.progress != "auto" && flags.progress != "always" && flags.progress != "never")
     throw UsageError("--progress: expected auto, always or never, got '" + flags.progress + "'");
   s.assembler.max_open = flags.max_open_invocations;
-  const auto format = log_format_from_name(flags.format);
+  const auto format = ingest::log_format_from_name(flags.format);
   if (!format)
     throw UsageError("--format: expected auto, ndjson, lambda, netlify, docker, kubectl or regex, got '" +
                      flags.format + "'");
   s.framing.format = *format;
   s.framing.line_regex = flags.line_regex;
   try {
-    LineFramer check(s.framing);  // a bad pattern is bad usage, said before anything is read
-  } catch (const FramingError& e) {
+    ingest::LineFramer check(s.framing);  // a bad pattern is bad usage, said before anything is read
+  } catch (const ingest::FramingError& e) {
     throw UsageError(e.what());
   }
   s.privacy.no_payloads = flags.no_payloads;
@@ -121,8 +121,8 @@ PipelineSettings settings_from(const PipelineFlags& flags) {
   s.privacy.max_json_bytes = parse_size(flags.max_json_bytes, "max-json-bytes");
   if (s.privacy.max_json_bytes < 64) throw UsageError("--max-json-bytes: must be at least 64");
   try {
-    PrivacyFilter check(s.privacy);
-  } catch (const PrivacyError& e) {
+    transform::PrivacyFilter check(s.privacy);
+  } catch (const transform::PrivacyError& e) {
     throw UsageError(e.what());
   }
   return s;
@@ -144,24 +144,24 @@ bool PipelineRun::show_progress() const {
 bool PipelineRun::open() {
   if (!s_.flags.dead_letter.empty()) {
     try {
-      dead_letter_ = std::make_unique<DeadLetterWriter>(s_.flags.dead_letter);
+      dead_letter_ = std::make_unique<ingest::DeadLetterWriter>(s_.flags.dead_letter);
     } catch (const std::exception& e) {
       std::cerr << "edpipe: " << e.what() << "\n";
       return false;
     }
   }
-  conninfo_ = resolve_conninfo(s_.flags.db);
+  conninfo_ = load::resolve_conninfo(s_.flags.db);
   if (s_.flags.dry_run) {
-    auto t = std::make_unique<TallySink>();
+    auto t = std::make_unique<load::TallySink>();
     tally_ = t.get();
     sink_ = std::move(t);
     return true;
   }
-  LoaderOptions lo;
+  load::LoaderOptions lo;
   lo.abandon_after = s_.assembler.abandon_after;
   lo.connections = s_.flags.connections;
   lo.batch_rows = s_.flags.batch_size;
-  loader_ = std::make_unique<RowLoader>(conninfo_, lo, [this](const std::string& json) {
+  loader_ = std::make_unique<load::RowLoader>(conninfo_, lo, [this](const std::string& json) {
     ++rows_dead_lettered_;
     if (dead_letter_) {
       // On the loader thread, inside the batch's transaction: a write that fails (disk full)
@@ -175,16 +175,16 @@ bool PipelineRun::open() {
   try {
     loader_->open();
   } catch (const std::exception& e) {
-    std::cerr << "edpipe: " << mask_secrets(e.what(), conninfo_) << "\n";
+    std::cerr << "edpipe: " << load::mask_secrets(e.what(), conninfo_) << "\n";
     return false;
   }
-  sink_ = std::make_unique<DatabaseSink>(*loader_, lo, [this] {
+  sink_ = std::make_unique<load::DatabaseSink>(*loader_, lo, [this] {
     if (dead_letter_) dead_letter_->flush();
   });
   return true;
 }
 
-void PipelineRun::consume(IngestBatch& batch, const std::function<std::string(uint32_t)>& input_name) {
+void PipelineRun::consume(ingest::IngestBatch& batch, const std::function<std::string(uint32_t)>& input_name) {
   summary_.lines += batch.counts;
   summary_.bytes_read += batch.bytes;
   for (const auto& r : batch.rejected) {
@@ -193,19 +193,19 @@ void PipelineRun::consume(IngestBatch& batch, const std::function<std::string(ui
     if (dead_letter_) dead_letter_->write(r, name);
     if (!s_.flags.quiet && rejected_shown_++ < kRejectedShownOnStderr) {
       if (progress_) progress_->finish();
-      std::cerr << "edpipe: " << name << ":" << r.pos.line << ": rejected (" << reject_reason_code(r.reason)
+      std::cerr << "edpipe: " << name << ":" << r.pos.line << ": rejected (" << ingest::reject_reason_code(r.reason)
                 << "): " << r.detail << "\n";
     }
   }
   privacy_.filter(batch.records);
   assembler_.add(batch.records);
-  RowBatch rows;
+  transform::RowBatch rows;
   assembler_.take_ready(rows);
   sink_->add(rows);
 }
 
-void PipelineRun::flush(std::vector<FilePosition> positions) {
-  RowBatch rows;
+void PipelineRun::flush(std::vector<ingest::FilePosition> positions) {
+  transform::RowBatch rows;
   assembler_.take_all(rows);
   sink_->add(rows);
   if (dead_letter_) dead_letter_->flush();  // also for a dry run: rejected lines on disk at every flush
@@ -213,7 +213,7 @@ void PipelineRun::flush(std::vector<FilePosition> positions) {
 }
 
 void PipelineRun::finish() {
-  RowBatch rows;
+  transform::RowBatch rows;
   assembler_.take_all(rows);
   sink_->add(rows);
   sink_->finish();
@@ -232,13 +232,13 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
               << "\n";
   if (tally_) {
     summary_.watermark = assembler_.watermark();
-    summary_.rows = tally_->tally.finish(AbandonRule{assembler_.watermark(), s_.assembler.abandon_after});
+    summary_.rows = tally_->tally.finish(transform::AbandonRule{assembler_.watermark(), s_.assembler.abandon_after});
     summary_.log_conflicts = assembler_.log_conflicts() + summary_.rows.log_conflicts;
   } else {
     // What the database now holds, read back: totals over the database, the hours this run touched.
-    summary_.watermark = loader_->with_retries([](pqxx::connection& c) { return read_watermark(c); });
-    const LoaderStats stats = loader_->stats();
-    summary_.rows = loader_->with_retries([&](pqxx::connection& c) { return read_database_tally(c, &stats.touched_hours); });
+    summary_.watermark = loader_->with_retries([](pqxx::connection& c) { return load::read_watermark(c); });
+    const load::LoaderStats stats = loader_->stats();
+    summary_.rows = loader_->with_retries([&](pqxx::connection& c) { return load::read_database_tally(c, &stats.touched_hours); });
     summary_.batches = stats.batches;
     summary_.retries = stats.retries;
     summary_.rows_inserted = stats.rows_inserted;
@@ -261,7 +261,7 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
 }
 
 int PipelineRun::fail(const std::exception& error, std::chrono::steady_clock::time_point started) {
-  const std::string why = mask_secrets(error.what(), conninfo_);
+  const std::string why = load::mask_secrets(error.what(), conninfo_);
   std::cerr << "edpipe: " << why << "\n";
   summary_.input_errors.push_back(why);
   try {

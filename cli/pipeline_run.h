@@ -17,12 +17,14 @@
 #include "transform/privacy_filter.h"
 #include "transform/trace_assembler.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 class DeadLetterWriter;
+}  // namespace edpipe::ingest
+namespace edpipe::load {
 class RowLoader;
 class RowSink;
 class TallySink;
-}  // namespace edpipe
+}  // namespace edpipe::load
 
 namespace edpipe::cli {
 
@@ -39,7 +41,7 @@ struct PipelineFlags {
   bool no_payloads = false, no_job_options = false, no_results = false, no_stacks = false, no_logs = false;
   std::vector<std::string> redact, redact_fields;
   std::string max_json_bytes = "1M";
-  size_t max_open_invocations = kDefaultMaxOpenInvocations;
+  size_t max_open_invocations = transform::kDefaultMaxOpenInvocations;
 };
 
 // Adds the options both commands take; the privacy and framing ones as groups of their own.
@@ -59,9 +61,9 @@ std::chrono::milliseconds parse_interval(const std::string& text, const std::str
 // The flags checked and turned into the stages' options; throws UsageError.
 struct PipelineSettings {
   PipelineFlags flags;
-  AssemblerOptions assembler;
-  FramingOptions framing;
-  PrivacyOptions privacy;
+  transform::AssemblerOptions assembler;
+  ingest::FramingOptions framing;
+  transform::PrivacyOptions privacy;
 };
 PipelineSettings settings_from(const PipelineFlags& flags);
 
@@ -79,10 +81,10 @@ class PipelineRun {
 
   // One batch of lines: rejected lines reported, records filtered and folded in, the
   // invocations that are done handed on.
-  void consume(IngestBatch& batch, const std::function<std::string(uint32_t input)>& input_name);
+  void consume(ingest::IngestBatch& batch, const std::function<std::string(uint32_t input)>& input_name);
   // Hands on every invocation still open (those running load as `running`) and sends the rows
   // now, with the read positions they complete.
-  void flush(std::vector<FilePosition> positions);
+  void flush(std::vector<ingest::FilePosition> positions);
   // Hands on the rest and waits until the database has it all.
   void finish();
 
@@ -100,14 +102,14 @@ class PipelineRun {
  private:
   PipelineSettings s_;
   std::string conninfo_;
-  PrivacyFilter privacy_;
-  TraceAssembler assembler_;
+  transform::PrivacyFilter privacy_;
+  transform::TraceAssembler assembler_;
   RunSummary summary_;
-  std::unique_ptr<DeadLetterWriter> dead_letter_;
+  std::unique_ptr<ingest::DeadLetterWriter> dead_letter_;
   std::atomic<uint64_t> rows_dead_lettered_{0};  // counted on the loader thread
-  std::unique_ptr<RowLoader> loader_;
-  std::unique_ptr<RowSink> sink_;
-  TallySink* tally_ = nullptr;
+  std::unique_ptr<load::RowLoader> loader_;
+  std::unique_ptr<load::RowSink> sink_;
+  load::TallySink* tally_ = nullptr;
   uint64_t rejected_shown_ = 0;
   ProgressMeter* progress_ = nullptr;
 };

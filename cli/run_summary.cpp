@@ -25,11 +25,11 @@ std::string json_counts(const Names& name_of, const Counts& counts, size_t n) {
   return out + "}";
 }
 
-auto record_name = [](size_t i) { return std::string(record_type_name(static_cast<RecordType>(i))); };
-auto reason_name = [](size_t i) { return std::string(reject_reason_code(static_cast<RejectReason>(i))); };
-auto invocation_name = [](size_t i) { return std::string(status_name(static_cast<InvocationStatus>(i))); };
-auto event_name_of = [](size_t i) { return std::string(status_name(static_cast<EventStatus>(i))); };
-auto job_name_of = [](size_t i) { return std::string(status_name(static_cast<JobStatus>(i))); };
+auto record_name = [](size_t i) { return std::string(record_type_name(static_cast<ingest::RecordType>(i))); };
+auto reason_name = [](size_t i) { return std::string(ingest::reject_reason_code(static_cast<ingest::RejectReason>(i))); };
+auto invocation_name = [](size_t i) { return std::string(status_name(static_cast<transform::InvocationStatus>(i))); };
+auto event_name_of = [](size_t i) { return std::string(status_name(static_cast<transform::EventStatus>(i))); };
+auto job_name_of = [](size_t i) { return std::string(status_name(static_cast<transform::JobStatus>(i))); };
 
 std::string json_opt(const std::optional<double>& v, int digits) { return v ? fixed(*v, digits) : "null"; }
 std::string json_opt(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "null"; }
@@ -64,15 +64,15 @@ std::string render_json(const RunSummary& s) {
   o += ",\"lines\":{\"total\":" + std::to_string(s.lines.total) + ",\"records\":" + std::to_string(s.lines.records) +
        ",\"non_record\":" + std::to_string(s.lines.non_record) + ",\"rejected\":" + std::to_string(s.lines.rejected) +
        ",\"unknown_type\":" + std::to_string(s.lines.unknown_type) + "}";
-  o += ",\"records_by_type\":" + json_counts(record_name, s.lines.by_type, kRecordTypeCount);
-  o += ",\"rejected_by_reason\":" + json_counts(reason_name, s.lines.by_reason, kRejectReasonCount);
+  o += ",\"records_by_type\":" + json_counts(record_name, s.lines.by_type, ingest::kRecordTypeCount);
+  o += ",\"rejected_by_reason\":" + json_counts(reason_name, s.lines.by_reason, ingest::kRejectReasonCount);
   o += ",\"rows\":{\"invocations\":" + std::to_string(s.rows.invocations) +
        ",\"event_executions\":" + std::to_string(s.rows.event_executions) +
        ",\"job_executions\":" + std::to_string(s.rows.job_executions) + ",\"job_logs\":" + std::to_string(s.rows.job_logs) +
        ",\"metrics_hourly\":" + std::to_string(s.rows.hourly_rows) + "}";
-  o += ",\"invocations_by_status\":" + json_counts(invocation_name, s.rows.invocations_by_status, kInvocationStatusCount);
-  o += ",\"events_by_status\":" + json_counts(event_name_of, s.rows.events_by_status, kEventStatusCount);
-  o += ",\"jobs_by_status\":" + json_counts(job_name_of, s.rows.jobs_by_status, kJobStatusCount);
+  o += ",\"invocations_by_status\":" + json_counts(invocation_name, s.rows.invocations_by_status, transform::kInvocationStatusCount);
+  o += ",\"events_by_status\":" + json_counts(event_name_of, s.rows.events_by_status, transform::kEventStatusCount);
+  o += ",\"jobs_by_status\":" + json_counts(job_name_of, s.rows.jobs_by_status, transform::kJobStatusCount);
   o += ",\"chained_invocations\":" + std::to_string(s.rows.chained_invocations);
   o += ",\"log_conflicts\":" + std::to_string(s.log_conflicts);
   o += ",\"watermark\":" + (s.lines.records ? json_string(format_rfc3339(s.watermark)) : std::string("null"));
@@ -111,8 +111,8 @@ std::string render_json(const RunSummary& s) {
     o += ",\"p50_duration_ms\":" + json_opt(r.percentile(0.50), 3);
     o += ",\"p95_duration_ms\":" + json_opt(r.percentile(0.95), 3);
     o += ",\"p99_duration_ms\":" + json_opt(r.percentile(0.99), 3);
-    o += ",\"top_detected_events\":" + HourlyRollup::top_json(r.detected_events);
-    o += ",\"top_failed_jobs\":" + HourlyRollup::top_json(r.failed_jobs) + "}";
+    o += ",\"top_detected_events\":" + transform::HourlyRollup::top_json(r.detected_events);
+    o += ",\"top_failed_jobs\":" + transform::HourlyRollup::top_json(r.failed_jobs) + "}";
   }
   o += "]}\n";
   return o;
@@ -130,8 +130,8 @@ std::string render_text(const RunSummary& s) {
     << " non-record";
   if (s.lines.unknown_type) o << " (" << s.lines.unknown_type << " of an unknown type)";
   o << " + " << s.lines.rejected << " rejected\n";
-  o << "  records     " << text_counts(record_name, s.lines.by_type, kRecordTypeCount, true) << "\n";
-  if (s.lines.rejected) o << "  rejected    " << text_counts(reason_name, s.lines.by_reason, kRejectReasonCount, true) << "\n";
+  o << "  records     " << text_counts(record_name, s.lines.by_type, ingest::kRecordTypeCount, true) << "\n";
+  if (s.lines.rejected) o << "  rejected    " << text_counts(reason_name, s.lines.by_reason, ingest::kRejectReasonCount, true) << "\n";
   if (s.log_conflicts)
     o << "  log lines   " << s.log_conflicts << " shared a seq with another line of other content (one of each kept)\n";
   if (!s.dry_run) {
@@ -145,11 +145,11 @@ std::string render_text(const RunSummary& s) {
   o << "  rows        invocations " << s.rows.invocations << ", event_executions " << s.rows.event_executions
     << ", job_executions " << s.rows.job_executions << ", job_logs " << s.rows.job_logs << ", metrics_hourly "
     << s.rows.hourly_rows << "\n";
-  o << "  invocations " << text_counts(invocation_name, s.rows.invocations_by_status, kInvocationStatusCount, false);
+  o << "  invocations " << text_counts(invocation_name, s.rows.invocations_by_status, transform::kInvocationStatusCount, false);
   if (s.rows.chained_invocations) o << " (" << s.rows.chained_invocations << " caused by a job)";
   o << "\n";
-  o << "  events      " << text_counts(event_name_of, s.rows.events_by_status, kEventStatusCount, false) << "\n";
-  o << "  jobs        " << text_counts(job_name_of, s.rows.jobs_by_status, kJobStatusCount, false) << "\n";
+  o << "  events      " << text_counts(event_name_of, s.rows.events_by_status, transform::kEventStatusCount, false) << "\n";
+  o << "  jobs        " << text_counts(job_name_of, s.rows.jobs_by_status, transform::kJobStatusCount, false) << "\n";
   if (s.lines.records || !s.dry_run)
     o << "  watermark   " << (s.watermark ? format_rfc3339(s.watermark) : std::string("none yet"))
       << " (abandoned: no end and quiet for " << s.abandon_after_text << " before it)\n";
@@ -157,7 +157,7 @@ std::string render_text(const RunSummary& s) {
   return o.str();
 }
 
-std::string render_rollup_table(const RollupTable& rollups, size_t max_rows) {
+std::string render_rollup_table(const transform::RollupTable& rollups, size_t max_rows) {
   std::ostringstream o;
   char line[512];
   // 16 + 2 + 22 + 4 * 6 + 7 + 2 * 6 + 4 * 9 = 119 columns at most.
@@ -183,9 +183,9 @@ std::string render_rollup_table(const RollupTable& rollups, size_t max_rows) {
                   opt(r.percentile(0.99)).c_str());
     o << line;
     std::string tops;
-    for (const auto& [name, n] : HourlyRollup::top(r.detected_events, 3)) tops += (tops.empty() ? "" : ", ") + name + " " + std::to_string(n);
+    for (const auto& [name, n] : transform::HourlyRollup::top(r.detected_events, 3)) tops += (tops.empty() ? "" : ", ") + name + " " + std::to_string(n);
     std::string fails;
-    for (const auto& [name, n] : HourlyRollup::top(r.failed_jobs, 3)) fails += (fails.empty() ? "" : ", ") + name + " " + std::to_string(n);
+    for (const auto& [name, n] : transform::HourlyRollup::top(r.failed_jobs, 3)) fails += (fails.empty() ? "" : ", ") + name + " " + std::to_string(n);
     std::string detail;
     if (!tops.empty()) detail += "detected: " + tops;
     if (!fails.empty()) detail += (detail.empty() ? "" : "; ") + std::string("failed jobs: ") + fails;

@@ -12,11 +12,11 @@ struct RunSummary {
   std::string command = "load";
   bool dry_run = true;
   size_t inputs = 0;
-  LineCounts lines;
+  ingest::LineCounts lines;
   uint64_t bytes_read = 0;  // uncompressed bytes of the lines
   uint64_t raw_bytes = 0;   // bytes read from disk or the pipe
   double seconds = 0;
-  TallyResult rows;
+  transform::TallyResult rows;
   Timestamp watermark = 0;
   Timestamp abandon_after = 0;
   std::string abandon_after_text = "15m";  // as given on the command line
@@ -33,7 +33,7 @@ struct RunSummary {
 std::string render_json(const RunSummary& s);
 std::string render_text(const RunSummary& s);
 // The hourly table, at most `max_rows` hours and "… and N more"; under 120 columns.
-std::string render_rollup_table(const RollupTable& rollups, size_t max_rows = 24);
+std::string render_rollup_table(const transform::RollupTable& rollups, size_t max_rows = 24);
 std::string human_bytes(double bytes);
 
 }  // namespace edpipe::cli

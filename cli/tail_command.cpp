@@ -73,7 +73,7 @@ int run_tail(const std::vector<std::string>& args) {
   follow.flush_interval = parse_interval(flush_interval, "flush-interval");
   follow.exit_on_eof = exit_on_eof;
   follow.save_positions = !flags.dry_run;
-  TailOptions topt;
+  ingest::TailOptions topt;
   topt.patterns = patterns;
   topt.from_beginning = from_beginning;
   topt.rescan_interval = parse_interval(rescan_interval, "rescan-interval");
@@ -85,7 +85,7 @@ int run_tail(const std::vector<std::string>& args) {
   run.summary().command = "tail";
   // A path that names nothing yet is followed all the same (it may appear), but never silently:
   // a typo in a service unit would otherwise wait for months without a word.
-  const InputSetResult now = expand_inputs(patterns);
+  const ingest::InputSetResult now = ingest::expand_inputs(patterns);
   for (const auto& e : now.errors) {
     if (exit_on_eof) {
       std::cerr << "edpipe: " << e << "\n";
@@ -97,15 +97,15 @@ int run_tail(const std::vector<std::string>& args) {
   for (const auto& w : now.warnings) std::cerr << "edpipe: warning: " << w << " (waiting for files to appear)\n";
   if (!run.open()) return kExitInputError;
   try {
-    std::vector<FilePosition> saved;
-    std::unique_ptr<FileOwnership> ownership;
-    FileTailer::ClaimFile claim;
+    std::vector<ingest::FilePosition> saved;
+    std::unique_ptr<load::FileOwnership> ownership;
+    ingest::FileTailer::ClaimFile claim;
     if (!flags.dry_run) {
-      ownership = std::make_unique<FileOwnership>(run.conninfo());
+      ownership = std::make_unique<load::FileOwnership>(run.conninfo());
       saved = ownership->saved_positions();
-      claim = [&](const FilePosition& f) { ownership->claim(f); };
+      claim = [&](const ingest::FilePosition& f) { ownership->claim(f); };
     }
-    FileTailer tailer(topt, settings.framing, std::move(saved), claim);
+    ingest::FileTailer tailer(topt, settings.framing, std::move(saved), claim);
     follow_to_the_end(tailer, run, follow);
     run.summary().inputs = tailer.followed_files();
   } catch (const std::exception& e) {

@@ -10,7 +10,7 @@
 
 #include "ingest/input_error.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 
 class FdSource final : public ByteSource {
@@ -156,4 +156,4 @@ std::unique_ptr<ByteSource> open_byte_source(const std::string& path) {
   return src;
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

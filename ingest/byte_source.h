@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 class ByteSource {
  public:
@@ -20,4 +20,4 @@ class ByteSource {
 // so a `.gz` piped to stdin works too.
 std::unique_ptr<ByteSource> open_byte_source(const std::string& path);
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

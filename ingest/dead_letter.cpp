@@ -6,7 +6,7 @@
 
 #include "core/json_text.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 DeadLetterWriter::DeadLetterWriter(const std::string& path) : path_(path) {
   file_ = path == "-" ? stdout : std::fopen(path.c_str(), "a");
@@ -55,4 +55,4 @@ void DeadLetterWriter::flush() {
     throw std::runtime_error(path_ + ": cannot write dead-letter file: " + std::strerror(errno));
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

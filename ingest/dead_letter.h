@@ -9,7 +9,7 @@
 #include "ingest/input_set.h"
 #include "ingest/rejected_line.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 class DeadLetterWriter {
  public:
@@ -34,4 +34,4 @@ class DeadLetterWriter {
   std::mutex mu_;  // rejected lines and refused rows are written from different threads
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -5,7 +5,7 @@
 
 #include "ingest/record_fields.h"
 
-namespace edpipe::detail {
+namespace edpipe::ingest::detail {
 namespace {
 
 using simdjson::ondemand::json_type;
@@ -317,4 +317,4 @@ void FieldValidator::fill_from_hasura_payload(InvocationStart& s, const HasuraFi
   if (!s.source_user_role) s.source_user_role = text(h.has_user_role, h.user_role);
 }
 
-}  // namespace edpipe::detail
+}  // namespace edpipe::ingest::detail

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 struct FilePosition {
   uint64_t device = 0, inode = 0;
@@ -15,4 +15,4 @@ struct FilePosition {
   bool operator==(const FilePosition&) const = default;
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -17,7 +17,7 @@
 #include "ingest/line_reader.h"
 #include "ingest/record_decoder.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 uint64_t fnv1a64(std::string_view bytes) noexcept {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -358,4 +358,4 @@ bool FileTailer::finished() const {
          std::all_of(options_.patterns.begin(), options_.patterns.end(), [](const auto& p) { return p == "-"; });
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

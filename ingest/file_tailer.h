@@ -27,7 +27,7 @@
 #include "ingest/input_error.h"
 #include "ingest/line_framing.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 constexpr uint32_t kHeadBytes = 256;
 
@@ -94,4 +94,4 @@ class FileTailer {
 
 uint64_t fnv1a64(std::string_view bytes) noexcept;
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -7,7 +7,7 @@
 #include "ingest/rejected_line.h"
 #include "ingest/trace_record.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 // Every line read ends in exactly one of records / non_record / rejected.
 struct LineCounts {
@@ -55,4 +55,4 @@ struct IngestBatch {
   }
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

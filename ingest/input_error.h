@@ -2,7 +2,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 // An input that cannot be opened or read on: names the input and, where known, the offset.
 class InputError : public std::runtime_error {
@@ -16,4 +16,4 @@ class InputError : public std::runtime_error {
   std::string input_, reason_;
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

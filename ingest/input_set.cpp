@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace fs = std::filesystem;
 
 bool is_trace_file_name(const std::string& name) {
@@ -83,4 +83,4 @@ InputSetResult expand_inputs(const std::vector<std::string>& args) {
   return out;
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 struct InputSpec {
   std::string path;                 // "-" for stdin
@@ -24,4 +24,4 @@ InputSetResult expand_inputs(const std::vector<std::string>& args);
 
 bool is_trace_file_name(const std::string& name);
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -7,7 +7,7 @@
 
 #include "core/json_text.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 
 constexpr std::array<std::string_view, 7> kFormatNames = {"auto",   "ndjson",  "lambda", "netlify",
@@ -198,4 +198,4 @@ std::string frame_line(LogFormat format, std::string_view json, std::string_view
   return std::string(json);
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

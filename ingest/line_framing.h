@@ -17,7 +17,7 @@ namespace re2 {
 class RE2;
 }
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 enum class LogFormat : uint8_t { Auto, Ndjson, Lambda, Netlify, Docker, Kubectl, Regex };
 std::string_view log_format_name(LogFormat f) noexcept;
@@ -66,4 +66,4 @@ class LineFramer {
 // line's time as RFC 3339 with milliseconds, `request_id` the platform's request id.
 std::string frame_line(LogFormat format, std::string_view json, std::string_view ts, std::string_view request_id);
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -6,7 +6,7 @@
 
 #include "ingest/rejected_line.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 LineReader::LineReader(ByteSource& source, size_t read_size, size_t max_line)
     : source_(source), read_size_(read_size), max_line_(max_line) {
@@ -135,4 +135,4 @@ bool LineReader::next(LineBlock& block, std::vector<OverlongLine>& overlong) {
   }
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -9,7 +9,7 @@
 
 #include "ingest/byte_source.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 // A block's records (~500 bytes each, ~1.5 per 1 KB of input) are written by the decoder and
 // read by the transform right after: 1 MiB blocks keep them in a core's L2 cache between the
@@ -60,4 +60,4 @@ class LineReader {
   std::exception_ptr read_error_;  // raised once the lines read before it are handed out
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

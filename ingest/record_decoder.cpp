@@ -6,7 +6,7 @@
 
 #include "ingest/record_fields.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 
 constexpr size_t kGroupBytes = 64 * 1024;  // one document stream per group; bounds the cost of a fallback
@@ -244,4 +244,4 @@ void RecordDecoder::decode(LineBlock& block, uint32_t input_index, IngestBatch& 
   for (const Candidate& w : m.wrapped) m.decode_wrapped(m.raw_of(data, w), w.pos, out);
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -18,7 +18,7 @@
 #include "ingest/line_framing.h"
 #include "ingest/line_reader.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 class RecordDecoder {
  public:
@@ -38,4 +38,4 @@ class RecordDecoder {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <optional>
 
-namespace edpipe::detail {
+namespace edpipe::ingest::detail {
 namespace {
 
 using simdjson::ondemand::json_type;
@@ -334,4 +334,4 @@ std::string_view field_name(FieldId id) {
   return "?";
 }
 
-}  // namespace edpipe::detail
+}  // namespace edpipe::ingest::detail

@@ -10,7 +10,7 @@
 
 #include "ingest/ingest_batch.h"
 
-namespace edpipe::detail {
+namespace edpipe::ingest::detail {
 
 enum class FieldId : uint8_t {
   Type, Ts, InvocationId, V, CorrelationId,
@@ -91,4 +91,4 @@ class FieldValidator {
   static void fill_from_hasura_payload(InvocationStart& start, const HasuraFields& payload);
 };
 
-}  // namespace edpipe::detail
+}  // namespace edpipe::ingest::detail

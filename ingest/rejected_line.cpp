@@ -4,7 +4,7 @@
 
 #include <array>
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 std::string_view reject_reason_code(RejectReason r) noexcept {
   static constexpr std::array<std::string_view, kRejectReasonCount> kCodes = {
@@ -32,4 +32,4 @@ RejectedLine RejectedLine::too_long(SourcePos pos, std::string_view head, uint64
   return r;
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

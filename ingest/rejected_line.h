@@ -4,7 +4,7 @@
 
 #include "ingest/trace_record.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 enum class RejectReason : uint8_t {
   InvalidJson,         // torn or otherwise not JSON (starts with `{`)
@@ -36,4 +36,4 @@ struct RejectedLine {
   static RejectedLine too_long(SourcePos pos, std::string_view head, uint64_t size, uint64_t limit);
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -4,7 +4,7 @@
 #include "ingest/line_reader.h"
 #include "ingest/record_decoder.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 struct TraceReader::Current {
   std::unique_ptr<ByteSource> source;
@@ -79,4 +79,4 @@ bool TraceReader::next(IngestBatch& batch) {
   }
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

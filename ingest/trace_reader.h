@@ -9,7 +9,7 @@
 #include "ingest/input_set.h"
 #include "ingest/line_framing.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 class RecordDecoder;
 
@@ -45,4 +45,4 @@ class TraceReader {
   std::unique_ptr<RecordDecoder> decoder_;  // one for the whole run: its parser's buffers are reused
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

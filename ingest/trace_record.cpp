@@ -2,7 +2,7 @@
 
 #include <array>
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 constexpr std::array<std::string_view, kRecordTypeCount> kTypeNames = {
     "invocation.start",      "invocation.end",      "event.detection.start",
@@ -46,4 +46,4 @@ std::optional<LogLevel> log_level_from_name(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

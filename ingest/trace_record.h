@@ -12,7 +12,7 @@
 #include "core/timestamp.h"
 #include "core/uuid.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 
 enum class RecordType : uint8_t {
   InvocationStart,
@@ -158,4 +158,4 @@ struct TraceRecord {
   RecordType type() const noexcept { return static_cast<RecordType>(body.index()); }
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-namespace edpipe {
+namespace edpipe::load {
 
 template <class Item>
 class BackgroundQueue {
@@ -87,4 +87,4 @@ class BackgroundQueue {
   std::thread worker_;
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <memory>
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 // Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC).
@@ -158,4 +158,4 @@ void CopyWriter::copy_into(pqxx::dbtransaction& tx, const std::string& table, co
   clear();
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -17,7 +17,7 @@
 #include "core/timestamp.h"
 #include "core/uuid.h"
 
-namespace edpipe {
+namespace edpipe::load {
 
 class CopyWriter {
  public:
@@ -54,4 +54,4 @@ class CopyWriter {
   bool row_open_ = false;
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -3,7 +3,7 @@
 #include "load/load_sql.h"
 #include "load/rollup_store.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 // One scan per table: the rows by status, their total, and `also` (a count(...) expression)
 // summed over the statuses. Returns the total.
@@ -21,13 +21,13 @@ uint64_t count_by_status(pqxx::read_transaction& tx, const char* table, std::arr
 }
 }  // namespace
 
-TallyResult read_database_tally(pqxx::connection& conn, const std::set<RollupKey>* only_hours) {
-  TallyResult t;
+transform::TallyResult read_database_tally(pqxx::connection& conn, const std::set<transform::RollupKey>* only_hours) {
+  transform::TallyResult t;
   pqxx::read_transaction tx(conn);
-  t.invocations = count_by_status(tx, "invocations", t.invocations_by_status, InvocationStatus::Running,
+  t.invocations = count_by_status(tx, "invocations", t.invocations_by_status, transform::InvocationStatus::Running,
                                   "count(source_job_ref)", &t.chained_invocations);
-  t.event_executions = count_by_status(tx, "event_executions", t.events_by_status, EventStatus::Detecting);
-  t.job_executions = count_by_status(tx, "job_executions", t.jobs_by_status, JobStatus::Running);
+  t.event_executions = count_by_status(tx, "event_executions", t.events_by_status, transform::EventStatus::Detecting);
+  t.job_executions = count_by_status(tx, "job_executions", t.jobs_by_status, transform::JobStatus::Running);
   t.job_logs = tx.exec("SELECT count(*) FROM job_logs")[0][0].as<uint64_t>();
   RollupStore store(tx);
   for (auto& [k, r] : store.read_all()) {
@@ -43,4 +43,4 @@ Timestamp read_watermark(pqxx::connection& conn) {
   return r.empty() ? 0 : r[0][0].as<int64_t>();
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

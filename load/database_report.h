@@ -5,11 +5,11 @@
 
 #include "transform/row_tally.h"
 
-namespace edpipe {
+namespace edpipe::load {
 
 // Counts over the whole database; the rollups of `only_hours` when given (hourly_rows counts all).
-TallyResult read_database_tally(pqxx::connection& conn, const std::set<RollupKey>* only_hours = nullptr);
+transform::TallyResult read_database_tally(pqxx::connection& conn, const std::set<transform::RollupKey>* only_hours = nullptr);
 // The newest ts the database has received (0 when none).
 Timestamp read_watermark(pqxx::connection& conn);
 
-}  // namespace edpipe
+}  // namespace edpipe::load

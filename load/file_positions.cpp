@@ -3,7 +3,7 @@
 #include "load/load_sql.h"
 #include "load/pg_connection.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 // bigint columns hold the unsigned values bit for bit.
@@ -12,18 +12,18 @@ uint64_t from_bigint(int64_t v) { return static_cast<uint64_t>(v); }
 
 }  // namespace
 
-void save_file_positions(pqxx::work& tx, const std::vector<FilePosition>& positions) {
+void save_file_positions(pqxx::work& tx, const std::vector<ingest::FilePosition>& positions) {
   for (const auto& p : positions) {
     tx.exec_params0(sql::kSavePosition, as_bigint(p.device), as_bigint(p.inode), as_bigint(p.head_hash), static_cast<int64_t>(p.head_bytes),
         as_bigint(p.offset), as_bigint(p.line), p.path);
   }
 }
 
-std::vector<FilePosition> read_file_positions(pqxx::connection& conn) {
+std::vector<ingest::FilePosition> read_file_positions(pqxx::connection& conn) {
   pqxx::read_transaction tx(conn);
-  std::vector<FilePosition> out;
+  std::vector<ingest::FilePosition> out;
   for (const auto& r : tx.exec(sql::kReadPositions)) {
-    FilePosition p;
+    ingest::FilePosition p;
     p.device = from_bigint(r["device"].as<int64_t>());
     p.inode = from_bigint(r["inode"].as<int64_t>());
     p.head_hash = from_bigint(r["head_hash"].as<int64_t>());
@@ -39,7 +39,7 @@ std::vector<FilePosition> read_file_positions(pqxx::connection& conn) {
 FileOwnership::FileOwnership(const std::string& conninfo) : conn_(open_connection(conninfo)) {}
 FileOwnership::~FileOwnership() = default;  // closing the connection releases every lock
 
-void FileOwnership::claim(const FilePosition& file) {
+void FileOwnership::claim(const ingest::FilePosition& file) {
   if (held_.count({file.device, file.inode})) return;
   pqxx::nontransaction tx(*conn_);
   const bool got =
@@ -50,4 +50,4 @@ void FileOwnership::claim(const FilePosition& file) {
   held_.insert({file.device, file.inode});
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

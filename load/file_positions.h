@@ -10,11 +10,11 @@
 
 #include "ingest/file_position.h"
 
-namespace edpipe {
+namespace edpipe::load {
 
 // Upserts the positions: called inside the transaction that loads the rows they complete.
-void save_file_positions(pqxx::work& tx, const std::vector<FilePosition>& positions);
-std::vector<FilePosition> read_file_positions(pqxx::connection& conn);
+void save_file_positions(pqxx::work& tx, const std::vector<ingest::FilePosition>& positions);
+std::vector<ingest::FilePosition> read_file_positions(pqxx::connection& conn);
 
 // Another edpipe follows this file.
 class OwnershipError : public std::runtime_error {
@@ -30,13 +30,13 @@ class FileOwnership {
   explicit FileOwnership(const std::string& conninfo);
   ~FileOwnership();
   // Takes the file's lock; throws OwnershipError when another session holds it.
-  void claim(const FilePosition& file);
+  void claim(const ingest::FilePosition& file);
   // The positions saved so far, read on this same connection.
-  std::vector<FilePosition> saved_positions() { return read_file_positions(*conn_); }
+  std::vector<ingest::FilePosition> saved_positions() { return read_file_positions(*conn_); }
 
  private:
   std::unique_ptr<pqxx::connection> conn_;
   std::set<std::pair<uint64_t, uint64_t>> held_;
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::load

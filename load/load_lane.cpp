@@ -18,7 +18,7 @@
 #include "load/rollup_store.h"
 #include "transform/content_hash.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 constexpr int64_t kMaxInteger = std::numeric_limits<int32_t>::max();
@@ -81,28 +81,28 @@ void put_ts(CopyWriter& w, const std::optional<Timestamp>& v) {
 // An error with neither message nor stack is still an error: its message becomes "". The
 // field names are the columns', as the dead-letter output names them.
 void put_error(CopyWriter& w, ValueGuard& g, const char* message_column, const char* stack_column,
-               const std::optional<ErrorInfo>& e) {
+               const std::optional<ingest::ErrorInfo>& e) {
   std::optional<std::string> message = e ? std::optional<std::string>(e->message.value_or("")) : std::nullopt;
   put_text(w, g, message_column, message);
   put_text(w, g, stack_column, e ? e->stack : std::nullopt);
 }
 // A step's content rank (content_hash.h): NULL when the step was not seen.
 template <class B>
-void put_rank(CopyWriter& w, const std::optional<Stamped<B>>& step) {
-  if (step) w.int64(content_rank(step->body));
+void put_rank(CopyWriter& w, const std::optional<transform::Stamped<B>>& step) {
+  if (step) w.int64(transform::content_rank(step->body));
   else w.null();
 }
 template <class S>
-std::optional<Timestamp> ts_of(const std::optional<Stamped<S>>& s) {
+std::optional<Timestamp> ts_of(const std::optional<transform::Stamped<S>>& s) {
   return s ? std::optional<Timestamp>(s->ts) : std::nullopt;
 }
 
 // The staging columns of each table (sql::k*Columns), in order. A row written to its final
 // table directly gets its derived columns appended after these.
-void encode_invocation(CopyWriter& inv, ValueGuard& g, const InvocationState& s) {
+void encode_invocation(CopyWriter& inv, ValueGuard& g, const transform::InvocationState& s) {
   g.row("invocations", s.id);
-  const InvocationStart* st = s.start ? &s.start->body : nullptr;
-  const InvocationEnd* en = s.end ? &s.end->body : nullptr;
+  const ingest::InvocationStart* st = s.start ? &s.start->body : nullptr;
+  const ingest::InvocationEnd* en = s.end ? &s.end->body : nullptr;
   inv.uuid(s.id);
   put_text(inv, g, "source_function", std::optional<std::string>(st ? st->source_function : std::string()));
   put_text(inv, g, "source_system", st ? st->source_system : std::nullopt);
@@ -130,7 +130,7 @@ void encode_invocation(CopyWriter& inv, ValueGuard& g, const InvocationState& s)
   put_rank(inv, s.end);
 }
 
-void encode_event(CopyWriter& ev, ValueGuard& g, const EventExecutionState& s) {
+void encode_event(CopyWriter& ev, ValueGuard& g, const transform::EventExecutionState& s) {
   g.row("event_executions", s.id);
   ev.uuid(s.id).uuid(s.invocation_id);
   put_text(ev, g, "event_name", std::string(event_name(s)));
@@ -157,7 +157,7 @@ void encode_event(CopyWriter& ev, ValueGuard& g, const EventExecutionState& s) {
   put_rank(ev, s.handler_end);
 }
 
-void encode_job(CopyWriter& job, ValueGuard& g, const JobExecutionState& s) {
+void encode_job(CopyWriter& job, ValueGuard& g, const transform::JobExecutionState& s) {
   g.row("job_executions", s.id);
   job.uuid(s.id).uuid(s.invocation_id);
   put_opt_uuid(job, event_execution_id(s));
@@ -178,7 +178,7 @@ void encode_job(CopyWriter& job, ValueGuard& g, const JobExecutionState& s) {
   put_rank(job, s.end);
 }
 
-void encode_log(CopyWriter& log, ValueGuard& g, const JobLogRow& l) {
+void encode_log(CopyWriter& log, ValueGuard& g, const transform::JobLogRow& l) {
   g.row("job_logs", l.id);
   log.uuid(l.id).uuid(l.invocation_id);
   put_opt_uuid(log, l.log.job_execution_id);
@@ -208,7 +208,7 @@ int32_t count_of(int64_t n) { return static_cast<int32_t>(std::min<int64_t>(n, k
 // Whether a row belongs to an invocation the database holds: those rows are staged and merged.
 using StoredSet = std::unordered_set<Uuid, UuidHash>;
 
-std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const StoredSet& stored, const AbandonRule& rule,
+std::vector<transform::InvocationContribution> encode_fresh(const transform::RowBatch& b, const StoredSet& stored, const transform::AbandonRule& rule,
                                                  ValueGuard& g, CopyWriter& inv, CopyWriter& ev, CopyWriter& job,
                                                  CopyWriter& log) {
   struct Counts {
@@ -221,12 +221,12 @@ std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const Stored
   std::unordered_map<Uuid, Counts, UuidHash> per_invocation, per_event;
   for (const auto& j : b.job_executions) {
     if (stored.count(j.invocation_id)) continue;
-    const JobStatus st = job_status(j, abandoned[j.invocation_id]);
+    const transform::JobStatus st = job_status(j, abandoned[j.invocation_id]);
     for (Counts* c : {&per_invocation[j.invocation_id], event_execution_id(j) ? &per_event[*event_execution_id(j)] : nullptr}) {
       if (!c) continue;
       c->run++;
-      if (st == JobStatus::Completed) c->ok++;
-      if (st == JobStatus::Failed) {
+      if (st == transform::JobStatus::Completed) c->ok++;
+      if (st == transform::JobStatus::Failed) {
         c->failed++;
         c->failed_names.emplace_back(job_name(j));
       }
@@ -251,11 +251,11 @@ std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const Stored
     ev.int32(count_of(c.run)).int32(count_of(c.ok)).int32(count_of(c.failed));
     ev.end_row();
   }
-  std::vector<InvocationContribution> out;
+  std::vector<transform::InvocationContribution> out;
   for (const auto& s : b.invocations) {
     if (stored.count(s.id)) continue;
     Counts& c = per_invocation[s.id];
-    InvocationContribution k;
+    transform::InvocationContribution k;
     k.key = {hour_floor(created_at(s)), std::string(source_function(s))};
     k.status = invocation_status(s, rule);
     k.duration_ms = total_duration_ms(s);
@@ -282,7 +282,7 @@ std::vector<InvocationContribution> encode_fresh(const RowBatch& b, const Stored
   return out;
 }
 
-void encode_staged(const RowBatch& b, const StoredSet& stored, ValueGuard& g, CopyWriter& inv, CopyWriter& ev,
+void encode_staged(const transform::RowBatch& b, const StoredSet& stored, ValueGuard& g, CopyWriter& inv, CopyWriter& ev,
                    CopyWriter& job, CopyWriter& log) {
   for (const auto& s : b.invocations)
     if (stored.count(s.id)) {
@@ -306,13 +306,13 @@ void encode_staged(const RowBatch& b, const StoredSet& stored, ValueGuard& g, Co
     }
 }
 
-InvocationContribution contribution_of(const pqxx::row& r) {
-  InvocationContribution c;
+transform::InvocationContribution contribution_of(const pqxx::row& r) {
+  transform::InvocationContribution c;
   c.key.hour = hour_floor(r["created_us"].as<int64_t>());
   c.key.source_function = r["source_function"].as<std::string>();
   const std::string st = r["status"].as<std::string>();
-  c.status = st == "completed" ? InvocationStatus::Completed : st == "failed" ? InvocationStatus::Failed
-             : st == "abandoned" ? InvocationStatus::Abandoned : InvocationStatus::Running;
+  c.status = st == "completed" ? transform::InvocationStatus::Completed : st == "failed" ? transform::InvocationStatus::Failed
+             : st == "abandoned" ? transform::InvocationStatus::Abandoned : transform::InvocationStatus::Running;
   if (!r["total_duration_ms"].is_null()) c.duration_ms = r["total_duration_ms"].as<int64_t>();
   c.events_detected = r["events_detected_count"].as<int64_t>();
   c.jobs_run = r["total_jobs_run"].as<int64_t>();
@@ -327,14 +327,14 @@ InvocationContribution contribution_of(const pqxx::row& r) {
   return c;
 }
 
-std::vector<InvocationContribution> read_contributions(pqxx::work& tx) {
-  std::vector<InvocationContribution> out;
+std::vector<transform::InvocationContribution> read_contributions(pqxx::work& tx) {
+  std::vector<transform::InvocationContribution> out;
   for (const auto& r : tx.exec(sql::kContributions)) out.push_back(contribution_of(r));
   return out;
 }
 
-Timestamp newest_ts(const RowBatch& b) {
-  Timestamp w = kNoLastTs;
+Timestamp newest_ts(const transform::RowBatch& b) {
+  Timestamp w = transform::kNoLastTs;
   for (const auto& s : b.invocations) w = std::max(w, s.last_ts);
   return w;
 }
@@ -389,7 +389,7 @@ void LoadLane::open() {
   });
 }
 
-void LoadLane::load(const RowBatch& rows) {
+void LoadLane::load(const transform::RowBatch& rows) {
   if (rows.empty()) {  // only positions moved (lines that made no rows)
     save_positions_alone(rows.positions);
     return;
@@ -400,7 +400,7 @@ void LoadLane::load(const RowBatch& rows) {
 
 // Data errors (22xxx, 23xxx) are this batch's rows: halve it per invocation until the refused
 // invocation stands alone, dead-letter that one and load the rest.
-void LoadLane::load_or_split(const RowBatch& rows) {
+void LoadLane::load_or_split(const transform::RowBatch& rows) {
   try {
     with_retries([&](pqxx::connection& c) { load_once(c, rows); });
     return;
@@ -423,7 +423,7 @@ void LoadLane::load_or_split(const RowBatch& rows) {
   // replays lines whose rows are already there: a replay changes nothing).
   std::unordered_set<Uuid, UuidHash> second_half;
   for (size_t i = rows.invocations.size() / 2; i < rows.invocations.size(); ++i) second_half.insert(rows.invocations[i].id);
-  RowBatch copy = rows;
+  transform::RowBatch copy = rows;
   copy.positions.clear();
   auto halves = split_by_invocation(std::move(copy), 2, [&](const Uuid& invocation_id) {
     return second_half.count(invocation_id) ? size_t{1} : size_t{0};
@@ -433,7 +433,7 @@ void LoadLane::load_or_split(const RowBatch& rows) {
   save_positions_alone(rows.positions);
 }
 
-void LoadLane::save_positions_alone(const std::vector<FilePosition>& positions) {
+void LoadLane::save_positions_alone(const std::vector<ingest::FilePosition>& positions) {
   if (positions.empty()) return;
   with_retries([&](pqxx::connection& c) {
     pqxx::work tx(c);
@@ -447,12 +447,12 @@ namespace {
 // What one try of a batch writes, counted; it reaches the lane's stats once the try commits.
 struct TryCounts {
   uint64_t rejected = 0, sent = 0, inserted = 0, updated = 0, log_conflicts = 0;
-  std::set<RollupKey> hours;
+  std::set<transform::RollupKey> hours;
 };
 
 // The batch's invocations the database already holds. (The lane holds their shards' locks, so
 // none can appear meanwhile.)
-StoredSet stored_invocations(pqxx::work& tx, const RowBatch& rows) {
+StoredSet stored_invocations(pqxx::work& tx, const transform::RowBatch& rows) {
   std::string ids = "{";
   for (const auto& s : rows.invocations) {
     if (ids.size() > 1) ids += ',';
@@ -467,8 +467,8 @@ StoredSet stored_invocations(pqxx::work& tx, const RowBatch& rows) {
 // Step 2, new invocations: derived in C++ and COPYed straight to their tables, against the
 // watermark committed so far (or this batch's, if newer). Another loader may move it before
 // this one commits: the flip pass, under the watermark's lock, then sets right what that changes.
-std::vector<InvocationContribution> copy_new_rows(pqxx::work& tx, const RowBatch& rows, const StoredSet& stored,
-                                                  const AbandonRule& rule, ValueGuard& guard, CopyWriter& inv,
+std::vector<transform::InvocationContribution> copy_new_rows(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& stored,
+                                                  const transform::AbandonRule& rule, ValueGuard& guard, CopyWriter& inv,
                                                   CopyWriter& ev, CopyWriter& job, CopyWriter& log, TryCounts& n) {
   auto contributions = encode_fresh(rows, stored, rule, guard, inv, ev, job, log);
   const uint64_t written = inv.rows() + ev.rows() + job.rows() + log.rows();
@@ -482,7 +482,7 @@ std::vector<InvocationContribution> copy_new_rows(pqxx::work& tx, const RowBatch
 }
 
 // Step 2, stored invocations: their fragments into the staging tables.
-void stage_stored_rows(pqxx::work& tx, const RowBatch& rows, const StoredSet& stored, ValueGuard& guard,
+void stage_stored_rows(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& stored, ValueGuard& guard,
                        CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log, TryCounts& n) {
   encode_staged(rows, stored, guard, inv, ev, job, log);
   n.sent += inv.rows() + ev.rows() + job.rows() + log.rows();
@@ -499,7 +499,7 @@ void stage_stored_rows(pqxx::work& tx, const RowBatch& rows, const StoredSet& st
 // Steps 4-6: the touched invocations (the staged ones, and those whose abandoned verdict flips
 // under the new watermark), merged and derived. Returns their contributions before and after;
 // usually none are touched, and then there is nothing to read back.
-std::pair<std::vector<InvocationContribution>, std::vector<InvocationContribution>> merge_and_derive(
+std::pair<std::vector<transform::InvocationContribution>, std::vector<transform::InvocationContribution>> merge_and_derive(
     pqxx::work& tx, bool staged, const std::string& watermark, const std::string& window, TryCounts& n) {
   const auto touched = (staged ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
                        tx.exec_params0(sql::kTouchFlipping, watermark, window).affected_rows();
@@ -529,11 +529,11 @@ std::pair<std::vector<InvocationContribution>, std::vector<InvocationContributio
 
 // Step 8: the rollups change by exactly what the touched invocations contribute now minus
 // before, plus what the new ones contribute.
-void add_rollup_deltas(pqxx::work& tx, const std::vector<InvocationContribution>& before,
-                       const std::vector<InvocationContribution>& after,
-                       const std::vector<InvocationContribution>& fresh, TryCounts& n) {
-  std::map<RollupKey, HourlyRollup> delta;
-  std::map<RollupKey, std::vector<int64_t>> removed;  // durations that left each hour
+void add_rollup_deltas(pqxx::work& tx, const std::vector<transform::InvocationContribution>& before,
+                       const std::vector<transform::InvocationContribution>& after,
+                       const std::vector<transform::InvocationContribution>& fresh, TryCounts& n) {
+  std::map<transform::RollupKey, transform::HourlyRollup> delta;
+  std::map<transform::RollupKey, std::vector<int64_t>> removed;  // durations that left each hour
   for (const auto& c : before) {
     delta[c.key].add(c, -1);
     if (c.duration_ms) removed[c.key].push_back(*c.duration_ms);
@@ -552,7 +552,7 @@ void add_rollup_deltas(pqxx::work& tx, const std::vector<InvocationContribution>
 }  // namespace
 
 // The steps of docs/database.md "How a load stays exact", in that order.
-void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
+void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows) {
   pqxx::work tx(conn);
   tx.exec0("SET LOCAL synchronous_commit = off");  // safe: a lost batch is replayed identically
   tx.exec(lock_shards_);                           // 1
@@ -565,7 +565,7 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
   ValueGuard guard(dead_letter_, n.rejected);
   CopyWriter &inv = invocations_, &ev = events_, &job = jobs_, &log = logs_;
   for (CopyWriter* w : {&inv, &ev, &job, &log}) w->clear();  // what a failed try left
-  const auto fresh = copy_new_rows(tx, rows, stored, AbandonRule{fresh_wm, options_.abandon_after}, guard, inv, ev,
+  const auto fresh = copy_new_rows(tx, rows, stored, transform::AbandonRule{fresh_wm, options_.abandon_after}, guard, inv, ev,
                                    job, log, n);                                 // 2
   if (!stored.empty()) stage_stored_rows(tx, rows, stored, guard, inv, ev, job, log, n);
 
@@ -586,4 +586,4 @@ void LoadLane::load_once(pqxx::connection& conn, const RowBatch& rows) {
   stats_.touched_hours.insert(n.hours.begin(), n.hours.end());
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -20,14 +20,14 @@
 #include "transform/hourly_rollup.h"
 #include "transform/row_state.h"
 
-namespace edpipe {
+namespace edpipe::load {
 
 // Every edpipe that writes to one database must agree on these two.
 constexpr int kShardCount = 16;
 int shard_of(const Uuid& invocation_id) noexcept;  // stable across processes: no seed
 
 struct LoaderOptions {
-  Timestamp abandon_after = kDefaultAbandonAfter;
+  Timestamp abandon_after = transform::kDefaultAbandonAfter;
   int max_attempts = 8;             // per batch, for passing faults
   int backoff_initial_ms = 100;
   int connections = 2;              // lanes loading side by side (1 to kShardCount)
@@ -45,7 +45,7 @@ struct LoaderStats {
   // Rows written: new ones, and writes to stored ones (a merge that moved a step on, a derived
   // column that changed; one row can count twice). A replay counts none.
   uint64_t rows_inserted = 0, rows_updated = 0;
-  std::set<RollupKey> touched_hours;
+  std::set<transform::RollupKey> touched_hours;
   LoaderStats& operator+=(const LoaderStats& o) {
     batches += o.batches;
     retries += o.retries;
@@ -62,8 +62,8 @@ struct LoaderStats {
 // The rows of a batch in `n` parts by the invocation they belong to (`part_of` of its id, below
 // n), moved out of `rows`; read positions stay with the caller.
 template <class PartOf>
-std::vector<RowBatch> split_by_invocation(RowBatch&& rows, size_t n, PartOf&& part_of) {
-  std::vector<RowBatch> parts(n);
+std::vector<transform::RowBatch> split_by_invocation(transform::RowBatch&& rows, size_t n, PartOf&& part_of) {
+  std::vector<transform::RowBatch> parts(n);
   auto room = [n](size_t total) { return total / n + total / (4 * n) + 16; };  // uneven splits fit
   for (auto& p : parts) {
     p.invocations.reserve(room(rows.invocations.size()));
@@ -88,9 +88,9 @@ class LoadLane {
   // there fails fast) or SchemaError.
   void open();
   // Loads rows of this lane's shards, fragments of one id already merged, as one batch.
-  void load(const RowBatch& rows);
+  void load(const transform::RowBatch& rows);
   // Saves read positions in a transaction of their own.
-  void save_positions_alone(const std::vector<FilePosition>& positions);
+  void save_positions_alone(const std::vector<ingest::FilePosition>& positions);
   const LoaderStats& stats() const noexcept { return stats_; }
 
   // Runs `work` on the connection, reconnecting and retrying it after passing faults. Safe for
@@ -113,8 +113,8 @@ class LoadLane {
  private:
   bool retryable(const std::exception& e) const;
   void back_off(int attempt);
-  void load_or_split(const RowBatch& rows);
-  void load_once(pqxx::connection& conn, const RowBatch& rows);
+  void load_or_split(const transform::RowBatch& rows);
+  void load_once(pqxx::connection& conn, const transform::RowBatch& rows);
   void reconnect();
 
   std::string conninfo_;
@@ -126,4 +126,4 @@ class LoadLane {
   CopyWriter invocations_, events_, jobs_, logs_;  // kept from batch to batch with their buffers
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-namespace edpipe::sql {
+namespace edpipe::load::sql {
 namespace {
 
 struct Column {
@@ -197,10 +197,10 @@ namespace {
 // The statuses a row's facts give, from end-record columns: the facts of derive.h's EndFact.
 std::string end_status(const std::string& row, const std::string& abandoned_sql, bool job) {
   const std::vector<std::string> facts = {row + ".end_status IS NOT NULL", row + ".end_status = 'failed'", abandoned_sql};
-  return job ? status_sql(kJobStatusRules, facts) : status_sql(kInvocationStatusRules, facts);
+  return job ? status_sql(transform::kJobStatusRules, facts) : status_sql(transform::kInvocationStatusRules, facts);
 }
 std::string event_status(const std::string& v, const std::string& invocation_abandoned) {
-  return status_sql(kEventStatusRules, {v + ".handler_ended_at IS NOT NULL", "coalesce(" + v + ".handler_failed, false)",
+  return status_sql(transform::kEventStatusRules, {v + ".handler_ended_at IS NOT NULL", "coalesce(" + v + ".handler_failed, false)",
                                         v + ".detection_ended_at IS NOT NULL", "coalesce(" + v + ".detection_failed, false)",
                                         "coalesce(" + v + ".detected, false)", v + ".handler_started_at IS NOT NULL",
                                         invocation_abandoned});
@@ -537,4 +537,4 @@ std::vector<std::string> log_columns() {
   return c;
 }
 
-}  // namespace edpipe::sql
+}  // namespace edpipe::load::sql

@@ -6,12 +6,12 @@
 
 #include "transform/derive.h"
 
-namespace edpipe::sql {
+namespace edpipe::load::sql {
 
 // A status rule table of derive.h as an SQL CASE expression; facts[i] is the SQL of the fact
 // with bit i (1 << i). The same table decides in memory and in the database.
 template <class Status, size_t N>
-std::string status_sql(const StatusRule<Status> (&rules)[N], const std::vector<std::string>& facts) {
+std::string status_sql(const transform::StatusRule<Status> (&rules)[N], const std::vector<std::string>& facts) {
   std::string out = "(CASE";
   for (size_t r = 0; r + 1 < N; ++r) {
     std::string when;
@@ -78,4 +78,4 @@ std::vector<std::string> event_columns(bool derived);
 std::vector<std::string> job_columns(bool derived);
 std::vector<std::string> log_columns();
 
-}  // namespace edpipe::sql
+}  // namespace edpipe::load::sql

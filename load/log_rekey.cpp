@@ -7,7 +7,7 @@
 #include "load/copy_writer.h"
 #include "transform/content_hash.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 struct StoredLine {
@@ -25,7 +25,7 @@ void renumber(std::vector<StoredLine>& block, CopyWriter& out, uint64_t& changed
   uint32_t occurrence = 0;
   for (size_t i = 0; i < block.size(); ++i) {
     occurrence = i && block[i].identity == block[i - 1].identity ? occurrence + 1 : 0;
-    const Uuid id = log_row_id(block[i].identity, occurrence);
+    const Uuid id = transform::log_row_id(block[i].identity, occurrence);
     if (id == block[i].old_id) continue;
     out.uuid(block[i].old_id).uuid(id).int32(static_cast<int32_t>(occurrence));
     out.end_row();
@@ -64,13 +64,13 @@ uint64_t rekey_job_logs(pqxx::work& tx) {
       block_owner = owner;
       block_job = job;
       block_ts = ts;
-      std::optional<JsonText> data;
+      std::optional<ingest::JsonText> data;
       if (!r["data"].is_null()) data = r["data"].as<std::string>();
       std::optional<std::string> source;
       if (!r["source"].is_null()) source = r["source"].as<std::string>();
-      const auto level = log_level_from_name(r["level"].c_str()).value_or(LogLevel::Info);
+      const auto level = ingest::log_level_from_name(r["level"].c_str()).value_or(ingest::LogLevel::Info);
       block.push_back({*Uuid::parse(r["id"].c_str()),
-                       log_identity(invocation, job_id, ts, level, r["message"].as<std::string>(), data, source),
+                       transform::log_identity(invocation, job_id, ts, level, r["message"].as<std::string>(), data, source),
                        r["occurrence"].as<int32_t>()});
     }
   }
@@ -84,4 +84,4 @@ uint64_t rekey_job_logs(pqxx::work& tx) {
   return changed;
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -7,7 +7,7 @@
 #include "load/load_sql.h"
 #include "load/log_rekey.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -107,4 +107,4 @@ std::vector<MigrationStatus> Migrator::down(int count) {
   return done;
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

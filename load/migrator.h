@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace edpipe {
+namespace edpipe::load {
 
 struct Migration {
   int version;
@@ -51,4 +51,4 @@ class Migrator {
   pqxx::connection& conn_;
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <regex>
 
-namespace edpipe {
+namespace edpipe::load {
 
 std::string resolve_conninfo(const std::string& db_option) {
   if (!db_option.empty()) return db_option;
@@ -88,4 +88,4 @@ bool is_transient(const std::string& s) {
          s == "57014" || s == "55P03";
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -4,7 +4,7 @@
 #include <pqxx/pqxx>
 #include <string>
 
-namespace edpipe {
+namespace edpipe::load {
 
 // The connection string: --db (a libpq URI or key=value string), else DATABASE_URL, else ""
 // (libpq then reads PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGPASSFILE, ~/.pgpass).
@@ -29,4 +29,4 @@ class ConnectionError : public std::runtime_error {
 // serialization failure, deadlock).
 bool is_transient(const std::string& sqlstate);
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -7,7 +7,7 @@
 #include "core/json_text.h"
 #include "load/load_sql.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 std::vector<int64_t> parse_int_array(const pqxx::field& f) {
@@ -60,8 +60,8 @@ std::map<std::string, int64_t> parse_name_counts(const std::string& json) {
   return out;
 }
 
-HourlyRollup rollup_from_row(const pqxx::row& r) {
-  HourlyRollup h;
+transform::HourlyRollup rollup_from_row(const pqxx::row& r) {
+  transform::HourlyRollup h;
   auto count = [&](const char* column) { return r[column].as<int64_t>(); };
   h.total_invocations = count("total_invocations");
   h.successful_invocations = count("successful_invocations");
@@ -79,7 +79,7 @@ HourlyRollup rollup_from_row(const pqxx::row& r) {
   const auto counts = parse_int_array(r["duration_bucket_counts"]);
   std::map<int32_t, int64_t> buckets;
   for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] = counts[i];
-  h.durations = DurationSketch::from_buckets(count("duration_zero_count"), buckets);
+  h.durations = transform::DurationSketch::from_buckets(count("duration_zero_count"), buckets);
   h.detected_events = parse_name_counts(r["detected_event_counts"].as<std::string>());
   h.failed_jobs = parse_name_counts(r["failed_job_counts"].as<std::string>());
   return h;
@@ -87,14 +87,14 @@ HourlyRollup rollup_from_row(const pqxx::row& r) {
 
 }  // namespace
 
-HourlyRollup RollupStore::read_for_update(const RollupKey& key) {
+transform::HourlyRollup RollupStore::read_for_update(const transform::RollupKey& key) {
   auto res = tx_.exec_params(sql::kReadRollup, format_rfc3339(key.hour), key.source_function);
   if (res.empty()) return {};
   return rollup_from_row(res[0]);
 }
 
-void RollupStore::add_delta(const RollupKey& key, const HourlyRollup& delta, const std::vector<int64_t>& removed) {
-  HourlyRollup h = read_for_update(key);
+void RollupStore::add_delta(const transform::RollupKey& key, const transform::HourlyRollup& delta, const std::vector<int64_t>& removed) {
+  transform::HourlyRollup h = read_for_update(key);
   bool extreme_left = false;
   for (int64_t d : removed) extreme_left = extreme_left || d == h.min_duration_ms || d == h.max_duration_ms;
   h.merge(delta);
@@ -119,17 +119,17 @@ void RollupStore::add_delta(const RollupKey& key, const HourlyRollup& delta, con
                   h.failed_invocations, h.running_invocations, h.events_detected, h.jobs_run, h.jobs_succeeded,
                   h.jobs_failed, number(h.avg_duration_ms()), number(h.min_duration_ms), number(h.max_duration_ms),
                   number(h.percentile(0.50)), number(h.percentile(0.95)), number(h.percentile(0.99)),
-                  HourlyRollup::top_json(h.detected_events), HourlyRollup::top_json(h.failed_jobs), h.duration_count, h.duration_sum_ms,
+                  transform::HourlyRollup::top_json(h.detected_events), transform::HourlyRollup::top_json(h.failed_jobs), h.duration_count, h.duration_sum_ms,
                   h.durations.zero_count(), int_array(keys), int_array(counts), json_counts(h.detected_events),
                   json_counts(h.failed_jobs));
 }
 
-RollupTable RollupStore::read_all() {
-  RollupTable out;
+transform::RollupTable RollupStore::read_all() {
+  transform::RollupTable out;
   for (const auto& r : tx_.exec(sql::kReadAllRollups))
-    out[RollupKey{r["hour_epoch"].as<int64_t>() * kMicrosPerSecond, r["source_function"].as<std::string>()}] =
+    out[transform::RollupKey{r["hour_epoch"].as<int64_t>() * kMicrosPerSecond, r["source_function"].as<std::string>()}] =
         rollup_from_row(r);
   return out;
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

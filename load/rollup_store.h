@@ -5,22 +5,22 @@
 
 #include "transform/hourly_rollup.h"
 
-namespace edpipe {
+namespace edpipe::load {
 
 class RollupStore {
  public:
   explicit RollupStore(pqxx::transaction_base& tx) : tx_(tx) {}
   // The stored rollup of one hour and function, locked for update; empty when there is none.
-  HourlyRollup read_for_update(const RollupKey& key);
+  transform::HourlyRollup read_for_update(const transform::RollupKey& key);
   // Adds `delta` (signed contributions) to the stored row and writes it back. min/max are
   // recomputed from the invocations only when one of the `removed` durations was an extreme.
-  void add_delta(const RollupKey& key, const HourlyRollup& delta, const std::vector<int64_t>& removed);
+  void add_delta(const transform::RollupKey& key, const transform::HourlyRollup& delta, const std::vector<int64_t>& removed);
   // Every stored row.
-  RollupTable read_all();
+  transform::RollupTable read_all();
 
  private:
   pqxx::transaction_base& tx_;
 };
 
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -4,10 +4,10 @@
 #include <exception>
 #include <unordered_map>
 
-namespace edpipe {
+namespace edpipe::load {
 
 // In place: a batch rarely holds two fragments of one id, and then nothing moves.
-RowBatch coalesce_fragments(RowBatch&& rows, uint64_t* log_conflicts) {
+transform::RowBatch coalesce_fragments(transform::RowBatch&& rows, uint64_t* log_conflicts) {
   auto fold = [](auto& items, auto&& merge_into_first) {
     std::unordered_map<Uuid, size_t, UuidHash> first;
     first.reserve(items.size());
@@ -32,7 +32,7 @@ RowBatch coalesce_fragments(RowBatch&& rows, uint64_t* log_conflicts) {
   fold(rows.invocations, state);
   fold(rows.event_executions, state);
   fold(rows.job_executions, state);
-  fold(rows.job_logs, [&](JobLogRow& into, const JobLogRow& from) {
+  fold(rows.job_logs, [&](transform::JobLogRow& into, const transform::JobLogRow& from) {
     if (log_conflicts && into.log.seq && into.rank != from.rank) ++*log_conflicts;
     into = merge(into, from);
   });
@@ -55,7 +55,7 @@ RowLoader::RowLoader(std::string conninfo, LoaderOptions options, RowDeadLetter 
   }
   // One batch waits per lane while it loads another: memory stays at a few batches.
   for (auto& lane : lanes_)
-    queues_.push_back(std::make_unique<BackgroundQueue<RowBatch>>([l = lane.get()](RowBatch&& rows) { l->load(rows); }, 1));
+    queues_.push_back(std::make_unique<BackgroundQueue<transform::RowBatch>>([l = lane.get()](transform::RowBatch&& rows) { l->load(rows); }, 1));
 }
 
 RowLoader::~RowLoader() {
@@ -86,16 +86,16 @@ void RowLoader::finish() {
   if (first) std::rethrow_exception(first);
 }
 
-void RowLoader::load(RowBatch rows) {
+void RowLoader::load(transform::RowBatch rows) {
   if (rows.empty() && rows.positions.empty()) return;
-  RowBatch merged = coalesce_fragments(std::move(rows), &log_conflicts_);
+  transform::RowBatch merged = coalesce_fragments(std::move(rows), &log_conflicts_);
   ++batches_;
   const size_t n = lanes_.size();
   if (n == 1) {  // the positions commit in the batch's own transaction
     queues_[0]->submit(std::move(merged));
     return;
   }
-  const std::vector<FilePosition> positions = std::move(merged.positions);
+  const std::vector<ingest::FilePosition> positions = std::move(merged.positions);
   auto parts = split_by_invocation(std::move(merged), n, [n](const Uuid& invocation_id) {
     return static_cast<size_t>(shard_of(invocation_id)) % n;
   });
@@ -108,4 +108,4 @@ void RowLoader::load(RowBatch rows) {
   lanes_[0]->save_positions_alone(positions);
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -14,7 +14,7 @@
 #include "load/background_queue.h"
 #include "load/load_lane.h"
 
-namespace edpipe {
+namespace edpipe::load {
 
 class RowLoader {
  public:
@@ -26,7 +26,7 @@ class RowLoader {
   void open();
   // Queues the fragments as one batch (merging duplicates of one id first) and returns; a batch
   // with read positions returns once they are saved. Throws the error of an earlier batch.
-  void load(RowBatch rows);
+  void load(transform::RowBatch rows);
   // Waits until every queued batch is loaded; throws the error of one that failed.
   void finish();
   // After finish(): summed over the lanes; `batches` counts the batches given to load().
@@ -42,13 +42,13 @@ class RowLoader {
   RowDeadLetter dead_letter_;
   std::mutex dead_letter_mu_;
   std::vector<std::unique_ptr<LoadLane>> lanes_;
-  std::vector<std::unique_ptr<BackgroundQueue<RowBatch>>> queues_;  // one per lane; stopped before the lanes go
+  std::vector<std::unique_ptr<BackgroundQueue<transform::RowBatch>>> queues_;  // one per lane; stopped before the lanes go
   uint64_t batches_ = 0;
   uint64_t log_conflicts_ = 0;  // met within a batch (the lanes count those met in the database)
 };
 
 // Merges fragments of the same id within one batch (ON CONFLICT may touch a row only once).
 // Counts the log lines of one seq that differ in `log_conflicts`.
-RowBatch coalesce_fragments(RowBatch&& rows, uint64_t* log_conflicts = nullptr);
+transform::RowBatch coalesce_fragments(transform::RowBatch&& rows, uint64_t* log_conflicts = nullptr);
 
-}  // namespace edpipe
+}  // namespace edpipe::load

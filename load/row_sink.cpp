@@ -3,16 +3,16 @@
 #include <algorithm>
 #include <iterator>
 
-namespace edpipe {
+namespace edpipe::load {
 
 DatabaseSink::DatabaseSink(RowLoader& loader, const LoaderOptions& options, std::function<void()> before_send)
     : loader_(loader),
-      background_([&loader](RowBatch&& rows) { loader.load(std::move(rows)); }),
+      background_([&loader](transform::RowBatch&& rows) { loader.load(std::move(rows)); }),
       batch_rows_(options.batch_rows),
       next_rows_(std::min(options.batch_rows, options.first_batch_rows)),
       before_send_(std::move(before_send)) {}
 
-void DatabaseSink::add(RowBatch& rows) {
+void DatabaseSink::add(transform::RowBatch& rows) {
   auto append = [](auto& to, auto& from) {
     if (to.empty()) to.swap(from);  // rows are large: taken whole, not moved one by one
     else to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
@@ -24,7 +24,7 @@ void DatabaseSink::add(RowBatch& rows) {
   if (pending_.row_count() >= next_rows_) send();
 }
 
-void DatabaseSink::flush(std::vector<FilePosition> positions) {
+void DatabaseSink::flush(std::vector<ingest::FilePosition> positions) {
   pending_.positions = std::move(positions);
   send();
 }
@@ -44,4 +44,4 @@ void DatabaseSink::send() {
   pending_ = {};
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -9,24 +9,24 @@
 #include "load/row_loader.h"
 #include "transform/row_tally.h"
 
-namespace edpipe {
+namespace edpipe::load {
 
 class RowSink {
  public:
   virtual ~RowSink() = default;
-  virtual void add(RowBatch& rows) = 0;  // may keep rows until a batch is full
+  virtual void add(transform::RowBatch& rows) = 0;  // may keep rows until a batch is full
   // Sends what is kept, with the read positions it completes (tail mode).
-  virtual void flush(std::vector<FilePosition> positions) = 0;
+  virtual void flush(std::vector<ingest::FilePosition> positions) = 0;
   // Sends the rest and waits until it is all in.
   virtual void finish() = 0;
 };
 
 class TallySink final : public RowSink {
  public:
-  void add(RowBatch& rows) override { tally.add(rows); }
-  void flush(std::vector<FilePosition>) override {}
+  void add(transform::RowBatch& rows) override { tally.add(rows); }
+  void flush(std::vector<ingest::FilePosition>) override {}
   void finish() override {}
-  RowTally tally;
+  transform::RowTally tally;
 };
 
 // Batches go to the loader on a second thread while the caller reads and parses on. The first
@@ -37,17 +37,17 @@ class DatabaseSink final : public RowSink {
   // `before_send` runs before each batch goes to the loader: the dead letters of the lines
   // before it reach the disk first, so no batch commits without them.
   DatabaseSink(RowLoader& loader, const LoaderOptions& options, std::function<void()> before_send);
-  void add(RowBatch& rows) override;
-  void flush(std::vector<FilePosition> positions) override;
+  void add(transform::RowBatch& rows) override;
+  void flush(std::vector<ingest::FilePosition> positions) override;
   void finish() override;
 
  private:
   void send();
   RowLoader& loader_;
-  BackgroundQueue<RowBatch> background_;
+  BackgroundQueue<transform::RowBatch> background_;
   size_t batch_rows_, next_rows_;
   std::function<void()> before_send_;
-  RowBatch pending_;
+  transform::RowBatch pending_;
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -7,7 +7,7 @@
 #include "load/rollup_store.h"
 #include "transform/hourly_rollup.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 // The expected rollups, computed by PostgreSQL from the base tables alone.
@@ -44,7 +44,7 @@ WHERE (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.tota
       IS DISTINCT FROM (coalesce(e.n, 0), coalesce(j.n, 0), coalesce(j.ok, 0), coalesce(j.failed, 0))
 LIMIT 20)";
 
-std::string key_name(const RollupKey& k) {
+std::string key_name(const transform::RollupKey& k) {
   return format_hour(k.hour) + " " + (k.source_function.empty() ? "(no start record)" : k.source_function);
 }
 
@@ -56,10 +56,10 @@ struct Expected {
   std::map<std::string, int64_t> detected, failed_jobs;
 };
 
-std::map<RollupKey, Expected> read_expected(pqxx::read_transaction& tx) {
-  std::map<RollupKey, Expected> expected;
+std::map<transform::RollupKey, Expected> read_expected(pqxx::read_transaction& tx) {
+  std::map<transform::RollupKey, Expected> expected;
   for (const auto& r : tx.exec(kExpectedHours)) {
-    RollupKey k{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()};
+    transform::RollupKey k{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()};
     Expected e{r[2].as<int64_t>(), r[3].as<int64_t>(), r[4].as<int64_t>(), r[5].as<int64_t>(), r[6].as<int64_t>(),
                r[7].as<int64_t>(), r[8].as<int64_t>(), r[9].as<int64_t>(), r[10].as<int64_t>(), r[11].as<int64_t>(),
                std::nullopt, std::nullopt, {}, {}, {}};
@@ -70,7 +70,7 @@ std::map<RollupKey, Expected> read_expected(pqxx::read_transaction& tx) {
     expected[k] = std::move(e);
   }
   for (const auto& r : tx.exec(kExpectedNames)) {
-    RollupKey k{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()};
+    transform::RollupKey k{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()};
     auto& e = expected[k];
     (r[2].as<std::string>() == "event" ? e.detected : e.failed_jobs)[r[3].as<std::string>()] = r[4].as<int64_t>();
   }
@@ -79,8 +79,8 @@ std::map<RollupKey, Expected> read_expected(pqxx::read_transaction& tx) {
 
 // The values metrics_hourly shows beside its mergeable state: p50, p95, p99 and avg.
 using Shown = std::array<std::optional<double>, 4>;
-std::map<RollupKey, Shown> read_shown(pqxx::read_transaction& tx) {
-  std::map<RollupKey, Shown> shown;
+std::map<transform::RollupKey, Shown> read_shown(pqxx::read_transaction& tx) {
+  std::map<transform::RollupKey, Shown> shown;
   for (const auto& r : tx.exec(kStoredPercentiles)) {
     Shown v;
     for (int i = 0; i < 4; ++i)
@@ -92,7 +92,7 @@ std::map<RollupKey, Shown> read_shown(pqxx::read_transaction& tx) {
 }
 
 // One hour's stored rollup against what its rows say; each difference named.
-void compare_hour(const RollupKey& k, const Expected& e, const HourlyRollup& h, const Shown& s, VerifyReport& rep) {
+void compare_hour(const transform::RollupKey& k, const Expected& e, const transform::HourlyRollup& h, const Shown& s, VerifyReport& rep) {
   auto differ = [&](const std::string& what, const std::string& stored_v, const std::string& want) {
     rep.differences.push_back("metrics_hourly " + key_name(k) + ": " + what + " is " + stored_v + ", the rows say " + want);
   };
@@ -140,7 +140,7 @@ VerifyReport verify_database(pqxx::connection& conn) {
   pqxx::read_transaction tx(conn);
   tx.exec0("SET TIME ZONE 'UTC'");
   RollupStore store(tx);
-  const RollupTable stored = store.read_all();
+  const transform::RollupTable stored = store.read_all();
   const auto expected = read_expected(tx);
   const auto shown = read_shown(tx);
   for (const auto& [k, e] : expected) {
@@ -165,4 +165,4 @@ VerifyReport verify_database(pqxx::connection& conn) {
   return rep;
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace edpipe {
+namespace edpipe::load {
 
 struct VerifyReport {
   size_t hours_checked = 0, invocations_checked = 0;
@@ -17,4 +17,4 @@ struct VerifyReport {
 // children's.
 VerifyReport verify_database(pqxx::connection& conn);
 
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/gen/corpus_generator.h"
+#include "gen/corpus_generator.h"
 #include "ingest/byte_source.h"
 #include "ingest/record_decoder.h"
 #include "transform/row_tally.h"
@@ -39,7 +39,7 @@ class TempDirTest : public ::testing::Test {
 };
 
 // A ByteSource over a string that hands out at most `chunk` bytes per read (a trickling pipe).
-class StringSource : public ByteSource {
+class StringSource : public ingest::ByteSource {
  public:
   explicit StringSource(std::string data, size_t chunk = SIZE_MAX) : data_(std::move(data)), chunk_(chunk) {}
   size_t read(char* buf, size_t n) override {
@@ -55,35 +55,35 @@ class StringSource : public ByteSource {
   size_t chunk_, pos_ = 0;
 };
 
-inline IngestBatch decode_lines(const std::vector<std::string>& lines) {
-  RecordDecoder decoder;
-  IngestBatch batch;
+inline ingest::IngestBatch decode_lines(const std::vector<std::string>& lines) {
+  ingest::RecordDecoder decoder;
+  ingest::IngestBatch batch;
   uint64_t n = 0;
-  for (const auto& l : lines) decoder.decode_line(l, SourcePos{0, ++n, 0}, batch);
+  for (const auto& l : lines) decoder.decode_line(l, ingest::SourcePos{0, ++n, 0}, batch);
   return batch;
 }
 
-inline TraceRecord decode_one(const std::string& line) {
-  IngestBatch b = decode_lines({line});
+inline ingest::TraceRecord decode_one(const std::string& line) {
+  ingest::IngestBatch b = decode_lines({line});
   EXPECT_EQ(b.records.size(), 1u) << line << (b.rejected.empty() ? "" : " rejected: " + b.rejected[0].detail);
-  return b.records.empty() ? TraceRecord{} : b.records[0];
+  return b.records.empty() ? ingest::TraceRecord{} : b.records[0];
 }
 
-inline RejectedLine reject_one(const std::string& line) {
-  IngestBatch b = decode_lines({line});
+inline ingest::RejectedLine reject_one(const std::string& line) {
+  ingest::IngestBatch b = decode_lines({line});
   EXPECT_EQ(b.rejected.size(), 1u) << line;
-  return b.rejected.empty() ? RejectedLine{} : b.rejected[0];
+  return b.rejected.empty() ? ingest::RejectedLine{} : b.rejected[0];
 }
 
 // Rows after merging every fragment by id, as the database would hold them.
 struct MergedRows {
-  std::map<Uuid, InvocationState> invocations;
-  std::map<Uuid, EventExecutionState> events;
-  std::map<Uuid, JobExecutionState> jobs;
-  std::map<Uuid, JobLogRow> logs;
+  std::map<Uuid, transform::InvocationState> invocations;
+  std::map<Uuid, transform::EventExecutionState> events;
+  std::map<Uuid, transform::JobExecutionState> jobs;
+  std::map<Uuid, transform::JobLogRow> logs;
   size_t fragments = 0;
 
-  void add(const RowBatch& b) {
+  void add(const transform::RowBatch& b) {
     fragments += b.invocations.size();
     for (const auto& s : b.invocations) fold(invocations, s);
     for (const auto& s : b.event_executions) fold(events, s);
@@ -105,7 +105,7 @@ struct MergedRows {
 
 struct PipelineResult {
   MergedRows rows;
-  TallyResult tally;
+  transform::TallyResult tally;
   Timestamp watermark = 0;
 };
 
@@ -113,30 +113,30 @@ struct PipelineResult {
 // batch (`cuts` are line indexes where a new batch starts), handing every ready fragment to
 // `sink`, the rest at the end. Returns the run's watermark.
 inline Timestamp feed_pipeline(const std::vector<std::string>& lines, std::vector<size_t> cuts,
-                               AssemblerOptions options, const std::function<void(RowBatch&)>& sink) {
-  RecordDecoder decoder;
-  TraceAssembler assembler(options);
+                               transform::AssemblerOptions options, const std::function<void(transform::RowBatch&)>& sink) {
+  ingest::RecordDecoder decoder;
+  transform::TraceAssembler assembler(options);
   std::sort(cuts.begin(), cuts.end());
   cuts.push_back(lines.size());
   size_t begin = 0;
   for (size_t cut : cuts) {
     if (cut < begin) continue;
-    IngestBatch batch;
+    ingest::IngestBatch batch;
     std::string block;
     for (size_t i = begin; i < cut; ++i) block += lines[i] + "\n";
-    block.append(kBlockPadding, ' ');
-    LineBlock lb;
+    block.append(ingest::kBlockPadding, ' ');
+    ingest::LineBlock lb;
     lb.data = block.data();
-    lb.size = block.size() - kBlockPadding;
+    lb.size = block.size() - ingest::kBlockPadding;
     lb.first_line = begin + 1;
     decoder.decode(lb, 0, batch);
     assembler.add(batch.records);
-    RowBatch rows;
+    transform::RowBatch rows;
     assembler.take_ready(rows);
     sink(rows);
     begin = cut;
   }
-  RowBatch rest;
+  transform::RowBatch rest;
   assembler.take_all(rest);
   sink(rest);
   return assembler.watermark();
@@ -145,23 +145,23 @@ inline Timestamp feed_pipeline(const std::vector<std::string>& lines, std::vecto
 // What a database accumulates over several runs (loads): merged rows and the tally.
 class Store {
  public:
-  void run(const std::vector<std::string>& lines, std::vector<size_t> cuts = {}, AssemblerOptions options = {}) {
+  void run(const std::vector<std::string>& lines, std::vector<size_t> cuts = {}, transform::AssemblerOptions options = {}) {
     abandon_after_ = options.abandon_after;
-    watermark_ = std::max(watermark_, feed_pipeline(lines, std::move(cuts), options, [&](RowBatch& rows) { add(rows); }));
+    watermark_ = std::max(watermark_, feed_pipeline(lines, std::move(cuts), options, [&](transform::RowBatch& rows) { add(rows); }));
   }
   PipelineResult result() const {
-    return {rows_, tally_.finish(AbandonRule{watermark_, abandon_after_}), watermark_};
+    return {rows_, tally_.finish(transform::AbandonRule{watermark_, abandon_after_}), watermark_};
   }
 
  private:
-  void add(const RowBatch& rows) {
+  void add(const transform::RowBatch& rows) {
     rows_.add(rows);
     tally_.add(rows);
   }
   MergedRows rows_;
-  RowTally tally_;
-  Timestamp watermark_ = kNoLastTs;
-  Timestamp abandon_after_ = kDefaultAbandonAfter;
+  transform::RowTally tally_;
+  Timestamp watermark_ = transform::kNoLastTs;
+  Timestamp abandon_after_ = transform::kDefaultAbandonAfter;
 };
 
 // Cut points every `n` lines: batches as `load` reads them.
@@ -172,14 +172,14 @@ inline std::vector<size_t> every_n(size_t lines, size_t n) {
 }
 
 inline PipelineResult run_pipeline(const std::vector<std::string>& lines, std::vector<size_t> cuts = {},
-                                   AssemblerOptions options = {}) {
+                                   transform::AssemblerOptions options = {}) {
   Store store;
   store.run(lines, std::move(cuts), options);
   return store.result();
 }
 
 // Two reports of the same rows: counts, statuses and every hourly rollup equal.
-inline void expect_same_tally(const TallyResult& a, const TallyResult& b) {
+inline void expect_same_tally(const transform::TallyResult& a, const transform::TallyResult& b) {
   EXPECT_EQ(a.invocations, b.invocations);
   EXPECT_EQ(a.event_executions, b.event_executions);
   EXPECT_EQ(a.job_executions, b.job_executions);

@@ -4,7 +4,7 @@
 
 #include "core/json_text.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 inline uint64_t fmix(uint64_t k) { return UuidHash::mix(k); }  // murmur3's finaliser
@@ -91,16 +91,16 @@ Uuid ContentHasher::name_uuid() const noexcept {
 }
 
 namespace {
-void put_error(ContentHasher& h, const std::optional<ErrorInfo>& e) {
-  h.opt(e, [](ContentHasher& x, const ErrorInfo& v) { x.opt_text(v.message).opt_text(v.stack); });
+void put_error(ContentHasher& h, const std::optional<ingest::ErrorInfo>& e) {
+  h.opt(e, [](ContentHasher& x, const ingest::ErrorInfo& v) { x.opt_text(v.message).opt_text(v.stack); });
 }
-void put_json(ContentHasher& h, const std::optional<JsonText>& j) { h.opt_text(j); }  // as written: ranks only
+void put_json(ContentHasher& h, const std::optional<ingest::JsonText>& j) { h.opt_text(j); }  // as written: ranks only
 }  // namespace
 
 // Each body's fields in declaration order, behind a tag of its type.
-ContentRank content_rank(const InvocationStart& b) {
+ContentRank content_rank(const ingest::InvocationStart& b) {
   ContentHasher h;
-  h.u8(uint8_t(RecordType::InvocationStart)).text(b.source_function).opt_text(b.source_system).opt_text(b.source_table);
+  h.u8(uint8_t(ingest::RecordType::InvocationStart)).text(b.source_function).opt_text(b.source_system).opt_text(b.source_table);
   h.opt_text(b.source_operation).opt_uuid(b.source_event_id).opt_i64(b.source_event_time);
   put_json(h, b.source_event_payload);
   h.opt_text(b.source_user_email).opt_text(b.source_user_role).opt_uuid(b.source_job_id);
@@ -109,45 +109,45 @@ ContentRank content_rank(const InvocationStart& b) {
   put_json(h, b.context);
   return h.rank();
 }
-ContentRank content_rank(const InvocationEnd& b) {
+ContentRank content_rank(const ingest::InvocationEnd& b) {
   ContentHasher h;
-  h.u8(uint8_t(RecordType::InvocationEnd)).u8(uint8_t(b.status)).opt_i64(b.duration_ms);
+  h.u8(uint8_t(ingest::RecordType::InvocationEnd)).u8(uint8_t(b.status)).opt_i64(b.duration_ms);
   put_error(h, b.error);
   return h.rank();
 }
-ContentRank content_rank(const DetectionStart& b) {
+ContentRank content_rank(const ingest::DetectionStart& b) {
   ContentHasher h;
-  h.u8(uint8_t(RecordType::DetectionStart)).uuid(b.event_execution_id).text(b.event_name).opt_text(b.event_module_path);
+  h.u8(uint8_t(ingest::RecordType::DetectionStart)).uuid(b.event_execution_id).text(b.event_name).opt_text(b.event_module_path);
   return h.rank();
 }
-ContentRank content_rank(const DetectionEnd& b) {
+ContentRank content_rank(const ingest::DetectionEnd& b) {
   ContentHasher h;
-  h.u8(uint8_t(RecordType::DetectionEnd)).uuid(b.event_execution_id).text(b.event_name).u8(b.detected);
+  h.u8(uint8_t(ingest::RecordType::DetectionEnd)).uuid(b.event_execution_id).text(b.event_name).u8(b.detected);
   h.opt_i64(b.duration_ms);
   put_error(h, b.error);
   return h.rank();
 }
-ContentRank content_rank(const HandlerStart& b) {
+ContentRank content_rank(const ingest::HandlerStart& b) {
   ContentHasher h;
-  h.u8(uint8_t(RecordType::HandlerStart)).uuid(b.event_execution_id).text(b.event_name);
+  h.u8(uint8_t(ingest::RecordType::HandlerStart)).uuid(b.event_execution_id).text(b.event_name);
   return h.rank();
 }
-ContentRank content_rank(const HandlerEnd& b) {
+ContentRank content_rank(const ingest::HandlerEnd& b) {
   ContentHasher h;
-  h.u8(uint8_t(RecordType::HandlerEnd)).uuid(b.event_execution_id).text(b.event_name).opt_i64(b.duration_ms);
+  h.u8(uint8_t(ingest::RecordType::HandlerEnd)).uuid(b.event_execution_id).text(b.event_name).opt_i64(b.duration_ms);
   put_error(h, b.error);
   return h.rank();
 }
-ContentRank content_rank(const JobStart& b) {
+ContentRank content_rank(const ingest::JobStart& b) {
   ContentHasher h;
-  h.u8(uint8_t(RecordType::JobStart)).uuid(b.job_execution_id).uuid(b.event_execution_id).text(b.job_name);
+  h.u8(uint8_t(ingest::RecordType::JobStart)).uuid(b.job_execution_id).uuid(b.event_execution_id).text(b.job_name);
   h.opt_text(b.job_function_name);
   put_json(h, b.job_options);
   return h.rank();
 }
-ContentRank content_rank(const JobEnd& b) {
+ContentRank content_rank(const ingest::JobEnd& b) {
   ContentHasher h;
-  h.u8(uint8_t(RecordType::JobEnd)).uuid(b.job_execution_id).uuid(b.event_execution_id).text(b.job_name);
+  h.u8(uint8_t(ingest::RecordType::JobEnd)).uuid(b.job_execution_id).uuid(b.event_execution_id).text(b.job_name);
   h.u8(uint8_t(b.status)).opt_i64(b.duration_ms);
   put_json(h, b.result);
   put_error(h, b.error);
@@ -156,7 +156,7 @@ ContentRank content_rank(const JobEnd& b) {
 
 ContentRank content_rank(const JobLogRow& r) {
   ContentHasher h;
-  h.u8(uint8_t(RecordType::JobLog)).i64(r.ts).opt_uuid(r.log.job_execution_id).u8(uint8_t(r.log.level));
+  h.u8(uint8_t(ingest::RecordType::JobLog)).i64(r.ts).opt_uuid(r.log.job_execution_id).u8(uint8_t(r.log.level));
   h.text(r.log.message);
   put_json(h, r.log.data);
   h.opt_text(r.log.source).opt_i64(r.log.seq).opt_text(r.correlation_id);
@@ -169,15 +169,15 @@ Uuid log_row_id_by_seq(const Uuid& invocation_id, int64_t seq) {
   return h.name_uuid();
 }
 
-Uuid log_identity(const Uuid& invocation_id, const std::optional<Uuid>& job_execution_id, Timestamp ts, LogLevel level,
-                  std::string_view message, const std::optional<JsonText>& data, const std::optional<std::string>& source) {
+Uuid log_identity(const Uuid& invocation_id, const std::optional<Uuid>& job_execution_id, Timestamp ts, ingest::LogLevel level,
+                  std::string_view message, const std::optional<ingest::JsonText>& data, const std::optional<std::string>& source) {
   ContentHasher h;
   h.u8('c');
   // The owner: the job, or the invocation for an invocation-level line.
   if (job_execution_id) h.u8('j').uuid(*job_execution_id);
   else h.u8('i').uuid(invocation_id);
   h.i64(ts).u8(uint8_t(level)).text(message);
-  h.opt(data, [](ContentHasher& x, const JsonText& j) { x.json_value(j); });
+  h.opt(data, [](ContentHasher& x, const ingest::JsonText& j) { x.json_value(j); });
   h.opt_text(source);
   return h.name_uuid();
 }
@@ -195,4 +195,4 @@ Uuid log_row_id(const JobLogRow& r) {
                     r.occurrence);
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -14,7 +14,7 @@
 
 #include "transform/row_state.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 
 // 128-bit MurmurHash3 (x64 variant).
 void murmur3_x64_128(const void* data, size_t len, uint64_t seed, uint64_t out[2]) noexcept;
@@ -70,14 +70,14 @@ class ContentHasher {
 using ContentRank = int64_t;
 
 // The rank of a lifecycle record: a hash of its body (the ts is compared before it).
-ContentRank content_rank(const InvocationStart& b);
-ContentRank content_rank(const InvocationEnd& b);
-ContentRank content_rank(const DetectionStart& b);
-ContentRank content_rank(const DetectionEnd& b);
-ContentRank content_rank(const HandlerStart& b);
-ContentRank content_rank(const HandlerEnd& b);
-ContentRank content_rank(const JobStart& b);
-ContentRank content_rank(const JobEnd& b);
+ContentRank content_rank(const ingest::InvocationStart& b);
+ContentRank content_rank(const ingest::InvocationEnd& b);
+ContentRank content_rank(const ingest::DetectionStart& b);
+ContentRank content_rank(const ingest::DetectionEnd& b);
+ContentRank content_rank(const ingest::HandlerStart& b);
+ContentRank content_rank(const ingest::HandlerEnd& b);
+ContentRank content_rank(const ingest::JobStart& b);
+ContentRank content_rank(const ingest::JobEnd& b);
 template <class B>
 ContentRank content_rank(const std::optional<Stamped<B>>& step) {
   return step ? content_rank(step->body) : 0;
@@ -91,9 +91,9 @@ ContentRank content_rank(const JobLogRow& row);
 // source), and the occurrence number of that exact line within one load. A replay gives the
 // same id; lines that differ in anything stored never share one.
 Uuid log_row_id_by_seq(const Uuid& invocation_id, int64_t seq);
-Uuid log_identity(const Uuid& invocation_id, const std::optional<Uuid>& job_execution_id, Timestamp ts, LogLevel level,
-                  std::string_view message, const std::optional<JsonText>& data, const std::optional<std::string>& source);
+Uuid log_identity(const Uuid& invocation_id, const std::optional<Uuid>& job_execution_id, Timestamp ts, ingest::LogLevel level,
+                  std::string_view message, const std::optional<ingest::JsonText>& data, const std::optional<std::string>& source);
 Uuid log_row_id(const Uuid& identity, uint32_t occurrence);
 Uuid log_row_id(const JobLogRow& row);  // from the row's seq, or its content and occurrence
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -1,6 +1,6 @@
 #include "transform/derive.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 
 std::string_view status_name(InvocationStatus s) noexcept {
   constexpr std::string_view kNames[] = {"running", "completed", "failed", "abandoned"};
@@ -34,7 +34,7 @@ std::optional<int64_t> step_duration(const std::optional<Stamped<End>>& end, con
 namespace {
 template <class End>
 uint8_t end_facts_of(const std::optional<Stamped<End>>& end, bool abandoned) noexcept {
-  return end_facts(end.has_value(), end && end->body.status == Outcome::Failed, abandoned);
+  return end_facts(end.has_value(), end && end->body.status == ingest::Outcome::Failed, abandoned);
 }
 }  // namespace
 
@@ -91,4 +91,4 @@ std::optional<Uuid> event_execution_id(const JobExecutionState& s) noexcept {
 }
 std::optional<int64_t> duration_ms(const JobExecutionState& s) noexcept { return step_duration(s.end, s.start); }
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -6,7 +6,7 @@
 
 #include "transform/row_state.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 
 enum class InvocationStatus : uint8_t { Running, Completed, Failed, Abandoned };
 enum class EventStatus : uint8_t { Detecting, NotDetected, DetectionFailed, Handling, Completed, HandlerFailed, Abandoned };
@@ -111,4 +111,4 @@ std::string_view job_name(const JobExecutionState& s) noexcept;
 std::optional<Uuid> event_execution_id(const JobExecutionState& s) noexcept;
 std::optional<int64_t> duration_ms(const JobExecutionState& s) noexcept;
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

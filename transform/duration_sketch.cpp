@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 const double kGamma = (1 + DurationSketch::kRelativeAccuracy) / (1 - DurationSketch::kRelativeAccuracy);
 const double kLogGamma = std::log(kGamma);
@@ -79,4 +79,4 @@ DurationSketch DurationSketch::from_buckets(int64_t zero_count, const std::map<i
   return s;
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -4,7 +4,7 @@
 
 #include "core/json_text.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 void bump(std::map<std::string, int64_t>& counts, const std::string& name, int64_t by) {
   auto it = counts.try_emplace(name, 0).first;
@@ -96,4 +96,4 @@ std::string HourlyRollup::top_json(const std::map<std::string, int64_t>& counts)
   return out + "]";
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -12,7 +12,7 @@
 #include "transform/derive.h"
 #include "transform/duration_sketch.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 
 struct RollupKey {
   Timestamp hour = 0;  // start of the UTC hour
@@ -65,4 +65,4 @@ struct HourlyRollup {
 using RollupTable = std::map<RollupKey, HourlyRollup>;
 void merge_into(RollupTable& into, const RollupTable& from);
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -7,7 +7,7 @@
 
 #include "core/json_text.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 
 constexpr int kMaxDepth = 1024;
@@ -184,50 +184,50 @@ void PrivacyFilter::filter_text(std::optional<std::string>& text) const {
   if (text) redact_text(*text);
 }
 
-void PrivacyFilter::filter_json(std::optional<JsonText>& json, bool drop) const {
+void PrivacyFilter::filter_json(std::optional<ingest::JsonText>& json, bool drop) const {
   if (!json) return;
   if (drop) json.reset();
   else filter_json(*json);
 }
 
-void PrivacyFilter::filter_error(std::optional<ErrorInfo>& error) const {
+void PrivacyFilter::filter_error(std::optional<ingest::ErrorInfo>& error) const {
   if (!error) return;
   if (options_.no_stacks) error->stack.reset();
   filter_text(error->message);
   filter_text(error->stack);
 }
 
-void PrivacyFilter::filter(TraceRecord& r) const {
+void PrivacyFilter::filter(ingest::TraceRecord& r) const {
   filter_text(r.correlation_id);
   std::visit(
       [&](auto& b) {
         using T = std::decay_t<decltype(b)>;
-        if constexpr (std::is_same_v<T, InvocationStart>) {
+        if constexpr (std::is_same_v<T, ingest::InvocationStart>) {
           filter_json(b.source_event_payload, options_.no_payloads);
           filter_json(b.context, false);
           filter_text(b.source_user_email);
           filter_text(b.source_user_role);
-        } else if constexpr (std::is_same_v<T, JobStart>) {
+        } else if constexpr (std::is_same_v<T, ingest::JobStart>) {
           filter_json(b.job_options, options_.no_job_options);
-        } else if constexpr (std::is_same_v<T, JobEnd>) {
+        } else if constexpr (std::is_same_v<T, ingest::JobEnd>) {
           filter_json(b.result, options_.no_results);
           filter_error(b.error);
-        } else if constexpr (std::is_same_v<T, JobLog>) {
+        } else if constexpr (std::is_same_v<T, ingest::JobLog>) {
           redact_text(b.message);
           filter_json(b.data, false);
           filter_text(b.source);
-        } else if constexpr (std::is_same_v<T, InvocationEnd> || std::is_same_v<T, DetectionEnd> ||
-                             std::is_same_v<T, HandlerEnd>) {
+        } else if constexpr (std::is_same_v<T, ingest::InvocationEnd> || std::is_same_v<T, ingest::DetectionEnd> ||
+                             std::is_same_v<T, ingest::HandlerEnd>) {
           filter_error(b.error);
         }
       },
       r.body);
 }
 
-void PrivacyFilter::filter(std::vector<TraceRecord>& records) const {
+void PrivacyFilter::filter(std::vector<ingest::TraceRecord>& records) const {
   if (options_.no_logs)
-    std::erase_if(records, [](const TraceRecord& r) { return r.type() == RecordType::JobLog; });
+    std::erase_if(records, [](const ingest::TraceRecord& r) { return r.type() == ingest::RecordType::JobLog; });
   for (auto& r : records) filter(r);
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

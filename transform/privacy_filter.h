@@ -14,7 +14,7 @@ namespace re2 {
 class RE2;
 }
 
-namespace edpipe {
+namespace edpipe::transform {
 
 struct PrivacyOptions {
   bool no_payloads = false;     // drop the Hasura event payload (the columns taken from it stay)
@@ -42,8 +42,8 @@ class PrivacyFilter {
   PrivacyFilter(PrivacyFilter&&) noexcept;
 
   // Filters the records in place; with --no-logs the job log records are removed.
-  void filter(std::vector<TraceRecord>& records) const;
-  void filter(TraceRecord& record) const;
+  void filter(std::vector<ingest::TraceRecord>& records) const;
+  void filter(ingest::TraceRecord& record) const;
 
   // The pieces, for the tests: a free text, and a JSON value's text.
   void redact_text(std::string& text) const;
@@ -51,8 +51,8 @@ class PrivacyFilter {
 
  private:
   void filter_text(std::optional<std::string>& text) const;
-  void filter_json(std::optional<JsonText>& json, bool drop) const;
-  void filter_error(std::optional<ErrorInfo>& error) const;
+  void filter_json(std::optional<ingest::JsonText>& json, bool drop) const;
+  void filter_error(std::optional<ingest::ErrorInfo>& error) const;
 
   PrivacyOptions options_;
   std::unique_ptr<re2::RE2> redact_;  // all patterns as one alternation
@@ -61,4 +61,4 @@ class PrivacyFilter {
 // The JSON stored in place of a value over the size limit.
 std::string truncated_json_note(size_t original_bytes);
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

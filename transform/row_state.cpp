@@ -2,7 +2,7 @@
 
 #include "transform/content_hash.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 
 // The orders that decide which of two records of the same step wins:
@@ -23,7 +23,7 @@ struct Before {
 };
 constexpr auto kStart = [](const auto& a, const auto& b) { return Before{}(false, a, false, b); };
 constexpr auto kEnd = [](const auto& a, const auto& b) {
-  return Before{}(a.body.status == Outcome::Failed, a, b.body.status == Outcome::Failed, b);
+  return Before{}(a.body.status == ingest::Outcome::Failed, a, b.body.status == ingest::Outcome::Failed, b);
 };
 constexpr auto kErrorEnd = [](const auto& a, const auto& b) {  // detection and handler ends: failed means "has an error"
   return Before{}(a.body.error.has_value(), a, b.body.error.has_value(), b);
@@ -79,29 +79,29 @@ bool log_wins(const JobLogRow& a, const JobLogRow& b) noexcept {
 }
 JobLogRow merge(const JobLogRow& a, const JobLogRow& b) { return log_wins(b, a) ? b : a; }
 
-void fold_step(InvocationState& s, Timestamp ts, InvocationStart&& b) {
-  keep_winner(s.start, Stamped<InvocationStart>{ts, std::move(b)}, kStart);
+void fold_step(InvocationState& s, Timestamp ts, ingest::InvocationStart&& b) {
+  keep_winner(s.start, Stamped<ingest::InvocationStart>{ts, std::move(b)}, kStart);
 }
-void fold_step(InvocationState& s, Timestamp ts, InvocationEnd&& b) {
-  keep_winner(s.end, Stamped<InvocationEnd>{ts, std::move(b)}, kEnd);
+void fold_step(InvocationState& s, Timestamp ts, ingest::InvocationEnd&& b) {
+  keep_winner(s.end, Stamped<ingest::InvocationEnd>{ts, std::move(b)}, kEnd);
 }
-void fold_step(EventExecutionState& s, Timestamp ts, DetectionStart&& b) {
-  keep_winner(s.detection_start, Stamped<DetectionStart>{ts, std::move(b)}, kStart);
+void fold_step(EventExecutionState& s, Timestamp ts, ingest::DetectionStart&& b) {
+  keep_winner(s.detection_start, Stamped<ingest::DetectionStart>{ts, std::move(b)}, kStart);
 }
-void fold_step(EventExecutionState& s, Timestamp ts, DetectionEnd&& b) {
-  keep_winner(s.detection_end, Stamped<DetectionEnd>{ts, std::move(b)}, kErrorEnd);
+void fold_step(EventExecutionState& s, Timestamp ts, ingest::DetectionEnd&& b) {
+  keep_winner(s.detection_end, Stamped<ingest::DetectionEnd>{ts, std::move(b)}, kErrorEnd);
 }
-void fold_step(EventExecutionState& s, Timestamp ts, HandlerStart&& b) {
-  keep_winner(s.handler_start, Stamped<HandlerStart>{ts, std::move(b)}, kStart);
+void fold_step(EventExecutionState& s, Timestamp ts, ingest::HandlerStart&& b) {
+  keep_winner(s.handler_start, Stamped<ingest::HandlerStart>{ts, std::move(b)}, kStart);
 }
-void fold_step(EventExecutionState& s, Timestamp ts, HandlerEnd&& b) {
-  keep_winner(s.handler_end, Stamped<HandlerEnd>{ts, std::move(b)}, kErrorEnd);
+void fold_step(EventExecutionState& s, Timestamp ts, ingest::HandlerEnd&& b) {
+  keep_winner(s.handler_end, Stamped<ingest::HandlerEnd>{ts, std::move(b)}, kErrorEnd);
 }
-void fold_step(JobExecutionState& s, Timestamp ts, JobStart&& b) {
-  keep_winner(s.start, Stamped<JobStart>{ts, std::move(b)}, kStart);
+void fold_step(JobExecutionState& s, Timestamp ts, ingest::JobStart&& b) {
+  keep_winner(s.start, Stamped<ingest::JobStart>{ts, std::move(b)}, kStart);
 }
-void fold_step(JobExecutionState& s, Timestamp ts, JobEnd&& b) {
-  keep_winner(s.end, Stamped<JobEnd>{ts, std::move(b)}, kEnd);
+void fold_step(JobExecutionState& s, Timestamp ts, ingest::JobEnd&& b) {
+  keep_winner(s.end, Stamped<ingest::JobEnd>{ts, std::move(b)}, kEnd);
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -15,7 +15,7 @@
 #include "ingest/file_position.h"
 #include "ingest/trace_record.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 
 constexpr Timestamp kNoFirstTs = std::numeric_limits<Timestamp>::max();  // "no record yet" bounds:
 constexpr Timestamp kNoLastTs = std::numeric_limits<Timestamp>::min();   // min/max then just work
@@ -29,8 +29,8 @@ struct Stamped {
 
 struct InvocationState {
   Uuid id;
-  std::optional<Stamped<InvocationStart>> start;
-  std::optional<Stamped<InvocationEnd>> end;
+  std::optional<Stamped<ingest::InvocationStart>> start;
+  std::optional<Stamped<ingest::InvocationEnd>> end;
   Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;  // over every record of the invocation, children included
   std::optional<std::string> correlation_id;
   bool operator==(const InvocationState&) const = default;
@@ -39,10 +39,10 @@ struct InvocationState {
 struct EventExecutionState {
   Uuid id;
   Uuid invocation_id;
-  std::optional<Stamped<DetectionStart>> detection_start;
-  std::optional<Stamped<DetectionEnd>> detection_end;
-  std::optional<Stamped<HandlerStart>> handler_start;
-  std::optional<Stamped<HandlerEnd>> handler_end;
+  std::optional<Stamped<ingest::DetectionStart>> detection_start;
+  std::optional<Stamped<ingest::DetectionEnd>> detection_end;
+  std::optional<Stamped<ingest::HandlerStart>> handler_start;
+  std::optional<Stamped<ingest::HandlerEnd>> handler_end;
   Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;
   std::optional<std::string> correlation_id;
   bool operator==(const EventExecutionState&) const = default;
@@ -51,8 +51,8 @@ struct EventExecutionState {
 struct JobExecutionState {
   Uuid id;
   Uuid invocation_id;
-  std::optional<Stamped<JobStart>> start;
-  std::optional<Stamped<JobEnd>> end;
+  std::optional<Stamped<ingest::JobStart>> start;
+  std::optional<Stamped<ingest::JobEnd>> end;
   Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;
   std::optional<std::string> correlation_id;
   bool operator==(const JobExecutionState&) const = default;
@@ -64,7 +64,7 @@ struct JobLogRow {
   Uuid id;
   Uuid invocation_id;
   Timestamp ts = 0;
-  JobLog log;
+  ingest::JobLog log;
   uint32_t occurrence = 0;  // without seq: how many identical lines came before it in its load
   std::optional<std::string> correlation_id;
   int64_t rank = 0;  // content_rank(): of two lines with one id (one seq), the lower is kept
@@ -97,14 +97,14 @@ void observe(S& s, Timestamp ts, const std::optional<std::string>& correlation_i
 }
 
 // Folding one record's lifecycle step into a state (the record's ids must match the state's).
-void fold_step(InvocationState& s, Timestamp ts, InvocationStart&& body);
-void fold_step(InvocationState& s, Timestamp ts, InvocationEnd&& body);
-void fold_step(EventExecutionState& s, Timestamp ts, DetectionStart&& body);
-void fold_step(EventExecutionState& s, Timestamp ts, DetectionEnd&& body);
-void fold_step(EventExecutionState& s, Timestamp ts, HandlerStart&& body);
-void fold_step(EventExecutionState& s, Timestamp ts, HandlerEnd&& body);
-void fold_step(JobExecutionState& s, Timestamp ts, JobStart&& body);
-void fold_step(JobExecutionState& s, Timestamp ts, JobEnd&& body);
+void fold_step(InvocationState& s, Timestamp ts, ingest::InvocationStart&& body);
+void fold_step(InvocationState& s, Timestamp ts, ingest::InvocationEnd&& body);
+void fold_step(EventExecutionState& s, Timestamp ts, ingest::DetectionStart&& body);
+void fold_step(EventExecutionState& s, Timestamp ts, ingest::DetectionEnd&& body);
+void fold_step(EventExecutionState& s, Timestamp ts, ingest::HandlerStart&& body);
+void fold_step(EventExecutionState& s, Timestamp ts, ingest::HandlerEnd&& body);
+void fold_step(JobExecutionState& s, Timestamp ts, ingest::JobStart&& body);
+void fold_step(JobExecutionState& s, Timestamp ts, ingest::JobEnd&& body);
 
 // Everything the transform hands on: row fragments, ready to merge into what is stored.
 struct RowBatch {
@@ -113,7 +113,7 @@ struct RowBatch {
   std::vector<JobExecutionState> job_executions;
   std::vector<JobLogRow> job_logs;
   // Tail mode: the read positions these rows complete, saved in the same transaction.
-  std::vector<FilePosition> positions;
+  std::vector<ingest::FilePosition> positions;
 
   bool empty() const {
     return invocations.empty() && event_executions.empty() && job_executions.empty() && job_logs.empty();
@@ -123,4 +123,4 @@ struct RowBatch {
   }
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

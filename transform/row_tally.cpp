@@ -4,7 +4,7 @@
 
 #include "transform/content_hash.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 
 uint32_t RowTally::invocation_index(const Uuid& id) {
   bool inserted;
@@ -67,8 +67,8 @@ void RowTally::add(const RowBatch& batch) {
       e.function = intern(s.start->body.source_function);
       e.chained = s.start->body.source_job_id.has_value();
     }
-    if (s.end && wins(s.end->body.status == Outcome::Failed, s.end->ts, s.end->body, e.has_end,
-                      e.end_status == Outcome::Failed, e.end_ts, e.end_rank)) {
+    if (s.end && wins(s.end->body.status == ingest::Outcome::Failed, s.end->ts, s.end->body, e.has_end,
+                      e.end_status == ingest::Outcome::Failed, e.end_ts, e.end_rank)) {
       e.has_end = true;
       e.end_status = s.end->body.status;
       e.end_ts = s.end->ts;
@@ -109,8 +109,8 @@ void RowTally::add(const RowBatch& batch) {
       e.start_ts = st->ts;
       e.start_name = intern(st->body.job_name);
     }
-    if (const auto& en = s.end; en && wins(en->body.status == Outcome::Failed, en->ts, en->body, e.has_end,
-                                           e.end_status == Outcome::Failed, e.end_ts, e.end_rank)) {
+    if (const auto& en = s.end; en && wins(en->body.status == ingest::Outcome::Failed, en->ts, en->body, e.has_end,
+                                           e.end_status == ingest::Outcome::Failed, e.end_ts, e.end_rank)) {
       e.has_end = true;
       e.end_status = en->body.status;
       e.end_ts = en->ts;
@@ -143,7 +143,7 @@ TallyResult RowTally::finish(const AbandonRule& rule) const {
     const InvocationEntry& e = invocations_[i];
     abandoned[i] = rule.is_abandoned(e.has_end, e.last_ts);
     InvocationContribution& c = contrib[i];
-    c.status = apply_rules(kInvocationStatusRules, end_facts(e.has_end, e.end_status == Outcome::Failed, abandoned[i]));
+    c.status = apply_rules(kInvocationStatusRules, end_facts(e.has_end, e.end_status == ingest::Outcome::Failed, abandoned[i]));
     const Timestamp created = e.has_start ? e.start_ts : e.first_ts;
     c.key = {hour_floor(created), e.has_start ? names_[e.function] : std::string()};
     if (e.has_end) {
@@ -167,7 +167,7 @@ TallyResult RowTally::finish(const AbandonRule& rule) const {
     }
   });
   jobs_.for_each([&](const Uuid&, const JobEntry& e) {
-    const JobStatus st = apply_rules(kJobStatusRules, end_facts(e.has_end, e.end_status == Outcome::Failed, abandoned[e.invocation]));
+    const JobStatus st = apply_rules(kJobStatusRules, end_facts(e.has_end, e.end_status == ingest::Outcome::Failed, abandoned[e.invocation]));
     r.jobs_by_status[static_cast<size_t>(st)]++;
     auto& c = contrib[e.invocation];
     c.jobs_run++;
@@ -182,4 +182,4 @@ TallyResult RowTally::finish(const AbandonRule& rule) const {
   return r;
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

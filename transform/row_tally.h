@@ -14,7 +14,7 @@
 #include "transform/row_state.h"
 #include "transform/uuid_map.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 
 struct TallyResult {
   uint64_t invocations = 0, event_executions = 0, job_executions = 0, job_logs = 0;
@@ -35,7 +35,7 @@ class RowTally {
  private:
   struct InvocationEntry {
     bool has_start = false, has_end = false, chained = false;
-    Outcome end_status = Outcome::Completed;
+    ingest::Outcome end_status = ingest::Outcome::Completed;
     uint32_t function = 0;
     Timestamp start_ts = 0, end_ts = 0;
     int64_t end_duration_ms = -1;  // -1: the end record gave none
@@ -59,7 +59,7 @@ class RowTally {
   struct JobEntry {
     uint32_t invocation = 0, start_name = 0, end_name = 0;
     bool has_start = false, has_end = false;
-    Outcome end_status = Outcome::Completed;
+    ingest::Outcome end_status = ingest::Outcome::Completed;
     Timestamp start_ts = 0, end_ts = 0;
     int64_t start_rank = 0, end_rank = 0;
   };
@@ -79,4 +79,4 @@ class RowTally {
   std::unordered_map<std::string, uint32_t> name_ids_;
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -5,7 +5,7 @@
 
 #include "transform/content_hash.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 
 // One invocation's rows while it is open. Children are few per invocation (a handful of events
 // and jobs), so they sit in vectors; an index is built only when an invocation grows large.
@@ -41,8 +41,8 @@ struct TraceAssembler::OpenInvocation {
 TraceAssembler::TraceAssembler(AssemblerOptions options) : options_(options) {}
 TraceAssembler::~TraceAssembler() = default;
 
-void TraceAssembler::add(std::vector<TraceRecord>& records) {
-  for (TraceRecord& r : records) {
+void TraceAssembler::add(std::vector<ingest::TraceRecord>& records) {
+  for (ingest::TraceRecord& r : records) {
     watermark_ = std::max(watermark_, r.ts);
     auto& slot = open_[r.invocation_id];
     if (!slot) {
@@ -70,11 +70,11 @@ void TraceAssembler::add(std::vector<TraceRecord>& records) {
     std::visit(
         [&](auto&& body) {
           using B = std::decay_t<decltype(body)>;
-          if constexpr (std::is_same_v<B, InvocationStart> || std::is_same_v<B, InvocationEnd>) {
+          if constexpr (std::is_same_v<B, ingest::InvocationStart> || std::is_same_v<B, ingest::InvocationEnd>) {
             fold_step(inv.state, ts, std::move(body));
-          } else if constexpr (std::is_same_v<B, JobStart> || std::is_same_v<B, JobEnd>) {
+          } else if constexpr (std::is_same_v<B, ingest::JobStart> || std::is_same_v<B, ingest::JobEnd>) {
             fold_step(on_job(body.job_execution_id), ts, std::move(body));
-          } else if constexpr (std::is_same_v<B, JobLog>) {
+          } else if constexpr (std::is_same_v<B, ingest::JobLog>) {
             JobLogRow row;
             row.invocation_id = r.invocation_id;
             row.ts = ts;
@@ -221,4 +221,4 @@ void TraceAssembler::take_all(RowBatch& out) {
   hand_on_all(all, out);
 }
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -14,7 +14,7 @@
 #include "transform/derive.h"
 #include "transform/row_state.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 
 // An open invocation of a realistic detector (6 events, 5 jobs, 7 log lines) holds ~20 KB:
 // ~200 MB at the default limit.
@@ -36,7 +36,7 @@ class TraceAssembler {
   ~TraceAssembler();
 
   // Folds the records in (they are moved from).
-  void add(std::vector<TraceRecord>& records);
+  void add(std::vector<ingest::TraceRecord>& records);
   // Appends the fragments of every invocation that has ended and gone quiet, or is abandoned,
   // and of the least recently active ones past `max_open`.
   void take_ready(RowBatch& out);
@@ -75,4 +75,4 @@ class TraceAssembler {
 // lines without seq are numbered in content order, so the numbering does not depend on arrival.
 uint64_t number_log_rows(std::vector<JobLogRow>& logs);
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

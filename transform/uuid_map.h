@@ -7,7 +7,7 @@
 
 #include "core/uuid.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 
 template <class V>
 class UuidMap {
@@ -67,4 +67,4 @@ class UuidMap {
   size_t mask_ = 0, size_ = 0;
 };
 
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -22,7 +22,7 @@ namespace {
 }
 
 // An in-memory input handed out in small, uneven reads: lines straddle every block boundary.
-class ChoppedSource final : public ByteSource {
+class ChoppedSource final : public ingest::ByteSource {
  public:
   ChoppedSource(const uint8_t* data, size_t size) : data_(data), size_(size) {}
   size_t read(char* buf, size_t n) override {
@@ -38,17 +38,17 @@ class ChoppedSource final : public ByteSource {
   size_t size_, pos_ = 0;
 };
 
-FramingOptions framing_for(uint8_t selector) {
-  FramingOptions f;
+ingest::FramingOptions framing_for(uint8_t selector) {
+  ingest::FramingOptions f;
   switch (selector % 7) {
-    case 0: f.format = LogFormat::Auto; break;
-    case 1: f.format = LogFormat::Ndjson; break;
-    case 2: f.format = LogFormat::Lambda; break;
-    case 3: f.format = LogFormat::Netlify; break;
-    case 4: f.format = LogFormat::Docker; break;
-    case 5: f.format = LogFormat::Kubectl; break;
+    case 0: f.format = ingest::LogFormat::Auto; break;
+    case 1: f.format = ingest::LogFormat::Ndjson; break;
+    case 2: f.format = ingest::LogFormat::Lambda; break;
+    case 3: f.format = ingest::LogFormat::Netlify; break;
+    case 4: f.format = ingest::LogFormat::Docker; break;
+    case 5: f.format = ingest::LogFormat::Kubectl; break;
     default:
-      f.format = LogFormat::Regex;
+      f.format = ingest::LogFormat::Regex;
       f.line_regex = R"(^\[[^]]*\] (?P<json>\{.*\})$)";
   }
   return f;
@@ -60,20 +60,20 @@ uint64_t lines_in(const uint8_t* data, size_t size) {
 }
 
 // Decodes the whole input through a LineReader; returns every line's fate.
-IngestBatch read_all(const uint8_t* data, size_t size, const FramingOptions& framing, size_t read_size) {
+ingest::IngestBatch read_all(const uint8_t* data, size_t size, const ingest::FramingOptions& framing, size_t read_size) {
   ChoppedSource source(data, size);
-  LineReader reader(source, read_size, 1 << 16);
-  RecordDecoder decoder(framing);
-  IngestBatch all;
-  LineBlock block;
-  std::vector<OverlongLine> overlong;
+  ingest::LineReader reader(source, read_size, 1 << 16);
+  ingest::RecordDecoder decoder(framing);
+  ingest::IngestBatch all;
+  ingest::LineBlock block;
+  std::vector<ingest::OverlongLine> overlong;
   while (reader.next(block, overlong)) {
     decoder.decode(block, 0, all);
   }
   for (const auto& o : overlong) {  // as TraceReader does: a rejected line each
-    RejectedLine r;
+    ingest::RejectedLine r;
     r.pos = {0, o.line, o.offset};
-    r.reason = RejectReason::LineTooLong;
+    r.reason = ingest::RejectReason::LineTooLong;
     all.rejected.push_back(std::move(r));
     all.counts.total++;
     all.counts.rejected++;
@@ -85,17 +85,17 @@ IngestBatch read_all(const uint8_t* data, size_t size, const FramingOptions& fra
 
 void record_reader(const uint8_t* data, size_t size) {
   if (size == 0) return;
-  const FramingOptions framing = framing_for(data[0]);
+  const ingest::FramingOptions framing = framing_for(data[0]);
   ++data;
   --size;
-  const IngestBatch a = read_all(data, size, framing, 256);
+  const ingest::IngestBatch a = read_all(data, size, framing, 256);
   if (!a.counts.adds_up()) broken("lines != records + non_record + rejected");
   if (a.counts.total != lines_in(data, size)) broken("a line was lost or counted twice");
   if (a.records.size() != a.counts.records || a.rejected.size() != a.counts.rejected) broken("counts and contents differ");
   for (const auto& r : a.rejected)
     if (r.pos.line == 0 || r.pos.line > a.counts.total) broken("a rejected line's number is out of range");
   // Another cut of the same bytes decides every line the same way.
-  const IngestBatch b = read_all(data, size, framing, 4096);
+  const ingest::IngestBatch b = read_all(data, size, framing, 4096);
   if (b.counts.records != a.counts.records || b.counts.rejected != a.counts.rejected ||
       b.counts.non_record != a.counts.non_record)
     broken("the fates depend on how the input is cut into blocks");
@@ -106,19 +106,19 @@ void transform(const uint8_t* data, size_t size) {
   const size_t cut_at = data[0];
   ++data;
   --size;
-  IngestBatch batch = read_all(data, size, {}, 1024);
-  PrivacyOptions po;
+  ingest::IngestBatch batch = read_all(data, size, {}, 1024);
+  transform::PrivacyOptions po;
   po.redact_patterns = {R"([\w.+-]+@[\w-]+\.[\w.]+)"};
   po.redact_fields = {"password"};
   po.max_json_bytes = 512;
-  PrivacyFilter(po).filter(batch.records);
+  transform::PrivacyFilter(po).filter(batch.records);
 
   auto run = [&](size_t cut) {
-    TraceAssembler assembler;
-    RowTally tally;
-    std::vector<TraceRecord> first(batch.records.begin(), batch.records.begin() + static_cast<std::ptrdiff_t>(cut));
-    std::vector<TraceRecord> second(batch.records.begin() + static_cast<std::ptrdiff_t>(cut), batch.records.end());
-    RowBatch rows;
+    transform::TraceAssembler assembler;
+    transform::RowTally tally;
+    std::vector<ingest::TraceRecord> first(batch.records.begin(), batch.records.begin() + static_cast<std::ptrdiff_t>(cut));
+    std::vector<ingest::TraceRecord> second(batch.records.begin() + static_cast<std::ptrdiff_t>(cut), batch.records.end());
+    transform::RowBatch rows;
     assembler.add(first);
     assembler.take_all(rows);  // a flush in the middle: the rest comes as later fragments
     tally.add(rows);
@@ -126,10 +126,10 @@ void transform(const uint8_t* data, size_t size) {
     assembler.add(second);
     assembler.take_all(rows);
     tally.add(rows);
-    return tally.finish(AbandonRule{assembler.watermark(), kDefaultAbandonAfter});
+    return tally.finish(transform::AbandonRule{assembler.watermark(), transform::kDefaultAbandonAfter});
   };
-  const TallyResult whole = run(batch.records.size());
-  const TallyResult split = run(std::min(cut_at, batch.records.size()));
+  const transform::TallyResult whole = run(batch.records.size());
+  const transform::TallyResult split = run(std::min(cut_at, batch.records.size()));
   // Job logs are left out: identical lines in two fragments collapse (a documented limit).
   if (whole.invocations != split.invocations || whole.event_executions != split.event_executions ||
       whole.job_executions != split.job_executions || whole.invocations_by_status != split.invocations_by_status ||

@@ -4,7 +4,7 @@
 #include "core/json_text.h"
 #include "ingest/dead_letter.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 
 TEST(DeadLetter, OneJsonObjectPerLineWithEverythingToReplayIt) {
@@ -48,4 +48,4 @@ TEST(JsonText, EscapesControlCharacters) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::ingest

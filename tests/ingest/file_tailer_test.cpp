@@ -8,7 +8,7 @@
 #include "ingest/file_tailer.h"
 #include "test_support.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 namespace fs = std::filesystem;
 
@@ -164,4 +164,4 @@ TEST_F(TailerTest, ClaimRefusalStopsTheFollow) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -11,7 +11,7 @@
 #include "ingest/trace_reader.h"
 #include "test_support.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 namespace fs = std::filesystem;
 
@@ -213,4 +213,4 @@ TEST_F(HostileInput, UnreadableFileAndDirectoryAsAFileFailWhileTheOthersLoad) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -3,7 +3,7 @@
 #include "ingest/line_framing.h"
 #include "test_support.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 
 const std::string kRecord =
@@ -131,4 +131,4 @@ TEST(LineFraming, AutoMixMatchesPlainNdjson) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::ingest

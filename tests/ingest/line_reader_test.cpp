@@ -3,7 +3,7 @@
 #include "ingest/line_reader.h"
 #include "test_support.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 using testing::StringSource;
 
@@ -93,4 +93,4 @@ TEST(LineReader, LineExactlyAtTheLimitIsKept) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::ingest

@@ -2,7 +2,7 @@
 
 #include "test_support.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 using testing::decode_lines;
 using testing::decode_one;
@@ -247,4 +247,4 @@ TEST(RecordDecoder, StreamAndLineByLineAgree) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::ingest

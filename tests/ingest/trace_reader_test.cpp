@@ -9,7 +9,7 @@
 #include "ingest/trace_reader.h"
 #include "test_support.h"
 
-namespace edpipe {
+namespace edpipe::ingest {
 namespace {
 namespace fs = std::filesystem;
 
@@ -141,4 +141,4 @@ TEST_F(TraceReaderTest, UnreadableInputsAreFailuresNotCrashes) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::ingest

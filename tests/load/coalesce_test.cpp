@@ -4,36 +4,36 @@
 
 #include "load/row_loader.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 Uuid id(int n) { return *Uuid::parse("00000000-0000-4000-8000-" + std::string(11, '0') + std::to_string(n)); }
 
-InvocationState fragment(int n, Timestamp ts) {
-  InvocationState s;
+transform::InvocationState fragment(int n, Timestamp ts) {
+  transform::InvocationState s;
   s.id = id(n);
   observe(s, ts, std::nullopt);
   return s;
 }
 
 TEST(Coalesce, FragmentsOfOneIdMergeInPlaceInFirstSeenOrder) {
-  RowBatch b;
+  transform::RowBatch b;
   b.invocations = {fragment(1, 50), fragment(2, 10), fragment(1, 10), fragment(3, 7), fragment(1, 90)};
-  EventExecutionState e;
+  transform::EventExecutionState e;
   e.id = id(8);
   e.invocation_id = id(1);
   observe(e, 20, std::string("corr-b"));
-  EventExecutionState e2 = e;
+  transform::EventExecutionState e2 = e;
   observe(e2, 30, std::string("corr-a"));
   b.event_executions = {e, e2};
-  JobLogRow l;
+  transform::JobLogRow l;
   l.id = id(9);
   l.invocation_id = id(1);
   l.ts = 40;
   b.job_logs = {l, l};
-  const InvocationState want = merge(merge(b.invocations[0], b.invocations[2]), b.invocations[4]);
+  const transform::InvocationState want = merge(merge(b.invocations[0], b.invocations[2]), b.invocations[4]);
 
-  RowBatch out = coalesce_fragments(std::move(b));
+  transform::RowBatch out = coalesce_fragments(std::move(b));
   ASSERT_EQ(out.invocations.size(), 3u);
   EXPECT_EQ(out.invocations[0], want);
   EXPECT_EQ(out.invocations[0].first_ts, 10);
@@ -47,12 +47,12 @@ TEST(Coalesce, FragmentsOfOneIdMergeInPlaceInFirstSeenOrder) {
 }
 
 TEST(Coalesce, ABatchWithoutDuplicatesIsLeftAsItIs) {
-  RowBatch b;
+  transform::RowBatch b;
   for (int n = 1; n <= 5; ++n) b.invocations.push_back(fragment(n, n));
   const auto before = b.invocations;
-  RowBatch out = coalesce_fragments(std::move(b));
+  transform::RowBatch out = coalesce_fragments(std::move(b));
   EXPECT_EQ(out.invocations, before);
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

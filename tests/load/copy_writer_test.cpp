@@ -3,7 +3,7 @@
 #include "load/copy_writer.h"
 #include "pg_test_support.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 TEST(CopyWriter, EveryTypeRoundTripsInBinary) {
@@ -100,4 +100,4 @@ TEST(CopyWriter, LargeRowsAcrossPiecesAndTheBufferIsReused) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -14,7 +14,7 @@
 #include "pg_test_support.h"
 #include "transform/duration_sketch.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 std::vector<std::string> repeating_corpus(bool seq, gen::GeneratedTruth* truth = nullptr) {
@@ -121,7 +121,7 @@ TEST(Exactness, TiesBetweenTwoRecordsOfOneStepGoTheSameWayInEveryOrder) {
       "{\"type\":\"job.start\"," + ts + inv + "," + job + R"(,"job_name":"beta"})",
   };
   const auto mem = testing::run_pipeline(lines);
-  const InvocationState& want = mem.rows.invocations.begin()->second;
+  const transform::InvocationState& want = mem.rows.invocations.begin()->second;
   std::vector<size_t> order(lines.size());
   std::iota(order.begin(), order.end(), 0);
   std::string first_dump;
@@ -143,7 +143,7 @@ TEST(Exactness, TiesBetweenTwoRecordsOfOneStepGoTheSameWayInEveryOrder) {
     testing::Store store;
     for (const auto& l : shuffled) store.run({l});
     EXPECT_EQ(store.result().tally.chained_invocations, want.start->body.source_job_id ? 1u : 0u);
-    const TallyResult stored = read_database_tally(db.conn());
+    const transform::TallyResult stored = read_database_tally(db.conn());
     testing::expect_same_tally(stored, store.result().tally);
   }
 }
@@ -181,7 +181,7 @@ TEST(Exactness, PercentilesFollowPercentileCont) {
   pqxx::work tx(db.conn());
   std::mt19937_64 rng(8);
   auto check = [&](const std::vector<int64_t>& values, const std::string& what) {
-    DurationSketch sketch;
+    transform::DurationSketch sketch;
     for (int64_t v : values) sketch.add(double(v));
     const int64_t lo = *std::min_element(values.begin(), values.end());
     const int64_t hi = *std::max_element(values.begin(), values.end());
@@ -217,11 +217,11 @@ TEST(Exactness, PercentilesFollowPercentileCont) {
   for (int i = 0; i < 20000; ++i) large.push_back(std::llround(250 * std::exp(std::normal_distribution<double>(0, 1.2)(rng))));
   check(large, "n=20000");
   // One value is that value, exactly.
-  DurationSketch one;
+  transform::DurationSketch one;
   one.add(400);
   EXPECT_EQ(*one.quantile(0.5, 400, 400), 400.0);
   EXPECT_NEAR(*one.quantile(0.99), 400.0, 4.0);  // without the extremes: the bucket's midpoint
-  DurationSketch small;
+  transform::DurationSketch small;
   small.add(7);
   small.add(8);
   EXPECT_EQ(*small.quantile(0.5), 7.5) << "buckets below 50 ms hold one whole number: exact";
@@ -247,4 +247,4 @@ TEST(Exactness, VerifyNamesTheHourWhosePercentileIsOff) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

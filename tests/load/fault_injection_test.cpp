@@ -15,7 +15,7 @@
 #include "load/verifier.h"
 #include "pg_test_support.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -157,4 +157,4 @@ TEST(FaultInjection, DeadLetterDiskFullStopsBeforeTheBatchCommits) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

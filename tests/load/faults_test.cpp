@@ -13,7 +13,7 @@
 #include "pg_test_support.h"
 #include "test_support.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 namespace fs = std::filesystem;
 
@@ -101,8 +101,8 @@ TEST(Faults, BackgroundQueueReportsTheLoadersFailure) {
   LoaderOptions o;
   o.max_attempts = 1;
   RowLoader loader("host=/nonexistent-edpipe-dir dbname=x", o, nullptr);
-  BackgroundQueue<RowBatch> background([&](RowBatch&& b) { loader.load(std::move(b)); });
-  RowBatch rows;
+  BackgroundQueue<transform::RowBatch> background([&](transform::RowBatch&& b) { loader.load(std::move(b)); });
+  transform::RowBatch rows;
   rows.invocations.emplace_back();
   rows.invocations.back().id = *Uuid::parse("550e8400-e29b-41d4-a716-446655440000");
   observe(rows.invocations.back(), 1, std::nullopt);
@@ -136,4 +136,4 @@ TEST(Faults, PasswordNeverAppearsInAnyOutput) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

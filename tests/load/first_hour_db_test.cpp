@@ -6,7 +6,7 @@
 
 #include "pg_test_support.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 TEST(FirstHourDb, VerifyOnAnUnmigratedDatabaseSaysMigrateUpInOneLine) {
@@ -92,4 +92,4 @@ TEST(FirstHourDb, VerifyAndMigrateStatusSpeakJson) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

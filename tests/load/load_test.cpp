@@ -10,7 +10,7 @@
 #include "pg_test_support.h"
 #include "test_support.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 void expect_verified(testing::TestDatabase& db) {
@@ -91,7 +91,7 @@ TEST(Load, SplitIntoBatchesAndFilesInAnyOrderGivesTheSameRows) {
   EXPECT_EQ(reference.count("SELECT count(*) FROM invocations"), int64_t(mem.tally.invocations));
   EXPECT_EQ(reference.count("SELECT count(*) FROM job_logs"), int64_t(mem.tally.job_logs));
   EXPECT_EQ(reference.count("SELECT count(*) FROM invocations WHERE status = 'abandoned'"),
-            int64_t(mem.tally.invocations_by_status[size_t(InvocationStatus::Abandoned)]));
+            int64_t(mem.tally.invocations_by_status[size_t(transform::InvocationStatus::Abandoned)]));
 
   std::mt19937_64 rng(11);
   for (int run = 0; run < 3; ++run) {
@@ -125,7 +125,7 @@ TEST(Load, HourlyRollupsEqualTheDryRunsWhateverTheBatches) {
   std::vector<std::string> first(lines.begin() + lines.size() / 2, lines.end()), second(lines.begin(), lines.begin() + lines.size() / 2);
   testing::load_lines(db.conninfo(), first, 700);
   testing::load_lines(db.conninfo(), second, 700);
-  const TallyResult stored = read_database_tally(db.conn());
+  const transform::TallyResult stored = read_database_tally(db.conn());
   EXPECT_GE(stored.rollups.size(), 2u);
   testing::expect_same_tally(stored, dry.tally);
 }
@@ -193,4 +193,4 @@ TEST(Load, ValuesPostgresRefusesAreDeadLetteredAndTheRestLoads) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -3,7 +3,7 @@
 #include "load/migrator.h"
 #include "pg_test_support.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 int64_t tables(testing::TestDatabase& db) {
@@ -75,4 +75,4 @@ TEST(Migrations, CliStatusAndUnmigratedLoad) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

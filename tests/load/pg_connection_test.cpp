@@ -4,7 +4,7 @@
 
 #include "load/pg_connection.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 TEST(Connection, PasswordsAreMasked) {
@@ -27,4 +27,4 @@ TEST(Connection, PasswordsAreMasked) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -33,7 +33,7 @@ TestDatabase::TestDatabase(bool migrate) {
   }
   conninfo_ = "dbname=" + name_;
   if (migrate) {
-    Migrator m(conn());
+    load::Migrator m(conn());
     m.up();
   }
 }
@@ -73,20 +73,20 @@ std::string TestDatabase::dump() {
   return out;
 }
 
-LoaderStats load_lines(const std::string& conninfo, const std::vector<std::string>& lines, size_t batch_rows,
+load::LoaderStats load_lines(const std::string& conninfo, const std::vector<std::string>& lines, size_t batch_rows,
                        std::vector<size_t> cuts, std::vector<std::string>* dead_letters, int connections) {
-  LoaderOptions options;
+  load::LoaderOptions options;
   options.connections = connections;
-  RowLoader loader(conninfo, options, [&](const std::string& j) {
+  load::RowLoader loader(conninfo, options, [&](const std::string& j) {
     if (dead_letters) dead_letters->push_back(j);
   });
   loader.open();
-  RowBatch pending;
+  transform::RowBatch pending;
   auto flush = [&] {
     loader.load(pending);
     pending = {};
   };
-  feed_pipeline(lines, std::move(cuts), AssemblerOptions{}, [&](RowBatch& rows) {
+  feed_pipeline(lines, std::move(cuts), transform::AssemblerOptions{}, [&](transform::RowBatch& rows) {
     auto append = [](auto& to, auto& from) { to.insert(to.end(), from.begin(), from.end()); };
     append(pending.invocations, rows.invocations);
     append(pending.event_executions, rows.event_executions);

@@ -34,9 +34,9 @@ class TestDatabase {
 // One `edpipe load` run, in process: lines through decoder, assembler and RowLoader; a batch is
 // sent every `batch_rows` rows; `cuts` split the lines into reads as in run_pipeline; the
 // batches load over `connections` lanes.
-LoaderStats load_lines(const std::string& conninfo, const std::vector<std::string>& lines, size_t batch_rows = 20000,
+load::LoaderStats load_lines(const std::string& conninfo, const std::vector<std::string>& lines, size_t batch_rows = 20000,
                        std::vector<size_t> cuts = {}, std::vector<std::string>* dead_letters = nullptr,
-                       int connections = LoaderOptions{}.connections);
+                       int connections = load::LoaderOptions{}.connections);
 
 // Runs the edpipe binary with `args` (a shell fragment), extra environment assignments first.
 CommandResult run_edpipe(const std::string& args, const std::string& env = "");

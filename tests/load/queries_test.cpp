@@ -6,7 +6,7 @@
 
 #include "pg_test_support.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 
 class SeedQueries : public ::testing::Test {
@@ -156,4 +156,4 @@ TEST_F(SeedQueries, EveryDocumentedQueryReturnsRows) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -9,7 +9,7 @@
 
 #include "pg_test_support.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 namespace fs = std::filesystem;
 
@@ -108,4 +108,4 @@ TEST(Secrets, PasswordFromPgpassfileNeverInAnyOutput) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -7,8 +7,9 @@
 #include "pg_test_support.h"
 #include "transform/derive.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
+using namespace edpipe::transform;  // the rules under test are transform's
 
 std::vector<std::string> literals(uint8_t facts, int count) {
   std::vector<std::string> out;
@@ -20,35 +21,35 @@ TEST(StatusRules, TheDatabaseDerivesAsMemoryForEveryCombinationOfFacts) {
   testing::TestDatabase db;
   pqxx::work tx(db.conn());
   auto in_sql = [&](const std::string& expr) { return tx.exec("SELECT " + expr)[0][0].as<std::string>(); };
-  for (uint8_t f = 0; f < (1u << kEventFactCount); ++f) {
-    const EventStatus mem = apply_rules(kEventStatusRules, f);
-    EXPECT_EQ(in_sql(sql::status_sql(kEventStatusRules, literals(f, kEventFactCount))), status_name(mem)) << int(f);
+  for (uint8_t f = 0; f < (1u << transform::kEventFactCount); ++f) {
+    const transform::EventStatus mem = apply_rules(kEventStatusRules, f);
+    EXPECT_EQ(in_sql(sql::status_sql(kEventStatusRules, literals(f, transform::kEventFactCount))), status_name(mem)) << int(f);
     // The facts as a row state gives them (a failed step implies the step ended).
     if ((f & kHandlerFailed && !(f & kHandlerEnded)) || ((f & (kDetectionFailed | kDetected)) && !(f & kDetectionEnded)))
       continue;
-    EventExecutionState s;
+    transform::EventExecutionState s;
     if (f & kHandlerEnded) {
       s.handler_end.emplace();
-      if (f & kHandlerFailed) s.handler_end->body.error = ErrorInfo{};
+      if (f & kHandlerFailed) s.handler_end->body.error = ingest::ErrorInfo{};
     }
     if (f & kDetectionEnded) {
       s.detection_end.emplace();
-      if (f & kDetectionFailed) s.detection_end->body.error = ErrorInfo{};
+      if (f & kDetectionFailed) s.detection_end->body.error = ingest::ErrorInfo{};
       s.detection_end->body.detected = f & kDetected;
     }
     if (f & kHandlerStarted) s.handler_start.emplace();
     EXPECT_EQ(event_status(s, f & kInvocationAbandoned), mem) << int(f);
   }
-  for (uint8_t f = 0; f < (1u << kEndFactCount); ++f) {
-    EXPECT_EQ(in_sql(sql::status_sql(kInvocationStatusRules, literals(f, kEndFactCount))),
+  for (uint8_t f = 0; f < (1u << transform::kEndFactCount); ++f) {
+    EXPECT_EQ(in_sql(sql::status_sql(kInvocationStatusRules, literals(f, transform::kEndFactCount))),
               status_name(apply_rules(kInvocationStatusRules, f)));
-    EXPECT_EQ(in_sql(sql::status_sql(kJobStatusRules, literals(f, kEndFactCount))),
+    EXPECT_EQ(in_sql(sql::status_sql(kJobStatusRules, literals(f, transform::kEndFactCount))),
               status_name(apply_rules(kJobStatusRules, f)));
     if ((f & kEndFailed) && !(f & kEnded)) continue;
-    JobExecutionState j;
+    transform::JobExecutionState j;
     if (f & kEnded) {
       j.end.emplace();
-      j.end->body.status = f & kEndFailed ? Outcome::Failed : Outcome::Completed;
+      j.end->body.status = f & kEndFailed ? ingest::Outcome::Failed : ingest::Outcome::Completed;
     }
     EXPECT_EQ(job_status(j, f & kAbandoned), apply_rules(kJobStatusRules, f)) << int(f);
   }
@@ -62,7 +63,7 @@ TEST(StatusRules, TheAbandonRuleIsTheSameInSql) {
     for (const Timestamp window : {Timestamp{0}, 15 * 60 * kMicrosPerSecond})
       for (const Timestamp back : {Timestamp{0}, Timestamp{1}, window - 1, window, window + 1, 2 * window}) {
         const Timestamp last = wm - back;
-        const bool mem = AbandonRule{wm, window}.is_abandoned(has_end, last);
+        const bool mem = transform::AbandonRule{wm, window}.is_abandoned(has_end, last);
         const bool db_says =
             tx.exec_params("SELECT " + sql::abandoned("r") +
                                " FROM (SELECT $3::text AS end_status, $4::timestamptz AS last_record_at) r",
@@ -102,4 +103,4 @@ TEST(ColumnTables, StagingColumnsHaveTheirTablesTypes) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -14,7 +14,7 @@
 #include "load/verifier.h"
 #include "pg_test_support.h"
 
-namespace edpipe {
+namespace edpipe::load {
 namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -246,4 +246,4 @@ TEST_F(Tail, BadLineRegexIsBadUsage) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::load

@@ -6,7 +6,7 @@
 #include "transform/content_hash.h"
 #include "transform/derive.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 
 const std::string kInv = R"("invocation_id":"550e8400-e29b-41d4-a716-446655440000")";
@@ -92,7 +92,7 @@ TEST(Assembler, AbandonedAgainstTheNewestTsNotTheWallClock) {
 }
 
 TEST(Assembler, HandsOnEndedQuietInvocationsAndKeepsOpenOnes) {
-  RecordDecoder d;
+  ingest::RecordDecoder d;
   auto batch = testing::decode_lines(one_invocation());
   TraceAssembler a;
   a.add(batch.records);
@@ -120,8 +120,8 @@ TEST(Assembler, HandsOnEachInvocationAtTheFirstCallThatFindsItReady) {
     u.bytes[15] = static_cast<uint8_t>(n);
     return u;
   };
-  auto add = [&](int inv, int64_t second, RecordBody body) {
-    std::vector<TraceRecord> batch(1);
+  auto add = [&](int inv, int64_t second, ingest::RecordBody body) {
+    std::vector<ingest::TraceRecord> batch(1);
     batch[0].ts = 1'800'000'000 * kMicrosPerSecond + second * kMicrosPerSecond;
     batch[0].invocation_id = id(inv);
     batch[0].body = std::move(body);
@@ -136,22 +136,22 @@ TEST(Assembler, HandsOnEachInvocationAtTheFirstCallThatFindsItReady) {
     return ids;
   };
   using V = std::vector<int>;
-  add(1, 0, InvocationStart{.source_function = "fn"});
-  add(1, 1, InvocationEnd{});
-  add(2, 0, InvocationStart{.source_function = "fn"});
+  add(1, 0, ingest::InvocationStart{.source_function = "fn"});
+  add(1, 1, ingest::InvocationEnd{});
+  add(2, 0, ingest::InvocationStart{.source_function = "fn"});
   EXPECT_EQ(handed_on(), V{});
-  add(3, 100, InvocationStart{.source_function = "fn"});
+  add(3, 100, ingest::InvocationStart{.source_function = "fn"});
   EXPECT_EQ(handed_on(), V{1});  // ended at 1 s, quiet since 61 s
   // A late invocation whose whole life lies before the watermark is ready at once.
-  add(4, 10, InvocationStart{.source_function = "fn"});
-  add(4, 10, InvocationEnd{});
+  add(4, 10, ingest::InvocationStart{.source_function = "fn"});
+  add(4, 10, ingest::InvocationEnd{});
   EXPECT_EQ(handed_on(), V{4});
   // An end brings an invocation's time forward from abandon_after to quiet_after.
-  add(2, 120, InvocationEnd{});
+  add(2, 120, ingest::InvocationEnd{});
   EXPECT_EQ(handed_on(), V{});
-  add(3, 200, JobLog{.message = "still working"});
+  add(3, 200, ingest::JobLog{.message = "still working"});
   EXPECT_EQ(handed_on(), V{2});  // quiet since 180 s
-  add(5, 1101, InvocationStart{.source_function = "fn"});
+  add(5, 1101, ingest::InvocationStart{.source_function = "fn"});
   EXPECT_EQ(handed_on(), V{3});  // abandoned: nothing since 200 s, 900 s window
   EXPECT_EQ(a.open_invocations(), 1u);
 }
@@ -166,10 +166,10 @@ TEST(Assembler, MaxOpenHandsOnTheLeastRecentlyActiveAndStaysExact) {
   size_t most_open = 0;
   uint64_t early = 0;
   {
-    RecordDecoder decoder;
+    ingest::RecordDecoder decoder;
     TraceAssembler a(bounded);
     for (size_t i = 0; i < lines.size(); i += 200) {
-      IngestBatch b;
+      ingest::IngestBatch b;
       for (size_t k = i; k < std::min(lines.size(), i + 200); ++k) decoder.decode_line(lines[k], {0, k + 1, 0}, b);
       a.add(b.records);
       RowBatch rows;
@@ -249,4 +249,4 @@ TEST(LogRows, WithSeqTheIdIsTheSeqAndConflictsKeepTheLowerRank) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -4,7 +4,7 @@
 
 #include "test_support.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 
 // Random fragments of real rows: the records of one row split into three random subsets.
@@ -48,15 +48,15 @@ Fragments make_fragments(uint64_t seed) {
     std::visit(
         [&](auto&& body) {
           using B = std::decay_t<decltype(body)>;
-          if constexpr (std::is_same_v<B, InvocationStart> || std::is_same_v<B, InvocationEnd>) {
+          if constexpr (std::is_same_v<B, ingest::InvocationStart> || std::is_same_v<B, ingest::InvocationEnd>) {
             fold_step(is, r.ts, std::move(body));
-          } else if constexpr (std::is_same_v<B, JobStart> || std::is_same_v<B, JobEnd>) {
+          } else if constexpr (std::is_same_v<B, ingest::JobStart> || std::is_same_v<B, ingest::JobEnd>) {
             auto& js = job[body.job_execution_id][part];
             js.id = body.job_execution_id;
             js.invocation_id = r.invocation_id;
             observe(js, r.ts, r.correlation_id);
             fold_step(js, r.ts, std::move(body));
-          } else if constexpr (!std::is_same_v<B, JobLog>) {
+          } else if constexpr (!std::is_same_v<B, ingest::JobLog>) {
             auto& es = ev[body.event_execution_id][part];
             es.id = body.event_execution_id;
             es.invocation_id = r.invocation_id;
@@ -107,24 +107,24 @@ TEST(MergeLaws, HoldForEveryRowTypeOnRandomFragments) {
   }
 }
 
-InvocationState with_end(Outcome o, Timestamp ts, std::optional<int64_t> dur) {
+InvocationState with_end(ingest::Outcome o, Timestamp ts, std::optional<int64_t> dur) {
   InvocationState s;
-  s.end = Stamped<InvocationEnd>{ts, InvocationEnd{o, dur, std::nullopt}};
+  s.end = Stamped<ingest::InvocationEnd>{ts, ingest::InvocationEnd{o, dur, std::nullopt}};
   observe(s, ts, std::nullopt);
   return s;
 }
 
 TEST(MergeRules, FailedEndWinsOverCompletedInEitherOrder) {
-  auto done = with_end(Outcome::Completed, 100, 5);
-  auto fail = with_end(Outcome::Failed, 200, 9);
-  EXPECT_EQ(merge(done, fail).end->body.status, Outcome::Failed);
-  EXPECT_EQ(merge(fail, done).end->body.status, Outcome::Failed);
+  auto done = with_end(ingest::Outcome::Completed, 100, 5);
+  auto fail = with_end(ingest::Outcome::Failed, 200, 9);
+  EXPECT_EQ(merge(done, fail).end->body.status, ingest::Outcome::Failed);
+  EXPECT_EQ(merge(fail, done).end->body.status, ingest::Outcome::Failed);
   EXPECT_EQ(merge(done, fail).end->body.duration_ms, 9);
 }
 
 TEST(MergeRules, EarlierEndOfTheSameStatusWinsWithItsDuration) {
-  auto early = with_end(Outcome::Completed, 100, 500);
-  auto late = with_end(Outcome::Completed, 250, 650);
+  auto early = with_end(ingest::Outcome::Completed, 100, 500);
+  auto late = with_end(ingest::Outcome::Completed, 250, 650);
   EXPECT_EQ(merge(late, early).end->ts, 100);
   EXPECT_EQ(merge(late, early).end->body.duration_ms, 500);
   EXPECT_EQ(merge(late, early).last_ts, 250);
@@ -133,8 +133,8 @@ TEST(MergeRules, EarlierEndOfTheSameStatusWinsWithItsDuration) {
 
 TEST(MergeRules, EarliestStartWinsAndCorrelationIsKept) {
   InvocationState a, b;
-  a.start = Stamped<InvocationStart>{50, {.source_function = "late"}};
-  b.start = Stamped<InvocationStart>{40, {.source_function = "early"}};
+  a.start = Stamped<ingest::InvocationStart>{50, {.source_function = "late"}};
+  b.start = Stamped<ingest::InvocationStart>{40, {.source_function = "early"}};
   observe(a, 50, std::string("c"));
   observe(b, 40, std::nullopt);
   EXPECT_EQ(merge(a, b).start->body.source_function, "early");
@@ -143,8 +143,8 @@ TEST(MergeRules, EarliestStartWinsAndCorrelationIsKept) {
 
 TEST(MergeRules, DetectionEndWithErrorWins) {
   EventExecutionState a, b;
-  a.detection_end = Stamped<DetectionEnd>{10, {.detected = true}};
-  b.detection_end = Stamped<DetectionEnd>{20, {.detected = false, .error = ErrorInfo{"boom", std::nullopt}}};
+  a.detection_end = Stamped<ingest::DetectionEnd>{10, {.detected = true}};
+  b.detection_end = Stamped<ingest::DetectionEnd>{20, {.detected = false, .error = ingest::ErrorInfo{"boom", std::nullopt}}};
   EXPECT_TRUE(merge(a, b).detection_end->body.error);
   EXPECT_TRUE(merge(b, a).detection_end->body.error);
 }
@@ -157,4 +157,4 @@ TEST(MergeRules, LogRowsMergeToTheSameRow) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::transform

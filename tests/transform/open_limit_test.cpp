@@ -12,7 +12,7 @@
 #include "transform/row_tally.h"
 #include "transform/trace_assembler.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 
 // Peak resident memory of this process so far (VmHWM), in MiB.
@@ -57,9 +57,9 @@ Measured run_workload() {
 
   RowTally tally;
   size_t most_open = 0;
-  std::vector<TraceRecord> batch;
-  auto record = [&](uint64_t n, Timestamp ts, RecordBody body) {
-    TraceRecord r;
+  std::vector<ingest::TraceRecord> batch;
+  auto record = [&](uint64_t n, Timestamp ts, ingest::RecordBody body) {
+    ingest::TraceRecord r;
     r.ts = ts;
     r.invocation_id = id_of(n, 0);
     r.body = std::move(body);
@@ -68,23 +68,23 @@ Measured run_workload() {
   for (uint64_t step = 0; step < kInvocations + kInFlight; ++step) {
     const Timestamp now = t0 + static_cast<Timestamp>(step) * kStep;
     if (step < kInvocations) {
-      InvocationStart s;
+      ingest::InvocationStart s;
       s.source_function = "fn-" + std::to_string(step % 7);
       s.source_event_payload = R"({"event":{"op":"INSERT","data":{"new":{"id":)" + std::to_string(step) + "}}}}";
       record(step, now, std::move(s));
-      DetectionStart d;
+      ingest::DetectionStart d;
       d.event_execution_id = id_of(step, 1);
       d.event_name = "order.created";
       record(step, now + 10, std::move(d));
     }
     if (step >= kInFlight) {
       const uint64_t n = step - kInFlight;
-      DetectionEnd d;
+      ingest::DetectionEnd d;
       d.event_execution_id = id_of(n, 1);
       d.event_name = "order.created";
       d.duration_ms = 5;
       record(n, now - 5, std::move(d));
-      InvocationEnd e;
+      ingest::InvocationEnd e;
       e.duration_ms = 200'000;
       record(n, now, std::move(e));
     }
@@ -148,4 +148,4 @@ TEST(OpenLimit, AMillionInterleavedInvocationsStayUnderTheBound) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -3,7 +3,7 @@
 #include "test_support.h"
 #include "transform/privacy_filter.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 
 constexpr const char* kEmail = R"([\w.+-]+@[\w-]+\.[\w.]+)";
@@ -54,29 +54,29 @@ TEST(PrivacyFilter, DropSwitchesAndRecordFields) {
       R"({"v":1,"type":"job.end",)" + kInv + R"(,"job_execution_id":"00000000-0000-4000-8000-000000000001","event_execution_id":"00000000-0000-4000-8000-000000000002","job_name":"j","status":"failed","result":{"ok":false},"error":{"message":"no mailbox ann@example.com","stack":"Error at x.js:1"}})",
       R"({"v":1,"type":"job.log",)" + kInv + R"(,"job_execution_id":"00000000-0000-4000-8000-000000000001","level":"info","message":"mailing ann@example.com"})",
   };
-  IngestBatch b = testing::decode_lines(lines);
+  ingest::IngestBatch b = testing::decode_lines(lines);
   ASSERT_EQ(b.records.size(), 4u);
   {
     PrivacyOptions o;
     o.redact_patterns = {kEmail};
-    std::vector<TraceRecord> r = b.records;
+    std::vector<ingest::TraceRecord> r = b.records;
     PrivacyFilter(o).filter(r);
-    const auto& start = std::get<InvocationStart>(r[0].body);
+    const auto& start = std::get<ingest::InvocationStart>(r[0].body);
     EXPECT_EQ(*start.source_event_payload, R"({"event":{"data":{"new":{"email":"[REDACTED]"}}}})");
     EXPECT_EQ(*start.source_user_email, "[REDACTED]");
-    EXPECT_EQ(*std::get<JobStart>(r[1].body).job_options, R"({"to":"[REDACTED]"})");
-    EXPECT_EQ(*std::get<JobEnd>(r[2].body).error->message, "no mailbox [REDACTED]");
-    EXPECT_EQ(std::get<JobLog>(r[3].body).message, "mailing [REDACTED]");
+    EXPECT_EQ(*std::get<ingest::JobStart>(r[1].body).job_options, R"({"to":"[REDACTED]"})");
+    EXPECT_EQ(*std::get<ingest::JobEnd>(r[2].body).error->message, "no mailbox [REDACTED]");
+    EXPECT_EQ(std::get<ingest::JobLog>(r[3].body).message, "mailing [REDACTED]");
   }
   {
     PrivacyOptions o;
     o.no_payloads = o.no_job_options = o.no_results = o.no_stacks = o.no_logs = true;
-    std::vector<TraceRecord> r = b.records;
+    std::vector<ingest::TraceRecord> r = b.records;
     PrivacyFilter(o).filter(r);
     ASSERT_EQ(r.size(), 3u);  // the log line is gone
-    EXPECT_FALSE(std::get<InvocationStart>(r[0].body).source_event_payload);
-    EXPECT_FALSE(std::get<JobStart>(r[1].body).job_options);
-    const auto& end = std::get<JobEnd>(r[2].body);
+    EXPECT_FALSE(std::get<ingest::InvocationStart>(r[0].body).source_event_payload);
+    EXPECT_FALSE(std::get<ingest::JobStart>(r[1].body).job_options);
+    const auto& end = std::get<ingest::JobEnd>(r[2].body);
     EXPECT_FALSE(end.result);
     EXPECT_FALSE(end.error->stack);
     EXPECT_EQ(*end.error->message, "no mailbox ann@example.com");  // messages stay
@@ -95,4 +95,4 @@ TEST(PrivacyFilter, BadPatternIsAClearError) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -7,7 +7,7 @@
 
 #include "test_support.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 
 class PropertyTest : public ::testing::Test {
@@ -179,4 +179,4 @@ INSTANTIATE_TEST_SUITE_P(WithAndWithoutSeq, LogIdentityTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "WithSeq" : "WithoutSeq"; });
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::transform

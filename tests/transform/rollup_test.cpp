@@ -6,7 +6,7 @@
 
 #include "transform/hourly_rollup.h"
 
-namespace edpipe {
+namespace edpipe::transform {
 namespace {
 
 std::vector<double> lognormal(size_t n, uint64_t seed) {
@@ -132,4 +132,4 @@ TEST(HourlyRollup, RemovingAnExtremeMarksMinMaxStale) {
 }
 
 }  // namespace
-}  // namespace edpipe
+}  // namespace edpipe::transform

@@ -1,4 +1,4 @@
-#include "cli/gen/corpus_generator.h"
+#include "gen/corpus_generator.h"
 
 #include <algorithm>
 #include <cstring>
