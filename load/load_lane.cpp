@@ -15,199 +15,19 @@
 #include "load/load_sql.h"
 #include "load/migrator.h"
 #include "load/pg_connection.h"
+#include "load/row_columns.h"
 #include "load/rollup_store.h"
 #include "transform/content_hash.h"
 
 namespace edpipe::load {
 namespace {
 
-constexpr int64_t kMaxInteger = std::numeric_limits<int32_t>::max();
-
-// Values PostgreSQL refuses are caught here, before they fail a whole COPY: the value is left
-// out (NULL) and reported to the dead-letter output with where it belongs.
-class ValueGuard {
- public:
-  ValueGuard(const RowDeadLetter& out, uint64_t& count) : out_(out), count_(count) {}
-  void row(const char* table, const Uuid& id) {
-    table_ = table;
-    id_ = id;
-  }
-  bool text_ok(const char* field, std::string_view v) { return v.find('\0') == std::string_view::npos || reject(field, v, "text contains a NUL byte"); }
-  bool json_ok(const char* field, std::string_view v) {
-    return v.find("\\u0000") == std::string_view::npos || reject(field, v, "jsonb cannot hold \\u0000");
-  }
-  bool duration_ok(const char* field, int64_t v) {
-    return v <= kMaxInteger || reject(field, std::to_string(v), "duration out of range of integer milliseconds");
-  }
-
- private:
-  bool reject(const char* field, std::string_view value, const char* reason) {
-    std::string j = "{\"kind\":\"value\",\"table\":\"" + std::string(table_) + "\",\"id\":\"" + id_.str() +
-                    "\",\"field\":\"" + field + "\",\"reason\":" + json_string(reason) + ",\"value\":";
-    append_json_string(j, value);
-    j += "}\n";
-    if (out_) out_(j);
-    ++count_;
-    return false;
-  }
-  const RowDeadLetter& out_;
-  uint64_t& count_;
-  const char* table_ = "";
-  Uuid id_;
-};
-
-void put_text(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<std::string>& v) {
-  if (v && g.text_ok(field, *v)) w.text(*v);
-  else w.null();
-}
-void put_json(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<std::string>& v) {
-  if (v && g.json_ok(field, *v)) w.json(*v);
-  else w.null();
-}
-// A duration as the end record reported it (bigint reported_*_ms).
-void put_duration(CopyWriter& w, ValueGuard& g, const char* field, const std::optional<int64_t>& v) {
-  if (v && g.duration_ok(field, *v)) w.int64(*v);
-  else w.null();
-}
-template <class T>
-void put_opt_uuid(CopyWriter& w, const std::optional<T>& v) {
-  if (v) w.uuid(*v);
-  else w.null();
-}
-void put_ts(CopyWriter& w, const std::optional<Timestamp>& v) {
-  if (v) w.timestamp(*v);
-  else w.null();
-}
-// An error with neither message nor stack is still an error: its message becomes "". The
-// field names are the columns', as the dead-letter output names them.
-void put_error(CopyWriter& w, ValueGuard& g, const char* message_column, const char* stack_column,
-               const std::optional<ingest::ErrorInfo>& e) {
-  std::optional<std::string> message = e ? std::optional<std::string>(e->message.value_or("")) : std::nullopt;
-  put_text(w, g, message_column, message);
-  put_text(w, g, stack_column, e ? e->stack : std::nullopt);
-}
-// A step's content rank (content_hash.h): NULL when the step was not seen.
-template <class B>
-void put_rank(CopyWriter& w, const std::optional<transform::Stamped<B>>& step) {
-  if (step) w.int64(transform::content_rank(step->body));
-  else w.null();
-}
-template <class S>
-std::optional<Timestamp> ts_of(const std::optional<transform::Stamped<S>>& s) {
-  return s ? std::optional<Timestamp>(s->ts) : std::nullopt;
-}
-
-// The staging columns of each table (sql::k*Columns), in order. A row written to its final
-// table directly gets its derived columns appended after these.
-void encode_invocation(CopyWriter& inv, ValueGuard& g, const transform::InvocationState& s) {
-  g.row("invocations", s.id);
-  const ingest::InvocationStart* st = s.start ? &s.start->body : nullptr;
-  const ingest::InvocationEnd* en = s.end ? &s.end->body : nullptr;
-  inv.uuid(s.id);
-  put_text(inv, g, "source_function", std::optional<std::string>(st ? st->source_function : std::string()));
-  put_text(inv, g, "source_system", st ? st->source_system : std::nullopt);
-  put_text(inv, g, "source_table", st ? st->source_table : std::nullopt);
-  put_text(inv, g, "source_operation", st ? st->source_operation : std::nullopt);
-  put_opt_uuid(inv, st ? st->source_event_id : std::nullopt);
-  put_ts(inv, st ? st->source_event_time : std::nullopt);
-  put_json(inv, g, "source_event_payload", st ? st->source_event_payload : std::nullopt);
-  put_text(inv, g, "source_user_email", st ? st->source_user_email : std::nullopt);
-  put_text(inv, g, "source_user_role", st ? st->source_user_role : std::nullopt);
-  put_opt_uuid(inv, st ? st->source_job_id : std::nullopt);
-  if (st && st->auto_load_modules) inv.boolean(*st->auto_load_modules);
-  else inv.null();
-  put_text(inv, g, "event_modules_directory", st ? st->event_modules_directory : std::nullopt);
-  put_json(inv, g, "context_data", st ? st->context : std::nullopt);
-  put_ts(inv, ts_of(s.start));
-  put_ts(inv, ts_of(s.end));
-  if (en) inv.text(outcome_name(en->status));
-  else inv.null();
-  put_duration(inv, g, "reported_duration_ms", en ? en->duration_ms : std::nullopt);
-  put_error(inv, g, "error_message", "error_stack", en ? en->error : std::nullopt);
-  inv.timestamp(s.first_ts).timestamp(s.last_ts);
-  put_text(inv, g, "correlation_id", s.correlation_id);
-  put_rank(inv, s.start);
-  put_rank(inv, s.end);
-}
-
-void encode_event(CopyWriter& ev, ValueGuard& g, const transform::EventExecutionState& s) {
-  g.row("event_executions", s.id);
-  ev.uuid(s.id).uuid(s.invocation_id);
-  put_text(ev, g, "event_name", std::string(event_name(s)));
-  ev.int16(s.detection_start ? 0 : s.detection_end ? 1 : s.handler_start ? 2 : s.handler_end ? 3 : 4);
-  put_text(ev, g, "event_module_path", s.detection_start ? s.detection_start->body.event_module_path : std::nullopt);
-  put_ts(ev, ts_of(s.detection_start));
-  put_ts(ev, ts_of(s.detection_end));
-  ev.boolean(detected(s));
-  if (s.detection_end) ev.boolean(s.detection_end->body.error.has_value());
-  else ev.null();
-  put_duration(ev, g, "reported_detection_ms", s.detection_end ? s.detection_end->body.duration_ms : std::nullopt);
-  put_error(ev, g, "detection_error", "detection_error_stack", s.detection_end ? s.detection_end->body.error : std::nullopt);
-  put_ts(ev, ts_of(s.handler_start));
-  put_ts(ev, ts_of(s.handler_end));
-  if (s.handler_end) ev.boolean(s.handler_end->body.error.has_value());
-  else ev.null();
-  put_duration(ev, g, "reported_handler_ms", s.handler_end ? s.handler_end->body.duration_ms : std::nullopt);
-  put_error(ev, g, "handler_error", "handler_error_stack", s.handler_end ? s.handler_end->body.error : std::nullopt);
-  ev.timestamp(s.first_ts).timestamp(s.last_ts);
-  put_text(ev, g, "correlation_id", s.correlation_id);
-  put_rank(ev, s.detection_start);
-  put_rank(ev, s.detection_end);
-  put_rank(ev, s.handler_start);
-  put_rank(ev, s.handler_end);
-}
-
-void encode_job(CopyWriter& job, ValueGuard& g, const transform::JobExecutionState& s) {
-  g.row("job_executions", s.id);
-  job.uuid(s.id).uuid(s.invocation_id);
-  put_opt_uuid(job, event_execution_id(s));
-  put_text(job, g, "job_name", std::string(job_name(s)));
-  job.int16(s.start ? 0 : s.end ? 1 : 2);
-  put_text(job, g, "job_function_name", s.start ? s.start->body.job_function_name : std::nullopt);
-  put_json(job, g, "job_options", s.start ? s.start->body.job_options : std::nullopt);
-  put_ts(job, ts_of(s.start));
-  put_ts(job, ts_of(s.end));
-  if (s.end) job.text(outcome_name(s.end->body.status));
-  else job.null();
-  put_duration(job, g, "reported_duration_ms", s.end ? s.end->body.duration_ms : std::nullopt);
-  put_json(job, g, "result", s.end ? s.end->body.result : std::nullopt);
-  put_error(job, g, "error_message", "error_stack", s.end ? s.end->body.error : std::nullopt);
-  job.timestamp(s.first_ts).timestamp(s.last_ts);
-  put_text(job, g, "correlation_id", s.correlation_id);
-  put_rank(job, s.start);
-  put_rank(job, s.end);
-}
-
-void encode_log(CopyWriter& log, ValueGuard& g, const transform::JobLogRow& l) {
-  g.row("job_logs", l.id);
-  log.uuid(l.id).uuid(l.invocation_id);
-  put_opt_uuid(log, l.log.job_execution_id);
-  log.text(log_level_name(l.log.level));
-  log.text(g.text_ok("message", l.log.message) ? std::string_view(l.log.message) : std::string_view());
-  put_json(log, g, "data", l.log.data);
-  put_text(log, g, "source", l.log.source);
-  put_text(log, g, "correlation_id", l.correlation_id);
-  log.int32(static_cast<int32_t>(l.occurrence)).timestamp(l.ts);
-  if (l.log.seq) log.int64(*l.log.seq);
-  else log.null();
-  log.int64(l.rank);
-}
-
-// A derived duration (integer column): left out when it does not fit.
-void put_opt_int(CopyWriter& w, const std::optional<int64_t>& v) {
-  if (v && *v <= kMaxInteger) w.int32(static_cast<int32_t>(*v));
-  else w.null();
-}
-
-// A count of children (integer column); an invocation has far fewer than 2^31.
-int32_t count_of(int64_t n) { return static_cast<int32_t>(std::min<int64_t>(n, kMaxInteger)); }
+// Whether a row belongs to an invocation the database holds: those rows are staged and merged.
+using StoredSet = std::unordered_set<Uuid, UuidHash>;
 
 // Rows of invocations the database has never seen, with every derived column computed here by
 // derive.h (the rules the SQL derive pass mirrors), written once, straight to their tables.
 // Returns their contributions to the hourly rollups.
-// Whether a row belongs to an invocation the database holds: those rows are staged and merged.
-using StoredSet = std::unordered_set<Uuid, UuidHash>;
-
 std::vector<transform::InvocationContribution> encode_fresh(const transform::RowBatch& b, const StoredSet& stored, const transform::AbandonRule& rule,
                                                  ValueGuard& g, CopyWriter& inv, CopyWriter& ev, CopyWriter& job,
                                                  CopyWriter& log) {
@@ -231,9 +51,8 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
         c->failed_names.emplace_back(job_name(j));
       }
     }
-    encode_job(job, g, j);
-    job.text(status_name(st)).timestamp(created_at(j));
-    put_opt_int(job, duration_ms(j));
+    encode_staged(job, g, j);
+    encode_derived(job, j, JobDerived{st});
     job.end_row();
   }
   for (const auto& e : b.event_executions) {
@@ -244,11 +63,8 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
       c.detected_names.emplace_back(event_name(e));
     }
     const Counts& c = per_event[e.id];
-    encode_event(ev, g, e);
-    ev.timestamp(created_at(e)).text(status_name(event_status(e, abandoned[e.invocation_id])));
-    put_opt_int(ev, detection_duration_ms(e));
-    put_opt_int(ev, handler_duration_ms(e));
-    ev.int32(count_of(c.run)).int32(count_of(c.ok)).int32(count_of(c.failed));
+    encode_staged(ev, g, e);
+    encode_derived(ev, e, EventDerived{event_status(e, abandoned[e.invocation_id]), c.run, c.ok, c.failed});
     ev.end_row();
   }
   std::vector<transform::InvocationContribution> out;
@@ -266,42 +82,39 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     k.jobs_failed = c.failed;
     k.detected_events = std::move(c.detected_names);
     k.failed_jobs = std::move(c.failed_names);
-    encode_invocation(inv, g, s);
-    inv.text(status_name(k.status)).timestamp(created_at(s));
-    put_opt_int(inv, k.duration_ms);
-    inv.int32(count_of(k.events_detected)).int32(count_of(k.jobs_run)).int32(count_of(k.jobs_succeeded));
-    inv.int32(count_of(k.jobs_failed));
+    encode_staged(inv, g, s);
+    encode_derived(inv, s, InvocationDerived{k, created_at(s)});
     inv.end_row();
     out.push_back(std::move(k));
   }
   for (const auto& l : b.job_logs) {
     if (stored.count(l.invocation_id)) continue;
-    encode_log(log, g, l);
+    encode_staged(log, g, l);
     log.end_row();
   }
   return out;
 }
 
-void encode_staged(const transform::RowBatch& b, const StoredSet& stored, ValueGuard& g, CopyWriter& inv, CopyWriter& ev,
+void encode_stored_rows(const transform::RowBatch& b, const StoredSet& stored, ValueGuard& g, CopyWriter& inv, CopyWriter& ev,
                    CopyWriter& job, CopyWriter& log) {
   for (const auto& s : b.invocations)
     if (stored.count(s.id)) {
-      encode_invocation(inv, g, s);
+      encode_staged(inv, g, s);
       inv.end_row();
     }
   for (const auto& s : b.event_executions)
     if (stored.count(s.invocation_id)) {
-      encode_event(ev, g, s);
+      encode_staged(ev, g, s);
       ev.end_row();
     }
   for (const auto& s : b.job_executions)
     if (stored.count(s.invocation_id)) {
-      encode_job(job, g, s);
+      encode_staged(job, g, s);
       job.end_row();
     }
   for (const auto& l : b.job_logs)
     if (stored.count(l.invocation_id)) {
-      encode_log(log, g, l);
+      encode_staged(log, g, l);
       log.end_row();
     }
 }
@@ -484,7 +297,7 @@ std::vector<transform::InvocationContribution> copy_new_rows(pqxx::work& tx, con
 // Step 2, stored invocations: their fragments into the staging tables.
 void stage_stored_rows(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& stored, ValueGuard& guard,
                        CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log, TryCounts& n) {
-  encode_staged(rows, stored, guard, inv, ev, job, log);
+  encode_stored_rows(rows, stored, guard, inv, ev, job, log);
   n.sent += inv.rows() + ev.rows() + job.rows() + log.rows();
   inv.copy_into(tx, "stage_invocations");
   ev.copy_into(tx, "stage_event_executions");

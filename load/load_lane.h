@@ -16,6 +16,7 @@
 
 #include "load/copy_writer.h"
 #include "load/migrator.h"
+#include "load/row_columns.h"
 #include "transform/derive.h"
 #include "transform/hourly_rollup.h"
 #include "transform/row_state.h"
@@ -35,8 +36,6 @@ struct LoaderOptions {
   size_t first_batch_rows = 1000;   // the first batch's; each next one twice as many, up to batch_rows
 };
 
-// A value or a group of rows PostgreSQL would refuse, kept out of the database: one JSON object.
-using RowDeadLetter = std::function<void(const std::string& json)>;
 
 
 struct LoaderStats {

@@ -2,141 +2,27 @@
 
 #include <vector>
 
+#include "load/row_columns.h"
+
 namespace edpipe::load::sql {
 namespace {
 
-struct Column {
-  const char* name;
-  const char* type;
-};
-
-// The columns of each row type, in the order of its CopyWriter row (load_lane.cpp's encoders):
-// the staging tables' DDL and the COPY column lists are made from these, so the three agree.
-// The derived columns follow the staged ones in rows COPYed straight to their table.
-const Column kInvocationStaged[] = {
-    {"id", "uuid"},
-    {"source_function", "text"},
-    {"source_system", "text"},
-    {"source_table", "text"},
-    {"source_operation", "text"},
-    {"source_event_id", "uuid"},
-    {"source_event_time", "timestamptz"},
-    {"source_event_payload", "jsonb"},
-    {"source_user_email", "text"},
-    {"source_user_role", "text"},
-    {"source_job_ref", "uuid"},
-    {"auto_load_modules", "boolean"},
-    {"event_modules_directory", "text"},
-    {"context_data", "jsonb"},
-    {"started_at", "timestamptz"},
-    {"ended_at", "timestamptz"},
-    {"end_status", "text"},
-    {"reported_duration_ms", "bigint"},
-    {"error_message", "text"},
-    {"error_stack", "text"},
-    {"first_record_at", "timestamptz"},
-    {"last_record_at", "timestamptz"},
-    {"correlation_id", "text"},
-    {"start_rank", "bigint"},
-    {"end_rank", "bigint"},
-};
-const Column kInvocationDerived[] = {
-    {"status", "text"},
-    {"created_at", "timestamptz"},
-    {"total_duration_ms", "integer"},
-    {"events_detected_count", "integer"},
-    {"total_jobs_run", "integer"},
-    {"total_jobs_succeeded", "integer"},
-    {"total_jobs_failed", "integer"},
-};
-const Column kEventStaged[] = {
-    {"id", "uuid"},
-    {"invocation_id", "uuid"},
-    {"event_name", "text"},
-    {"event_name_rank", "smallint"},
-    {"event_module_path", "text"},
-    {"detection_started_at", "timestamptz"},
-    {"detection_ended_at", "timestamptz"},
-    {"detected", "boolean"},
-    {"detection_failed", "boolean"},
-    {"reported_detection_ms", "bigint"},
-    {"detection_error", "text"},
-    {"detection_error_stack", "text"},
-    {"handler_started_at", "timestamptz"},
-    {"handler_ended_at", "timestamptz"},
-    {"handler_failed", "boolean"},
-    {"reported_handler_ms", "bigint"},
-    {"handler_error", "text"},
-    {"handler_error_stack", "text"},
-    {"first_record_at", "timestamptz"},
-    {"last_record_at", "timestamptz"},
-    {"correlation_id", "text"},
-    {"detection_start_rank", "bigint"},
-    {"detection_end_rank", "bigint"},
-    {"handler_start_rank", "bigint"},
-    {"handler_end_rank", "bigint"},
-};
-const Column kEventDerived[] = {
-    {"created_at", "timestamptz"},
-    {"status", "text"},
-    {"detection_duration_ms", "integer"},
-    {"handler_duration_ms", "integer"},
-    {"jobs_count", "integer"},
-    {"jobs_succeeded", "integer"},
-    {"jobs_failed", "integer"},
-};
-const Column kJobStaged[] = {
-    {"id", "uuid"},
-    {"invocation_id", "uuid"},
-    {"event_execution_id", "uuid"},
-    {"job_name", "text"},
-    {"job_name_rank", "smallint"},
-    {"job_function_name", "text"},
-    {"job_options", "jsonb"},
-    {"started_at", "timestamptz"},
-    {"ended_at", "timestamptz"},
-    {"end_status", "text"},
-    {"reported_duration_ms", "bigint"},
-    {"result", "jsonb"},
-    {"error_message", "text"},
-    {"error_stack", "text"},
-    {"first_record_at", "timestamptz"},
-    {"last_record_at", "timestamptz"},
-    {"correlation_id", "text"},
-    {"start_rank", "bigint"},
-    {"end_rank", "bigint"},
-};
-const Column kJobDerived[] = {
-    {"status", "text"},
-    {"created_at", "timestamptz"},
-    {"duration_ms", "integer"},
-};
-const Column kLogColumns[] = {
-    {"id", "uuid"},
-    {"invocation_id", "uuid"},
-    {"job_execution_id", "uuid"},
-    {"level", "text"},
-    {"message", "text"},
-    {"data", "jsonb"},
-    {"source", "text"},
-    {"correlation_id", "text"},
-    {"occurrence", "integer"},
-    {"created_at", "timestamptz"},
-    {"seq", "bigint"},
-    {"content_rank", "bigint"},
-};
-
-template <size_t N>
-std::string create_staging(const char* table, const Column (&columns)[N]) {
+std::string create_staging(const char* table, RowTable rows) {
   std::string out = std::string("CREATE TEMP TABLE IF NOT EXISTS ") + table + " (";
-  for (size_t i = 0; i < N; ++i) out += std::string(i ? ", " : "") + columns[i].name + " " + columns[i].type;
+  const char* sep = "";
+  for (const auto& c : staged_columns(rows)) {
+    out += std::string(sep) + c.name + " " + c.type;
+    sep = ", ";
+  }
   return out + ") ON COMMIT DELETE ROWS;\n";
 }
-template <size_t N>
-void add_names(std::vector<std::string>& out, const Column (&columns)[N]) {
-  for (const auto& c : columns) out.push_back(c.name);
+std::vector<std::string> column_names(RowTable rows, bool derived) {
+  std::vector<std::string> out;
+  for (const auto& c : staged_columns(rows)) out.push_back(c.name);
+  if (derived)
+    for (const auto& c : derived_columns(rows)) out.push_back(c.name);
+  return out;
 }
-
 
 // `col = CASE WHEN <wins> THEN EXCLUDED.col ELSE t.col END` for each column of one lifecycle step.
 std::string take_if(const std::string& wins, const std::vector<std::string>& cols) {
@@ -311,8 +197,9 @@ std::string merge_jobs() {
 }  // namespace
 
 const std::string kCreateStaging =
-    create_staging("stage_invocations", kInvocationStaged) + create_staging("stage_event_executions", kEventStaged) +
-    create_staging("stage_job_executions", kJobStaged) + create_staging("stage_job_logs", kLogColumns) +
+    create_staging("stage_invocations", RowTable::Invocations) +
+    create_staging("stage_event_executions", RowTable::EventExecutions) +
+    create_staging("stage_job_executions", RowTable::JobExecutions) + create_staging("stage_job_logs", RowTable::JobLogs) +
     "CREATE TEMP TABLE IF NOT EXISTS touched_invocations (id uuid PRIMARY KEY) ON COMMIT DELETE ROWS;\n";
 
 const char* const kLockMigrations = "SELECT pg_advisory_xact_lock(7321001, 0)";
@@ -513,28 +400,9 @@ std::string counted_merge(const std::string& merge) {
          "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m";
 }
 
-std::vector<std::string> invocation_columns(bool derived) {
-  std::vector<std::string> c;
-  add_names(c, kInvocationStaged);
-  if (derived) add_names(c, kInvocationDerived);
-  return c;
-}
-std::vector<std::string> event_columns(bool derived) {
-  std::vector<std::string> c;
-  add_names(c, kEventStaged);
-  if (derived) add_names(c, kEventDerived);
-  return c;
-}
-std::vector<std::string> job_columns(bool derived) {
-  std::vector<std::string> c;
-  add_names(c, kJobStaged);
-  if (derived) add_names(c, kJobDerived);
-  return c;
-}
-std::vector<std::string> log_columns() {
-  std::vector<std::string> c;
-  add_names(c, kLogColumns);
-  return c;
-}
+std::vector<std::string> invocation_columns(bool derived) { return column_names(RowTable::Invocations, derived); }
+std::vector<std::string> event_columns(bool derived) { return column_names(RowTable::EventExecutions, derived); }
+std::vector<std::string> job_columns(bool derived) { return column_names(RowTable::JobExecutions, derived); }
+std::vector<std::string> log_columns() { return column_names(RowTable::JobLogs, false); }
 
 }  // namespace edpipe::load::sql

@@ -28,7 +28,7 @@ std::string status_sql(const transform::StatusRule<Status> (&rules)[N], const st
 // a table or alias with end_status and last_record_at.
 std::string abandoned(const std::string& row);
 
-// Staging: same columns as the CopyWriter rows of load_lane.cpp, in the same order.
+// Staging tables: the staged columns of row_columns.h, in their COPY order.
 extern const std::string kCreateStaging;
 // Every advisory lock edpipe takes, in one place. Two key spaces of PostgreSQL's: the
 // (int, int) form, whose first int names what is locked, and the bigint form, used by file
@@ -71,8 +71,7 @@ extern const char* const kStoredInvocations;  // $1 uuid[] -> the ids the databa
 // how many stored rows it updated (a row a statement inserts has xmax 0).
 std::string counted_merge(const std::string& merge);
 
-// Column lists of rows COPYed straight to their tables: the staging columns, then (derived)
-// the derived columns computed in C++.
+// COPY column lists (row_columns.h): the staged columns, then (derived) those computed in C++.
 std::vector<std::string> invocation_columns(bool derived);
 std::vector<std::string> event_columns(bool derived);
 std::vector<std::string> job_columns(bool derived);

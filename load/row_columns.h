@@ -1,0 +1,82 @@
+#pragma once
+// One column table per row type: each column's name, its SQL type and how a row's value is
+// written into a binary COPY row. The staging tables' DDL, the COPY column lists and the
+// encoders' field order all come from these tables (row_columns.cpp), so they cannot disagree.
+//
+// A row of an invocation the database already holds is staged with its staged columns and
+// merged in SQL; a row of a new invocation goes straight to its table with the derived
+// columns (computed in C++ by derive.h) appended.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "load/copy_writer.h"
+#include "transform/derive.h"
+#include "transform/hourly_rollup.h"
+#include "transform/row_state.h"
+
+namespace edpipe::load {
+
+// A value or a group of rows PostgreSQL would refuse, kept out of the database: one JSON object.
+using RowDeadLetter = std::function<void(const std::string& json)>;
+
+// Values PostgreSQL refuses are caught here, before they fail a whole COPY: the value is left
+// out (NULL) and reported to the dead-letter output with where it belongs.
+class ValueGuard {
+ public:
+  ValueGuard(const RowDeadLetter& out, uint64_t& count) : out_(out), count_(count) {}
+  void row(const char* table, const Uuid& id) {
+    table_ = table;
+    id_ = id;
+  }
+  bool text_ok(const char* field, std::string_view v);
+  bool json_ok(const char* field, std::string_view v);
+  bool duration_ok(const char* field, int64_t v);
+
+ private:
+  bool reject(const char* field, std::string_view value, const char* reason);
+  const RowDeadLetter& out_;
+  uint64_t& count_;
+  const char* table_ = "";
+  Uuid id_;
+};
+
+// The largest value of an integer column (derived durations and counts).
+constexpr int64_t kMaxInteger = 2147483647;
+
+// What a new invocation's rows carry beyond their staged columns.
+struct InvocationDerived {
+  const transform::InvocationContribution& contribution;  // status, duration (fitting), counts
+  Timestamp created_at;
+};
+struct EventDerived {
+  transform::EventStatus status;
+  int64_t jobs_run, jobs_succeeded, jobs_failed;
+};
+struct JobDerived {
+  transform::JobStatus status;
+};
+
+enum class RowTable { Invocations, EventExecutions, JobExecutions, JobLogs };
+struct ColumnSpec {
+  const char* name;
+  const char* type;
+};
+// The columns in COPY order: staged ones, and (for the three tables that have them) derived.
+std::vector<ColumnSpec> staged_columns(RowTable table);
+std::vector<ColumnSpec> derived_columns(RowTable table);
+
+// One row's staged columns; then, for a row of a new invocation, its derived ones. end_row()
+// is the caller's.
+void encode_staged(CopyWriter& w, ValueGuard& g, const transform::InvocationState& s);
+void encode_staged(CopyWriter& w, ValueGuard& g, const transform::EventExecutionState& s);
+void encode_staged(CopyWriter& w, ValueGuard& g, const transform::JobExecutionState& s);
+void encode_staged(CopyWriter& w, ValueGuard& g, const transform::JobLogRow& l);
+void encode_derived(CopyWriter& w, const transform::InvocationState& s, const InvocationDerived& d);
+void encode_derived(CopyWriter& w, const transform::EventExecutionState& s, const EventDerived& d);
+void encode_derived(CopyWriter& w, const transform::JobExecutionState& s, const JobDerived& d);
+
+}  // namespace edpipe::load
