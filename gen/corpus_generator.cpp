@@ -154,6 +154,8 @@ class Generator {
            std::string(table) + "_events\"},\"table\":{\"schema\":\"public\",\"name\":\"" + std::string(table) + "\"}}";
   }
 
+  // One invocation: its start, every event module checked (a few detect and run jobs), its end;
+  // a cut one loses its tail. The random draws come in a fixed order, so a seed is a corpus.
   void invocation(Timestamp t0) {
     Inv inv;
     inv.id = uuid();
@@ -167,7 +169,27 @@ class Generator {
     const bool cut = chance(o_.abandon_rate);
     const bool failed = chance(o_.failure_rate);
 
-    // invocation.start
+    invocation_start(inv, t0, function, table);
+    Timestamp t = t0 + 2000;
+    const size_t modules = 4 + (name_idx + fn) % 5;
+    for (size_t m = 0; m < modules; ++m) t = event_module(inv, t, table, (m * 7 + name_idx) % std::size(kEventSuffixes));
+    if (chance(0.2)) {
+      log_record(inv, t, "", "info", "checked " + std::to_string(modules) + " event modules", std::nullopt);
+    }
+    t += 1000;
+    invocation_end(inv, t, t0, failed);
+
+    // A cut invocation loses its tail: the function timed out or crashed.
+    if (cut) inv.lines.resize(1 + pick(inv.lines.size() - 1));
+    account(inv, failed);
+
+    for (auto& l : inv.lines) {
+      l.seq = seq_++;
+      pending_.push(std::move(l));
+    }
+  }
+
+  void invocation_start(Inv& inv, Timestamp t0, const std::string& function, std::string_view table) {
     const Uuid event_id = uuid();
     const std::string email = "user" + std::to_string(pick(5000)) + "@example.com";
     std::string start = "\"source_function\":\"" + function + "\",\"source_system\":\"hasura\"";
@@ -182,78 +204,72 @@ class Generator {
     start += ",\"context\":{\"region\":\"eu-west-1\",\"request_id\":\"" + uuid().str() + "\"}";
     start += ",\"source_event_payload\":" + payload(table, event_id, t0, email, "user");
     record(inv, t0, "invocation.start", start);
+  }
 
-    // Every event module is checked; a few detect.
-    Timestamp t = t0 + 2000;
-    const size_t modules = 4 + (name_idx + fn) % 5;
-    for (size_t m = 0; m < modules; ++m) {
-      const Uuid ev = uuid();
-      const std::string ev_name = std::string(table) + "." + std::string(kEventSuffixes[(m * 7 + name_idx) % std::size(kEventSuffixes)]);
-      const std::string ev_fields = "\"event_execution_id\":\"" + ev.str() + "\",\"event_name\":\"" + ev_name + "\"";
-      record(inv, t, "event.detection.start", ev_fields + ",\"event_module_path\":\"/var/task/events/" + ev_name + ".js\"");
-      const int64_t det_ms = duration(4);
-      t += det_ms * 1000;
-      if (chance(o_.detection_error_rate)) {
-        record(inv, t, "event.detection.end", ev_fields + ",\"detected\":false,\"duration_ms\":" + std::to_string(det_ms) +
-                                                  ",\"error\":{\"message\":" + json_string(kErrors[pick(std::size(kErrors))]) +
-                                                  ",\"stack\":\"Error\\n    at detector (/var/task/events/" + ev_name + ".js:12:11)\"}");
-        continue;
-      }
-      const bool hit = chance(0.3);
-      record(inv, t, "event.detection.end", ev_fields + ",\"detected\":" + (hit ? "true" : "false") + ",\"duration_ms\":" + std::to_string(det_ms));
-      if (!hit) continue;
-      const Timestamp handler_start = t;
-      record(inv, t, "event.handler.start", ev_fields);
-      const size_t jobs = 1 + pick(4);
-      for (size_t j = 0; j < jobs; ++j) {
-        const Uuid job = uuid();
-        const std::string_view job_name = kJobNames[pick(std::size(kJobNames))];
-        const std::string job_fields = "\"job_execution_id\":\"" + job.str() + "\"," + ev_fields.substr(0, ev_fields.find(",\"event_name\"")) +
-                                       ",\"job_name\":\"" + std::string(job_name) + "\"";
-          record(inv, t, "job.start", job_fields + ",\"job_function_name\":\"" + std::string(job_name) +
-                                        "\",\"job_options\":{\"moveId\":" + std::to_string(pick(100000)) + ",\"notify\":true}");
-        const size_t logs = pick(4);
-        const int64_t job_ms = duration(120);
-        for (size_t l = 0; l < logs; ++l) {
-              const bool warn = chance(0.1);
-          log_record(inv, t + (job_ms * 1000 * (l + 1)) / (logs + 1), job.str(), warn ? "warn" : "info",
-                     std::string(job_name) + " step " + std::to_string(l + 1) + " of " + std::to_string(logs) +
-                         " for move " + std::to_string(pick(100000)),
-                     std::string("{\"attempt\":1}"));
-        }
-        t += job_ms * 1000;
-        const bool job_failed = chance(o_.job_failure_rate);
-        if (job_failed)
-          record(inv, t, "job.end", job_fields + ",\"status\":\"failed\",\"duration_ms\":" + std::to_string(job_ms) +
-                                       ",\"error\":{\"message\":" + json_string(kErrors[pick(std::size(kErrors))]) +
-                                       ",\"stack\":\"Error\\n    at " + std::string(job_name) + " (/var/task/jobs.js:40:9)\"}");
-        else
-          record(inv, t, "job.end", job_fields + ",\"status\":\"completed\",\"duration_ms\":" + std::to_string(job_ms) +
-                                       ",\"result\":{\"ok\":true,\"moveId\":" + std::to_string(pick(100000)) + "}");
-        recent_jobs_.push_back(job);
-        if (recent_jobs_.size() > 64) recent_jobs_.erase(recent_jobs_.begin());
-      }
-      t += 1000;
-      record(inv, t, "event.handler.end", ev_fields + ",\"duration_ms\":" + std::to_string(millis(t - handler_start)));
+  // One event module checked from `t`: its detection, and when it detects, its handler and jobs.
+  // Returns when it is done.
+  Timestamp event_module(Inv& inv, Timestamp t, std::string_view table, size_t suffix) {
+    const Uuid ev = uuid();
+    const std::string ev_name = std::string(table) + "." + std::string(kEventSuffixes[suffix]);
+    const std::string ev_fields = "\"event_execution_id\":\"" + ev.str() + "\",\"event_name\":\"" + ev_name + "\"";
+    record(inv, t, "event.detection.start", ev_fields + ",\"event_module_path\":\"/var/task/events/" + ev_name + ".js\"");
+    const int64_t det_ms = duration(4);
+    t += det_ms * 1000;
+    if (chance(o_.detection_error_rate)) {
+      record(inv, t, "event.detection.end", ev_fields + ",\"detected\":false,\"duration_ms\":" + std::to_string(det_ms) +
+                                                ",\"error\":{\"message\":" + json_string(kErrors[pick(std::size(kErrors))]) +
+                                                ",\"stack\":\"Error\\n    at detector (/var/task/events/" + ev_name + ".js:12:11)\"}");
+      return t;
     }
-    if (chance(0.2)) {
-      log_record(inv, t, "", "info", "checked " + std::to_string(modules) + " event modules", std::nullopt);
-    }
+    const bool hit = chance(0.3);
+    record(inv, t, "event.detection.end", ev_fields + ",\"detected\":" + (hit ? "true" : "false") + ",\"duration_ms\":" + std::to_string(det_ms));
+    if (!hit) return t;
+    const Timestamp handler_start = t;
+    record(inv, t, "event.handler.start", ev_fields);
+    const size_t jobs = 1 + pick(4);
+    const std::string ev_id_field = ev_fields.substr(0, ev_fields.find(",\"event_name\""));
+    for (size_t j = 0; j < jobs; ++j) t = job(inv, t, ev_id_field);
     t += 1000;
+    record(inv, t, "event.handler.end", ev_fields + ",\"duration_ms\":" + std::to_string(millis(t - handler_start)));
+    return t;
+  }
+
+  // One job of a handler from `t`, with its log lines. Returns when it ends.
+  Timestamp job(Inv& inv, Timestamp t, const std::string& ev_id_field) {
+    const Uuid id = uuid();
+    const std::string_view job_name = kJobNames[pick(std::size(kJobNames))];
+    const std::string job_fields = "\"job_execution_id\":\"" + id.str() + "\"," + ev_id_field + ",\"job_name\":\"" +
+                                   std::string(job_name) + "\"";
+    record(inv, t, "job.start", job_fields + ",\"job_function_name\":\"" + std::string(job_name) +
+                                    "\",\"job_options\":{\"moveId\":" + std::to_string(pick(100000)) + ",\"notify\":true}");
+    const size_t logs = pick(4);
+    const int64_t job_ms = duration(120);
+    for (size_t l = 0; l < logs; ++l) {
+      const bool warn = chance(0.1);
+      log_record(inv, t + (job_ms * 1000 * (l + 1)) / (logs + 1), id.str(), warn ? "warn" : "info",
+                 std::string(job_name) + " step " + std::to_string(l + 1) + " of " + std::to_string(logs) + " for move " +
+                     std::to_string(pick(100000)),
+                 std::string("{\"attempt\":1}"));
+    }
+    t += job_ms * 1000;
+    if (chance(o_.job_failure_rate))
+      record(inv, t, "job.end", job_fields + ",\"status\":\"failed\",\"duration_ms\":" + std::to_string(job_ms) +
+                                    ",\"error\":{\"message\":" + json_string(kErrors[pick(std::size(kErrors))]) +
+                                    ",\"stack\":\"Error\\n    at " + std::string(job_name) + " (/var/task/jobs.js:40:9)\"}");
+    else
+      record(inv, t, "job.end", job_fields + ",\"status\":\"completed\",\"duration_ms\":" + std::to_string(job_ms) +
+                                    ",\"result\":{\"ok\":true,\"moveId\":" + std::to_string(pick(100000)) + "}");
+    recent_jobs_.push_back(id);
+    if (recent_jobs_.size() > 64) recent_jobs_.erase(recent_jobs_.begin());
+    return t;
+  }
+
+  void invocation_end(Inv& inv, Timestamp t, Timestamp t0, bool failed) {
     if (failed)
       record(inv, t, "invocation.end", "\"status\":\"failed\",\"duration_ms\":" + std::to_string(millis(t - t0)) +
                                            ",\"error\":{\"message\":\"One or more handlers failed\",\"stack\":\"Error\\n    at listenTo (/var/task/index.js:88:13)\"}");
     else
       record(inv, t, "invocation.end", "\"status\":\"completed\",\"duration_ms\":" + std::to_string(millis(t - t0)));
-
-    // A cut invocation loses its tail: the function timed out or crashed.
-    if (cut) inv.lines.resize(1 + pick(inv.lines.size() - 1));
-    account(inv, failed);
-
-    for (auto& l : inv.lines) {
-      l.seq = seq_++;
-      pending_.push(std::move(l));
-    }
   }
 
   static int64_t millis(Timestamp d) { return (d + 500) / 1000; }

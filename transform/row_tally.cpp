@@ -57,74 +57,82 @@ bool wins(bool failed, Timestamp ts, const B& body, bool has, bool kept_failed, 
 
 // The same winners as row_state.cpp's merge, on the compact entries.
 void RowTally::add(const RowBatch& batch) {
-  for (const auto& s : batch.invocations) {
-    InvocationEntry& e = invocations_[invocation_index(s.id)];
-    e.first_ts = std::min(e.first_ts, s.first_ts);
-    e.last_ts = std::max(e.last_ts, s.last_ts);
-    if (s.start && wins(false, s.start->ts, s.start->body, e.has_start, false, e.start_ts, e.start_rank)) {
-      e.has_start = true;
-      e.start_ts = s.start->ts;
-      e.function = intern(s.start->body.source_function);
-      e.chained = s.start->body.source_job_id.has_value();
-    }
-    if (s.end && wins(s.end->body.status == ingest::Outcome::Failed, s.end->ts, s.end->body, e.has_end,
-                      e.end_status == ingest::Outcome::Failed, e.end_ts, e.end_rank)) {
-      e.has_end = true;
-      e.end_status = s.end->body.status;
-      e.end_ts = s.end->ts;
-      e.end_duration_ms = s.end->body.duration_ms.value_or(-1);
-    }
+  for (const auto& s : batch.invocations) add(s);
+  for (const auto& s : batch.event_executions) add(s);
+  for (const auto& s : batch.job_executions) add(s);
+  for (const auto& l : batch.job_logs) add(l);
+}
+
+void RowTally::add(const InvocationState& s) {
+  InvocationEntry& e = invocations_[invocation_index(s.id)];
+  e.first_ts = std::min(e.first_ts, s.first_ts);
+  e.last_ts = std::max(e.last_ts, s.last_ts);
+  if (s.start && wins(false, s.start->ts, s.start->body, e.has_start, false, e.start_ts, e.start_rank)) {
+    e.has_start = true;
+    e.start_ts = s.start->ts;
+    e.function = intern(s.start->body.source_function);
+    e.chained = s.start->body.source_job_id.has_value();
   }
-  for (const auto& s : batch.event_executions) {
-    bool inserted;
-    EventEntry& e = events_.get(s.id, inserted);
-    adopt_parent(e.invocation, inserted, s.invocation_id);
-    if (const auto& d = s.detection_start;
-        d && wins(false, d->ts, d->body, e.has_detection_start, false, e.detection_start_ts, e.detection_start_rank)) {
-      e.has_detection_start = true;
-      e.detection_start_ts = d->ts;
-      e.detection_start_name = intern(d->body.event_name);
-    }
-    if (const auto& d = s.detection_end;
-        d && wins(d->body.error.has_value(), d->ts, d->body, e.has_detection_end, e.detection_error, e.detection_end_ts,
-                  e.detection_end_rank)) {
-      e.has_detection_end = true;
-      e.detection_error = d->body.error.has_value();
-      e.detection_end_ts = d->ts;
-      e.detection_end_name = intern(d->body.event_name);
-      e.detected = d->body.detected;
-    }
-    e.has_handler_start = e.has_handler_start || s.handler_start.has_value();
-    if (s.handler_end) {  // a failed end wins; which of two alike does not change what is counted
-      e.has_handler_end = true;
-      e.handler_error = e.handler_error || s.handler_end->body.error.has_value();
-    }
+  if (s.end && wins(s.end->body.status == ingest::Outcome::Failed, s.end->ts, s.end->body, e.has_end,
+                    e.end_status == ingest::Outcome::Failed, e.end_ts, e.end_rank)) {
+    e.has_end = true;
+    e.end_status = s.end->body.status;
+    e.end_ts = s.end->ts;
+    e.end_duration_ms = s.end->body.duration_ms.value_or(-1);
   }
-  for (const auto& s : batch.job_executions) {
-    bool inserted;
-    JobEntry& e = jobs_.get(s.id, inserted);
-    adopt_parent(e.invocation, inserted, s.invocation_id);
-    if (const auto& st = s.start; st && wins(false, st->ts, st->body, e.has_start, false, e.start_ts, e.start_rank)) {
-      e.has_start = true;
-      e.start_ts = st->ts;
-      e.start_name = intern(st->body.job_name);
-    }
-    if (const auto& en = s.end; en && wins(en->body.status == ingest::Outcome::Failed, en->ts, en->body, e.has_end,
-                                           e.end_status == ingest::Outcome::Failed, e.end_ts, e.end_rank)) {
-      e.has_end = true;
-      e.end_status = en->body.status;
-      e.end_ts = en->ts;
-      e.end_name = intern(en->body.job_name);
-    }
+}
+
+void RowTally::add(const EventExecutionState& s) {
+  bool inserted;
+  EventEntry& e = events_.get(s.id, inserted);
+  adopt_parent(e.invocation, inserted, s.invocation_id);
+  if (const auto& d = s.detection_start;
+      d && wins(false, d->ts, d->body, e.has_detection_start, false, e.detection_start_ts, e.detection_start_rank)) {
+    e.has_detection_start = true;
+    e.detection_start_ts = d->ts;
+    e.detection_start_name = intern(d->body.event_name);
   }
-  for (const auto& l : batch.job_logs) {
-    bool inserted;
-    ContentRank& kept = logs_.get(l.id, inserted);
-    if (inserted) kept = l.rank;
-    else if (l.rank != kept) {  // two lines of one seq that differ (without seq, one line twice)
-      if (l.log.seq) ++log_conflicts_;
-      kept = std::min(kept, l.rank);
-    }
+  if (const auto& d = s.detection_end;
+      d && wins(d->body.error.has_value(), d->ts, d->body, e.has_detection_end, e.detection_error, e.detection_end_ts,
+                e.detection_end_rank)) {
+    e.has_detection_end = true;
+    e.detection_error = d->body.error.has_value();
+    e.detection_end_ts = d->ts;
+    e.detection_end_name = intern(d->body.event_name);
+    e.detected = d->body.detected;
+  }
+  e.has_handler_start = e.has_handler_start || s.handler_start.has_value();
+  if (s.handler_end) {  // a failed end wins; which of two alike does not change what is counted
+    e.has_handler_end = true;
+    e.handler_error = e.handler_error || s.handler_end->body.error.has_value();
+  }
+}
+
+void RowTally::add(const JobExecutionState& s) {
+  bool inserted;
+  JobEntry& e = jobs_.get(s.id, inserted);
+  adopt_parent(e.invocation, inserted, s.invocation_id);
+  if (const auto& st = s.start; st && wins(false, st->ts, st->body, e.has_start, false, e.start_ts, e.start_rank)) {
+    e.has_start = true;
+    e.start_ts = st->ts;
+    e.start_name = intern(st->body.job_name);
+  }
+  if (const auto& en = s.end; en && wins(en->body.status == ingest::Outcome::Failed, en->ts, en->body, e.has_end,
+                                         e.end_status == ingest::Outcome::Failed, e.end_ts, e.end_rank)) {
+    e.has_end = true;
+    e.end_status = en->body.status;
+    e.end_ts = en->ts;
+    e.end_name = intern(en->body.job_name);
+  }
+}
+
+void RowTally::add(const JobLogRow& l) {
+  bool inserted;
+  ContentRank& kept = logs_.get(l.id, inserted);
+  if (inserted) kept = l.rank;
+  else if (l.rank != kept) {  // two lines of one seq that differ (without seq, one line twice)
+    if (l.log.seq) ++log_conflicts_;
+    kept = std::min(kept, l.rank);
   }
 }
 

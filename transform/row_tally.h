@@ -64,6 +64,10 @@ class RowTally {
     int64_t start_rank = 0, end_rank = 0;
   };
 
+  void add(const InvocationState& s);
+  void add(const EventExecutionState& s);
+  void add(const JobExecutionState& s);
+  void add(const JobLogRow& l);
   uint32_t invocation_index(const Uuid& id);
   void adopt_parent(uint32_t& parent, bool inserted, const Uuid& invocation_id);
   uint32_t intern(std::string_view name);
