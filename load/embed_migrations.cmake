@@ -7,6 +7,7 @@ foreach(up ${ups})
   get_filename_component(name "${up}" NAME)
   string(REGEX REPLACE "\\.up\\.sql$" "" stem "${name}")
   string(REGEX MATCH "^[0-9]+" version "${stem}")
+  math(EXPR version "${version}")  # "008" is an octal literal in C++: write it as 8
   string(REGEX REPLACE "^[0-9]+_" "" title "${stem}")
   file(READ "${up}" up_sql)
   file(READ "${SRC}/${stem}.down.sql" down_sql)

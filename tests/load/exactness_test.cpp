@@ -168,8 +168,9 @@ TEST(Exactness, LinesStoredBeforeMigration007AreReKeyedSoAReplayAddsNothing) {
   }
   EXPECT_GT(db.count("SELECT count(*) FROM job_logs WHERE occurrence > 0"), 0);
   Migrator m(db.conn());
-  ASSERT_EQ(m.down(1).size(), 1u);  // back to version 6: no seq, no ranks
-  ASSERT_EQ(m.up().size(), 1u);     // 007 again, with its data step
+  const size_t after_006 = size_t(m.latest_version() - 6);
+  ASSERT_EQ(m.down(int(after_006)).size(), after_006);  // back to version 6: no seq, no ranks
+  ASSERT_EQ(m.up().size(), after_006);                  // 007 again, with its data step, and what follows
   testing::load_lines(db.conninfo(), lines);
   EXPECT_EQ(db.count("SELECT count(*) FROM job_logs"), rows);
   EXPECT_EQ(db.count("SELECT count(*) FROM job_logs WHERE content_rank IS NOT NULL"), 0) << "nothing rewritten";

@@ -28,16 +28,19 @@ TEST(FirstHourDb, MigrateDownAsksBeforeItDropsData) {
   ASSERT_EQ(testing::run_edpipe("load --quiet --db dbname=" + db.name() + " " EDPIPE_SAMPLES_DIR).status, 0);
   const auto too_many = testing::run_edpipe("migrate down 99 --db dbname=" + db.name());
   EXPECT_EQ(too_many.status, 2);
-  EXPECT_NE(too_many.err.find("only 7 migrations are applied"), std::string::npos) << too_many.err;
+  const std::string latest = std::to_string(latest_migration_version());
+  EXPECT_NE(too_many.err.find("only " + latest + " migrations are applied"), std::string::npos) << too_many.err;
   // Standard input is not a terminal here: without --yes, nothing is reverted.
-  const auto asked = testing::run_edpipe("migrate down 7 --db dbname=" + db.name());
+  const auto asked = testing::run_edpipe("migrate down " + latest + " --db dbname=" + db.name());
   EXPECT_EQ(asked.status, 2);
   EXPECT_NE(asked.err.find("9 invocations"), std::string::npos) << asked.err;
   EXPECT_NE(asked.err.find("deletes all"), std::string::npos) << asked.err;
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations"), 9);
   const auto yes = testing::run_edpipe("migrate down 1 --yes --db dbname=" + db.name());
   EXPECT_EQ(yes.status, 0) << yes.err;
-  EXPECT_NE(yes.out.find("reverted 007"), std::string::npos) << yes.out;
+  char newest[8];
+  std::snprintf(newest, sizeof newest, "%03d", latest_migration_version());
+  EXPECT_NE(yes.out.find(std::string("reverted ") + newest), std::string::npos) << yes.out;
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations"), 9);
 }
 
@@ -87,8 +90,8 @@ TEST(FirstHourDb, VerifyAndMigrateStatusSpeakJson) {
   const auto st = testing::run_edpipe("migrate status --json --db dbname=" + db.name());
   EXPECT_EQ(st.status, 0);
   ASSERT_FALSE(p.parse(st.out).get(doc)) << st.out;
-  EXPECT_EQ(int64_t(doc["version"]), 7);
-  EXPECT_EQ(doc["migrations"].get_array().size(), 7u);
+  EXPECT_EQ(int64_t(doc["version"]), latest_migration_version());
+  EXPECT_EQ(doc["migrations"].get_array().size(), size_t(latest_migration_version()));
 }
 
 }  // namespace

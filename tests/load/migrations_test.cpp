@@ -20,7 +20,9 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(m.current_version(), m.latest_version());
   EXPECT_EQ(tables(db), 6);
   EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'invocations' AND column_name = 'source_job_id'"), 1);
-  EXPECT_EQ(db.count("SELECT count(*) FROM pg_matviews WHERE matviewname = 'dashboard_stats'"), 1);
+  const std::string hourly_view = "SELECT count(*) FROM pg_views WHERE viewname = 'dashboard_stats'";
+  EXPECT_EQ(db.count(hourly_view), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM pg_matviews WHERE matviewname = 'dashboard_summary_24h'"), 1);
   EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'edpipe_file_positions'"), 1);
   const std::string lz4_columns = "SELECT count(*) FROM pg_attribute WHERE attcompression = 'l' AND attrelid IN "
                                   "('invocations'::regclass, 'job_executions'::regclass, 'job_logs'::regclass)";
@@ -33,6 +35,9 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(db.count(ranks), 7);
   EXPECT_TRUE(m.up().empty());  // nothing pending
 
+  EXPECT_EQ(m.down(1).size(), 1u);  // 008: the 24-hour summary is dashboard_stats again
+  EXPECT_EQ(db.count(hourly_view), 0);
+  EXPECT_EQ(db.count("SELECT count(*) FROM pg_matviews WHERE matviewname = 'dashboard_stats'"), 1);
   EXPECT_EQ(m.down(1).size(), 1u);  // 007
   EXPECT_EQ(db.count(ranks), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 006

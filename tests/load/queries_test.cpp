@@ -109,11 +109,30 @@ TEST_F(SeedQueries, JobChains) {
   EXPECT_TRUE(nested);
 }
 
-TEST_F(SeedQueries, DashboardStatsRefresh) {
+TEST_F(SeedQueries, DashboardSummaryRefresh) {
   run("SELECT refresh_dashboard_stats()");
-  auto r = run("SELECT source_function, total_invocations_24h FROM dashboard_stats ORDER BY source_function");
+  auto r = run("SELECT source_function, total_invocations_24h FROM dashboard_summary_24h ORDER BY source_function");
   ASSERT_EQ(r.size(), 4u);  // moves, notifications, orders, users
   EXPECT_EQ(r[0][1].as<int64_t>(), 2);  // moves: A and E
+}
+
+// The console's overview query: hourly rows per function of the last 7 days, as metrics_hourly
+// holds them, with no refresh.
+TEST_F(SeedQueries, DashboardStatsIsHourlyRowsPerFunction) {
+  auto r = run(R"(SELECT hour_bucket, source_function, total_invocations, successful_invocations, failed_invocations,
+      total_events_detected, total_jobs_run, total_jobs_succeeded, avg_duration_ms, min_duration_ms,
+      max_duration_ms, p95_duration_ms
+    FROM dashboard_stats
+    WHERE hour_bucket >= (SELECT watermark FROM edpipe_watermark) - interval '7 days'
+    ORDER BY hour_bucket, source_function)");
+  const auto rollups = run("SELECT count(*) FROM metrics_hourly WHERE hour_bucket >= "
+                           "(SELECT watermark FROM edpipe_watermark) - interval '7 days'");
+  ASSERT_GT(r.size(), 1u);
+  EXPECT_EQ(int64_t(r.size()), rollups[0][0].as<int64_t>());
+  int64_t invocations = 0;
+  for (const auto& row : r) invocations += row["total_invocations"].as<int64_t>();
+  EXPECT_EQ(invocations, run("SELECT count(*) FROM invocations WHERE created_at >= "
+                             "date_trunc('hour', (SELECT watermark FROM edpipe_watermark) - interval '7 days')")[0][0].as<int64_t>());
 }
 
 // Every query of every ```sql block of the README and docs/, as a reader would paste it,
