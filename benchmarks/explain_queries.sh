@@ -25,6 +25,7 @@ psql -X -qc "VACUUM ANALYZE" >/dev/null
 # A real invocation with jobs, and "now" just after the corpus, for the time-windowed queries.
 inv=$(psql -X -Atc "SELECT id FROM invocations WHERE total_jobs_run > 2 ORDER BY created_at DESC LIMIT 1")
 now=$(psql -X -Atc "SELECT watermark FROM edpipe_watermark")
+corr=$(psql -X -Atc "SELECT correlation_id FROM invocations WHERE correlation_id IS NOT NULL ORDER BY created_at DESC LIMIT 1")
 declare -A queries=(
   [dashboard_overview]="SELECT i.id, i.source_function, i.created_at, i.total_duration_ms, invocation_success_rate(i),
       e.event_name, e.detected, j.job_name, j.status, j.duration_ms
@@ -60,11 +61,26 @@ declare -A queries=(
     WHERE status = 'failed' AND created_at >= TIMESTAMPTZ '$now' - INTERVAL '6 hours' ORDER BY created_at DESC LIMIT 50"
   [by_event_name]="SELECT status, count(*) FROM event_executions
     WHERE event_name = 'moves.pickup.successful' AND created_at >= TIMESTAMPTZ '$now' - INTERVAL '6 hours' GROUP BY status"
+  # The view library's own queries (view/view_queries.cpp): `edpipe show`, `edpipe report`.
+  [show_id_prefix]="SELECT id::text FROM invocations WHERE id BETWEEN '${inv:0:4}0000-0000-0000-0000-000000000000'::uuid
+    AND '${inv:0:4}ffff-ffff-ffff-ffff-ffffffffffff'::uuid ORDER BY id LIMIT 2"
+  [show_logs]="SELECT job_execution_id::text, level, message, created_at FROM job_logs WHERE invocation_id = '$inv'
+    ORDER BY created_at, seq NULLS LAST, id LIMIT 2001"
+  [show_correlated]="SELECT id::text FROM invocations WHERE correlation_id = '$corr' ORDER BY created_at, id LIMIT 100"
+  [show_triggered]="SELECT id::text, source_job_id::text FROM invocations WHERE source_job_id = ANY(ARRAY(
+    SELECT id FROM job_executions WHERE invocation_id = '$inv')) ORDER BY created_at LIMIT 200"
+  [show_failed]="SELECT i.id, i.source_function, i.status, i.created_at FROM invocations i
+    WHERE i.status IN ('failed', 'abandoned') AND i.created_at >= TIMESTAMPTZ '$now' - INTERVAL '1 hour'
+    ORDER BY i.created_at DESC, i.id LIMIT 20"
+  [report_slowest_jobs]="SELECT j.job_name, count(*), percentile_cont(0.95) WITHIN GROUP (ORDER BY j.duration_ms)
+    FROM job_executions j WHERE j.created_at >= TIMESTAMPTZ '$now' - INTERVAL '24 hours' AND j.duration_ms IS NOT NULL
+    GROUP BY j.job_name ORDER BY 3 DESC LIMIT 10"
 )
 # "first": the first run after the load; "warm": the best of three more, as a dashboard that
 # repeats its queries sees them.
 printf "\n%-20s %9s %9s  %s\n" "query" "first ms" "warm ms" "indexes used"
-for q in dashboard_overview slowest_jobs debug_invocation job_chains chain_tree failed_by_time by_event_name; do
+for q in dashboard_overview slowest_jobs debug_invocation job_chains chain_tree failed_by_time by_event_name \
+         show_id_prefix show_logs show_correlated show_triggered show_failed report_slowest_jobs; do
   plan=$(psql -X -Atc "EXPLAIN (ANALYZE, BUFFERS) ${queries[$q]}" 2>&1) || { printf "%-20s failed: %s\n" "$q" "$plan"; continue; }
   ms=$(echo "$plan" | sed -n 's/^Execution Time: \([0-9.]*\) ms/\1/p')
   warm=$(for _ in 1 2 3; do psql -X -Atc "EXPLAIN (ANALYZE) ${queries[$q]}" | sed -n 's/^Execution Time: \([0-9.]*\) ms/\1/p'; done | sort -n | head -1)
@@ -72,3 +88,14 @@ for q in dashboard_overview slowest_jobs debug_invocation job_chains chain_tree 
   seq=$( (echo "$plan" | grep -oE "Seq Scan on [a-z_]+" || true) | awk '{print $NF}' | sort -u | tr '\n' ' ')
   printf "%-20s %9s %9s  %s%s\n" "$q" "$ms" "$warm" "$ix" "${seq:+ (seq scan: $seq)}"
 done
+
+# The commands a person runs, end to end (connect, queries, render): best of three.
+best() { for _ in 1 2 3; do /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -1; done | sort -n | head -1; }
+printf "\n%-44s %8s\n" "command" "best s"
+printf "%-44s %8s\n" "edpipe show ${inv:0:8}" "$(best "$edpipe" show "${inv:0:8}")"
+printf "%-44s %8s\n" "edpipe show ${inv:0:8} --logs --json" "$(best "$edpipe" show "${inv:0:8}" --logs --json)"
+printf "%-44s %8s\n" "edpipe show --failed --since 24h" "$(best "$edpipe" show --failed --since 24h)"
+printf "%-44s %8s\n" "edpipe show --correlation-id $corr" "$(best "$edpipe" show --correlation-id "$corr")"
+printf "%-44s %8s\n" "edpipe report --since 24h" "$(best "$edpipe" report -o "$work/report.html" --since 24h)"
+printf "%-44s %8s\n" "edpipe report --since 7d" "$(best "$edpipe" report -o "$work/report.html" --since 7d)"
+ls -l "$work/report.html" | awk '{printf "report size: %d KB\n", $5 / 1024}'

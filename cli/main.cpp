@@ -7,6 +7,7 @@
 #include "cli/db_commands.h"
 #include "cli/gen_command.h"
 #include "cli/load_command.h"
+#include "cli/view_commands.h"
 
 namespace {
 
@@ -23,6 +24,8 @@ const char* kHelp =
     "           with the read positions committed alongside the rows: restarts lose nothing\n"
     "  migrate  apply, revert or list the schema migrations (up [N] | down [N] | status)\n"
     "  verify   check that the hourly metrics and counts equal what the rows say\n"
+    "  show     one invocation as a waterfall in the terminal (or a chain, or the recent failures)\n"
+    "  report   write one self-contained HTML report of a time window\n"
     "  gen      write a realistic synthetic corpus for samples, tests and benchmarks\n"
     "\n"
     "Options:\n"
@@ -33,7 +36,7 @@ const char* kHelp =
     "2 bad usage, 3 (verify) the database differs from its rows.\n";
 
 bool is_command(const std::string& c) {
-  return c == "load" || c == "tail" || c == "gen" || c == "migrate" || c == "verify";
+  return c == "load" || c == "tail" || c == "gen" || c == "migrate" || c == "verify" || c == "show" || c == "report";
 }
 
 int run(const std::string& command, const std::vector<std::string>& args) {
@@ -42,6 +45,8 @@ int run(const std::string& command, const std::vector<std::string>& args) {
   if (command == "tail") return run_tail(args);
   if (command == "gen") return run_gen(args);
   if (command == "migrate") return run_migrate(args);
+  if (command == "show") return run_show(args);
+  if (command == "report") return run_report(args);
   return run_verify(args);
 }
 
@@ -62,7 +67,7 @@ int main(int argc, char** argv) {
         std::cout << kHelp;
         return kExitOk;
       }
-      if (rest.size() > 1 || !is_command(rest[0])) throw UsageError("help: expected one of load, tail, migrate, verify, gen");
+      if (rest.size() > 1 || !is_command(rest[0])) throw UsageError("help: expected one of load, tail, migrate, verify, show, report, gen");
       return run(rest[0], {"--help"});
     }
     if (command == "--version") {

@@ -1,0 +1,226 @@
+#include "cli/view_commands.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/arguments.h"
+#include "core/json_text.h"
+#include "load/migrator.h"
+#include "load/pg_connection.h"
+#include "view/html_report.h"
+#include "view/terminal_view.h"
+#include "view/view_queries.h"
+
+namespace edpipe::cli {
+namespace po = boost::program_options;
+
+namespace {
+
+// The terminal's width when stdout is one, else COLUMNS, else 100.
+int output_width(bool tty) {
+  winsize w{};
+  if (tty && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col >= 40) return w.ws_col;
+  if (const char* c = std::getenv("COLUMNS")) {
+    const int n = std::atoi(c);
+    if (n >= 40 && n <= 1000) return n;
+  }
+  return 100;
+}
+
+// Opens the database for reading: a connection, and the schema checked to be current.
+std::unique_ptr<pqxx::connection> open_for_reading(const std::string& conninfo) {
+  auto conn = load::open_connection(conninfo);
+  load::require_latest_schema(*conn);
+  return conn;
+}
+
+}  // namespace
+
+int run_show(const std::vector<std::string>& args) {
+  std::string db, correlation, since_text = "1h", function;
+  std::vector<std::string> ids;
+  bool failed = false, all = false, logs = false, stacks = false, json = false;
+  uint32_t limit = 20;
+  po::options_description visible(
+      "Usage: edpipe show ID [OPTIONS]\n"
+      "       edpipe show --correlation-id X [OPTIONS]\n"
+      "       edpipe show --failed [--since 1h] [--function F] [--limit 20]\n"
+      "\n"
+      "Show one invocation: its header (function, status, start, duration, source, user,\n"
+      "correlation id, the job that caused it) and its waterfall: every detection, handler and job\n"
+      "a bar on one time axis, with its duration and status. ID is a full invocation id or a\n"
+      "unique prefix of one. --correlation-id shows every invocation of that chain in order;\n"
+      "--failed lists the recent failed and abandoned invocations with their first error.\n"
+      "Colours only on a terminal (never with NO_COLOR).\n"
+      "\n"
+      "Exit status: 0 shown, 1 unknown or ambiguous id (or the database could not be read), 2 bad usage.\n"
+      "\n"
+      "Options");
+  visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp)(
+      "correlation-id", po::value(&correlation)->value_name("X"), "every invocation with this correlation id, oldest first")(
+      "all", po::bool_switch(&all), "list the events that were not detected one by one (folded by default)")(
+      "logs", po::bool_switch(&logs), "log lines under their job (level, offset from the start, message)")(
+      "stacks", po::bool_switch(&stacks), "whole error stacks, not only each error's first line")(
+      "json", po::bool_switch(&json), "the same tree as one JSON document")(
+      "failed", po::bool_switch(&failed), "list recent failed and abandoned invocations, newest first")(
+      "since", po::value(&since_text)->value_name("DURATION")->default_value("1h"),
+      "--failed: how far back from the newest record loaded")(
+      "function", po::value(&function)->value_name("F"), "--failed: only this source function")(
+      "limit", number_option(limit, 1u, 10000u, "limit"), "--failed: at most this many (1-10000)");
+  po::options_description hidden;
+  hidden.add_options()("id", po::value(&ids));
+  po::options_description every;
+  every.add(visible).add(hidden);
+  po::positional_options_description pos;
+  pos.add("id", -1);
+  const po::variables_map vm = parse_command("show", args, every, &pos);
+  if (vm.count("help")) {
+    std::cout << visible << "\nExamples:\n  edpipe show aaaaaaaa --logs\n  edpipe show --failed --since 24h\n";
+    return kExitOk;
+  }
+  const int ways = int(!ids.empty()) + int(!correlation.empty()) + int(failed);
+  if (ways != 1) throw UsageError("show: give one of ID, --correlation-id or --failed");
+  if (ids.size() > 1) throw UsageError("show: one ID at a time");
+  const Timestamp since = parse_duration(since_text, "since");
+
+  const bool tty = ::isatty(STDOUT_FILENO);
+  view::TerminalStyle style;
+  style.width = output_width(tty);
+  style.color = tty && !std::getenv("NO_COLOR");
+  style.all = all;
+  style.logs = logs;
+  style.stacks = stacks;
+
+  const std::string conninfo = load::resolve_conninfo(db);
+  try {
+    auto conn = open_for_reading(conninfo);
+    view::ViewReader reader(*conn);
+    if (failed) {
+      const auto watermark = reader.watermark();
+      if (!watermark) {
+        std::cerr << "edpipe show: the database holds no invocation yet\n";
+        return kExitOk;
+      }
+      const auto rows = reader.failed(*watermark - since, function.empty() ? std::nullopt : std::optional(function), limit);
+      if (json) {
+        std::string o = "[";
+        for (size_t i = 0; i < rows.size(); ++i) {
+          o += (i ? "," : "") + std::string("{\"id\":") + json_string(rows[i].id) + ",\"function\":" +
+               json_string(rows[i].function) + ",\"status\":" + json_string(rows[i].status) + ",\"created_at\":\"" +
+               format_rfc3339(rows[i].created_at) + "\",\"duration_ms\":" +
+               (rows[i].duration_ms ? std::to_string(*rows[i].duration_ms) : "null") +
+               ",\"first_error\":" + (rows[i].first_error ? json_string(*rows[i].first_error) : "null") + "}";
+        }
+        std::cout << o << "]\n";
+        return kExitOk;
+      }
+      std::cout << view::render_summaries(rows, style);
+      std::cerr << "edpipe show: " << rows.size() << " failed or abandoned invocation" << (rows.size() == 1 ? "" : "s")
+                << " in the " << since_text << " before " << format_rfc3339(*watermark) << "\n";
+      return kExitOk;
+    }
+
+    std::vector<std::string> chain;
+    if (!correlation.empty()) {
+      chain = reader.correlated(correlation, 100);
+      if (chain.empty()) {
+        std::cerr << "edpipe show: no invocation has correlation id '" << view::printable(correlation, 80) << "'\n";
+        return kExitInputError;
+      }
+    } else {
+      const auto found = reader.find_ids(ids[0], 2);
+      if (found.empty()) {
+        std::cerr << "edpipe show: no invocation id starts with '" << view::printable(ids[0], 80) << "'\n";
+        return kExitInputError;
+      }
+      if (found.size() > 1) {
+        std::cerr << "edpipe show: '" << view::printable(ids[0], 80) << "' is ambiguous: " << found[0] << ", "
+                  << found[1] << ", ...; give more of the id\n";
+        return kExitInputError;
+      }
+      chain = found;
+    }
+    std::string json_out = "[";
+    for (size_t i = 0; i < chain.size(); ++i) {
+      const auto v = reader.invocation(chain[i]);
+      if (!v) continue;
+      if (json) json_out += (i ? "," : "") + view::invocation_json(*v);
+      else std::cout << (i ? "\n" : "") << view::render_invocation(*v, style);
+    }
+    if (json) std::cout << (correlation.empty() ? json_out.substr(1) : json_out + "]") << "\n";
+  } catch (const load::SchemaError& e) {
+    std::cerr << "edpipe: show: " << e.what() << "\n";
+    return kExitInputError;
+  } catch (const pqxx::failure& e) {
+    std::cerr << "edpipe: show: " << load::mask_secrets(e.what(), conninfo) << "\n";
+    return kExitInputError;
+  }
+  return kExitOk;
+}
+
+int run_report(const std::vector<std::string>& args) {
+  std::string db, output, since_text = "24h", function;
+  po::options_description visible(
+      "Usage: edpipe report -o FILE.html [--since 24h] [--function F] [--db DB]\n"
+      "\n"
+      "Write one self-contained HTML file (inline CSS and SVG, nothing fetched from anywhere) of the\n"
+      "window that ends at the newest record loaded: cards against the window before, an hourly\n"
+      "chart per function, top detected events, the most failing and the slowest jobs, and the\n"
+      "recent failures and slowest invocations, each with its waterfall, errors and logs.\n"
+      "It opens from disk, e-mails and hosts statically; cron can rewrite it.\n"
+      "\n"
+      "Options");
+  visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp)(
+      "output,o", po::value(&output)->value_name("FILE"), "the HTML file to write (replaced whole)")(
+      "since", po::value(&since_text)->value_name("DURATION")->default_value("24h"), "the window, back from the newest record")(
+      "function", po::value(&function)->value_name("F"), "only this source function");
+  const po::variables_map vm = parse_command("report", args, visible);
+  if (vm.count("help")) {
+    std::cout << visible << "\nExample:\n  edpipe report -o /var/www/edpipe/index.html --since 7d\n";
+    return kExitOk;
+  }
+  if (output.empty()) throw UsageError("report: -o FILE.html is required");
+  view::ReportOptions options;
+  options.window_us = parse_duration(since_text, "since");
+  if (options.window_us <= 0) throw UsageError("report: --since must be longer than 0");
+  if (!function.empty()) options.function = function;
+
+  const std::string conninfo = load::resolve_conninfo(db);
+  try {
+    auto conn = open_for_reading(conninfo);
+    view::ViewReader reader(*conn);
+    const std::string html = view::render_report(view::read_report(reader, options));
+    // Written beside the target and renamed over it: a reader never sees half a report.
+    const std::string tmp = output + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << html;
+      if (!out.flush()) throw std::runtime_error(tmp + ": write failed");
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, output, ec);
+    if (ec) {
+      std::filesystem::remove(tmp, ec);
+      throw std::runtime_error(output + ": " + ec.message());
+    }
+    std::cerr << "edpipe report: wrote " << output << " (" << html.size() / 1024 + 1 << " KB)\n";
+  } catch (const load::SchemaError& e) {
+    std::cerr << "edpipe: report: " << e.what() << "\n";
+    return kExitInputError;
+  } catch (const pqxx::failure& e) {
+    std::cerr << "edpipe: report: " << load::mask_secrets(e.what(), conninfo) << "\n";
+    return kExitInputError;
+  } catch (const std::runtime_error& e) {
+    std::cerr << "edpipe: report: " << e.what() << "\n";
+    return kExitInputError;
+  }
+  return kExitOk;
+}
+
+}  // namespace edpipe::cli

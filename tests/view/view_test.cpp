@@ -1,0 +1,239 @@
+// `edpipe show` and `edpipe report` against the throwaway PostgreSQL with the samples loaded
+// (plus one invocation with hostile text), as a user runs them: the binary, its outputs, and
+// the report rendered by a real browser (headless Chromium).
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "load/pg_test_support.h"
+#include "view/html_report.h"
+#include "view/terminal_view.h"
+#include "view/view_queries.h"
+
+namespace edpipe::view {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kFailed = "dddddddd-0000-4000-8000-000000000004";  // event-detector-users, a handler failed
+const char* kCauser = "aaaaaaaa-0000-4000-8000-000000000001";  // its job caused bbbbbbbb-…-2
+const char* kCaused = "bbbbbbbb-0000-4000-8000-000000000002";
+const char* kHostile = "0badc0de-0000-4000-8000-000000000666";
+
+// An invocation whose every text is hostile: markup, a terminal escape, a quote.
+std::string hostile_input() {
+  return std::string(R"({"type":"invocation.start","ts":"2026-11-20T10:20:00.000Z","invocation_id":")") + kHostile +
+         R"(","source_function":"<b>fn</b>\"'&"}
+{"type":"event.detection.start","ts":"2026-11-20T10:20:00.010Z","invocation_id":")" + kHostile +
+         R"(","event_execution_id":"0badc0de-0000-4000-8000-0000000000e1","event_name":"<img src=x onerror=alert(1)>"}
+{"type":"event.detection.end","ts":"2026-11-20T10:20:00.020Z","invocation_id":")" + kHostile +
+         R"(","event_execution_id":"0badc0de-0000-4000-8000-0000000000e1","event_name":"<img src=x onerror=alert(1)>","detected":true}
+{"type":"event.handler.start","ts":"2026-11-20T10:20:00.021Z","invocation_id":")" + kHostile +
+         R"(","event_execution_id":"0badc0de-0000-4000-8000-0000000000e1","event_name":"<img src=x onerror=alert(1)>"}
+{"type":"job.start","ts":"2026-11-20T10:20:00.030Z","invocation_id":")" + kHostile +
+         R"(","job_execution_id":"0badc0de-0000-4000-8000-0000000000f1","event_execution_id":"0badc0de-0000-4000-8000-0000000000e1","job_name":"<svg onload=alert(2)>"}
+{"type":"job.log","ts":"2026-11-20T10:20:00.031Z","invocation_id":")" + kHostile +
+         R"(","job_execution_id":"0badc0de-0000-4000-8000-0000000000f1","level":"error","message":"<script>alert(1)</script> \u001b[2J\u001b]0;pwned\u0007 done","seq":0}
+{"type":"job.end","ts":"2026-11-20T10:20:00.090Z","invocation_id":")" + kHostile +
+         R"(","job_execution_id":"0badc0de-0000-4000-8000-0000000000f1","event_execution_id":"0badc0de-0000-4000-8000-0000000000e1","job_name":"<svg onload=alert(2)>","status":"failed","error":{"message":"</td></tr></table><script>alert(3)</script>","stack":"Error\n    at <evil>"}}
+{"type":"event.handler.end","ts":"2026-11-20T10:20:00.100Z","invocation_id":")" + kHostile +
+         R"(","event_execution_id":"0badc0de-0000-4000-8000-0000000000e1","event_name":"<img src=x onerror=alert(1)>"}
+{"type":"invocation.end","ts":"2026-11-20T10:20:00.120Z","invocation_id":")" + kHostile +
+         R"(","status":"failed","error":"<script>alert(4)</script>"}
+{"type":"invocation.start","ts":"2026-11-20T10:21:00.000Z","invocation_id":"0badc0de-0000-4000-8000-000000000667","source_function":"fn"}
+)";
+}
+
+class ViewTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new testing::TestDatabase();
+    dir_ = fs::path(EDPIPE_TEST_OUTPUT_DIR) / "view";
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "hostile.ndjson") << hostile_input();
+    const auto r = testing::run_edpipe("load --quiet --db " + db() + " " EDPIPE_SAMPLES_DIR " " + (dir_ / "hostile.ndjson").string());
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    delete db_;
+    db_ = nullptr;
+  }
+  static std::string db() { return "dbname=" + db_->name(); }
+  static testing::CommandResult show(const std::string& args, const std::string& env = "") {
+    return testing::run_edpipe("show " + args + " --db " + db(), env);
+  }
+  static testing::TestDatabase* db_;
+  static fs::path dir_;
+};
+testing::TestDatabase* ViewTest::db_ = nullptr;
+fs::path ViewTest::dir_;
+
+TEST_F(ViewTest, ShowDrawsTheWaterfallOfAFailedInvocation) {
+  const auto r = show(std::string(kFailed).substr(0, 8) + " --stacks", "COLUMNS=120");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("invocation dddddddd-0000-4000-8000-000000000004  failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("event-detector-users"), std::string::npos);
+  EXPECT_NE(r.out.find("handler_failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("error One or more handlers failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("█"), std::string::npos) << "bars";
+  EXPECT_EQ(r.out.find("\x1b["), std::string::npos) << "no colour when stdout is not a terminal";
+  for (size_t at = 0, nl; (nl = r.out.find('\n', at)) != std::string::npos; at = nl + 1) {
+    size_t columns = 0;
+    for (size_t i = at; i < nl; ++i) columns += (static_cast<unsigned char>(r.out[i]) & 0xC0) != 0x80;
+    EXPECT_LE(columns, 120u) << r.out.substr(at, nl - at);
+  }
+}
+
+TEST_F(ViewTest, ShowOnATerminalHasColoursUnlessNoColor) {
+  auto on_tty = [&](const std::string& env) {
+    return testing::run_command("timeout 20 env " + env + " COLUMNS=100 python3 -c \"import pty; pty.spawn(['" EDPIPE_BINARY
+                                "', 'show', '" + std::string(kFailed) + "', '--db', '" + db() + "'])\"");
+  };
+  const auto colour = on_tty("TERM=xterm");
+  EXPECT_NE(colour.out.find("\x1b[31m"), std::string::npos) << colour.out;  // failed, in red
+  const auto plain = on_tty("NO_COLOR=1");
+  EXPECT_NE(plain.out.find("invocation dddddddd"), std::string::npos) << plain.out;
+  EXPECT_EQ(plain.out.find("\x1b[3"), std::string::npos) << plain.out;
+}
+
+TEST_F(ViewTest, ShowJsonIsTheSameTree) {
+  const auto r = show(std::string(kCauser) + " --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(p.parse(r.out).get(doc)) << r.out;
+  EXPECT_EQ(std::string_view(doc["id"]), kCauser);
+  EXPECT_EQ(std::string_view(doc["correlation_id"]), "order-7731");
+  size_t jobs = 0, logs = 0;
+  bool caused = false;
+  for (auto e : doc["events"].get_array())
+    for (auto j : e["jobs"].get_array()) {
+      ++jobs;
+      logs += j["logs"].get_array().size();
+      for (auto t : j["triggered_invocations"].get_array()) caused = caused || std::string_view(t) == kCaused;
+    }
+  EXPECT_EQ(int64_t(jobs), db_->count(std::string("SELECT count(*) FROM job_executions WHERE invocation_id = '") + kCauser + "'"));
+  EXPECT_EQ(int64_t(logs), db_->count(std::string("SELECT count(*) FROM job_logs WHERE invocation_id = '") + kCauser +
+                                      "' AND job_execution_id IS NOT NULL"));
+  EXPECT_TRUE(caused) << "the job that caused " << kCaused;
+}
+
+TEST_F(ViewTest, ShowFollowsTheChainBothWays) {
+  const auto caused = show(kCaused);
+  ASSERT_EQ(caused.status, 0) << caused.err;
+  EXPECT_NE(caused.out.find(std::string("of invocation ") + kCauser), std::string::npos) << caused.out;
+  const auto causer = show(std::string(kCauser) + " --logs");
+  EXPECT_NE(causer.out.find(std::string("→ caused invocation ") + kCaused), std::string::npos) << causer.out;
+  EXPECT_NE(causer.out.find("info "), std::string::npos) << "log lines under their job: " << causer.out;
+  const auto chain = show("--correlation-id order-7731");
+  ASSERT_EQ(chain.status, 0) << chain.err;
+  const size_t a = chain.out.find(std::string("invocation ") + kCauser), b = chain.out.find(std::string("invocation ") + kCaused);
+  ASSERT_NE(a, std::string::npos) << chain.out;
+  ASSERT_NE(b, std::string::npos) << chain.out;
+  EXPECT_LT(a, b) << "oldest first";
+}
+
+TEST_F(ViewTest, UnknownAndAmbiguousIdsSayOneLineAndExit1) {
+  const auto unknown = show("0123");
+  EXPECT_EQ(unknown.status, 1);
+  EXPECT_EQ(unknown.err, "edpipe show: no invocation id starts with '0123'\n");
+  const auto ambiguous = show("0badc0de");  // two invocations start so
+  EXPECT_EQ(ambiguous.status, 1);
+  EXPECT_NE(ambiguous.err.find("is ambiguous"), std::string::npos) << ambiguous.err;
+  EXPECT_EQ(std::count(ambiguous.err.begin(), ambiguous.err.end(), '\n'), 1);
+  EXPECT_EQ(show("not-hex!").status, 1);
+  EXPECT_EQ(show("").status, 2);
+}
+
+TEST_F(ViewTest, ShowFailedListsNewestFirstWithTheFirstError) {
+  const auto r = show("--failed --since 30d");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const size_t hostile = r.out.find(kHostile), failed = r.out.find(kFailed);
+  ASSERT_NE(hostile, std::string::npos) << r.out;
+  ASSERT_NE(failed, std::string::npos) << r.out;
+  EXPECT_LT(failed, hostile) << "10:30 before 10:20";
+  EXPECT_NE(r.out.find("One or more handlers failed"), std::string::npos);
+  EXPECT_EQ(show("--failed --since 30d --function event-detector-moves").out.find(kFailed), std::string::npos);
+}
+
+TEST_F(ViewTest, HostileTextCannotDriveTheTerminal) {
+  const auto r = show(std::string(kHostile) + " --logs --stacks");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << "an escape from the data reached the terminal";
+  EXPECT_EQ(r.out.find('\x07'), std::string::npos);
+  EXPECT_NE(r.out.find("<script>alert(1)</script> ·[2J·]0;pwned· done"), std::string::npos) << r.out;
+}
+
+TEST(HtmlEscape, EveryMarkupCharacter) {
+  EXPECT_EQ(html_escape("<a href=\"x\" title='y'>&</a>"), "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+}
+
+TEST_F(ViewTest, TheReportRendersInChromiumWithEveryValueEscaped) {
+  const fs::path html = dir_ / "report.html", png = dir_ / "report.png";
+  const auto r = testing::run_edpipe("report -o " + html.string() + " --since 7d --db " + db());
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(html);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_LT(text.size(), 5u << 20);
+  EXPECT_EQ(text.find("<script"), std::string::npos) << "no script at all, least of all from the data";
+  EXPECT_EQ(text.find("http://"), std::string::npos) << "nothing fetched from anywhere";
+  EXPECT_EQ(text.find("https://"), std::string::npos);
+  EXPECT_NE(text.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+
+  // Chromium as a user's browser: the DOM it builds, and a screenshot kept beside the build.
+  const std::string chromium = "timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+                               "--user-data-dir=" + (dir_ / "chromium-profile").string();
+  const auto dom = testing::run_command(chromium + " --dump-dom file://" + html.string());
+  ASSERT_EQ(dom.status, 0) << dom.err;
+  for (const char* id : {"id=\"overview\"", "id=\"failures\"", "id=\"slowest\"", "class=\"cards\"", "class=\"chart\""})
+    EXPECT_NE(dom.out.find(id), std::string::npos) << id;
+  EXPECT_NE(dom.out.find("class=\"bar bad\""), std::string::npos) << "a failed step's bar in a waterfall";
+  EXPECT_NE(dom.out.find("class=\"bar ok\""), std::string::npos);
+  EXPECT_NE(dom.out.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos) << "the hostile log line, as text";
+  EXPECT_NE(dom.out.find("&lt;svg onload=alert(2)&gt;"), std::string::npos);
+  EXPECT_EQ(dom.out.find("<script"), std::string::npos) << "no element was made from the data";
+  EXPECT_EQ(dom.out.find("<img"), std::string::npos);
+  fs::remove(png);
+  const auto shot = testing::run_command(chromium + " --window-size=1000,2400 --screenshot=" + png.string() + " file://" +
+                                         html.string());
+  ASSERT_EQ(shot.status, 0) << shot.err;
+  ASSERT_TRUE(fs::exists(png));
+  EXPECT_GT(fs::file_size(png), 20000u) << "a page, not a blank";
+}
+
+TEST_F(ViewTest, TheReportCountsWhatTheTablesHold) {
+  ViewReader reader(db_->conn());
+  ReportOptions o;
+  o.window_us = 30 * 24 * kMicrosPerHour;
+  const ReportData d = read_report(reader, o);
+  EXPECT_EQ(d.now.invocations, db_->count("SELECT count(*) FROM invocations"));
+  EXPECT_EQ(d.now.completed, db_->count("SELECT count(*) FROM invocations WHERE status = 'completed'"));
+  EXPECT_EQ(d.now.failed_jobs, db_->count("SELECT count(*) FROM job_executions WHERE status = 'failed'"));
+  int64_t hourly = 0;
+  for (const auto& s : d.series)
+    for (const auto& h : s.hours) hourly += h.ok + h.failed;
+  EXPECT_EQ(hourly, db_->count("SELECT sum(successful_invocations + failed_invocations) FROM metrics_hourly"));
+  EXPECT_EQ(d.failures.size(), size_t(db_->count("SELECT count(*) FROM invocations WHERE status IN ('failed', 'abandoned')")));
+  ASSERT_FALSE(d.failing_jobs.empty());
+  EXPECT_FALSE(d.top_events.empty());
+}
+
+TEST(UuidPrefix, CoversExactlyTheIdsThatStartWithIt) {
+  EXPECT_EQ(uuid_prefix_range("ab")->first, "ab000000-0000-0000-0000-000000000000");
+  EXPECT_EQ(uuid_prefix_range("AB-c")->second, "abcfffff-ffff-ffff-ffff-ffffffffffff");
+  EXPECT_FALSE(uuid_prefix_range("xyz"));
+  EXPECT_FALSE(uuid_prefix_range(""));
+  EXPECT_FALSE(uuid_prefix_range(std::string(33, 'a')));
+}
+
+TEST(Printable, ControlCharactersAndWidth) {
+  EXPECT_EQ(printable("a\x1b[31mb\nc", 80), "a·[31mb⏎c");
+  EXPECT_EQ(printable("abcdef", 4), "abc…");
+  EXPECT_EQ(printable("ééééé", 3), "éé…");
+  EXPECT_EQ(printable("x\xc2\x9b" "2J", 80), "x·2J");  // C1 CSI
+}
+
+}  // namespace
+}  // namespace edpipe::view

@@ -1,0 +1,378 @@
+#include "view/html_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "view/terminal_view.h"
+
+namespace edpipe::view {
+namespace {
+
+// The bounds that keep a report small whatever the database holds.
+constexpr size_t kMessageChars = 300;
+constexpr size_t kStackChars = 3000;
+
+std::string cut(std::string_view s, size_t chars) {
+  if (s.size() <= chars) return std::string(s);
+  size_t at = chars;
+  while (at > 0 && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;  // a whole character
+  return std::string(s.substr(0, at)) + "…";
+}
+std::string esc(std::string_view s, size_t chars = kMessageChars) { return html_escape(cut(s, chars)); }
+
+std::string number(double v, int decimals = 0) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+std::string ms_text(std::optional<double> ms) {
+  if (!ms) return "–";
+  return *ms >= 10000 ? number(*ms / 1000, 1) + " s" : number(*ms, 0) + " ms";
+}
+const char* status_class(std::string_view s) {
+  if (s == "failed" || s == "handler_failed" || s == "detection_failed") return "bad";
+  if (s == "running" || s == "abandoned" || s == "handling" || s == "detecting") return "open";
+  if (s == "not_detected") return "idle";
+  return "ok";
+}
+
+std::optional<double> opt_double(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<double>();
+}
+const std::string kSince = "'epoch'::timestamptz + $1::bigint * interval '1 microsecond'";
+const std::string kUntil = "'epoch'::timestamptz + $2::bigint * interval '1 microsecond'";
+
+Totals read_totals(pqxx::read_transaction& tx, Timestamp since, Timestamp until, const std::optional<std::string>& fn) {
+  Totals t;
+  const auto r = tx.exec_params(
+      "SELECT count(*) AS n, count(*) FILTER (WHERE status = 'completed') AS ok, avg(total_duration_ms) AS avg_ms, "
+      "percentile_cont(0.95) WITHIN GROUP (ORDER BY total_duration_ms) AS p95 "
+      "FROM invocations WHERE created_at >= " + kSince + " AND created_at < " + kUntil +
+          " AND ($3::text IS NULL OR source_function = $3)",
+      since, until, fn)[0];
+  t.invocations = r["n"].as<int64_t>();
+  t.completed = r["ok"].as<int64_t>();
+  t.avg_ms = opt_double(r["avg_ms"]);
+  t.p95_ms = opt_double(r["p95"]);
+  t.failed_jobs = tx.exec_params("SELECT count(*) FROM job_executions j WHERE j.status = 'failed' AND j.created_at >= " +
+                                     kSince + " AND j.created_at < " + kUntil +
+                                     " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = "
+                                     "j.invocation_id AND i.source_function = $3))",
+                                 since, until, fn)[0][0]
+                      .as<int64_t>();
+  return t;
+}
+
+std::string card(const std::string& label, const std::string& value, const std::string& before, bool higher_is_better,
+                 std::optional<double> now_v, std::optional<double> before_v) {
+  std::string trend;
+  if (now_v && before_v && *before_v != 0) {
+    const double change = (*now_v - *before_v) / std::fabs(*before_v) * 100;
+    const bool good = (change >= 0) == higher_is_better;
+    trend = "<span class=\"" + std::string(std::fabs(change) < 0.5 ? "flat" : good ? "up" : "down") + "\">" +
+            (change >= 0 ? "+" : "") + number(change, 1) + " %</span>";
+  }
+  return "<div class=\"card\"><div class=\"label\">" + label + "</div><div class=\"value\">" + value +
+         "</div><div class=\"before\">before: " + before + " " + trend + "</div></div>\n";
+}
+
+std::string hourly_chart(const FunctionSeries& s, Timestamp since, Timestamp until) {
+  const int width = 900, height = 160, left = 40, bottom = 20;
+  // One slot per hour bucket the window touches, the first and the last included.
+  const int64_t hours = (hour_floor(until) - hour_floor(since)) / kMicrosPerHour + 1;
+  const double slot = double(width - left) / double(hours);
+  int64_t max_total = 1;
+  double max_p95 = 1;
+  for (const auto& h : s.hours) {
+    max_total = std::max(max_total, h.ok + h.failed);
+    if (h.p95_ms) max_p95 = std::max(max_p95, *h.p95_ms);
+  }
+  const double plot = height - bottom - 22;  // room above for the p95 label
+  std::string svg = "<svg class=\"chart\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
+                    "\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) +
+                    "\" role=\"img\"><title>" + esc(s.function) + ": invocations per hour</title>";
+  svg += "<text x=\"0\" y=\"12\" class=\"axis\">" + std::to_string(max_total) + "</text>";
+  svg += "<text x=\"0\" y=\"" + std::to_string(height - bottom) + "\" class=\"axis\">0</text>";
+  std::string line;
+  for (const auto& h : s.hours) {
+    const double x = left + double((h.hour - hour_floor(since)) / kMicrosPerHour) * slot;
+    const double ok_h = plot * double(h.ok) / double(max_total), bad_h = plot * double(h.failed) / double(max_total);
+    const double base = height - bottom;
+    svg += "<rect class=\"ok\" x=\"" + number(x + 1, 1) + "\" y=\"" + number(base - ok_h, 1) + "\" width=\"" +
+           number(std::max(1.0, slot - 2), 1) + "\" height=\"" + number(ok_h, 1) + "\"><title>" + format_hour(h.hour) +
+           ": " + std::to_string(h.ok) + " ok</title></rect>";
+    if (h.failed)
+      svg += "<rect class=\"bad\" x=\"" + number(x + 1, 1) + "\" y=\"" + number(base - ok_h - bad_h, 1) + "\" width=\"" +
+             number(std::max(1.0, slot - 2), 1) + "\" height=\"" + number(bad_h, 1) + "\"><title>" + format_hour(h.hour) +
+             ": " + std::to_string(h.failed) + " failed</title></rect>";
+    if (h.p95_ms) line += number(x + slot / 2, 1) + "," + number(base - plot * *h.p95_ms / max_p95, 1) + " ";
+  }
+  if (!line.empty()) svg += "<polyline class=\"p95\" points=\"" + line + "\"><title>p95 duration</title></polyline>";
+  svg += "<text x=\"" + std::to_string(width - 4) + "\" y=\"12\" class=\"axis p95label\" text-anchor=\"end\">p95 up to " +
+         ms_text(max_p95) + "</text>";
+  svg += "<text x=\"" + std::to_string(left) + "\" y=\"" + std::to_string(height - 4) + "\" class=\"axis\">" +
+         format_hour(hour_floor(since)) + "</text>";
+  svg += "<text x=\"" + std::to_string(width - 4) + "\" y=\"" + std::to_string(height - 4) +
+         "\" class=\"axis\" text-anchor=\"end\">" + format_hour(hour_floor(until)) + "</text></svg>";
+  return svg;
+}
+
+std::string named_table(const char* title, const char* value_header, const std::vector<NamedCount>& rows, bool ms) {
+  std::string out = "<h3>" + std::string(title) + "</h3>\n";
+  if (rows.empty()) return out + "<p class=\"none\">none in this window</p>\n";
+  out += "<table><tr><th>name</th><th>" + std::string(value_header) + "</th>";
+  const bool details = std::any_of(rows.begin(), rows.end(), [](const NamedCount& r) { return r.detail.has_value(); });
+  const bool values = std::any_of(rows.begin(), rows.end(), [](const NamedCount& r) { return r.value.has_value(); });
+  if (values) out += "<th>p95</th>";
+  if (details) out += "<th>most common error</th>";
+  out += "</tr>\n";
+  for (const auto& r : rows) {
+    out += "<tr><td>" + esc(r.name) + "</td><td class=\"num\">" + std::to_string(r.count) + "</td>";
+    if (values) out += "<td class=\"num\">" + (ms ? ms_text(r.value) : r.value ? number(*r.value) : "") + "</td>";
+    if (details) out += "<td>" + esc(r.detail.value_or("")) + "</td>";
+    out += "</tr>\n";
+  }
+  return out + "</table>\n";
+}
+
+void log_list(std::string& out, const std::vector<LogLine>& logs, Timestamp t0, size_t& budget) {
+  for (const auto& l : logs) {
+    if (budget == 0) return;
+    --budget;
+    out += "<li class=\"log " + esc(l.level, 8) + "\"><span class=\"at\">+" + number(double(l.at - t0) / 1000.0, 0) +
+           " ms</span> <span class=\"level\">" + esc(l.level, 8) + "</span> " + esc(l.message) + "</li>\n";
+  }
+}
+
+void error_block(std::string& out, const std::string& where, const std::optional<std::string>& message,
+                 const std::optional<std::string>& stack) {
+  if (!message && !stack) return;
+  out += "<div class=\"error\"><b>" + esc(where) + "</b>: " + esc(message.value_or("")) + "</div>\n";
+  if (stack) out += "<details><summary>stack</summary><pre>" + esc(*stack, kStackChars) + "</pre></details>\n";
+}
+
+std::string invocation_section(const InvocationView& v, size_t log_budget) {
+  std::string out = "<article class=\"invocation\" id=\"inv-" + esc(v.id) + "\">\n<h3><span class=\"status " +
+                    status_class(v.status) + "\">" + esc(v.status) + "</span> " + esc(v.function) + " <code>" +
+                    esc(v.id) + "</code></h3>\n<p class=\"meta\">" + format_rfc3339(v.created_at) +
+                    (v.span.duration_ms ? " · " + ms_text(double(*v.span.duration_ms)) : std::string()) +
+                    (v.correlation_id ? " · correlation " + esc(*v.correlation_id) : std::string()) +
+                    (v.source_table ? " · " + esc(*v.source_table) + " " + esc(v.source_operation.value_or("")) : std::string()) +
+                    (v.user_email ? " · " + esc(*v.user_email) : std::string()) + "</p>\n";
+  if (v.caused_by_job)
+    out += "<p class=\"chain\">caused by job " + esc(v.caused_by_job_name.value_or("?")) +
+           (v.caused_by_invocation ? " of <a href=\"#inv-" + esc(*v.caused_by_invocation) + "\">" + esc(*v.caused_by_invocation) + "</a>"
+                                   : std::string()) + "</p>\n";
+  out += waterfall_svg(v);
+  error_block(out, "invocation", v.error, v.stack);
+  const Timestamp t0 = time_axis(v).first;
+  for (const auto& e : v.events) {
+    error_block(out, e.name + " (detection)", e.detection_error, e.detection_stack);
+    error_block(out, e.name + " (handler)", e.handler_error, e.handler_stack);
+    for (const auto& j : e.jobs) {
+      error_block(out, j.name, j.error, j.stack);
+      if (!j.logs.empty() && log_budget) {
+        out += "<ul class=\"logs\" title=\"" + esc(j.name) + "\">\n";
+        log_list(out, j.logs, t0, log_budget);
+        out += "</ul>\n";
+      }
+      for (const auto& t : j.triggered)
+        out += "<p class=\"chain\">" + esc(j.name) + " caused <a href=\"#inv-" + esc(t) + "\">" + esc(t) + "</a></p>\n";
+    }
+  }
+  return out + "</article>\n";
+}
+
+const char* kStyle = R"(
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:960px;color:#1d2330;background:#fafbfc}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #dde1e7;padding-bottom:4px}
+h3{font-size:15px;margin:18px 0 6px}.sub{color:#5b6475;margin:0 0 16px}
+.cards{display:flex;flex-wrap:wrap;gap:12px}.card{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:10px 14px;min-width:150px}
+.card .label{color:#5b6475;font-size:12px;text-transform:uppercase}.card .value{font-size:24px;font-weight:600}
+.card .before{color:#5b6475;font-size:12px}.up{color:#1a7f37}.down{color:#cf222e}.flat{color:#5b6475}
+table{border-collapse:collapse;background:#fff;width:100%}td,th{border:1px solid #dde1e7;padding:3px 8px;text-align:left;vertical-align:top}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.none{color:#5b6475}
+svg .ok{fill:#2da44e}svg .bad{fill:#cf222e}svg .open{fill:#bf8700}svg .idle{fill:#c5cbd3}svg .p95{fill:none;stroke:#0969da;stroke-width:1.5}
+svg .axis{font-size:10px;fill:#5b6475}svg .name{font-size:11px;fill:#1d2330}svg .dur{font-size:10px;fill:#5b6475}svg .grid{stroke:#eef0f3}
+.status{border-radius:4px;padding:0 6px;color:#fff;font-size:12px}.status.ok{background:#2da44e}.status.bad{background:#cf222e}
+.status.open{background:#bf8700}.status.idle{background:#8c959f}
+.invocation{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:4px 14px 10px;margin:12px 0}
+.meta,.chain{color:#5b6475;margin:2px 0}.error{color:#cf222e;margin:4px 0}pre{white-space:pre-wrap;font-size:12px;background:#f3f4f6;padding:6px}
+.logs{list-style:none;padding-left:8px;margin:4px 0;font:12px ui-monospace,monospace}.logs .at{color:#5b6475}.logs .error .level{color:#cf222e}.logs .warn .level{color:#bf8700}
+code{font-size:12px}
+)";
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += "&#xFFFD;";
+        else out += c;
+    }
+  }
+  return out;
+}
+
+std::string waterfall_svg(const InvocationView& v) {
+  struct Row {
+    std::string name, status;
+    Span span;
+    int depth;
+  };
+  std::vector<Row> rows;
+  size_t not_detected = 0;
+  for (const auto& e : v.events) {
+    if (e.status == "not_detected" && e.jobs.empty()) {
+      ++not_detected;
+      continue;
+    }
+    rows.push_back({e.name + " · detect", e.detection_error ? "detection_failed" : e.detected ? "completed" : e.status,
+                    e.detection, 0});
+    if (e.handler.start || e.handler.end || e.status == "handling" || e.status == "handler_failed")
+      rows.push_back({"handler", e.status, e.handler, 1});
+    for (const auto& j : e.jobs) rows.push_back({j.name, j.status, j.span, 2});
+  }
+  const auto [t0, t1] = time_axis(v);
+  const int width = 900, label = 260, right = 70, row_h = 18, top = 16;
+  const double scale = t1 > t0 ? double(width - label - right) / double(t1 - t0) : 0;
+  const int height = top + row_h * int(rows.size() + (not_detected ? 1 : 0)) + 4;
+  std::string svg = "<svg class=\"waterfall\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
+                    "\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" role=\"img\">";
+  svg += "<text x=\"" + std::to_string(label) + "\" y=\"11\" class=\"axis\">0 ms</text><text x=\"" +
+         std::to_string(width - right) + "\" y=\"11\" class=\"axis\" text-anchor=\"end\">" +
+         ms_text(double(t1 - t0) / 1000.0) + "</text>";
+  int y = top;
+  for (const auto& r : rows) {
+    svg += "<line class=\"grid\" x1=\"0\" x2=\"" + std::to_string(width) + "\" y1=\"" + std::to_string(y + row_h) +
+           "\" y2=\"" + std::to_string(y + row_h) + "\"/>";
+    svg += "<text class=\"name\" x=\"" + std::to_string(4 + 12 * r.depth) + "\" y=\"" + std::to_string(y + 13) + "\">" +
+           esc(r.name, 40) + "</text>";
+    if (const auto start = span_start(r.span)) {
+      const Timestamp end = span_end(r.span).value_or(t1);
+      const double x = label + double(*start - t0) * scale, w = std::max(2.0, double(end - *start) * scale);
+      svg += "<rect class=\"bar " + std::string(status_class(r.status)) + "\" x=\"" + number(x, 1) + "\" y=\"" +
+             std::to_string(y + 3) + "\" width=\"" + number(w, 1) + "\" height=\"" + std::to_string(row_h - 6) +
+             "\"><title>" + esc(r.name, 60) + ": " + esc(r.status) + "</title></rect>";
+    }
+    svg += "<text class=\"dur\" x=\"" + std::to_string(width - 4) + "\" y=\"" + std::to_string(y + 13) +
+           "\" text-anchor=\"end\">" +
+           (r.span.duration_ms ? ms_text(double(*r.span.duration_ms)) : esc(r.status)) + "</text>";
+    y += row_h;
+  }
+  if (not_detected)
+    svg += "<text class=\"dur\" x=\"4\" y=\"" + std::to_string(y + 13) + "\">" + std::to_string(not_detected) +
+           " event" + (not_detected == 1 ? "" : "s") + " not detected</text>";
+  return svg + "</svg>\n";
+}
+
+ReportData read_report(ViewReader& reader, const ReportOptions& o) {
+  ReportData d;
+  d.function = o.function;
+  d.until = reader.watermark().value_or(0) + 1;  // the newest record included
+  d.since = d.until - o.window_us;
+  {
+    ReadTransaction tx(reader.connection(), reader.limits());
+    d.now = read_totals(*tx, d.since, d.until, o.function);
+    d.before = read_totals(*tx, d.since - o.window_us, d.since, o.function);
+    std::map<std::string, size_t> series_of;
+    for (const auto& r : tx->exec_params(
+             "SELECT source_function, (extract(epoch FROM hour_bucket) * 1000000)::bigint AS hour, successful_invocations, "
+             "failed_invocations, p95_duration_ms FROM metrics_hourly WHERE hour_bucket >= date_trunc('hour', " + kSince +
+                 ") AND hour_bucket < " + kUntil + " AND ($3::text IS NULL OR source_function = $3) "
+                 "ORDER BY source_function, hour_bucket LIMIT 20000",
+             d.since, d.until, o.function)) {
+      const std::string fn = r["source_function"].as<std::string>();
+      auto at = series_of.find(fn);
+      if (at == series_of.end()) {
+        if (series_of.size() >= 20) continue;  // a bounded number of charts
+        at = series_of.emplace(fn, d.series.size()).first;
+        d.series.push_back({fn, {}});
+      }
+      d.series[at->second].hours.push_back({r["hour"].as<int64_t>(), r["successful_invocations"].as<int64_t>(),
+                                            r["failed_invocations"].as<int64_t>(), opt_double(r["p95_duration_ms"])});
+    }
+    for (const auto& r : tx->exec_params(
+             "SELECT e.key AS name, sum(e.value::bigint) AS n FROM metrics_hourly m, jsonb_each_text(m.detected_event_counts) e "
+             "WHERE m.hour_bucket >= date_trunc('hour', " + kSince + ") AND m.hour_bucket < " + kUntil +
+                 " AND ($3::text IS NULL OR m.source_function = $3) GROUP BY e.key ORDER BY n DESC, name LIMIT $4",
+             d.since, d.until, o.function, static_cast<int64_t>(o.top)))
+      d.top_events.push_back({r["name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt, std::nullopt});
+    const std::string jobs_in_window = " FROM job_executions j WHERE j.created_at >= " + kSince + " AND j.created_at < " +
+                                       kUntil + " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE "
+                                       "i.id = j.invocation_id AND i.source_function = $3))";
+    for (const auto& r : tx->exec_params("SELECT j.job_name, count(*) AS n, mode() WITHIN GROUP (ORDER BY j.error_message) AS err" +
+                                             jobs_in_window + " AND j.status = 'failed' GROUP BY j.job_name "
+                                             "ORDER BY n DESC, j.job_name LIMIT $4",
+                                         d.since, d.until, o.function, static_cast<int64_t>(o.top)))
+      d.failing_jobs.push_back({r["job_name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt,
+                                r["err"].is_null() ? std::nullopt : std::optional<std::string>(r["err"].as<std::string>())});
+    for (const auto& r : tx->exec_params("SELECT j.job_name, count(*) AS n, percentile_cont(0.95) WITHIN GROUP "
+                                         "(ORDER BY j.duration_ms) AS p95" + jobs_in_window +
+                                             " AND j.duration_ms IS NOT NULL GROUP BY j.job_name ORDER BY p95 DESC, j.job_name LIMIT $4",
+                                         d.since, d.until, o.function, static_cast<int64_t>(o.top)))
+      d.slowest_jobs.push_back({r["job_name"].as<std::string>(), r["n"].as<int64_t>(), opt_double(r["p95"]), std::nullopt});
+  }
+  ViewLimits limits = reader.limits();
+  limits.log_lines = o.log_lines_per_invocation;
+  ViewReader bounded(reader.connection(), limits);
+  for (const auto& s : reader.failed(d.since, o.function, o.failures))
+    if (auto v = bounded.invocation(s.id)) d.failures.push_back(std::move(*v));
+  for (const auto& s : reader.slowest(d.since, o.function, o.slowest))
+    if (auto v = bounded.invocation(s.id)) d.slowest.push_back(std::move(*v));
+  return d;
+}
+
+std::string render_report(const ReportData& d) {
+  const double hours = double(d.until - d.since) / double(kMicrosPerHour);
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>edpipe report</title>\n<style>" +
+                    std::string(kStyle) + "</style></head><body>\n";
+  out += "<h1>edpipe report</h1>\n<p class=\"sub\">" + format_rfc3339(d.since) + " to " + format_rfc3339(d.until - 1) + " (" +
+         number(hours, 0) + " h up to the newest record loaded)" +
+         (d.function ? " · function " + esc(*d.function) : std::string()) + "</p>\n";
+
+  out += "<section id=\"overview\"><h2>Overview</h2>\n<div class=\"cards\">\n";
+  auto rate = [](const Totals& t) -> std::optional<double> {
+    if (!t.invocations) return std::nullopt;
+    return 100.0 * double(t.completed) / double(t.invocations);
+  };
+  auto pct = [](std::optional<double> v) { return v ? number(*v, 1) + " %" : std::string("–"); };
+  out += card("invocations", std::to_string(d.now.invocations), std::to_string(d.before.invocations), true,
+              double(d.now.invocations), double(d.before.invocations));
+  out += card("success rate", pct(rate(d.now)), pct(rate(d.before)), true, rate(d.now), rate(d.before));
+  out += card("average duration", ms_text(d.now.avg_ms), ms_text(d.before.avg_ms), false, d.now.avg_ms, d.before.avg_ms);
+  out += card("p95 duration", ms_text(d.now.p95_ms), ms_text(d.before.p95_ms), false, d.now.p95_ms, d.before.p95_ms);
+  out += card("failed jobs", std::to_string(d.now.failed_jobs), std::to_string(d.before.failed_jobs), false,
+              double(d.now.failed_jobs), double(d.before.failed_jobs));
+  out += "</div>\n<h3>Invocations per hour (ok, failed; p95 duration as a line)</h3>\n";
+  if (d.series.empty()) out += "<p class=\"none\">no hourly rows in this window</p>\n";
+  for (const auto& s : d.series) out += "<h4>" + esc(s.function) + "</h4>\n" + hourly_chart(s, d.since, d.until);
+  out += named_table("Top detected events", "detected", d.top_events, false);
+  out += named_table("Most failing jobs", "failed", d.failing_jobs, false);
+  out += named_table("Slowest jobs (by p95)", "runs", d.slowest_jobs, true);
+  out += "</section>\n";
+
+  out += "<section id=\"failures\"><h2>Recent failures</h2>\n";
+  if (d.failures.empty()) out += "<p class=\"none\">no failed or abandoned invocation in this window</p>\n";
+  for (const auto& v : d.failures) out += invocation_section(v, 40);
+  out += "</section>\n<section id=\"slowest\"><h2>Slowest invocations</h2>\n";
+  if (d.slowest.empty()) out += "<p class=\"none\">no finished invocation in this window</p>\n";
+  for (const auto& v : d.slowest) out += invocation_section(v, 40);
+  out += "</section>\n<p class=\"sub\">written by edpipe report</p>\n</body></html>\n";
+  return out;
+}
+
+}  // namespace edpipe::view

@@ -1,0 +1,61 @@
+#pragma once
+// `edpipe report`: one self-contained HTML file (inline CSS and SVG; no script, font or image
+// from anywhere) of a time window: cards against the window before, an hourly chart per
+// function, the events and jobs that matter, and the recent failures and slowest invocations
+// each with its waterfall. Every value from the database is HTML-escaped, and every list and
+// text is bounded, so the file stays small whatever the database holds.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "view/invocation_tree.h"
+#include "view/view_queries.h"
+
+namespace edpipe::view {
+
+struct ReportOptions {
+  Timestamp window_us = 24 * kMicrosPerHour;
+  std::optional<std::string> function;
+  size_t failures = 10, slowest = 5, top = 10;
+  size_t log_lines_per_invocation = 40;
+};
+
+struct Totals {
+  int64_t invocations = 0, completed = 0, failed_jobs = 0;
+  std::optional<double> avg_ms, p95_ms;
+};
+struct HourlyPoint {
+  Timestamp hour = 0;
+  int64_t ok = 0, failed = 0;
+  std::optional<double> p95_ms;
+};
+struct FunctionSeries {
+  std::string function;
+  std::vector<HourlyPoint> hours;
+};
+struct NamedCount {
+  std::string name;
+  int64_t count = 0;
+  std::optional<double> value;  // p95 ms for the slowest jobs
+  std::optional<std::string> detail;  // the most common error for failing jobs
+};
+
+struct ReportData {
+  Timestamp since = 0, until = 0;
+  std::optional<std::string> function;
+  Totals now, before;
+  std::vector<FunctionSeries> series;
+  std::vector<NamedCount> top_events, failing_jobs, slowest_jobs;
+  std::vector<InvocationView> failures, slowest;
+};
+
+// Reads what a report shows; the window ends at the watermark (so an archive reports too).
+ReportData read_report(ViewReader& reader, const ReportOptions& options);
+std::string render_report(const ReportData& data);
+
+std::string html_escape(std::string_view text);
+// An invocation's waterfall as inline SVG.
+std::string waterfall_svg(const InvocationView& v);
+
+}  // namespace edpipe::view

@@ -1,0 +1,60 @@
+#pragma once
+// What `edpipe show`, `edpipe report` (and a live dashboard) read about invocations: plain values
+// filled from the database's tables, with no knowledge of how they were loaded.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/timestamp.h"
+
+namespace edpipe::view {
+
+struct LogLine {
+  std::string level, message;
+  Timestamp at = 0;
+};
+
+// One step on the waterfall: a detection, a handler or a job.
+struct Span {
+  std::optional<Timestamp> start, end;
+  std::optional<int64_t> duration_ms;
+};
+
+struct JobView {
+  std::string id, name, status;
+  Span span;
+  std::optional<std::string> error, stack;
+  std::vector<LogLine> logs;
+  std::vector<std::string> triggered;  // invocations this job caused (source_job_id)
+};
+
+struct EventView {
+  std::string id, name, status;
+  bool detected = false;
+  Span detection, handler;
+  std::optional<std::string> detection_error, detection_stack, handler_error, handler_stack;
+  std::vector<JobView> jobs;
+};
+
+struct InvocationView {
+  std::string id, function, status;
+  Timestamp created_at = 0, first_record_at = 0, last_record_at = 0;
+  Span span;
+  std::optional<std::string> source_table, source_operation, source_record_id, user_email, correlation_id;
+  std::optional<std::string> error, stack;
+  std::optional<std::string> caused_by_job, caused_by_job_name, caused_by_invocation;  // source_job_id
+  std::vector<EventView> events;
+  std::vector<LogLine> invocation_logs;  // lines of no job
+  size_t log_lines_left_out = 0;         // beyond the bound of lines read per invocation
+};
+
+// One line of `show --failed` and of the report's lists.
+struct InvocationSummary {
+  std::string id, function, status;
+  Timestamp created_at = 0;
+  std::optional<int64_t> duration_ms;
+  std::optional<std::string> first_error;
+};
+
+}  // namespace edpipe::view

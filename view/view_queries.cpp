@@ -1,0 +1,232 @@
+#include "view/view_queries.h"
+
+#include <cctype>
+#include <map>
+
+namespace edpipe::view {
+namespace {
+
+// A timestamptz column as µs since the epoch (what core/timestamp.h formats).
+std::string micros(const std::string& column) {
+  return "(extract(epoch FROM " + column + ") * 1000000)::bigint";
+}
+
+std::optional<std::string> opt_text(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<std::string>();
+}
+std::optional<Timestamp> opt_ts(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<int64_t>();
+}
+std::optional<int64_t> opt_int(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<int64_t>();
+}
+Span span_of(const pqxx::row& r, const char* start, const char* end, const char* duration) {
+  return Span{opt_ts(r[start]), opt_ts(r[end]), opt_int(r[duration])};
+}
+
+// The first error of an invocation: its own, else its first failed job's, else its first
+// failed event step's.
+const std::string kFirstError =
+    "coalesce(i.error_message,"
+    " (SELECT j.error_message FROM job_executions j WHERE j.invocation_id = i.id AND j.status = 'failed'"
+    "  ORDER BY j.created_at LIMIT 1),"
+    " (SELECT coalesce(e.handler_error, e.detection_error) FROM event_executions e WHERE e.invocation_id = i.id"
+    "  AND (e.handler_error IS NOT NULL OR e.detection_error IS NOT NULL) ORDER BY e.created_at LIMIT 1)) AS first_error";
+const std::string kSummaryColumns = "i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") +
+                                    " AS created_us, i.total_duration_ms, " + kFirstError;
+
+std::vector<InvocationSummary> summaries(const pqxx::result& rows) {
+  std::vector<InvocationSummary> out;
+  for (const auto& r : rows)
+    out.push_back({r["id"].as<std::string>(), r["source_function"].as<std::string>(), r["status"].as<std::string>(),
+                   r["created_us"].as<int64_t>(), opt_int(r["total_duration_ms"]), opt_text(r["first_error"])});
+  return out;
+}
+
+}  // namespace
+
+ReadTransaction::ReadTransaction(pqxx::connection& conn, const ViewLimits& limits) : tx_(conn) {
+  tx_.exec("SET LOCAL statement_timeout = " + std::to_string(limits.statement_timeout_ms));
+}
+
+std::optional<std::pair<std::string, std::string>> uuid_prefix_range(std::string_view prefix) {
+  std::string hex;
+  for (char c : prefix) {
+    if (c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (hex.empty() || hex.size() > 32) return std::nullopt;
+  auto as_uuid = [](std::string h) {
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  };
+  return std::make_pair(as_uuid(hex + std::string(32 - hex.size(), '0')), as_uuid(hex + std::string(32 - hex.size(), 'f')));
+}
+
+std::vector<std::string> ViewReader::find_ids(std::string_view prefix, size_t limit) {
+  const auto range = uuid_prefix_range(prefix);
+  if (!range) return {};
+  ReadTransaction tx(conn_, limits_);
+  std::vector<std::string> out;
+  // A range scan of the primary key: a prefix of any length is one index lookup.
+  for (const auto& r : tx->exec_params("SELECT id::text FROM invocations WHERE id BETWEEN $1::uuid AND $2::uuid "
+                                       "ORDER BY id LIMIT $3",
+                                       range->first, range->second, static_cast<int64_t>(limit)))
+    out.push_back(r[0].as<std::string>());
+  return out;
+}
+
+std::optional<InvocationView> ViewReader::invocation(const std::string& id) {
+  ReadTransaction tx(conn_, limits_);
+  const auto head = tx->exec_params(
+      "SELECT i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") + " AS created_us, " +
+          micros("i.first_record_at") + " AS first_us, " + micros("i.last_record_at") + " AS last_us, " +
+          micros("i.started_at") + " AS started_us, " + micros("i.ended_at") + " AS ended_us, i.total_duration_ms, "
+          "i.source_table, i.source_operation, "
+          "coalesce(i.source_event_payload #>> '{event,data,new,id}', i.source_event_payload #>> '{event,data,old,id}') AS record_id, "
+          "i.source_user_email, i.correlation_id, i.error_message, i.error_stack, "
+          "coalesce(i.source_job_id, i.source_job_ref)::text AS source_job, j.job_name AS source_job_name, "
+          "j.invocation_id::text AS source_invocation "
+          "FROM invocations i LEFT JOIN job_executions j ON j.id = coalesce(i.source_job_id, i.source_job_ref) "
+          "WHERE i.id = $1::uuid",
+      id);
+  if (head.empty()) return std::nullopt;
+  const pqxx::row h = head[0];
+  InvocationView v;
+  v.id = h["id"].as<std::string>();
+  v.function = h["source_function"].as<std::string>();
+  v.status = h["status"].as<std::string>();
+  v.created_at = h["created_us"].as<int64_t>();
+  v.first_record_at = h["first_us"].as<int64_t>();
+  v.last_record_at = h["last_us"].as<int64_t>();
+  v.span = span_of(h, "started_us", "ended_us", "total_duration_ms");
+  v.source_table = opt_text(h["source_table"]);
+  v.source_operation = opt_text(h["source_operation"]);
+  v.source_record_id = opt_text(h["record_id"]);
+  v.user_email = opt_text(h["source_user_email"]);
+  v.correlation_id = opt_text(h["correlation_id"]);
+  v.error = opt_text(h["error_message"]);
+  v.stack = opt_text(h["error_stack"]);
+  v.caused_by_job = opt_text(h["source_job"]);
+  v.caused_by_job_name = opt_text(h["source_job_name"]);
+  v.caused_by_invocation = opt_text(h["source_invocation"]);
+
+  std::map<std::string, size_t> event_index;
+  for (const auto& r : tx->exec_params(
+           "SELECT id::text AS id, event_name, status, detected, " + micros("detection_started_at") + " AS ds, " +
+               micros("detection_ended_at") + " AS de, detection_duration_ms, " + micros("handler_started_at") +
+               " AS hs, " + micros("handler_ended_at") + " AS he, handler_duration_ms, detection_error, "
+               "detection_error_stack, handler_error, handler_error_stack "
+               "FROM event_executions WHERE invocation_id = $1::uuid ORDER BY first_record_at, id",
+           id)) {
+    EventView e;
+    e.id = r["id"].as<std::string>();
+    e.name = r["event_name"].as<std::string>();
+    e.status = r["status"].as<std::string>();
+    e.detected = r["detected"].as<bool>();
+    e.detection = span_of(r, "ds", "de", "detection_duration_ms");
+    e.handler = span_of(r, "hs", "he", "handler_duration_ms");
+    e.detection_error = opt_text(r["detection_error"]);
+    e.detection_stack = opt_text(r["detection_error_stack"]);
+    e.handler_error = opt_text(r["handler_error"]);
+    e.handler_stack = opt_text(r["handler_error_stack"]);
+    event_index[e.id] = v.events.size();
+    v.events.push_back(std::move(e));
+  }
+
+  // Jobs under their event; a job whose event was never seen hangs under an event of its own.
+  std::map<std::string, std::pair<size_t, size_t>> job_index;
+  for (const auto& r : tx->exec_params(
+           "SELECT id::text AS id, event_execution_id::text AS event_id, job_name, status, " + micros("started_at") +
+               " AS s, " + micros("ended_at") + " AS e, duration_ms, error_message, error_stack "
+               "FROM job_executions WHERE invocation_id = $1::uuid ORDER BY first_record_at, id",
+           id)) {
+    JobView j;
+    j.id = r["id"].as<std::string>();
+    j.name = r["job_name"].as<std::string>();
+    j.status = r["status"].as<std::string>();
+    j.span = span_of(r, "s", "e", "duration_ms");
+    j.error = opt_text(r["error_message"]);
+    j.stack = opt_text(r["error_stack"]);
+    const std::string event_id = r["event_id"].is_null() ? "" : r["event_id"].as<std::string>();
+    auto at = event_index.find(event_id);
+    if (at == event_index.end()) {
+      EventView orphan;
+      orphan.id = event_id;
+      orphan.name = "(event not loaded)";
+      orphan.status = "unknown";
+      at = event_index.emplace(event_id, v.events.size()).first;
+      v.events.push_back(std::move(orphan));
+    }
+    job_index[j.id] = {at->second, v.events[at->second].jobs.size()};
+    v.events[at->second].jobs.push_back(std::move(j));
+  }
+
+  const auto logs = tx->exec_params(
+      "SELECT job_execution_id::text AS job_id, level, message, " + micros("created_at") +
+          " AS at FROM job_logs WHERE invocation_id = $1::uuid ORDER BY created_at, seq NULLS LAST, id LIMIT $2",
+      id, static_cast<int64_t>(limits_.log_lines + 1));
+  for (size_t i = 0; i < logs.size() && i < limits_.log_lines; ++i) {
+    const auto& r = logs[i];
+    LogLine line{r["level"].as<std::string>(), r["message"].as<std::string>(), r["at"].as<int64_t>()};
+    auto job = r["job_id"].is_null() ? job_index.end() : job_index.find(r["job_id"].as<std::string>());
+    if (job == job_index.end()) v.invocation_logs.push_back(std::move(line));
+    else v.events[job->second.first].jobs[job->second.second].logs.push_back(std::move(line));
+  }
+  if (logs.size() > limits_.log_lines)
+    v.log_lines_left_out = tx->exec_params1("SELECT count(*) FROM job_logs WHERE invocation_id = $1::uuid", id)[0]
+                               .as<size_t>() - limits_.log_lines;
+
+  if (!job_index.empty()) {
+    std::string ids = "{";
+    for (const auto& [job_id, at] : job_index) ids += (ids.size() > 1 ? "," : "") + job_id;
+    ids += "}";
+    for (const auto& r : tx->exec_params("SELECT id::text AS id, source_job_id::text AS job FROM invocations "
+                                         "WHERE source_job_id = ANY($1::uuid[]) ORDER BY created_at LIMIT $2",
+                                         ids, static_cast<int64_t>(limits_.triggered_invocations))) {
+      const auto at = job_index.at(r["job"].as<std::string>());
+      v.events[at.first].jobs[at.second].triggered.push_back(r["id"].as<std::string>());
+    }
+  }
+  return v;
+}
+
+std::vector<std::string> ViewReader::correlated(const std::string& correlation_id, size_t limit) {
+  ReadTransaction tx(conn_, limits_);
+  std::vector<std::string> out;
+  for (const auto& r : tx->exec_params("SELECT id::text FROM invocations WHERE correlation_id = $1 "
+                                       "ORDER BY created_at, id LIMIT $2",
+                                       correlation_id, static_cast<int64_t>(limit)))
+    out.push_back(r[0].as<std::string>());
+  return out;
+}
+
+std::vector<InvocationSummary> ViewReader::failed(Timestamp since, const std::optional<std::string>& function, size_t limit) {
+  ReadTransaction tx(conn_, limits_);
+  return summaries(tx->exec_params(
+      "SELECT " + kSummaryColumns +
+          " FROM invocations i WHERE i.status IN ('failed', 'abandoned') AND i.created_at >= 'epoch'::timestamptz + $1::bigint * interval '1 microsecond' "
+          "AND ($2::text IS NULL OR i.source_function = $2) ORDER BY i.created_at DESC, i.id LIMIT $3",
+      since, function, static_cast<int64_t>(limit)));
+}
+
+std::vector<InvocationSummary> ViewReader::slowest(Timestamp since, const std::optional<std::string>& function, size_t limit) {
+  ReadTransaction tx(conn_, limits_);
+  return summaries(tx->exec_params(
+      "SELECT " + kSummaryColumns +
+          " FROM invocations i WHERE i.created_at >= 'epoch'::timestamptz + $1::bigint * interval '1 microsecond' AND i.total_duration_ms IS NOT NULL "
+          "AND ($2::text IS NULL OR i.source_function = $2) ORDER BY i.total_duration_ms DESC, i.id LIMIT $3",
+      since, function, static_cast<int64_t>(limit)));
+}
+
+std::optional<Timestamp> ViewReader::watermark() {
+  ReadTransaction tx(conn_, limits_);
+  const auto r = tx->exec("SELECT " + micros("watermark") + " FROM edpipe_watermark");
+  if (r.empty() || r[0][0].is_null()) return std::nullopt;
+  return r[0][0].as<int64_t>();
+}
+
+}  // namespace edpipe::view

@@ -1,0 +1,62 @@
+#pragma once
+// Read-only queries for `show`, `report` (and a live dashboard): every one parameterized, in a
+// read-only transaction with a statement timeout, with bounded results, served by the schema's
+// indexes (benchmarks/explain_queries.sh shows the plans on 100k invocations).
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "view/invocation_tree.h"
+
+namespace edpipe::view {
+
+struct ViewLimits {
+  int statement_timeout_ms = 10000;
+  size_t log_lines = 2000;           // per invocation
+  size_t triggered_invocations = 200;
+};
+
+class ViewReader {
+ public:
+  explicit ViewReader(pqxx::connection& conn, ViewLimits limits = {}) : conn_(conn), limits_(limits) {}
+
+  // The ids that start with `prefix` (hex digits, dashes anywhere), at most `limit` of them.
+  // An empty result for a prefix that is not hex.
+  std::vector<std::string> find_ids(std::string_view prefix, size_t limit = 2);
+  // One invocation with its events, jobs, log lines and chain links; nullopt when unknown.
+  std::optional<InvocationView> invocation(const std::string& id);
+  // The invocations of one correlation id, oldest first.
+  std::vector<std::string> correlated(const std::string& correlation_id, size_t limit);
+  // Failed and abandoned invocations created at or after `since`, newest first.
+  std::vector<InvocationSummary> failed(Timestamp since, const std::optional<std::string>& function, size_t limit);
+  // The slowest invocations created at or after `since`, slowest first.
+  std::vector<InvocationSummary> slowest(Timestamp since, const std::optional<std::string>& function, size_t limit);
+  // The newest ts any load has seen (windows are counted back from it); nullopt when empty.
+  std::optional<Timestamp> watermark();
+
+  pqxx::connection& connection() { return conn_; }
+  const ViewLimits& limits() const { return limits_; }
+
+ private:
+  pqxx::connection& conn_;
+  ViewLimits limits_;
+};
+
+// A read-only transaction with the statement timeout of `limits`.
+class ReadTransaction {
+ public:
+  ReadTransaction(pqxx::connection& conn, const ViewLimits& limits);
+  pqxx::read_transaction& operator*() { return tx_; }
+  pqxx::read_transaction* operator->() { return &tx_; }
+
+ private:
+  pqxx::read_transaction tx_;
+};
+
+// The range of uuids a hex prefix covers: [low, high] as uuid text; nullopt when `prefix` holds
+// anything but hex digits and dashes, or more than 32 digits.
+std::optional<std::pair<std::string, std::string>> uuid_prefix_range(std::string_view prefix);
+
+}  // namespace edpipe::view
