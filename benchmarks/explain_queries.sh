@@ -64,7 +64,9 @@ declare -A queries=(
   # The view library's own queries (view/view_queries.cpp): `edpipe show`, `edpipe report`.
   [show_id_prefix]="SELECT id::text FROM invocations WHERE id BETWEEN '${inv:0:4}0000-0000-0000-0000-000000000000'::uuid
     AND '${inv:0:4}ffff-ffff-ffff-ffff-ffffffffffff'::uuid ORDER BY id LIMIT 2"
-  [show_logs]="SELECT job_execution_id::text, level, message, created_at FROM job_logs WHERE invocation_id = '$inv'
+  [show_logs]="SELECT job_execution_id::text, level, message, created_at FROM (
+    SELECT * FROM job_logs WHERE job_execution_id = ANY(ARRAY(SELECT id FROM job_executions WHERE invocation_id = '$inv'))
+    UNION ALL SELECT * FROM job_logs WHERE invocation_id = '$inv' AND job_execution_id IS NULL) l
     ORDER BY created_at, seq NULLS LAST, id LIMIT 2001"
   [show_correlated]="SELECT id::text FROM invocations WHERE correlation_id = '$corr' ORDER BY created_at, id LIMIT 100"
   [show_triggered]="SELECT id::text, source_job_id::text FROM invocations WHERE source_job_id = ANY(ARRAY(

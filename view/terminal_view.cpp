@@ -142,6 +142,18 @@ void append_span(std::string& j, const char* key, const Span& s) {
   append_ts_value(j, s.end);
   j += ",\"duration_ms\":" + (s.duration_ms ? std::to_string(*s.duration_ms) : std::string("null")) + "}";
 }
+// `{"id":…,"name":…,"status":…` of an invocation, event or job (`first`: no comma before it).
+void open_node(std::string& j, bool first, const std::string& id, const std::string& name, const std::string& status,
+               const char* name_key = "name") {
+  j += first ? "{\"id\":" : ",{\"id\":";
+  append_json_string(j, id);
+  j += ",\"";
+  j += name_key;
+  j += "\":";
+  append_json_string(j, name);
+  j += ",\"status\":";
+  append_json_string(j, status);
+}
 void append_logs(std::string& j, const std::vector<LogLine>& logs) {
   j += ",\"logs\":[";
   for (size_t i = 0; i < logs.size(); ++i) {
@@ -290,12 +302,8 @@ std::string render_summaries(const std::vector<InvocationSummary>& rows, const T
 }
 
 std::string invocation_json(const InvocationView& v) {
-  std::string j = "{\"id\":";
-  append_json_string(j, v.id);
-  j += ",\"function\":";
-  append_json_string(j, v.function);
-  j += ",\"status\":";
-  append_json_string(j, v.status);
+  std::string j;
+  open_node(j, true, v.id, v.function, v.status, "function");
   append_ts(j, "created_at", v.created_at);
   append_span(j, "span", v.span);
   append_opt(j, "source_table", v.source_table);
@@ -311,12 +319,7 @@ std::string invocation_json(const InvocationView& v) {
   j += ",\"events\":[";
   for (size_t i = 0; i < v.events.size(); ++i) {
     const EventView& e = v.events[i];
-    j += i ? ",{\"id\":" : "{\"id\":";
-    append_json_string(j, e.id);
-    j += ",\"name\":";
-    append_json_string(j, e.name);
-    j += ",\"status\":";
-    append_json_string(j, e.status);
+    open_node(j, i == 0, e.id, e.name, e.status);
     j += std::string(",\"detected\":") + (e.detected ? "true" : "false");
     append_span(j, "detection", e.detection);
     append_span(j, "handler", e.handler);
@@ -327,12 +330,7 @@ std::string invocation_json(const InvocationView& v) {
     j += ",\"jobs\":[";
     for (size_t k = 0; k < e.jobs.size(); ++k) {
       const JobView& job = e.jobs[k];
-      j += k ? ",{\"id\":" : "{\"id\":";
-      append_json_string(j, job.id);
-      j += ",\"name\":";
-      append_json_string(j, job.name);
-      j += ",\"status\":";
-      append_json_string(j, job.status);
+      open_node(j, k == 0, job.id, job.name, job.status);
       append_span(j, "span", job.span);
       append_opt(j, "error", job.error);
       append_opt(j, "stack", job.stack);

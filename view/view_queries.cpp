@@ -165,10 +165,17 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id) {
     v.events[at->second].jobs.push_back(std::move(j));
   }
 
+  // By the jobs' ids and the invocation-level lines apart: both are index scans (job_logs has no
+  // index on invocation_id alone; a new one would cost every load for this one read).
+  std::string job_ids = "{";
+  for (const auto& [job_id, at] : job_index) job_ids += (job_ids.size() > 1 ? "," : "") + job_id;
+  job_ids += "}";
   const auto logs = tx->exec_params(
-      "SELECT job_execution_id::text AS job_id, level, message, " + micros("created_at") +
-          " AS at FROM job_logs WHERE invocation_id = $1::uuid ORDER BY created_at, seq NULLS LAST, id LIMIT $2",
-      id, static_cast<int64_t>(limits_.log_lines + 1));
+      "SELECT job_execution_id::text AS job_id, level, message, " + micros("created_at") + " AS at, seq, id FROM ("
+      "SELECT * FROM job_logs WHERE job_execution_id = ANY($3::uuid[]) UNION ALL "
+      "SELECT * FROM job_logs WHERE invocation_id = $1::uuid AND job_execution_id IS NULL) l "
+      "ORDER BY created_at, seq NULLS LAST, id LIMIT $2",
+      id, static_cast<int64_t>(limits_.log_lines + 1), job_ids);
   for (size_t i = 0; i < logs.size() && i < limits_.log_lines; ++i) {
     const auto& r = logs[i];
     LogLine line{r["level"].as<std::string>(), r["message"].as<std::string>(), r["at"].as<int64_t>()};
@@ -177,13 +184,14 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id) {
     else v.events[job->second.first].jobs[job->second.second].logs.push_back(std::move(line));
   }
   if (logs.size() > limits_.log_lines)
-    v.log_lines_left_out = tx->exec_params1("SELECT count(*) FROM job_logs WHERE invocation_id = $1::uuid", id)[0]
+    v.log_lines_left_out = tx->exec_params1("SELECT (SELECT count(*) FROM job_logs WHERE job_execution_id = ANY($2::uuid[])) + "
+                                            "(SELECT count(*) FROM job_logs WHERE invocation_id = $1::uuid AND "
+                                            "job_execution_id IS NULL)",
+                                            id, job_ids)[0]
                                .as<size_t>() - limits_.log_lines;
 
   if (!job_index.empty()) {
-    std::string ids = "{";
-    for (const auto& [job_id, at] : job_index) ids += (ids.size() > 1 ? "," : "") + job_id;
-    ids += "}";
+    const std::string& ids = job_ids;
     for (const auto& r : tx->exec_params("SELECT id::text AS id, source_job_id::text AS job FROM invocations "
                                          "WHERE source_job_id = ANY($1::uuid[]) ORDER BY created_at LIMIT $2",
                                          ids, static_cast<int64_t>(limits_.triggered_invocations))) {
@@ -204,22 +212,23 @@ std::vector<std::string> ViewReader::correlated(const std::string& correlation_i
   return out;
 }
 
-std::vector<InvocationSummary> ViewReader::failed(Timestamp since, const std::optional<std::string>& function, size_t limit) {
+std::vector<InvocationSummary> ViewReader::summaries_since(const std::string& condition, const std::string& order,
+                                                           Timestamp since, const std::optional<std::string>& function,
+                                                           size_t limit) {
   ReadTransaction tx(conn_, limits_);
   return summaries(tx->exec_params(
-      "SELECT " + kSummaryColumns +
-          " FROM invocations i WHERE i.status IN ('failed', 'abandoned') AND i.created_at >= 'epoch'::timestamptz + $1::bigint * interval '1 microsecond' "
-          "AND ($2::text IS NULL OR i.source_function = $2) ORDER BY i.created_at DESC, i.id LIMIT $3",
+      "SELECT " + kSummaryColumns + " FROM invocations i WHERE " + condition +
+          " AND i.created_at >= 'epoch'::timestamptz + $1::bigint * interval '1 microsecond' "
+          "AND ($2::text IS NULL OR i.source_function = $2) ORDER BY " + order + ", i.id LIMIT $3",
       since, function, static_cast<int64_t>(limit)));
 }
 
+std::vector<InvocationSummary> ViewReader::failed(Timestamp since, const std::optional<std::string>& function, size_t limit) {
+  return summaries_since("i.status IN ('failed', 'abandoned')", "i.created_at DESC", since, function, limit);
+}
+
 std::vector<InvocationSummary> ViewReader::slowest(Timestamp since, const std::optional<std::string>& function, size_t limit) {
-  ReadTransaction tx(conn_, limits_);
-  return summaries(tx->exec_params(
-      "SELECT " + kSummaryColumns +
-          " FROM invocations i WHERE i.created_at >= 'epoch'::timestamptz + $1::bigint * interval '1 microsecond' AND i.total_duration_ms IS NOT NULL "
-          "AND ($2::text IS NULL OR i.source_function = $2) ORDER BY i.total_duration_ms DESC, i.id LIMIT $3",
-      since, function, static_cast<int64_t>(limit)));
+  return summaries_since("i.total_duration_ms IS NOT NULL", "i.total_duration_ms DESC", since, function, limit);
 }
 
 std::optional<Timestamp> ViewReader::watermark() {

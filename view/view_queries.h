@@ -40,6 +40,9 @@ class ViewReader {
   const ViewLimits& limits() const { return limits_; }
 
  private:
+  // Invocation summaries that meet `condition` (SQL over `i`), created at or after `since`.
+  std::vector<InvocationSummary> summaries_since(const std::string& condition, const std::string& order, Timestamp since,
+                                                 const std::optional<std::string>& function, size_t limit);
   pqxx::connection& conn_;
   ViewLimits limits_;
 };
