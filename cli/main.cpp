@@ -26,6 +26,7 @@ const char* kHelp =
     "  verify   check that the hourly metrics and counts equal what the rows say\n"
     "  show     one invocation as a waterfall in the terminal (or a chain, or the recent failures)\n"
     "  report   write one self-contained HTML report of a time window\n"
+    "  serve    a read-only live dashboard over HTTP (overview, search, invocations, jobs, events)\n"
     "  gen      write a realistic synthetic corpus for samples, tests and benchmarks\n"
     "\n"
     "Options:\n"
@@ -36,7 +37,7 @@ const char* kHelp =
     "2 bad usage, 3 (verify) the database differs from its rows.\n";
 
 bool is_command(const std::string& c) {
-  return c == "load" || c == "tail" || c == "gen" || c == "migrate" || c == "verify" || c == "show" || c == "report";
+  return c == "load" || c == "tail" || c == "gen" || c == "migrate" || c == "verify" || c == "show" || c == "report" || c == "serve";
 }
 
 int run(const std::string& command, const std::vector<std::string>& args) {
@@ -47,6 +48,7 @@ int run(const std::string& command, const std::vector<std::string>& args) {
   if (command == "migrate") return run_migrate(args);
   if (command == "show") return run_show(args);
   if (command == "report") return run_report(args);
+  if (command == "serve") return run_serve(args);
   return run_verify(args);
 }
 
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
         std::cout << kHelp;
         return kExitOk;
       }
-      if (rest.size() > 1 || !is_command(rest[0])) throw UsageError("help: expected one of load, tail, migrate, verify, show, report, gen");
+      if (rest.size() > 1 || !is_command(rest[0])) throw UsageError("help: expected one of load, tail, migrate, verify, show, report, serve, gen");
       return run(rest[0], {"--help"});
     }
     if (command == "--version") {

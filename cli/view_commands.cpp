@@ -1,5 +1,7 @@
 #include "cli/view_commands.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -8,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "cli/arguments.h"
 #include "core/json_text.h"
@@ -16,6 +19,7 @@
 #include "view/html_report.h"
 #include "view/terminal_view.h"
 #include "view/view_queries.h"
+#include "view/web_server.h"
 
 namespace edpipe::cli {
 namespace po = boost::program_options;
@@ -220,6 +224,82 @@ int run_report(const std::vector<std::string>& args) {
     std::cerr << "edpipe: report: " << e.what() << "\n";
     return kExitInputError;
   }
+  return kExitOk;
+}
+
+int run_serve(const std::vector<std::string>& args) {
+  std::string db, listen = "127.0.0.1:8080", refresh_text = "10s", token_file;
+  po::options_description visible(
+      "Usage: edpipe serve [--listen 127.0.0.1:8080] [--db DB] [--refresh 10s] [--auth-token-file FILE]\n"
+      "\n"
+      "A read-only live dashboard: an overview that refreshes itself, a search over invocations (id,\n"
+      "correlation id, table:id, user e-mail, event, job or error text), each invocation's waterfall,\n"
+      "logs, errors and payload, and per job and event name: counts, failure rate, p50/p95.\n"
+      "It listens on loopback unless --listen says otherwise; any other address needs\n"
+      "--auth-token-file (a bearer token, or a sign-in form that sets a cookie). SIGTERM or SIGINT\n"
+      "stops it.\n"
+      "\n"
+      "Options");
+  visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp)(
+      "listen", po::value(&listen)->value_name("HOST:PORT")->default_value("127.0.0.1:8080"), "the address to listen on")(
+      "refresh", po::value(&refresh_text)->value_name("DURATION")->default_value("10s"), "the overview's auto-refresh period")(
+      "auth-token-file", po::value(&token_file)->value_name("FILE"), "a file holding the token clients must present (16+ characters)");
+  const po::variables_map vm = parse_command("serve", args, visible);
+  if (vm.count("help")) {
+    std::cout << visible << "\nExample:\n  edpipe serve --listen 0.0.0.0:8080 --auth-token-file /etc/edpipe/token\n";
+    return kExitOk;
+  }
+  view::ServeOptions o;
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw UsageError("--listen: expected HOST:PORT, got '" + listen + "'");
+  o.host = listen.substr(0, colon);
+  if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') o.host = o.host.substr(1, o.host.size() - 2);
+  o.port = parse_number(listen.substr(colon + 1), "listen port", 0, 65535);
+  const Timestamp refresh = parse_duration(refresh_text, "refresh");
+  if (refresh < kMicrosPerSecond || refresh > 3600 * kMicrosPerSecond) throw UsageError("--refresh: between 1s and 1h");
+  o.refresh_seconds = int(refresh / kMicrosPerSecond);
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    std::string token;
+    if (!in || !std::getline(in, token)) throw UsageError("--auth-token-file: cannot read " + token_file);
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    if (token.size() < 16) throw UsageError("--auth-token-file: the token must have 16 characters or more");
+    o.auth_token = token;
+  }
+  if (!view::is_loopback(o.host) && !o.auth_token)
+    throw UsageError("serve: listening on " + o.host + " (not loopback) needs --auth-token-file");
+  o.conninfo = load::resolve_conninfo(db);
+  try {
+    open_for_reading(o.conninfo);  // the database is there and migrated, before the first request
+  } catch (const load::SchemaError& e) {
+    std::cerr << "edpipe: serve: " << e.what() << "\n";
+    return kExitInputError;
+  }
+
+  // SIGTERM and SIGINT are taken by one thread, which stops the server; the server's own
+  // threads never see them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  view::WebServer server(o);
+  std::string error;
+  if (!server.bind(error)) {
+    std::cerr << "edpipe: serve: " << error << "\n";
+    return kExitInputError;
+  }
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::cerr << "edpipe serve: stopping (" << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ")\n";
+    server.stop();
+  });
+  std::cerr << "edpipe serve: http://" << (o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host) << ":"
+            << server.bound_port() << "/" << (o.auth_token ? " (token required)" : "") << "\n";
+  server.run();
+  pthread_kill(stopper.native_handle(), SIGTERM);  // run() ended another way: release the stopper
+  stopper.join();
   return kExitOk;
 }
 

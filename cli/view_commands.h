@@ -1,5 +1,6 @@
 #pragma once
-// The commands that read the database for people: `show` (terminal) and `report` (HTML).
+// The commands that read the database for people: `show` (terminal), `report` (an HTML file)
+// and `serve` (a live dashboard).
 #include <string>
 #include <vector>
 
@@ -9,5 +10,6 @@ namespace edpipe::cli {
 
 int run_show(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);
+int run_serve(const std::vector<std::string>& args);
 
 }  // namespace edpipe::cli

@@ -11,8 +11,10 @@ namespace edpipe::view {
 namespace {
 
 // The bounds that keep a report small whatever the database holds.
-constexpr size_t kMessageChars = 300;
 constexpr size_t kStackChars = 3000;
+constexpr size_t kPayloadChars = 20000;
+
+}  // namespace
 
 std::string cut(std::string_view s, size_t chars) {
   if (s.size() <= chars) return std::string(s);
@@ -20,9 +22,9 @@ std::string cut(std::string_view s, size_t chars) {
   while (at > 0 && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;  // a whole character
   return std::string(s.substr(0, at)) + "…";
 }
-std::string esc(std::string_view s, size_t chars = kMessageChars) { return html_escape(cut(s, chars)); }
+std::string esc(std::string_view s, size_t chars) { return html_escape(cut(s, chars)); }
 
-std::string number(double v, int decimals = 0) {
+std::string number(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
@@ -37,6 +39,8 @@ const char* status_class(std::string_view s) {
   if (s == "not_detected") return "idle";
   return "ok";
 }
+
+namespace {
 
 std::optional<double> opt_double(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
@@ -65,6 +69,25 @@ Totals read_totals(pqxx::read_transaction& tx, Timestamp since, Timestamp until,
                       .as<int64_t>();
   return t;
 }
+
+const char* kStyle = R"(
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:960px;color:#1d2330;background:#fafbfc}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #dde1e7;padding-bottom:4px}
+h3{font-size:15px;margin:18px 0 6px}.sub{color:#5b6475;margin:0 0 16px}
+.cards{display:flex;flex-wrap:wrap;gap:12px}.card{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:10px 14px;min-width:150px}
+.card .label{color:#5b6475;font-size:12px;text-transform:uppercase}.card .value{font-size:24px;font-weight:600}
+.card .before{color:#5b6475;font-size:12px}.up{color:#1a7f37}.down{color:#cf222e}.flat{color:#5b6475}
+table{border-collapse:collapse;background:#fff;width:100%}td,th{border:1px solid #dde1e7;padding:3px 8px;text-align:left;vertical-align:top}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.none{color:#5b6475}
+svg .ok{fill:#2da44e}svg .bad{fill:#cf222e}svg .open{fill:#bf8700}svg .idle{fill:#c5cbd3}svg .p95{fill:none;stroke:#0969da;stroke-width:1.5}
+svg .axis{font-size:10px;fill:#5b6475}svg .name{font-size:11px;fill:#1d2330}svg .dur{font-size:10px;fill:#5b6475}svg .grid{stroke:#eef0f3}
+.status{border-radius:4px;padding:0 6px;color:#fff;font-size:12px}.status.ok{background:#2da44e}.status.bad{background:#cf222e}
+.status.open{background:#bf8700}.status.idle{background:#8c959f}
+.invocation{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:4px 14px 10px;margin:12px 0}
+.meta,.chain{color:#5b6475;margin:2px 0}.error{color:#cf222e;margin:4px 0}pre{white-space:pre-wrap;font-size:12px;background:#f3f4f6;padding:6px}
+.logs{list-style:none;padding-left:8px;margin:4px 0;font:12px ui-monospace,monospace}.logs .at{color:#5b6475}.logs .error .level{color:#cf222e}.logs .warn .level{color:#bf8700}
+code{font-size:12px}
+)";
 
 std::string card(const std::string& label, const std::string& value, const std::string& before, bool higher_is_better,
                  std::optional<double> now_v, std::optional<double> before_v) {
@@ -120,6 +143,8 @@ std::string hourly_chart(const FunctionSeries& s, Timestamp since, Timestamp unt
   return svg;
 }
 
+}  // namespace
+
 std::string named_table(const char* title, const char* value_header, const std::vector<NamedCount>& rows, bool ms) {
   std::string out = "<h3>" + std::string(title) + "</h3>\n";
   if (rows.empty()) return out + "<p class=\"none\">none in this window</p>\n";
@@ -138,6 +163,8 @@ std::string named_table(const char* title, const char* value_header, const std::
   return out + "</table>\n";
 }
 
+namespace {
+
 void log_list(std::string& out, const std::vector<LogLine>& logs, Timestamp t0, size_t& budget) {
   for (const auto& l : logs) {
     if (budget == 0) return;
@@ -154,7 +181,9 @@ void error_block(std::string& out, const std::string& where, const std::optional
   if (stack) out += "<details><summary>stack</summary><pre>" + esc(*stack, kStackChars) + "</pre></details>\n";
 }
 
-std::string invocation_section(const InvocationView& v, size_t log_budget) {
+}  // namespace
+
+std::string invocation_section(const InvocationView& v, size_t log_budget, const std::string& link) {
   std::string out = "<article class=\"invocation\" id=\"inv-" + esc(v.id) + "\">\n<h3><span class=\"status " +
                     status_class(v.status) + "\">" + esc(v.status) + "</span> " + esc(v.function) + " <code>" +
                     esc(v.id) + "</code></h3>\n<p class=\"meta\">" + format_rfc3339(v.created_at) +
@@ -164,9 +193,12 @@ std::string invocation_section(const InvocationView& v, size_t log_budget) {
                     (v.user_email ? " · " + esc(*v.user_email) : std::string()) + "</p>\n";
   if (v.caused_by_job)
     out += "<p class=\"chain\">caused by job " + esc(v.caused_by_job_name.value_or("?")) +
-           (v.caused_by_invocation ? " of <a href=\"#inv-" + esc(*v.caused_by_invocation) + "\">" + esc(*v.caused_by_invocation) + "</a>"
+           (v.caused_by_invocation ? " of <a href=\"" + link + esc(*v.caused_by_invocation) + "\">" + esc(*v.caused_by_invocation) + "</a>"
                                    : std::string()) + "</p>\n";
   out += waterfall_svg(v);
+  if (v.payload)
+    out += "<details class=\"payload\"><summary>Hasura payload</summary><pre>" + esc(*v.payload, kPayloadChars) +
+           "</pre></details>\n";
   error_block(out, "invocation", v.error, v.stack);
   const Timestamp t0 = time_axis(v).first;
   for (const auto& e : v.events) {
@@ -180,32 +212,13 @@ std::string invocation_section(const InvocationView& v, size_t log_budget) {
         out += "</ul>\n";
       }
       for (const auto& t : j.triggered)
-        out += "<p class=\"chain\">" + esc(j.name) + " caused <a href=\"#inv-" + esc(t) + "\">" + esc(t) + "</a></p>\n";
+        out += "<p class=\"chain\">" + esc(j.name) + " caused <a href=\"" + link + esc(t) + "\">" + esc(t) + "</a></p>\n";
     }
   }
   return out + "</article>\n";
 }
 
-const char* kStyle = R"(
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:960px;color:#1d2330;background:#fafbfc}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #dde1e7;padding-bottom:4px}
-h3{font-size:15px;margin:18px 0 6px}.sub{color:#5b6475;margin:0 0 16px}
-.cards{display:flex;flex-wrap:wrap;gap:12px}.card{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:10px 14px;min-width:150px}
-.card .label{color:#5b6475;font-size:12px;text-transform:uppercase}.card .value{font-size:24px;font-weight:600}
-.card .before{color:#5b6475;font-size:12px}.up{color:#1a7f37}.down{color:#cf222e}.flat{color:#5b6475}
-table{border-collapse:collapse;background:#fff;width:100%}td,th{border:1px solid #dde1e7;padding:3px 8px;text-align:left;vertical-align:top}
-td.num{text-align:right;font-variant-numeric:tabular-nums}.none{color:#5b6475}
-svg .ok{fill:#2da44e}svg .bad{fill:#cf222e}svg .open{fill:#bf8700}svg .idle{fill:#c5cbd3}svg .p95{fill:none;stroke:#0969da;stroke-width:1.5}
-svg .axis{font-size:10px;fill:#5b6475}svg .name{font-size:11px;fill:#1d2330}svg .dur{font-size:10px;fill:#5b6475}svg .grid{stroke:#eef0f3}
-.status{border-radius:4px;padding:0 6px;color:#fff;font-size:12px}.status.ok{background:#2da44e}.status.bad{background:#cf222e}
-.status.open{background:#bf8700}.status.idle{background:#8c959f}
-.invocation{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:4px 14px 10px;margin:12px 0}
-.meta,.chain{color:#5b6475;margin:2px 0}.error{color:#cf222e;margin:4px 0}pre{white-space:pre-wrap;font-size:12px;background:#f3f4f6;padding:6px}
-.logs{list-style:none;padding-left:8px;margin:4px 0;font:12px ui-monospace,monospace}.logs .at{color:#5b6475}.logs .error .level{color:#cf222e}.logs .warn .level{color:#bf8700}
-code{font-size:12px}
-)";
-
-}  // namespace
+std::string page_style() { return kStyle; }
 
 std::string html_escape(std::string_view text) {
   std::string out;
@@ -334,17 +347,8 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
   return d;
 }
 
-std::string render_report(const ReportData& d) {
-  const double hours = double(d.until - d.since) / double(kMicrosPerHour);
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-                    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
-                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>edpipe report</title>\n<style>" +
-                    std::string(kStyle) + "</style></head><body>\n";
-  out += "<h1>edpipe report</h1>\n<p class=\"sub\">" + format_rfc3339(d.since) + " to " + format_rfc3339(d.until - 1) + " (" +
-         number(hours, 0) + " h up to the newest record loaded)" +
-         (d.function ? " · function " + esc(*d.function) : std::string()) + "</p>\n";
-
-  out += "<section id=\"overview\"><h2>Overview</h2>\n<div class=\"cards\">\n";
+std::string overview_html(const ReportData& d) {
+  std::string out = "<div class=\"cards\">\n";
   auto rate = [](const Totals& t) -> std::optional<double> {
     if (!t.invocations) return std::nullopt;
     return 100.0 * double(t.completed) / double(t.invocations);
@@ -363,14 +367,27 @@ std::string render_report(const ReportData& d) {
   out += named_table("Top detected events", "detected", d.top_events, false);
   out += named_table("Most failing jobs", "failed", d.failing_jobs, false);
   out += named_table("Slowest jobs (by p95)", "runs", d.slowest_jobs, true);
-  out += "</section>\n";
+  return out;
+}
+
+std::string render_report(const ReportData& d) {
+  const double hours = double(d.until - d.since) / double(kMicrosPerHour);
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>edpipe report</title>\n<style>" +
+                    std::string(kStyle) + "</style></head><body>\n";
+  out += "<h1>edpipe report</h1>\n<p class=\"sub\">" + format_rfc3339(d.since) + " to " + format_rfc3339(d.until - 1) + " (" +
+         number(hours, 0) + " h up to the newest record loaded)" +
+         (d.function ? " · function " + esc(*d.function) : std::string()) + "</p>\n";
+
+  out += "<section id=\"overview\"><h2>Overview</h2>\n" + overview_html(d) + "</section>\n";
 
   out += "<section id=\"failures\"><h2>Recent failures</h2>\n";
   if (d.failures.empty()) out += "<p class=\"none\">no failed or abandoned invocation in this window</p>\n";
-  for (const auto& v : d.failures) out += invocation_section(v, 40);
+  for (const auto& v : d.failures) out += invocation_section(v, 40, "#inv-");
   out += "</section>\n<section id=\"slowest\"><h2>Slowest invocations</h2>\n";
   if (d.slowest.empty()) out += "<p class=\"none\">no finished invocation in this window</p>\n";
-  for (const auto& v : d.slowest) out += invocation_section(v, 40);
+  for (const auto& v : d.slowest) out += invocation_section(v, 40, "#inv-");
   out += "</section>\n<p class=\"sub\">written by edpipe report</p>\n</body></html>\n";
   return out;
 }

@@ -58,4 +58,17 @@ std::string html_escape(std::string_view text);
 // An invocation's waterfall as inline SVG.
 std::string waterfall_svg(const InvocationView& v);
 
+// The pieces the report and the live pages (`edpipe serve`) share.
+std::string page_style();  // the CSS
+std::string overview_html(const ReportData& d);  // cards, hourly charts, top events and jobs
+// An invocation: header, chain links (`link` + id), waterfall, payload, errors, up to
+// `log_lines` log lines.
+std::string invocation_section(const InvocationView& v, size_t log_lines, const std::string& link);
+std::string cut(std::string_view s, size_t chars);              // at most `chars` bytes, whole characters, "…"
+std::string esc(std::string_view s, size_t chars = 300);        // cut, then HTML-escaped
+std::string number(double v, int decimals = 0);
+std::string ms_text(std::optional<double> ms);                  // "85 ms", "12.5 s", "–"
+const char* status_class(std::string_view status);              // ok, bad, open, idle
+std::string named_table(const char* title, const char* value_header, const std::vector<NamedCount>& rows, bool ms);
+
 }  // namespace edpipe::view

@@ -44,6 +44,7 @@ struct InvocationView {
   std::optional<std::string> source_table, source_operation, source_record_id, user_email, correlation_id;
   std::optional<std::string> error, stack;
   std::optional<std::string> caused_by_job, caused_by_job_name, caused_by_invocation;  // source_job_id
+  std::optional<std::string> payload;  // the Hasura payload, pretty-printed (when asked for)
   std::vector<EventView> events;
   std::vector<LogLine> invocation_logs;  // lines of no job
   size_t log_lines_left_out = 0;         // beyond the bound of lines read per invocation

@@ -79,7 +79,7 @@ std::vector<std::string> ViewReader::find_ids(std::string_view prefix, size_t li
   return out;
 }
 
-std::optional<InvocationView> ViewReader::invocation(const std::string& id) {
+std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool with_payload) {
   ReadTransaction tx(conn_, limits_);
   const auto head = tx->exec_params(
       "SELECT i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") + " AS created_us, " +
@@ -89,10 +89,11 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id) {
           "coalesce(i.source_event_payload #>> '{event,data,new,id}', i.source_event_payload #>> '{event,data,old,id}') AS record_id, "
           "i.source_user_email, i.correlation_id, i.error_message, i.error_stack, "
           "coalesce(i.source_job_id, i.source_job_ref)::text AS source_job, j.job_name AS source_job_name, "
-          "j.invocation_id::text AS source_invocation "
+          "j.invocation_id::text AS source_invocation, "
+          "CASE WHEN $2 THEN jsonb_pretty(i.source_event_payload) END AS payload "
           "FROM invocations i LEFT JOIN job_executions j ON j.id = coalesce(i.source_job_id, i.source_job_ref) "
           "WHERE i.id = $1::uuid",
-      id);
+      id, with_payload);
   if (head.empty()) return std::nullopt;
   const pqxx::row h = head[0];
   InvocationView v;
@@ -113,6 +114,7 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id) {
   v.caused_by_job = opt_text(h["source_job"]);
   v.caused_by_job_name = opt_text(h["source_job_name"]);
   v.caused_by_invocation = opt_text(h["source_invocation"]);
+  v.payload = opt_text(h["payload"]);
 
   std::map<std::string, size_t> event_index;
   for (const auto& r : tx->exec_params(
@@ -229,6 +231,114 @@ std::vector<InvocationSummary> ViewReader::failed(Timestamp since, const std::op
 
 std::vector<InvocationSummary> ViewReader::slowest(Timestamp since, const std::optional<std::string>& function, size_t limit) {
   return summaries_since("i.total_duration_ms IS NOT NULL", "i.total_duration_ms DESC", since, function, limit);
+}
+
+namespace {
+
+const std::string kAt1 = "'epoch'::timestamptz + $1::bigint * interval '1 microsecond'";
+const std::string kAt2 = "'epoch'::timestamptz + $2::bigint * interval '1 microsecond'";
+
+// `text` as a LIKE pattern that matches it anywhere, its own % _ \ taken literally.
+std::string contains_pattern(const std::string& text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "%";
+}
+
+std::vector<NameStats> name_stats(const pqxx::result& rows) {
+  std::vector<NameStats> out;
+  for (const auto& r : rows) {
+    NameStats n;
+    n.name = r["name"].as<std::string>();
+    n.runs = r["runs"].as<int64_t>();
+    n.failed = r["failed"].as<int64_t>();
+    n.detected = r["detected"].as<int64_t>();
+    if (!r["p50"].is_null()) n.p50_ms = r["p50"].as<double>();
+    if (!r["p95"].is_null()) n.p95_ms = r["p95"].as<double>();
+    n.common_error = opt_text(r["err"]);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
+  // The search's kind decides its condition; every value is a parameter ($7, $8).
+  std::string condition = "true";
+  std::optional<std::string> p7, p8;
+  if (q.search) {
+    const std::string& s = *q.search;
+    const size_t colon = s.find(':');
+    if (uuid_prefix_range(s) && s.size() == 36) {
+      condition = "i.id = $7::uuid";
+      p7 = s;
+    } else if (colon != std::string::npos && colon > 0 && colon + 1 < s.size() && s.find(' ') == std::string::npos) {
+      condition = "i.source_table = $7 AND coalesce(i.source_event_payload #>> '{event,data,new,id}', "
+                  "i.source_event_payload #>> '{event,data,old,id}') = $8";
+      p7 = s.substr(0, colon);
+      p8 = s.substr(colon + 1);
+    } else if (s.find('@') != std::string::npos) {
+      condition = "i.source_user_email = $7";
+      p7 = s;
+    } else {
+      condition = "(i.correlation_id = $7 OR i.source_function = $7 OR i.error_message ILIKE $8"
+                  " OR EXISTS (SELECT 1 FROM event_executions e WHERE e.invocation_id = i.id AND e.event_name = $7)"
+                  " OR EXISTS (SELECT 1 FROM job_executions j WHERE j.invocation_id = i.id"
+                  "            AND (j.job_name = $7 OR j.error_message ILIKE $8)))";
+      p7 = s;
+      p8 = contains_pattern(s);
+    }
+  }
+  std::optional<int64_t> cursor_at;
+  std::optional<std::string> cursor_id;
+  if (q.before) {
+    cursor_at = q.before->first;
+    cursor_id = q.before->second;
+  }
+  ReadTransaction tx(conn_, limits_);
+  return summaries(tx->exec_params(
+      "SELECT " + kSummaryColumns + " FROM invocations i WHERE i.created_at >= " + kAt1 + " AND i.created_at < " + kAt2 +
+          " AND ($3::text IS NULL OR i.status = $3) AND ($4::text IS NULL OR i.source_function = $4)"
+          " AND ($5::bigint IS NULL OR (i.created_at, i.id) < ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6::uuid))"
+          // $7 and $8 are named (and so typed) even when the search's condition does not use them.
+          " AND (" + condition + ") AND ($7::text IS NULL OR true) AND ($8::text IS NULL OR true)"
+          " ORDER BY i.created_at DESC, i.id DESC LIMIT $9",
+      q.since, q.until, q.status, q.function, cursor_at, cursor_id, p7, p8, static_cast<int64_t>(q.limit)));
+}
+
+std::vector<NameStats> ViewReader::job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
+                                             size_t limit) {
+  ReadTransaction tx(conn_, limits_);
+  return name_stats(tx->exec_params(
+      "SELECT j.job_name AS name, count(*) AS runs, count(*) FILTER (WHERE j.status = 'failed') AS failed, 0 AS detected, "
+      "percentile_cont(0.5) WITHIN GROUP (ORDER BY j.duration_ms) AS p50, "
+      "percentile_cont(0.95) WITHIN GROUP (ORDER BY j.duration_ms) AS p95, "
+      "mode() WITHIN GROUP (ORDER BY j.error_message) FILTER (WHERE j.status = 'failed') AS err "
+      "FROM job_executions j WHERE j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 +
+          " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = j.invocation_id AND i.source_function = $3))"
+          " GROUP BY j.job_name ORDER BY failed DESC, runs DESC, name LIMIT $4",
+      since, until, function, static_cast<int64_t>(limit)));
+}
+
+std::vector<NameStats> ViewReader::event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
+                                               size_t limit) {
+  ReadTransaction tx(conn_, limits_);
+  return name_stats(tx->exec_params(
+      "SELECT e.event_name AS name, count(*) AS runs, "
+      "count(*) FILTER (WHERE e.status IN ('handler_failed', 'detection_failed')) AS failed, "
+      "count(*) FILTER (WHERE e.detected) AS detected, "
+      "percentile_cont(0.5) WITHIN GROUP (ORDER BY e.handler_duration_ms) AS p50, "
+      "percentile_cont(0.95) WITHIN GROUP (ORDER BY e.handler_duration_ms) AS p95, "
+      "mode() WITHIN GROUP (ORDER BY coalesce(e.handler_error, e.detection_error)) "
+      "  FILTER (WHERE e.status IN ('handler_failed', 'detection_failed')) AS err "
+      "FROM event_executions e WHERE e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 +
+          " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = e.invocation_id AND i.source_function = $3))"
+          " GROUP BY e.event_name ORDER BY failed DESC, runs DESC, name LIMIT $4",
+      since, until, function, static_cast<int64_t>(limit)));
 }
 
 std::optional<Timestamp> ViewReader::watermark() {

@@ -18,6 +18,26 @@ struct ViewLimits {
   size_t triggered_invocations = 200;
 };
 
+// A page of the invocation list: a time range, filters, a search, and where the page before
+// ended (keyset pagination: (created_at, id) below the cursor, never OFFSET).
+struct InvocationQuery {
+  Timestamp since = 0, until = 0;
+  std::optional<std::string> status, function;
+  // The search box: a full id; `table:id` (the source row); an e-mail (the user); anything else
+  // is a correlation id, function, event or job name, or a piece of an error message.
+  std::optional<std::string> search;
+  std::optional<std::pair<Timestamp, std::string>> before;  // (created_at, id) of the last row shown
+  size_t limit = 50;
+};
+
+// Per job or event name over a time range: the analytics page.
+struct NameStats {
+  std::string name;
+  int64_t runs = 0, failed = 0, detected = 0;
+  std::optional<double> p50_ms, p95_ms;
+  std::optional<std::string> common_error;
+};
+
 class ViewReader {
  public:
   explicit ViewReader(pqxx::connection& conn, ViewLimits limits = {}) : conn_(conn), limits_(limits) {}
@@ -25,14 +45,20 @@ class ViewReader {
   // The ids that start with `prefix` (hex digits, dashes anywhere), at most `limit` of them.
   // An empty result for a prefix that is not hex.
   std::vector<std::string> find_ids(std::string_view prefix, size_t limit = 2);
-  // One invocation with its events, jobs, log lines and chain links; nullopt when unknown.
-  std::optional<InvocationView> invocation(const std::string& id);
+  // One invocation with its events, jobs, log lines and chain links (and its Hasura payload,
+  // pretty-printed, when asked); nullopt when unknown.
+  std::optional<InvocationView> invocation(const std::string& id, bool with_payload = false);
   // The invocations of one correlation id, oldest first.
   std::vector<std::string> correlated(const std::string& correlation_id, size_t limit);
   // Failed and abandoned invocations created at or after `since`, newest first.
   std::vector<InvocationSummary> failed(Timestamp since, const std::optional<std::string>& function, size_t limit);
   // The slowest invocations created at or after `since`, slowest first.
   std::vector<InvocationSummary> slowest(Timestamp since, const std::optional<std::string>& function, size_t limit);
+  // One page of invocations, newest first.
+  std::vector<InvocationSummary> search(const InvocationQuery& q);
+  // Jobs (or events) by name over [since, until): counts, failure rate, p50/p95, the most common error.
+  std::vector<NameStats> job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);
+  std::vector<NameStats> event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);
   // The newest ts any load has seen (windows are counted back from it); nullopt when empty.
   std::optional<Timestamp> watermark();
 

@@ -1,0 +1,449 @@
+#include "view/web_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <vector>
+
+#include "view/html_report.h"
+#include "view/view_queries.h"
+
+namespace edpipe::view {
+namespace {
+
+// A parameter the page cannot use: answered 400 with the reason, never a 500.
+struct BadRequest : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct NotFound : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A bounded pool of read-only connections: a request borrows one, or waits up to 5 s and is
+// answered 503. A connection that broke is opened again on its next use.
+class ConnectionPool {
+ public:
+  ConnectionPool(std::string conninfo, size_t size) : conninfo_(std::move(conninfo)), free_(size) {}
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, std::unique_ptr<pqxx::connection> c) : pool_(pool), conn_(std::move(c)) {}
+    ~Lease() { pool_.give_back(std::move(conn_)); }
+    pqxx::connection& operator*() { return *conn_; }
+
+   private:
+    ConnectionPool& pool_;
+    std::unique_ptr<pqxx::connection> conn_;
+  };
+  std::optional<Lease> borrow() {
+    std::unique_lock lock(mutex_);
+    if (!ready_.wait_for(lock, std::chrono::seconds(5), [&] { return free_ > 0; })) return std::nullopt;
+    --free_;
+    std::unique_ptr<pqxx::connection> c;
+    if (!idle_.empty()) {
+      c = std::move(idle_.back());
+      idle_.pop_back();
+    }
+    lock.unlock();
+    try {
+      if (!c || !c->is_open()) c = std::make_unique<pqxx::connection>(conninfo_);
+    } catch (...) {
+      give_back(nullptr);
+      throw;
+    }
+    return std::optional<Lease>(std::in_place, *this, std::move(c));
+  }
+
+ private:
+  void give_back(std::unique_ptr<pqxx::connection> c) {
+    {
+      std::lock_guard lock(mutex_);
+      if (c && c->is_open()) idle_.push_back(std::move(c));
+      ++free_;
+    }
+    ready_.notify_one();
+  }
+  std::string conninfo_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  size_t free_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+};
+
+const char* kScript = R"(// edpipe serve: auto-refresh of the overview, remembered in this browser.
+(function () {
+  var box = document.getElementById('autorefresh');
+  if (!box) return;
+  var seconds = parseInt(box.getAttribute('data-seconds'), 10) || 10;
+  box.checked = localStorage.getItem('edpipe-autorefresh') !== 'off';
+  var timer = null;
+  function arm() {
+    if (timer) clearTimeout(timer);
+    timer = box.checked ? setTimeout(function () { location.reload(); }, seconds * 1000) : null;
+  }
+  box.addEventListener('change', function () {
+    localStorage.setItem('edpipe-autorefresh', box.checked ? 'on' : 'off');
+    arm();
+  });
+  arm();
+})();
+)";
+
+const char* kPageStyle = R"(
+nav{display:flex;gap:16px;align-items:center;border-bottom:1px solid #dde1e7;padding-bottom:8px;margin-bottom:12px}
+nav a{color:#1d2330;text-decoration:none;font-weight:600}nav form{margin-left:auto}
+nav input[type=search]{width:320px;padding:4px 6px}.filters{margin:8px 0}.filters a{margin-right:10px}
+table.list td{white-space:nowrap}table.list td.err{white-space:normal;color:#cf222e}.pager{margin:10px 0}
+)";
+
+std::string param(const httplib::Request& req, const char* name, size_t max_chars = 200) {
+  if (!req.has_param(name)) return "";
+  std::string v = req.get_param_value(name);
+  if (v.size() > max_chars) throw BadRequest(std::string(name) + ": longer than " + std::to_string(max_chars) + " characters");
+  return v;
+}
+std::optional<std::string> opt_param(const httplib::Request& req, const char* name) {
+  std::string v = param(req, name);
+  if (v.empty()) return std::nullopt;
+  return v;
+}
+
+// The time window of a page: `range` (1h, 24h, 7d) counted back from the newest record, or
+// `from`/`to` (RFC 3339).
+struct Window {
+  Timestamp since = 0, until = 0;
+  std::string range;  // as given, for links
+};
+Window window_of(const httplib::Request& req, ViewReader& reader) {
+  Window w;
+  const std::string from = param(req, "from"), to = param(req, "to");
+  if (!from.empty() || !to.empty()) {
+    const auto f = parse_rfc3339(from), t = parse_rfc3339(to);
+    if (!f || !t) throw BadRequest("from/to: expected two RFC 3339 times, e.g. 2026-11-20T10:00:00Z");
+    if (*t <= *f) throw BadRequest("from/to: 'to' must be after 'from'");
+    w.since = *f;
+    w.until = *t;
+    return w;
+  }
+  w.range = param(req, "range");
+  if (w.range.empty()) w.range = "24h";
+  Timestamp span;
+  if (w.range == "1h") span = kMicrosPerHour;
+  else if (w.range == "24h") span = 24 * kMicrosPerHour;
+  else if (w.range == "7d") span = 7 * 24 * kMicrosPerHour;
+  else throw BadRequest("range: expected 1h, 24h or 7d");
+  w.until = reader.watermark().value_or(0) + 1;
+  w.since = w.until - span;
+  return w;
+}
+
+std::string url_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string page(const std::string& title, const std::string& body, const std::string& search = "") {
+  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" + esc(title) +
+         " · edpipe</title>\n<style>" + page_style() + kPageStyle + "</style></head><body>\n"
+         "<nav><a href=\"/\">Overview</a><a href=\"/invocations\">Invocations</a><a href=\"/jobs\">Jobs</a>"
+         "<a href=\"/events\">Events</a><form action=\"/invocations\" method=\"get\" role=\"search\">"
+         "<input type=\"search\" name=\"q\" value=\"" + esc(search, 200) +
+         "\" placeholder=\"id, correlation id, table:id, e-mail, event, job, error\"></form></nav>\n" + body +
+         "<script src=\"/static/app.js\"></script>\n</body></html>\n";
+}
+
+std::string range_links(const std::string& path, const Window& w, const std::string& extra = "") {
+  std::string out = "<p class=\"filters\">";
+  for (const char* r : {"1h", "24h", "7d"})
+    out += w.range == r ? "<b>" + std::string(r) + "</b> " : "<a href=\"" + path + "?range=" + r + extra + "\">" + r + "</a> ";
+  return out + "· " + format_rfc3339(w.since) + " to " + format_rfc3339(w.until - 1) + "</p>\n";
+}
+
+std::string summary_rows(const std::vector<InvocationSummary>& rows) {
+  std::string out = "<table class=\"list\"><tr><th>created</th><th>status</th><th>function</th><th>duration</th>"
+                    "<th>invocation</th><th>first error</th></tr>\n";
+  for (const auto& r : rows)
+    out += "<tr><td>" + format_rfc3339(r.created_at).substr(0, 23) + "</td><td><span class=\"status " +
+           status_class(r.status) + "\">" + esc(r.status) + "</span></td><td>" + esc(r.function, 60) +
+           "</td><td class=\"num\">" + (r.duration_ms ? ms_text(double(*r.duration_ms)) : "") +
+           "</td><td><a href=\"/invocation/" + esc(r.id) + "\"><code>" + esc(r.id) + "</code></a></td><td class=\"err\">" +
+           esc(r.first_error.value_or(""), 160) + "</td></tr>\n";
+  return out + "</table>\n";
+}
+
+std::string stats_table(const std::vector<NameStats>& rows, const char* kind, const Window& w) {
+  std::string out = "<table class=\"list\"><tr><th>name</th><th>runs</th>";
+  if (std::string_view(kind) == "event") out += "<th>detected</th>";
+  out += "<th>failed</th><th>failure rate</th><th>p50</th><th>p95</th><th>most common error</th></tr>\n";
+  for (const auto& r : rows) {
+    out += "<tr><td>" + esc(r.name, 80) + "</td><td class=\"num\">" + std::to_string(r.runs) + "</td>";
+    if (std::string_view(kind) == "event") out += "<td class=\"num\">" + std::to_string(r.detected) + "</td>";
+    out += "<td class=\"num\">" +
+           (r.failed ? "<a href=\"/invocations?q=" + url_encode(r.name) + "&amp;status=failed&amp;range=" + w.range + "\">" +
+                           std::to_string(r.failed) + "</a>"
+                     : std::string("0")) +
+           "</td><td class=\"num\">" + (r.runs ? number(100.0 * double(r.failed) / double(r.runs), 1) + " %" : "") +
+           "</td><td class=\"num\">" + ms_text(r.p50_ms) + "</td><td class=\"num\">" + ms_text(r.p95_ms) +
+           "</td><td class=\"err\">" + esc(r.common_error.value_or(""), 160) + "</td></tr>\n";
+  }
+  return out + "</table>\n";
+}
+
+}  // namespace
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.size() ? b.size() : 1)]);
+  return diff == 0 && !b.empty();
+}
+
+struct WebServer::Impl {
+  explicit Impl(ServeOptions o) : options(std::move(o)), pool(options.conninfo, options.connections) {}
+  ServeOptions options;
+  ConnectionPool pool;
+  httplib::Server server;
+  int port = 0;
+
+  bool authorized(const httplib::Request& req) const {
+    if (!options.auth_token) return true;
+    const std::string auth = req.get_header_value("Authorization");
+    if (auth.rfind("Bearer ", 0) == 0 && constant_time_equal(auth.substr(7), *options.auth_token)) return true;
+    const std::string cookies = req.get_header_value("Cookie");
+    for (size_t at = cookies.find("edpipe_token="); at != std::string::npos; at = cookies.find("edpipe_token=", at + 1)) {
+      if (at > 0 && cookies[at - 1] != ' ' && cookies[at - 1] != ';') continue;
+      const size_t start = at + 13, end = cookies.find(';', start);
+      if (constant_time_equal(cookies.substr(start, end == std::string::npos ? std::string::npos : end - start), *options.auth_token))
+        return true;
+    }
+    return false;
+  }
+
+  // Runs a page's body with a borrowed connection; maps what can go wrong to its status.
+  void serve(const httplib::Request& req, httplib::Response& res,
+             const std::function<std::string(ViewReader&, const httplib::Request&)>& body) {
+    try {
+      auto lease = pool.borrow();
+      if (!lease) {
+        res.status = 503;
+        res.set_content(page("Busy", "<h1>Busy</h1><p>Every database connection is in use; try again.</p>"), "text/html; charset=utf-8");
+        return;
+      }
+      ViewLimits limits;
+      limits.statement_timeout_ms = options.statement_timeout_ms;
+      ViewReader reader(**lease, limits);
+      res.set_content(body(reader, req), "text/html; charset=utf-8");
+    } catch (const BadRequest& e) {
+      res.status = 400;
+      res.set_content(page("Bad request", "<h1>Bad request</h1><p>" + esc(e.what()) + "</p>"), "text/html; charset=utf-8");
+    } catch (const NotFound& e) {
+      res.status = 404;
+      res.set_content(page("Not found", "<h1>Not found</h1><p>" + esc(e.what()) + "</p>"), "text/html; charset=utf-8");
+    } catch (const pqxx::sql_error& e) {
+      res.status = 503;
+      const bool timeout = e.sqlstate() == "57014";  // query_canceled: the statement timeout
+      res.set_content(page(timeout ? "Too slow" : "Unavailable",
+                           timeout ? "<h1>Too slow</h1><p>The query ran past its time limit; narrow the range.</p>"
+                                   : "<h1>Unavailable</h1><p>The database could not answer.</p>"),
+                      "text/html; charset=utf-8");
+    } catch (const std::exception& e) {
+      res.status = 503;  // the database: unreachable, restarting, or not migrated
+      res.set_content(page("Unavailable", "<h1>Unavailable</h1><p>The database could not be read.</p>"), "text/html; charset=utf-8");
+    }
+  }
+
+  std::string overview(ViewReader& reader, const httplib::Request& req) {
+    const Window w = window_of(req, reader);
+    ReportOptions o;
+    o.window_us = w.until - w.since;
+    o.function = opt_param(req, "function");
+    o.failures = o.slowest = 0;
+    ReportData d = read_report(reader, o);
+    InvocationQuery recent;
+    recent.since = w.since;
+    recent.until = w.until;
+    recent.function = o.function;
+    recent.limit = 20;
+    return page("Overview", "<h1>Overview</h1>\n" + range_links("/", w) +
+                                "<p><label><input type=\"checkbox\" id=\"autorefresh\" data-seconds=\"" +
+                                std::to_string(options.refresh_seconds) + "\"> refresh every " +
+                                std::to_string(options.refresh_seconds) + " s</label></p>\n" + overview_html(d) +
+                                "<h3>Recent invocations</h3>\n" + summary_rows(reader.search(recent)));
+  }
+
+  std::string invocations(ViewReader& reader, const httplib::Request& req) {
+    const Window w = window_of(req, reader);
+    InvocationQuery q;
+    q.since = w.since;
+    q.until = w.until;
+    q.search = opt_param(req, "q");
+    q.function = opt_param(req, "function");
+    q.status = opt_param(req, "status");
+    if (q.status && *q.status != "running" && *q.status != "completed" && *q.status != "failed" && *q.status != "abandoned")
+      throw BadRequest("status: expected running, completed, failed or abandoned");
+    if (const std::string before = param(req, "before"); !before.empty()) {
+      const size_t us = before.find('_');
+      const auto id = us == std::string::npos ? std::nullopt : uuid_prefix_range(before.substr(us + 1));
+      char* end = nullptr;
+      const long long at = std::strtoll(before.c_str(), &end, 10);
+      if (!id || before.size() - us - 1 != 36 || end != before.c_str() + us)
+        throw BadRequest("before: expected the cursor of a page (created_us_id)");
+      q.before = std::make_pair(Timestamp(at), before.substr(us + 1));
+    }
+    // A full id found is shown at once.
+    if (q.search && q.search->size() == 36 && uuid_prefix_range(*q.search) && !reader.find_ids(*q.search, 1).empty() &&
+        reader.find_ids(*q.search, 1)[0] == *q.search)
+      return "redirect:/invocation/" + *q.search;
+    q.limit = 51;  // one more than shown: whether there is a next page
+    auto rows = reader.search(q);
+    const bool more = rows.size() > 50;
+    if (more) rows.resize(50);
+    std::string keep = std::string(q.search ? "&amp;q=" + url_encode(*q.search) : "") +
+                       (q.status ? "&amp;status=" + url_encode(*q.status) : "") +
+                       (q.function ? "&amp;function=" + url_encode(*q.function) : "");
+    std::string body = "<h1>Invocations</h1>\n" + range_links("/invocations", w, keep) + "<p class=\"filters\">status: ";
+    for (const char* s : {"failed", "abandoned", "running", "completed"})
+      body += "<a href=\"/invocations?range=" + w.range + "&amp;status=" + s +
+              (q.search ? "&amp;q=" + url_encode(*q.search) : "") + "\">" + s + "</a> ";
+    body += "<a href=\"/invocations?range=" + w.range + "\">all</a></p>\n";
+    if (q.search) body += "<p>search: <b>" + esc(*q.search) + "</b></p>\n";
+    body += rows.empty() ? "<p class=\"none\">no invocation matches</p>\n" : summary_rows(rows);
+    if (more)
+      body += "<p class=\"pager\"><a rel=\"next\" href=\"/invocations?range=" + w.range + keep + "&amp;before=" +
+              std::to_string(rows.back().created_at) + "_" + rows.back().id + "\">older →</a></p>\n";
+    return page("Invocations", body, q.search.value_or(""));
+  }
+
+  std::string invocation(ViewReader& reader, const httplib::Request& req) {
+    const std::string id = req.matches[1];
+    const auto v = reader.invocation(id, true);
+    if (!v) throw NotFound("no invocation " + id);
+    return page("Invocation " + id, invocation_section(*v, 500, "/invocation/"));
+  }
+
+  std::string stats(ViewReader& reader, const httplib::Request& req, bool jobs) {
+    const Window w = window_of(req, reader);
+    const auto function = opt_param(req, "function");
+    const auto rows = jobs ? reader.job_stats(w.since, w.until, function, 200) : reader.event_stats(w.since, w.until, function, 200);
+    const char* title = jobs ? "Jobs" : "Events";
+    return page(title, "<h1>" + std::string(title) + "</h1>\n" + range_links(jobs ? "/jobs" : "/events", w) +
+                           (rows.empty() ? "<p class=\"none\">none in this window</p>\n" : stats_table(rows, jobs ? "job" : "event", w)));
+  }
+
+  void routes() {
+    auto html = [this](std::string (Impl::*fn)(ViewReader&, const httplib::Request&)) {
+      return [this, fn](const httplib::Request& req, httplib::Response& res) {
+        serve(req, res, [&](ViewReader& r, const httplib::Request& q) {
+          std::string out = (this->*fn)(r, q);
+          if (out.rfind("redirect:", 0) == 0) {
+            res.set_redirect(out.substr(9), 303);
+            return std::string();
+          }
+          return out;
+        });
+      };
+    };
+    server.Get("/", html(&Impl::overview));
+    server.Get("/invocations", html(&Impl::invocations));
+    server.Get(R"(/invocation/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))", html(&Impl::invocation));
+    server.Get("/jobs", [this](const httplib::Request& req, httplib::Response& res) {
+      serve(req, res, [this](ViewReader& r, const httplib::Request& q) { return stats(r, q, true); });
+    });
+    server.Get("/events", [this](const httplib::Request& req, httplib::Response& res) {
+      serve(req, res, [this](ViewReader& r, const httplib::Request& q) { return stats(r, q, false); });
+    });
+    server.Get("/static/app.js", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(kScript, "text/javascript; charset=utf-8");
+      res.set_header("Cache-Control", "max-age=3600");
+    });
+    server.Get("/login", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(page("Sign in", "<h1>Sign in</h1><form method=\"post\" action=\"/login\"><p><label>Token "
+                                      "<input type=\"password\" name=\"token\" autocomplete=\"current-password\"></label> "
+                                      "<button>Sign in</button></p></form>"),
+                      "text/html; charset=utf-8");
+    });
+    server.Post("/login", [this](const httplib::Request& req, httplib::Response& res) {
+      const std::string token = req.has_param("token") ? req.get_param_value("token") : "";
+      if (!options.auth_token || !constant_time_equal(token, *options.auth_token)) {
+        res.status = 403;
+        res.set_content(page("Sign in", "<h1>Sign in</h1><p>Wrong token.</p><p><a href=\"/login\">Try again</a></p>"),
+                        "text/html; charset=utf-8");
+        return;
+      }
+      res.set_header("Set-Cookie", "edpipe_token=" + token + "; HttpOnly; SameSite=Strict; Path=/");
+      res.set_redirect("/", 303);
+    });
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      // Every response: no framing, no sniffing, scripts only from here, nothing from elsewhere.
+      res.set_header("Content-Security-Policy",
+                     "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_header("X-Frame-Options", "DENY");
+      res.set_header("Referrer-Policy", "no-referrer");
+      if (req.path == "/login" || req.path == "/static/app.js" || authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Bearer");
+      res.set_content(page("Sign in", "<h1>Sign in needed</h1><p><a href=\"/login\">Sign in</a> with the server's token.</p>"),
+                      "text/html; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+    server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 404)
+        res.set_content(page("Not found", "<h1>Not found</h1><p>No such page.</p>"), "text/html; charset=utf-8");
+      else
+        res.set_content(page("Error", "<h1>" + std::to_string(res.status) + "</h1>"), "text/html; charset=utf-8");
+    });
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      res.status = 400;
+      res.set_content(page("Bad request", "<h1>Bad request</h1>"), "text/html; charset=utf-8");
+    });
+  }
+};
+
+WebServer::WebServer(ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  auto& s = impl_->server;
+  const size_t threads = impl_->options.threads;
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.set_read_timeout(impl_->options.client_timeout_seconds, 0);
+  s.set_write_timeout(impl_->options.client_timeout_seconds, 0);
+  s.set_keep_alive_max_count(100);
+  s.set_keep_alive_timeout(5);
+  s.set_payload_max_length(64 * 1024);
+  impl_->routes();
+}
+
+WebServer::~WebServer() = default;
+
+bool WebServer::bind(std::string& error) {
+  const auto& o = impl_->options;
+  if (o.port == 0) impl_->port = impl_->server.bind_to_any_port(o.host);
+  else impl_->port = impl_->server.bind_to_port(o.host, o.port) ? o.port : -1;
+  if (impl_->port <= 0) {
+    error = "cannot listen on " + o.host + ":" + std::to_string(o.port) + " (in use, or not an address of this machine)";
+    return false;
+  }
+  return true;
+}
+
+int WebServer::bound_port() const { return impl_->port; }
+void WebServer::run() { impl_->server.listen_after_bind(); }
+void WebServer::stop() { impl_->server.stop(); }
+
+}  // namespace edpipe::view
