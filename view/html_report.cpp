@@ -49,6 +49,24 @@ std::optional<double> opt_double(const pqxx::field& f) {
 const std::string kSince = "'epoch'::timestamptz + $1::bigint * interval '1 microsecond'";
 const std::string kUntil = "'epoch'::timestamptz + $2::bigint * interval '1 microsecond'";
 
+// The window's totals from metrics_hourly: the hours that start in it.
+Totals read_rollup_totals(pqxx::read_transaction& tx, Timestamp since, Timestamp until, const std::optional<std::string>& fn) {
+  Totals t;
+  const auto r = tx.exec_params(
+      "SELECT coalesce(sum(total_invocations), 0) AS n, coalesce(sum(successful_invocations), 0) AS ok, "
+      "sum(duration_sum_ms)::float8 / nullif(sum(duration_count), 0) AS avg_ms, max(p95_duration_ms) AS p95, "
+      "coalesce(sum(total_jobs_failed), 0) AS failed_jobs FROM metrics_hourly "
+      "WHERE hour_bucket >= date_trunc('hour', " + kSince + ") AND hour_bucket < " + kUntil +
+          " AND ($3::text IS NULL OR source_function = $3)",
+      since, until, fn)[0];
+  t.invocations = r["n"].as<int64_t>();
+  t.completed = r["ok"].as<int64_t>();
+  t.avg_ms = opt_double(r["avg_ms"]);
+  t.p95_ms = opt_double(r["p95"]);
+  t.failed_jobs = r["failed_jobs"].as<int64_t>();
+  return t;
+}
+
 Totals read_totals(pqxx::read_transaction& tx, Timestamp since, Timestamp until, const std::optional<std::string>& fn) {
   Totals t;
   const auto r = tx.exec_params(
@@ -297,8 +315,10 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
   d.since = d.until - o.window_us;
   {
     ReadTransaction tx(reader.connection(), reader.limits());
-    d.now = read_totals(*tx, d.since, d.until, o.function);
-    d.before = read_totals(*tx, d.since - o.window_us, d.since, o.function);
+    const auto totals = o.rollups_only ? read_rollup_totals : read_totals;
+    d.now = totals(*tx, d.since, d.until, o.function);
+    d.before = totals(*tx, d.since - o.window_us, d.since, o.function);
+    d.p95_worst_hour = o.rollups_only;
     std::map<std::string, size_t> series_of;
     for (const auto& r : tx->exec_params(
              "SELECT source_function, (extract(epoch FROM hour_bucket) * 1000000)::bigint AS hour, successful_invocations, "
@@ -322,20 +342,29 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
                  " AND ($3::text IS NULL OR m.source_function = $3) GROUP BY e.key ORDER BY n DESC, name LIMIT $4",
              d.since, d.until, o.function, static_cast<int64_t>(o.top)))
       d.top_events.push_back({r["name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt, std::nullopt});
-    const std::string jobs_in_window = " FROM job_executions j WHERE j.created_at >= " + kSince + " AND j.created_at < " +
-                                       kUntil + " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE "
-                                       "i.id = j.invocation_id AND i.source_function = $3))";
-    for (const auto& r : tx->exec_params("SELECT j.job_name, count(*) AS n, mode() WITHIN GROUP (ORDER BY j.error_message) AS err" +
-                                             jobs_in_window + " AND j.status = 'failed' GROUP BY j.job_name "
-                                             "ORDER BY n DESC, j.job_name LIMIT $4",
-                                         d.since, d.until, o.function, static_cast<int64_t>(o.top)))
-      d.failing_jobs.push_back({r["job_name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt,
-                                r["err"].is_null() ? std::nullopt : std::optional<std::string>(r["err"].as<std::string>())});
-    for (const auto& r : tx->exec_params("SELECT j.job_name, count(*) AS n, percentile_cont(0.95) WITHIN GROUP "
-                                         "(ORDER BY j.duration_ms) AS p95" + jobs_in_window +
-                                             " AND j.duration_ms IS NOT NULL GROUP BY j.job_name ORDER BY p95 DESC, j.job_name LIMIT $4",
-                                         d.since, d.until, o.function, static_cast<int64_t>(o.top)))
-      d.slowest_jobs.push_back({r["job_name"].as<std::string>(), r["n"].as<int64_t>(), opt_double(r["p95"]), std::nullopt});
+    if (o.rollups_only) {
+      for (const auto& r : tx->exec_params(
+               "SELECT e.key AS name, sum(e.value::bigint) AS n FROM metrics_hourly m, jsonb_each_text(m.failed_job_counts) e "
+               "WHERE m.hour_bucket >= date_trunc('hour', " + kSince + ") AND m.hour_bucket < " + kUntil +
+                   " AND ($3::text IS NULL OR m.source_function = $3) GROUP BY e.key ORDER BY n DESC, name LIMIT $4",
+               d.since, d.until, o.function, static_cast<int64_t>(o.top)))
+        d.failing_jobs.push_back({r["name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt, std::nullopt});
+    } else {
+      const std::string jobs_in_window = " FROM job_executions j WHERE j.created_at >= " + kSince + " AND j.created_at < " +
+                                         kUntil + " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE "
+                                         "i.id = j.invocation_id AND i.source_function = $3))";
+      for (const auto& r : tx->exec_params("SELECT j.job_name, count(*) AS n, mode() WITHIN GROUP (ORDER BY j.error_message) AS err" +
+                                               jobs_in_window + " AND j.status = 'failed' GROUP BY j.job_name "
+                                               "ORDER BY n DESC, j.job_name LIMIT $4",
+                                           d.since, d.until, o.function, static_cast<int64_t>(o.top)))
+        d.failing_jobs.push_back({r["job_name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt,
+                                  r["err"].is_null() ? std::nullopt : std::optional<std::string>(r["err"].as<std::string>())});
+      for (const auto& r : tx->exec_params("SELECT j.job_name, count(*) AS n, percentile_cont(0.95) WITHIN GROUP "
+                                           "(ORDER BY j.duration_ms) AS p95" + jobs_in_window +
+                                               " AND j.duration_ms IS NOT NULL GROUP BY j.job_name ORDER BY p95 DESC, j.job_name LIMIT $4",
+                                           d.since, d.until, o.function, static_cast<int64_t>(o.top)))
+        d.slowest_jobs.push_back({r["job_name"].as<std::string>(), r["n"].as<int64_t>(), opt_double(r["p95"]), std::nullopt});
+    }
   }
   ViewLimits limits = reader.limits();
   limits.log_lines = o.log_lines_per_invocation;
@@ -358,7 +387,8 @@ std::string overview_html(const ReportData& d) {
               double(d.now.invocations), double(d.before.invocations));
   out += card("success rate", pct(rate(d.now)), pct(rate(d.before)), true, rate(d.now), rate(d.before));
   out += card("average duration", ms_text(d.now.avg_ms), ms_text(d.before.avg_ms), false, d.now.avg_ms, d.before.avg_ms);
-  out += card("p95 duration", ms_text(d.now.p95_ms), ms_text(d.before.p95_ms), false, d.now.p95_ms, d.before.p95_ms);
+  out += card(d.p95_worst_hour ? "p95 duration (worst hour)" : "p95 duration", ms_text(d.now.p95_ms),
+              ms_text(d.before.p95_ms), false, d.now.p95_ms, d.before.p95_ms);
   out += card("failed jobs", std::to_string(d.now.failed_jobs), std::to_string(d.before.failed_jobs), false,
               double(d.now.failed_jobs), double(d.before.failed_jobs));
   out += "</div>\n<h3>Invocations per hour (ok, failed; p95 duration as a line)</h3>\n";
@@ -366,7 +396,8 @@ std::string overview_html(const ReportData& d) {
   for (const auto& s : d.series) out += "<h4>" + esc(s.function) + "</h4>\n" + hourly_chart(s, d.since, d.until);
   out += named_table("Top detected events", "detected", d.top_events, false);
   out += named_table("Most failing jobs", "failed", d.failing_jobs, false);
-  out += named_table("Slowest jobs (by p95)", "runs", d.slowest_jobs, true);
+  if (d.p95_worst_hour) out += "<p><a href=\"/jobs\">The jobs by failures and p95 →</a></p>\n";  // a live page
+  else out += named_table("Slowest jobs (by p95)", "runs", d.slowest_jobs, true);
   return out;
 }
 

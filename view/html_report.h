@@ -19,6 +19,10 @@ struct ReportOptions {
   std::optional<std::string> function;
   size_t failures = 10, slowest = 5, top = 10;
   size_t log_lines_per_invocation = 40;
+  // Everything from metrics_hourly alone (one row per function and hour), so a page that
+  // refreshes itself costs milliseconds: p95 is then the worst hour's, failing jobs carry no
+  // common error, and the slowest jobs are left to the jobs page.
+  bool rollups_only = false;
 };
 
 struct Totals {
@@ -45,6 +49,7 @@ struct ReportData {
   Timestamp since = 0, until = 0;
   std::optional<std::string> function;
   Totals now, before;
+  bool p95_worst_hour = false;  // Totals::p95_ms is the worst hourly p95, not the window's
   std::vector<FunctionSeries> series;
   std::vector<NamedCount> top_events, failing_jobs, slowest_jobs;
   std::vector<InvocationView> failures, slowest;

@@ -267,30 +267,40 @@ std::vector<NameStats> name_stats(const pqxx::result& rows) {
 }  // namespace
 
 std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
-  // The search's kind decides its condition; every value is a parameter ($7, $8).
-  std::string condition = "true";
-  std::optional<std::string> p7, p8;
-  if (q.search) {
+  // The search's kind decides its condition; every value is a parameter ($7, $8). Each kind is
+  // served by an index: the primary key, the correlation and e-mail indexes (migration 009), the
+  // event and job name indexes; an error text only when no key matched, over the failed rows.
+  const std::string window_e = "e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2;
+  const std::string window_j = "j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2;
+  std::vector<std::pair<std::string, std::pair<std::optional<std::string>, std::optional<std::string>>>> attempts;
+  if (!q.search) {
+    attempts.push_back({"true", {}});
+  } else {
     const std::string& s = *q.search;
     const size_t colon = s.find(':');
     if (uuid_prefix_range(s) && s.size() == 36) {
-      condition = "i.id = $7::uuid";
-      p7 = s;
+      attempts.push_back({"i.id = $7::uuid", {s, std::nullopt}});
     } else if (colon != std::string::npos && colon > 0 && colon + 1 < s.size() && s.find(' ') == std::string::npos) {
-      condition = "i.source_table = $7 AND coalesce(i.source_event_payload #>> '{event,data,new,id}', "
-                  "i.source_event_payload #>> '{event,data,old,id}') = $8";
-      p7 = s.substr(0, colon);
-      p8 = s.substr(colon + 1);
+      attempts.push_back({"i.source_table = $7 AND coalesce(i.source_event_payload #>> '{event,data,new,id}', "
+                          "i.source_event_payload #>> '{event,data,old,id}') = $8",
+                          {s.substr(0, colon), s.substr(colon + 1)}});
     } else if (s.find('@') != std::string::npos) {
-      condition = "i.source_user_email = $7";
-      p7 = s;
+      attempts.push_back({"i.source_user_email = $7", {s, std::nullopt}});
     } else {
-      condition = "(i.correlation_id = $7 OR i.source_function = $7 OR i.error_message ILIKE $8"
-                  " OR EXISTS (SELECT 1 FROM event_executions e WHERE e.invocation_id = i.id AND e.event_name = $7)"
-                  " OR EXISTS (SELECT 1 FROM job_executions j WHERE j.invocation_id = i.id"
-                  "            AND (j.job_name = $7 OR j.error_message ILIKE $8)))";
-      p7 = s;
-      p8 = contains_pattern(s);
+      // Tried in turn, each on its own index; the first kind that finds rows is the answer.
+      attempts.push_back({"i.correlation_id = $7", {s, std::nullopt}});
+      attempts.push_back({"i.source_function = $7", {s, std::nullopt}});
+      attempts.push_back({"i.id IN (SELECT e.invocation_id FROM event_executions e WHERE e.event_name = $7 AND " + window_e + ")",
+                          {s, std::nullopt}});
+      attempts.push_back({"i.id IN (SELECT j.invocation_id FROM job_executions j WHERE j.job_name = $7 AND " + window_j + ")",
+                          {s, std::nullopt}});
+      attempts.push_back({"((i.status = 'failed' AND i.error_message ILIKE $8)"
+                          " OR i.id IN (SELECT j.invocation_id FROM job_executions j WHERE j.status = 'failed' AND " + window_j +
+                              " AND j.error_message ILIKE $8)"
+                          " OR i.id IN (SELECT e.invocation_id FROM event_executions e WHERE "
+                          "e.status IN ('handler_failed', 'detection_failed') AND " + window_e +
+                              " AND (e.handler_error ILIKE $8 OR e.detection_error ILIKE $8)))",
+                          {std::nullopt, contains_pattern(s)}});
     }
   }
   std::optional<int64_t> cursor_at;
@@ -300,45 +310,67 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
     cursor_id = q.before->second;
   }
   ReadTransaction tx(conn_, limits_);
-  return summaries(tx->exec_params(
-      "SELECT " + kSummaryColumns + " FROM invocations i WHERE i.created_at >= " + kAt1 + " AND i.created_at < " + kAt2 +
-          " AND ($3::text IS NULL OR i.status = $3) AND ($4::text IS NULL OR i.source_function = $4)"
-          " AND ($5::bigint IS NULL OR (i.created_at, i.id) < ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6::uuid))"
-          // $7 and $8 are named (and so typed) even when the search's condition does not use them.
-          " AND (" + condition + ") AND ($7::text IS NULL OR true) AND ($8::text IS NULL OR true)"
-          " ORDER BY i.created_at DESC, i.id DESC LIMIT $9",
-      q.since, q.until, q.status, q.function, cursor_at, cursor_id, p7, p8, static_cast<int64_t>(q.limit)));
+  std::vector<InvocationSummary> out;
+  for (const auto& [condition, values] : attempts) {
+    out = summaries(tx->exec_params(
+        "SELECT " + kSummaryColumns + " FROM invocations i WHERE i.created_at >= " + kAt1 + " AND i.created_at < " + kAt2 +
+            " AND ($3::text IS NULL OR i.status = $3) AND ($4::text IS NULL OR i.source_function = $4)"
+            " AND ($5::bigint IS NULL OR (i.created_at, i.id) < ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6::uuid))"
+            // $7 and $8 are named (and so typed) even when the search's condition does not use them.
+            " AND (" + condition + ") AND ($7::text IS NULL OR true) AND ($8::text IS NULL OR true)"
+            " ORDER BY i.created_at DESC, i.id DESC LIMIT $9",
+        q.since, q.until, q.status, q.function, cursor_at, cursor_id, values.first, values.second,
+        static_cast<int64_t>(q.limit)));
+    if (!out.empty()) break;
+  }
+  return out;
+}
+
+// The per-name counts and percentiles come from the name index alone (an index-only scan: it
+// carries status and the duration); the most common error is read from the failed rows only.
+std::vector<NameStats> ViewReader::name_stats_of(const std::string& stats_sql, const std::string& errors_sql, Timestamp since,
+                                                 Timestamp until, const std::optional<std::string>& function, size_t limit) {
+  ReadTransaction tx(conn_, limits_);
+  auto out = name_stats(tx->exec_params(stats_sql, since, until, function, static_cast<int64_t>(limit)));
+  std::map<std::string, size_t> at;
+  for (size_t i = 0; i < out.size(); ++i) at[out[i].name] = i;
+  for (const auto& r : tx->exec_params(errors_sql, since, until, function)) {
+    auto it = at.find(r["name"].as<std::string>());
+    if (it != at.end() && !r["err"].is_null()) out[it->second].common_error = r["err"].as<std::string>();
+  }
+  return out;
 }
 
 std::vector<NameStats> ViewReader::job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                              size_t limit) {
-  ReadTransaction tx(conn_, limits_);
-  return name_stats(tx->exec_params(
+  const std::string where = " FROM job_executions j WHERE j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 +
+                            " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = j.invocation_id "
+                            "AND i.source_function = $3))";
+  return name_stats_of(
       "SELECT j.job_name AS name, count(*) AS runs, count(*) FILTER (WHERE j.status = 'failed') AS failed, 0 AS detected, "
       "percentile_cont(0.5) WITHIN GROUP (ORDER BY j.duration_ms) AS p50, "
-      "percentile_cont(0.95) WITHIN GROUP (ORDER BY j.duration_ms) AS p95, "
-      "mode() WITHIN GROUP (ORDER BY j.error_message) FILTER (WHERE j.status = 'failed') AS err "
-      "FROM job_executions j WHERE j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 +
-          " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = j.invocation_id AND i.source_function = $3))"
+      "percentile_cont(0.95) WITHIN GROUP (ORDER BY j.duration_ms) AS p95, NULL::text AS err" + where +
           " GROUP BY j.job_name ORDER BY failed DESC, runs DESC, name LIMIT $4",
-      since, until, function, static_cast<int64_t>(limit)));
+      "SELECT j.job_name AS name, mode() WITHIN GROUP (ORDER BY j.error_message) AS err" + where +
+          " AND j.status = 'failed' GROUP BY j.job_name",
+      since, until, function, limit);
 }
 
 std::vector<NameStats> ViewReader::event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                                size_t limit) {
-  ReadTransaction tx(conn_, limits_);
-  return name_stats(tx->exec_params(
+  const std::string where = " FROM event_executions e WHERE e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 +
+                            " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = e.invocation_id "
+                            "AND i.source_function = $3))";
+  return name_stats_of(
       "SELECT e.event_name AS name, count(*) AS runs, "
       "count(*) FILTER (WHERE e.status IN ('handler_failed', 'detection_failed')) AS failed, "
       "count(*) FILTER (WHERE e.detected) AS detected, "
       "percentile_cont(0.5) WITHIN GROUP (ORDER BY e.handler_duration_ms) AS p50, "
-      "percentile_cont(0.95) WITHIN GROUP (ORDER BY e.handler_duration_ms) AS p95, "
-      "mode() WITHIN GROUP (ORDER BY coalesce(e.handler_error, e.detection_error)) "
-      "  FILTER (WHERE e.status IN ('handler_failed', 'detection_failed')) AS err "
-      "FROM event_executions e WHERE e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 +
-          " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = e.invocation_id AND i.source_function = $3))"
+      "percentile_cont(0.95) WITHIN GROUP (ORDER BY e.handler_duration_ms) AS p95, NULL::text AS err" + where +
           " GROUP BY e.event_name ORDER BY failed DESC, runs DESC, name LIMIT $4",
-      since, until, function, static_cast<int64_t>(limit)));
+      "SELECT e.event_name AS name, mode() WITHIN GROUP (ORDER BY coalesce(e.handler_error, e.detection_error)) AS err" +
+          where + " AND e.status IN ('handler_failed', 'detection_failed') GROUP BY e.event_name",
+      since, until, function, limit);
 }
 
 std::optional<Timestamp> ViewReader::watermark() {

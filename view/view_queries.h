@@ -66,6 +66,8 @@ class ViewReader {
   const ViewLimits& limits() const { return limits_; }
 
  private:
+  std::vector<NameStats> name_stats_of(const std::string& stats_sql, const std::string& errors_sql, Timestamp since,
+                                       Timestamp until, const std::optional<std::string>& function, size_t limit);
   // Invocation summaries that meet `condition` (SQL over `i`), created at or after `since`.
   std::vector<InvocationSummary> summaries_since(const std::string& condition, const std::string& order, Timestamp since,
                                                  const std::optional<std::string>& function, size_t limit);

@@ -116,7 +116,7 @@ struct Window {
   Timestamp since = 0, until = 0;
   std::string range;  // as given, for links
 };
-Window window_of(const httplib::Request& req, ViewReader& reader) {
+Window window_of(const httplib::Request& req, ViewReader& reader, const char* default_range = "24h") {
   Window w;
   const std::string from = param(req, "from"), to = param(req, "to");
   if (!from.empty() || !to.empty()) {
@@ -128,7 +128,7 @@ Window window_of(const httplib::Request& req, ViewReader& reader) {
     return w;
   }
   w.range = param(req, "range");
-  if (w.range.empty()) w.range = "24h";
+  if (w.range.empty()) w.range = default_range;
   Timestamp span;
   if (w.range == "1h") span = kMicrosPerHour;
   else if (w.range == "24h") span = 24 * kMicrosPerHour;
@@ -273,6 +273,7 @@ struct WebServer::Impl {
     o.window_us = w.until - w.since;
     o.function = opt_param(req, "function");
     o.failures = o.slowest = 0;
+    o.rollups_only = true;  // it refreshes itself: milliseconds, whatever the window
     ReportData d = read_report(reader, o);
     InvocationQuery recent;
     recent.since = w.since;
@@ -337,7 +338,8 @@ struct WebServer::Impl {
   }
 
   std::string stats(ViewReader& reader, const httplib::Request& req, bool jobs) {
-    const Window w = window_of(req, reader);
+    // Per-name percentiles read every row of the range: the last hour unless asked for more.
+    const Window w = window_of(req, reader, "1h");
     const auto function = opt_param(req, "function");
     const auto rows = jobs ? reader.job_stats(w.since, w.until, function, 200) : reader.event_stats(w.since, w.until, function, 200);
     const char* title = jobs ? "Jobs" : "Events";
@@ -423,8 +425,10 @@ WebServer::WebServer(ServeOptions options) : impl_(std::make_unique<Impl>(std::m
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.set_read_timeout(impl_->options.client_timeout_seconds, 0);
   s.set_write_timeout(impl_->options.client_timeout_seconds, 0);
+  // A connection holds a thread for a read timeout, then an idle keep-alive wait: both bounded by
+  // the client timeout, so a slow or silent client frees its thread within twice that.
   s.set_keep_alive_max_count(100);
-  s.set_keep_alive_timeout(5);
+  s.set_keep_alive_timeout(impl_->options.client_timeout_seconds);
   s.set_payload_max_length(64 * 1024);
   impl_->routes();
 }

@@ -49,6 +49,24 @@ wait $pid || fail "the service's edpipe did not exit 0 on SIGTERM: $(cat "$work/
 grep -q '"reason"' "$work/lib/edpipe/rejected.ndjson" || fail "service: dead-letter file unreadable"
 echo "systemd unit: verified, ran, stopped cleanly; 50 invocations loaded"
 
+# The dashboard's unit: verified, then its ExecStart run on a free loopback port with a token.
+serve_unit=$work/edpipe-serve.service
+sed -e "s#/usr/local/bin/edpipe#$edpipe#g" -e "s#/etc/edpipe/serve.env#$work/serve.env#g" \
+    -e "s#/etc/edpipe/serve-token#$work/serve-token#g" -e "s#/etc/edpipe#$work#g" \
+    "$src/samples/systemd/edpipe-serve.service" > "$serve_unit"
+touch "$work/serve.env"
+out=$(systemd-analyze verify "$serve_unit" 2>&1 | grep -v -e "User=edpipe" -e "Group=edpipe" -e "^$" || true)
+[ -z "$out" ] || fail "systemd-analyze verify (serve): $out"
+echo "0123456789abcdef0123456789abcdef" > "$work/serve-token"
+serve_cmd=$(sed -n 's/^ExecStart=//p' "$serve_unit" | sed -e 's#0.0.0.0:8080#127.0.0.2:0#')
+eval "exec $serve_cmd" >"$work/serve.out" 2>&1 &
+spid=$!
+for _ in $(seq 100); do grep -q "edpipe serve: http://" "$work/serve.out" && break; sleep 0.1; done
+grep -q "(token required)" "$work/serve.out" || fail "serve unit: not started with its token: $(cat "$work/serve.out")"
+kill -TERM $spid
+wait $spid || fail "serve unit: edpipe did not exit 0 on SIGTERM: $(cat "$work/serve.out")"
+echo "systemd unit (serve): verified, ran with its token, stopped cleanly"
+
 # --- cron ------------------------------------------------------------------------------------
 cron=$src/samples/cron/edpipe-replay
 day=$(date -u -d yesterday +%Y-%m-%d)

@@ -33,8 +33,14 @@ TEST(Migrations, UpDownUp) {
   const std::string ranks = "SELECT count(*) FROM information_schema.columns WHERE column_name IN "
                             "('start_rank', 'end_rank', 'detection_start_rank', 'content_rank', 'seq')";
   EXPECT_EQ(db.count(ranks), 7);
+  EXPECT_EQ(db.count("SELECT count(*) FROM pg_indexes WHERE indexname IN "
+                     "('invocations_correlation_idx', 'invocations_user_email_idx')"), 2);
   EXPECT_TRUE(m.up().empty());  // nothing pending
 
+  const std::string search_indexes = "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+                                     "('invocations_correlation_idx', 'invocations_user_email_idx')";
+  EXPECT_EQ(m.down(1).size(), 1u);  // 009
+  EXPECT_EQ(db.count(search_indexes), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 008: the 24-hour summary is dashboard_stats again
   EXPECT_EQ(db.count(hourly_view), 0);
   EXPECT_EQ(db.count("SELECT count(*) FROM pg_matviews WHERE matviewname = 'dashboard_stats'"), 1);

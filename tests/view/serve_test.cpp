@@ -1,0 +1,296 @@
+// `edpipe serve` against the throwaway PostgreSQL with the samples (plus hostile text and a run
+// of invocations that share one timestamp): every page, the search by each kind of key,
+// pagination across equal timestamps, 400 and 404, auth on and off, escaping, slow clients,
+// SIGTERM, and every page in headless Chromium with no console error.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "load/pg_test_support.h"
+#include "view/web_server.h"
+
+namespace edpipe::view {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kHostile = "0badc0de-0000-4000-8000-000000000666";
+constexpr int kSameTs = 120;  // invocations with one created_at
+
+std::string same_ts_input() {
+  std::string out;
+  for (int i = 0; i < kSameTs; ++i) {
+    char id[40];
+    std::snprintf(id, sizeof id, "5a5a5a5a-0000-4000-8000-%012d", i);
+    out += std::string(R"({"type":"invocation.start","ts":"2026-11-20T10:25:00.000Z","invocation_id":")") + id +
+           R"(","source_function":"same-ts"})" "\n";
+  }
+  return out;
+}
+
+std::string hostile_input() {
+  return std::string(R"({"type":"invocation.start","ts":"2026-11-20T10:20:00.000Z","invocation_id":")") + kHostile +
+         R"(","source_function":"<b>fn</b>"}
+{"type":"job.start","ts":"2026-11-20T10:20:00.030Z","invocation_id":")" + kHostile +
+         R"(","job_execution_id":"0badc0de-0000-4000-8000-0000000000f1","event_execution_id":"0badc0de-0000-4000-8000-0000000000e1","job_name":"<svg onload=alert(2)>"}
+{"type":"job.log","ts":"2026-11-20T10:20:00.031Z","invocation_id":")" + kHostile +
+         R"(","job_execution_id":"0badc0de-0000-4000-8000-0000000000f1","level":"error","message":"<script>alert(1)</script>","seq":0}
+{"type":"invocation.end","ts":"2026-11-20T10:20:00.120Z","invocation_id":")" + kHostile +
+         R"(","status":"failed","error":"<script>alert(4)</script>"}
+)";
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new testing::TestDatabase();
+    dir_ = fs::path(EDPIPE_TEST_OUTPUT_DIR) / "serve";
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "hostile.ndjson") << hostile_input();
+    std::ofstream(dir_ / "same-ts.ndjson") << same_ts_input();
+    const auto r = testing::run_edpipe("load --quiet --db dbname=" + db_->name() + " " EDPIPE_SAMPLES_DIR " " +
+                                       (dir_ / "hostile.ndjson").string() + " " + (dir_ / "same-ts.ndjson").string());
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    delete db_;
+    db_ = nullptr;
+  }
+
+  // A server in this process on a free loopback port, stopped at the end of the test.
+  struct Running {
+    explicit Running(ServeOptions o) : server(std::move(o)) {
+      std::string error;
+      EXPECT_TRUE(server.bind(error)) << error;
+      thread = std::thread([this] { server.run(); });
+      client = std::make_unique<httplib::Client>("127.0.0.1", server.bound_port());
+      client->set_read_timeout(20, 0);
+    }
+    ~Running() {
+      server.stop();
+      thread.join();
+    }
+    WebServer server;
+    std::thread thread;
+    std::unique_ptr<httplib::Client> client;
+  };
+  static ServeOptions options() {
+    ServeOptions o;
+    o.port = 0;
+    o.conninfo = db_->conninfo();
+    o.client_timeout_seconds = 2;
+    return o;
+  }
+  static testing::TestDatabase* db_;
+  static fs::path dir_;
+};
+testing::TestDatabase* ServeTest::db_ = nullptr;
+fs::path ServeTest::dir_;
+
+TEST_F(ServeTest, EveryPageAnswersWithItsSecurityHeaders) {
+  Running s(options());
+  for (const char* path : {"/", "/?range=1h", "/?range=7d", "/invocations", "/invocations?status=failed&range=7d",
+                           "/invocation/dddddddd-0000-4000-8000-000000000004", "/jobs", "/events?range=7d",
+                           "/?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z", "/static/app.js", "/login"}) {
+    const auto r = s.client->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path << "\n" << r->body;
+    EXPECT_NE(r->get_header_value("Content-Security-Policy").find("script-src 'self'"), std::string::npos) << path;
+    EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff") << path;
+  }
+  const auto detail = s.client->Get("/invocation/aaaaaaaa-0000-4000-8000-000000000001");
+  EXPECT_NE(detail->body.find("class=\"waterfall\""), std::string::npos);
+  EXPECT_NE(detail->body.find("Hasura payload"), std::string::npos);
+  EXPECT_NE(detail->body.find("href=\"/invocation/bbbbbbbb-0000-4000-8000-000000000002\""), std::string::npos) << "the chain";
+  const auto caused = s.client->Get("/invocation/bbbbbbbb-0000-4000-8000-000000000002");
+  EXPECT_NE(caused->body.find("href=\"/invocation/aaaaaaaa-0000-4000-8000-000000000001\""), std::string::npos);
+  const auto jobs = s.client->Get("/jobs?range=7d");
+  EXPECT_NE(jobs->body.find("updateAnalytics"), std::string::npos);
+  EXPECT_NE(jobs->body.find("Request failed with status code 503"), std::string::npos) << "its most common error";
+}
+
+std::set<std::string> ids_on(const std::string& body) {
+  std::set<std::string> out;
+  static const std::regex link("href=\"/invocation/([0-9a-f-]{36})\"");
+  for (std::sregex_iterator it(body.begin(), body.end(), link), end; it != end; ++it) out.insert((*it)[1]);
+  return out;
+}
+
+TEST_F(ServeTest, SearchFindsByEachKindOfKey) {
+  Running s(options());
+  auto found = [&](const std::string& q) {
+    const auto r = s.client->Get(("/invocations?range=7d&q=" + httplib::detail::encode_query_param(q)).c_str());
+    EXPECT_TRUE(r && r->status == 200) << q;
+    return r ? ids_on(r->body) : std::set<std::string>{};
+  };
+  const std::string a = "aaaaaaaa-0000-4000-8000-000000000001", b = "bbbbbbbb-0000-4000-8000-000000000002",
+                    d = "dddddddd-0000-4000-8000-000000000004";
+  EXPECT_EQ(found("order-7731"), (std::set<std::string>{a, b})) << "correlation id";
+  EXPECT_EQ(found("moves:123"), std::set<std::string>{a}) << "source table:record id";
+  EXPECT_EQ(found("admin@company.com"), std::set<std::string>{d}) << "user e-mail";
+  EXPECT_EQ(found("user.deleted"), std::set<std::string>{d}) << "event name";
+  EXPECT_EQ(found("writeAuditTrail"), std::set<std::string>{d}) << "job name";
+  EXPECT_EQ(found("webhook rejected"), std::set<std::string>{d}) << "error text";
+  EXPECT_TRUE(found("event-detector-notifications").count(b)) << "function";
+  EXPECT_TRUE(found("100%_\\").empty()) << "LIKE's own characters are literal";
+  s.client->set_follow_location(false);
+  const auto by_id = s.client->Get(("/invocations?q=" + d).c_str());
+  ASSERT_TRUE(by_id);
+  EXPECT_EQ(by_id->status, 303);
+  EXPECT_EQ(by_id->get_header_value("Location"), "/invocation/" + d);
+}
+
+TEST_F(ServeTest, PagesAcrossEqualTimestampsShowEveryInvocationOnce) {
+  Running s(options());
+  std::set<std::string> seen;
+  std::string next = "/invocations?range=7d&function=same-ts";
+  int pages = 0;
+  static const std::regex older("href=\"(/invocations\\?[^\"]*before=[^\"]*)\">older");
+  while (!next.empty() && pages < 10) {
+    const auto r = s.client->Get(std::regex_replace(next, std::regex("&amp;"), "&").c_str());
+    ASSERT_TRUE(r && r->status == 200) << next;
+    ++pages;
+    for (const auto& id : ids_on(r->body)) EXPECT_TRUE(seen.insert(id).second) << id << " shown twice";
+    std::smatch m;
+    next = std::regex_search(r->body, m, older) ? std::string(m[1]) : "";
+  }
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen.size(), size_t(kSameTs));
+}
+
+TEST_F(ServeTest, BadParametersAre400AndUnknownPagesAre404) {
+  Running s(options());
+  for (const char* path : {"/?range=2y", "/invocations?status=lost", "/invocations?before=yesterday",
+                           "/invocations?before=1_not-a-uuid", "/?from=yesterday&to=today",
+                           "/?from=2026-11-21T00:00:00Z&to=2026-11-20T00:00:00Z", "/jobs?range=%00"}) {
+    const auto r = s.client->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 400) << path;
+    EXPECT_NE(r->body.find("Bad request"), std::string::npos) << path;
+  }
+  const std::string long_q = "/invocations?q=" + std::string(500, 'x');
+  EXPECT_EQ(s.client->Get(long_q.c_str())->status, 400);
+  for (const char* path : {"/invocation/00000000-0000-4000-8000-000000000000", "/invocation/not-an-id", "/nope", "/../etc/passwd"}) {
+    const auto r = s.client->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 404) << path;
+  }
+}
+
+TEST_F(ServeTest, WithATokenEveryPageAsksForIt) {
+  ServeOptions o = options();
+  o.auth_token = "0123456789abcdef-token";
+  Running s(o);
+  EXPECT_EQ(s.client->Get("/")->status, 401);
+  EXPECT_EQ(s.client->Get("/invocation/dddddddd-0000-4000-8000-000000000004")->status, 401);
+  EXPECT_EQ(s.client->Get("/login")->status, 200);
+  EXPECT_EQ(s.client->Get("/", {{"Authorization", "Bearer wrong-token-wrong-token"}})->status, 401);
+  EXPECT_EQ(s.client->Get("/", {{"Authorization", "Bearer 0123456789abcdef-token"}})->status, 200);
+  s.client->set_follow_location(false);
+  EXPECT_EQ(s.client->Post("/login", "token=nope", "application/x-www-form-urlencoded")->status, 403);
+  const auto in = s.client->Post("/login", "token=0123456789abcdef-token", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->status, 303);
+  const std::string cookie = in->get_header_value("Set-Cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_EQ(s.client->Get("/", {{"Cookie", cookie.substr(0, cookie.find(';'))}})->status, 200);
+  EXPECT_TRUE(constant_time_equal("abc", "abc"));
+  EXPECT_FALSE(constant_time_equal("abc", "abd"));
+  EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+  EXPECT_FALSE(constant_time_equal("", ""));
+}
+
+TEST_F(ServeTest, HostileTextIsShownAsText) {
+  Running s(options());
+  for (const std::string& path : std::vector<std::string>{std::string("/invocation/") + kHostile, "/invocations?range=7d&status=failed",
+                                                       "/jobs?range=7d", "/?range=7d"}) {
+    const auto r = s.client->Get(path.c_str());
+    ASSERT_TRUE(r && r->status == 200) << path;
+    size_t scripts = 0;
+    for (size_t at = r->body.find("<script"); at != std::string::npos; at = r->body.find("<script", at + 1)) ++scripts;
+    EXPECT_EQ(scripts, 1u) << path << ": only the page's own /static/app.js";
+    EXPECT_EQ(r->body.find("<svg onload"), std::string::npos) << path;
+    EXPECT_EQ(r->body.find("<b>fn"), std::string::npos) << path;
+  }
+  const auto detail = s.client->Get((std::string("/invocation/") + kHostile).c_str());
+  EXPECT_NE(detail->body.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  const auto search = s.client->Get("/invocations?q=%3Cscript%3Ealert(5)%3C/script%3E");
+  EXPECT_NE(search->body.find("&lt;script&gt;alert(5)"), std::string::npos);
+  EXPECT_EQ(search->body.find("<script>alert(5)"), std::string::npos);
+}
+
+TEST_F(ServeTest, SlowClientsDoNotHoldTheServer) {
+  ServeOptions o = options();
+  o.threads = 4;
+  Running s(o);
+  // More half-sent requests than there are threads, kept open and silent.
+  std::vector<int> slow;
+  for (int i = 0; i < 12; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(uint16_t(s.server.bound_port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const char partial[] = "GET / HTTP/1.1\r\nHost: x\r\n";
+    ASSERT_GT(::send(fd, partial, sizeof partial - 1, 0), 0);
+    slow.push_back(fd);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = s.client->Get("/jobs");
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  // 12 silent clients on 4 threads: three rounds of at most 2 s read + 2 s keep-alive each.
+  EXPECT_LT(waited, 15.0) << "the slow clients' timeouts free the threads";
+  for (int fd : slow) ::close(fd);
+}
+
+TEST_F(ServeTest, TheCommandRefusesAnOpenAddressWithoutATokenAndStopsOnSigterm) {
+  const auto open = testing::run_edpipe("serve --listen 0.0.0.0:0 --db dbname=" + db_->name());
+  EXPECT_EQ(open.status, 2);
+  EXPECT_NE(open.err.find("needs --auth-token-file"), std::string::npos) << open.err;
+  std::ofstream(dir_ / "short-token") << "short\n";
+  const auto weak = testing::run_edpipe("serve --listen 0.0.0.0:0 --auth-token-file " + (dir_ / "short-token").string() +
+                                        " --db dbname=" + db_->name());
+  EXPECT_EQ(weak.status, 2);
+  // Started, answering, then SIGTERM: a clean exit within a few seconds.
+  const auto r = testing::run_command("(timeout 30 " EDPIPE_BINARY " serve --listen 127.0.0.1:0 --db dbname=" + db_->name() +
+                                      " & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo exit=$?)");
+  EXPECT_NE(r.out.find("exit=0"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("edpipe serve: http://127.0.0.1:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stopping (SIGTERM)"), std::string::npos) << r.err;
+}
+
+TEST_F(ServeTest, ChromiumRendersEveryPageWithoutAConsoleError) {
+  Running s(options());
+  const std::string base = "http://127.0.0.1:" + std::to_string(s.server.bound_port());
+  int n = 0;
+  for (const std::string& path : std::vector<std::string>{"/?range=7d", "/invocations?range=7d",
+                                                       "/invocation/aaaaaaaa-0000-4000-8000-000000000001", "/jobs?range=7d",
+                                                       "/events?range=7d", std::string("/invocation/") + kHostile}) {
+    const fs::path png = dir_ / ("page-" + std::to_string(++n) + ".png");
+    fs::remove(png);
+    const auto r = testing::run_command("timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+                                        "--enable-logging=stderr --v=0 --user-data-dir=" + (dir_ / "chromium").string() +
+                                        " --window-size=1000,1400 --screenshot=" + png.string() + " '" + base + path + "'");
+    EXPECT_EQ(r.status, 0) << path << r.err;
+    EXPECT_TRUE(fs::exists(png)) << path;
+    // The console and the CSP report through the log: no script error, nothing refused.
+    for (const char* bad : {"Uncaught", "Refused to", "Content Security Policy", "ERR_"})
+      EXPECT_EQ(r.err.find(bad), std::string::npos) << path << ": " << bad << "\n" << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace edpipe::view
