@@ -10,6 +10,7 @@
 #include "core/json_text.h"
 #include "load/migrator.h"
 #include "load/pg_connection.h"
+#include "load/retention.h"
 #include "load/verifier.h"
 
 namespace edpipe::cli {
@@ -178,9 +179,85 @@ int run_verify(const std::vector<std::string>& args) {
     return rep.ok() ? kExitOk : kExitDifferences;
   }
   for (const auto& d : rep.differences) std::cout << d << "\n";
+  if (rep.horizon) std::cout << "(hours before the retention horizon " << format_rfc3339(*rep.horizon) << " not checked: their detail was pruned)\n";
   std::cout << "edpipe verify: " << rep.hours_checked << " hourly rows, " << rep.invocations_checked << " invocations: "
             << (rep.ok() ? "consistent" : std::to_string(rep.differences.size()) + " differences") << "\n";
   return rep.ok() ? kExitOk : kExitDifferences;
+}
+
+int run_prune(const std::vector<std::string>& args) {
+  std::string db, keep_text = "30d", before_text, keep_rollups_text;
+  bool dry_run = false, from_now = false;
+  uint32_t batch = 1000, max_batches = 0;
+  po::options_description visible(
+      "Usage: edpipe prune [--keep 30d | --before TIMESTAMP] [--from-now] [--keep-rollups DURATION]\n"
+      "                    [--dry-run] [--batch 1000] [--max-batches N] [--db DB]\n"
+      "\n"
+      "Delete the invocations whose every record is older than the retention horizon, with their\n"
+      "event executions, job executions and log lines; metrics_hourly stays (unless --keep-rollups).\n"
+      "The horizon is counted back from the newest record loaded (--from-now: from the clock), sits\n"
+      "on an hour, only moves forward and is remembered: later loads leave out records older than it\n"
+      "(counted as beyond_retention) and never bring a pruned invocation back. Runs in short\n"
+      "transactions, so loads go on meanwhile; it can be interrupted and run again at any point.\n"
+      "Run it as the schema's admin (schema/roles.sql).\n"
+      "\n"
+      "Options");
+  visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp)(
+      "keep", po::value(&keep_text)->value_name("DURATION")->default_value("30d"), "how much detail to keep")(
+      "before", po::value(&before_text)->value_name("TIMESTAMP"), "the horizon itself (RFC 3339), instead of --keep")(
+      "from-now", po::bool_switch(&from_now), "count --keep back from the clock, not from the newest record")(
+      "keep-rollups", po::value(&keep_rollups_text)->value_name("DURATION"), "also delete metrics_hourly older than this (default: keep forever)")(
+      "dry-run", po::bool_switch(&dry_run), "print what would be deleted, delete nothing")(
+      "batch", number_option(batch, 10u, 100000u, "batch"), "invocations per transaction (10-100000)")(
+      "max-batches", number_option(max_batches, 0u, 100000000u, "max-batches"), "stop after this many (0: until done)");
+  const po::variables_map vm = parse_command("prune", args, visible);
+  if (vm.count("help")) {
+    std::cout << visible << "\nExample (nightly, after the replay):\n  edpipe prune --keep 30d\n";
+    return kExitOk;
+  }
+  load::PruneOptions o;
+  o.keep = parse_duration(keep_text, "keep");
+  if (o.keep <= 0) throw UsageError("--keep must be longer than 0");
+  if (!before_text.empty()) {
+    if (!vm["keep"].defaulted()) throw UsageError("prune: give --keep or --before, not both");
+    o.before = parse_time_arg(before_text, "before");
+  }
+  o.from_now = from_now;
+  if (!keep_rollups_text.empty()) {
+    o.keep_rollups = parse_duration(keep_rollups_text, "keep-rollups");
+    if (*o.keep_rollups < o.keep) throw UsageError("--keep-rollups must not be shorter than --keep");
+  }
+  o.dry_run = dry_run;
+  o.batch = batch;
+  o.max_batches = max_batches;
+  const std::string conninfo = load::resolve_conninfo(db);
+  auto conn = load::open_connection(conninfo);
+  try {
+    load::require_latest_schema(*conn);
+    const bool tty = ::isatty(STDERR_FILENO);
+    const auto r = load::prune(*conn, o, [&](const load::PruneResult& p) {
+      if (tty) std::cerr << "\rprune: " << p.invocations << " invocations deleted, batch " << p.batches << std::flush;
+    });
+    if (tty && r.batches) std::cerr << "\n";
+    if (dry_run) {
+      std::cout << "edpipe prune --dry-run: horizon " << format_rfc3339(r.horizon) << "; would delete " << r.invocations
+                << " invocations, " << r.event_executions << " event_executions, " << r.job_executions
+                << " job_executions, " << r.job_logs << " job_logs" << (o.keep_rollups ? ", " + std::to_string(r.rollups) + " metrics_hourly rows" : "")
+                << "\n";
+      return kExitOk;
+    }
+    std::cout << "edpipe prune: horizon " << format_rfc3339(r.horizon) << (r.horizon_moved ? "" : " (unchanged: it never moves back)")
+              << "; " << r.invocations << " invocations deleted with their detail in " << r.batches << " batch"
+              << (r.batches == 1 ? "" : "es") << (o.keep_rollups ? ", " + std::to_string(r.rollups) + " metrics_hourly rows" : "")
+              << (r.complete ? "" : "; stopped by --max-batches: run it again to go on") << "\n";
+  } catch (const load::SchemaError& e) {
+    std::cerr << "edpipe: prune: " << e.what() << "\n";
+    return kExitInputError;
+  } catch (const pqxx::failure& e) {
+    std::cerr << "edpipe: prune: " << load::mask_secrets(e.what(), conninfo) << " (what was committed stays; run it again)\n";
+    return kExitInputError;
+  }
+  return kExitOk;
 }
 
 }  // namespace edpipe::cli

@@ -8,6 +8,7 @@ namespace edpipe::cli {
 int run_migrate(const std::vector<std::string>& args);
 // `edpipe verify`; returns the exit status (3 when the database differs from its rows).
 int run_verify(const std::vector<std::string>& args);
+int run_prune(const std::vector<std::string>& args);
 
 constexpr const char* kDbOptionHelp =
     "the database: a libpq URI (postgresql://user@host/db) or key=value string; default: DATABASE_URL, "

@@ -24,6 +24,7 @@ const char* kHelp =
     "           with the read positions committed alongside the rows: restarts lose nothing\n"
     "  migrate  apply, revert or list the schema migrations (up [N] | down [N] | status)\n"
     "  verify   check that the hourly metrics and counts equal what the rows say\n"
+    "  prune    delete the detail older than a retention horizon; the hourly rollups stay\n"
     "  show     one invocation as a waterfall in the terminal (or a chain, or the recent failures)\n"
     "  report   write one self-contained HTML report of a time window\n"
     "  serve    a read-only live dashboard over HTTP (overview, search, invocations, jobs, events)\n"
@@ -37,7 +38,7 @@ const char* kHelp =
     "2 bad usage, 3 (verify) the database differs from its rows.\n";
 
 bool is_command(const std::string& c) {
-  return c == "load" || c == "tail" || c == "gen" || c == "migrate" || c == "verify" || c == "show" || c == "report" || c == "serve";
+  return c == "load" || c == "tail" || c == "gen" || c == "migrate" || c == "verify" || c == "show" || c == "report" || c == "serve" || c == "prune";
 }
 
 int run(const std::string& command, const std::vector<std::string>& args) {
@@ -49,6 +50,7 @@ int run(const std::string& command, const std::vector<std::string>& args) {
   if (command == "show") return run_show(args);
   if (command == "report") return run_report(args);
   if (command == "serve") return run_serve(args);
+  if (command == "prune") return run_prune(args);
   return run_verify(args);
 }
 
@@ -69,7 +71,7 @@ int main(int argc, char** argv) {
         std::cout << kHelp;
         return kExitOk;
       }
-      if (rest.size() > 1 || !is_command(rest[0])) throw UsageError("help: expected one of load, tail, migrate, verify, show, report, serve, gen");
+      if (rest.size() > 1 || !is_command(rest[0])) throw UsageError("help: expected one of load, tail, migrate, verify, prune, show, report, serve, gen");
       return run(rest[0], {"--help"});
     }
     if (command == "--version") {

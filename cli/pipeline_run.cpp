@@ -246,6 +246,7 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
     summary_.hours_touched = stats.touched_hours.size();
     summary_.rows_dead_lettered = rows_dead_lettered_;
     summary_.log_conflicts = assembler_.log_conflicts() + stats.log_conflicts;
+    summary_.beyond_retention = stats.beyond_retention;
   }
   summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (s_.flags.json) {

@@ -75,6 +75,7 @@ std::string render_json(const RunSummary& s) {
   o += ",\"jobs_by_status\":" + json_counts(job_name_of, s.rows.jobs_by_status, transform::kJobStatusCount);
   o += ",\"chained_invocations\":" + std::to_string(s.rows.chained_invocations);
   o += ",\"log_conflicts\":" + std::to_string(s.log_conflicts);
+  o += ",\"beyond_retention\":" + std::to_string(s.beyond_retention);
   o += ",\"watermark\":" + (s.lines.records ? json_string(format_rfc3339(s.watermark)) : std::string("null"));
   o += ",\"abandon_after\":" + json_string(s.abandon_after_text);
   o += ",\"abandon_after_seconds\":" + std::to_string(s.abandon_after / kMicrosPerSecond);
@@ -134,6 +135,8 @@ std::string render_text(const RunSummary& s) {
   if (s.lines.rejected) o << "  rejected    " << text_counts(reason_name, s.lines.by_reason, ingest::kRejectReasonCount, true) << "\n";
   if (s.log_conflicts)
     o << "  log lines   " << s.log_conflicts << " shared a seq with another line of other content (one of each kept)\n";
+  if (s.beyond_retention)
+    o << "  retention   " << s.beyond_retention << " rows left out: older than the retention horizon, or of pruned invocations\n";
   if (!s.dry_run) {
     o << "  changed     " << s.rows_inserted << " rows inserted, " << s.rows_updated << " updated, " << s.hours_touched
       << " hour" << (s.hours_touched == 1 ? "" : "s") << " of metrics_hourly\n";

@@ -25,22 +25,23 @@ namespace {
 // Whether a row belongs to an invocation the database holds: those rows are staged and merged.
 using StoredSet = std::unordered_set<Uuid, UuidHash>;
 
-// Rows of invocations the database has never seen, with every derived column computed here by
+// Rows of invocations the database has never seen (and retention keeps: `not_new` holds the
+// stored ones and those left out), with every derived column computed here by
 // derive.h (the rules the SQL derive pass mirrors), written once, straight to their tables.
 // Returns their contributions to the hourly rollups.
-std::vector<transform::InvocationContribution> encode_fresh(const transform::RowBatch& b, const StoredSet& stored, const transform::AbandonRule& rule,
-                                                 ValueGuard& g, CopyWriter& inv, CopyWriter& ev, CopyWriter& job,
-                                                 CopyWriter& log) {
+std::vector<transform::InvocationContribution> encode_fresh(const transform::RowBatch& b, const StoredSet& not_new,
+                                                 const transform::AbandonRule& rule, ValueGuard& g, CopyWriter& inv,
+                                                 CopyWriter& ev, CopyWriter& job, CopyWriter& log) {
   struct Counts {
     int64_t detected = 0, run = 0, ok = 0, failed = 0;
     std::vector<std::string> detected_names, failed_names;
   };
   std::unordered_map<Uuid, bool, UuidHash> abandoned;
   for (const auto& s : b.invocations)
-    if (!stored.count(s.id)) abandoned[s.id] = rule.is_abandoned(s);
+    if (!not_new.count(s.id)) abandoned[s.id] = rule.is_abandoned(s);
   std::unordered_map<Uuid, Counts, UuidHash> per_invocation, per_event;
   for (const auto& j : b.job_executions) {
-    if (stored.count(j.invocation_id)) continue;
+    if (not_new.count(j.invocation_id)) continue;
     const transform::JobStatus st = job_status(j, abandoned[j.invocation_id]);
     for (Counts* c : {&per_invocation[j.invocation_id], event_execution_id(j) ? &per_event[*event_execution_id(j)] : nullptr}) {
       if (!c) continue;
@@ -56,7 +57,7 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     job.end_row();
   }
   for (const auto& e : b.event_executions) {
-    if (stored.count(e.invocation_id)) continue;
+    if (not_new.count(e.invocation_id)) continue;
     if (detected(e)) {
       auto& c = per_invocation[e.invocation_id];
       c.detected++;
@@ -69,7 +70,7 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
   }
   std::vector<transform::InvocationContribution> out;
   for (const auto& s : b.invocations) {
-    if (stored.count(s.id)) continue;
+    if (not_new.count(s.id)) continue;
     Counts& c = per_invocation[s.id];
     transform::InvocationContribution k;
     k.key = {hour_floor(created_at(s)), std::string(source_function(s))};
@@ -88,7 +89,7 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     out.push_back(std::move(k));
   }
   for (const auto& l : b.job_logs) {
-    if (stored.count(l.invocation_id)) continue;
+    if (not_new.count(l.invocation_id)) continue;
     encode_staged(log, g, l);
     log.end_row();
   }
@@ -259,9 +260,47 @@ namespace {
 
 // What one try of a batch writes, counted; it reaches the lane's stats once the try commits.
 struct TryCounts {
-  uint64_t rejected = 0, sent = 0, inserted = 0, updated = 0, log_conflicts = 0;
+  uint64_t rejected = 0, sent = 0, inserted = 0, updated = 0, log_conflicts = 0, beyond_retention = 0;
   std::set<transform::RollupKey> hours;
 };
+
+// The invocations retention leaves out of this batch (migration 010): those a prune deleted,
+// and new ones whose every record is older than the horizon. Read under the horizon's share
+// lock: a prune that moves it waits for this batch to commit. Their rows are counted, not sent.
+StoredSet beyond_retention(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& stored) {
+  const auto h = tx.exec(sql::kReadHorizon);
+  if (h.empty()) return {};
+  const Timestamp horizon = h[0][0].as<int64_t>();
+  std::unordered_map<Uuid, Timestamp, UuidHash> newest;
+  auto see = [&](const Uuid& id, Timestamp ts) {
+    auto [it, inserted] = newest.emplace(id, ts);
+    if (!inserted) it->second = std::max(it->second, ts);
+  };
+  for (const auto& s : rows.invocations) see(s.id, s.last_ts);
+  for (const auto& s : rows.event_executions) see(s.invocation_id, s.last_ts);
+  for (const auto& s : rows.job_executions) see(s.invocation_id, s.last_ts);
+  for (const auto& l : rows.job_logs) see(l.invocation_id, l.ts);
+  StoredSet out;
+  std::string ids = "{";
+  for (const auto& [id, ts] : newest) {
+    if (!stored.count(id) && ts < horizon) out.insert(id);
+    if (ids.size() > 1) ids += ',';
+    id.append_to(ids);
+  }
+  ids += '}';
+  for (const auto& r : tx.exec_params(sql::kPrunedAmong, ids)) out.insert(*Uuid::parse(r[0].as<std::string>()));
+  return out;
+}
+
+uint64_t rows_of(const transform::RowBatch& rows, const StoredSet& ids) {
+  if (ids.empty()) return 0;
+  uint64_t n = 0;
+  for (const auto& s : rows.invocations) n += ids.count(s.id);
+  for (const auto& s : rows.event_executions) n += ids.count(s.invocation_id);
+  for (const auto& s : rows.job_executions) n += ids.count(s.invocation_id);
+  for (const auto& l : rows.job_logs) n += ids.count(l.invocation_id);
+  return n;
+}
 
 // The batch's invocations the database already holds. (The lane holds their shards' locks, so
 // none can appear meanwhile.)
@@ -373,13 +412,17 @@ void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows
   const auto committed = tx.exec(sql::kReadWatermark);
   const Timestamp fresh_wm = committed.empty() ? batch_newest : std::max(batch_newest, committed[0][0].as<int64_t>());
   const StoredSet stored = stored_invocations(tx, rows);
+  const StoredSet skipped = beyond_retention(tx, rows, stored);
+  StoredSet not_new = stored;  // what the new-row path leaves alone
+  not_new.insert(skipped.begin(), skipped.end());
 
   TryCounts n;
+  n.beyond_retention = rows_of(rows, skipped);
   ValueGuard guard(dead_letter_, n.rejected);
   CopyWriter &inv = invocations_, &ev = events_, &job = jobs_, &log = logs_;
   for (CopyWriter* w : {&inv, &ev, &job, &log}) w->clear();  // what a failed try left
-  const auto fresh = copy_new_rows(tx, rows, stored, transform::AbandonRule{fresh_wm, options_.abandon_after}, guard, inv, ev,
-                                   job, log, n);                                 // 2
+  const auto fresh = copy_new_rows(tx, rows, not_new, transform::AbandonRule{fresh_wm, options_.abandon_after}, guard, inv,
+                                   ev, job, log, n);                             // 2
   if (!stored.empty()) stage_stored_rows(tx, rows, stored, guard, inv, ev, job, log, n);
 
   // 3. The serial end: loaders take turns from here to the commit.
@@ -394,6 +437,7 @@ void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows
   stats_.rows_sent += n.sent;
   stats_.dead_lettered += n.rejected;
   stats_.log_conflicts += n.log_conflicts;
+  stats_.beyond_retention += n.beyond_retention;
   stats_.rows_inserted += n.inserted;
   stats_.rows_updated += n.updated;
   stats_.touched_hours.insert(n.hours.begin(), n.hours.end());

@@ -44,6 +44,7 @@ struct LoaderStats {
   // Rows written: new ones, and writes to stored ones (a merge that moved a step on, a derived
   // column that changed; one row can count twice). A replay counts none.
   uint64_t rows_inserted = 0, rows_updated = 0;
+  uint64_t beyond_retention = 0;  // rows left out: older than the horizon, or of a pruned invocation
   std::set<transform::RollupKey> touched_hours;
   LoaderStats& operator+=(const LoaderStats& o) {
     batches += o.batches;
@@ -53,6 +54,7 @@ struct LoaderStats {
     log_conflicts += o.log_conflicts;
     rows_inserted += o.rows_inserted;
     rows_updated += o.rows_updated;
+    beyond_retention += o.beyond_retention;
     touched_hours.insert(o.touched_hours.begin(), o.touched_hours.end());
     return *this;
   }

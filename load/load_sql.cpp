@@ -395,6 +395,43 @@ const char* const kDeleteRollup = "DELETE FROM metrics_hourly WHERE hour_bucket 
 
 const char* const kStoredInvocations = "SELECT id::text FROM invocations WHERE id = ANY($1::uuid[])";
 
+const char* const kReadHorizon =
+    "SELECT (extract(epoch FROM horizon) * 1000000)::bigint FROM edpipe_retention FOR SHARE";
+const char* const kPrunedAmong = "SELECT id::text FROM edpipe_pruned WHERE id = ANY($1::uuid[])";
+const char* const kMoveHorizon = R"(
+INSERT INTO edpipe_retention AS r (id, horizon) VALUES (true, date_trunc('hour', $1::timestamptz))
+ON CONFLICT (id) DO UPDATE SET horizon = greatest(r.horizon, EXCLUDED.horizon),
+  updated_at = CASE WHEN EXCLUDED.horizon > r.horizon THEN now() ELSE r.updated_at END
+RETURNING (extract(epoch FROM horizon) * 1000000)::bigint)";
+// Candidates by created_at (its index; a row's newest record is never older than its
+// creation), oldest first. Children first: job_logs by the jobs' index and the partial index of
+// invocation-level lines (it has none on invocation_id alone).
+const char* const kPruneBatch = R"(
+WITH victims AS (
+  SELECT id, last_record_at FROM invocations
+  WHERE created_at < $1::timestamptz AND last_record_at < $1::timestamptz
+  ORDER BY created_at LIMIT $2),
+jobs AS (SELECT j.id FROM job_executions j WHERE j.invocation_id IN (SELECT id FROM victims)),
+gone_logs AS (
+  DELETE FROM job_logs l WHERE l.job_execution_id IN (SELECT id FROM jobs)
+     OR (l.job_execution_id IS NULL AND l.invocation_id IN (SELECT id FROM victims))),
+gone_jobs AS (DELETE FROM job_executions j WHERE j.invocation_id IN (SELECT id FROM victims)),
+gone_events AS (DELETE FROM event_executions e WHERE e.invocation_id IN (SELECT id FROM victims)),
+gone AS (DELETE FROM invocations i WHERE i.id IN (SELECT id FROM victims) RETURNING i.id, i.last_record_at),
+remembered AS (INSERT INTO edpipe_pruned SELECT id, last_record_at FROM gone ON CONFLICT (id) DO NOTHING)
+SELECT count(*) FROM gone)";
+const char* const kForgetPruned =
+    "DELETE FROM edpipe_pruned WHERE last_record_at < $1::timestamptz - interval '1 day'";
+const char* const kPruneRollups = "DELETE FROM metrics_hourly WHERE hour_bucket < date_trunc('hour', $1::timestamptz)";
+const char* const kCountPrunable = R"(
+WITH victims AS (SELECT id FROM invocations WHERE created_at < $1::timestamptz AND last_record_at < $1::timestamptz)
+SELECT (SELECT count(*) FROM victims),
+       (SELECT count(*) FROM event_executions WHERE invocation_id IN (SELECT id FROM victims)),
+       (SELECT count(*) FROM job_executions WHERE invocation_id IN (SELECT id FROM victims)),
+       (SELECT count(*) FROM job_logs l WHERE l.job_execution_id IN
+          (SELECT j.id FROM job_executions j WHERE j.invocation_id IN (SELECT id FROM victims))
+          OR (l.job_execution_id IS NULL AND l.invocation_id IN (SELECT id FROM victims))))";
+
 std::string counted_merge(const std::string& merge) {
   return "WITH m AS (" + merge + "\nRETURNING (xmax = 0) AS inserted)\n"
          "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m";

@@ -66,6 +66,17 @@ extern const char* const kMinMaxOfHour;       // $1 hour, $2 function
 extern const char* const kUpsertRollup;
 extern const char* const kDeleteRollup;
 extern const char* const kStoredInvocations;  // $1 uuid[] -> the ids the database holds
+// Retention (migration 010). The horizon (µs; no row: nothing pruned yet), read FOR SHARE by a
+// load so that a prune moving it waits for the load to commit.
+extern const char* const kReadHorizon;
+extern const char* const kPrunedAmong;        // $1 uuid[] -> the ids a prune deleted
+extern const char* const kMoveHorizon;        // $1 horizon (RFC 3339): forward only -> the horizon (µs)
+// One prune batch, under every shard lock: $1 horizon, $2 batch size -> ids deleted (and their
+// last_record_at remembered in edpipe_pruned).
+extern const char* const kPruneBatch;
+extern const char* const kForgetPruned;       // $1 horizon: entries a day behind it
+extern const char* const kPruneRollups;       // $1 rollup horizon: metrics_hourly rows before it
+extern const char* const kCountPrunable;      // $1 horizon -> invocations, and their children, a prune would delete
 
 // A merge (INSERT ... ON CONFLICT DO UPDATE) that returns one row: how many rows it inserted and
 // how many stored rows it updated (a row a statement inserts has xmax 0).

@@ -55,5 +55,6 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO edpipe_reader;
 ALTER DEFAULT PRIVILEGES FOR ROLE edpipe_admin IN SCHEMA public GRANT SELECT, INSERT, UPDATE ON TABLES TO edpipe_writer;
 ALTER DEFAULT PRIVILEGES FOR ROLE edpipe_admin IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO edpipe_writer;
 ALTER DEFAULT PRIVILEGES FOR ROLE edpipe_admin IN SCHEMA public GRANT SELECT ON TABLES TO edpipe_reader;
+-- Pruning (`edpipe prune`) deletes detail rows: the admin's, as their owner; the writer cannot.
 -- Refreshing dashboard_summary_24h (refresh_dashboard_stats()) is the admin's (or a scheduled job's as admin); the writer does not.
 REVOKE EXECUTE ON FUNCTION refresh_dashboard_stats() FROM PUBLIC;

@@ -67,6 +67,18 @@ kill -TERM $spid
 wait $spid || fail "serve unit: edpipe did not exit 0 on SIGTERM: $(cat "$work/serve.out")"
 echo "systemd unit (serve): verified, ran with its token, stopped cleanly"
 
+# The prune service and its timer: verified, and the service's command run.
+sed -e "s#/usr/local/bin/edpipe#$edpipe#g" -e "s#/etc/edpipe/prune.env#$work/prune.env#g" \
+    "$src/samples/systemd/edpipe-prune.service" > "$work/edpipe-prune.service"
+cp "$src/samples/systemd/edpipe-prune.timer" "$work/edpipe-prune.timer"
+touch "$work/prune.env"
+out=$(systemd-analyze verify "$work/edpipe-prune.service" "$work/edpipe-prune.timer" 2>&1 | grep -v -e "User=edpipe" -e "Group=edpipe" -e "^$" || true)
+[ -z "$out" ] || fail "systemd-analyze verify (prune): $out"
+prune_cmd=$(sed -n 's/^ExecStart=//p' "$work/edpipe-prune.service")
+eval "$prune_cmd" >"$work/prune.out" 2>&1 || fail "prune unit: $(cat "$work/prune.out")"
+grep -q "^edpipe prune: horizon" "$work/prune.out" || fail "prune unit: $(cat "$work/prune.out")"
+echo "systemd units (prune, timer): verified, the service's command ran"
+
 # --- cron ------------------------------------------------------------------------------------
 cron=$src/samples/cron/edpipe-replay
 day=$(date -u -d yesterday +%Y-%m-%d)

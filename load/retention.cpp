@@ -1,0 +1,96 @@
+#include "load/retention.h"
+
+#include <numeric>
+#include <vector>
+
+#include "load/load_lane.h"
+#include "load/load_sql.h"
+
+namespace edpipe::load {
+namespace {
+
+// The point a keep-duration counts back from: the newest record loaded, or the wall clock.
+Timestamp reference_point(pqxx::work& tx, bool from_now) {
+  const auto r = tx.exec(from_now ? "SELECT (extract(epoch FROM now()) * 1000000)::bigint" : sql::kReadWatermark);
+  if (r.empty() || r[0][0].is_null()) return 0;  // nothing loaded: no horizon moves
+  return r[0][0].as<int64_t>();
+}
+
+std::optional<Timestamp> current_horizon(pqxx::transaction_base& tx) {
+  const auto r = tx.exec("SELECT (extract(epoch FROM horizon) * 1000000)::bigint FROM edpipe_retention");
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<int64_t>();
+}
+
+}  // namespace
+
+std::optional<Timestamp> read_horizon(pqxx::connection& conn) {
+  pqxx::read_transaction tx(conn);
+  return current_horizon(tx);
+}
+
+PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::function<void(const PruneResult&)>& progress) {
+  PruneResult res;
+  Timestamp target, base = 0;
+  std::optional<Timestamp> before;
+  {
+    pqxx::work tx(conn);
+    base = reference_point(tx, o.from_now);
+    target = hour_floor(o.before ? *o.before : base - o.keep);
+    before = current_horizon(tx);
+    if (!o.before && base == 0) target = before.value_or(0);  // an empty database: nothing to do
+    res.horizon = std::max(target, before.value_or(target));
+    if (o.dry_run) {
+      const auto c = tx.exec_params(sql::kCountPrunable, format_rfc3339(res.horizon))[0];
+      res.invocations = c[0].as<uint64_t>();
+      res.event_executions = c[1].as<uint64_t>();
+      res.job_executions = c[2].as<uint64_t>();
+      res.job_logs = c[3].as<uint64_t>();
+      if (o.keep_rollups)
+        res.rollups = tx.exec_params("SELECT count(*) FROM metrics_hourly WHERE hour_bucket < date_trunc('hour', $1::timestamptz)",
+                                     format_rfc3339(base - *o.keep_rollups))[0][0]
+                          .as<uint64_t>();
+      return res;
+    }
+  }
+  if (target == 0 && !before) return res;
+  {
+    // Forward only; it waits for the loads in flight (they read it FOR SHARE), and every load
+    // after it leaves out what is older.
+    pqxx::work tx(conn);
+    res.horizon = tx.exec_params(sql::kMoveHorizon, format_rfc3339(target))[0][0].as<int64_t>();
+    res.horizon_moved = !before || res.horizon > *before;
+    tx.commit();
+  }
+  std::vector<int> all(kShardCount);
+  std::iota(all.begin(), all.end(), 0);
+  const std::string lock_all = sql::lock_shards(all);
+  for (;;) {
+    if (o.max_batches && res.batches >= o.max_batches) {
+      res.complete = false;
+      break;
+    }
+    pqxx::work tx(conn);
+    tx.exec(lock_all);  // the loaders' order: no deadlock, and none waits longer than one batch
+    const uint64_t n = tx.exec_params(sql::kPruneBatch, format_rfc3339(res.horizon), static_cast<int64_t>(o.batch))[0][0]
+                           .as<uint64_t>();
+    tx.commit();
+    res.invocations += n;
+    ++res.batches;
+    if (progress) progress(res);
+    if (n < o.batch) break;
+  }
+  {
+    pqxx::work tx(conn);
+    tx.exec_params(sql::kForgetPruned, format_rfc3339(res.horizon));
+    if (o.keep_rollups) {
+      res.rollups = tx.exec_params(sql::kPruneRollups, format_rfc3339(base - *o.keep_rollups)).affected_rows();
+      tx.exec_params("UPDATE edpipe_retention SET rollup_horizon = greatest(rollup_horizon, date_trunc('hour', $1::timestamptz))",
+                     format_rfc3339(base - *o.keep_rollups));
+    }
+    tx.commit();
+  }
+  return res;
+}
+
+}  // namespace edpipe::load

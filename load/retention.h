@@ -1,0 +1,42 @@
+#pragma once
+// Retention (`edpipe prune`): the detail of a recent window stays, the hourly rollups stay as the
+// long-term record. The horizon moves forward only and is remembered in the database, so a load
+// leaves out what is older than it (load_lane.cpp: beyond_retention). Deletion runs in short
+// batches under every shard lock, so loaders wait for one batch at most and a prune can be
+// interrupted and run again at any point.
+#include <functional>
+#include <optional>
+#include <pqxx/pqxx>
+
+#include "core/timestamp.h"
+
+namespace edpipe::load {
+
+struct PruneOptions {
+  std::optional<Timestamp> before;           // the horizon itself (--before), else:
+  Timestamp keep = 30 * 24 * kMicrosPerHour;  // how much detail to keep, back from the watermark
+  bool from_now = false;                     // back from the wall clock instead
+  std::optional<Timestamp> keep_rollups;     // metrics_hourly too, back from the same point (default: forever)
+  bool dry_run = false;
+  size_t batch = 1000;                       // invocations per transaction
+  size_t max_batches = 0;                    // 0: until done
+};
+
+struct PruneResult {
+  Timestamp horizon = 0;              // in effect afterwards (or that a dry run would set)
+  bool horizon_moved = false;
+  uint64_t invocations = 0;           // deleted (a dry run: would be), with their children
+  uint64_t event_executions = 0, job_executions = 0, job_logs = 0;  // a dry run's counts only
+  uint64_t rollups = 0;               // metrics_hourly rows deleted
+  size_t batches = 0;
+  bool complete = true;               // false: --max-batches stopped it; run it again
+};
+
+// Prunes; `progress` is called after each batch.
+PruneResult prune(pqxx::connection& conn, const PruneOptions& options,
+                  const std::function<void(const PruneResult&)>& progress = {});
+
+// The horizon in effect; nullopt before the first prune.
+std::optional<Timestamp> read_horizon(pqxx::connection& conn);
+
+}  // namespace edpipe::load

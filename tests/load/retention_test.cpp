@@ -1,0 +1,183 @@
+// Retention (`edpipe prune`, migration 010): the detail behind the horizon goes, the rollups
+// stay exact, and nothing older than the horizon (or of a pruned invocation) comes back.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "load/retention.h"
+#include "load/verifier.h"
+#include "pg_test_support.h"
+
+namespace edpipe::load {
+namespace {
+
+constexpr Timestamp kDay0 = 1'795'132'800'000'000;  // 2026-11-20T00:00:00Z
+
+// Three bursts of traffic, two hours apart: 00:00, 02:00, 04:00.
+std::vector<std::string> three_bursts() {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 3; ++i) {
+    gen::GeneratorOptions o;
+    o.seed = 10 + uint64_t(i);
+    o.invocations = 150;
+    o.interleave = 4;
+    o.start = kDay0 + i * 2 * kMicrosPerHour;
+    o.malformed_rate = 0;
+    o.abandon_rate = 0;  // every invocation ends within its burst
+    for (auto& l : testing::generated_lines(o)) lines.push_back(std::move(l));
+  }
+  return lines;
+}
+
+std::string rollups(testing::TestDatabase& db) {
+  pqxx::work tx(db.conn());
+  std::string out;
+  for (const auto& r : tx.exec("SELECT hour_bucket, source_function, total_invocations, successful_invocations, "
+                               "failed_invocations, total_jobs_run, duration_sum_ms, p95_duration_ms, detected_event_counts "
+                               "FROM metrics_hourly ORDER BY 1, 2")) {
+    for (const auto& f : r) out += (f.is_null() ? "null" : f.c_str()) + std::string("|");
+    out += "\n";
+  }
+  return out;
+}
+
+PruneOptions before(Timestamp horizon) {
+  PruneOptions o;
+  o.before = horizon;
+  o.batch = 50;
+  return o;
+}
+
+TEST(Retention, PruneDeletesTheOldDetailAndKeepsTheRollups) {
+  testing::TestDatabase db;
+  testing::load_lines(db.conninfo(), three_bursts());
+  const std::string rollups_before = rollups(db);
+  const int64_t total = db.count("SELECT count(*) FROM invocations");
+  const Timestamp horizon = kDay0 + 2 * kMicrosPerHour;
+  const int64_t old = db.count("SELECT count(*) FROM invocations WHERE last_record_at < '2026-11-20T02:00:00Z'");
+  ASSERT_GT(old, 100);
+
+  PruneOptions dry = before(horizon);
+  dry.dry_run = true;
+  const PruneResult would = prune(db.conn(), dry);
+  EXPECT_EQ(int64_t(would.invocations), old);
+  EXPECT_EQ(db.count("SELECT count(*) FROM invocations"), total) << "--dry-run deletes nothing";
+  EXPECT_FALSE(read_horizon(db.conn()));
+
+  const PruneResult r = prune(db.conn(), before(horizon));
+  EXPECT_EQ(r.horizon, horizon);
+  EXPECT_EQ(int64_t(r.invocations), old);
+  EXPECT_GT(r.batches, 2u) << "in short transactions";
+  EXPECT_EQ(db.count("SELECT count(*) FROM invocations"), total - old);
+  EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE last_record_at < '2026-11-20T02:00:00Z'"), 0);
+  for (const char* orphans : {"SELECT count(*) FROM event_executions e WHERE NOT EXISTS (SELECT 1 FROM invocations i WHERE i.id = e.invocation_id)",
+                              "SELECT count(*) FROM job_executions j WHERE NOT EXISTS (SELECT 1 FROM invocations i WHERE i.id = j.invocation_id)",
+                              "SELECT count(*) FROM job_logs l WHERE NOT EXISTS (SELECT 1 FROM invocations i WHERE i.id = l.invocation_id)"})
+    EXPECT_EQ(db.count(orphans), 0) << orphans;
+  EXPECT_EQ(db.count("SELECT count(*) FROM edpipe_pruned"), old) << "remembered";
+  EXPECT_EQ(rollups(db), rollups_before) << "the rollups are the long-term record";
+  const VerifyReport v = verify_database(db.conn());
+  EXPECT_TRUE(v.ok()) << (v.differences.empty() ? "" : v.differences[0]);
+  EXPECT_EQ(v.horizon, horizon);
+}
+
+TEST(Retention, AReplayOfPrunedDaysAddsNothing) {
+  testing::TestDatabase db;
+  const auto lines = three_bursts();
+  testing::load_lines(db.conninfo(), lines);
+  prune(db.conn(), before(kDay0 + 3 * kMicrosPerHour));
+  const std::string rows_after_prune = db.dump(), rollups_after_prune = rollups(db);
+  const LoaderStats again = testing::load_lines(db.conninfo(), lines, 700);
+  EXPECT_GT(again.beyond_retention, 0u);
+  EXPECT_EQ(db.dump(), rows_after_prune);
+  EXPECT_EQ(rollups(db), rollups_after_prune);
+  EXPECT_TRUE(verify_database(db.conn()).ok());
+}
+
+TEST(Retention, LateRecordsOfAPrunedInvocationBringNothingBack) {
+  testing::TestDatabase db;
+  const std::string id = "7a7e0000-0000-4000-8000-000000000001";
+  testing::load_lines(db.conninfo(),
+                      {R"({"type":"invocation.start","ts":"2026-11-20T00:10:00Z","invocation_id":")" + id + R"(","source_function":"fn"})",
+                       R"({"type":"invocation.end","ts":"2026-11-20T00:10:01Z","invocation_id":")" + id + R"(","status":"completed"})",
+                       R"({"type":"invocation.start","ts":"2026-11-20T05:00:00Z","invocation_id":"7a7e0000-0000-4000-8000-000000000002","source_function":"fn"})"});
+  const std::string rollups_before = rollups(db);
+  prune(db.conn(), before(kDay0 + 2 * kMicrosPerHour));
+  ASSERT_EQ(db.count("SELECT count(*) FROM invocations"), 1);
+  // A record of it long after the horizon (a job that reported hours late), and one before it.
+  const LoaderStats late = testing::load_lines(
+      db.conninfo(), {R"({"type":"job.log","ts":"2026-11-20T04:00:00Z","invocation_id":")" + id + R"(","level":"info","message":"late","seq":0})",
+                      R"({"type":"job.log","ts":"2026-11-20T00:20:00Z","invocation_id":"7a7e0000-0000-4000-8000-000000000003","level":"info","message":"old","seq":0})"});
+  EXPECT_EQ(late.beyond_retention, 4u);  // rows: each line's invocation fragment and its log line
+  EXPECT_EQ(db.count("SELECT count(*) FROM invocations"), 1) << "no phantom invocation";
+  EXPECT_EQ(db.count("SELECT count(*) FROM job_logs"), 0);
+  EXPECT_EQ(rollups(db), rollups_before);
+}
+
+TEST(Retention, AnInterruptedPruneRunAgainEndsWhereOneRunEnds) {
+  testing::TestDatabase once, twice;
+  const auto lines = three_bursts();
+  testing::load_lines(once.conninfo(), lines);
+  testing::load_lines(twice.conninfo(), lines);
+  prune(once.conn(), before(kDay0 + 3 * kMicrosPerHour));
+  PruneOptions stop = before(kDay0 + 3 * kMicrosPerHour);
+  stop.max_batches = 2;
+  const PruneResult first = prune(twice.conn(), stop);
+  EXPECT_FALSE(first.complete);
+  EXPECT_EQ(first.invocations, 100u);
+  const PruneResult rest = prune(twice.conn(), before(kDay0 + 3 * kMicrosPerHour));
+  EXPECT_TRUE(rest.complete);
+  EXPECT_EQ(twice.dump(), once.dump());
+  EXPECT_EQ(rollups(twice), rollups(once));
+}
+
+TEST(Retention, TheHorizonNeverMovesBack) {
+  testing::TestDatabase db;
+  testing::load_lines(db.conninfo(), three_bursts());
+  EXPECT_TRUE(prune(db.conn(), before(kDay0 + 3 * kMicrosPerHour + 1234)).horizon_moved);
+  EXPECT_EQ(read_horizon(db.conn()), kDay0 + 3 * kMicrosPerHour) << "on the hour";
+  const PruneResult back = prune(db.conn(), before(kDay0 + kMicrosPerHour));
+  EXPECT_FALSE(back.horizon_moved);
+  EXPECT_EQ(back.horizon, kDay0 + 3 * kMicrosPerHour);
+  EXPECT_EQ(read_horizon(db.conn()), kDay0 + 3 * kMicrosPerHour);
+  PruneOptions keep;  // --keep 30d back from the watermark: before the horizon, so nothing moves
+  keep.keep = 30 * 24 * kMicrosPerHour;
+  EXPECT_FALSE(prune(db.conn(), keep).horizon_moved);
+  // The command says so too.
+  const auto r = testing::run_edpipe("prune --keep 30d --db dbname=" + db.name());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("unchanged: it never moves back"), std::string::npos) << r.out;
+}
+
+TEST(Retention, PruneWithLoadersRunningNeitherDeadlocksNorLosesACount) {
+  testing::TestDatabase db;
+  const auto lines = three_bursts();
+  // The first two bursts loaded; the third loads while prunes of the first run beside it.
+  std::vector<std::string> early, late;
+  for (const auto& l : lines) (l.find("\"ts\":\"2026-11-20T04") != std::string::npos ? late : early).push_back(l);
+  testing::load_lines(db.conninfo(), early);
+  std::atomic<bool> loading{true};
+  std::thread loader([&] {
+    testing::load_lines(db.conninfo(), late, 200);
+    loading = false;
+  });
+  pqxx::connection pruner(db.conninfo());
+  size_t prunes = 0;
+  while (loading && prunes < 200) {
+    PruneOptions o = before(kDay0 + 2 * kMicrosPerHour);
+    o.batch = 10;
+    prune(pruner, o);
+    ++prunes;
+  }
+  loader.join();
+  prune(pruner, before(kDay0 + 2 * kMicrosPerHour));
+  EXPECT_GT(prunes, 0u);
+  EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE last_record_at < '2026-11-20T02:00:00Z'"), 0);
+  EXPECT_GT(db.count("SELECT count(*) FROM invocations WHERE created_at >= '2026-11-20T04:00:00Z'"), 100);
+  const VerifyReport v = verify_database(db.conn());
+  EXPECT_TRUE(v.ok()) << (v.differences.empty() ? "" : v.differences[0]);
+}
+
+}  // namespace
+}  // namespace edpipe::load
