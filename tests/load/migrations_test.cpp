@@ -35,10 +35,16 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(db.count(ranks), 7);
   EXPECT_EQ(db.count("SELECT count(*) FROM pg_indexes WHERE indexname IN "
                      "('invocations_correlation_idx', 'invocations_user_email_idx')"), 2);
+  EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+                     "('edpipe_retention', 'edpipe_pruned')"), 2);
   EXPECT_TRUE(m.up().empty());  // nothing pending
 
   const std::string search_indexes = "SELECT count(*) FROM pg_indexes WHERE indexname IN "
                                      "('invocations_correlation_idx', 'invocations_user_email_idx')";
+  const std::string retention = "SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+                                "('edpipe_retention', 'edpipe_pruned')";
+  EXPECT_EQ(m.down(1).size(), 1u);  // 010
+  EXPECT_EQ(db.count(retention), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 009
   EXPECT_EQ(db.count(search_indexes), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 008: the 24-hour summary is dashboard_stats again
