@@ -2,6 +2,7 @@
 # Prune speed, and what a prune costs a load running beside it.
 #
 #   scripts/build && benchmarks/prune_bench.sh
+#   EDPIPE_PRUNE_ARGS="--rest 1" benchmarks/prune_bench.sh     # the prune beside the load, resting
 #
 # Two days of generated traffic, 100k invocations each (the first is benchmarks/explain_queries.sh's
 # corpus, the second the same generator a day later). Day 1 loaded, then:
@@ -28,17 +29,17 @@ fresh_db() {
   "$edpipe" load --quiet --progress never "$day1" >/dev/null
   psql -X -qc "VACUUM ANALYZE" >/dev/null
 }
-secs() { local t0=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $t0" | bc; }
+secs() { local t0=$EPOCHREALTIME; "$@" >/dev/null; awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
 
 fresh_db
 alone=$(secs "$edpipe" load --quiet --progress never "$day2")
 fresh_db
-t0=$(date +%s.%N)
-"$edpipe" prune --before 2026-11-21T00:00:00Z > "$work/prune.out" &
+t0=$EPOCHREALTIME
+"$edpipe" prune --before 2026-11-21T00:00:00Z ${EDPIPE_PRUNE_ARGS:-} > "$work/prune.out" &
 ppid=$!
 beside=$(secs "$edpipe" load --quiet --progress never "$day2")
 wait $ppid
-prune_total=$(echo "$(date +%s.%N) - $t0" | bc)
+prune_total=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
 cat "$work/prune.out"
 # The prune alone, on a fresh copy of day 1 (and day 2).
 fresh_db
@@ -46,5 +47,5 @@ fresh_db
 prune_alone=$(secs "$edpipe" prune --before 2026-11-21T00:00:00Z)
 "$edpipe" verify | tail -1
 printf "\nload of day 2 alone:              %6.1f s\n" "$alone"
-printf "load of day 2 beside the prune:   %6.1f s  (%+.0f %%)\n" "$beside" "$(echo "($beside / $alone - 1) * 100" | bc -l)"
+printf "load of day 2 beside the prune:   %6.1f s  (%+.0f %%)\n" "$beside" "$(awk -v a="$alone" -v b="$beside" 'BEGIN { print (b / a - 1) * 100 }')"
 printf "prune of day 1 (100k invocations) alone: %6.1f s; beside the load: %6.1f s (start to end)\n" "$prune_alone" "$prune_total"

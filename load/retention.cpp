@@ -1,6 +1,8 @@
 #include "load/retention.h"
 
+#include <chrono>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #include "load/load_lane.h"
@@ -70,6 +72,7 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
       res.complete = false;
       break;
     }
+    const auto started = std::chrono::steady_clock::now();
     pqxx::work tx(conn);
     tx.exec(lock_all);  // the loaders' order: no deadlock, and none waits longer than one batch
     const uint64_t n = tx.exec_params(sql::kPruneBatch, format_rfc3339(res.horizon), static_cast<int64_t>(o.batch))[0][0]
@@ -79,6 +82,7 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
     ++res.batches;
     if (progress) progress(res);
     if (n < o.batch) break;
+    if (o.rest > 0) std::this_thread::sleep_for((std::chrono::steady_clock::now() - started) * o.rest);
   }
   {
     pqxx::work tx(conn);
@@ -89,6 +93,11 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
                      format_rfc3339(base - *o.keep_rollups));
     }
     tx.commit();
+  }
+  if (o.vacuum && res.invocations > 0) {
+    pqxx::nontransaction vacuum(conn);  // VACUUM cannot run inside a transaction block
+    vacuum.exec("VACUUM (ANALYZE) job_logs, job_executions, event_executions, invocations, edpipe_pruned");
+    res.vacuumed = true;
   }
   return res;
 }

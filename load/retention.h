@@ -20,6 +20,12 @@ struct PruneOptions {
   bool dry_run = false;
   size_t batch = 1000;                       // invocations per transaction
   size_t max_batches = 0;                    // 0: until done
+  // A rest between batches, as long as the batch took times this factor: loads running beside
+  // the prune get the shard locks and the CPU back (0: none; 1: the prune is busy half the time).
+  double rest = 0;
+  // VACUUM the detail tables afterwards, so the space the deleted rows held is reused by the next
+  // loads at once instead of when autovacuum comes round (a plain VACUUM: loads go on meanwhile).
+  bool vacuum = false;
 };
 
 struct PruneResult {
@@ -30,6 +36,7 @@ struct PruneResult {
   uint64_t rollups = 0;               // metrics_hourly rows deleted
   size_t batches = 0;
   bool complete = true;               // false: --max-batches stopped it; run it again
+  bool vacuumed = false;
 };
 
 // Prunes; `progress` is called after each batch.

@@ -49,9 +49,18 @@ std::optional<double> opt_double(const pqxx::field& f) {
 const std::string kSince = "'epoch'::timestamptz + $1::bigint * interval '1 microsecond'";
 const std::string kUntil = "'epoch'::timestamptz + $2::bigint * interval '1 microsecond'";
 
+// The columns n, ok, avg_ms and p95 of a totals query.
+Totals totals_of(const pqxx::row& r) {
+  Totals t;
+  t.invocations = r["n"].as<int64_t>();
+  t.completed = r["ok"].as<int64_t>();
+  t.avg_ms = opt_double(r["avg_ms"]);
+  t.p95_ms = opt_double(r["p95"]);
+  return t;
+}
+
 // The window's totals from metrics_hourly: the hours that start in it.
 Totals read_rollup_totals(pqxx::read_transaction& tx, Timestamp since, Timestamp until, const std::optional<std::string>& fn) {
-  Totals t;
   const auto r = tx.exec_params(
       "SELECT coalesce(sum(total_invocations), 0) AS n, coalesce(sum(successful_invocations), 0) AS ok, "
       "sum(duration_sum_ms)::float8 / nullif(sum(duration_count), 0) AS avg_ms, max(p95_duration_ms) AS p95, "
@@ -59,26 +68,19 @@ Totals read_rollup_totals(pqxx::read_transaction& tx, Timestamp since, Timestamp
       "WHERE hour_bucket >= date_trunc('hour', " + kSince + ") AND hour_bucket < " + kUntil +
           " AND ($3::text IS NULL OR source_function = $3)",
       since, until, fn)[0];
-  t.invocations = r["n"].as<int64_t>();
-  t.completed = r["ok"].as<int64_t>();
-  t.avg_ms = opt_double(r["avg_ms"]);
-  t.p95_ms = opt_double(r["p95"]);
+  Totals t = totals_of(r);
   t.failed_jobs = r["failed_jobs"].as<int64_t>();
   return t;
 }
 
 Totals read_totals(pqxx::read_transaction& tx, Timestamp since, Timestamp until, const std::optional<std::string>& fn) {
-  Totals t;
   const auto r = tx.exec_params(
       "SELECT count(*) AS n, count(*) FILTER (WHERE status = 'completed') AS ok, avg(total_duration_ms) AS avg_ms, "
       "percentile_cont(0.95) WITHIN GROUP (ORDER BY total_duration_ms) AS p95 "
       "FROM invocations WHERE created_at >= " + kSince + " AND created_at < " + kUntil +
           " AND ($3::text IS NULL OR source_function = $3)",
       since, until, fn)[0];
-  t.invocations = r["n"].as<int64_t>();
-  t.completed = r["ok"].as<int64_t>();
-  t.avg_ms = opt_double(r["avg_ms"]);
-  t.p95_ms = opt_double(r["p95"]);
+  Totals t = totals_of(r);
   t.failed_jobs = tx.exec_params("SELECT count(*) FROM job_executions j WHERE j.status = 'failed' AND j.created_at >= " +
                                      kSince + " AND j.created_at < " + kUntil +
                                      " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = "

@@ -65,7 +65,12 @@ TEST(Retention, PruneDeletesTheOldDetailAndKeepsTheRollups) {
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations"), total) << "--dry-run deletes nothing";
   EXPECT_FALSE(read_horizon(db.conn()));
 
-  const PruneResult r = prune(db.conn(), before(horizon));
+  PruneOptions o = before(horizon);
+  o.vacuum = true;
+  o.rest = 0.1;
+  const PruneResult r = prune(db.conn(), o);
+  EXPECT_TRUE(r.vacuumed);
+  EXPECT_EQ(db.count("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'job_logs' AND last_vacuum IS NOT NULL"), 1);
   EXPECT_EQ(r.horizon, horizon);
   EXPECT_EQ(int64_t(r.invocations), old);
   EXPECT_GT(r.batches, 2u) << "in short transactions";
