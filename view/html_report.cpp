@@ -46,8 +46,8 @@ std::optional<double> opt_double(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
   return f.as<double>();
 }
-const std::string kSince = "'epoch'::timestamptz + $1::bigint * interval '1 microsecond'";
-const std::string kUntil = "'epoch'::timestamptz + $2::bigint * interval '1 microsecond'";
+const std::string kSince = sql::at_param(1);
+const std::string kUntil = sql::at_param(2);
 
 // The columns n, ok, avg_ms and p95 of a totals query.
 Totals totals_of(const pqxx::row& r) {
@@ -82,9 +82,7 @@ Totals read_totals(pqxx::read_transaction& tx, Timestamp since, Timestamp until,
       since, until, fn)[0];
   Totals t = totals_of(r);
   t.failed_jobs = tx.exec_params("SELECT count(*) FROM job_executions j WHERE j.status = 'failed' AND j.created_at >= " +
-                                     kSince + " AND j.created_at < " + kUntil +
-                                     " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = "
-                                     "j.invocation_id AND i.source_function = $3))",
+                                     kSince + " AND j.created_at < " + kUntil + " AND " + sql::of_function("j", 3),
                                  since, until, fn)[0][0]
                       .as<int64_t>();
   return t;
@@ -323,7 +321,7 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
     d.p95_worst_hour = o.rollups_only;
     std::map<std::string, size_t> series_of;
     for (const auto& r : tx->exec_params(
-             "SELECT source_function, (extract(epoch FROM hour_bucket) * 1000000)::bigint AS hour, successful_invocations, "
+             "SELECT source_function, " + sql::micros("hour_bucket") + " AS hour, successful_invocations, "
              "failed_invocations, p95_duration_ms FROM metrics_hourly WHERE hour_bucket >= date_trunc('hour', " + kSince +
                  ") AND hour_bucket < " + kUntil + " AND ($3::text IS NULL OR source_function = $3) "
                  "ORDER BY source_function, hour_bucket LIMIT 20000",
@@ -353,8 +351,7 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
         d.failing_jobs.push_back({r["name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt, std::nullopt});
     } else {
       const std::string jobs_in_window = " FROM job_executions j WHERE j.created_at >= " + kSince + " AND j.created_at < " +
-                                         kUntil + " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE "
-                                         "i.id = j.invocation_id AND i.source_function = $3))";
+                                         kUntil + " AND " + sql::of_function("j", 3);
       for (const auto& r : tx->exec_params("SELECT j.job_name, count(*) AS n, mode() WITHIN GROUP (ORDER BY j.error_message) AS err" +
                                                jobs_in_window + " AND j.status = 'failed' GROUP BY j.job_name "
                                                "ORDER BY n DESC, j.job_name LIMIT $4",

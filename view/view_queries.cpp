@@ -4,12 +4,22 @@
 #include <map>
 
 namespace edpipe::view {
+
+std::string sql::at_param(int n) {
+  return "('epoch'::timestamptz + $" + std::to_string(n) + "::bigint * interval '1 microsecond')";
+}
+std::string sql::micros(const std::string& column) {
+  return "(extract(epoch FROM " + column + ") * 1000000)::bigint";  // what core/timestamp.h formats
+}
+std::string sql::of_function(const std::string& alias, int n) {
+  const std::string p = "$" + std::to_string(n);
+  return "(" + p + "::text IS NULL OR EXISTS (SELECT 1 FROM invocations fi WHERE fi.id = " + alias +
+         ".invocation_id AND fi.source_function = " + p + "))";
+}
+
 namespace {
 
-// A timestamptz column as µs since the epoch (what core/timestamp.h formats).
-std::string micros(const std::string& column) {
-  return "(extract(epoch FROM " + column + ") * 1000000)::bigint";
-}
+using sql::micros;
 
 std::optional<std::string> opt_text(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
@@ -220,7 +230,7 @@ std::vector<InvocationSummary> ViewReader::summaries_since(const std::string& co
   ReadTransaction tx(conn_, limits_);
   return summaries(tx->exec_params(
       "SELECT " + kSummaryColumns + " FROM invocations i WHERE " + condition +
-          " AND i.created_at >= 'epoch'::timestamptz + $1::bigint * interval '1 microsecond' "
+          " AND i.created_at >= " + sql::at_param(1) + " "
           "AND ($2::text IS NULL OR i.source_function = $2) ORDER BY " + order + ", i.id LIMIT $3",
       since, function, static_cast<int64_t>(limit)));
 }
@@ -235,8 +245,8 @@ std::vector<InvocationSummary> ViewReader::slowest(Timestamp since, const std::o
 
 namespace {
 
-const std::string kAt1 = "'epoch'::timestamptz + $1::bigint * interval '1 microsecond'";
-const std::string kAt2 = "'epoch'::timestamptz + $2::bigint * interval '1 microsecond'";
+const std::string kAt1 = sql::at_param(1);
+const std::string kAt2 = sql::at_param(2);
 
 // `text` as a LIKE pattern that matches it anywhere, its own % _ \ taken literally.
 std::string contains_pattern(const std::string& text) {
@@ -315,7 +325,7 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
     out = summaries(tx->exec_params(
         "SELECT " + kSummaryColumns + " FROM invocations i WHERE i.created_at >= " + kAt1 + " AND i.created_at < " + kAt2 +
             " AND ($3::text IS NULL OR i.status = $3) AND ($4::text IS NULL OR i.source_function = $4)"
-            " AND ($5::bigint IS NULL OR (i.created_at, i.id) < ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6::uuid))"
+            " AND ($5::bigint IS NULL OR (i.created_at, i.id) < (" + sql::at_param(5) + ", $6::uuid))"
             // $7 and $8 are named (and so typed) even when the search's condition does not use them.
             " AND (" + condition + ") AND ($7::text IS NULL OR true) AND ($8::text IS NULL OR true)"
             " ORDER BY i.created_at DESC, i.id DESC LIMIT $9",
@@ -343,9 +353,8 @@ std::vector<NameStats> ViewReader::name_stats_of(const std::string& stats_sql, c
 
 std::vector<NameStats> ViewReader::job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                              size_t limit) {
-  const std::string where = " FROM job_executions j WHERE j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 +
-                            " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = j.invocation_id "
-                            "AND i.source_function = $3))";
+  const std::string where =
+      " FROM job_executions j WHERE j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 + " AND " + sql::of_function("j", 3);
   return name_stats_of(
       "SELECT j.job_name AS name, count(*) AS runs, count(*) FILTER (WHERE j.status = 'failed') AS failed, 0 AS detected, "
       "percentile_cont(0.5) WITHIN GROUP (ORDER BY j.duration_ms) AS p50, "
@@ -358,9 +367,8 @@ std::vector<NameStats> ViewReader::job_stats(Timestamp since, Timestamp until, c
 
 std::vector<NameStats> ViewReader::event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                                size_t limit) {
-  const std::string where = " FROM event_executions e WHERE e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 +
-                            " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM invocations i WHERE i.id = e.invocation_id "
-                            "AND i.source_function = $3))";
+  const std::string where =
+      " FROM event_executions e WHERE e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 + " AND " + sql::of_function("e", 3);
   return name_stats_of(
       "SELECT e.event_name AS name, count(*) AS runs, "
       "count(*) FILTER (WHERE e.status IN ('handler_failed', 'detection_failed')) AS failed, "

@@ -12,6 +12,14 @@
 
 namespace edpipe::view {
 
+// SQL pieces the view's queries share.
+namespace sql {
+std::string at_param(int n);                  // parameter $n (µs since the epoch) as a timestamptz
+std::string micros(const std::string& column);  // a timestamptz column as µs since the epoch
+// `alias`'s invocation has source_function $n, or $n is NULL (the function filter of a page).
+std::string of_function(const std::string& alias, int n);
+}  // namespace sql
+
 struct ViewLimits {
   int statement_timeout_ms = 10000;
   size_t log_lines = 2000;           // per invocation
