@@ -10,6 +10,7 @@
 #include "ingest/dead_letter.h"
 #include "load/database_report.h"
 #include "load/pg_connection.h"
+#include "load/retention.h"
 #include "load/row_loader.h"
 #include "load/row_sink.h"
 
@@ -174,6 +175,10 @@ bool PipelineRun::open() {
   });
   try {
     loader_->open();
+    // What a prune left behind stays behind: records older than the horizon are left out here;
+    // the loader leaves out what belongs to pruned invocations, against the horizon of the moment.
+    if (const auto h = loader_->with_retries([](pqxx::connection& c) { return load::read_horizon(c); }))
+      assembler_.set_retention_horizon(*h);
   } catch (const std::exception& e) {
     std::cerr << "edpipe: " << load::mask_secrets(e.what(), conninfo_) << "\n";
     return false;
@@ -246,7 +251,7 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
     summary_.hours_touched = stats.touched_hours.size();
     summary_.rows_dead_lettered = rows_dead_lettered_;
     summary_.log_conflicts = assembler_.log_conflicts() + stats.log_conflicts;
-    summary_.beyond_retention = stats.beyond_retention;
+    summary_.beyond_retention = assembler_.beyond_retention() + stats.beyond_retention;
   }
   summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (s_.flags.json) {

@@ -136,7 +136,7 @@ std::string render_text(const RunSummary& s) {
   if (s.log_conflicts)
     o << "  log lines   " << s.log_conflicts << " shared a seq with another line of other content (one of each kept)\n";
   if (s.beyond_retention)
-    o << "  retention   " << s.beyond_retention << " rows left out: older than the retention horizon, or of pruned invocations\n";
+    o << "  retention   " << s.beyond_retention << " left out: records older than the retention horizon, rows of pruned invocations\n";
   if (!s.dry_run) {
     o << "  changed     " << s.rows_inserted << " rows inserted, " << s.rows_updated << " updated, " << s.hours_touched
       << " hour" << (s.hours_touched == 1 ? "" : "s") << " of metrics_hourly\n";

@@ -28,7 +28,7 @@ struct RunSummary {
   uint64_t rows_inserted = 0, rows_updated = 0, hours_touched = 0;
   // job.log lines that had another line's seq with other content: one of them was kept.
   uint64_t log_conflicts = 0;
-  // Rows left out by retention: older than the horizon, or of an invocation a prune deleted.
+  // Left out by retention: records older than the horizon, and rows of invocations a prune deleted.
   uint64_t beyond_retention = 0;
 };
 

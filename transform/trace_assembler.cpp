@@ -43,6 +43,10 @@ TraceAssembler::~TraceAssembler() = default;
 
 void TraceAssembler::add(std::vector<ingest::TraceRecord>& records) {
   for (ingest::TraceRecord& r : records) {
+    if (r.ts < retention_horizon_) {
+      ++beyond_retention_;
+      continue;
+    }
     watermark_ = std::max(watermark_, r.ts);
     auto& slot = open_[r.invocation_id];
     if (!slot) {

@@ -50,6 +50,10 @@ class TraceAssembler {
   uint64_t handed_on_early() const noexcept { return handed_on_early_; }
   // Log lines dropped because another line of their invocation had the same seq and other content.
   uint64_t log_conflicts() const noexcept { return log_conflicts_; }
+  // Retention: records older than `horizon` are left out from now on (and counted), so that a
+  // late record never changes anything behind the horizon, not even an invocation still held.
+  void set_retention_horizon(Timestamp horizon) noexcept { retention_horizon_ = horizon; }
+  uint64_t beyond_retention() const noexcept { return beyond_retention_; }
   const AssemblerOptions& options() const noexcept { return options_; }
 
  private:
@@ -64,6 +68,8 @@ class TraceAssembler {
   Timestamp watermark_ = kNoLastTs;
   uint64_t handed_on_early_ = 0;
   uint64_t log_conflicts_ = 0;
+  Timestamp retention_horizon_ = kNoLastTs;  // none
+  uint64_t beyond_retention_ = 0;
   // No open invocation can be ready before the watermark reaches this: take_ready() looks at
   // them only then, not at every batch (with 10,000 open, a look costs ~1 ms).
   Timestamp next_ready_check_ = kNoFirstTs;

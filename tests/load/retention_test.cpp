@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "load/retention.h"
@@ -118,6 +120,28 @@ TEST(Retention, LateRecordsOfAPrunedInvocationBringNothingBack) {
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations"), 1) << "no phantom invocation";
   EXPECT_EQ(db.count("SELECT count(*) FROM job_logs"), 0);
   EXPECT_EQ(rollups(db), rollups_before);
+}
+
+// An invocation that straddles the horizon stays; a record of it older than the horizon that
+// arrives later is left out by `edpipe load`, so nothing behind the horizon changes.
+TEST(Retention, ALateRecordOlderThanTheHorizonChangesNothingEvenOfAnInvocationStillHeld) {
+  testing::TestDatabase db;
+  const std::string id = "57ad0000-0000-4000-8000-000000000001";
+  testing::load_lines(db.conninfo(),
+                      {R"({"type":"invocation.start","ts":"2026-11-20T01:30:00Z","invocation_id":")" + id + R"(","source_function":"fn"})",
+                       R"({"type":"invocation.end","ts":"2026-11-20T03:00:00Z","invocation_id":")" + id + R"(","status":"completed"})"});
+  prune(db.conn(), before(kDay0 + 2 * kMicrosPerHour));
+  ASSERT_EQ(db.count("SELECT count(*) FROM invocations"), 1) << "its last record is after the horizon";
+  const std::string rows_before = db.dump(), rollups_before = rollups(db);
+  const auto file = std::filesystem::temp_directory_path() / ("edpipe-late-" + db.name() + ".ndjson");
+  std::ofstream(file) << R"({"type":"invocation.start","ts":"2026-11-20T01:00:00Z","invocation_id":")" + id +
+                             R"(","source_function":"earlier"})" "\n";
+  const auto r = testing::run_edpipe("load --json --quiet --db dbname=" + db.name() + " " + file.string());
+  std::filesystem::remove(file);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"beyond_retention\":1"), std::string::npos) << r.out;
+  EXPECT_EQ(db.dump(), rows_before);
+  EXPECT_EQ(rollups(db), rollups_before) << "the 01:00 hour would have gained an invocation";
 }
 
 TEST(Retention, AnInterruptedPruneRunAgainEndsWhereOneRunEnds) {
