@@ -307,8 +307,8 @@ struct WebServer::Impl {
       q.before = std::make_pair(Timestamp(at), before.substr(us + 1));
     }
     // A full id found is shown at once.
-    if (q.search && q.search->size() == 36 && uuid_prefix_range(*q.search) && !reader.find_ids(*q.search, 1).empty() &&
-        reader.find_ids(*q.search, 1)[0] == *q.search)
+    // (A full id's prefix range holds that id alone: one lookup says whether it exists.)
+    if (q.search && q.search->size() == 36 && !reader.find_ids(*q.search, 1).empty())
       return "redirect:/invocation/" + *q.search;
     q.limit = 51;  // one more than shown: whether there is a next page
     auto rows = reader.search(q);
