@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Retention soak: 14 simulated days loaded day by day, `edpipe prune --keep 3d --vacuum` after
+# Retention soak: 14 simulated days of traffic (each day's invocations spread over its 24 hours)
+# loaded day by day, `edpipe prune --keep 3d --vacuum` after
 # each. Prints the five tables' total relation size per day, then holds the rollups of all 14
 # days against one load of every day without prune, and runs `edpipe verify`.
 #
@@ -14,8 +15,8 @@ work="$build/bench-soak"
 mkdir -p "$work"
 for d in $(seq 1 14); do
   day=$(printf "2026-11-%02d" "$d")
-  [ -d "$work/$per_day/$day" ] || "$edpipe" gen --invocations "$per_day" --functions 4 --interleave 2 --seed "$d" \
-    --start "${day}T00:00:00Z" -o "$work/$per_day/$day" 2>/dev/null
+  [ -d "$work/$per_day-span24h/$day" ] || "$edpipe" gen --invocations "$per_day" --functions 4 --interleave 2 --seed "$d" \
+    --start "${day}T00:00:00Z" --span 24h -o "$work/$per_day-span24h/$day" 2>/dev/null
 done
 export $("$root/scripts/pg" fresh "$work/pg")
 trap '"$root/scripts/pg" stop "$work/pg"' EXIT
@@ -28,13 +29,14 @@ rollups() {
                 running_invocations, total_events_detected, total_jobs_run, total_jobs_succeeded, total_jobs_failed,
                 duration_count, duration_sum_ms, min_duration_ms, max_duration_ms, p50_duration_ms, p95_duration_ms,
                 detected_event_counts, failed_job_counts FROM metrics_hourly ORDER BY 1, 2" -d "$1"
+  psql -X -Atc "SELECT * FROM name_metrics_hourly ORDER BY kind, hour_bucket, source_function, name" -d "$1"
 }
 "$edpipe" migrate up >/dev/null
 printf "%-12s %10s %12s %10s\n" day invocations "size (MB)" "prune s"
 declare -A sizes
 for d in $(seq 1 14); do
   day=$(printf "2026-11-%02d" "$d")
-  "$edpipe" load --quiet --progress never "$work/$per_day/$day" >/dev/null
+  "$edpipe" load --quiet --progress never "$work/$per_day-span24h/$day" >/dev/null
   t0=$EPOCHREALTIME
   "$edpipe" prune --keep 3d --vacuum >/dev/null
   secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
@@ -46,9 +48,9 @@ done
 # The same 14 days in one load, without prune: the rollups must be the same, hour by hour.
 psql -X -q -d postgres -c "CREATE DATABASE nopruned"
 PGDATABASE=nopruned "$edpipe" migrate up >/dev/null
-PGDATABASE=nopruned "$edpipe" load --quiet --progress never "$work/$per_day" >/dev/null
+PGDATABASE=nopruned "$edpipe" load --quiet --progress never "$work/$per_day-span24h" >/dev/null
 if diff <(rollups edpipe) <(rollups nopruned) >/dev/null; then
-  echo "rollups of all 14 days: identical to one load without prune ($(rollups edpipe | wc -l) hourly rows)"
+  echo "rollups of all 14 days: identical to one load without prune ($(rollups edpipe | wc -l) hourly and per-name rows)"
 else
   echo "rollups of all 14 days: DIFFERENT from one load without prune"
   diff <(rollups edpipe) <(rollups nopruned) | head -5

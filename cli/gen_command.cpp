@@ -95,7 +95,7 @@ double estimated_bytes(const gen::GeneratorOptions& g, bool gzip) {
 // What the command line asks for.
 struct GenFlags {
   gen::GeneratorOptions options;
-  std::string out_dir = ".", prefix = "trace", start, format_name = "ndjson";
+  std::string out_dir = ".", prefix = "trace", start, span, format_name = "ndjson";
   bool gzip = false, truth = false, no_seq = false;
   ingest::LogFormat format = ingest::LogFormat::Ndjson;
 };
@@ -132,6 +132,8 @@ po::options_description gen_options(GenFlags& f) {
       ("log-repeat-rate", rate(g.log_repeat_rate, "log-repeat-rate"),
        "share of job.log lines followed at the same ts by a copy: identical, or with other data or source")
       ("start", po::value(&f.start)->value_name("TIME"), "ts of the first invocation (default 2026-11-20T00:00:00Z)")
+      ("span", po::value(&f.span)->value_name("DURATION"),
+       "spread the invocations' starts evenly over this time, e.g. 24h for a day of traffic (default: back to back, as --interleave gives)")
       ("truth", po::bool_switch(&f.truth), "print what was generated (the counts a load must reproduce) as JSON");
   return visible;
 }
@@ -140,6 +142,7 @@ po::options_description gen_options(GenFlags& f) {
 void check_flags(GenFlags& f) {
   gen::GeneratorOptions& g = f.options;
   if (!f.start.empty()) g.start = parse_time_arg(f.start, "start");
+  if (!f.span.empty()) g.span = parse_duration(f.span, "span");
   g.write_seq = !f.no_seq;
   const auto format = ingest::log_format_from_name(f.format_name);
   if (!format || *format == ingest::LogFormat::Auto || *format == ingest::LogFormat::Regex)

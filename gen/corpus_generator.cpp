@@ -44,7 +44,10 @@ class Generator {
   GeneratedTruth run() {
     const uint32_t files = std::max<uint32_t>(1, o_.files);
     // Invocations last ~150 ms to a few seconds; start them so that `interleave` overlap.
-    const Timestamp spacing = std::max<Timestamp>(1000, 1'200'000 / std::max<uint32_t>(1, o_.interleave));
+    // With a span, the starts are spread over it evenly on average: a day of traffic, not a burst.
+    const Timestamp spacing =
+        o_.span > 0 ? std::max<Timestamp>(1, o_.span / static_cast<Timestamp>(std::max<uint64_t>(1, o_.invocations)))
+                    : std::max<Timestamp>(1000, 1'200'000 / std::max<uint32_t>(1, o_.interleave));
     Timestamp t = o_.start;
     for (uint64_t i = 0; i < o_.invocations; ++i) {
       const uint32_t file = static_cast<uint32_t>(i * files / std::max<uint64_t>(1, o_.invocations));

@@ -20,6 +20,7 @@ struct GeneratorOptions {
   uint32_t functions = 3;
   uint32_t files = 1;
   uint32_t interleave = 8;            // invocations in flight at once
+  Timestamp span = 0;                 // µs the starts are spread over (0: as tight as interleave allows)
   double failure_rate = 0.05;         // invocations ending `failed`
   double job_failure_rate = 0.05;
   double detection_error_rate = 0.02;

@@ -35,7 +35,10 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
   struct Counts {
     int64_t detected = 0, run = 0, ok = 0, failed = 0;
     std::vector<std::string> detected_names, failed_names;
+    std::vector<transform::NameRun> runs;  // the invocation's executions, for the name rollups
   };
+  // A derived duration as its integer column holds it (put_opt_int): left out when it does not fit.
+  auto stored_ms = [](std::optional<int64_t> v) { return v && *v <= kMaxInteger ? v : std::nullopt; };
   std::unordered_map<Uuid, bool, UuidHash> abandoned;
   for (const auto& s : b.invocations)
     if (!not_new.count(s.id)) abandoned[s.id] = rule.is_abandoned(s);
@@ -43,6 +46,8 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
   for (const auto& j : b.job_executions) {
     if (not_new.count(j.invocation_id)) continue;
     const transform::JobStatus st = job_status(j, abandoned[j.invocation_id]);
+    per_invocation[j.invocation_id].runs.push_back(
+        {transform::NameKind::Job, std::string(job_name(j)), st == transform::JobStatus::Failed, false, stored_ms(duration_ms(j))});
     for (Counts* c : {&per_invocation[j.invocation_id], event_execution_id(j) ? &per_event[*event_execution_id(j)] : nullptr}) {
       if (!c) continue;
       c->run++;
@@ -64,8 +69,13 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
       c.detected_names.emplace_back(event_name(e));
     }
     const Counts& c = per_event[e.id];
+    const transform::EventStatus st = event_status(e, abandoned[e.invocation_id]);
+    per_invocation[e.invocation_id].runs.push_back(
+        {transform::NameKind::Event, std::string(event_name(e)),
+         st == transform::EventStatus::HandlerFailed || st == transform::EventStatus::DetectionFailed, detected(e),
+         stored_ms(handler_duration_ms(e))});
     encode_staged(ev, g, e);
-    encode_derived(ev, e, EventDerived{event_status(e, abandoned[e.invocation_id]), c.run, c.ok, c.failed});
+    encode_derived(ev, e, EventDerived{st, c.run, c.ok, c.failed});
     ev.end_row();
   }
   std::vector<transform::InvocationContribution> out;
@@ -83,6 +93,7 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     k.jobs_failed = c.failed;
     k.detected_events = std::move(c.detected_names);
     k.failed_jobs = std::move(c.failed_names);
+    k.runs = std::move(c.runs);
     encode_staged(inv, g, s);
     encode_derived(inv, s, InvocationDerived{k, created_at(s)});
     inv.end_row();
@@ -132,11 +143,31 @@ transform::InvocationContribution contribution_of(const pqxx::row& r) {
   c.jobs_run = r["total_jobs_run"].as<int64_t>();
   c.jobs_succeeded = r["total_jobs_succeeded"].as<int64_t>();
   c.jobs_failed = r["total_jobs_failed"].as<int64_t>();
-  for (const char* column : {"detected_events", "failed_jobs"}) {
+  // Each execution as "status [detected] duration|- name" (kContributions): the name is last, so
+  // it may hold spaces.
+  for (const char* column : {"event_runs", "job_runs"}) {
+    const bool events = column[0] == 'e';
     auto parser = r[column].as_array();
-    auto& names = column[0] == 'd' ? c.detected_events : c.failed_jobs;
-    for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next())
-      if (item.first == pqxx::array_parser::string_value) names.push_back(item.second);
+    for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next()) {
+      if (item.first != pqxx::array_parser::string_value) continue;
+      std::string_view rest = item.second;
+      auto next = [&rest] {
+        const size_t sp = rest.find(' ');
+        const std::string_view word = rest.substr(0, sp);
+        rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+        return word;
+      };
+      transform::NameRun run;
+      run.kind = events ? transform::NameKind::Event : transform::NameKind::Job;
+      const std::string_view status = next();
+      run.failed = events ? status == "handler_failed" || status == "detection_failed" : status == "failed";
+      if (events) run.detected = next() == "true";
+      if (const std::string_view d = next(); d != "-") run.duration_ms = std::stoll(std::string(d));
+      run.name = std::string(rest);
+      if (events && run.detected) c.detected_events.push_back(run.name);
+      if (!events && run.failed) c.failed_jobs.push_back(run.name);
+      c.runs.push_back(std::move(run));
+    }
   }
   return c;
 }
@@ -399,6 +430,14 @@ void add_rollup_deltas(pqxx::work& tx, const std::vector<transform::InvocationCo
     store.add_delta(key, d, it == removed.end() ? std::vector<int64_t>{} : it->second);
     n.hours.insert(key);
   }
+  // The per-name rows, hour by hour in key order as above. A duration can change with no count of
+  // metrics_hourly changing: these are written on their own difference.
+  transform::NameRollupTable names;
+  transform::add_name_runs(names, before, -1);
+  transform::add_name_runs(names, after, +1);
+  transform::add_name_runs(names, fresh, +1);
+  transform::drop_unchanged(names);
+  for (const auto& [key, d] : names) store.add_name_deltas(key, d);
 }
 
 }  // namespace

@@ -252,10 +252,11 @@ ON CONFLICT DO NOTHING)";
 const char* const kContributions = R"(
 SELECT i.id, (extract(epoch FROM i.created_at) * 1000000)::bigint AS created_us, i.source_function, i.status,
        i.total_duration_ms, i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed,
-       coalesce((SELECT array_agg(e.event_name) FROM event_executions e WHERE e.invocation_id = i.id AND e.detected),
-                '{}') AS detected_events,
-       coalesce((SELECT array_agg(j.job_name) FROM job_executions j WHERE j.invocation_id = i.id AND j.status = 'failed'),
-                '{}') AS failed_jobs
+       coalesce((SELECT array_agg(e.status || ' ' || e.detected::text || ' ' || coalesce(e.handler_duration_ms::text, '-') ||
+                                  ' ' || e.event_name) FROM event_executions e WHERE e.invocation_id = i.id),
+                '{}') AS event_runs,
+       coalesce((SELECT array_agg(j.status || ' ' || coalesce(j.duration_ms::text, '-') || ' ' || j.job_name)
+                 FROM job_executions j WHERE j.invocation_id = i.id), '{}') AS job_runs
 FROM invocations i JOIN touched_invocations t ON t.id = i.id)";
 
 const std::string kMergeInvocations = merge_invocations();
@@ -393,6 +394,28 @@ ON CONFLICT (hour_bucket, source_function) DO UPDATE SET
 
 const char* const kDeleteRollup = "DELETE FROM metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2";
 
+// name_metrics_hourly: the mergeable state, by these names.
+#define EDPIPE_NAME_ROLLUP_STATE \
+  "kind, name, runs, failed, detected, duration_zero_count, duration_bucket_keys, duration_bucket_counts"
+// `kind IN (...)`: the primary key begins with the kind.
+const char* const kReadNameRollups = "SELECT " EDPIPE_NAME_ROLLUP_STATE
+    " FROM name_metrics_hourly WHERE kind IN ('job', 'event') AND hour_bucket = $1::timestamptz AND source_function = $2";
+const char* const kReadAllNameRollups = "SELECT extract(epoch FROM hour_bucket)::bigint AS hour_epoch, source_function, "
+    EDPIPE_NAME_ROLLUP_STATE " FROM name_metrics_hourly";
+#undef EDPIPE_NAME_ROLLUP_STATE
+
+const char* const kUpsertNameRollup = R"(
+INSERT INTO name_metrics_hourly (kind, hour_bucket, source_function, name, runs, failed, detected, duration_zero_count,
+  duration_bucket_keys, duration_bucket_counts)
+VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9::integer[], $10::bigint[])
+ON CONFLICT (kind, hour_bucket, source_function, name) DO UPDATE SET
+  runs = EXCLUDED.runs, failed = EXCLUDED.failed, detected = EXCLUDED.detected,
+  duration_zero_count = EXCLUDED.duration_zero_count, duration_bucket_keys = EXCLUDED.duration_bucket_keys,
+  duration_bucket_counts = EXCLUDED.duration_bucket_counts)";
+
+const char* const kDeleteNameRollup =
+    "DELETE FROM name_metrics_hourly WHERE kind = $1 AND hour_bucket = $2::timestamptz AND source_function = $3 AND name = $4";
+
 const char* const kStoredInvocations = "SELECT id::text FROM invocations WHERE id = ANY($1::uuid[])";
 
 const char* const kReadHorizon =
@@ -422,7 +445,9 @@ remembered AS (INSERT INTO edpipe_pruned SELECT id, last_record_at FROM gone ON 
 SELECT count(*) FROM gone)";
 const char* const kForgetPruned =
     "DELETE FROM edpipe_pruned WHERE last_record_at < $1::timestamptz - interval '1 day'";
-const char* const kPruneRollups = "DELETE FROM metrics_hourly WHERE hour_bucket < date_trunc('hour', $1::timestamptz)";
+const char* const kPruneRollups = R"(
+WITH names AS (DELETE FROM name_metrics_hourly WHERE hour_bucket < date_trunc('hour', $1::timestamptz))
+DELETE FROM metrics_hourly WHERE hour_bucket < date_trunc('hour', $1::timestamptz))";
 const char* const kCountPrunable = R"(
 WITH victims AS (SELECT id FROM invocations WHERE created_at < $1::timestamptz AND last_record_at < $1::timestamptz)
 SELECT (SELECT count(*) FROM victims),

@@ -65,6 +65,10 @@ extern const char* const kReadAllRollups;
 extern const char* const kMinMaxOfHour;       // $1 hour, $2 function
 extern const char* const kUpsertRollup;
 extern const char* const kDeleteRollup;
+extern const char* const kReadNameRollups;     // $1 hour, $2 function: its names' rows
+extern const char* const kReadAllNameRollups;
+extern const char* const kUpsertNameRollup;
+extern const char* const kDeleteNameRollup;    // $1 kind, $2 hour, $3 function, $4 name
 extern const char* const kStoredInvocations;  // $1 uuid[] -> the ids the database holds
 // Retention (migration 010). The horizon (µs; no row: nothing pruned yet), read FOR SHARE by a
 // load so that a prune moving it waits for the load to commit.
@@ -75,7 +79,7 @@ extern const char* const kMoveHorizon;        // $1 horizon (RFC 3339): forward 
 // last_record_at remembered in edpipe_pruned).
 extern const char* const kPruneBatch;
 extern const char* const kForgetPruned;       // $1 horizon: entries a day behind it
-extern const char* const kPruneRollups;       // $1 rollup horizon: metrics_hourly rows before it
+extern const char* const kPruneRollups;       // $1 rollup horizon: metrics_hourly (and name) rows before it
 extern const char* const kCountPrunable;      // $1 horizon -> invocations, and their children, a prune would delete
 
 // A merge (INSERT ... ON CONFLICT DO UPDATE) that returns one row: how many rows it inserted and

@@ -60,6 +60,38 @@ std::map<std::string, int64_t> parse_name_counts(const std::string& json) {
   return out;
 }
 
+DurationSketch sketch_from_row(const pqxx::row& r) {
+  const auto keys = parse_int_array(r["duration_bucket_keys"]);
+  const auto counts = parse_int_array(r["duration_bucket_counts"]);
+  std::map<int32_t, int64_t> buckets;
+  for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] = counts[i];
+  return DurationSketch::from_buckets(r["duration_zero_count"].as<int64_t>(), buckets);
+}
+
+// The stored form of a sketch: its keys and their counts, as integer[] and bigint[] literals.
+std::pair<std::string, std::string> sketch_arrays(const DurationSketch& d) {
+  std::vector<int64_t> keys, counts;
+  for (const auto& [k, c] : d.buckets()) {
+    keys.push_back(k);
+    counts.push_back(c);
+  }
+  return {int_array(keys), int_array(counts)};
+}
+
+std::pair<transform::NameKind, std::string> name_key_of(const pqxx::row& r) {
+  return {r["kind"].as<std::string>() == "job" ? transform::NameKind::Job : transform::NameKind::Event,
+          r["name"].as<std::string>()};
+}
+
+transform::NameRollup name_rollup_from_row(const pqxx::row& r) {
+  transform::NameRollup n;
+  n.runs = r["runs"].as<int64_t>();
+  n.failed = r["failed"].as<int64_t>();
+  n.detected = r["detected"].as<int64_t>();
+  n.durations = sketch_from_row(r);
+  return n;
+}
+
 transform::HourlyRollup rollup_from_row(const pqxx::row& r) {
   transform::HourlyRollup h;
   auto count = [&](const char* column) { return r[column].as<int64_t>(); };
@@ -75,11 +107,7 @@ transform::HourlyRollup rollup_from_row(const pqxx::row& r) {
   h.duration_sum_ms = count("duration_sum_ms");
   if (!r["min_duration_ms"].is_null()) h.min_duration_ms = count("min_duration_ms");
   if (!r["max_duration_ms"].is_null()) h.max_duration_ms = count("max_duration_ms");
-  const auto keys = parse_int_array(r["duration_bucket_keys"]);
-  const auto counts = parse_int_array(r["duration_bucket_counts"]);
-  std::map<int32_t, int64_t> buckets;
-  for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] = counts[i];
-  h.durations = transform::DurationSketch::from_buckets(count("duration_zero_count"), buckets);
+  h.durations = sketch_from_row(r);
   h.detected_events = parse_name_counts(r["detected_event_counts"].as<std::string>());
   h.failed_jobs = parse_name_counts(r["failed_job_counts"].as<std::string>());
   return h;
@@ -110,17 +138,13 @@ void RollupStore::add_delta(const transform::RollupKey& key, const transform::Ho
     h.max_duration_ms = mm[0][1].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][1].as<int64_t>());
   }
   h.min_max_stale = false;  // right now: read back, or no extreme left
-  std::vector<int64_t> keys, counts;
-  for (const auto& [k, c] : h.durations.buckets()) {
-    keys.push_back(k);
-    counts.push_back(c);
-  }
+  const auto [keys, counts] = sketch_arrays(h.durations);
   tx_.exec_params(sql::kUpsertRollup, hour, key.source_function, h.total_invocations, h.successful_invocations,
                   h.failed_invocations, h.running_invocations, h.events_detected, h.jobs_run, h.jobs_succeeded,
                   h.jobs_failed, number(h.avg_duration_ms()), number(h.min_duration_ms), number(h.max_duration_ms),
                   number(h.percentile(0.50)), number(h.percentile(0.95)), number(h.percentile(0.99)),
                   transform::HourlyRollup::top_json(h.detected_events), transform::HourlyRollup::top_json(h.failed_jobs), h.duration_count, h.duration_sum_ms,
-                  h.durations.zero_count(), int_array(keys), int_array(counts), json_counts(h.detected_events),
+                  h.durations.zero_count(), keys, counts, json_counts(h.detected_events),
                   json_counts(h.failed_jobs));
 }
 
@@ -129,6 +153,33 @@ transform::RollupTable RollupStore::read_all() {
   for (const auto& r : tx_.exec(sql::kReadAllRollups))
     out[transform::RollupKey{r["hour_epoch"].as<int64_t>() * kMicrosPerSecond, r["source_function"].as<std::string>()}] =
         rollup_from_row(r);
+  return out;
+}
+
+void RollupStore::add_name_deltas(const transform::RollupKey& key, const transform::NameRollups& delta) {
+  const std::string hour = format_rfc3339(key.hour);
+  transform::NameRollups stored;
+  for (const auto& r : tx_.exec_params(sql::kReadNameRollups, hour, key.source_function))
+    stored[name_key_of(r)] = name_rollup_from_row(r);
+  for (const auto& [name, d] : delta) {
+    transform::NameRollup n = stored[name];
+    n.merge(d);
+    const char* kind = transform::kind_name(name.first);
+    if (n.runs <= 0) {
+      tx_.exec_params(sql::kDeleteNameRollup, kind, hour, key.source_function, name.second);
+      continue;
+    }
+    const auto [keys, counts] = sketch_arrays(n.durations);
+    tx_.exec_params(sql::kUpsertNameRollup, kind, hour, key.source_function, name.second, n.runs, n.failed, n.detected,
+                    n.durations.zero_count(), keys, counts);
+  }
+}
+
+transform::NameRollupTable RollupStore::read_all_names() {
+  transform::NameRollupTable out;
+  for (const auto& r : tx_.exec(sql::kReadAllNameRollups))
+    out[transform::RollupKey{r["hour_epoch"].as<int64_t>() * kMicrosPerSecond, r["source_function"].as<std::string>()}]
+       [name_key_of(r)] = name_rollup_from_row(r);
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "load/rollup_store.h"
@@ -28,6 +29,19 @@ FROM event_executions e JOIN invocations i ON i.id = e.invocation_id WHERE e.det
 UNION ALL
 SELECT extract(epoch FROM date_trunc('hour', i.created_at))::bigint, i.source_function, 'job', j.job_name, count(*)
 FROM job_executions j JOIN invocations i ON i.id = j.invocation_id WHERE j.status = 'failed' GROUP BY 1, 2, 4)";
+
+// name_metrics_hourly as the base tables say it, per hour and function of the invocation.
+constexpr const char* kExpectedNameRollups = R"(
+SELECT extract(epoch FROM date_trunc('hour', i.created_at))::bigint, i.source_function, 'job', j.job_name, count(*),
+       count(*) FILTER (WHERE j.status = 'failed'), 0, percentile_cont(0.50) WITHIN GROUP (ORDER BY j.duration_ms),
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY j.duration_ms)
+FROM job_executions j JOIN invocations i ON i.id = j.invocation_id GROUP BY 1, 2, 4
+UNION ALL
+SELECT extract(epoch FROM date_trunc('hour', i.created_at))::bigint, i.source_function, 'event', e.event_name, count(*),
+       count(*) FILTER (WHERE e.status IN ('handler_failed', 'detection_failed')), count(*) FILTER (WHERE e.detected),
+       percentile_cont(0.50) WITHIN GROUP (ORDER BY e.handler_duration_ms),
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY e.handler_duration_ms)
+FROM event_executions e JOIN invocations i ON i.id = e.invocation_id GROUP BY 1, 2, 4)";
 
 constexpr const char* kStoredPercentiles = R"(
 SELECT extract(epoch FROM hour_bucket)::bigint, source_function, p50_duration_ms, p95_duration_ms, p99_duration_ms,
@@ -133,6 +147,46 @@ void compare_hour(const transform::RollupKey& k, const Expected& e, const transf
   }
 }
 
+// Every name_metrics_hourly row against its executions: counts exactly, p50 and p95 within the
+// sketch's 1 % (+ 1 ms) of percentile_cont; a row without executions, or executions without a
+// row, is a difference too. Hours before `horizon` are not checked.
+void compare_names(pqxx::read_transaction& tx, RollupStore& store, Timestamp horizon, VerifyReport& rep) {
+  transform::NameRollupTable stored = store.read_all_names();
+  std::erase_if(stored, [horizon](const auto& kv) { return kv.first.hour < horizon; });
+  for (const auto& r : tx.exec(kExpectedNameRollups)) {
+    const transform::RollupKey k{r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()};
+    if (k.hour < horizon) continue;
+    const auto kind = r[2].as<std::string>() == "job" ? transform::NameKind::Job : transform::NameKind::Event;
+    const std::string name = r[3].as<std::string>();
+    const std::string where = "name_metrics_hourly " + key_name(k) + " " + r[2].as<std::string>() + " '" + name + "': ";
+    auto hour = stored.find(k);
+    auto it = hour == stored.end() ? transform::NameRollups::iterator() : hour->second.find({kind, name});
+    if (hour == stored.end() || it == hour->second.end()) {
+      rep.differences.push_back(where + "missing (" + r[4].as<std::string>() + " executions)");
+      continue;
+    }
+    const transform::NameRollup& n = it->second;
+    const int64_t want[] = {r[4].as<int64_t>(), r[5].as<int64_t>(), r[6].as<int64_t>()};
+    const int64_t have[] = {n.runs, n.failed, n.detected};
+    const char* what[] = {"runs", "failed", "detected"};
+    for (size_t i = 0; i < 3; ++i)
+      if (want[i] != have[i])
+        rep.differences.push_back(where + what[i] + " is " + std::to_string(have[i]) + ", the rows say " + std::to_string(want[i]));
+    for (int i = 0; i < 2; ++i) {
+      const auto got = n.durations.quantile(i == 0 ? 0.50 : 0.95);
+      const std::optional<double> exact = r[7 + i].is_null() ? std::nullopt : std::optional<double>(r[7 + i].as<double>());
+      if (got.has_value() != exact.has_value() || (exact && std::abs(*got - *exact) > 0.01 * *exact + 1.0))
+        rep.differences.push_back(where + (i == 0 ? "p50" : "p95") + " is " + (got ? std::to_string(*got) : "null") +
+                                  ", percentile_cont says " + (exact ? std::to_string(*exact) : "null"));
+    }
+    hour->second.erase(it);
+  }
+  for (const auto& [k, names] : stored)
+    for (const auto& [name, n] : names)
+      rep.differences.push_back("name_metrics_hourly " + key_name(k) + " " + transform::kind_name(name.first) + " '" +
+                                name.second + "': no execution of that name, hour and function exists");
+}
+
 }  // namespace
 
 VerifyReport verify_database(pqxx::connection& conn) {
@@ -166,6 +220,7 @@ VerifyReport verify_database(pqxx::connection& conn) {
   for (const auto& [k, h] : stored)
     if (!expected.count(k))
       rep.differences.push_back("metrics_hourly " + key_name(k) + ": no invocation of that hour and function exists");
+  compare_names(tx, store, rep.horizon.value_or(std::numeric_limits<Timestamp>::min()), rep);
   for (const auto& r : tx.exec(kCountsOff))
     rep.differences.push_back("invocations " + r[0].as<std::string>() + ": counts (events detected, jobs run, ok, failed) are " +
                               r[1].as<std::string>() + ", " + r[3].as<std::string>() + ", " + r[5].as<std::string>() + ", " +

@@ -15,8 +15,8 @@ struct VerifyReport {
 };
 
 // Compares every metrics_hourly row with a from-scratch GROUP BY over the base tables (p50/p95/p99
-// within 1 % + 1 ms of PostgreSQL's percentile_cont), and every invocation's counts with its
-// children's. Hours before the retention horizon have no detail rows left and are skipped.
+// within 1 % + 1 ms of PostgreSQL's percentile_cont), every name_metrics_hourly row with its job
+// or event executions, and every invocation's counts with its children's. Hours before the retention horizon have no detail rows left and are skipped.
 VerifyReport verify_database(pqxx::connection& conn);
 
 }  // namespace edpipe::load

@@ -48,7 +48,7 @@ END $$;
 
 -- What exists now.
 GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO edpipe_writer;
-GRANT DELETE ON metrics_hourly TO edpipe_writer;  -- an hour whose contributions all moved away
+GRANT DELETE ON metrics_hourly, name_metrics_hourly TO edpipe_writer;  -- an hour (or a name) whose contributions all moved away
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO edpipe_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO edpipe_reader;
 -- What later migrations (run as edpipe_admin) create.

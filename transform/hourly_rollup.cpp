@@ -96,4 +96,37 @@ std::string HourlyRollup::top_json(const std::map<std::string, int64_t>& counts)
   return out + "]";
 }
 
+void NameRollup::add(const NameRun& r, int64_t sign) {
+  runs += sign;
+  if (r.failed) failed += sign;
+  if (r.detected) detected += sign;
+  if (r.duration_ms) durations.add(static_cast<double>(*r.duration_ms), sign);
+}
+
+void NameRollup::merge(const NameRollup& o, int64_t sign) {
+  runs += sign * o.runs;
+  failed += sign * o.failed;
+  detected += sign * o.detected;
+  durations.merge(o.durations, sign);
+}
+
+bool NameRollup::is_zero() const {
+  return runs == 0 && failed == 0 && detected == 0 && durations.count() == 0 && durations.zero_count() == 0 &&
+         durations.buckets().empty();
+}
+
+void add_name_runs(NameRollupTable& into, const std::vector<InvocationContribution>& contributions, int64_t sign) {
+  for (const auto& c : contributions)
+    for (const auto& r : c.runs) into[c.key][{r.kind, r.name}].add(r, sign);
+}
+
+void drop_unchanged(NameRollupTable& delta) {
+  for (auto it = delta.begin(); it != delta.end();) {
+    std::erase_if(it->second, [](const auto& kv) { return kv.second.is_zero(); });
+    it = it->second.empty() ? delta.erase(it) : std::next(it);
+  }
+}
+
+const char* kind_name(NameKind k) noexcept { return k == NameKind::Job ? "job" : "event"; }
+
 }  // namespace edpipe::transform

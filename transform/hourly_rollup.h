@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "transform/derive.h"
-#include "transform/duration_sketch.h"
+#include "core/duration_sketch.h"
 
 namespace edpipe::transform {
 
@@ -18,6 +18,17 @@ struct RollupKey {
   Timestamp hour = 0;  // start of the UTC hour
   std::string source_function;
   auto operator<=>(const RollupKey&) const = default;
+};
+
+// One job or event execution of an invocation, as name_metrics_hourly counts it.
+enum class NameKind : uint8_t { Job, Event };
+struct NameRun {
+  NameKind kind = NameKind::Job;
+  std::string name;
+  bool failed = false;    // job: failed; event: its detection or handler failed
+  bool detected = false;  // events only
+  std::optional<int64_t> duration_ms;  // job: duration_ms; event: handler_duration_ms
+  auto operator<=>(const NameRun&) const = default;
 };
 
 // What one invocation adds to its hour.
@@ -28,6 +39,9 @@ struct InvocationContribution {
   int64_t events_detected = 0, jobs_run = 0, jobs_succeeded = 0, jobs_failed = 0;
   std::vector<std::string> detected_events;  // one entry per detected event execution
   std::vector<std::string> failed_jobs;      // one entry per failed job execution
+  // Every job and event execution, for the per-name rollups (the loads fill it; a dry run's
+  // tally, which reports per-function hours only, leaves it empty).
+  std::vector<NameRun> runs;
 };
 
 struct HourlyRollup {
@@ -64,5 +78,26 @@ struct HourlyRollup {
 
 using RollupTable = std::map<RollupKey, HourlyRollup>;
 void merge_into(RollupTable& into, const RollupTable& from);
+
+// name_metrics_hourly: per (hour and function of the invocation, job or event name). Sums again,
+// so a load adds what its invocations contribute now minus what they contributed before, as for
+// metrics_hourly; the durations' sketch gives p50 and p95 over any run of hours.
+struct NameRollup {
+  int64_t runs = 0, failed = 0, detected = 0;
+  DurationSketch durations;
+
+  void add(const NameRun& r, int64_t sign = 1);
+  void merge(const NameRollup& other, int64_t sign = 1);
+  bool is_zero() const;
+  bool operator==(const NameRollup&) const = default;
+};
+
+using NameRollups = std::map<std::pair<NameKind, std::string>, NameRollup>;  // of one hour and function
+using NameRollupTable = std::map<RollupKey, NameRollups>;
+// Adds each contribution's executions to its hour's names, with `sign` (-1 takes them out).
+void add_name_runs(NameRollupTable& into, const std::vector<InvocationContribution>& contributions, int64_t sign);
+// Leaves out the names (and hours) whose change nets to nothing, as a replay's does.
+void drop_unchanged(NameRollupTable& delta);
+const char* kind_name(NameKind k) noexcept;  // "job", "event": the kind column
 
 }  // namespace edpipe::transform

@@ -12,7 +12,7 @@
 #include "load/migrator.h"
 #include "load/verifier.h"
 #include "pg_test_support.h"
-#include "transform/duration_sketch.h"
+#include "core/duration_sketch.h"
 
 namespace edpipe::load {
 namespace {
@@ -182,7 +182,7 @@ TEST(Exactness, PercentilesFollowPercentileCont) {
   pqxx::work tx(db.conn());
   std::mt19937_64 rng(8);
   auto check = [&](const std::vector<int64_t>& values, const std::string& what) {
-    transform::DurationSketch sketch;
+    DurationSketch sketch;
     for (int64_t v : values) sketch.add(double(v));
     const int64_t lo = *std::min_element(values.begin(), values.end());
     const int64_t hi = *std::max_element(values.begin(), values.end());
@@ -218,11 +218,11 @@ TEST(Exactness, PercentilesFollowPercentileCont) {
   for (int i = 0; i < 20000; ++i) large.push_back(std::llround(250 * std::exp(std::normal_distribution<double>(0, 1.2)(rng))));
   check(large, "n=20000");
   // One value is that value, exactly.
-  transform::DurationSketch one;
+  DurationSketch one;
   one.add(400);
   EXPECT_EQ(*one.quantile(0.5, 400, 400), 400.0);
   EXPECT_NEAR(*one.quantile(0.99), 400.0, 4.0);  // without the extremes: the bucket's midpoint
-  transform::DurationSketch small;
+  DurationSketch small;
   small.add(7);
   small.add(8);
   EXPECT_EQ(*small.quantile(0.5), 7.5) << "buckets below 50 ms hold one whole number: exact";
@@ -245,6 +245,33 @@ TEST(Exactness, VerifyNamesTheHourWhosePercentileIsOff) {
     named = named || (d.find("2026-11-20 10:00") != std::string::npos && d.find("p95_duration_ms") != std::string::npos &&
                       d.find("percentile_cont") != std::string::npos);
   EXPECT_TRUE(named) << rep.differences[0];
+}
+
+// A load after a wrong edit of name_metrics_hourly does not hide it: verify holds each name's
+// counts and percentiles against its executions, and names a row that has none.
+TEST(Exactness, VerifyNamesTheNameRollupThatIsOff) {
+  testing::TestDatabase db;
+  ASSERT_EQ(testing::run_edpipe("load --quiet --db dbname=" + db.name() + " " EDPIPE_SAMPLES_DIR).status, 0);
+  ASSERT_TRUE(verify_database(db.conn()).ok());
+  ASSERT_GT(db.count("SELECT count(*) FROM name_metrics_hourly WHERE kind = 'job'"), 0);
+  {
+    pqxx::work tx(db.conn());
+    tx.exec0("UPDATE name_metrics_hourly SET failed = failed + 1 WHERE (kind, hour_bucket, source_function, name) = "
+             "(SELECT kind, hour_bucket, source_function, name FROM name_metrics_hourly WHERE kind = 'job' "
+             "ORDER BY hour_bucket, source_function, name LIMIT 1)");
+    tx.exec0("INSERT INTO name_metrics_hourly (kind, hour_bucket, source_function, name, runs) "
+             "VALUES ('event', '2026-11-20T10:00:00Z', 'event-detector-moves', 'no.such.event', 3)");
+    tx.commit();
+  }
+  const auto rep = verify_database(db.conn());
+  bool failed_named = false, phantom_named = false;
+  for (const auto& d : rep.differences) {
+    failed_named = failed_named || (d.find("name_metrics_hourly") == 0 && d.find(": failed is") != std::string::npos);
+    phantom_named = phantom_named || (d.find("'no.such.event'") != std::string::npos && d.find("no execution") != std::string::npos);
+  }
+  EXPECT_TRUE(failed_named);
+  EXPECT_TRUE(phantom_named);
+  EXPECT_EQ(rep.differences.size(), 2u);
 }
 
 }  // namespace

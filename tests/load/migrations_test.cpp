@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include "gen/corpus_generator.h"
 #include "load/migrator.h"
+#include "load/verifier.h"
 #include "pg_test_support.h"
+#include "test_support.h"
 
 namespace edpipe::load {
 namespace {
@@ -10,6 +13,36 @@ int64_t tables(testing::TestDatabase& db) {
   return db.count(
       "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN "
       "('invocations', 'event_executions', 'job_executions', 'job_logs', 'metrics_hourly', 'edpipe_watermark')");
+}
+
+std::string name_rollups(testing::TestDatabase& db) {
+  pqxx::work tx(db.conn());
+  std::string out;
+  for (const auto& r : tx.exec("SELECT * FROM name_metrics_hourly ORDER BY kind, hour_bucket, source_function, name")) {
+    for (const auto& f : r) out += f.c_str() + std::string("|");
+    out += "\n";
+  }
+  return out;
+}
+
+// 011 fills name_metrics_hourly from what is already loaded, in SQL: its sketch keys must be
+// the loader's to the last bucket, or a later load's deltas would not cancel.
+TEST(Migrations, NameRollupsBackfilledByMigrationEqualThoseTheLoadsKeep) {
+  testing::TestDatabase db;
+  gen::GeneratorOptions o;
+  o.invocations = 400;
+  o.span = 3 * kMicrosPerHour;
+  o.functions = 3;
+  testing::load_lines(db.conninfo(), testing::generated_lines(o), 3000);
+  const std::string kept = name_rollups(db);
+  ASSERT_GT(db.count("SELECT count(DISTINCT hour_bucket) FROM name_metrics_hourly"), 2);
+  ASSERT_GT(db.count("SELECT count(*) FROM name_metrics_hourly WHERE kind = 'event' AND detected > 0"), 0);
+  ASSERT_GT(db.count("SELECT count(*) FROM name_metrics_hourly WHERE kind = 'job' AND failed > 0"), 0);
+  Migrator m(db.conn());
+  ASSERT_EQ(m.down(1).size(), 1u);
+  ASSERT_EQ(m.up().size(), 1u);
+  EXPECT_EQ(name_rollups(db), kept);
+  EXPECT_TRUE(verify_database(db.conn()).ok());
 }
 
 TEST(Migrations, UpDownUp) {
@@ -37,12 +70,17 @@ TEST(Migrations, UpDownUp) {
                      "('invocations_correlation_idx', 'invocations_user_email_idx')"), 2);
   EXPECT_EQ(db.count("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
                      "('edpipe_retention', 'edpipe_pruned')"), 2);
+  const std::string name_rollups = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'name_metrics_hourly'";
+  EXPECT_EQ(db.count(name_rollups), 1);
   EXPECT_TRUE(m.up().empty());  // nothing pending
 
   const std::string search_indexes = "SELECT count(*) FROM pg_indexes WHERE indexname IN "
                                      "('invocations_correlation_idx', 'invocations_user_email_idx')";
   const std::string retention = "SELECT count(*) FROM information_schema.tables WHERE table_name IN "
                                 "('edpipe_retention', 'edpipe_pruned')";
+  EXPECT_EQ(m.down(1).size(), 1u);  // 011
+  EXPECT_EQ(db.count(name_rollups), 0);
+  EXPECT_EQ(db.count(retention), 2);
   EXPECT_EQ(m.down(1).size(), 1u);  // 010
   EXPECT_EQ(db.count(retention), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 009

@@ -41,6 +41,10 @@ std::string rollups(testing::TestDatabase& db) {
     for (const auto& f : r) out += (f.is_null() ? "null" : f.c_str()) + std::string("|");
     out += "\n";
   }
+  for (const auto& r : tx.exec("SELECT * FROM name_metrics_hourly ORDER BY kind, hour_bucket, source_function, name")) {
+    for (const auto& f : r) out += f.c_str() + std::string("|");
+    out += "\n";
+  }
   return out;
 }
 

@@ -10,7 +10,7 @@
 #include <map>
 #include <optional>
 
-namespace edpipe::transform {
+namespace edpipe {
 
 class DurationSketch {
  public:
@@ -43,4 +43,4 @@ class DurationSketch {
   int64_t count_ = 0;
 };
 
-}  // namespace edpipe::transform
+}  // namespace edpipe

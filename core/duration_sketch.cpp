@@ -1,9 +1,9 @@
-#include "transform/duration_sketch.h"
+#include "core/duration_sketch.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace edpipe::transform {
+namespace edpipe {
 namespace {
 const double kGamma = (1 + DurationSketch::kRelativeAccuracy) / (1 - DurationSketch::kRelativeAccuracy);
 const double kLogGamma = std::log(kGamma);
@@ -79,4 +79,4 @@ DurationSketch DurationSketch::from_buckets(int64_t zero_count, const std::map<i
   return s;
 }
 
-}  // namespace edpipe::transform
+}  // namespace edpipe
