@@ -3,6 +3,8 @@
 #include <cctype>
 #include <map>
 
+#include "core/duration_sketch.h"
+
 namespace edpipe::view {
 
 std::string sql::at_param(int n) {
@@ -258,22 +260,6 @@ std::string contains_pattern(const std::string& text) {
   return out + "%";
 }
 
-std::vector<NameStats> name_stats(const pqxx::result& rows) {
-  std::vector<NameStats> out;
-  for (const auto& r : rows) {
-    NameStats n;
-    n.name = r["name"].as<std::string>();
-    n.runs = r["runs"].as<int64_t>();
-    n.failed = r["failed"].as<int64_t>();
-    n.detected = r["detected"].as<int64_t>();
-    if (!r["p50"].is_null()) n.p50_ms = r["p50"].as<double>();
-    if (!r["p95"].is_null()) n.p95_ms = r["p95"].as<double>();
-    n.common_error = opt_text(r["err"]);
-    out.push_back(std::move(n));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
@@ -336,14 +322,45 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
   return out;
 }
 
-// The per-name counts and percentiles come from the name index alone (an index-only scan: it
-// carries status and the duration); the most common error is read from the failed rows only.
-std::vector<NameStats> ViewReader::name_stats_of(const std::string& stats_sql, const std::string& errors_sql, Timestamp since,
+// The per-name counts and percentiles come from name_metrics_hourly (migration 011): one row per
+// hour, function and name, whatever the traffic, so a week costs what an hour does. Its hours
+// are the invocations' (created_at), whole: the window widens to the start of its first hour.
+// The most common error is read from the failed rows of the same window (a partial index).
+std::vector<NameStats> ViewReader::name_stats_of(const char* kind, const std::string& errors_sql, Timestamp since,
                                                  Timestamp until, const std::optional<std::string>& function, size_t limit) {
+  // $1 since, $2 until, $3 function, $4 kind.
+  const std::string filter = " WHERE kind = $4 AND hour_bucket >= date_trunc('hour', " + kAt1 + ") AND hour_bucket < " +
+                             kAt2 + " AND ($3::text IS NULL OR source_function = $3)";
   ReadTransaction tx(conn_, limits_);
-  auto out = name_stats(tx->exec_params(stats_sql, since, until, function, static_cast<int64_t>(limit)));
+  std::vector<NameStats> out;
   std::map<std::string, size_t> at;
-  for (size_t i = 0; i < out.size(); ++i) at[out[i].name] = i;
+  std::map<std::string, int64_t> zeros;
+  for (const auto& r : tx->exec_params("SELECT name, sum(runs)::bigint AS runs, sum(failed)::bigint AS failed, "
+                                       "sum(detected)::bigint AS detected, sum(duration_zero_count)::bigint AS zero "
+                                       "FROM name_metrics_hourly" + filter +
+                                           " GROUP BY name ORDER BY failed DESC, runs DESC, name LIMIT $5",
+                                       since, until, function, kind, static_cast<int64_t>(limit))) {
+    NameStats n;
+    n.name = r["name"].as<std::string>();
+    n.runs = r["runs"].as<int64_t>();
+    n.failed = r["failed"].as<int64_t>();
+    n.detected = r["detected"].as<int64_t>();
+    zeros[n.name] = r["zero"].as<int64_t>();
+    at[n.name] = out.size();
+    out.push_back(std::move(n));
+  }
+  // The hours' sketches, merged per name: bucket counts add up (core/duration_sketch.h).
+  std::map<std::string, std::map<int32_t, int64_t>> buckets;
+  for (const auto& r : tx->exec_params("SELECT name, u.k, sum(u.c)::bigint FROM name_metrics_hourly, "
+                                       "unnest(duration_bucket_keys, duration_bucket_counts) AS u(k, c)" + filter +
+                                           " GROUP BY name, u.k",
+                                       since, until, function, kind))
+    if (at.count(r[0].as<std::string>())) buckets[r[0].as<std::string>()][r[1].as<int32_t>()] = r[2].as<int64_t>();
+  for (auto& n : out) {
+    const DurationSketch d = DurationSketch::from_buckets(zeros[n.name], buckets[n.name]);
+    n.p50_ms = d.quantile(0.50);
+    n.p95_ms = d.quantile(0.95);
+  }
   for (const auto& r : tx->exec_params(errors_sql, since, until, function)) {
     auto it = at.find(r["name"].as<std::string>());
     if (it != at.end() && !r["err"].is_null()) out[it->second].common_error = r["err"].as<std::string>();
@@ -353,32 +370,21 @@ std::vector<NameStats> ViewReader::name_stats_of(const std::string& stats_sql, c
 
 std::vector<NameStats> ViewReader::job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                              size_t limit) {
-  const std::string where =
-      " FROM job_executions j WHERE j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 + " AND " + sql::of_function("j", 3);
-  return name_stats_of(
-      "SELECT j.job_name AS name, count(*) AS runs, count(*) FILTER (WHERE j.status = 'failed') AS failed, 0 AS detected, "
-      "percentile_cont(0.5) WITHIN GROUP (ORDER BY j.duration_ms) AS p50, "
-      "percentile_cont(0.95) WITHIN GROUP (ORDER BY j.duration_ms) AS p95, NULL::text AS err" + where +
-          " GROUP BY j.job_name ORDER BY failed DESC, runs DESC, name LIMIT $4",
-      "SELECT j.job_name AS name, mode() WITHIN GROUP (ORDER BY j.error_message) AS err" + where +
-          " AND j.status = 'failed' GROUP BY j.job_name",
-      since, until, function, limit);
+  return name_stats_of("job",
+                       "SELECT j.job_name AS name, mode() WITHIN GROUP (ORDER BY j.error_message) AS err FROM job_executions j "
+                       "WHERE j.status = 'failed' AND j.created_at >= date_trunc('hour', " + kAt1 + ") AND j.created_at < " +
+                           kAt2 + " AND " + sql::of_function("j", 3) + " GROUP BY j.job_name",
+                       since, until, function, limit);
 }
 
 std::vector<NameStats> ViewReader::event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                                size_t limit) {
-  const std::string where =
-      " FROM event_executions e WHERE e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 + " AND " + sql::of_function("e", 3);
-  return name_stats_of(
-      "SELECT e.event_name AS name, count(*) AS runs, "
-      "count(*) FILTER (WHERE e.status IN ('handler_failed', 'detection_failed')) AS failed, "
-      "count(*) FILTER (WHERE e.detected) AS detected, "
-      "percentile_cont(0.5) WITHIN GROUP (ORDER BY e.handler_duration_ms) AS p50, "
-      "percentile_cont(0.95) WITHIN GROUP (ORDER BY e.handler_duration_ms) AS p95, NULL::text AS err" + where +
-          " GROUP BY e.event_name ORDER BY failed DESC, runs DESC, name LIMIT $4",
-      "SELECT e.event_name AS name, mode() WITHIN GROUP (ORDER BY coalesce(e.handler_error, e.detection_error)) AS err" +
-          where + " AND e.status IN ('handler_failed', 'detection_failed') GROUP BY e.event_name",
-      since, until, function, limit);
+  return name_stats_of("event",
+                       "SELECT e.event_name AS name, mode() WITHIN GROUP (ORDER BY coalesce(e.handler_error, e.detection_error)) "
+                       "AS err FROM event_executions e WHERE e.status IN ('handler_failed', 'detection_failed') AND "
+                       "e.created_at >= date_trunc('hour', " + kAt1 + ") AND e.created_at < " + kAt2 + " AND " +
+                           sql::of_function("e", 3) + " GROUP BY e.event_name",
+                       since, until, function, limit);
 }
 
 std::optional<Timestamp> ViewReader::watermark() {

@@ -64,7 +64,8 @@ class ViewReader {
   std::vector<InvocationSummary> slowest(Timestamp since, const std::optional<std::string>& function, size_t limit);
   // One page of invocations, newest first.
   std::vector<InvocationSummary> search(const InvocationQuery& q);
-  // Jobs (or events) by name over [since, until): counts, failure rate, p50/p95, the most common error.
+  // Jobs (or events) by name over the hours of [since, until) (name_metrics_hourly: the first hour
+  // whole): counts, failure rate, p50/p95 within 1 %, the most common error.
   std::vector<NameStats> job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);
   std::vector<NameStats> event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);
   // The newest ts any load has seen (windows are counted back from it); nullopt when empty.
@@ -74,7 +75,7 @@ class ViewReader {
   const ViewLimits& limits() const { return limits_; }
 
  private:
-  std::vector<NameStats> name_stats_of(const std::string& stats_sql, const std::string& errors_sql, Timestamp since,
+  std::vector<NameStats> name_stats_of(const char* kind, const std::string& errors_sql, Timestamp since,
                                        Timestamp until, const std::optional<std::string>& function, size_t limit);
   // Invocation summaries that meet `condition` (SQL over `i`), created at or after `since`.
   std::vector<InvocationSummary> summaries_since(const std::string& condition, const std::string& order, Timestamp since,

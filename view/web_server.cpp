@@ -338,8 +338,8 @@ struct WebServer::Impl {
   }
 
   std::string stats(ViewReader& reader, const httplib::Request& req, bool jobs) {
-    // Per-name percentiles read every row of the range: the last hour unless asked for more.
-    const Window w = window_of(req, reader, "1h");
+    // From the per-name hourly rollups: any range costs about what an hour does.
+    const Window w = window_of(req, reader);
     const auto function = opt_param(req, "function");
     const auto rows = jobs ? reader.job_stats(w.since, w.until, function, 200) : reader.event_stats(w.since, w.until, function, 200);
     const char* title = jobs ? "Jobs" : "Events";

@@ -220,6 +220,41 @@ TEST_F(ViewTest, TheReportCountsWhatTheTablesHold) {
   EXPECT_FALSE(d.top_events.empty());
 }
 
+// The jobs and events pages read name_metrics_hourly: per name, what the executions say, with
+// p50/p95 within the sketch's 1 % (+ 1 ms) of percentile_cont over the same rows.
+TEST_F(ViewTest, NameStatsAreWhatTheExecutionsSay) {
+  ViewReader reader(db_->conn());
+  const Timestamp since = 1'795'046'400'000'000, until = since + 30 * 24 * kMicrosPerHour;  // 2026-11-19 on
+  for (const bool jobs : {true, false}) {
+    const auto stats = jobs ? reader.job_stats(since, until, std::nullopt, 200) : reader.event_stats(since, until, std::nullopt, 200);
+    const std::string table = jobs ? "job_executions" : "event_executions", col = jobs ? "job_name" : "event_name";
+    const std::string duration = jobs ? "duration_ms" : "handler_duration_ms";
+    const std::string failed = jobs ? "status = 'failed'" : "status IN ('handler_failed', 'detection_failed')";
+    ASSERT_EQ(int64_t(stats.size()), db_->count("SELECT count(DISTINCT " + col + ") FROM " + table));
+    for (const auto& n : stats) {
+      const std::string of = " FROM " + table + " WHERE " + col + " = " + db_->conn().quote(n.name);
+      EXPECT_EQ(n.runs, db_->count("SELECT count(*)" + of)) << n.name;
+      EXPECT_EQ(n.failed, db_->count("SELECT count(*)" + of + " AND " + failed)) << n.name;
+      if (!jobs) EXPECT_EQ(n.detected, db_->count("SELECT count(*)" + of + " AND detected")) << n.name;
+      pqxx::work tx(db_->conn());
+      const auto r = tx.exec("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY " + duration + "), "
+                             "percentile_cont(0.95) WITHIN GROUP (ORDER BY " + duration + ")" + of)[0];
+      for (int i = 0; i < 2; ++i) {
+        const auto& got = i == 0 ? n.p50_ms : n.p95_ms;
+        ASSERT_EQ(got.has_value(), !r[i].is_null()) << n.name;
+        if (got) EXPECT_NEAR(*got, r[i].as<double>(), 0.01 * r[i].as<double>() + 1.0) << n.name;
+      }
+    }
+  }
+  // The function filter and an empty window.
+  const auto users = reader.job_stats(since, until, std::string("event-detector-users"), 200);
+  int64_t runs = 0;
+  for (const auto& n : users) runs += n.runs;
+  EXPECT_EQ(runs, db_->count("SELECT count(*) FROM job_executions j JOIN invocations i ON i.id = j.invocation_id "
+                             "WHERE i.source_function = 'event-detector-users'"));
+  EXPECT_TRUE(reader.job_stats(until, until + kMicrosPerHour, std::nullopt, 200).empty());
+}
+
 TEST(UuidPrefix, CoversExactlyTheIdsThatStartWithIt) {
   EXPECT_EQ(uuid_prefix_range("ab")->first, "ab000000-0000-0000-0000-000000000000");
   EXPECT_EQ(uuid_prefix_range("AB-c")->second, "abcfffff-ffff-ffff-ffff-ffffffffffff");
