@@ -11,6 +11,7 @@ build="${EDPIPE_BUILD_DIR:-$root/build}"
 edpipe="$build/cli/edpipe"
 n="${1:-100000}"
 work="$build/bench-explain"
+[ "$n" = 100000 ] || work="$build/bench-explain-$n"
 corpus="$work/corpus-$n-i2"
 mkdir -p "$work"
 # Two invocations in flight: 100k invocations span ~17 hours, so that the queries' time windows

@@ -2,9 +2,10 @@
 """Drives `edpipe serve` with concurrent clients and prints each page's latency.
 
     scripts/build && benchmarks/explain_queries.sh && benchmarks/serve_bench.py [--clients 4] [--rounds 20]
+    benchmarks/explain_queries.sh 1000000 && benchmarks/serve_bench.py --invocations 1000000
 
-Uses the 100k-invocation database that benchmarks/explain_queries.sh leaves in
-build/bench-explain/pg (started here, stopped at the end). Every page of the dashboard is asked
+Uses the database of --invocations (default 100k) that benchmarks/explain_queries.sh leaves in
+build/bench-explain/pg (build/bench-explain-N/pg for another N; started here, stopped at the end). Every page of the dashboard is asked
 --rounds times by each of --clients threads on loopback (bounded: at most 50 clients and 1000
 rounds); the figures are the client-observed times, which on loopback are the server's time.
 """
@@ -21,7 +22,6 @@ import urllib.request
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 build = os.environ.get("EDPIPE_BUILD_DIR", os.path.join(root, "build"))
 edpipe = os.path.join(build, "cli", "edpipe")
-pgdir = os.path.join(build, "bench-explain", "pg")
 
 
 def psql(env, sql):
@@ -33,7 +33,9 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--port", type=int, default=18765)
+    ap.add_argument("--invocations", type=int, default=100000)
     a = ap.parse_args()
+    pgdir = os.path.join(build, "bench-explain" if a.invocations == 100000 else f"bench-explain-{a.invocations}", "pg")
     clients, rounds = max(1, min(a.clients, 50)), max(1, min(a.rounds, 1000))
     if not os.path.isdir(pgdir):
         sys.exit("serve_bench: run benchmarks/explain_queries.sh first (it loads the 100k database)")
@@ -73,10 +75,12 @@ def main():
             "search function": "/invocations?range=24h&q=" + q(fn),
             "search error text": "/invocations?range=24h&q=timeout",
             "invocation": "/invocation/" + inv,
-            "jobs (1h, the default)": "/jobs",
-            "events (1h, the default)": "/events",
-            "jobs 24h": "/jobs?range=24h",
+            "jobs (24h, the default)": "/jobs",
+            "events (24h, the default)": "/events",
+            "jobs 1h": "/jobs?range=1h",
             "events 24h": "/events?range=24h",
+            "jobs 7d": "/jobs?range=7d",
+            "events 7d": "/events?range=7d",
         }
         first = urllib.request.urlopen(base + pages["invocations 24h"], timeout=30).read().decode()
         at = first.find("before=")

@@ -1,6 +1,7 @@
 #include "view/view_queries.h"
 
 #include <cctype>
+#include <charconv>
 #include <map>
 
 #include "core/duration_sketch.h"
@@ -260,15 +261,41 @@ std::string contains_pattern(const std::string& text) {
   return out + "%";
 }
 
+// An integer[] or bigint[] in PostgreSQL's text form ("{1,-2,3}"), as numbers.
+std::vector<int64_t> int_array(std::string_view text) {
+  std::vector<int64_t> out;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end) {
+    if (*p == '-' || std::isdigit(static_cast<unsigned char>(*p))) {
+      int64_t v = 0;
+      const auto [next, ec] = std::from_chars(p, end, v);
+      if (ec != std::errc()) break;
+      out.push_back(v);
+      p = next;
+    } else {
+      ++p;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
   // The search's kind decides its condition; every value is a parameter ($7, $8). Each kind is
   // served by an index: the primary key, the correlation and e-mail indexes (migration 009), the
   // event and job name indexes; an error text only when no key matched, over the failed rows.
-  const std::string window_e = "e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2;
-  const std::string window_j = "j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2;
-  std::vector<std::pair<std::string, std::pair<std::optional<std::string>, std::optional<std::string>>>> attempts;
+  // A child starts after its invocation, and within a function's longest run (15 minutes on
+  // Lambda): its window is the invocations' own, 15 minutes longer.
+  const std::string window_e = "e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 + " + interval '15 minutes'";
+  const std::string window_j = "j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 + " + interval '15 minutes'";
+  struct Attempt {
+    std::string condition;
+    std::pair<std::optional<std::string>, std::optional<std::string>> values;  // $7, $8
+    bool by_windows = false;  // reads the children of the range: newest hours first (below)
+  };
+  std::vector<Attempt> attempts;
   if (!q.search) {
     attempts.push_back({"true", {}});
   } else {
@@ -287,16 +314,16 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
       attempts.push_back({"i.correlation_id = $7", {s, std::nullopt}});
       attempts.push_back({"i.source_function = $7", {s, std::nullopt}});
       attempts.push_back({"i.id IN (SELECT e.invocation_id FROM event_executions e WHERE e.event_name = $7 AND " + window_e + ")",
-                          {s, std::nullopt}});
+                          {s, std::nullopt}, true});
       attempts.push_back({"i.id IN (SELECT j.invocation_id FROM job_executions j WHERE j.job_name = $7 AND " + window_j + ")",
-                          {s, std::nullopt}});
+                          {s, std::nullopt}, true});
       attempts.push_back({"((i.status = 'failed' AND i.error_message ILIKE $8)"
                           " OR i.id IN (SELECT j.invocation_id FROM job_executions j WHERE j.status = 'failed' AND " + window_j +
                               " AND j.error_message ILIKE $8)"
                           " OR i.id IN (SELECT e.invocation_id FROM event_executions e WHERE "
                           "e.status IN ('handler_failed', 'detection_failed') AND " + window_e +
                               " AND (e.handler_error ILIKE $8 OR e.detection_error ILIKE $8)))",
-                          {std::nullopt, contains_pattern(s)}});
+                          {std::nullopt, contains_pattern(s)}, true});
     }
   }
   std::optional<int64_t> cursor_at;
@@ -306,17 +333,33 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
     cursor_id = q.before->second;
   }
   ReadTransaction tx(conn_, limits_);
-  std::vector<InvocationSummary> out;
-  for (const auto& [condition, values] : attempts) {
-    out = summaries(tx->exec_params(
+  auto page = [&](const Attempt& a, Timestamp since, Timestamp until, size_t limit) {
+    return summaries(tx->exec_params(
         "SELECT " + kSummaryColumns + " FROM invocations i WHERE i.created_at >= " + kAt1 + " AND i.created_at < " + kAt2 +
             " AND ($3::text IS NULL OR i.status = $3) AND ($4::text IS NULL OR i.source_function = $4)"
             " AND ($5::bigint IS NULL OR (i.created_at, i.id) < (" + sql::at_param(5) + ", $6::uuid))"
             // $7 and $8 are named (and so typed) even when the search's condition does not use them.
-            " AND (" + condition + ") AND ($7::text IS NULL OR true) AND ($8::text IS NULL OR true)"
+            " AND (" + a.condition + ") AND ($7::text IS NULL OR true) AND ($8::text IS NULL OR true)"
             " ORDER BY i.created_at DESC, i.id DESC LIMIT $9",
-        q.since, q.until, q.status, q.function, cursor_at, cursor_id, values.first, values.second,
-        static_cast<int64_t>(q.limit)));
+        since, until, q.status, q.function, cursor_at, cursor_id, a.values.first, a.values.second,
+        static_cast<int64_t>(limit)));
+  };
+  std::vector<InvocationSummary> out;
+  for (const auto& a : attempts) {
+    if (!a.by_windows) {
+      out = page(a, q.since, q.until, q.limit);
+    } else {
+      // Newest first, a page at a time: the last hour, then the 4 before, the 16 before those...
+      // until the page is full. A common match costs an hour's rows, a rare one about the range's
+      // (the windows are disjoint and in order, so the rows come out in the page's order).
+      out.clear();
+      Timestamp end = cursor_at ? std::min(q.until, *cursor_at + 1) : q.until;
+      for (Timestamp step = kMicrosPerHour; end > q.since && out.size() < q.limit; step *= 4) {
+        const Timestamp start = end - q.since > step ? end - step : q.since;
+        for (auto& row : page(a, start, end, q.limit - out.size())) out.push_back(std::move(row));
+        end = start;
+      }
+    }
     if (!out.empty()) break;
   }
   return out;
@@ -349,13 +392,18 @@ std::vector<NameStats> ViewReader::name_stats_of(const char* kind, const std::st
     at[n.name] = out.size();
     out.push_back(std::move(n));
   }
-  // The hours' sketches, merged per name: bucket counts add up (core/duration_sketch.h).
+  // The hours' sketches, merged per name: bucket counts add up (core/duration_sketch.h). Merged
+  // here rather than by unnest() in SQL, which is several times slower for a day of rows.
   std::map<std::string, std::map<int32_t, int64_t>> buckets;
-  for (const auto& r : tx->exec_params("SELECT name, u.k, sum(u.c)::bigint FROM name_metrics_hourly, "
-                                       "unnest(duration_bucket_keys, duration_bucket_counts) AS u(k, c)" + filter +
-                                           " GROUP BY name, u.k",
-                                       since, until, function, kind))
-    if (at.count(r[0].as<std::string>())) buckets[r[0].as<std::string>()][r[1].as<int32_t>()] = r[2].as<int64_t>();
+  for (const auto& r : tx->exec_params("SELECT name, duration_bucket_keys, duration_bucket_counts FROM name_metrics_hourly" +
+                                           filter,
+                                       since, until, function, kind)) {
+    const auto it = at.find(r[0].as<std::string>());
+    if (it == at.end()) continue;
+    const auto keys = int_array(r[1].c_str()), counts = int_array(r[2].c_str());
+    auto& into = buckets[it->first];
+    for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) into[static_cast<int32_t>(keys[i])] += counts[i];
+  }
   for (auto& n : out) {
     const DurationSketch d = DurationSketch::from_buckets(zeros[n.name], buckets[n.name]);
     n.p50_ms = d.quantile(0.50);

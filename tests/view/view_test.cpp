@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "gen/corpus_generator.h"
 #include "load/pg_test_support.h"
+#include "test_support.h"
 #include "view/html_report.h"
 #include "view/terminal_view.h"
 #include "view/view_queries.h"
@@ -253,6 +255,47 @@ TEST_F(ViewTest, NameStatsAreWhatTheExecutionsSay) {
   EXPECT_EQ(runs, db_->count("SELECT count(*) FROM job_executions j JOIN invocations i ON i.id = j.invocation_id "
                              "WHERE i.source_function = 'event-detector-users'"));
   EXPECT_TRUE(reader.job_stats(until, until + kMicrosPerHour, std::nullopt, 200).empty());
+}
+
+// A search over children (job name, error text) reads the range newest hours first; paged a few
+// at a time with the cursor, it must give exactly the SQL answer, in order, across its windows.
+TEST(ViewSearch, PagedThroughItsWindowsItGivesEveryMatchInOrder) {
+  testing::TestDatabase db;
+  gen::GeneratorOptions o;
+  o.invocations = 600;
+  o.span = 30 * kMicrosPerHour;  // many hour windows, and matches in most of them
+  o.job_failure_rate = 0.1;
+  testing::load_lines(db.conninfo(), testing::generated_lines(o), 5000);
+  ViewReader reader(db.conn());
+  const std::pair<std::string, std::string> searches[] = {
+      {"updateAnalytics", "i.id IN (SELECT invocation_id FROM job_executions WHERE job_name = 'updateAnalytics')"},
+      {"hang up", "(i.status = 'failed' AND i.error_message ILIKE '%hang up%') OR i.id IN (SELECT invocation_id "
+                  "FROM job_executions WHERE status = 'failed' AND error_message ILIKE '%hang up%') OR i.id IN "
+                  "(SELECT invocation_id FROM event_executions WHERE status IN ('handler_failed', 'detection_failed') "
+                  "AND (handler_error ILIKE '%hang up%' OR detection_error ILIKE '%hang up%'))"}};
+  for (const auto& [text, condition] : searches) {
+    std::vector<std::string> want;
+    {
+      pqxx::work tx(db.conn());
+      for (const auto& r : tx.exec("SELECT i.id::text FROM invocations i WHERE " + condition +
+                                   " ORDER BY i.created_at DESC, i.id DESC"))
+        want.push_back(r[0].as<std::string>());
+    }
+    ASSERT_GE(want.size(), 20u) << text;
+    InvocationQuery q;
+    q.since = o.start - kMicrosPerHour;
+    q.until = o.start + 40 * kMicrosPerHour;
+    q.search = text;
+    q.limit = 7;
+    std::vector<std::string> got;
+    for (int pages = 0; pages < 1000; ++pages) {
+      const auto rows = reader.search(q);
+      for (const auto& r : rows) got.push_back(r.id);
+      if (rows.size() < q.limit) break;
+      q.before = std::make_pair(rows.back().created_at, rows.back().id);
+    }
+    EXPECT_EQ(got, want) << text;
+  }
 }
 
 TEST(UuidPrefix, CoversExactlyTheIdsThatStartWithIt) {
