@@ -195,7 +195,7 @@ int run_prune(const std::vector<std::string>& args) {
       "                    [--dry-run] [--batch 1000] [--max-batches N] [--rest FACTOR] [--vacuum] [--db DB]\n"
       "\n"
       "Delete the invocations whose every record is older than the retention horizon, with their\n"
-      "event executions, job executions and log lines; metrics_hourly stays (unless --keep-rollups).\n"
+      "event executions, job executions and log lines; the hourly rollups stay (unless --keep-rollups).\n"
       "The horizon is counted back from the newest record loaded (--from-now: from the clock), sits\n"
       "on an hour, only moves forward and is remembered: later loads leave out records older than it\n"
       "(counted as beyond_retention) and never bring a pruned invocation back. Runs in short\n"
@@ -207,7 +207,7 @@ int run_prune(const std::vector<std::string>& args) {
       "keep", po::value(&keep_text)->value_name("DURATION")->default_value("30d"), "how much detail to keep")(
       "before", po::value(&before_text)->value_name("TIMESTAMP"), "the horizon itself (RFC 3339), instead of --keep")(
       "from-now", po::bool_switch(&from_now), "count --keep back from the clock, not from the newest record")(
-      "keep-rollups", po::value(&keep_rollups_text)->value_name("DURATION"), "also delete metrics_hourly older than this (default: keep forever)")(
+      "keep-rollups", po::value(&keep_rollups_text)->value_name("DURATION"), "also delete the hourly rollups (metrics_hourly, name_metrics_hourly) older than this (default: keep forever)")(
       "dry-run", po::bool_switch(&dry_run), "print what would be deleted, delete nothing")(
       "batch", number_option(batch, 10u, 100000u, "batch"), "invocations per transaction (10-100000)")(
       "max-batches", number_option(max_batches, 0u, 100000000u, "max-batches"), "stop after this many (0: until done)")(

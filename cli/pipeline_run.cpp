@@ -190,6 +190,10 @@ bool PipelineRun::open() {
 }
 
 void PipelineRun::consume(ingest::IngestBatch& batch, const std::function<std::string(uint32_t)>& input_name) {
+  // A prune while this run goes on (a tail runs for months) moves the horizon; the loader's
+  // batches read it: from then on the records older than the new one are left out here too.
+  if (loader_)
+    if (const auto h = loader_->horizon_seen()) assembler_.set_retention_horizon(*h);
   summary_.lines += batch.counts;
   summary_.bytes_read += batch.bytes;
   for (const auto& r : batch.rejected) {

@@ -298,10 +298,12 @@ struct TryCounts {
 // The invocations retention leaves out of this batch (migration 010): those a prune deleted,
 // and new ones whose every record is older than the horizon. Read under the horizon's share
 // lock: a prune that moves it waits for this batch to commit. Their rows are counted, not sent.
-StoredSet beyond_retention(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& stored) {
+StoredSet beyond_retention(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& stored,
+                           std::atomic<int64_t>& horizon_seen) {
   const auto h = tx.exec(sql::kReadHorizon);
   if (h.empty()) return {};
   const Timestamp horizon = h[0][0].as<int64_t>();
+  horizon_seen.store(horizon, std::memory_order_relaxed);
   std::unordered_map<Uuid, Timestamp, UuidHash> newest;
   auto see = [&](const Uuid& id, Timestamp ts) {
     auto [it, inserted] = newest.emplace(id, ts);
@@ -451,7 +453,7 @@ void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows
   const auto committed = tx.exec(sql::kReadWatermark);
   const Timestamp fresh_wm = committed.empty() ? batch_newest : std::max(batch_newest, committed[0][0].as<int64_t>());
   const StoredSet stored = stored_invocations(tx, rows);
-  const StoredSet skipped = beyond_retention(tx, rows, stored);
+  const StoredSet skipped = beyond_retention(tx, rows, stored, horizon_seen_);
   StoredSet not_new = stored;  // what the new-row path leaves alone
   not_new.insert(skipped.begin(), skipped.end());
 

@@ -7,6 +7,8 @@
 // connection, deadlock, shutdown) are retried with jittered backoff. A data error PostgreSQL
 // refuses is narrowed down by splitting the batch per invocation; what it refuses alone goes
 // to the dead-letter output.
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <pqxx/pqxx>
@@ -93,6 +95,12 @@ class LoadLane {
   // Saves read positions in a transaction of their own.
   void save_positions_alone(const std::vector<ingest::FilePosition>& positions);
   const LoaderStats& stats() const noexcept { return stats_; }
+  // The retention horizon the last batch read (µs; none before a batch or without one). Read
+  // from another thread: a long run learns that a prune moved it.
+  std::optional<Timestamp> horizon_seen() const noexcept {
+    const int64_t h = horizon_seen_.load(std::memory_order_relaxed);
+    return h == kNoHorizon ? std::nullopt : std::optional<Timestamp>(h);
+  }
 
   // Runs `work` on the connection, reconnecting and retrying it after passing faults. Safe for
   // anything a replay does not change: every load statement is idempotent.
@@ -124,6 +132,8 @@ class LoadLane {
   std::string lock_shards_;  // the statement that takes this lane's shard locks, in shard order
   std::unique_ptr<pqxx::connection> conn_;
   LoaderStats stats_;
+  static constexpr int64_t kNoHorizon = INT64_MIN;
+  std::atomic<int64_t> horizon_seen_{kNoHorizon};
   CopyWriter invocations_, events_, jobs_, logs_;  // kept from batch to batch with their buffers
 };
 

@@ -66,6 +66,13 @@ void RowLoader::open() {
   for (auto& lane : lanes_) lane->open();
 }
 
+std::optional<Timestamp> RowLoader::horizon_seen() const {
+  std::optional<Timestamp> newest;
+  for (const auto& lane : lanes_)
+    if (const auto h = lane->horizon_seen(); h && (!newest || *h > *newest)) newest = h;
+  return newest;
+}
+
 LoaderStats RowLoader::stats() const {
   LoaderStats total;
   for (const auto& lane : lanes_) total += lane->stats();

@@ -33,6 +33,9 @@ class RowLoader {
   LoaderStats stats() const;
 
   // After finish(): runs `work` on the first lane's connection, with its retries.
+  // The newest retention horizon a batch of any lane has read: what a prune that ran meanwhile
+  // moved it to.
+  std::optional<Timestamp> horizon_seen() const;
   template <class Work>
   auto with_retries(Work&& work) -> decltype(work(std::declval<pqxx::connection&>())) {
     return lanes_.front()->with_retries(std::forward<Work>(work));

@@ -52,7 +52,10 @@ class TraceAssembler {
   uint64_t log_conflicts() const noexcept { return log_conflicts_; }
   // Retention: records older than `horizon` are left out from now on (and counted), so that a
   // late record never changes anything behind the horizon, not even an invocation still held.
-  void set_retention_horizon(Timestamp horizon) noexcept { retention_horizon_ = horizon; }
+  // It only moves forward.
+  void set_retention_horizon(Timestamp horizon) noexcept {
+    retention_horizon_ = retention_horizon_ == kNoLastTs ? horizon : std::max(retention_horizon_, horizon);
+  }
   uint64_t beyond_retention() const noexcept { return beyond_retention_; }
   const AssemblerOptions& options() const noexcept { return options_; }
 

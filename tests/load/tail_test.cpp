@@ -190,6 +190,44 @@ TEST_F(Tail, APartialLastLineLoadsOnlyOnceItsNewlineArrives) {
   EXPECT_EQ(db.count("SELECT count(*) FROM job_logs"), 1);
 }
 
+// A tail runs for months and prunes run beside it: once a prune has moved the horizon, a late
+// record older than it is left out even when its invocation is still held (has newer records).
+TEST_F(Tail, ALateRecordBehindAHorizonMovedWhileTailRunsIsLeftOut) {
+  testing::TestDatabase db;
+  auto line = [](const std::string& type, const std::string& ts, const std::string& inv, const std::string& rest) {
+    return R"({"type":")" + type + R"(","ts":"2026-11-20T)" + ts + R"(Z","invocation_id":")" + inv + "\"" + rest + "}\n";
+  };
+  const std::string held = "11111111-0000-4000-8000-000000000001";  // 10:30 to 12:30: spans the horizon
+  auto marker = [&](int n, const std::string& ts) {  // a newer invocation: shows a batch went through
+    const std::string id = "22222222-0000-4000-8000-00000000000" + std::to_string(n);
+    return line("invocation.start", ts, id, R"(,"source_function":"fn")") + line("invocation.end", ts, id, R"(,"status":"completed")");
+  };
+  auto wait_for = [&](int64_t invocations) {
+    for (int i = 0; i < 200 && db.count("SELECT count(*) FROM invocations") < invocations; ++i) std::this_thread::sleep_for(50ms);
+    return db.count("SELECT count(*) FROM invocations");
+  };
+  const fs::path log = dir_ / "fn.log";
+  std::ofstream(log, std::ios::binary) << line("invocation.start", "10:30:00.000", held, R"(,"source_function":"fn")")
+                                       << line("invocation.end", "12:30:00.000", held, R"(,"status":"completed")")
+                                       << marker(1, "13:00:00.000");
+  Edpipe tail("tail -q --db dbname=" + db.name() + " --flush-interval 100ms --rescan-interval 100ms '" + log.string() + "'",
+              dir_ / "tail.out");
+  ASSERT_EQ(wait_for(2), 2);
+  ASSERT_EQ(testing::run_edpipe("prune --before 2026-11-20T12:00:00Z --db dbname=" + db.name()).status, 0);
+  ASSERT_EQ(db.count("SELECT count(*) FROM invocations WHERE id = '" + held + "'"), 1) << "it has a record after the horizon";
+  std::ofstream(log, std::ios::app | std::ios::binary) << marker(2, "13:05:00.000");  // a batch reads the new horizon
+  ASSERT_EQ(wait_for(3), 3);
+  std::ofstream(log, std::ios::app | std::ios::binary)
+      << line("event.detection.start", "10:45:00.000", held,
+              R"(,"event_execution_id":"33333333-0000-4000-8000-000000000001","event_name":"late")")
+      << marker(3, "13:10:00.000");
+  ASSERT_EQ(wait_for(4), 4);
+  EXPECT_EQ(db.count("SELECT count(*) FROM event_executions"), 0) << "the late record behind the horizon was loaded";
+  tail.signal(SIGTERM);
+  EXPECT_EQ(tail.wait(), 0);
+  expect_verified(db);
+}
+
 TEST_F(Tail, LoadFromAPipeThatStaysOpenFlushesOnTheClock) {
   testing::TestDatabase db;
   const auto lines = corpus(14, 200);
