@@ -368,7 +368,7 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
 // The per-name counts and percentiles come from name_metrics_hourly (migration 011): one row per
 // hour, function and name, whatever the traffic, so a week costs what an hour does. Its hours
 // are the invocations' (created_at), whole: the window widens to the start of its first hour.
-// The most common error is read from the failed rows of the same window (a partial index).
+// The most common error is that of the name's latest kErrorSample failures in the window.
 std::vector<NameStats> ViewReader::name_stats_of(const char* kind, const std::string& errors_sql, Timestamp since,
                                                  Timestamp until, const std::optional<std::string>& function, size_t limit) {
   // $1 since, $2 until, $3 function, $4 kind.
@@ -409,9 +409,12 @@ std::vector<NameStats> ViewReader::name_stats_of(const char* kind, const std::st
     n.p50_ms = d.quantile(0.50);
     n.p95_ms = d.quantile(0.95);
   }
-  for (const auto& r : tx->exec_params(errors_sql, since, until, function)) {
-    auto it = at.find(r["name"].as<std::string>());
-    if (it != at.end() && !r["err"].is_null()) out[it->second].common_error = r["err"].as<std::string>();
+  // Each failing name's own latest failures (a partial index per name): a week of failures is
+  // not read to name one message.
+  for (auto& n : out) {
+    if (n.failed == 0) continue;
+    const auto r = tx->exec_params(errors_sql, since, until, function, n.name, static_cast<int64_t>(kErrorSample));
+    if (!r.empty() && !r[0][0].is_null()) n.common_error = r[0][0].as<std::string>();
   }
   return out;
 }
@@ -419,19 +422,20 @@ std::vector<NameStats> ViewReader::name_stats_of(const char* kind, const std::st
 std::vector<NameStats> ViewReader::job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                              size_t limit) {
   return name_stats_of("job",
-                       "SELECT j.job_name AS name, mode() WITHIN GROUP (ORDER BY j.error_message) AS err FROM job_executions j "
-                       "WHERE j.status = 'failed' AND j.created_at >= date_trunc('hour', " + kAt1 + ") AND j.created_at < " +
-                           kAt2 + " AND " + sql::of_function("j", 3) + " GROUP BY j.job_name",
+                       "SELECT mode() WITHIN GROUP (ORDER BY x.err) FROM (SELECT j.error_message AS err FROM job_executions j "
+                       "WHERE j.status = 'failed' AND j.job_name = $4 AND j.created_at >= date_trunc('hour', " + kAt1 +
+                           ") AND j.created_at < " + kAt2 + " AND " + sql::of_function("j", 3) +
+                           " ORDER BY j.created_at DESC LIMIT $5) x",
                        since, until, function, limit);
 }
 
 std::vector<NameStats> ViewReader::event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                                size_t limit) {
   return name_stats_of("event",
-                       "SELECT e.event_name AS name, mode() WITHIN GROUP (ORDER BY coalesce(e.handler_error, e.detection_error)) "
+                       "SELECT mode() WITHIN GROUP (ORDER BY x.err) FROM (SELECT coalesce(e.handler_error, e.detection_error) "
                        "AS err FROM event_executions e WHERE e.status IN ('handler_failed', 'detection_failed') AND "
-                       "e.created_at >= date_trunc('hour', " + kAt1 + ") AND e.created_at < " + kAt2 + " AND " +
-                           sql::of_function("e", 3) + " GROUP BY e.event_name",
+                       "e.event_name = $4 AND e.created_at >= date_trunc('hour', " + kAt1 + ") AND e.created_at < " + kAt2 +
+                           " AND " + sql::of_function("e", 3) + " ORDER BY e.created_at DESC LIMIT $5) x",
                        since, until, function, limit);
 }
 

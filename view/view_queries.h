@@ -39,6 +39,9 @@ struct InvocationQuery {
 };
 
 // Per job or event name over a time range: the analytics page.
+// The most common error of a name is that of its latest failures in the range, this many.
+constexpr size_t kErrorSample = 1000;
+
 struct NameStats {
   std::string name;
   int64_t runs = 0, failed = 0, detected = 0;
@@ -65,7 +68,7 @@ class ViewReader {
   // One page of invocations, newest first.
   std::vector<InvocationSummary> search(const InvocationQuery& q);
   // Jobs (or events) by name over the hours of [since, until) (name_metrics_hourly: the first hour
-  // whole): counts, failure rate, p50/p95 within 1 %, the most common error.
+  // whole): counts, failure rate, p50/p95 within 1 %, the most common of the latest kErrorSample errors.
   std::vector<NameStats> job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);
   std::vector<NameStats> event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);
   // The newest ts any load has seen (windows are counted back from it); nullopt when empty.

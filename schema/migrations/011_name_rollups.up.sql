@@ -42,9 +42,13 @@ SELECT kind, hour_bucket, source_function, name, sum(runs), sum(failed), sum(det
        coalesce(array_agg(runs ORDER BY k) FILTER (WHERE k IS NOT NULL), '{}')
 FROM keyed GROUP BY 1, 2, 3, 4;
 
--- The most common error per name and the error-text search read the failed rows only.
+-- The failed rows only: by time for the error-text search, by name and time for a name's latest
+-- failures (its most common error on the jobs and events pages).
 CREATE INDEX job_executions_failed_idx ON job_executions (created_at) WHERE status = 'failed';
 CREATE INDEX event_executions_failed_idx ON event_executions (created_at)
+  WHERE status IN ('handler_failed', 'detection_failed');
+CREATE INDEX job_executions_failed_name_idx ON job_executions (job_name, created_at) WHERE status = 'failed';
+CREATE INDEX event_executions_failed_name_idx ON event_executions (event_name, created_at)
   WHERE status IN ('handler_failed', 'detection_failed');
 
 -- A name whose executions all moved to another hour is deleted, as an empty metrics_hourly row
