@@ -170,7 +170,14 @@ std::string render_rollup_table(const transform::RollupTable& rollups, size_t ma
   std::snprintf(line, sizeof line, "%-16s  %-22s%6s%6s%6s%6s%7s%6s%6s\n", "", "", "", "", "", "", "detect", "run",
                 "fail");
   o << line;
-  auto opt = [](const std::optional<double>& v) { return v ? fixed(*v, 1) : std::string("-"); };
+  // At most 8 characters, so that a column of 9 keeps a space before it: ms with one decimal,
+  // whole ms from 100 s, hours from 100,000 s (an invocation that ran for a day or more).
+  auto opt = [](const std::optional<double>& v) {
+    if (!v) return std::string("-");
+    if (*v < 100'000) return fixed(*v, 1);
+    if (*v < 100'000'000) return fixed(*v, 0);
+    return fixed(*v / 3'600'000, 1) + "h";
+  };
   auto clip = [](const std::string& name) {
     if (name.empty()) return std::string("(no start record)");
     return name.size() <= 22 ? name : name.substr(0, 19) + "...";

@@ -70,6 +70,22 @@ TEST(Cli, ReadsStdinAndRejectedLinesAreNotFatal) {
   EXPECT_NE(r.err.find("<stdin>:3: rejected (invalid_json)"), std::string::npos) << r.err;
 }
 
+// The hourly table keeps a space between its columns, whatever the durations: two hours, and
+// three days (in hours).
+TEST(Cli, HourlyTableColumnsStayApartForLongDurations) {
+  auto inv = [](const std::string& id, const std::string& start, const std::string& end) {
+    return R"({"type":"invocation.start","ts":")" + start + R"(","invocation_id":")" + id +
+           R"(","source_function":"f"})" "\n" R"({"type":"invocation.end","ts":")" + end + R"(","invocation_id":")" + id +
+           R"(","status":"completed"})" "\n";
+  };
+  auto r = run("load --dry-run", inv("550e8400-e29b-41d4-a716-446655440001", "2026-11-20T10:00:00Z", "2026-11-20T12:00:00Z"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find(" 7200000  7200000  7200000  7200000\n"), std::string::npos) << r.out;
+  r = run("load --dry-run", inv("550e8400-e29b-41d4-a716-446655440002", "2026-11-20T10:00:00Z", "2026-11-23T10:00:00Z"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("    72.0h    72.0h    72.0h    72.0h\n"), std::string::npos) << r.out;
+}
+
 TEST(Cli, DeadLetterFileHoldsEveryRejectedLine) {
   const fs::path dl = fs::temp_directory_path() / ("edpipe-dl-" + std::to_string(::getpid()) + ".ndjson");
   auto r = run("load --dry-run --quiet --dead-letter " + dl.string() + " " EDPIPE_SAMPLES_DIR);
