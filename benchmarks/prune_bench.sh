@@ -2,7 +2,7 @@
 # Prune speed, and what a prune costs a load running beside it.
 #
 #   scripts/build && benchmarks/prune_bench.sh
-#   EDPIPE_PRUNE_ARGS="--rest 1" benchmarks/prune_bench.sh     # the prune beside the load, resting
+#   EDPIPE_PRUNE_ARGS="--rest 0" benchmarks/prune_bench.sh     # a prune that never rests beside the load
 #
 # Two days of generated traffic, 100k invocations each (the first is benchmarks/explain_queries.sh's
 # corpus, the second the same generator a day later). Day 1 loaded, then:

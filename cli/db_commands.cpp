@@ -189,10 +189,10 @@ int run_prune(const std::vector<std::string>& args) {
   std::string db, keep_text = "30d", before_text, keep_rollups_text;
   bool dry_run = false, from_now = false, vacuum = false;
   uint32_t batch = 1000, max_batches = 0;
-  double rest = 0;
+  double rest = load::PruneOptions{}.rest;
   po::options_description visible(
       "Usage: edpipe prune [--keep 30d | --before TIMESTAMP] [--from-now] [--keep-rollups DURATION]\n"
-      "                    [--dry-run] [--batch 1000] [--max-batches N] [--rest FACTOR] [--vacuum] [--db DB]\n"
+      "                    [--dry-run] [--batch 1000] [--max-batches N] [--rest 2] [--vacuum] [--db DB]\n"
       "\n"
       "Delete the invocations whose every record is older than the retention horizon, with their\n"
       "event executions, job executions and log lines; the hourly rollups stay (unless --keep-rollups).\n"
@@ -212,7 +212,8 @@ int run_prune(const std::vector<std::string>& args) {
       "batch", number_option(batch, 10u, 100000u, "batch"), "invocations per transaction (10-100000)")(
       "max-batches", number_option(max_batches, 0u, 100000000u, "max-batches"), "stop after this many (0: until done)")(
       "rest", number_option(rest, 0.0, 100.0, "rest", "FACTOR"),
-      "after each batch, rest this many times as long as it took, so loads beside it keep their pace (0-100)")(
+      "while a load runs beside it, rest after each batch this many times as long as the batch took, so the load "
+      "keeps its pace (0-100; 0: never rest)")(
       "vacuum", po::bool_switch(&vacuum), "VACUUM the detail tables afterwards: the freed space is reused at once");
   const po::variables_map vm = parse_command("prune", args, visible);
   if (vm.count("help")) {
@@ -254,7 +255,9 @@ int run_prune(const std::vector<std::string>& args) {
     }
     std::cout << "edpipe prune: horizon " << format_rfc3339(r.horizon) << (r.horizon_moved ? "" : " (unchanged: it never moves back)")
               << "; " << r.invocations << " invocations deleted with their detail in " << r.batches << " batch"
-              << (r.batches == 1 ? "" : "es") << (o.keep_rollups ? ", " + std::to_string(r.rollups) + " metrics_hourly rows" : "")
+              << (r.batches == 1 ? "" : "es")
+              << (r.rests ? " (rested after " + std::to_string(r.rests) + ": a load ran beside it)" : "")
+              << (o.keep_rollups ? ", " + std::to_string(r.rollups) + " metrics_hourly rows" : "")
               << (r.complete ? "" : "; stopped by --max-batches: run it again to go on")
               << (r.vacuumed ? "; vacuumed" : "") << "\n";
   } catch (const load::SchemaError& e) {

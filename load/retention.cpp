@@ -26,6 +26,11 @@ std::optional<Timestamp> current_horizon(pqxx::transaction_base& tx) {
 
 }  // namespace
 
+bool a_load_runs_beside(pqxx::connection& conn) {
+  pqxx::nontransaction tx(conn);
+  return tx.exec(sql::kLoadsBeside)[0][0].as<bool>();
+}
+
 std::optional<Timestamp> read_horizon(pqxx::connection& conn) {
   pqxx::read_transaction tx(conn);
   return current_horizon(tx);
@@ -82,7 +87,10 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
     ++res.batches;
     if (progress) progress(res);
     if (n < o.batch) break;
-    if (o.rest > 0) std::this_thread::sleep_for((std::chrono::steady_clock::now() - started) * o.rest);
+    if (o.rest > 0 && a_load_runs_beside(conn)) {
+      std::this_thread::sleep_for((std::chrono::steady_clock::now() - started) * o.rest);
+      ++res.rests;
+    }
   }
   {
     pqxx::work tx(conn);

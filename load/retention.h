@@ -20,9 +20,10 @@ struct PruneOptions {
   bool dry_run = false;
   size_t batch = 1000;                       // invocations per transaction
   size_t max_batches = 0;                    // 0: until done
-  // A rest between batches, as long as the batch took times this factor: loads running beside
-  // the prune get the shard locks and the CPU back (0: none; 1: the prune is busy half the time).
-  double rest = 0;
+  // A rest between batches while a load runs beside the prune (another session holds or waits
+  // for a shard lock), as long as the batch took times this factor: the load gets the shard
+  // locks and the CPU back. Alone, the prune never rests. (0: never; 1: busy half the time.)
+  double rest = 2;
   // VACUUM the detail tables afterwards, so the space the deleted rows held is reused by the next
   // loads at once instead of when autovacuum comes round (a plain VACUUM: loads go on meanwhile).
   bool vacuum = false;
@@ -35,6 +36,7 @@ struct PruneResult {
   uint64_t event_executions = 0, job_executions = 0, job_logs = 0;  // a dry run's counts only
   uint64_t rollups = 0;               // metrics_hourly rows deleted
   size_t batches = 0;
+  size_t rests = 0;                   // batches followed by a rest: a load was running beside it
   bool complete = true;               // false: --max-batches stopped it; run it again
   bool vacuumed = false;
 };
@@ -45,5 +47,8 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& options,
 
 // The horizon in effect; nullopt before the first prune.
 std::optional<Timestamp> read_horizon(pqxx::connection& conn);
+
+// Whether a load runs beside this session now: another session holds or waits for a shard lock.
+bool a_load_runs_beside(pqxx::connection& conn);
 
 }  // namespace edpipe::load

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "load/load_sql.h"
 #include "load/retention.h"
 #include "load/verifier.h"
 #include "pg_test_support.h"
@@ -181,6 +182,19 @@ TEST(Retention, TheHorizonNeverMovesBack) {
   const auto r = testing::run_edpipe("prune --keep 30d --db dbname=" + db.name());
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("unchanged: it never moves back"), std::string::npos) << r.out;
+}
+
+// The prune rests only beside a load: one that holds a shard lock (or waits for one).
+TEST(Retention, ALoadBesideIsSeenByItsShardLock) {
+  testing::TestDatabase db;
+  pqxx::connection pruner(db.conninfo()), loader(db.conninfo());
+  EXPECT_FALSE(a_load_runs_beside(pruner));
+  {
+    pqxx::work tx(loader);
+    tx.exec(sql::lock_shards({3, 5}));
+    EXPECT_TRUE(a_load_runs_beside(pruner));
+  }
+  EXPECT_FALSE(a_load_runs_beside(pruner)) << "released with the transaction";
 }
 
 TEST(Retention, PruneWithLoadersRunningNeitherDeadlocksNorLosesACount) {
