@@ -39,7 +39,8 @@ extern const char* const kLockMigrations;     // pg_advisory_xact_lock(kMigratio
 std::string lock_shards(const std::vector<int>& shards);  // in the order given
 // A followed file (device, inode) held for the session: $1 file_lock_key -> whether it was free.
 extern const char* const kTryLockFile;
-extern const std::string kLoadsBeside;        // is another session loading (holding or awaiting a shard lock)?
+extern const char* const kNameLoaderSession;  // application_name of a loader's sessions
+extern const std::string kLoadsBeside;        // is another session loading (a loader's, or at a shard lock)?
 int64_t file_lock_key(uint64_t device, uint64_t inode) noexcept;
 
 // edpipe_file_positions: $1 device … $7 path (bigint columns hold unsigned values bit for bit).

@@ -72,6 +72,8 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
   std::vector<int> all(kShardCount);
   std::iota(all.begin(), all.end(), 0);
   const std::string lock_all = sql::lock_shards(all);
+  constexpr auto kLoadRemembered = std::chrono::seconds(10);
+  std::optional<std::chrono::steady_clock::time_point> load_seen;
   for (;;) {
     if (o.max_batches && res.batches >= o.max_batches) {
       res.complete = false;
@@ -87,8 +89,12 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
     ++res.batches;
     if (progress) progress(res);
     if (n < o.batch) break;
-    if (o.rest > 0 && a_load_runs_beside(conn)) {
-      std::this_thread::sleep_for((std::chrono::steady_clock::now() - started) * o.rest);
+    // A load holds its shard locks only while it writes a batch, not while it reads the next:
+    // one seen in the last seconds is running still.
+    const auto now = std::chrono::steady_clock::now();
+    if (o.rest > 0 && a_load_runs_beside(conn)) load_seen = now;
+    if (o.rest > 0 && load_seen && now - *load_seen < kLoadRemembered) {
+      std::this_thread::sleep_for((now - started) * o.rest);
       ++res.rests;
     }
   }

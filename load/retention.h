@@ -20,9 +20,10 @@ struct PruneOptions {
   bool dry_run = false;
   size_t batch = 1000;                       // invocations per transaction
   size_t max_batches = 0;                    // 0: until done
-  // A rest between batches while a load runs beside the prune (another session holds or waits
-  // for a shard lock), as long as the batch took times this factor: the load gets the shard
-  // locks and the CPU back. Alone, the prune never rests. (0: never; 1: busy half the time.)
+  // A rest between batches while a load runs beside the prune (a loader's session is connected,
+  // or one held or waited for a shard lock in the last 10 s), as long as the batch took times
+  // this factor: the load gets the shard locks and the CPU back. Alone, the prune never rests.
+  // (0: never; 1: busy half the time.)
   double rest = 2;
   // VACUUM the detail tables afterwards, so the space the deleted rows held is reused by the next
   // loads at once instead of when autovacuum comes round (a plain VACUUM: loads go on meanwhile).
@@ -48,7 +49,8 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& options,
 // The horizon in effect; nullopt before the first prune.
 std::optional<Timestamp> read_horizon(pqxx::connection& conn);
 
-// Whether a load runs beside this session now: another session holds or waits for a shard lock.
+// Whether a load runs beside this session now: another session is a loader's (`load`, `tail`),
+// or holds or waits for a shard lock.
 bool a_load_runs_beside(pqxx::connection& conn);
 
 }  // namespace edpipe::load

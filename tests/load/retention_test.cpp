@@ -184,7 +184,7 @@ TEST(Retention, TheHorizonNeverMovesBack) {
   EXPECT_NE(r.out.find("unchanged: it never moves back"), std::string::npos) << r.out;
 }
 
-// The prune rests only beside a load: one that holds a shard lock (or waits for one).
+// The prune rests only beside a load: a loader's session, or one at a shard lock.
 TEST(Retention, ALoadBesideIsSeenByItsShardLock) {
   testing::TestDatabase db;
   pqxx::connection pruner(db.conninfo()), loader(db.conninfo());
@@ -195,6 +195,12 @@ TEST(Retention, ALoadBesideIsSeenByItsShardLock) {
     EXPECT_TRUE(a_load_runs_beside(pruner));
   }
   EXPECT_FALSE(a_load_runs_beside(pruner)) << "released with the transaction";
+  // A loader's session, between its batches.
+  pqxx::nontransaction(loader).exec0(sql::kNameLoaderSession);
+  EXPECT_TRUE(a_load_runs_beside(pruner));
+  loader.disconnect();
+  for (int i = 0; i < 100 && a_load_runs_beside(pruner); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(a_load_runs_beside(pruner)) << "gone with its session";
 }
 
 TEST(Retention, PruneWithLoadersRunningNeitherDeadlocksNorLosesACount) {
