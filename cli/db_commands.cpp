@@ -192,7 +192,7 @@ int run_prune(const std::vector<std::string>& args) {
   double rest = load::PruneOptions{}.rest;
   po::options_description visible(
       "Usage: edpipe prune [--keep 30d | --before TIMESTAMP] [--from-now] [--keep-rollups DURATION]\n"
-      "                    [--dry-run] [--batch 1000] [--max-batches N] [--rest 2] [--vacuum] [--db DB]\n"
+      "                    [--dry-run] [--batch 1000] [--max-batches N] [--rest 4] [--vacuum] [--db DB]\n"
       "\n"
       "Delete the invocations whose every record is older than the retention horizon, with their\n"
       "event executions, job executions and log lines; the hourly rollups stay (unless --keep-rollups).\n"

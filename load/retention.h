@@ -23,8 +23,8 @@ struct PruneOptions {
   // A rest between batches while a load runs beside the prune (a loader's session is connected,
   // or one held or waited for a shard lock in the last 10 s), as long as the batch took times
   // this factor: the load gets the shard locks and the CPU back. Alone, the prune never rests.
-  // (0: never; 1: busy half the time.)
-  double rest = 2;
+  // (0: never; 1: busy half the time; 4: a fifth.)
+  double rest = 4;
   // VACUUM the detail tables afterwards, so the space the deleted rows held is reused by the next
   // loads at once instead of when autovacuum comes round (a plain VACUUM: loads go on meanwhile).
   bool vacuum = false;
