@@ -220,7 +220,7 @@ void LoadLane::back_off(int attempt) {
 void LoadLane::reconnect() {
   conn_ = open_connection(conninfo_);
   pqxx::work tx(*conn_);
-  tx.exec(sql::kNameLoaderSession);
+  tx.exec(sql::kMarkLoaderSession);
   tx.exec(sql::kCreateStaging);
   tx.commit();
 }
@@ -230,7 +230,7 @@ void LoadLane::open() {
   with_retries([](pqxx::connection& c) { require_latest_schema(c); });
   with_retries([](pqxx::connection& c) {
     pqxx::work tx(c);
-    tx.exec(sql::kNameLoaderSession);
+    tx.exec(sql::kMarkLoaderSession);
     tx.exec(sql::kCreateStaging);
     tx.commit();
   });

@@ -214,15 +214,15 @@ std::string lock_shards(const std::vector<int>& shards) {
 
 const char* const kTryLockFile = "SELECT pg_try_advisory_lock($1)";
 
-// A loader's sessions say what they are (pg_stat_activity shows every role's application_name).
-const char* const kNameLoaderSession = "SET application_name = 'edpipe loader'";
+// A loader's session holds this shared advisory lock from its start to its end, so that others
+// (a prune) see a load running even between its batches. Nobody takes it exclusively.
+const std::string kMarkLoaderSession = "SELECT pg_advisory_lock_shared(" + std::to_string(kLoaderMarkSpace) + ", 0)";
 
-// A load running now: another session is a loader's, or holds or waits for a shard lock
+// A load running now: another session holds the loader mark, or holds or waits for a shard lock
 // (two-key advisory locks show their keys as classid and objid, objsubid 2).
 const std::string kLoadsBeside =
-    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'edpipe loader' AND pid <> pg_backend_pid()) "
-    "OR EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND classid = " +
-    std::to_string(kShardLockSpace) + " AND pid <> pg_backend_pid())";
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND classid IN (" +
+    std::to_string(kShardLockSpace) + ", " + std::to_string(kLoaderMarkSpace) + ") AND pid <> pg_backend_pid())";
 
 // Both halves of (device, inode) folded into one bigint.
 int64_t file_lock_key(uint64_t device, uint64_t inode) noexcept {

@@ -35,11 +35,12 @@ extern const std::string kCreateStaging;
 // locks alone (their key is a hash), so no two schemes can meet.
 constexpr int kMigrationLockSpace = 7321001;  // (space, 0): one migrator at a time
 constexpr int kShardLockSpace = 7321002;      // (space, shard): a lane's hold on its shards (load_lane.h)
+constexpr int kLoaderMarkSpace = 7321003;     // (space, 0), shared, for a session's life: a loader's session
 extern const char* const kLockMigrations;     // pg_advisory_xact_lock(kMigrationLockSpace, 0)
 std::string lock_shards(const std::vector<int>& shards);  // in the order given
 // A followed file (device, inode) held for the session: $1 file_lock_key -> whether it was free.
 extern const char* const kTryLockFile;
-extern const char* const kNameLoaderSession;  // application_name of a loader's sessions
+extern const std::string kMarkLoaderSession;  // taken by each loader session: "a load runs"
 extern const std::string kLoadsBeside;        // is another session loading (a loader's, or at a shard lock)?
 int64_t file_lock_key(uint64_t device, uint64_t inode) noexcept;
 

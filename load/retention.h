@@ -49,8 +49,8 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& options,
 // The horizon in effect; nullopt before the first prune.
 std::optional<Timestamp> read_horizon(pqxx::connection& conn);
 
-// Whether a load runs beside this session now: another session is a loader's (`load`, `tail`),
-// or holds or waits for a shard lock.
+// Whether a load runs beside this session now: another session is a loader's (`load`, `tail`:
+// it holds the loader mark), or holds or waits for a shard lock.
 bool a_load_runs_beside(pqxx::connection& conn);
 
 }  // namespace edpipe::load

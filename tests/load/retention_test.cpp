@@ -196,7 +196,7 @@ TEST(Retention, ALoadBesideIsSeenByItsShardLock) {
   }
   EXPECT_FALSE(a_load_runs_beside(pruner)) << "released with the transaction";
   // A loader's session, between its batches.
-  pqxx::nontransaction(loader).exec0(sql::kNameLoaderSession);
+  pqxx::nontransaction(loader).exec(sql::kMarkLoaderSession);
   EXPECT_TRUE(a_load_runs_beside(pruner));
   loader.disconnect();
   for (int i = 0; i < 100 && a_load_runs_beside(pruner); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
