@@ -349,21 +349,23 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
                    " AND ($3::text IS NULL OR m.source_function = $3) GROUP BY e.key ORDER BY n DESC, name LIMIT $4",
                d.since, d.until, o.function, static_cast<int64_t>(o.top)))
         d.failing_jobs.push_back({r["name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt, std::nullopt});
-    } else {
-      const std::string jobs_in_window = " FROM job_executions j WHERE j.created_at >= " + kSince + " AND j.created_at < " +
-                                         kUntil + " AND " + sql::of_function("j", 3);
-      for (const auto& r : tx->exec_params("SELECT j.job_name, count(*) AS n, mode() WITHIN GROUP (ORDER BY j.error_message) AS err" +
-                                               jobs_in_window + " AND j.status = 'failed' GROUP BY j.job_name "
-                                               "ORDER BY n DESC, j.job_name LIMIT $4",
-                                           d.since, d.until, o.function, static_cast<int64_t>(o.top)))
-        d.failing_jobs.push_back({r["job_name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt,
-                                  r["err"].is_null() ? std::nullopt : std::optional<std::string>(r["err"].as<std::string>())});
-      for (const auto& r : tx->exec_params("SELECT j.job_name, count(*) AS n, percentile_cont(0.95) WITHIN GROUP "
-                                           "(ORDER BY j.duration_ms) AS p95" + jobs_in_window +
-                                               " AND j.duration_ms IS NOT NULL GROUP BY j.job_name ORDER BY p95 DESC, j.job_name LIMIT $4",
-                                           d.since, d.until, o.function, static_cast<int64_t>(o.top)))
-        d.slowest_jobs.push_back({r["job_name"].as<std::string>(), r["n"].as<int64_t>(), opt_double(r["p95"]), std::nullopt});
     }
+  }
+  if (!o.rollups_only) {
+    // Per job name from name_metrics_hourly (whole hours; p95 within 1 %), so that a week of a
+    // busy detector is not read row by row; the most common error is that of the latest failures.
+    auto jobs = reader.job_stats(d.since, d.until, o.function, 1000);
+    auto by = [&jobs](auto&& before) {
+      std::sort(jobs.begin(), jobs.end(), [&](const NameStats& a, const NameStats& b) {
+        return before(a, b) || (!before(b, a) && a.name < b.name);
+      });
+    };
+    by([](const NameStats& a, const NameStats& b) { return a.failed > b.failed; });
+    for (const auto& j : jobs)
+      if (j.failed > 0 && d.failing_jobs.size() < o.top) d.failing_jobs.push_back({j.name, j.failed, std::nullopt, j.common_error});
+    by([](const NameStats& a, const NameStats& b) { return a.p95_ms.value_or(-1) > b.p95_ms.value_or(-1); });
+    for (const auto& j : jobs)
+      if (j.p95_ms && d.slowest_jobs.size() < o.top) d.slowest_jobs.push_back({j.name, j.runs, j.p95_ms, std::nullopt});
   }
   ViewLimits limits = reader.limits();
   limits.log_lines = o.log_lines_per_invocation;

@@ -220,6 +220,21 @@ TEST_F(ViewTest, TheReportCountsWhatTheTablesHold) {
   EXPECT_EQ(d.failures.size(), size_t(db_->count("SELECT count(*) FROM invocations WHERE status IN ('failed', 'abandoned')")));
   ASSERT_FALSE(d.failing_jobs.empty());
   EXPECT_FALSE(d.top_events.empty());
+  // The job tables (from name_metrics_hourly): each failing job's count, each p95 within 1 %.
+  for (const auto& j : d.failing_jobs)
+    EXPECT_EQ(j.count, db_->count("SELECT count(*) FROM job_executions WHERE status = 'failed' AND job_name = " +
+                                  db_->conn().quote(j.name))) << j.name;
+  ASSERT_FALSE(d.slowest_jobs.empty());
+  for (size_t i = 0; i < d.slowest_jobs.size(); ++i) {
+    const auto& j = d.slowest_jobs[i];
+    if (i > 0) {
+      EXPECT_GE(*d.slowest_jobs[i - 1].value, *j.value);
+    }
+    pqxx::work tx(db_->conn());
+    const double exact = tx.exec("SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FROM job_executions "
+                                 "WHERE job_name = " + tx.quote(j.name))[0][0].as<double>();
+    EXPECT_NEAR(*j.value, exact, 0.01 * exact + 1.0) << j.name;
+  }
 }
 
 // The jobs and events pages read name_metrics_hourly: per name, what the executions say, with
