@@ -407,9 +407,11 @@ const char* const kDeleteRollup = "DELETE FROM metrics_hourly WHERE hour_bucket 
 // name_metrics_hourly: the mergeable state, by these names.
 #define EDPIPE_NAME_ROLLUP_STATE \
   "kind, name, runs, failed, detected, duration_zero_count, duration_bucket_keys, duration_bucket_counts"
-// `kind IN (...)`: the primary key begins with the kind.
+// Only the names a load changes: an hour may hold many. `kind IN (...)`: the primary key begins
+// with the kind.
 const char* const kReadNameRollups = "SELECT " EDPIPE_NAME_ROLLUP_STATE
-    " FROM name_metrics_hourly WHERE kind IN ('job', 'event') AND hour_bucket = $1::timestamptz AND source_function = $2";
+    " FROM name_metrics_hourly WHERE kind IN ('job', 'event') AND hour_bucket = $1::timestamptz AND source_function = $2"
+    " AND name = ANY($3::text[])";
 const char* const kReadAllNameRollups = "SELECT extract(epoch FROM hour_bucket)::bigint AS hour_epoch, source_function, "
     EDPIPE_NAME_ROLLUP_STATE " FROM name_metrics_hourly";
 #undef EDPIPE_NAME_ROLLUP_STATE

@@ -68,7 +68,7 @@ extern const char* const kReadAllRollups;
 extern const char* const kMinMaxOfHour;       // $1 hour, $2 function
 extern const char* const kUpsertRollup;
 extern const char* const kDeleteRollup;
-extern const char* const kReadNameRollups;     // $1 hour, $2 function: its names' rows
+extern const char* const kReadNameRollups;     // $1 hour, $2 function, $3 names (text[]): their rows
 extern const char* const kReadAllNameRollups;
 extern const char* const kUpsertNameRollup;
 extern const char* const kDeleteNameRollup;    // $1 kind, $2 hour, $3 function, $4 name

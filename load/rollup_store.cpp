@@ -24,6 +24,20 @@ std::string int_array(const std::vector<int64_t>& v) {
   return s + "}";
 }
 
+// A text[] literal: every element quoted, `"` and `\` escaped, so any name goes through.
+std::string text_array(const std::vector<std::string>& v) {
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    s += i ? ",\"" : "\"";
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') s += '\\';
+      s += c;
+    }
+    s += '"';
+  }
+  return s + "}";
+}
+
 std::string json_counts(const std::map<std::string, int64_t>& m) {
   std::string s = "{";
   bool first = true;
@@ -158,8 +172,10 @@ transform::RollupTable RollupStore::read_all() {
 
 void RollupStore::add_name_deltas(const transform::RollupKey& key, const transform::NameRollups& delta) {
   const std::string hour = format_rfc3339(key.hour);
+  std::vector<std::string> names;
+  for (const auto& [name, d] : delta) names.push_back(name.second);
   transform::NameRollups stored;
-  for (const auto& r : tx_.exec_params(sql::kReadNameRollups, hour, key.source_function))
+  for (const auto& r : tx_.exec_params(sql::kReadNameRollups, hour, key.source_function, text_array(names)))
     stored[name_key_of(r)] = name_rollup_from_row(r);
   for (const auto& [name, d] : delta) {
     transform::NameRollup n = stored[name];

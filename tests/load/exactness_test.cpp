@@ -247,6 +247,37 @@ TEST(Exactness, VerifyNamesTheHourWhosePercentileIsOff) {
   EXPECT_TRUE(named) << rep.differences[0];
 }
 
+// Job and event names hold anything: quotes, backslashes, commas, braces, spaces. A later load
+// reads their name_metrics_hourly rows back by name (a text[] of them) and must find each.
+TEST(Exactness, NameRollupsOfAnyNameStayExactAcrossLoads) {
+  testing::TestDatabase db;
+  const std::string inv = "abcdef01-0000-4000-8000-000000000001", ev = "abcdef01-0000-4000-8000-0000000000e1";
+  const std::vector<std::string> names = {R"(say \"hi\", {now})", R"(back\\slash)", "two words, ünï", "NULL", ""};
+  auto job = [&](size_t i, const std::string& type, const std::string& ts, const std::string& rest) {
+    return R"({"type":")" + type + R"(","ts":"2026-11-20T10:00:)" + ts + R"(Z","invocation_id":")" + inv +
+           R"(","job_execution_id":"abcdef01-0000-4000-8000-00000000000)" + std::to_string(i) +
+           R"(","event_execution_id":")" + ev + R"(","job_name":")" + names[i] + "\"" + rest + "}";
+  };
+  std::vector<std::string> first = {
+      R"({"type":"invocation.start","ts":"2026-11-20T10:00:00.000Z","invocation_id":")" + inv + R"(","source_function":"f"})",
+      R"({"type":"event.detection.start","ts":"2026-11-20T10:00:00.001Z","invocation_id":")" + inv +
+          R"(","event_execution_id":")" + ev + R"(","event_name":"ev, \"odd\" {name}"})"};
+  std::vector<std::string> second;
+  for (size_t i = 0; i < names.size(); ++i) {
+    first.push_back(job(i, "job.start", "01.000", ""));
+    second.push_back(job(i, "job.end", "0" + std::to_string(2 + i) + ".000", i % 2 ? R"(,"status":"failed")" : ""));
+  }
+  second.push_back(R"({"type":"invocation.end","ts":"2026-11-20T10:00:09.000Z","invocation_id":")" + inv + R"(","status":"completed"})");
+  testing::load_lines(db.conninfo(), first);
+  testing::load_lines(db.conninfo(), second);
+  const auto rep = verify_database(db.conn());
+  EXPECT_TRUE(rep.ok()) << (rep.differences.empty() ? "" : rep.differences[0]);
+  EXPECT_EQ(db.count("SELECT count(*) FROM name_metrics_hourly WHERE kind = 'job' AND runs = 1"), int64_t(names.size()));
+  EXPECT_EQ(db.count("SELECT count(*) FROM name_metrics_hourly WHERE kind = 'job' AND failed = 1"), 2);
+  EXPECT_EQ(db.count("SELECT count(*) FROM name_metrics_hourly WHERE kind = 'job' AND name = 'back\\slash' "
+                     "AND cardinality(duration_bucket_keys) = 1"), 1);
+}
+
 // A load after a wrong edit of name_metrics_hourly does not hide it: verify holds each name's
 // counts and percentiles against its executions, and names a row that has none.
 TEST(Exactness, VerifyNamesTheNameRollupThatIsOff) {
