@@ -37,8 +37,6 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     std::vector<std::string> detected_names, failed_names;
     std::vector<transform::NameRun> runs;  // the invocation's executions, for the name rollups
   };
-  // A derived duration as its integer column holds it (put_opt_int): left out when it does not fit.
-  auto stored_ms = [](std::optional<int64_t> v) { return v && *v <= kMaxInteger ? v : std::nullopt; };
   std::unordered_map<Uuid, bool, UuidHash> abandoned;
   for (const auto& s : b.invocations)
     if (!not_new.count(s.id)) abandoned[s.id] = rule.is_abandoned(s);
@@ -47,7 +45,7 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     if (not_new.count(j.invocation_id)) continue;
     const transform::JobStatus st = job_status(j, abandoned[j.invocation_id]);
     per_invocation[j.invocation_id].runs.push_back(
-        {transform::NameKind::Job, std::string(job_name(j)), st == transform::JobStatus::Failed, false, stored_ms(duration_ms(j))});
+        {transform::NameKind::Job, std::string(job_name(j)), st == transform::JobStatus::Failed, false, as_integer_column(duration_ms(j))});
     for (Counts* c : {&per_invocation[j.invocation_id], event_execution_id(j) ? &per_event[*event_execution_id(j)] : nullptr}) {
       if (!c) continue;
       c->run++;
@@ -73,7 +71,7 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     per_invocation[e.invocation_id].runs.push_back(
         {transform::NameKind::Event, std::string(event_name(e)),
          st == transform::EventStatus::HandlerFailed || st == transform::EventStatus::DetectionFailed, detected(e),
-         stored_ms(handler_duration_ms(e))});
+         as_integer_column(handler_duration_ms(e))});
     encode_staged(ev, g, e);
     encode_derived(ev, e, EventDerived{st, c.run, c.ok, c.failed});
     ev.end_row();
@@ -85,8 +83,7 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     transform::InvocationContribution k;
     k.key = {hour_floor(created_at(s)), std::string(source_function(s))};
     k.status = invocation_status(s, rule);
-    k.duration_ms = total_duration_ms(s);
-    if (k.duration_ms && *k.duration_ms > kMaxInteger) k.duration_ms.reset();  // left out, as in the row
+    k.duration_ms = as_integer_column(total_duration_ms(s));  // left out, as in the row
     k.events_detected = c.detected;
     k.jobs_run = c.run;
     k.jobs_succeeded = c.ok;

@@ -67,7 +67,7 @@ void put_duration(W& w, G& g, const char* column, const std::optional<int64_t>& 
 }
 // A derived duration (integer column): left out when it does not fit.
 void put_opt_int(W& w, const std::optional<int64_t>& v) {
-  if (v && *v <= kMaxInteger) w.int32(static_cast<int32_t>(*v));
+  if (const auto fits = as_integer_column(v)) w.int32(static_cast<int32_t>(*fits));
   else w.null();
 }
 // A count of children (integer column); an invocation has far fewer than 2^31.

@@ -46,6 +46,10 @@ class ValueGuard {
 
 // The largest value of an integer column (derived durations and counts).
 constexpr int64_t kMaxInteger = 2147483647;
+// A derived duration as its integer column holds it: left out (null) when it does not fit.
+inline std::optional<int64_t> as_integer_column(std::optional<int64_t> v) noexcept {
+  return v && *v <= kMaxInteger ? v : std::nullopt;
+}
 
 // What a new invocation's rows carry beyond their staged columns.
 struct InvocationDerived {

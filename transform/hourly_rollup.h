@@ -28,7 +28,6 @@ struct NameRun {
   bool failed = false;    // job: failed; event: its detection or handler failed
   bool detected = false;  // events only
   std::optional<int64_t> duration_ms;  // job: duration_ms; event: handler_duration_ms
-  auto operator<=>(const NameRun&) const = default;
 };
 
 // What one invocation adds to its hour.
