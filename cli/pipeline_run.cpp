@@ -206,7 +206,7 @@ void PipelineRun::consume(ingest::IngestBatch& batch, const std::function<std::s
                 << "): " << r.detail << "\n";
     }
   }
-  privacy_.filter(batch.records);
+  privacy_.filter(batch.records, batch.text);
   assembler_.add(batch.records);
   transform::RowBatch rows;
   assembler_.take_ready(rows);

@@ -25,7 +25,8 @@ std::string_view json_type_name(json_type t) {
 // Turns slots into typed values; the first problem wins and stops the record.
 class Checker {
  public:
-  Checker(const RawFields& f) : f_(f) {}
+  // Text is copied into `text`: the fields view the parser's buffer or the line, both reused.
+  Checker(const RawFields& f, TextArena& text) : f_(f), text_(text) {}
   std::optional<Rejection> problem;
 
   bool present(FieldId id) const { return f_.seen(id) && f_[id].type != json_type::null; }
@@ -52,16 +53,16 @@ class Checker {
     return false;
   }
 
-  std::string text(FieldId id) { return std::string(view(id)); }
+  Text text(FieldId id) { return text_.keep(view(id)); }
   // The text without a copy: valid until the next document is parsed.
   std::string_view view(FieldId id) {
     if (!require(id) || !expect_type(id, json_type::string, "a string")) return {};
     return f_[id].text;
   }
-  std::optional<std::string> opt_text(FieldId id) {
+  std::optional<Text> opt_text(FieldId id) {
     if (!present(id)) return std::nullopt;
     if (!expect_type(id, json_type::string, "a string")) return std::nullopt;
-    return std::string(f_[id].text);
+    return text_.keep(f_[id].text);
   }
   Uuid uuid(FieldId id) {
     if (!require(id)) return {};
@@ -115,21 +116,21 @@ class Checker {
   }
   std::optional<JsonText> opt_json(FieldId id) {
     if (!present(id)) return std::nullopt;
-    return JsonText(f_[id].text);
+    return text_.keep(f_[id].text);
   }
   std::optional<JsonText> opt_object(FieldId id) {
     if (!present(id) || !expect_type(id, json_type::object, "an object")) return std::nullopt;
-    return JsonText(f_[id].text);
+    return text_.keep(f_[id].text);
   }
   std::optional<ErrorInfo> opt_error(FieldId id) {
     if (!present(id)) return std::nullopt;
     const FieldSlot& s = f_[id];
     ErrorInfo e;
     if (s.type == json_type::string || s.type == json_type::object) {
-      if (s.has_error_message) e.message = std::string(s.error_message);
-      if (s.has_error_stack) e.stack = std::string(s.error_stack);
+      if (s.has_error_message) e.message = text_.keep(s.error_message);
+      if (s.has_error_stack) e.stack = text_.keep(s.error_stack);
     } else {
-      e.message = std::string(s.text);  // a number or array thrown: keep its JSON text
+      e.message = text_.keep(s.text);  // a number or array thrown: keep its JSON text
     }
     return e;
   }
@@ -163,6 +164,7 @@ class Checker {
 
  private:
   const RawFields& f_;
+  TextArena& text_;
 };
 
 // One reader per record type: its fields, in the wire format's order.
@@ -262,9 +264,10 @@ Timestamp FieldValidator::latest_believable_ts() {
   return latest_ts_;
 }
 
-Verdict FieldValidator::validate(const RawFields& f, SourcePos pos, std::vector<TraceRecord>& records) {
+Verdict FieldValidator::validate(const RawFields& f, SourcePos pos, std::vector<TraceRecord>& records,
+                                 TextArena& text) {
   using F = FieldId;
-  Checker c(f);
+  Checker c(f, text);
   if (!c.present(F::Type) && !c.present(F::InvocationId)) return NotARecord{};
 
   // A newer format version is refused before anything else is read.
@@ -300,15 +303,15 @@ Verdict FieldValidator::validate(const RawFields& f, SourcePos pos, std::vector<
   read_body(c, r.body, *type);
   if (auto* start = std::get_if<InvocationStart>(&r.body);
       start && !c.problem && start->source_event_payload && f[F::SourceEventPayload].type == json_type::object)
-    fill_from_hasura_payload(*start, f.hasura);
+    fill_from_hasura_payload(*start, f.hasura, text);
   if (c.problem) return refuse(std::move(*c.problem));
   return Appended{};
 }
 
 // Hasura event trigger payloads carry what the emitter may have left out. A value that does
 // not parse stays null: it never rejects the record.
-void FieldValidator::fill_from_hasura_payload(InvocationStart& s, const HasuraFields& h) {
-  auto text = [](bool has, std::string_view v) { return has ? std::optional<std::string>(v) : std::nullopt; };
+void FieldValidator::fill_from_hasura_payload(InvocationStart& s, const HasuraFields& h, TextArena& arena) {
+  auto text = [&](bool has, std::string_view v) { return has ? std::optional<Text>(arena.keep(v)) : std::nullopt; };
   if (!s.source_event_id && h.has_id) s.source_event_id = Uuid::parse(h.id);
   if (!s.source_event_time && h.has_created_at) s.source_event_time = parse_rfc3339(h.created_at, ZoneRule::DefaultUtc);
   if (!s.source_table) s.source_table = text(h.has_table, h.table);

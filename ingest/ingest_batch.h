@@ -32,8 +32,11 @@ struct LineCounts {
   bool adds_up() const { return total == records + non_record + rejected; }
 };
 
+// A batch owns the text its records view: they are valid until it is cleared (the reader's next
+// block), so whoever keeps a record's text past that copies it (the transform does, into rows).
 struct IngestBatch {
   std::vector<TraceRecord> records;
+  TextArena text{64 * 1024};
   std::vector<RejectedLine> rejected;
   LineCounts counts;
   uint64_t bytes = 0;  // uncompressed bytes of the lines in this batch
@@ -49,6 +52,7 @@ struct IngestBatch {
 
   void clear() {
     records.clear();
+    text.clear();
     rejected.clear();
     counts = {};
     bytes = 0;

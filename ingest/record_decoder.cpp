@@ -115,7 +115,7 @@ struct RecordDecoder::Impl {
       reject(out, pos, reason_for(e), detail_for(e), raw);
       return;
     }
-    take_verdict(validator.validate(fields, pos, out.records), out, pos, raw);
+    take_verdict(validator.validate(fields, pos, out.records, out.text), out, pos, raw);
   }
 
   // The fast path: one document stream over a group of candidates. Returns false (having
@@ -145,7 +145,7 @@ struct RecordDecoder::Impl {
       if (!e) e = detail::collect_fields(obj, fields);
       if (e) return undo();
       const Candidate& c = candidates[k];
-      take_verdict(validator.validate(fields, c.pos, out.records), out, c.pos, raw_of(block.data, c));
+      take_verdict(validator.validate(fields, c.pos, out.records, out.text), out, c.pos, raw_of(block.data, c));
       ++k;
     }
     if (k != last || stream.truncated_bytes() != 0) return undo();

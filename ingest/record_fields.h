@@ -81,14 +81,16 @@ constexpr Timestamp kMaxClockSkew = 24 * kMicrosPerHour;
 
 class FieldValidator {
  public:
-  // Appends the record to `records` (Appended), or leaves it as it was.
-  [[nodiscard]] Verdict validate(const RawFields& fields, SourcePos pos, std::vector<TraceRecord>& records);
+  // Appends the record to `records` (Appended), its text copied into `text`, or leaves it as it
+  // was (text copied before a late problem stays unused until the arena is cleared).
+  [[nodiscard]] Verdict validate(const RawFields& fields, SourcePos pos, std::vector<TraceRecord>& records,
+                                 TextArena& text);
 
  private:
   Timestamp latest_believable_ts();
   Timestamp latest_ts_ = 0;
   uint64_t clock_reads_ = 0;
-  static void fill_from_hasura_payload(InvocationStart& start, const HasuraFields& payload);
+  static void fill_from_hasura_payload(InvocationStart& start, const HasuraFields& payload, TextArena& text);
 };
 
 }  // namespace edpipe::ingest::detail

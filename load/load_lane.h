@@ -63,7 +63,7 @@ struct LoaderStats {
 };
 
 // The rows of a batch in `n` parts by the invocation they belong to (`part_of` of its id, below
-// n), moved out of `rows`; read positions stay with the caller.
+// n), moved out of `rows`; every part shares the batch's text. Read positions stay with the caller.
 template <class PartOf>
 std::vector<transform::RowBatch> split_by_invocation(transform::RowBatch&& rows, size_t n, PartOf&& part_of) {
   std::vector<transform::RowBatch> parts(n);
@@ -78,6 +78,7 @@ std::vector<transform::RowBatch> split_by_invocation(transform::RowBatch&& rows,
   for (auto& s : rows.event_executions) parts[part_of(s.invocation_id)].event_executions.push_back(std::move(s));
   for (auto& s : rows.job_executions) parts[part_of(s.invocation_id)].job_executions.push_back(std::move(s));
   for (auto& l : rows.job_logs) parts[part_of(l.invocation_id)].job_logs.push_back(std::move(l));
+  for (auto& p : parts) p.text = rows.text;
   return parts;
 }
 

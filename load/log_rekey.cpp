@@ -64,7 +64,7 @@ uint64_t rekey_job_logs(pqxx::work& tx) {
       block_owner = owner;
       block_job = job;
       block_ts = ts;
-      std::optional<ingest::JsonText> data;
+      std::optional<std::string> data;
       if (!r["data"].is_null()) data = r["data"].as<std::string>();
       std::optional<std::string> source;
       if (!r["source"].is_null()) source = r["source"].as<std::string>();

@@ -52,11 +52,11 @@ void put_text(W& w, G& g, const char* column, std::string_view v) {
   if (g.text_ok(column, v)) w.text(v);
   else w.null();
 }
-void put_text(W& w, G& g, const char* column, const std::optional<std::string>& v) {
-  if (v) put_text(w, g, column, std::string_view(*v));
+void put_text(W& w, G& g, const char* column, const std::optional<ingest::Text>& v) {
+  if (v) put_text(w, g, column, *v);
   else w.null();
 }
-void put_json(W& w, G& g, const char* column, const std::optional<std::string>& v) {
+void put_json(W& w, G& g, const char* column, const std::optional<ingest::JsonText>& v) {
   if (v && g.json_ok(column, *v)) w.json(*v);
   else w.null();
 }
@@ -102,11 +102,11 @@ void put_outcome(W& w, const std::optional<transform::Stamped<E>>& end) {
 }
 // An error with neither message nor stack is still an error: its message becomes "".
 void put_error_message(W& w, G& g, const char* column, const std::optional<ingest::ErrorInfo>& e) {
-  if (e) put_text(w, g, column, std::string_view(e->message ? *e->message : std::string()));
+  if (e) put_text(w, g, column, e->message.value_or(std::string_view()));
   else w.null();
 }
 void put_error_stack(W& w, G& g, const char* column, const std::optional<ingest::ErrorInfo>& e) {
-  put_text(w, g, column, e ? e->stack : std::nullopt);
+  put_text(w, g, column, e ? e->stack : std::optional<ingest::Text>());
 }
 // The body of a step, or null when it was not seen.
 template <class S>

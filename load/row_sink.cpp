@@ -1,7 +1,6 @@
 #include "load/row_sink.h"
 
 #include <algorithm>
-#include <iterator>
 
 namespace edpipe::load {
 
@@ -13,14 +12,7 @@ DatabaseSink::DatabaseSink(RowLoader& loader, const LoaderOptions& options, std:
       before_send_(std::move(before_send)) {}
 
 void DatabaseSink::add(transform::RowBatch& rows) {
-  auto append = [](auto& to, auto& from) {
-    if (to.empty()) to.swap(from);  // rows are large: taken whole, not moved one by one
-    else to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
-  };
-  append(pending_.invocations, rows.invocations);
-  append(pending_.event_executions, rows.event_executions);
-  append(pending_.job_executions, rows.job_executions);
-  append(pending_.job_logs, rows.job_logs);
+  pending_.append(std::move(rows));
   if (pending_.row_count() >= next_rows_) send();
 }
 

@@ -55,6 +55,12 @@ class StringSource : public ingest::ByteSource {
   size_t chunk_, pos_ = 0;
 };
 
+// An arena for the text of rows a test builds by hand: lives as long as the test program.
+inline TextArena& test_text() {
+  static TextArena text;
+  return text;
+}
+
 inline ingest::IngestBatch decode_lines(const std::vector<std::string>& lines) {
   ingest::RecordDecoder decoder;
   ingest::IngestBatch batch;
@@ -63,10 +69,15 @@ inline ingest::IngestBatch decode_lines(const std::vector<std::string>& lines) {
   return batch;
 }
 
+// One record, its text kept in test_text().
 inline ingest::TraceRecord decode_one(const std::string& line) {
   ingest::IngestBatch b = decode_lines({line});
   EXPECT_EQ(b.records.size(), 1u) << line << (b.rejected.empty() ? "" : " rejected: " + b.rejected[0].detail);
-  return b.records.empty() ? ingest::TraceRecord{} : b.records[0];
+  if (b.records.empty()) return ingest::TraceRecord{};
+  ingest::TraceRecord r = b.records[0];
+  std::visit([](auto& body) { body = ingest::kept_in(body, test_text()); }, r.body);
+  r.correlation_id = test_text().keep(r.correlation_id);
+  return r;
 }
 
 inline ingest::RejectedLine reject_one(const std::string& line) {
@@ -82,8 +93,10 @@ struct MergedRows {
   std::map<Uuid, transform::JobExecutionState> jobs;
   std::map<Uuid, transform::JobLogRow> logs;
   size_t fragments = 0;
+  std::vector<SharedText> text;  // of every batch added: the rows view it
 
   void add(const transform::RowBatch& b) {
+    text.insert(text.end(), b.text.begin(), b.text.end());
     fragments += b.invocations.size();
     for (const auto& s : b.invocations) fold(invocations, s);
     for (const auto& s : b.event_executions) fold(events, s);

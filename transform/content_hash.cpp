@@ -170,7 +170,7 @@ Uuid log_row_id_by_seq(const Uuid& invocation_id, int64_t seq) {
 }
 
 Uuid log_identity(const Uuid& invocation_id, const std::optional<Uuid>& job_execution_id, Timestamp ts, ingest::LogLevel level,
-                  std::string_view message, const std::optional<ingest::JsonText>& data, const std::optional<std::string>& source) {
+                  std::string_view message, const std::optional<ingest::JsonText>& data, const std::optional<ingest::Text>& source) {
   ContentHasher h;
   h.u8('c');
   // The owner: the job, or the invocation for an invocation-level line.

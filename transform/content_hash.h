@@ -45,8 +45,8 @@ class ContentHasher {
     if (v) put(*this, *v);
     return *this;
   }
-  ContentHasher& opt_text(const std::optional<std::string>& s) {
-    return opt(s, [](ContentHasher& h, const std::string& v) { h.text(v); });
+  ContentHasher& opt_text(const std::optional<std::string_view>& s) {
+    return opt(s, [](ContentHasher& h, std::string_view v) { h.text(v); });
   }
   ContentHasher& opt_uuid(const std::optional<Uuid>& u) {
     return opt(u, [](ContentHasher& h, const Uuid& v) { h.uuid(v); });
@@ -92,7 +92,7 @@ ContentRank content_rank(const JobLogRow& row);
 // same id; lines that differ in anything stored never share one.
 Uuid log_row_id_by_seq(const Uuid& invocation_id, int64_t seq);
 Uuid log_identity(const Uuid& invocation_id, const std::optional<Uuid>& job_execution_id, Timestamp ts, ingest::LogLevel level,
-                  std::string_view message, const std::optional<ingest::JsonText>& data, const std::optional<std::string>& source);
+                  std::string_view message, const std::optional<ingest::JsonText>& data, const std::optional<ingest::Text>& source);
 Uuid log_row_id(const Uuid& identity, uint32_t occurrence);
 Uuid log_row_id(const JobLogRow& row);  // from the row's seq, or its content and occurrence
 

@@ -156,78 +156,87 @@ PrivacyFilter::PrivacyFilter(PrivacyOptions options) : options_(std::move(option
 PrivacyFilter::~PrivacyFilter() = default;
 PrivacyFilter::PrivacyFilter(PrivacyFilter&&) noexcept = default;
 
+std::optional<std::string> PrivacyFilter::redacted(std::string_view text) const {
+  if (!redact_ || !RE2::PartialMatch(text, *redact_)) return std::nullopt;
+  std::string out(text);
+  RE2::GlobalReplace(&out, *redact_, kRedacted);
+  return out;
+}
+
+std::optional<std::string> PrivacyFilter::filtered_json(std::string_view json) const {
+  if (json.size() > options_.max_json_bytes) return truncated_json_note(json.size());
+  if (!redact_ && options_.redact_fields.empty()) return std::nullopt;
+  // Without escapes, a string's contents are bytes of the text itself: no match in the whole
+  // text means no match in any string.
+  if (options_.redact_fields.empty() && json.find('\\') == std::string_view::npos &&
+      !RE2::PartialMatch(json, *redact_))
+    return std::nullopt;
+  std::string out;
+  if (JsonRedactor(json, redact_.get(), options_.redact_fields).run(out)) return out;
+  // Not expected (ingest parsed it), but unreadable text must not slip through unredacted.
+  return "\"" + std::string(kRedacted) + "\"";
+}
+
 void PrivacyFilter::redact_text(std::string& text) const {
-  if (redact_) RE2::GlobalReplace(&text, *redact_, kRedacted);
+  if (auto r = redacted(text)) text = std::move(*r);
 }
 
 void PrivacyFilter::filter_json(std::string& json) const {
-  if (json.size() > options_.max_json_bytes) {
-    json = truncated_json_note(json.size());
-    return;
-  }
-  if (!redact_ && options_.redact_fields.empty()) return;
-  // Without escapes, a string's contents are bytes of the text itself: no match in the whole
-  // text means no match in any string.
-  if (options_.redact_fields.empty() && json.find('\\') == std::string::npos &&
-      !RE2::PartialMatch(json, *redact_))
-    return;
-  std::string out;
-  if (JsonRedactor(json, redact_.get(), options_.redact_fields).run(out)) {
-    json = std::move(out);
-  } else {
-    // Not expected (ingest parsed it), but unreadable text must not slip through unredacted.
-    json = "\"" + std::string(kRedacted) + "\"";
-  }
+  if (auto r = filtered_json(json)) json = std::move(*r);
 }
 
-void PrivacyFilter::filter_text(std::optional<std::string>& text) const {
-  if (text) redact_text(*text);
+void PrivacyFilter::filter_text(ingest::Text& text, TextArena& arena) const {
+  if (auto r = redacted(text)) text = arena.keep(*r);
 }
 
-void PrivacyFilter::filter_json(std::optional<ingest::JsonText>& json, bool drop) const {
+void PrivacyFilter::filter_text(std::optional<ingest::Text>& text, TextArena& arena) const {
+  if (text) filter_text(*text, arena);
+}
+
+void PrivacyFilter::filter_json(std::optional<ingest::JsonText>& json, bool drop, TextArena& arena) const {
   if (!json) return;
   if (drop) json.reset();
-  else filter_json(*json);
+  else if (auto r = filtered_json(*json)) json = arena.keep(*r);
 }
 
-void PrivacyFilter::filter_error(std::optional<ingest::ErrorInfo>& error) const {
+void PrivacyFilter::filter_error(std::optional<ingest::ErrorInfo>& error, TextArena& arena) const {
   if (!error) return;
   if (options_.no_stacks) error->stack.reset();
-  filter_text(error->message);
-  filter_text(error->stack);
+  filter_text(error->message, arena);
+  filter_text(error->stack, arena);
 }
 
-void PrivacyFilter::filter(ingest::TraceRecord& r) const {
-  filter_text(r.correlation_id);
+void PrivacyFilter::filter(ingest::TraceRecord& r, TextArena& text) const {
+  filter_text(r.correlation_id, text);
   std::visit(
       [&](auto& b) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (std::is_same_v<T, ingest::InvocationStart>) {
-          filter_json(b.source_event_payload, options_.no_payloads);
-          filter_json(b.context, false);
-          filter_text(b.source_user_email);
-          filter_text(b.source_user_role);
+          filter_json(b.source_event_payload, options_.no_payloads, text);
+          filter_json(b.context, false, text);
+          filter_text(b.source_user_email, text);
+          filter_text(b.source_user_role, text);
         } else if constexpr (std::is_same_v<T, ingest::JobStart>) {
-          filter_json(b.job_options, options_.no_job_options);
+          filter_json(b.job_options, options_.no_job_options, text);
         } else if constexpr (std::is_same_v<T, ingest::JobEnd>) {
-          filter_json(b.result, options_.no_results);
-          filter_error(b.error);
+          filter_json(b.result, options_.no_results, text);
+          filter_error(b.error, text);
         } else if constexpr (std::is_same_v<T, ingest::JobLog>) {
-          redact_text(b.message);
-          filter_json(b.data, false);
-          filter_text(b.source);
+          filter_text(b.message, text);
+          filter_json(b.data, false, text);
+          filter_text(b.source, text);
         } else if constexpr (std::is_same_v<T, ingest::InvocationEnd> || std::is_same_v<T, ingest::DetectionEnd> ||
                              std::is_same_v<T, ingest::HandlerEnd>) {
-          filter_error(b.error);
+          filter_error(b.error, text);
         }
       },
       r.body);
 }
 
-void PrivacyFilter::filter(std::vector<ingest::TraceRecord>& records) const {
+void PrivacyFilter::filter(std::vector<ingest::TraceRecord>& records, TextArena& text) const {
   if (options_.no_logs)
     std::erase_if(records, [](const ingest::TraceRecord& r) { return r.type() == ingest::RecordType::JobLog; });
-  for (auto& r : records) filter(r);
+  for (auto& r : records) filter(r, text);
 }
 
 }  // namespace edpipe::transform

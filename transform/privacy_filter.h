@@ -41,18 +41,23 @@ class PrivacyFilter {
   ~PrivacyFilter();
   PrivacyFilter(PrivacyFilter&&) noexcept;
 
-  // Filters the records in place; with --no-logs the job log records are removed.
-  void filter(std::vector<ingest::TraceRecord>& records) const;
-  void filter(ingest::TraceRecord& record) const;
+  // Filters the records in place; a text that changes is written to `text`, the arena of the
+  // records' batch. With --no-logs the job log records are removed.
+  void filter(std::vector<ingest::TraceRecord>& records, TextArena& text) const;
+  void filter(ingest::TraceRecord& record, TextArena& text) const;
 
   // The pieces, for the tests: a free text, and a JSON value's text.
   void redact_text(std::string& text) const;
   void filter_json(std::string& json) const;
 
  private:
-  void filter_text(std::optional<std::string>& text) const;
-  void filter_json(std::optional<ingest::JsonText>& json, bool drop) const;
-  void filter_error(std::optional<ingest::ErrorInfo>& error) const;
+  // The filtered text, or nothing when the text stays as it is.
+  std::optional<std::string> redacted(std::string_view text) const;
+  std::optional<std::string> filtered_json(std::string_view json) const;
+  void filter_text(ingest::Text& text, TextArena& arena) const;
+  void filter_text(std::optional<ingest::Text>& text, TextArena& arena) const;
+  void filter_json(std::optional<ingest::JsonText>& json, bool drop, TextArena& arena) const;
+  void filter_error(std::optional<ingest::ErrorInfo>& error, TextArena& arena) const;
 
   PrivacyOptions options_;
   std::unique_ptr<re2::RE2> redact_;  // all patterns as one alternation

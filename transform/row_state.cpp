@@ -33,12 +33,14 @@ template <class T, class Less>
 void keep_winner(std::optional<T>& into, const std::optional<T>& from, Less before) {
   if (from && (!into || before(*from, *into))) into = from;
 }
-template <class T, class Less>
-void keep_winner(std::optional<T>& into, T&& candidate, Less before) {
-  if (!into || before(candidate, *into)) into = std::move(candidate);
+// A record's step: copied into the state's arena only if it wins.
+template <class B, class Less>
+void keep_winner(std::optional<Stamped<B>>& into, Timestamp ts, const B& body, TextArena& text, Less before) {
+  const Stamped<B> candidate{ts, body};
+  if (!into || before(candidate, *into)) into = Stamped<B>{ts, ingest::kept_in(body, text)};
 }
 
-void keep_min_text(std::optional<std::string>& into, const std::optional<std::string>& from) {
+void keep_min_text(std::optional<ingest::Text>& into, const std::optional<ingest::Text>& from) {
   if (from && (!into || *from < *into)) into = from;
 }
 
@@ -79,29 +81,42 @@ bool log_wins(const JobLogRow& a, const JobLogRow& b) noexcept {
 }
 JobLogRow merge(const JobLogRow& a, const JobLogRow& b) { return log_wins(b, a) ? b : a; }
 
-void fold_step(InvocationState& s, Timestamp ts, ingest::InvocationStart&& b) {
-  keep_winner(s.start, Stamped<ingest::InvocationStart>{ts, std::move(b)}, kStart);
+void RowBatch::append(RowBatch&& other) {
+  auto take = [](auto& to, auto& from) {
+    if (to.empty()) to.swap(from);
+    else to.insert(to.end(), from.begin(), from.end());  // trivially copyable: one memcpy
+    from.clear();
+  };
+  take(invocations, other.invocations);
+  take(event_executions, other.event_executions);
+  take(job_executions, other.job_executions);
+  take(job_logs, other.job_logs);
+  take(text, other.text);
 }
-void fold_step(InvocationState& s, Timestamp ts, ingest::InvocationEnd&& b) {
-  keep_winner(s.end, Stamped<ingest::InvocationEnd>{ts, std::move(b)}, kEnd);
+
+void fold_step(InvocationState& s, Timestamp ts, const ingest::InvocationStart& b, TextArena& text) {
+  keep_winner(s.start, ts, b, text, kStart);
 }
-void fold_step(EventExecutionState& s, Timestamp ts, ingest::DetectionStart&& b) {
-  keep_winner(s.detection_start, Stamped<ingest::DetectionStart>{ts, std::move(b)}, kStart);
+void fold_step(InvocationState& s, Timestamp ts, const ingest::InvocationEnd& b, TextArena& text) {
+  keep_winner(s.end, ts, b, text, kEnd);
 }
-void fold_step(EventExecutionState& s, Timestamp ts, ingest::DetectionEnd&& b) {
-  keep_winner(s.detection_end, Stamped<ingest::DetectionEnd>{ts, std::move(b)}, kErrorEnd);
+void fold_step(EventExecutionState& s, Timestamp ts, const ingest::DetectionStart& b, TextArena& text) {
+  keep_winner(s.detection_start, ts, b, text, kStart);
 }
-void fold_step(EventExecutionState& s, Timestamp ts, ingest::HandlerStart&& b) {
-  keep_winner(s.handler_start, Stamped<ingest::HandlerStart>{ts, std::move(b)}, kStart);
+void fold_step(EventExecutionState& s, Timestamp ts, const ingest::DetectionEnd& b, TextArena& text) {
+  keep_winner(s.detection_end, ts, b, text, kErrorEnd);
 }
-void fold_step(EventExecutionState& s, Timestamp ts, ingest::HandlerEnd&& b) {
-  keep_winner(s.handler_end, Stamped<ingest::HandlerEnd>{ts, std::move(b)}, kErrorEnd);
+void fold_step(EventExecutionState& s, Timestamp ts, const ingest::HandlerStart& b, TextArena& text) {
+  keep_winner(s.handler_start, ts, b, text, kStart);
 }
-void fold_step(JobExecutionState& s, Timestamp ts, ingest::JobStart&& b) {
-  keep_winner(s.start, Stamped<ingest::JobStart>{ts, std::move(b)}, kStart);
+void fold_step(EventExecutionState& s, Timestamp ts, const ingest::HandlerEnd& b, TextArena& text) {
+  keep_winner(s.handler_end, ts, b, text, kErrorEnd);
 }
-void fold_step(JobExecutionState& s, Timestamp ts, ingest::JobEnd&& b) {
-  keep_winner(s.end, Stamped<ingest::JobEnd>{ts, std::move(b)}, kEnd);
+void fold_step(JobExecutionState& s, Timestamp ts, const ingest::JobStart& b, TextArena& text) {
+  keep_winner(s.start, ts, b, text, kStart);
+}
+void fold_step(JobExecutionState& s, Timestamp ts, const ingest::JobEnd& b, TextArena& text) {
+  keep_winner(s.end, ts, b, text, kEnd);
 }
 
 }  // namespace edpipe::transform

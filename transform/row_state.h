@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ingest/file_position.h"
@@ -32,7 +33,7 @@ struct InvocationState {
   std::optional<Stamped<ingest::InvocationStart>> start;
   std::optional<Stamped<ingest::InvocationEnd>> end;
   Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;  // over every record of the invocation, children included
-  std::optional<std::string> correlation_id;
+  std::optional<ingest::Text> correlation_id;
   bool operator==(const InvocationState&) const = default;
 };
 
@@ -44,7 +45,7 @@ struct EventExecutionState {
   std::optional<Stamped<ingest::HandlerStart>> handler_start;
   std::optional<Stamped<ingest::HandlerEnd>> handler_end;
   Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;
-  std::optional<std::string> correlation_id;
+  std::optional<ingest::Text> correlation_id;
   bool operator==(const EventExecutionState&) const = default;
 };
 
@@ -54,7 +55,7 @@ struct JobExecutionState {
   std::optional<Stamped<ingest::JobStart>> start;
   std::optional<Stamped<ingest::JobEnd>> end;
   Timestamp first_ts = kNoFirstTs, last_ts = kNoLastTs;
-  std::optional<std::string> correlation_id;
+  std::optional<ingest::Text> correlation_id;
   bool operator==(const JobExecutionState&) const = default;
 };
 
@@ -66,7 +67,7 @@ struct JobLogRow {
   Timestamp ts = 0;
   ingest::JobLog log;
   uint32_t occurrence = 0;  // without seq: how many identical lines came before it in its load
-  std::optional<std::string> correlation_id;
+  std::optional<ingest::Text> correlation_id;
   int64_t rank = 0;  // content_rank(): of two lines with one id (one seq), the lower is kept
   auto operator<=>(const JobLogRow&) const = default;
 };
@@ -75,7 +76,8 @@ JobLogRow merge(const JobLogRow& a, const JobLogRow& b);
 // Of two lines with one id, the one kept: the lower rank, then the lower content.
 bool log_wins(const JobLogRow& a, const JobLogRow& b) noexcept;
 
-// In place, on hot paths: `into = merge(into, from)`.
+// In place, on hot paths: `into = merge(into, from)`. The result views the text of both: the
+// caller keeps both lenders alive as long as it (as a RowBatch keeps its arenas).
 void merge_into(InvocationState& into, const InvocationState& from);
 void merge_into(EventExecutionState& into, const EventExecutionState& from);
 void merge_into(JobExecutionState& into, const JobExecutionState& from);
@@ -88,23 +90,30 @@ S merge(const S& a, const S& b) {
   return r;
 }
 
-// Every record seen for a row widens its time span and may carry the correlation id.
+// Every record seen for a row widens its time span and may carry the correlation id (copied
+// into `text`, the state's arena, when it is the one kept).
 template <class S>
-void observe(S& s, Timestamp ts, const std::optional<std::string>& correlation_id) {
+void observe(S& s, Timestamp ts, const std::optional<ingest::Text>& correlation_id, TextArena& text) {
   s.first_ts = std::min(s.first_ts, ts);
   s.last_ts = std::max(s.last_ts, ts);
-  if (correlation_id && (!s.correlation_id || *correlation_id < *s.correlation_id)) s.correlation_id = correlation_id;
+  if (correlation_id && (!s.correlation_id || *correlation_id < *s.correlation_id))
+    s.correlation_id = text.keep(*correlation_id);
 }
 
 // Folding one record's lifecycle step into a state (the record's ids must match the state's).
-void fold_step(InvocationState& s, Timestamp ts, ingest::InvocationStart&& body);
-void fold_step(InvocationState& s, Timestamp ts, ingest::InvocationEnd&& body);
-void fold_step(EventExecutionState& s, Timestamp ts, ingest::DetectionStart&& body);
-void fold_step(EventExecutionState& s, Timestamp ts, ingest::DetectionEnd&& body);
-void fold_step(EventExecutionState& s, Timestamp ts, ingest::HandlerStart&& body);
-void fold_step(EventExecutionState& s, Timestamp ts, ingest::HandlerEnd&& body);
-void fold_step(JobExecutionState& s, Timestamp ts, ingest::JobStart&& body);
-void fold_step(JobExecutionState& s, Timestamp ts, ingest::JobEnd&& body);
+// A step that wins is copied into `text`, the arena of the state's text; a loser is not copied.
+void fold_step(InvocationState& s, Timestamp ts, const ingest::InvocationStart& body, TextArena& text);
+void fold_step(InvocationState& s, Timestamp ts, const ingest::InvocationEnd& body, TextArena& text);
+void fold_step(EventExecutionState& s, Timestamp ts, const ingest::DetectionStart& body, TextArena& text);
+void fold_step(EventExecutionState& s, Timestamp ts, const ingest::DetectionEnd& body, TextArena& text);
+void fold_step(EventExecutionState& s, Timestamp ts, const ingest::HandlerStart& body, TextArena& text);
+void fold_step(EventExecutionState& s, Timestamp ts, const ingest::HandlerEnd& body, TextArena& text);
+void fold_step(JobExecutionState& s, Timestamp ts, const ingest::JobStart& body, TextArena& text);
+void fold_step(JobExecutionState& s, Timestamp ts, const ingest::JobEnd& body, TextArena& text);
+
+// Every row state views its text and is trivially copyable: handing rows on moves bytes.
+static_assert(std::is_trivially_copyable_v<InvocationState> && std::is_trivially_copyable_v<EventExecutionState> &&
+              std::is_trivially_copyable_v<JobExecutionState> && std::is_trivially_copyable_v<JobLogRow>);
 
 // Everything the transform hands on: row fragments, ready to merge into what is stored.
 struct RowBatch {
@@ -112,8 +121,14 @@ struct RowBatch {
   std::vector<EventExecutionState> event_executions;
   std::vector<JobExecutionState> job_executions;
   std::vector<JobLogRow> job_logs;
+  // The arenas the rows' text lives in: a part split off the batch shares them, and they are
+  // released with the last batch that holds them (after its rows are loaded or tallied).
+  std::vector<SharedText> text;
   // Tail mode: the read positions these rows complete, saved in the same transaction.
   std::vector<ingest::FilePosition> positions;
+
+  // Takes the rows and the text of `other` (left empty, its positions left alone).
+  void append(RowBatch&& other);
 
   bool empty() const {
     return invocations.empty() && event_executions.empty() && job_executions.empty() && job_logs.empty();

@@ -9,7 +9,9 @@ namespace edpipe::transform {
 
 // One invocation's rows while it is open. Children are few per invocation (a handful of events
 // and jobs), so they sit in vectors; an index is built only when an invocation grows large.
+// Its row states view `text`, which goes with them when they are handed on.
 struct TraceAssembler::OpenInvocation {
+  TextArena text{512};
   InvocationState state;
   std::vector<EventExecutionState> events;
   std::vector<JobExecutionState> jobs;
@@ -41,8 +43,8 @@ struct TraceAssembler::OpenInvocation {
 TraceAssembler::TraceAssembler(AssemblerOptions options) : options_(options) {}
 TraceAssembler::~TraceAssembler() = default;
 
-void TraceAssembler::add(std::vector<ingest::TraceRecord>& records) {
-  for (ingest::TraceRecord& r : records) {
+void TraceAssembler::add(const std::vector<ingest::TraceRecord>& records) {
+  for (const ingest::TraceRecord& r : records) {
     if (r.ts < retention_horizon_) {
       ++beyond_retention_;
       continue;
@@ -52,41 +54,40 @@ void TraceAssembler::add(std::vector<ingest::TraceRecord>& records) {
     if (!slot) {
       slot = std::make_unique<OpenInvocation>();
       slot->state.id = r.invocation_id;
-      // Room for a typical invocation's children: growing a vector moves every row state
-      // (~500 bytes each) it holds.
+      // Room for a typical invocation's children: growing a vector copies every row state
+      // (~300 bytes each) it holds.
       slot->events.reserve(8);
       slot->jobs.reserve(8);
       slot->logs.reserve(8);
     }
     OpenInvocation& inv = *slot;
-    observe(inv.state, r.ts, r.correlation_id);
+    observe(inv.state, r.ts, r.correlation_id, inv.text);
     const Timestamp ts = r.ts;
     auto on_event = [&](const Uuid& id) -> EventExecutionState& {
       auto& e = inv.event(id);
-      observe(e, ts, r.correlation_id);
+      observe(e, ts, r.correlation_id, inv.text);
       return e;
     };
     auto on_job = [&](const Uuid& id) -> JobExecutionState& {
       auto& j = inv.job(id);
-      observe(j, ts, r.correlation_id);
+      observe(j, ts, r.correlation_id, inv.text);
       return j;
     };
     std::visit(
-        [&](auto&& body) {
+        [&](const auto& body) {
           using B = std::decay_t<decltype(body)>;
           if constexpr (std::is_same_v<B, ingest::InvocationStart> || std::is_same_v<B, ingest::InvocationEnd>) {
-            fold_step(inv.state, ts, std::move(body));
+            fold_step(inv.state, ts, body, inv.text);
           } else if constexpr (std::is_same_v<B, ingest::JobStart> || std::is_same_v<B, ingest::JobEnd>) {
-            fold_step(on_job(body.job_execution_id), ts, std::move(body));
+            fold_step(on_job(body.job_execution_id), ts, body, inv.text);
           } else if constexpr (std::is_same_v<B, ingest::JobLog>) {
-            JobLogRow row;
+            JobLogRow& row = inv.logs.emplace_back();
             row.invocation_id = r.invocation_id;
             row.ts = ts;
-            row.log = std::move(body);
-            row.correlation_id = std::move(r.correlation_id);
-            inv.logs.push_back(std::move(row));
+            row.log = ingest::kept_in(body, inv.text);
+            row.correlation_id = inv.text.keep(r.correlation_id);
           } else {  // the four event steps
-            fold_step(on_event(body.event_execution_id), ts, std::move(body));
+            fold_step(on_event(body.event_execution_id), ts, body, inv.text);
           }
         },
         r.body);
@@ -150,16 +151,17 @@ uint64_t number_log_rows(std::vector<JobLogRow>& logs) {
   return conflicts;
 }
 
-void TraceAssembler::hand_on(OpenInvocation& inv, RowBatch& out) {
-  out.invocations.push_back(std::move(inv.state));
-  for (auto& e : inv.events) out.event_executions.push_back(std::move(e));
-  for (auto& j : inv.jobs) out.job_executions.push_back(std::move(j));
+void TraceAssembler::hand_on(OpenInvocation& inv, RowBatch& out, TextArena& text) {
+  out.invocations.push_back(inv.state);
+  out.event_executions.insert(out.event_executions.end(), inv.events.begin(), inv.events.end());
+  out.job_executions.insert(out.job_executions.end(), inv.jobs.begin(), inv.jobs.end());
   log_conflicts_ += number_log_rows(inv.logs);
-  for (auto& l : inv.logs) out.job_logs.push_back(std::move(l));
+  out.job_logs.insert(out.job_logs.end(), inv.logs.begin(), inv.logs.end());
+  text.absorb(std::move(inv.text));
 }
 
-// Hands on invocations taken out of the open set, in the order given. Room is made first:
-// row states are ~500 bytes, and a vector grown one push at a time moves each several times.
+// Hands on invocations taken out of the open set, in the order given, with their text as one
+// arena. Room is made first: a vector grown one push at a time copies each row several times.
 void TraceAssembler::hand_on_all(std::vector<std::unique_ptr<OpenInvocation>>& invocations, RowBatch& out) {
   size_t events = 0, jobs = 0, logs = 0;
   for (const auto& inv : invocations) {
@@ -171,7 +173,9 @@ void TraceAssembler::hand_on_all(std::vector<std::unique_ptr<OpenInvocation>>& i
   out.event_executions.reserve(out.event_executions.size() + events);
   out.job_executions.reserve(out.job_executions.size() + jobs);
   out.job_logs.reserve(out.job_logs.size() + logs);
-  for (auto& inv : invocations) hand_on(*inv, out);
+  TextArena text;
+  for (auto& inv : invocations) hand_on(*inv, out, text);
+  if (!text.empty()) out.text.push_back(std::make_shared<const TextArena>(std::move(text)));
 }
 
 void TraceAssembler::take_ready(RowBatch& out) {

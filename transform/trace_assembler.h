@@ -16,8 +16,8 @@
 
 namespace edpipe::transform {
 
-// An open invocation of a realistic detector (6 events, 5 jobs, 7 log lines) holds ~20 KB:
-// ~200 MB at the default limit.
+// An open invocation of a realistic detector (6 events, 5 jobs, 7 log lines) holds ~10 KB:
+// ~100 MB at the default limit.
 constexpr size_t kDefaultMaxOpenInvocations = 10000;
 
 struct AssemblerOptions {
@@ -35,8 +35,8 @@ class TraceAssembler {
   explicit TraceAssembler(AssemblerOptions options = {});
   ~TraceAssembler();
 
-  // Folds the records in (they are moved from).
-  void add(std::vector<ingest::TraceRecord>& records);
+  // Folds the records in; the text it keeps is copied out of their batch.
+  void add(const std::vector<ingest::TraceRecord>& records);
   // Appends the fragments of every invocation that has ended and gone quiet, or is abandoned,
   // and of the least recently active ones past `max_open`.
   void take_ready(RowBatch& out);
@@ -61,7 +61,7 @@ class TraceAssembler {
 
  private:
   struct OpenInvocation;
-  void hand_on(OpenInvocation& inv, RowBatch& out);
+  void hand_on(OpenInvocation& inv, RowBatch& out, TextArena& text);
   void hand_on_all(std::vector<std::unique_ptr<OpenInvocation>>& invocations, RowBatch& out);
   // The watermark at which this invocation turns ready (ended and quiet, or abandoned) unless
   // another record comes for it.

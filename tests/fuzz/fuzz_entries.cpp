@@ -111,7 +111,7 @@ void transform(const uint8_t* data, size_t size) {
   po.redact_patterns = {R"([\w.+-]+@[\w-]+\.[\w.]+)"};
   po.redact_fields = {"password"};
   po.max_json_bytes = 512;
-  transform::PrivacyFilter(po).filter(batch.records);
+  transform::PrivacyFilter(po).filter(batch.records, batch.text);
 
   auto run = [&](size_t cut) {
     transform::TraceAssembler assembler;

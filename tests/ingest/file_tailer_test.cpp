@@ -40,7 +40,7 @@ class TailerTest : public testing::TempDirTest {
     for (int idle = 0; idle < 3;) {
       if (!t.poll(b)) ++idle;
       if (lines) *lines += b.counts.total;
-      for (auto& r : b.records) messages.push_back(std::get<JobLog>(r.body).message);
+      for (auto& r : b.records) messages.emplace_back(std::get<JobLog>(r.body).message);
     }
     return messages;
   }

@@ -42,7 +42,7 @@ class HostileInput : public testing::TempDirTest {
       f.counts += b.counts;
       f.rejected.insert(f.rejected.end(), b.rejected.begin(), b.rejected.end());
       for (const auto& r : b.records)
-        if (auto* l = std::get_if<JobLog>(&r.body)) f.messages.push_back(l->message);
+        if (auto* l = std::get_if<JobLog>(&r.body)) f.messages.emplace_back(l->message);
     }
     f.failures = reader.failures();
     return f;

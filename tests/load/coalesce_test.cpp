@@ -2,6 +2,8 @@
 // (ON CONFLICT may touch a row only once, and a COPY of new rows must not repeat a key).
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include "load/row_loader.h"
 
 namespace edpipe::load {
@@ -12,7 +14,7 @@ Uuid id(int n) { return *Uuid::parse("00000000-0000-4000-8000-" + std::string(11
 transform::InvocationState fragment(int n, Timestamp ts) {
   transform::InvocationState s;
   s.id = id(n);
-  observe(s, ts, std::nullopt);
+  observe(s, ts, std::nullopt, testing::test_text());
   return s;
 }
 
@@ -22,9 +24,9 @@ TEST(Coalesce, FragmentsOfOneIdMergeInPlaceInFirstSeenOrder) {
   transform::EventExecutionState e;
   e.id = id(8);
   e.invocation_id = id(1);
-  observe(e, 20, std::string("corr-b"));
+  observe(e, 20, std::string("corr-b"), testing::test_text());
   transform::EventExecutionState e2 = e;
-  observe(e2, 30, std::string("corr-a"));
+  observe(e2, 30, std::string("corr-a"), testing::test_text());
   b.event_executions = {e, e2};
   transform::JobLogRow l;
   l.id = id(9);

@@ -105,7 +105,7 @@ TEST(Faults, BackgroundQueueReportsTheLoadersFailure) {
   transform::RowBatch rows;
   rows.invocations.emplace_back();
   rows.invocations.back().id = *Uuid::parse("550e8400-e29b-41d4-a716-446655440000");
-  observe(rows.invocations.back(), 1, std::nullopt);
+  observe(rows.invocations.back(), 1, std::nullopt, testing::test_text());
   background.submit(std::move(rows));
   EXPECT_THROW(
       {

@@ -87,11 +87,7 @@ load::LoaderStats load_lines(const std::string& conninfo, const std::vector<std:
     pending = {};
   };
   feed_pipeline(lines, std::move(cuts), transform::AssemblerOptions{}, [&](transform::RowBatch& rows) {
-    auto append = [](auto& to, auto& from) { to.insert(to.end(), from.begin(), from.end()); };
-    append(pending.invocations, rows.invocations);
-    append(pending.event_executions, rows.event_executions);
-    append(pending.job_executions, rows.job_executions);
-    append(pending.job_logs, rows.job_logs);
+    pending.append(std::move(rows));
     if (pending.row_count() >= batch_rows) flush();
   });
   flush();

@@ -191,9 +191,9 @@ JobLogRow log_line(std::string message, std::optional<std::string> data = std::n
                    std::optional<std::string> source = std::nullopt, std::optional<int64_t> seq = std::nullopt) {
   JobLogRow r;
   r.ts = 77;
-  r.log.message = std::move(message);
-  r.log.data = std::move(data);
-  r.log.source = std::move(source);
+  r.log.message = testing::test_text().keep(message);
+  if (data) r.log.data = testing::test_text().keep(*data);
+  if (source) r.log.source = testing::test_text().keep(*source);
   r.log.seq = seq;
   return r;
 }

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include "transform/derive.h"
 
 namespace edpipe::transform {
@@ -10,8 +12,8 @@ constexpr Timestamp kMin = 60 * kMicrosPerSecond;
 TEST(Derive, InvocationStatusAndAbandonRule) {
   InvocationState s;
   s.start = Stamped<ingest::InvocationStart>{0, {.source_function = "fn"}};
-  observe(s, 0, std::nullopt);
-  observe(s, 5 * kMin, std::nullopt);
+  observe(s, 0, std::nullopt, testing::test_text());
+  observe(s, 5 * kMin, std::nullopt, testing::test_text());
   AbandonRule rule{20 * kMin, 15 * kMin};
   EXPECT_EQ(invocation_status(s, rule), InvocationStatus::Running);  // newest 5 min, cut-off 5 min: not older
   rule.watermark = 20 * kMin + 1;
@@ -25,8 +27,8 @@ TEST(Derive, InvocationStatusAndAbandonRule) {
 
 TEST(Derive, CreatedAtIsTheStartElseTheEarliestRecord) {
   InvocationState s;
-  observe(s, 300, std::nullopt);
-  observe(s, 100, std::nullopt);
+  observe(s, 300, std::nullopt, testing::test_text());
+  observe(s, 100, std::nullopt, testing::test_text());
   EXPECT_EQ(created_at(s), 100);
   s.start = Stamped<ingest::InvocationStart>{200, {}};
   EXPECT_EQ(created_at(s), 200);

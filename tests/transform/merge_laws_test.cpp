@@ -44,24 +44,24 @@ Fragments make_fragments(uint64_t seed) {
     const size_t part = rng() % 3;
     auto& is = inv[r.invocation_id][part];
     is.id = r.invocation_id;
-    observe(is, r.ts, r.correlation_id);
+    observe(is, r.ts, r.correlation_id, testing::test_text());
     std::visit(
         [&](auto&& body) {
           using B = std::decay_t<decltype(body)>;
           if constexpr (std::is_same_v<B, ingest::InvocationStart> || std::is_same_v<B, ingest::InvocationEnd>) {
-            fold_step(is, r.ts, std::move(body));
+            fold_step(is, r.ts, body, testing::test_text());
           } else if constexpr (std::is_same_v<B, ingest::JobStart> || std::is_same_v<B, ingest::JobEnd>) {
             auto& js = job[body.job_execution_id][part];
             js.id = body.job_execution_id;
             js.invocation_id = r.invocation_id;
-            observe(js, r.ts, r.correlation_id);
-            fold_step(js, r.ts, std::move(body));
+            observe(js, r.ts, r.correlation_id, testing::test_text());
+            fold_step(js, r.ts, body, testing::test_text());
           } else if constexpr (!std::is_same_v<B, ingest::JobLog>) {
             auto& es = ev[body.event_execution_id][part];
             es.id = body.event_execution_id;
             es.invocation_id = r.invocation_id;
-            observe(es, r.ts, r.correlation_id);
-            fold_step(es, r.ts, std::move(body));
+            observe(es, r.ts, r.correlation_id, testing::test_text());
+            fold_step(es, r.ts, body, testing::test_text());
           }
         },
         r.body);
@@ -110,7 +110,7 @@ TEST(MergeLaws, HoldForEveryRowTypeOnRandomFragments) {
 InvocationState with_end(ingest::Outcome o, Timestamp ts, std::optional<int64_t> dur) {
   InvocationState s;
   s.end = Stamped<ingest::InvocationEnd>{ts, ingest::InvocationEnd{o, dur, std::nullopt}};
-  observe(s, ts, std::nullopt);
+  observe(s, ts, std::nullopt, testing::test_text());
   return s;
 }
 
@@ -135,8 +135,8 @@ TEST(MergeRules, EarliestStartWinsAndCorrelationIsKept) {
   InvocationState a, b;
   a.start = Stamped<ingest::InvocationStart>{50, {.source_function = "late"}};
   b.start = Stamped<ingest::InvocationStart>{40, {.source_function = "early"}};
-  observe(a, 50, std::string("c"));
-  observe(b, 40, std::nullopt);
+  observe(a, 50, std::string("c"), testing::test_text());
+  observe(b, 40, std::nullopt, testing::test_text());
   EXPECT_EQ(merge(a, b).start->body.source_function, "early");
   EXPECT_EQ(merge(b, a).correlation_id, "c");
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "test_support.h"
 #include "transform/row_tally.h"
 #include "transform/trace_assembler.h"
 
@@ -69,8 +70,9 @@ Measured run_workload() {
     const Timestamp now = t0 + static_cast<Timestamp>(step) * kStep;
     if (step < kInvocations) {
       ingest::InvocationStart s;
-      s.source_function = "fn-" + std::to_string(step % 7);
-      s.source_event_payload = R"({"event":{"op":"INSERT","data":{"new":{"id":)" + std::to_string(step) + "}}}}";
+      s.source_function = testing::test_text().keep("fn-" + std::to_string(step % 7));
+      s.source_event_payload =
+          testing::test_text().keep(R"({"event":{"op":"INSERT","data":{"new":{"id":)" + std::to_string(step) + "}}}}");
       record(step, now, std::move(s));
       ingest::DetectionStart d;
       d.event_execution_id = id_of(step, 1);

@@ -60,7 +60,7 @@ TEST(PrivacyFilter, DropSwitchesAndRecordFields) {
     PrivacyOptions o;
     o.redact_patterns = {kEmail};
     std::vector<ingest::TraceRecord> r = b.records;
-    PrivacyFilter(o).filter(r);
+    PrivacyFilter(o).filter(r, b.text);
     const auto& start = std::get<ingest::InvocationStart>(r[0].body);
     EXPECT_EQ(*start.source_event_payload, R"({"event":{"data":{"new":{"email":"[REDACTED]"}}}})");
     EXPECT_EQ(*start.source_user_email, "[REDACTED]");
@@ -72,7 +72,7 @@ TEST(PrivacyFilter, DropSwitchesAndRecordFields) {
     PrivacyOptions o;
     o.no_payloads = o.no_job_options = o.no_results = o.no_stacks = o.no_logs = true;
     std::vector<ingest::TraceRecord> r = b.records;
-    PrivacyFilter(o).filter(r);
+    PrivacyFilter(o).filter(r, b.text);
     ASSERT_EQ(r.size(), 3u);  // the log line is gone
     EXPECT_FALSE(std::get<ingest::InvocationStart>(r[0].body).source_event_payload);
     EXPECT_FALSE(std::get<ingest::JobStart>(r[1].body).job_options);

@@ -123,8 +123,8 @@ class LogIdentityTest : public ::testing::TestWithParam<bool> {  // with seq?
     std::multiset<std::string> out;
     for (const auto& [id, r] : rows.logs) {
       std::string k = r.invocation_id.str() + (r.log.job_execution_id ? r.log.job_execution_id->str() : "-") + "|" +
-                      std::to_string(r.ts) + "|" + std::string(log_level_name(r.log.level)) + "|" + r.log.message +
-                      "|" + r.log.data.value_or("-") + "|" + r.log.source.value_or("-");
+                      std::to_string(r.ts) + "|" + std::string(log_level_name(r.log.level)) + "|" + std::string(r.log.message) +
+                      "|" + std::string(r.log.data.value_or("-")) + "|" + std::string(r.log.source.value_or("-"));
       out.insert(k);
     }
     return out;

@@ -1,0 +1,73 @@
+#pragma once
+// Text that records and rows view: copied in once, never changed, released all at once.
+//
+// Who owns the text a view points to:
+//  - ingest::IngestBatch::text: the text of the batch's records, until the batch is cleared
+//    (the reader's next block);
+//  - an open invocation in the transform: the text of its row states, copied in from the
+//    records that win a step (losers are never copied);
+//  - transform::RowBatch::text: the arenas of the invocations it hands on, shared (SharedText)
+//    between the parts a load splits it into, released when the last part is loaded or tallied.
+// So a view is a borrow whose lender is named by the type that carries it; nothing frees one
+// string at a time, and a row state is trivially copyable.
+#include <concepts>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace edpipe {
+
+class TextArena {
+ public:
+  // `first_block`: the size of the first block; each next one is twice as large, up to kMaxBlock.
+  explicit TextArena(size_t first_block = 1024) noexcept : next_block_(first_block) {}
+  TextArena(TextArena&& o) noexcept { *this = std::move(o); }
+  TextArena& operator=(TextArena&& o) noexcept;
+  TextArena(const TextArena&) = delete;
+  TextArena& operator=(const TextArena&) = delete;
+
+  // A copy of `s` that lives as long as this arena, or the arena that absorbs this one.
+  std::string_view keep(std::string_view s) {
+    if (s.empty()) return std::string_view("", 0);
+    char* p = s.size() <= left_ ? next_ : grow(s.size());
+    std::memcpy(p, s.data(), s.size());
+    if (p == next_) {
+      next_ += s.size();
+      left_ -= s.size();
+    }
+    return {p, s.size()};
+  }
+  template <class T>  // exactly an optional view: a std::string goes to the overload above
+    requires std::same_as<T, std::optional<std::string_view>>
+  std::optional<std::string_view> keep(const T& s) {
+    return s ? std::optional<std::string_view>(keep(*s)) : std::nullopt;
+  }
+
+  // Takes over every block of `other` (left empty): its views stay valid, now owned here.
+  void absorb(TextArena&& other);
+  // Forgets all text; keeps the current block for reuse. Views into this arena dangle after it.
+  void clear() noexcept;
+  bool empty() const noexcept { return blocks_.empty(); }
+  size_t bytes_held() const noexcept { return held_; }  // block capacity, used or not
+
+  static constexpr size_t kMaxBlock = 1 << 20;
+
+ private:
+  // Room for `n` bytes that do not fit the current block: a new current block, or for a string
+  // that would leave most of it unused, a block of its own (the current one goes on).
+  char* grow(size_t n);
+
+  std::vector<std::unique_ptr<char[]>> blocks_;  // the current block is blocks_.back() unless a
+  char* next_ = nullptr;                         // string of its own came after it
+  size_t left_ = 0;
+  size_t held_ = 0;
+  size_t next_block_ = 1024;
+};
+
+// An arena shared by the batches that view it (read-only once shared).
+using SharedText = std::shared_ptr<const TextArena>;
+
+}  // namespace edpipe
