@@ -32,12 +32,15 @@ class TextArena {
   // A copy of `s` that lives as long as this arena, or the arena that absorbs this one.
   std::string_view keep(std::string_view s) {
     if (s.empty()) return std::string_view("", 0);
-    char* p = s.size() <= left_ ? next_ : grow(s.size());
-    std::memcpy(p, s.data(), s.size());
-    if (p == next_) {
+    char* p;
+    if (s.size() <= left_) [[likely]] {
+      p = next_;
       next_ += s.size();
       left_ -= s.size();
+    } else {
+      p = room_for(s.size());
     }
+    std::memcpy(p, s.data(), s.size());
     return {p, s.size()};
   }
   template <class T>  // exactly an optional view: a std::string goes to the overload above
@@ -48,20 +51,27 @@ class TextArena {
 
   // Takes over every block of `other` (left empty): its views stay valid, now owned here.
   void absorb(TextArena&& other);
-  // Forgets all text; keeps the current block for reuse. Views into this arena dangle after it.
+  // Forgets all text, keeping its blocks for the next (a batch arena is refilled at every read).
+  // Views into this arena dangle after it.
   void clear() noexcept;
-  bool empty() const noexcept { return blocks_.empty(); }
+  bool empty() const noexcept { return held_ == 0; }
   size_t bytes_held() const noexcept { return held_; }  // block capacity, used or not
 
   static constexpr size_t kMaxBlock = 1 << 20;
 
  private:
-  // Room for `n` bytes that do not fit the current block: a new current block, or for a string
-  // that would leave most of it unused, a block of its own (the current one goes on).
-  char* grow(size_t n);
+  struct Block {
+    std::unique_ptr<char[]> data;
+    size_t size = 0;
+  };
+  // Room for `n` bytes that do not fit the current block: the next block (a kept one or a new
+  // one), or for a string that would leave most of a block unused, a block of its own.
+  char* room_for(size_t n);
 
-  std::vector<std::unique_ptr<char[]>> blocks_;  // the current block is blocks_.back() unless a
-  char* next_ = nullptr;                         // string of its own came after it
+  std::vector<Block> blocks_;  // blocks_[current_] is being filled; those after it are empty
+  size_t current_ = 0;
+  std::vector<std::unique_ptr<char[]>> whole_;  // strings with a block of their own, absorbed blocks
+  char* next_ = nullptr;
   size_t left_ = 0;
   size_t held_ = 0;
   size_t next_block_ = 1024;

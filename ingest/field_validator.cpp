@@ -26,7 +26,10 @@ std::string_view json_type_name(json_type t) {
 class Checker {
  public:
   // Text is copied into `text`: the fields view the parser's buffer or the line, both reused.
-  Checker(const RawFields& f, TextArena& text) : f_(f), text_(text) {}
+  Checker(const RawFields& f, TextArena& text, bool input_outlives_text)
+      : f_(f), text_(text), input_outlives_text_(input_outlives_text) {}
+  // A text of the record: the view itself when it is of an input that outlives the arena.
+  Text own(std::string_view t, bool in_input) { return in_input && input_outlives_text_ ? t : text_.keep(t); }
   std::optional<Rejection> problem;
 
   bool present(FieldId id) const { return f_.seen(id) && f_[id].type != json_type::null; }
@@ -53,7 +56,10 @@ class Checker {
     return false;
   }
 
-  Text text(FieldId id) { return text_.keep(view(id)); }
+  Text text(FieldId id) {
+    const std::string_view v = view(id);
+    return own(v, f_[id].text_in_input);
+  }
   // The text without a copy: valid until the next document is parsed.
   std::string_view view(FieldId id) {
     if (!require(id) || !expect_type(id, json_type::string, "a string")) return {};
@@ -62,7 +68,7 @@ class Checker {
   std::optional<Text> opt_text(FieldId id) {
     if (!present(id)) return std::nullopt;
     if (!expect_type(id, json_type::string, "a string")) return std::nullopt;
-    return text_.keep(f_[id].text);
+    return own(f_[id].text, f_[id].text_in_input);
   }
   Uuid uuid(FieldId id) {
     if (!require(id)) return {};
@@ -116,21 +122,21 @@ class Checker {
   }
   std::optional<JsonText> opt_json(FieldId id) {
     if (!present(id)) return std::nullopt;
-    return text_.keep(f_[id].text);
+    return own(f_[id].text, f_[id].text_in_input);
   }
   std::optional<JsonText> opt_object(FieldId id) {
     if (!present(id) || !expect_type(id, json_type::object, "an object")) return std::nullopt;
-    return text_.keep(f_[id].text);
+    return own(f_[id].text, f_[id].text_in_input);
   }
   std::optional<ErrorInfo> opt_error(FieldId id) {
     if (!present(id)) return std::nullopt;
     const FieldSlot& s = f_[id];
     ErrorInfo e;
     if (s.type == json_type::string || s.type == json_type::object) {
-      if (s.has_error_message) e.message = text_.keep(s.error_message);
-      if (s.has_error_stack) e.stack = text_.keep(s.error_stack);
+      if (s.has_error_message) e.message = own(s.error_message, s.error_message_in_input);
+      if (s.has_error_stack) e.stack = own(s.error_stack, s.error_stack_in_input);
     } else {
-      e.message = text_.keep(s.text);  // a number or array thrown: keep its JSON text
+      e.message = own(s.text, s.text_in_input);  // a number or array thrown: keep its JSON text
     }
     return e;
   }
@@ -165,6 +171,7 @@ class Checker {
  private:
   const RawFields& f_;
   TextArena& text_;
+  const bool input_outlives_text_;
 };
 
 // One reader per record type: its fields, in the wire format's order.
@@ -265,9 +272,9 @@ Timestamp FieldValidator::latest_believable_ts() {
 }
 
 Verdict FieldValidator::validate(const RawFields& f, SourcePos pos, std::vector<TraceRecord>& records,
-                                 TextArena& text) {
+                                 TextArena& text, bool input_outlives_text) {
   using F = FieldId;
-  Checker c(f, text);
+  Checker c(f, text, input_outlives_text);
   if (!c.present(F::Type) && !c.present(F::InvocationId)) return NotARecord{};
 
   // A newer format version is refused before anything else is read.

@@ -26,6 +26,9 @@ struct LineBlock {
   uint64_t first_line = 1;  // 1-based number of the block's first line
   uint64_t offset = 0;      // byte offset of data[0] in the (uncompressed) stream
   uint64_t line_count = 0;
+  // The bytes stay unchanged until the batch the block is decoded into is cleared (one block per
+  // batch, as TraceReader reads): its records then view the block instead of copying their text.
+  bool outlives_batch = false;
 };
 
 // A line longer than the limit: its first bytes, kept for the dead-letter output.

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <utility>
 
 #include "ingest/record_fields.h"
 
@@ -29,6 +30,7 @@ struct RecordDecoder::Impl {
   std::vector<Candidate> candidates;
   std::vector<std::string> saved_lines;  // framed lines keep their prefix for the dead-letter output
   std::vector<Candidate> wrapped;        // Docker wrappers, decoded after the stream
+  bool input_outlives_batch = false;     // of the text being decoded now
 
   std::string_view raw_of(const char* data, const Candidate& c) const {
     if (c.saved >= 0) return saved_lines[static_cast<size_t>(c.saved)];
@@ -70,7 +72,9 @@ struct RecordDecoder::Impl {
     }
     const size_t len = text.size() - q;
     text.append(simdjson::SIMDJSON_PADDING, ' ');
+    const bool outlives = std::exchange(input_outlives_batch, false);  // `text` dies here
     decode_one(text.data() + q, len, text.size() - q, pos, line, out);
+    input_outlives_batch = outlives;
   }
 
   void reject(IngestBatch& out, SourcePos pos, RejectReason reason, std::string detail, std::string_view raw) {
@@ -115,7 +119,7 @@ struct RecordDecoder::Impl {
       reject(out, pos, reason_for(e), detail_for(e), raw);
       return;
     }
-    take_verdict(validator.validate(fields, pos, out.records, out.text), out, pos, raw);
+    take_verdict(validator.validate(fields, pos, out.records, out.text, input_outlives_batch), out, pos, raw);
   }
 
   // The fast path: one document stream over a group of candidates. Returns false (having
@@ -145,7 +149,8 @@ struct RecordDecoder::Impl {
       if (!e) e = detail::collect_fields(obj, fields);
       if (e) return undo();
       const Candidate& c = candidates[k];
-      take_verdict(validator.validate(fields, c.pos, out.records, out.text), out, c.pos, raw_of(block.data, c));
+      take_verdict(validator.validate(fields, c.pos, out.records, out.text, input_outlives_batch), out, c.pos,
+                   raw_of(block.data, c));
       ++k;
     }
     if (k != last || stream.truncated_bytes() != 0) return undo();
@@ -178,6 +183,7 @@ void RecordDecoder::decode(LineBlock& block, uint32_t input_index, IngestBatch& 
   m.candidates.clear();
   m.saved_lines.clear();
   m.wrapped.clear();
+  m.input_outlives_batch = block.outlives_batch;
   out.bytes += block.size;
 
   // Phase 1: classify every line; blank the non-candidates so the candidates form one stream.

@@ -26,6 +26,21 @@ simdjson::error_code raw_json_of(simdjson::ondemand::value value, json_type type
   return simdjson::SUCCESS;
 }
 
+// A string's contents. Without an escape (nearly always) they are bytes of the input: a view of
+// the token, no copy; with one, unescaped into the parser's buffer (valid until the next document).
+simdjson::error_code string_of(simdjson::ondemand::value value, std::string_view& out, bool& in_input) noexcept {
+  std::string_view raw = value.raw_json_token();
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' || raw.back() == '\r'))
+    raw.remove_suffix(1);
+  if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"' && raw.find('\\') == std::string_view::npos) {
+    out = raw.substr(1, raw.size() - 2);
+    in_input = true;
+    return simdjson::SUCCESS;
+  }
+  in_input = false;
+  return value.get_string().get(out);
+}
+
 struct FieldName {
   std::string_view name;
   FieldId id;
@@ -138,7 +153,7 @@ Kind kind_of(FieldId id) {
 simdjson::error_code collect_error(simdjson::ondemand::value value, FieldSlot& slot) noexcept {
   if (slot.type == json_type::string) {
     slot.has_error_message = true;
-    return value.get_string().get(slot.error_message);
+    return string_of(value, slot.error_message, slot.error_message_in_input);
   }
   if (slot.type != json_type::object) return raw_json_of(value, slot.type, slot.text);
   simdjson::ondemand::object obj;
@@ -153,13 +168,15 @@ simdjson::error_code collect_error(simdjson::ondemand::value value, FieldSlot& s
     json_type t;
     if (auto e = v.type().get(t)) return e;
     std::string_view text;
+    bool in_input = true;
     if (t == json_type::null) continue;
     if (t == json_type::string) {
-      if (auto e = v.get_string().get(text)) return e;
+      if (auto e = string_of(v, text, in_input)) return e;
     } else if (auto e = raw_json_of(v, t, text)) {
       return e;
     }
     (is_message ? slot.error_message : slot.error_stack) = text;
+    (is_message ? slot.error_message_in_input : slot.error_stack_in_input) = in_input;
     (is_message ? slot.has_error_message : slot.has_error_stack) = true;
   }
   return simdjson::SUCCESS;
@@ -280,6 +297,7 @@ simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields
     // Only what a reader may look at before this pass sets it (not the whole ~90-byte slot).
     slot.generation = fields.generation;
     slot.text = {};
+    slot.text_in_input = true;
     slot.is_integer = false;
     slot.has_error_message = slot.has_error_stack = false;
     if (auto e = value.type().get(slot.type)) return e;
@@ -292,7 +310,7 @@ simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields
       case Kind::Number:
       case Kind::Bool:
         if (slot.type == json_type::string) {
-          e = value.get_string().get(slot.text);
+          e = string_of(value, slot.text, slot.text_in_input);
         } else if (slot.type == json_type::number) {
           simdjson::ondemand::number_type nt;
           if ((e = value.get_number_type().get(nt))) break;

@@ -25,18 +25,21 @@ enum class FieldId : uint8_t {
 };
 constexpr size_t kFieldCount = static_cast<size_t>(FieldId::Count);
 
-// One top-level member as seen. Views point into the parser's string buffer (unescaped strings)
-// or into the input line (raw JSON): valid until the next document is parsed.
+// One top-level member as seen. Views point into the input (raw JSON, strings without escapes:
+// `*_in_input`) or into the parser's string buffer (unescaped strings: valid until the next
+// document is parsed).
 struct FieldSlot {
   uint32_t generation = 0;  // equals RawFields::generation when seen in the current object
   simdjson::ondemand::json_type type = simdjson::ondemand::json_type::null;
   std::string_view text;  // string value, or raw JSON text
+  bool text_in_input = true;
   int64_t integer = 0;
   double number = 0;
   bool is_integer = false;
   bool boolean = false;
   std::string_view error_message, error_stack;  // for `error`
   bool has_error_message = false, has_error_stack = false;
+  bool error_message_in_input = true, error_stack_in_input = true;
 };
 
 // What a Hasura event trigger payload (`source_event_payload`) says of its event, read in the
@@ -83,8 +86,10 @@ class FieldValidator {
  public:
   // Appends the record to `records` (Appended), its text copied into `text`, or leaves it as it
   // was (text copied before a late problem stays unused until the arena is cleared).
+  // `input_outlives_text`: the input the fields view stays unchanged as long as `text` holds
+  // its records' text, so views of it are kept as they are, not copied.
   [[nodiscard]] Verdict validate(const RawFields& fields, SourcePos pos, std::vector<TraceRecord>& records,
-                                 TextArena& text);
+                                 TextArena& text, bool input_outlives_text);
 
  private:
   Timestamp latest_believable_ts();

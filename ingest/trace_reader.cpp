@@ -71,6 +71,8 @@ bool TraceReader::next(IngestBatch& batch) {
     }
     cur_->overlong.clear();
     if (more) {
+      // One block per batch, and the reader's buffer is next touched after the batch is cleared.
+      block.outlives_batch = true;
       decoder_->decode(block, input, batch);
       return true;
     }

@@ -11,7 +11,7 @@ namespace edpipe::transform {
 // and jobs), so they sit in vectors; an index is built only when an invocation grows large.
 // Its row states view `text`, which goes with them when they are handed on.
 struct TraceAssembler::OpenInvocation {
-  TextArena text{512};
+  TextArena text{kFirstTextBlock};
   InvocationState state;
   std::vector<EventExecutionState> events;
   std::vector<JobExecutionState> jobs;
@@ -38,7 +38,39 @@ struct TraceAssembler::OpenInvocation {
   }
   EventExecutionState& event(const Uuid& id) { return child(events, event_index, id, state.id); }
   JobExecutionState& job(const Uuid& id) { return child(jobs, job_index, id, state.id); }
+
+  // Empty again, for the next invocation: the vectors keep their room unless it grew large.
+  void reset() {
+    constexpr size_t kKeptRoom = 64;
+    state = {};
+    auto empty = [](auto& rows) {
+      if (rows.capacity() > kKeptRoom) std::decay_t<decltype(rows)>().swap(rows);
+      rows.clear();
+    };
+    empty(events);
+    empty(jobs);
+    empty(logs);
+    event_index.clear();
+    job_index.clear();
+    text = TextArena(kFirstTextBlock);
+  }
+  static constexpr size_t kFirstTextBlock = 2048;
 };
+
+std::unique_ptr<TraceAssembler::OpenInvocation> TraceAssembler::new_invocation() {
+  if (spare_.empty()) {
+    auto inv = std::make_unique<OpenInvocation>();
+    // Room for a typical invocation's children: growing a vector copies every row state
+    // (~400 bytes each) it holds.
+    inv->events.reserve(8);
+    inv->jobs.reserve(8);
+    inv->logs.reserve(8);
+    return inv;
+  }
+  auto inv = std::move(spare_.back());
+  spare_.pop_back();
+  return inv;
+}
 
 TraceAssembler::TraceAssembler(AssemblerOptions options) : options_(options) {}
 TraceAssembler::~TraceAssembler() = default;
@@ -52,13 +84,8 @@ void TraceAssembler::add(const std::vector<ingest::TraceRecord>& records) {
     watermark_ = std::max(watermark_, r.ts);
     auto& slot = open_[r.invocation_id];
     if (!slot) {
-      slot = std::make_unique<OpenInvocation>();
+      slot = new_invocation();
       slot->state.id = r.invocation_id;
-      // Room for a typical invocation's children: growing a vector copies every row state
-      // (~300 bytes each) it holds.
-      slot->events.reserve(8);
-      slot->jobs.reserve(8);
-      slot->logs.reserve(8);
     }
     OpenInvocation& inv = *slot;
     observe(inv.state, r.ts, r.correlation_id, inv.text);
@@ -176,6 +203,13 @@ void TraceAssembler::hand_on_all(std::vector<std::unique_ptr<OpenInvocation>>& i
   TextArena text;
   for (auto& inv : invocations) hand_on(*inv, out, text);
   if (!text.empty()) out.text.push_back(std::make_shared<const TextArena>(std::move(text)));
+  // Their rows and text are handed on: the shells are used again, up to a bounded number.
+  const size_t keep = std::max<size_t>(256, open_.size() / 4);
+  for (auto& inv : invocations) {
+    if (spare_.size() >= keep) break;
+    inv->reset();
+    spare_.push_back(std::move(inv));
+  }
 }
 
 void TraceAssembler::take_ready(RowBatch& out) {
