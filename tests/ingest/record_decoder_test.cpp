@@ -246,5 +246,38 @@ TEST(RecordDecoder, StreamAndLineByLineAgree) {
   EXPECT_TRUE(streamed.counts.adds_up());
 }
 
+// Who owns a record's text: a block that outlives the batch is viewed (strings without escapes and
+// raw JSON are its bytes); any other is copied into the batch's arena. Either way the text is the same.
+TEST(RecordDecoder, RecordsViewABlockThatOutlivesTheBatchAndCopyAnyOther) {
+  const std::string line =
+      R"({"v":1,"type":"job.log","ts":"2026-11-20T10:00:00Z","invocation_id":"550e8400-e29b-41d4-a716-446655440000",)"
+      R"("level":"info","message":"plain text","source":"tab\there","data":{"k":[1,2]},"correlation_id":"c-1"})";
+  for (const bool outlives : {true, false}) {
+    SCOPED_TRACE(outlives ? "block outlives the batch" : "block reused");
+    std::string block = line + "\n";
+    block.append(kBlockPadding, ' ');
+    LineBlock lb{block.data(), line.size() + 1, 1, 0, 1};
+    lb.outlives_batch = outlives;
+    RecordDecoder decoder;
+    IngestBatch b;
+    decoder.decode(lb, 0, b);
+    ASSERT_EQ(b.records.size(), 1u);
+    const auto& log = std::get<JobLog>(b.records[0].body);
+    auto in_block = [&](std::string_view v) { return v.data() >= block.data() && v.data() < block.data() + block.size(); };
+    EXPECT_EQ(log.message, "plain text");
+    EXPECT_EQ(*log.source, "tab\there") << "an escape is unescaped";
+    EXPECT_EQ(*log.data, R"({"k":[1,2]})");
+    EXPECT_EQ(*b.records[0].correlation_id, "c-1");
+    EXPECT_EQ(in_block(log.message), outlives);
+    EXPECT_EQ(in_block(*log.data), outlives);
+    EXPECT_EQ(in_block(*b.records[0].correlation_id), outlives);
+    EXPECT_FALSE(in_block(*log.source)) << "unescaped text is never the block's";
+    EXPECT_EQ(b.text.empty(), false);
+    // A reused block's records keep their text when the block is overwritten.
+    std::fill(block.begin(), block.end(), '#');
+    if (!outlives) EXPECT_EQ(log.message, "plain text");
+  }
+}
+
 }  // namespace
 }  // namespace edpipe::ingest
