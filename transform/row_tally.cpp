@@ -25,7 +25,7 @@ void RowTally::adopt_parent(uint32_t& parent, bool inserted, const Uuid& invocat
 }
 
 uint32_t RowTally::intern(std::string_view name) {
-  auto it = name_ids_.find(std::string(name));
+  auto it = name_ids_.find(name);
   if (it != name_ids_.end()) return it->second;
   auto id = static_cast<uint32_t>(names_.size());
   names_.emplace_back(name);

@@ -80,7 +80,12 @@ class RowTally {
   UuidMap<int64_t> logs_;  // the kept line's rank
   uint64_t log_conflicts_ = 0;
   std::vector<std::string> names_;
-  std::unordered_map<std::string, uint32_t> name_ids_;
+  // Looked up by view: a name is interned for every step kept, without a copy to find it.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> name_ids_;
 };
 
 }  // namespace edpipe::transform

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Two edpipe builds side by side: the one before a change (A) and the one after (B).
+
+    benchmarks/ab_compare.py --before A/edpipe --after build/cli/edpipe \\
+        [--dry-run CORPUS]... [--load CORPUS] [--rounds 3]
+
+Runs alternate A, B, A, B, ... (a slow phase of this shared VM hits both alike). Every run is
+timed by the kernel's own accounting of the child (wait4): wall time, CPU time (user + system)
+and peak RSS. Prints each build's median and the ratio B / A.
+
+  --dry-run CORPUS   `edpipe load --dry-run` on the file (repeatable): ingest, transform, tally
+  --load CORPUS      `edpipe load` into a fresh database of a throwaway PostgreSQL (scripts/pg),
+                     each run on a new database; edpipe's CPU is its own, not the server's
+
+A copy of the build before a change: `git worktree add /tmp/before HEAD~1 && scripts/build`
+there, or cp build/cli/edpipe aside before building the change.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN_TIMEOUT_S = 3600  # a hung run must not hang the comparison
+
+
+def run(cmd, env=None):
+    """Runs cmd; returns (wall s, cpu s, peak RSS MiB) of the child itself."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = t + RUN_TIMEOUT_S
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            p.kill()
+            sys.exit(f"timed out after {RUN_TIMEOUT_S} s: {' '.join(cmd)}")
+        time.sleep(0.01)
+    wall = time.perf_counter() - t
+    code = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode(errors="replace")
+    if code != 0:
+        sys.exit(f"failed ({code}): {' '.join(cmd)}\n{err}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
+
+
+def sh(cmd, env=None):
+    r = subprocess.run(cmd, shell=True, env=env, text=True, capture_output=True, timeout=600)
+    if r.returncode != 0:
+        sys.exit(f"failed: {cmd}\n{r.stdout}\n{r.stderr}")
+    return r.stdout
+
+
+def report(title, mb, results):
+    print(f"\n{title} ({mb:.0f} MB)")
+    print(f"  {'':8} {'wall s':>8} {'cpu s':>8} {'MB/s':>8} {'RSS MiB':>8}   runs (wall)")
+    med = {}
+    for name in ("before", "after"):
+        rs = results[name]
+        m = tuple(statistics.median(r[i] for r in rs) for i in range(3))
+        med[name] = m
+        walls = " ".join(f"{r[0]:.2f}" for r in rs)
+        print(f"  {name:8} {m[0]:8.2f} {m[1]:8.2f} {mb / m[0]:8.0f} {m[2]:8.0f}   {walls}")
+    a, b = med["before"], med["after"]
+    print(f"  {'after/before':8} {b[0] / a[0]:8.2f} {b[1] / a[1]:8.2f} {'':8} {b[2] / a[2]:8.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--before", required=True)
+    ap.add_argument("--after", default=os.path.join(ROOT, "build", "cli", "edpipe"))
+    ap.add_argument("--dry-run", action="append", default=[], metavar="CORPUS")
+    ap.add_argument("--load", metavar="CORPUS")
+    ap.add_argument("--rounds", type=int, default=3)
+    a = ap.parse_args()
+    if not 1 <= a.rounds <= 10:
+        sys.exit("--rounds: 1 to 10")
+    builds = {"before": a.before, "after": a.after}
+
+    for corpus in a.dry_run:
+        results = {"before": [], "after": []}
+        for _ in range(a.rounds):
+            for name, exe in builds.items():
+                results[name].append(run([exe, "load", "--dry-run", "--quiet", "--progress", "never", corpus]))
+        report(f"load --dry-run {corpus}", os.path.getsize(corpus) / 1e6, results)
+
+    if a.load:
+        work = tempfile.mkdtemp(prefix="edpipe-ab-")
+        os.chmod(work, 0o755)  # the server may run as another OS user (scripts/pg)
+        pgdir = os.path.join(work, "pg")
+        env = dict(os.environ)
+        env_line = sh(f"{ROOT}/scripts/pg fresh {pgdir}").strip()
+        env.update(kv.split("=", 1) for kv in env_line.split())
+        env.pop("DATABASE_URL", None)
+        try:
+            results = {"before": [], "after": []}
+            for _ in range(a.rounds):
+                for name, exe in builds.items():
+                    sh(f"dropdb --if-exists ab && createdb ab && {exe} migrate up --db dbname=ab", env)
+                    sh("psql -X -q -d ab -c CHECKPOINT", env)
+                    results[name].append(run([exe, "load", "--quiet", "--progress", "never", "--db", "dbname=ab", a.load], env))
+                    sh(f"{exe} verify --db dbname=ab", env)
+            report(f"load into PostgreSQL {a.load}", os.path.getsize(a.load) / 1e6, results)
+        finally:
+            sh(f"{ROOT}/scripts/pg stop {pgdir}")
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
