@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace edpipe {
 
@@ -27,10 +29,14 @@ class DurationSketch {
                                  std::optional<int64_t> max = std::nullopt) const;
   int64_t count() const noexcept { return count_; }
 
-  // The stored form: zero count and (key, count) pairs. Rebuilt by from_buckets.
+  // The stored form: zero count and (key, count) pairs, by key, no count 0. Rebuilt by from_buckets.
+  // A sorted vector, not a map: a load copies and merges a sketch for every invocation, and a
+  // vector is one allocation (a map, one per bucket).
+  using Buckets = std::vector<std::pair<int32_t, int64_t>>;
   int64_t zero_count() const noexcept { return zero_count_; }
-  const std::map<int32_t, int64_t>& buckets() const noexcept { return buckets_; }
+  const Buckets& buckets() const noexcept { return buckets_; }
   static DurationSketch from_buckets(int64_t zero_count, const std::map<int32_t, int64_t>& buckets);
+  static DurationSketch from_buckets(int64_t zero_count, const Buckets& buckets);
 
   static int32_t key_of(double value) noexcept;
   static double value_of(int32_t key) noexcept;
@@ -39,7 +45,8 @@ class DurationSketch {
 
  private:
   int64_t zero_count_ = 0;  // values <= 0 (sub-millisecond durations rounded to 0)
-  std::map<int32_t, int64_t> buckets_;
+  void add_to_bucket(int32_t key, int64_t n);
+  Buckets buckets_;
   int64_t count_ = 0;
 };
 

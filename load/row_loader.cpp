@@ -2,20 +2,25 @@
 
 #include <algorithm>
 #include <exception>
-#include <unordered_map>
+
+#include "transform/uuid_map.h"
 
 namespace edpipe::load {
 
 // In place: a batch rarely holds two fragments of one id, and then nothing moves.
 transform::RowBatch coalesce_fragments(transform::RowBatch&& rows, uint64_t* log_conflicts) {
   auto fold = [](auto& items, auto&& merge_into_first) {
-    std::unordered_map<Uuid, size_t, UuidHash> first;
+    transform::UuidMap<uint32_t> first;  // the index of the first fragment of each id
     first.reserve(items.size());
     std::vector<bool> merged_away;
     for (size_t i = 0; i < items.size(); ++i) {
-      auto [it, fresh] = first.emplace(items[i].id, i);
-      if (fresh) continue;
-      merge_into_first(items[it->second], items[i]);
+      bool fresh;
+      uint32_t& at = first.get(items[i].id, fresh);
+      if (fresh) {
+        at = static_cast<uint32_t>(i);
+        continue;
+      }
+      merge_into_first(items[at], items[i]);
       if (merged_away.empty()) merged_away.resize(items.size());
       merged_away[i] = true;
     }

@@ -12,14 +12,14 @@ DatabaseSink::DatabaseSink(RowLoader& loader, const LoaderOptions& options, std:
       before_send_(std::move(before_send)) {}
 
 void DatabaseSink::add(transform::RowBatch& rows) {
-  pending_.append(std::move(rows));
-  if (pending_.row_count() >= next_rows_) send();
+  if (rows.empty()) return;
+  pending_rows_ += rows.row_count();
+  pending_.push_back(std::move(rows));
+  rows = {};
+  if (pending_rows_ >= next_rows_) send();
 }
 
-void DatabaseSink::flush(std::vector<ingest::FilePosition> positions) {
-  pending_.positions = std::move(positions);
-  send();
-}
+void DatabaseSink::flush(std::vector<ingest::FilePosition> positions) { send(std::move(positions)); }
 
 void DatabaseSink::finish() {
   send();
@@ -27,13 +27,16 @@ void DatabaseSink::finish() {
   loader_.finish();
 }
 
-void DatabaseSink::send() {
-  if (!pending_.empty() || !pending_.positions.empty()) {
+void DatabaseSink::send(std::vector<ingest::FilePosition> positions) {
+  if (!pending_.empty() || !positions.empty()) {
     if (before_send_) before_send_();
-    background_.submit(std::move(pending_));
+    transform::RowBatch batch = transform::RowBatch::concat(std::move(pending_));
+    batch.positions = std::move(positions);
+    background_.submit(std::move(batch));
     next_rows_ = std::min(batch_rows_, next_rows_ * 2);
   }
-  pending_ = {};
+  pending_.clear();
+  pending_rows_ = 0;
 }
 
 }  // namespace edpipe::load

@@ -42,12 +42,14 @@ class DatabaseSink final : public RowSink {
   void finish() override;
 
  private:
-  void send();
+  void send(std::vector<ingest::FilePosition> positions = {});
   RowLoader& loader_;
   BackgroundQueue<transform::RowBatch> background_;
   size_t batch_rows_, next_rows_;
   std::function<void()> before_send_;
-  transform::RowBatch pending_;
+  // What the transform handed on since the last send, as it came: joined once, when sent.
+  std::vector<transform::RowBatch> pending_;
+  size_t pending_rows_ = 0;
 };
 
 }  // namespace edpipe::load

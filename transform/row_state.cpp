@@ -94,6 +94,37 @@ void RowBatch::append(RowBatch&& other) {
   take(text, other.text);
 }
 
+RowBatch RowBatch::concat(std::vector<RowBatch>&& parts) {
+  if (parts.size() == 1) {
+    RowBatch only = std::move(parts[0]);
+    only.positions.clear();
+    return only;
+  }
+  RowBatch all;
+  size_t inv = 0, ev = 0, job = 0, log = 0, text = 0;
+  for (const auto& p : parts) {
+    inv += p.invocations.size();
+    ev += p.event_executions.size();
+    job += p.job_executions.size();
+    log += p.job_logs.size();
+    text += p.text.size();
+  }
+  all.invocations.reserve(inv);
+  all.event_executions.reserve(ev);
+  all.job_executions.reserve(job);
+  all.job_logs.reserve(log);
+  all.text.reserve(text);
+  for (auto& p : parts) {
+    all.invocations.insert(all.invocations.end(), p.invocations.begin(), p.invocations.end());
+    all.event_executions.insert(all.event_executions.end(), p.event_executions.begin(), p.event_executions.end());
+    all.job_executions.insert(all.job_executions.end(), p.job_executions.begin(), p.job_executions.end());
+    all.job_logs.insert(all.job_logs.end(), p.job_logs.begin(), p.job_logs.end());
+    for (auto& t : p.text) all.text.push_back(std::move(t));
+  }
+  parts.clear();
+  return all;
+}
+
 void fold_step(InvocationState& s, Timestamp ts, const ingest::InvocationStart& b, TextArena& text) {
   keep_winner(s.start, ts, b, text, kStart);
 }

@@ -129,6 +129,9 @@ struct RowBatch {
 
   // Takes the rows and the text of `other` (left empty, its positions left alone).
   void append(RowBatch&& other);
+  // The rows and text of every part, in order, copied once into room made for all of them
+  // (appending part by part would copy each row again at every growth). Positions are not taken.
+  static RowBatch concat(std::vector<RowBatch>&& parts);
 
   bool empty() const {
     return invocations.empty() && event_executions.empty() && job_executions.empty() && job_logs.empty();

@@ -37,6 +37,17 @@ class UuidMap {
     return nullptr;
   }
   size_t size() const noexcept { return size_; }
+  // Room for `n` keys without growing (before the first insert).
+  void reserve(size_t n) {
+    size_t cap = 64;
+    while (cap * 8 < (n + 1) * 10) cap *= 2;
+    if (size_ == 0 && cap > keys_.size()) {
+      keys_.assign(cap, Uuid{});
+      values_.assign(cap, V{});
+      used_.assign(cap, 0);
+      mask_ = cap - 1;
+    }
+  }
   template <class F>
   void for_each(F&& f) const {
     for (size_t i = 0; i < keys_.size(); ++i)
