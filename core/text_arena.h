@@ -18,6 +18,14 @@
 #include <string_view>
 #include <vector>
 
+// Marks a view returned by a member as borrowed from the object: clang then warns where the
+// lender is a temporary that dies before the view (the fuzz build compiles with clang).
+#if defined(__clang__)
+#define EDPIPE_LIFETIMEBOUND [[clang::lifetimebound]]
+#else
+#define EDPIPE_LIFETIMEBOUND
+#endif
+
 namespace edpipe {
 
 class TextArena {
@@ -30,7 +38,7 @@ class TextArena {
   TextArena& operator=(const TextArena&) = delete;
 
   // A copy of `s` that lives as long as this arena, or the arena that absorbs this one.
-  std::string_view keep(std::string_view s) {
+  std::string_view keep(std::string_view s) EDPIPE_LIFETIMEBOUND {
     if (s.empty()) return std::string_view("", 0);
     char* p;
     if (s.size() <= left_) [[likely]] {
@@ -45,7 +53,7 @@ class TextArena {
   }
   template <class T>  // exactly an optional view: a std::string goes to the overload above
     requires std::same_as<T, std::optional<std::string_view>>
-  std::optional<std::string_view> keep(const T& s) {
+  std::optional<std::string_view> keep(const T& s) EDPIPE_LIFETIMEBOUND {
     return s ? std::optional<std::string_view>(keep(*s)) : std::nullopt;
   }
 
