@@ -81,23 +81,11 @@ bool log_wins(const JobLogRow& a, const JobLogRow& b) noexcept {
 }
 JobLogRow merge(const JobLogRow& a, const JobLogRow& b) { return log_wins(b, a) ? b : a; }
 
-void RowBatch::append(RowBatch&& other) {
-  auto take = [](auto& to, auto& from) {
-    if (to.empty()) to.swap(from);
-    else to.insert(to.end(), from.begin(), from.end());  // trivially copyable: one memcpy
-    from.clear();
-  };
-  take(invocations, other.invocations);
-  take(event_executions, other.event_executions);
-  take(job_executions, other.job_executions);
-  take(job_logs, other.job_logs);
-  take(text, other.text);
-}
-
 RowBatch RowBatch::concat(std::vector<RowBatch>&& parts) {
   if (parts.size() == 1) {
     RowBatch only = std::move(parts[0]);
     only.positions.clear();
+    parts.clear();
     return only;
   }
   RowBatch all;

@@ -127,8 +127,6 @@ struct RowBatch {
   // Tail mode: the read positions these rows complete, saved in the same transaction.
   std::vector<ingest::FilePosition> positions;
 
-  // Takes the rows and the text of `other` (left empty, its positions left alone).
-  void append(RowBatch&& other);
   // The rows and text of every part, in order, copied once into room made for all of them
   // (appending part by part would copy each row again at every growth). Positions are not taken.
   static RowBatch concat(std::vector<RowBatch>&& parts);

@@ -81,14 +81,17 @@ load::LoaderStats load_lines(const std::string& conninfo, const std::vector<std:
     if (dead_letters) dead_letters->push_back(j);
   });
   loader.open();
-  transform::RowBatch pending;
+  std::vector<transform::RowBatch> pending;
+  size_t pending_rows = 0;
   auto flush = [&] {
-    loader.load(pending);
-    pending = {};
+    loader.load(transform::RowBatch::concat(std::move(pending)));
+    pending.clear();
+    pending_rows = 0;
   };
   feed_pipeline(lines, std::move(cuts), transform::AssemblerOptions{}, [&](transform::RowBatch& rows) {
-    pending.append(std::move(rows));
-    if (pending.row_count() >= batch_rows) flush();
+    pending_rows += rows.row_count();
+    pending.push_back(std::move(rows));
+    if (pending_rows >= batch_rows) flush();
   });
   flush();
   loader.finish();
