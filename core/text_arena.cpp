@@ -58,7 +58,6 @@ void TextArena::absorb(TextArena&& other) {
 }
 
 void TextArena::clear() noexcept {
-  for (const auto& w : whole_) (void)w;
   whole_.clear();
   held_ = 0;
   for (const auto& b : blocks_) held_ += b.size;
