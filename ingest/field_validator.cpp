@@ -25,7 +25,8 @@ std::string_view json_type_name(json_type t) {
 // Turns slots into typed values; the first problem wins and stops the record.
 class Checker {
  public:
-  // Text is copied into `text`: the fields view the parser's buffer or the line, both reused.
+  // Text is copied into `text` (the batch's arena), unless it views an input that outlives it:
+  // the parser's buffer is reused at every document, and a reused line buffer at every read.
   Checker(const RawFields& f, TextArena& text, bool input_outlives_text)
       : f_(f), text_(text), input_outlives_text_(input_outlives_text) {}
   // A text of the record: the view itself when it is of an input that outlives the arena.

@@ -8,6 +8,14 @@ namespace {
 
 using simdjson::ondemand::json_type;
 
+// A scalar's token as simdjson gives it runs up to the next structural character: without the
+// blanks before that.
+std::string_view token_of(simdjson::ondemand::value value) noexcept {
+  std::string_view t = value.raw_json_token();
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
+  return t;
+}
+
 // The JSON text of any value (3.0.1 has raw_json() on objects and arrays only).
 simdjson::error_code raw_json_of(simdjson::ondemand::value value, json_type type, std::string_view& out) noexcept {
   if (type == json_type::object) {
@@ -20,18 +28,14 @@ simdjson::error_code raw_json_of(simdjson::ondemand::value value, json_type type
     if (auto e = value.get_array().get(a)) return e;
     return a.raw_json().get(out);
   }
-  out = value.raw_json_token();
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\t' || out.back() == '\n' || out.back() == '\r'))
-    out.remove_suffix(1);
+  out = token_of(value);
   return simdjson::SUCCESS;
 }
 
 // A string's contents. Without an escape (nearly always) they are bytes of the input: a view of
 // the token, no copy; with one, unescaped into the parser's buffer (valid until the next document).
 simdjson::error_code string_of(simdjson::ondemand::value value, std::string_view& out, bool& in_input) noexcept {
-  std::string_view raw = value.raw_json_token();
-  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' || raw.back() == '\r'))
-    raw.remove_suffix(1);
+  const std::string_view raw = token_of(value);
   if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"' && raw.find('\\') == std::string_view::npos) {
     out = raw.substr(1, raw.size() - 2);
     in_input = true;

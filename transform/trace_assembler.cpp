@@ -44,8 +44,12 @@ struct TraceAssembler::OpenInvocation {
     constexpr size_t kKeptRoom = 64;
     state = {};
     auto empty = [](auto& rows) {
-      if (rows.capacity() > kKeptRoom) std::decay_t<decltype(rows)>().swap(rows);
       rows.clear();
+      if (rows.capacity() > kKeptRoom) {
+        std::decay_t<decltype(rows)> typical;
+        typical.reserve(kTypicalChildren);
+        rows.swap(typical);
+      }
     };
     empty(events);
     empty(jobs);
@@ -55,16 +59,17 @@ struct TraceAssembler::OpenInvocation {
     text = TextArena(kFirstTextBlock);
   }
   static constexpr size_t kFirstTextBlock = 2048;
+  // Room for a typical invocation's children: growing a vector copies every row state
+  // (~400 bytes each) it holds.
+  static constexpr size_t kTypicalChildren = 8;
 };
 
 std::unique_ptr<TraceAssembler::OpenInvocation> TraceAssembler::new_invocation() {
   if (spare_.empty()) {
     auto inv = std::make_unique<OpenInvocation>();
-    // Room for a typical invocation's children: growing a vector copies every row state
-    // (~400 bytes each) it holds.
-    inv->events.reserve(8);
-    inv->jobs.reserve(8);
-    inv->logs.reserve(8);
+    inv->events.reserve(OpenInvocation::kTypicalChildren);
+    inv->jobs.reserve(OpenInvocation::kTypicalChildren);
+    inv->logs.reserve(OpenInvocation::kTypicalChildren);
     return inv;
   }
   auto inv = std::move(spare_.back());
