@@ -1,5 +1,7 @@
 #include "transform/row_state.h"
 
+#include <iterator>
+
 #include "transform/content_hash.h"
 
 namespace edpipe::transform {
@@ -89,26 +91,19 @@ RowBatch RowBatch::concat(std::vector<RowBatch>&& parts) {
     return only;
   }
   RowBatch all;
-  size_t inv = 0, ev = 0, job = 0, log = 0, text = 0;
-  for (const auto& p : parts) {
-    inv += p.invocations.size();
-    ev += p.event_executions.size();
-    job += p.job_executions.size();
-    log += p.job_logs.size();
-    text += p.text.size();
-  }
-  all.invocations.reserve(inv);
-  all.event_executions.reserve(ev);
-  all.job_executions.reserve(job);
-  all.job_logs.reserve(log);
-  all.text.reserve(text);
-  for (auto& p : parts) {
-    all.invocations.insert(all.invocations.end(), p.invocations.begin(), p.invocations.end());
-    all.event_executions.insert(all.event_executions.end(), p.event_executions.begin(), p.event_executions.end());
-    all.job_executions.insert(all.job_executions.end(), p.job_executions.begin(), p.job_executions.end());
-    all.job_logs.insert(all.job_logs.end(), p.job_logs.begin(), p.job_logs.end());
-    for (auto& t : p.text) all.text.push_back(std::move(t));
-  }
+  auto join = [&](auto member) {
+    size_t n = 0;
+    for (const auto& p : parts) n += (p.*member).size();
+    (all.*member).reserve(n);
+    for (auto& p : parts)
+      (all.*member).insert((all.*member).end(), std::make_move_iterator((p.*member).begin()),
+                           std::make_move_iterator((p.*member).end()));
+  };
+  join(&RowBatch::invocations);
+  join(&RowBatch::event_executions);
+  join(&RowBatch::job_executions);
+  join(&RowBatch::job_logs);
+  join(&RowBatch::text);
   parts.clear();
   return all;
 }
