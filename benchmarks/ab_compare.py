@@ -11,6 +11,9 @@ and peak RSS. Prints each build's median and the ratio B / A.
   --dry-run CORPUS   `edpipe load --dry-run` on the file (repeatable): ingest, transform, tally
   --load CORPUS      `edpipe load` into a fresh database of a throwaway PostgreSQL (scripts/pg),
                      each run on a new database; edpipe's CPU is its own, not the server's
+  --pg-options OPTS  server options for that PostgreSQL, after scripts/pg's own (which turn
+                     fsync off): "-c fsync=on -c full_page_writes=on" for a durable server
+  --load-args ARGS   more arguments for both builds' `edpipe load` (e.g. "--batch-size 300")
 
 A copy of the build before a change: `git worktree add /tmp/before HEAD~1 && scripts/build`
 there, or cp build/cli/edpipe aside before building the change.
@@ -77,6 +80,8 @@ def main():
     ap.add_argument("--dry-run", action="append", default=[], metavar="CORPUS")
     ap.add_argument("--load", metavar="CORPUS")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--pg-options", default="")
+    ap.add_argument("--load-args", default="")
     a = ap.parse_args()
     if not 1 <= a.rounds <= 10:
         sys.exit("--rounds: 1 to 10")
@@ -94,7 +99,8 @@ def main():
         os.chmod(work, 0o755)  # the server may run as another OS user (scripts/pg)
         pgdir = os.path.join(work, "pg")
         env = dict(os.environ)
-        env_line = sh(f"{ROOT}/scripts/pg fresh {pgdir}").strip()
+        env["EDPIPE_PG_OPTIONS"] = a.pg_options
+        env_line = sh(f"{ROOT}/scripts/pg fresh {pgdir}", env).strip()
         env.update(kv.split("=", 1) for kv in env_line.split())
         env.pop("DATABASE_URL", None)
         try:
@@ -103,9 +109,10 @@ def main():
                 for name, exe in builds.items():
                     sh(f"dropdb --if-exists ab && createdb ab && {exe} migrate up --db dbname=ab", env)
                     sh("psql -X -q -d ab -c CHECKPOINT", env)
-                    results[name].append(run([exe, "load", "--quiet", "--progress", "never", "--db", "dbname=ab", a.load], env))
+                    results[name].append(run([exe, "load", "--quiet", "--progress", "never", "--db", "dbname=ab",
+                                              *a.load_args.split(), a.load], env))
                     sh(f"{exe} verify --db dbname=ab", env)
-            report(f"load into PostgreSQL {a.load}", os.path.getsize(a.load) / 1e6, results)
+            report(f"load into PostgreSQL {a.load} {a.load_args} (server: {a.pg_options or 'fsync off'})", os.path.getsize(a.load) / 1e6, results)
         finally:
             sh(f"{ROOT}/scripts/pg stop {pgdir}")
             shutil.rmtree(work, ignore_errors=True)

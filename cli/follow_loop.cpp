@@ -38,6 +38,7 @@ void run_follow_loop(ingest::FileTailer& tailer, PipelineRun& run, const FollowS
   auto flush = [&] { run.flush(settings.save_positions ? tailer.positions() : std::vector<ingest::FilePosition>{}); };
   ingest::IngestBatch batch;
   while (!stop_requested()) {
+    if (settings.each_turn) settings.each_turn();
     const bool got = tailer.poll(batch);
     for (const auto& e : tailer.take_errors()) {
       progress.finish();

@@ -1,6 +1,7 @@
 #pragma once
 // The loop of `tail` (and of `load -` on a pipe): read what arrives, flush on a clock.
 #include <chrono>
+#include <functional>
 
 #include "cli/pipeline_run.h"
 #include "cli/progress_meter.h"
@@ -13,6 +14,8 @@ struct FollowSettings {
   std::chrono::milliseconds idle_sleep{200};  // between polls when nothing arrived
   bool exit_on_eof = false;                   // stop once every file is read to its end
   bool save_positions = true;                 // send the read positions with each flush
+  // Called every turn of the loop (tail: the files' locks taken again after a lost session).
+  std::function<void()> each_turn;
 };
 
 // SIGINT and SIGTERM ask the loop to stop: it finishes the batch in hand, commits, returns.

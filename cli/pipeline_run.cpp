@@ -9,6 +9,7 @@
 #include "cli/progress_meter.h"
 #include "ingest/dead_letter.h"
 #include "load/database_report.h"
+#include "load/file_positions.h"
 #include "load/pg_connection.h"
 #include "load/retention.h"
 #include "load/row_loader.h"
@@ -165,8 +166,8 @@ bool PipelineRun::open() {
   loader_ = std::make_unique<load::RowLoader>(conninfo_, lo, [this](const std::string& json) {
     ++rows_dead_lettered_;
     if (dead_letter_) {
-      // On the loader thread, inside the batch's transaction: a write that fails (disk full)
-      // throws, and the batch does not commit without its dead letters.
+      // On the loader thread, inside the batch's transaction, once per value: a write that
+      // fails (disk full) throws, and the batch does not commit without its dead letters.
       dead_letter_->write_raw(json);
       dead_letter_->flush();
     } else if (!s_.flags.quiet) {
@@ -187,6 +188,15 @@ bool PipelineRun::open() {
     if (dead_letter_) dead_letter_->flush();
   });
   return true;
+}
+
+load::FileOwnership* PipelineRun::own_followed_files() {
+  if (!loader_) return nullptr;
+  if (!ownership_) {
+    ownership_ = std::make_unique<load::FileOwnership>(conninfo_);
+    loader_->save_positions_with(ownership_.get());
+  }
+  return ownership_.get();
 }
 
 void PipelineRun::consume(ingest::IngestBatch& batch, const std::function<std::string(uint32_t)>& input_name) {
@@ -250,6 +260,7 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
     summary_.rows = loader_->with_retries([&](pqxx::connection& c) { return load::read_database_tally(c, &stats.touched_hours); });
     summary_.batches = stats.batches;
     summary_.retries = stats.retries;
+    summary_.synchronous_commit = loader_->synchronous_commit();
     summary_.rows_inserted = stats.rows_inserted;
     summary_.rows_updated = stats.rows_updated;
     summary_.hours_touched = stats.touched_hours.size();
@@ -271,8 +282,12 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
 }
 
 int PipelineRun::fail(const std::exception& error, std::chrono::steady_clock::time_point started) {
+  if (sink_) sink_->cancel();  // every lane idle before the summary reads through one of them
   const std::string why = load::mask_secrets(error.what(), conninfo_);
   std::cerr << "edpipe: " << why << "\n";
+  if (loader_)
+    std::cerr << "edpipe: the batches not yet committed were cancelled; what committed stays, and the same command "
+                 "again loads the rest exactly once\n";
   summary_.input_errors.push_back(why);
   try {
     report(started);

@@ -21,6 +21,7 @@ namespace edpipe::ingest {
 class DeadLetterWriter;
 }  // namespace edpipe::ingest
 namespace edpipe::load {
+class FileOwnership;
 class RowLoader;
 class RowSink;
 class TallySink;
@@ -78,6 +79,9 @@ class PipelineRun {
   // line and returns false.
   bool open();
   const std::string& conninfo() const noexcept { return conninfo_; }
+  // Tail mode, after open(): the session that holds the followed files' locks and saves their
+  // read positions (after every lane committed the rows they complete). None for a dry run.
+  load::FileOwnership* own_followed_files();
 
   // One batch of lines: rejected lines reported, records filtered and folded in, the
   // invocations that are done handed on.
@@ -95,8 +99,10 @@ class PipelineRun {
   // Fills the row counts (read back from the database, or the dry run's tally), prints the
   // summary and returns the exit status.
   int report(std::chrono::steady_clock::time_point started);
-  // A run stopped by an error: one line (passwords masked), then the summary of what was read
-  // until then if it can still be made; returns the exit status (1).
+  // A run stopped by an error: what was still queued for the database is cancelled (what
+  // committed stays; the same command again loads the rest exactly once), one line (passwords
+  // masked), then the summary of what was read until then if it can still be made; returns the
+  // exit status (1).
   int fail(const std::exception& error, std::chrono::steady_clock::time_point started);
 
  private:
@@ -107,6 +113,7 @@ class PipelineRun {
   RunSummary summary_;
   std::unique_ptr<ingest::DeadLetterWriter> dead_letter_;
   std::atomic<uint64_t> rows_dead_lettered_{0};  // counted on the loader thread
+  std::unique_ptr<load::FileOwnership> ownership_;  // outlives the loader, which saves positions through it
   std::unique_ptr<load::RowLoader> loader_;
   std::unique_ptr<load::RowSink> sink_;
   load::TallySink* tally_ = nullptr;

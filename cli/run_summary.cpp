@@ -85,7 +85,9 @@ std::string render_json(const RunSummary& s) {
     o += ",\"database\":{\"batches\":" + std::to_string(s.batches) + ",\"retries\":" + std::to_string(s.retries) +
          ",\"dead_lettered\":" + std::to_string(s.rows_dead_lettered) +
          ",\"rows_inserted\":" + std::to_string(s.rows_inserted) + ",\"rows_updated\":" + std::to_string(s.rows_updated) +
-         ",\"hours_touched\":" + std::to_string(s.hours_touched) + "}";
+         ",\"hours_touched\":" + std::to_string(s.hours_touched) +
+         ",\"synchronous_commit\":" + json_string(s.synchronous_commit) +
+         ",\"durable_commits\":" + (s.synchronous_commit == "off" ? "false" : "true") + "}";
   o += ",\"seconds\":" + fixed(s.seconds, 3);
   o += ",\"input_errors\":[";
   for (size_t i = 0; i < s.input_errors.size(); ++i) {
@@ -142,6 +144,12 @@ std::string render_text(const RunSummary& s) {
       << " hour" << (s.hours_touched == 1 ? "" : "s") << " of metrics_hourly\n";
     o << "  database    " << s.batches << " transaction" << (s.batches == 1 ? "" : "s") << ", " << s.retries
       << " retried, " << s.rows_dead_lettered << " values or rows refused (see --dead-letter)\n";
+    if (s.synchronous_commit == "off")
+      o << "  durability  NOT crash-safe: the server's synchronous_commit is off, so a server crash can lose commits "
+           "counted here (set it to on; see docs/operations.md)\n";
+    else
+      o << "  durability  every commit counted here was durable before it was acknowledged (synchronous_commit "
+        << s.synchronous_commit << ")\n";
   }
   // What the database holds now (a dry run: what a load of this input alone would hold).
   o << (s.dry_run ? "rows a load would hold\n" : "the database now holds\n");

@@ -23,6 +23,9 @@ struct RunSummary {
   std::vector<std::string> input_errors;
   // A load into the database: its transactions, retried faults, values or rows refused.
   uint64_t batches = 0, retries = 0, rows_dead_lettered = 0;
+  // The server's synchronous_commit, as the loader's sessions commit with it: anything but
+  // "off" means a commit is on disk before the database acknowledges it (and edpipe counts it).
+  std::string synchronous_commit;
   // What this load changed: rows inserted, writes to stored rows, hours whose rollup changed
   // (`rows.rollups` holds those hours; `rows` otherwise counts the whole database).
   uint64_t rows_inserted = 0, rows_updated = 0, hours_touched = 0;

@@ -28,11 +28,12 @@ const char* kUsage =
     "\n"
     "Every --flush-interval (or --batch-size rows) the rows go to the database; invocations\n"
     "still running load as `running` and complete at a later flush. The read position of every\n"
-    "file (device, inode and a hash of its first bytes; uncompressed offset for .gz) commits in\n"
-    "the same transaction as the rows it produced: after a crash or kill -9, a restart resumes\n"
-    "exactly there. A partial last line waits for its newline. Only one edpipe may follow a\n"
-    "file at a time (an advisory lock in the database). SIGINT/SIGTERM: the batch in hand is\n"
-    "committed, then edpipe exits 0.\n"
+    "file (device, inode and a hash of its first bytes; uncompressed offset for .gz) commits\n"
+    "once the rows it produced have committed: after a crash or kill -9 of edpipe or of the\n"
+    "server, a restart resumes there (lines read twice change nothing). A partial last line waits for its newline. Only one edpipe may follow a\n"
+    "file at a time (an advisory lock in the database, taken again after the server restarts;\n"
+    "if another edpipe took it meanwhile, this one stops with exit status 1). SIGINT/SIGTERM:\n"
+    "the batch in hand is committed, then edpipe exits 0.\n"
     "\n"
     "Options";
 
@@ -98,12 +99,11 @@ int run_tail(const std::vector<std::string>& args) {
   if (!run.open()) return kExitInputError;
   try {
     std::vector<ingest::FilePosition> saved;
-    std::unique_ptr<load::FileOwnership> ownership;
     ingest::FileTailer::ClaimFile claim;
-    if (!flags.dry_run) {
-      ownership = std::make_unique<load::FileOwnership>(run.conninfo());
+    if (load::FileOwnership* ownership = run.own_followed_files()) {
       saved = ownership->saved_positions();
-      claim = [&](const ingest::FilePosition& f) { ownership->claim(f); };
+      claim = [ownership](const ingest::FilePosition& f) { ownership->claim(f); };
+      follow.each_turn = [ownership] { ownership->keep(); };
     }
     ingest::FileTailer tailer(topt, settings.framing, std::move(saved), claim);
     follow_to_the_end(tailer, run, follow);

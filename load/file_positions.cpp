@@ -36,18 +36,55 @@ std::vector<ingest::FilePosition> read_file_positions(pqxx::connection& conn) {
   return out;
 }
 
-FileOwnership::FileOwnership(const std::string& conninfo) : conn_(open_connection(conninfo)) {}
+FileOwnership::FileOwnership(const std::string& conninfo, RetryBound bound)
+    : session_(conninfo, bound, [this](pqxx::connection& c) { take_every_lock(c); }) {
+  session_.run([](pqxx::connection&) {});  // connected now: a database that is not there says so first
+}
 FileOwnership::~FileOwnership() = default;  // closing the connection releases every lock
 
+namespace {
+bool try_lock(pqxx::connection& c, const std::pair<uint64_t, uint64_t>& file) {
+  pqxx::nontransaction tx(c);
+  return tx.exec_params(sql::kTryLockFile, sql::file_lock_key(file.first, file.second))[0][0].as<bool>();
+}
+}  // namespace
+
+void FileOwnership::take_every_lock(pqxx::connection& c) {
+  for (const auto& [file, path] : held_)
+    if (!try_lock(c, file))
+      throw OwnershipError(path + ": another edpipe took this file while the connection to the database was lost; "
+                           "this one stops (its positions so far are saved, and the other goes on from them)");
+}
+
 void FileOwnership::claim(const ingest::FilePosition& file) {
-  if (held_.count({file.device, file.inode})) return;
-  pqxx::nontransaction tx(*conn_);
-  const bool got =
-      tx.exec_params(sql::kTryLockFile, sql::file_lock_key(file.device, file.inode))[0][0].as<bool>();
-  if (!got)
+  std::lock_guard lock(mu_);
+  const std::pair<uint64_t, uint64_t> key{file.device, file.inode};
+  if (held_.count(key)) return;
+  if (!session_.run([&](pqxx::connection& c) { return try_lock(c, key); }))
     throw OwnershipError(file.path + ": another edpipe is following this file (it holds the file's lock in the "
                          "database); stop it first, or follow other files");
-  held_.insert({file.device, file.inode});
+  held_.emplace(key, file.path);
+}
+
+void FileOwnership::keep() {
+  std::lock_guard lock(mu_);
+  if (session_.alive()) return;
+  session_.drop();
+  session_.run([](pqxx::connection&) {});  // a new session takes every lock first
+}
+
+void FileOwnership::save_positions(const std::vector<ingest::FilePosition>& positions) {
+  std::lock_guard lock(mu_);
+  session_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    save_file_positions(tx, positions);
+    tx.commit();
+  });
+}
+
+std::vector<ingest::FilePosition> FileOwnership::saved_positions() {
+  std::lock_guard lock(mu_);
+  return session_.run([](pqxx::connection& c) { return read_file_positions(c); });
 }
 
 }  // namespace edpipe::load

@@ -5,13 +5,10 @@
 #include <cstring>
 #include <limits>
 #include <map>
-#include <random>
-#include <thread>
 #include <unordered_set>
 
 #include "core/json_text.h"
 #include "load/copy_writer.h"
-#include "load/file_positions.h"
 #include "load/load_sql.h"
 #include "load/migrator.h"
 #include "load/pg_connection.h"
@@ -191,55 +188,44 @@ int shard_of(const Uuid& invocation_id) noexcept {
 }
 
 LoadLane::LoadLane(std::string conninfo, LoaderOptions options, RowDeadLetter dead_letter, std::vector<int> shards)
-    : conninfo_(std::move(conninfo)), options_(options), dead_letter_(std::move(dead_letter)) {
+    : options_(options),
+      dead_letter_(std::move(dead_letter)),
+      // Every new connection, the first and each after a fault: the loader mark (prune sees a load
+      // beside it) and the staging tables, both lost with the session they belonged to.
+      session_(std::move(conninfo), options.retry, [](pqxx::connection& c) {
+        pqxx::work tx(c);
+        tx.exec(sql::kMarkLoaderSession);
+        tx.exec(sql::kCreateStaging);
+        tx.commit();
+      }) {
   // One statement, its locks taken left to right: in shard order, as every loader takes them.
   std::sort(shards.begin(), shards.end());
   lock_shards_ = sql::lock_shards(shards);
 }
 LoadLane::~LoadLane() = default;
 
-// Passing faults: the connection lost or cut (the server restarting, pg_terminate_backend),
-// a commit whose outcome is unknown, serialization failures and deadlocks, shortage of
-// resources. Data errors are not: the batch itself is at fault.
-bool LoadLane::retryable(const std::exception& e) const {
-  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) return is_transient(s->sqlstate());
-  if (dynamic_cast<const pqxx::broken_connection*>(&e) || dynamic_cast<const pqxx::in_doubt_error*>(&e)) return true;
-  if (dynamic_cast<const ConnectionError*>(&e)) return true;  // reconnecting while the server restarts
-  return dynamic_cast<const pqxx::failure*>(&e) != nullptr;  // e.g. "not connected"
-}
-
-void LoadLane::back_off(int attempt) {
-  thread_local std::mt19937 rng(std::random_device{}());
-  const int delay = std::min(options_.backoff_initial_ms << std::min(attempt - 1, 6), 5000);
-  std::this_thread::sleep_for(std::chrono::milliseconds(delay / 2 + std::uniform_int_distribution<int>(0, delay)(rng)));
-}
-
-void LoadLane::reconnect() {
-  conn_ = open_connection(conninfo_);
-  pqxx::work tx(*conn_);
-  tx.exec(sql::kMarkLoaderSession);
-  tx.exec(sql::kCreateStaging);
-  tx.commit();
-}
-
 void LoadLane::open() {
-  conn_ = open_connection(conninfo_);
-  with_retries([](pqxx::connection& c) { require_latest_schema(c); });
-  with_retries([](pqxx::connection& c) {
-    pqxx::work tx(c);
-    tx.exec(sql::kMarkLoaderSession);
-    tx.exec(sql::kCreateStaging);
-    tx.commit();
+  synchronous_commit_ = with_retries([](pqxx::connection& c) {
+    require_latest_schema(c);
+    pqxx::nontransaction tx(c);
+    return tx.exec1("SHOW synchronous_commit")[0].as<std::string>();
   });
 }
 
 void LoadLane::load(const transform::RowBatch& rows) {
-  if (rows.empty()) {  // only positions moved (lines that made no rows)
-    save_positions_alone(rows.positions);
-    return;
-  }
+  letters_written_.clear();
+  if (rows.empty()) return;
   ++stats_.batches;
   load_or_split(rows);
+}
+
+void LoadLane::write_dead_letters(std::vector<std::string>& letters) {
+  for (auto& j : letters) {
+    if (!letters_written_.insert(j).second) continue;
+    if (dead_letter_) dead_letter_(j);  // throws when it cannot write: the batch does not commit
+    ++stats_.dead_lettered;
+  }
+  letters.clear();
 }
 
 // Data errors (22xxx, 23xxx) are this batch's rows: halve it per invocation until the refused
@@ -255,42 +241,29 @@ void LoadLane::load_or_split(const transform::RowBatch& rows) {
       std::string j = "{\"kind\":\"rows\",\"invocation_id\":\"" +
                       (rows.invocations.empty() ? std::string() : rows.invocations[0].id.str()) + "\",\"rows\":" +
                       std::to_string(rows.row_count()) + ",\"reason\":";
-      append_json_string(j, "PostgreSQL refused the rows (" + state + "): " + mask_secrets(e.what(), conninfo_));
+      append_json_string(j, "PostgreSQL refused the rows (" + state + "): " + mask_secrets(e.what(), session_.conninfo()));
       j += "}\n";
       if (dead_letter_) dead_letter_(j);
       stats_.dead_lettered += rows.row_count();
-      save_positions_alone(rows.positions);
       return;
     }
   }
-  // The halves commit one by one; the positions go last, once both are in (a crash between
-  // replays lines whose rows are already there: a replay changes nothing).
   std::unordered_set<Uuid, UuidHash> second_half;
   for (size_t i = rows.invocations.size() / 2; i < rows.invocations.size(); ++i) second_half.insert(rows.invocations[i].id);
   transform::RowBatch copy = rows;
-  copy.positions.clear();
   auto halves = split_by_invocation(std::move(copy), 2, [&](const Uuid& invocation_id) {
     return second_half.count(invocation_id) ? size_t{1} : size_t{0};
   });
   load_or_split(halves[0]);
   load_or_split(halves[1]);
-  save_positions_alone(rows.positions);
-}
-
-void LoadLane::save_positions_alone(const std::vector<ingest::FilePosition>& positions) {
-  if (positions.empty()) return;
-  with_retries([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    save_file_positions(tx, positions);
-    tx.commit();
-  });
 }
 
 namespace {
 
 // What one try of a batch writes, counted; it reaches the lane's stats once the try commits.
 struct TryCounts {
-  uint64_t rejected = 0, sent = 0, inserted = 0, updated = 0, log_conflicts = 0, beyond_retention = 0;
+  std::vector<std::string> letters;  // dead letters of the values left out
+  uint64_t sent = 0, inserted = 0, updated = 0, log_conflicts = 0, beyond_retention = 0;
   std::set<transform::RollupKey> hours;
 };
 
@@ -446,8 +419,7 @@ void add_rollup_deltas(pqxx::work& tx, const std::vector<transform::InvocationCo
 // The steps of docs/database.md "How a load stays exact", in that order.
 void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows) {
   pqxx::work tx(conn);
-  tx.exec0("SET LOCAL synchronous_commit = off");  // safe: a lost batch is replayed identically
-  tx.exec(lock_shards_);                           // 1
+  tx.exec(lock_shards_);  // 1
   const Timestamp batch_newest = newest_ts(rows);
   const auto committed = tx.exec(sql::kReadWatermark);
   const Timestamp fresh_wm = committed.empty() ? batch_newest : std::max(batch_newest, committed[0][0].as<int64_t>());
@@ -458,7 +430,7 @@ void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows
 
   TryCounts n;
   n.beyond_retention = rows_of(rows, skipped);
-  ValueGuard guard(dead_letter_, n.rejected);
+  ValueGuard guard(n.letters);
   CopyWriter &inv = invocations_, &ev = events_, &job = jobs_, &log = logs_;
   for (CopyWriter* w : {&inv, &ev, &job, &log}) w->clear();  // what a failed try left
   const auto fresh = copy_new_rows(tx, rows, not_new, transform::AbandonRule{fresh_wm, options_.abandon_after}, guard, inv,
@@ -471,11 +443,10 @@ void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows
       merge_and_derive(tx, !stored.empty(), format_rfc3339(wm), std::to_string(options_.abandon_after), n);  // 4-6
   tx.exec0(sql::kLinkSourceJobs);                   // 7
   add_rollup_deltas(tx, before, after, fresh, n);   // 8
-  save_file_positions(tx, rows.positions);          // 9: the positions commit with the rows they complete
+  write_dead_letters(n.letters);  // once each, and on disk before the rows that left them out commit
   tx.commit();
   // Counted once the batch is in: a retried try counts again.
   stats_.rows_sent += n.sent;
-  stats_.dead_lettered += n.rejected;
   stats_.log_conflicts += n.log_conflicts;
   stats_.beyond_retention += n.beyond_retention;
   stats_.rows_inserted += n.inserted;

@@ -4,9 +4,11 @@
 // Invocations are spread over kShardCount shards by id. A lane loads rows of its shards only,
 // one transaction per batch, in the steps of docs/database.md "How a load stays exact" (in
 // that order in load_once(); load_sql.h has every statement). Passing faults (lost
-// connection, deadlock, shutdown) are retried with jittered backoff. A data error PostgreSQL
-// refuses is narrowed down by splitting the batch per invocation; what it refuses alone goes
-// to the dead-letter output.
+// connection, a server that crashed or is recovering, deadlock, shutdown) are retried with
+// jittered backoff, connecting included. Each batch commits as the server's synchronous_commit
+// has it (on by default: a commit edpipe counts is on disk before it is acknowledged). A data
+// error PostgreSQL refuses is narrowed down by splitting the batch per invocation; what it
+// refuses alone goes to the dead-letter output.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -14,10 +16,12 @@
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "load/copy_writer.h"
 #include "load/migrator.h"
+#include "load/pg_connection.h"
 #include "load/row_columns.h"
 #include "transform/derive.h"
 #include "transform/hourly_rollup.h"
@@ -31,8 +35,7 @@ int shard_of(const Uuid& invocation_id) noexcept;  // stable across processes: n
 
 struct LoaderOptions {
   Timestamp abandon_after = transform::kDefaultAbandonAfter;
-  int max_attempts = 8;             // per batch, for passing faults
-  int backoff_initial_ms = 100;
+  RetryBound retry;                 // per batch and per connect, for passing faults
   int connections = 2;              // lanes loading side by side (1 to kShardCount)
   size_t batch_rows = 20000;        // rows a batch holds at most (DatabaseSink)
   size_t first_batch_rows = 1000;   // the first batch's; each next one twice as many, up to batch_rows
@@ -88,13 +91,18 @@ class LoadLane {
   LoadLane(std::string conninfo, LoaderOptions options, RowDeadLetter dead_letter, std::vector<int> shards);
   ~LoadLane();
 
-  // Connects and checks the schema; throws ConnectionError (no retry: a database that is not
-  // there fails fast) or SchemaError.
+  // Connects and checks the schema, retrying a server that is not ready yet (crash recovery,
+  // restart) within the bound; throws ConnectionError or SchemaError.
   void open();
-  // Loads rows of this lane's shards, fragments of one id already merged, as one batch.
+  // Loads rows of this lane's shards, fragments of one id already merged, as one batch. The
+  // values PostgreSQL refuses reach the dead-letter output once each, just before the
+  // transaction that left them out commits (or once it is given up).
   void load(const transform::RowBatch& rows);
-  // Saves read positions in a transaction of their own.
-  void save_positions_alone(const std::vector<ingest::FilePosition>& positions);
+  // From any thread: the batch in hand gets no further try, and its backoff ends now.
+  void stop() noexcept { session_.stop(); }
+  void resume() noexcept { session_.resume(); }
+  // The server's synchronous_commit, as the lane's session has it (read by open()).
+  const std::string& synchronous_commit() const noexcept { return synchronous_commit_; }
   const LoaderStats& stats() const noexcept { return stats_; }
   // The retention horizon the last batch read (µs; none before a batch or without one). Read
   // from another thread: a long run learns that a prune moved it.
@@ -107,31 +115,28 @@ class LoadLane {
   // anything a replay does not change: every load statement is idempotent.
   template <class Work>
   auto with_retries(Work&& work) -> decltype(work(std::declval<pqxx::connection&>())) {
-    for (int attempt = 1;; ++attempt) {
-      try {
-        if (!conn_) reconnect();
-        return work(*conn_);
-      } catch (const std::exception& e) {
-        if (!retryable(e) || attempt >= options_.max_attempts) throw;
-        conn_.reset();
-        ++stats_.retries;
-        back_off(attempt);
-      }
-    }
+    struct CountRetries {
+      const RetryingSession& s;
+      uint64_t& total;
+      uint64_t before = s.retries();
+      ~CountRetries() { total += s.retries() - before; }
+    } count{session_, stats_.retries};
+    return session_.run(std::forward<Work>(work));
   }
 
  private:
-  bool retryable(const std::exception& e) const;
-  void back_off(int attempt);
   void load_or_split(const transform::RowBatch& rows);
   void load_once(pqxx::connection& conn, const transform::RowBatch& rows);
-  void reconnect();
+  void write_dead_letters(std::vector<std::string>& letters);
 
-  std::string conninfo_;
   LoaderOptions options_;
   RowDeadLetter dead_letter_;
   std::string lock_shards_;  // the statement that takes this lane's shard locks, in shard order
-  std::unique_ptr<pqxx::connection> conn_;
+  RetryingSession session_;
+  std::string synchronous_commit_;
+  // The dead letters of the batch in hand already written: a retried try, or a half of a split
+  // batch, finds the same refused values again and writes none twice.
+  std::unordered_set<std::string> letters_written_;
   LoaderStats stats_;
   static constexpr int64_t kNoHorizon = INT64_MIN;
   std::atomic<int64_t> horizon_seen_{kNoHorizon};

@@ -1,7 +1,11 @@
 #include "load/pg_connection.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <random>
 #include <regex>
+#include <thread>
 
 namespace edpipe::load {
 
@@ -75,7 +79,16 @@ std::unique_ptr<pqxx::connection> open_connection(const std::string& conninfo) {
     for (auto& c : why)
       if (c == '\n') c = ' ';
     const std::string target = conninfo.empty() ? "the database named by the PG* environment" : mask_password(conninfo);
-    throw ConnectionError("cannot connect to " + target + ": " + why);
+    // What libpq says when the server answered and refused for good, or the string is wrong.
+    // Everything else (refused, no socket, starting up, in recovery, shutting down, too many
+    // clients, a timeout) is what a server that crashed or restarts looks like for a while.
+    static const char* const kLasting[] = {"authentication failed", "does not exist", "no password supplied",
+                                           "pg_hba.conf", "invalid connection option", "missing \"=\"",
+                                           "invalid URI", "could not translate host name", "unterminated quoted",
+                                           "invalid sslmode", "permission denied"};
+    const bool lasting = std::any_of(std::begin(kLasting), std::end(kLasting),
+                                     [&](const char* m) { return why.find(m) != std::string::npos; });
+    throw ConnectionError("cannot connect to " + target + ": " + why, lasting);
   }
 }
 
@@ -86,6 +99,46 @@ bool is_transient(const std::string& s) {
   // failure, deadlock, statement or lock timeout (a lock held elsewhere for a while).
   return cls == "08" || cls == "53" || s == "57P01" || s == "57P02" || s == "57P03" || s == "40001" || s == "40P01" ||
          s == "57014" || s == "55P03";
+}
+
+bool is_passing_fault(const std::exception& e) {
+  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) return is_transient(s->sqlstate());
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) || dynamic_cast<const pqxx::in_doubt_error*>(&e)) return true;
+  if (auto* c = dynamic_cast<const ConnectionError*>(&e)) return !c->lasting();
+  return dynamic_cast<const pqxx::failure*>(&e) != nullptr;  // e.g. "not connected"
+}
+
+RetryingSession::RetryingSession(std::string conninfo, RetryBound bound, std::function<void(pqxx::connection&)> on_connect)
+    : conninfo_(std::move(conninfo)), bound_(bound), on_connect_(std::move(on_connect)) {}
+
+pqxx::connection& RetryingSession::connection() {
+  if (!conn_) {
+    auto fresh = open_connection(conninfo_);
+    if (on_connect_) on_connect_(*fresh);  // a connection without its session state is never kept
+    conn_ = std::move(fresh);
+  }
+  return *conn_;
+}
+
+bool RetryingSession::alive() {
+  if (!conn_ || !conn_->is_open()) return false;
+  try {
+    conn_->get_notifs();  // PQconsumeInput: reads what arrived, sees a closed socket
+    return conn_->is_open();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void RetryingSession::back_off(int attempt) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  const int delay = std::min(bound_.backoff_initial_ms << std::min(attempt - 1, 6), 5000);
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(delay / 2 + std::uniform_int_distribution<int>(0, delay)(rng));
+  // In slices, so that stop() ends the wait: a run that failed elsewhere exits at once.
+  while (!stop_.load() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(20),
+                                                                              until - std::chrono::steady_clock::now()));
 }
 
 }  // namespace edpipe::load

@@ -1,5 +1,8 @@
 #pragma once
 // Connecting to PostgreSQL, and telling passing faults from data faults.
+#include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -22,11 +25,74 @@ std::unique_ptr<pqxx::connection> open_connection(const std::string& conninfo);
 
 class ConnectionError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ConnectionError(const std::string& what, bool lasting = false) : std::runtime_error(what), lasting_(lasting) {}
+  // The server said no for good (authentication, no such database or role, a malformed
+  // connection string): trying again cannot help. Otherwise the server may be starting, in
+  // crash recovery, restarting or out of connection slots, and connecting again may work.
+  bool lasting() const noexcept { return lasting_; }
+
+ private:
+  bool lasting_;
 };
 
 // SQLSTATE classes worth retrying with backoff (connection loss, resources, shutdown,
 // serialization failure, deadlock).
 bool is_transient(const std::string& sqlstate);
+// A fault that passes: the connection lost or refused (the server crashed, restarting,
+// recovering), a commit whose outcome is unknown, a transient SQLSTATE. Data errors are not.
+bool is_passing_fault(const std::exception& e);
+
+// How long passing faults are retried: one bound for connecting and for every statement.
+struct RetryBound {
+  int max_attempts = 8;          // tries of one piece of work in all (about 15 s of backoff)
+  int backoff_initial_ms = 100;  // doubling per try, up to 5 s, jittered
+};
+
+// One connection, opened when needed and opened again after a passing fault. `on_connect` runs
+// on every new connection before any work does: the session state that work relies on (settings,
+// temp tables, session locks) is set again after every reconnect, never assumed. One thread at a
+// time runs work; stop() may come from any thread.
+class RetryingSession {
+ public:
+  RetryingSession(std::string conninfo, RetryBound bound, std::function<void(pqxx::connection&)> on_connect = {});
+
+  // Runs `work` on the connection; after a passing fault drops the connection, backs off and
+  // runs it again, up to the bound. Work must be safe to run again: a transaction that failed
+  // left nothing, and one whose COMMIT's outcome is unknown may have committed.
+  template <class Work>
+  auto run(Work&& work) -> decltype(work(std::declval<pqxx::connection&>())) {
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return work(connection());
+      } catch (const std::exception& e) {
+        if (!is_passing_fault(e) || attempt >= bound_.max_attempts || stop_.load()) throw;
+        conn_.reset();
+        ++retries_;
+        back_off(attempt);
+      }
+    }
+  }
+  // The open connection, connecting (once, no retry) if there is none.
+  pqxx::connection& connection();
+  // Whether the open connection is still there, without a round trip (reads what the socket
+  // has: a server that died closed it). False when there is none.
+  bool alive();
+  void drop() noexcept { conn_.reset(); }
+
+  // Ends the retries of the work in hand (its backoff too) and of any later work, until resume().
+  void stop() noexcept { stop_.store(true); }
+  void resume() noexcept { stop_.store(false); }
+  uint64_t retries() const noexcept { return retries_; }
+  const std::string& conninfo() const noexcept { return conninfo_; }
+
+ private:
+  void back_off(int attempt);
+  std::string conninfo_;
+  RetryBound bound_;
+  std::function<void(pqxx::connection&)> on_connect_;
+  std::unique_ptr<pqxx::connection> conn_;
+  std::atomic<bool> stop_{false};
+  uint64_t retries_ = 0;
+};
 
 }  // namespace edpipe::load

@@ -19,8 +19,7 @@ bool ValueGuard::reject(const char* field, std::string_view value, const char* r
                   "\",\"field\":\"" + field + "\",\"reason\":" + json_string(reason) + ",\"value\":";
   append_json_string(j, value);
   j += "}\n";
-  if (out_) out_(j);
-  ++count_;
+  letters_.push_back(std::move(j));
   return false;
 }
 

@@ -24,10 +24,11 @@ namespace edpipe::load {
 using RowDeadLetter = std::function<void(const std::string& json)>;
 
 // Values PostgreSQL refuses are caught here, before they fail a whole COPY: the value is left
-// out (NULL) and reported to the dead-letter output with where it belongs.
+// out (NULL) and its dead letter (with where it belongs) kept in `letters`, for the lane to
+// write once the transaction is sure to end: a try that is retried writes nothing.
 class ValueGuard {
  public:
-  ValueGuard(const RowDeadLetter& out, uint64_t& count) : out_(out), count_(count) {}
+  explicit ValueGuard(std::vector<std::string>& letters) : letters_(letters) {}
   void row(const char* table, const Uuid& id) {
     table_ = table;
     id_ = id;
@@ -38,8 +39,7 @@ class ValueGuard {
 
  private:
   bool reject(const char* field, std::string_view value, const char* reason);
-  const RowDeadLetter& out_;
-  uint64_t& count_;
+  std::vector<std::string>& letters_;
   const char* table_ = "";
   Uuid id_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <stdexcept>
 
 #include "transform/uuid_map.h"
 
@@ -64,7 +65,14 @@ RowLoader::RowLoader(std::string conninfo, LoaderOptions options, RowDeadLetter 
 }
 
 RowLoader::~RowLoader() {
+  cancel();
   queues_.clear();  // their threads end before the lanes they use
+}
+
+void RowLoader::cancel() {
+  for (auto& lane : lanes_) lane->stop();
+  for (auto& q : queues_) q->cancel();
+  for (auto& lane : lanes_) lane->resume();  // idle now: free for reading back the summary
 }
 
 void RowLoader::open() {
@@ -102,22 +110,25 @@ void RowLoader::load(transform::RowBatch rows) {
   if (rows.empty() && rows.positions.empty()) return;
   transform::RowBatch merged = coalesce_fragments(std::move(rows), &log_conflicts_);
   ++batches_;
-  const size_t n = lanes_.size();
-  if (n == 1) {  // the positions commit in the batch's own transaction
-    queues_[0]->submit(std::move(merged));
-    return;
-  }
   const std::vector<ingest::FilePosition> positions = std::move(merged.positions);
-  auto parts = split_by_invocation(std::move(merged), n, [n](const Uuid& invocation_id) {
-    return static_cast<size_t>(shard_of(invocation_id)) % n;
-  });
-  for (size_t k = 0; k < n; ++k)
-    if (!parts[k].empty()) queues_[k]->submit(std::move(parts[k]));
+  merged.positions.clear();
+  const size_t n = lanes_.size();
+  if (n == 1) {
+    if (!merged.empty()) queues_[0]->submit(std::move(merged));
+  } else {
+    auto parts = split_by_invocation(std::move(merged), n, [n](const Uuid& invocation_id) {
+      return static_cast<size_t>(shard_of(invocation_id)) % n;
+    });
+    for (size_t k = 0; k < n; ++k)
+      if (!parts[k].empty()) queues_[k]->submit(std::move(parts[k]));
+  }
   if (positions.empty()) return;
-  // Last, once every lane has committed this batch and those before it: a crash before this
-  // replays lines whose rows are already there, and a replay changes nothing.
+  if (!owner_) throw std::logic_error("read positions to save, and no FileOwnership to save them");
+  // Last, once every lane has committed this batch and those before it (finish() throws if one
+  // failed or the loader was cancelled): a crash before this replays lines whose rows are
+  // already there, and a replay changes nothing.
   finish();
-  lanes_[0]->save_positions_alone(positions);
+  owner_->save_positions(positions);
 }
 
 }  // namespace edpipe::load

@@ -22,9 +22,19 @@ void DatabaseSink::add(transform::RowBatch& rows) {
 void DatabaseSink::flush(std::vector<ingest::FilePosition> positions) { send(std::move(positions)); }
 
 void DatabaseSink::finish() {
-  send();
-  background_.finish();
-  loader_.finish();
+  try {
+    send();
+    background_.finish();
+    loader_.finish();
+  } catch (...) {
+    cancel();
+    throw;
+  }
+}
+
+void DatabaseSink::cancel() {
+  loader_.cancel();
+  background_.cancel();
 }
 
 void DatabaseSink::send(std::vector<ingest::FilePosition> positions) {

@@ -19,6 +19,8 @@ class RowSink {
   virtual void flush(std::vector<ingest::FilePosition> positions) = 0;
   // Sends the rest and waits until it is all in.
   virtual void finish() = 0;
+  // After a failure: nothing more is sent, and this returns once nothing is in flight.
+  virtual void cancel() {}
 };
 
 class TallySink final : public RowSink {
@@ -39,7 +41,11 @@ class DatabaseSink final : public RowSink {
   DatabaseSink(RowLoader& loader, const LoaderOptions& options, std::function<void()> before_send);
   void add(transform::RowBatch& rows) override;
   void flush(std::vector<ingest::FilePosition> positions) override;
+  // Throws the error of a batch that failed, after cancelling the rest.
   void finish() override;
+  // Stops the loader's lanes first (the batch in hand ends at its next retry), then this
+  // sink's thread: no connection is in use once it returns.
+  void cancel() override;
 
  private:
   void send(std::vector<ingest::FilePosition> positions = {});

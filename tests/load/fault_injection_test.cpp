@@ -34,31 +34,7 @@ std::string reference_dump(const fs::path& corpus) {
   return ref.dump();
 }
 
-// `edpipe load` in the background; its exit status and output once done.
-class BackgroundLoad {
- public:
-  explicit BackgroundLoad(const std::string& cmd) : out_(fs::temp_directory_path() / ("bg-" + std::to_string(::getpid()) + ".out")) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const std::string full = "exec " + cmd + " >" + out_.string() + " 2>&1";
-      ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  int wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string output() const {
-    std::ifstream f(out_);
-    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  }
-
- private:
-  fs::path out_;
-  pid_t pid_ = -1;
-};
+using BackgroundLoad = testing::BackgroundCommand;
 
 TEST(FaultInjection, ServerRestartedDuringALoad) {
   const fs::path corpus = write_lines("restart", testing::generated_lines({.seed = 31, .invocations = 1500}));

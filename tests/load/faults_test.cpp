@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -99,7 +100,7 @@ TEST(Faults, TwoLoadersOnOverlappingInputsNeitherDeadlockNorDoubleCount) {
 
 TEST(Faults, BackgroundQueueReportsTheLoadersFailure) {
   LoaderOptions o;
-  o.max_attempts = 1;
+  o.retry.max_attempts = 1;
   RowLoader loader("host=/nonexistent-edpipe-dir dbname=x", o, nullptr);
   BackgroundQueue<transform::RowBatch> background([&](transform::RowBatch&& b) { loader.load(std::move(b)); });
   transform::RowBatch rows;
@@ -113,6 +114,103 @@ TEST(Faults, BackgroundQueueReportsTheLoadersFailure) {
         loader.finish();
       },
       ConnectionError);
+}
+
+TEST(Faults, BackgroundQueueCancelDropsWhatIsQueuedAndWaitsForTheItemInHand) {
+  std::atomic<bool> release{false};
+  std::atomic<int> consumed{0};
+  BackgroundQueue<int> q(
+      [&](int&&) {
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        ++consumed;
+      },
+      2);
+  q.submit(1);  // in hand, held until released
+  q.submit(2);
+  q.submit(3);  // queued behind it
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    release.store(true);
+  });
+  q.cancel();  // returns only once the first is done
+  releaser.join();
+  EXPECT_EQ(consumed.load(), 1) << "a queued item was consumed after cancel()";
+  EXPECT_THROW(q.submit(4), BackgroundQueue<int>::Cancelled);
+  EXPECT_THROW(q.finish(), BackgroundQueue<int>::Cancelled) << "finish() after cancel() must not look like success";
+  EXPECT_EQ(consumed.load(), 1);
+}
+
+TEST(Faults, BackgroundQueueDestructorNeverConsumesWhatIsQueued) {
+  std::atomic<int> consumed{0};
+  {
+    BackgroundQueue<int> q(
+        [&](int&&) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(30));
+          ++consumed;
+        },
+        4);
+    for (int i = 0; i < 4; ++i) q.submit(int(i));
+  }
+  EXPECT_LE(consumed.load(), 1);
+}
+
+TEST(Faults, BackgroundQueueKeepsTheFailureOverTheCancel) {
+  BackgroundQueue<int> q([](int&&) { throw std::runtime_error("the real cause"); });
+  q.submit(1);
+  try {
+    q.finish();
+    FAIL() << "finish() did not throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "the real cause");
+  }
+  q.cancel();
+  EXPECT_THROW(q.finish(), std::runtime_error);
+  try {
+    q.finish();
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "the real cause");
+  }
+}
+
+TEST(Faults, ConnectingIsRetriedUnlessTheServerRefusedForGood) {
+  // No server at all (no socket): what a crashed server looks like until it is back.
+  try {
+    open_connection("host=/nonexistent-edpipe-dir dbname=x");
+    FAIL();
+  } catch (const ConnectionError& e) {
+    EXPECT_FALSE(e.lasting()) << e.what();
+    EXPECT_TRUE(is_passing_fault(e));
+  }
+  // A malformed connection string never gets better.
+  try {
+    open_connection("host=/tmp dbname=x nonsense_option=1");
+    FAIL();
+  } catch (const ConnectionError& e) {
+    EXPECT_TRUE(e.lasting()) << e.what();
+    EXPECT_FALSE(is_passing_fault(e));
+  }
+  // The retry bound holds for connecting: one try each, then the error.
+  RetryBound one;
+  one.max_attempts = 3;
+  one.backoff_initial_ms = 1;
+  int connects = 0;
+  RetryingSession session("host=/nonexistent-edpipe-dir dbname=x", one, [&](pqxx::connection&) { ++connects; });
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(session.run([](pqxx::connection&) {}), ConnectionError);
+  EXPECT_EQ(session.retries(), 2u);
+  EXPECT_EQ(connects, 0);
+  // stop() ends the retries at once.
+  RetryBound many;
+  many.max_attempts = 1000;
+  many.backoff_initial_ms = 5000;
+  RetryingSession slow("host=/nonexistent-edpipe-dir dbname=x", many);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    slow.stop();
+  });
+  EXPECT_THROW(slow.run([](pqxx::connection&) {}), ConnectionError);
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
 TEST(Faults, DatabaseNotThereIsOneClearLineAndExitOne) {

@@ -4,6 +4,7 @@
 
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "load/database_report.h"
 #include "load/verifier.h"
@@ -184,6 +185,12 @@ TEST(Load, ValuesPostgresRefusesAreDeadLetteredAndTheRestLoads) {
   EXPECT_NE(all.find("duration out of range"), std::string::npos) << all;
   EXPECT_NE(all.find("\"field\":\"reported_duration_ms\""), std::string::npos) << "named as its column: " << all;
   EXPECT_NE(all.find("\"kind\":\"rows\",\"invocation_id\":\"eeeeeeee"), std::string::npos) << all;
+  // The batch was split twice or more to find `e`: the refused values of `d` met in every try
+  // are written once each, not once per try.
+  EXPECT_EQ(std::set<std::string>(dead.begin(), dead.end()).size(), dead.size()) << all;
+  size_t nul_letters = 0;
+  for (const auto& d : dead) nul_letters += d.find("NUL byte") != std::string::npos;
+  EXPECT_EQ(nul_letters, 1u) << all;
   // The invocation with refused values still loads, with those values left out.
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE id = 'dddddddd-0000-4000-8000-00000000000d'"), 1);
   EXPECT_EQ(db.count("SELECT count(*) FROM job_logs WHERE invocation_id = 'dddddddd-0000-4000-8000-00000000000d'"), 2);

@@ -1,5 +1,6 @@
 #include "pg_test_support.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,7 +64,8 @@ std::string TestDatabase::dump() {
   std::string out;
   const std::pair<const char*, const char*> tables[] = {
       {"invocations", "id"}, {"event_executions", "id"}, {"job_executions", "id"}, {"job_logs", "id"},
-      {"metrics_hourly", "hour_bucket, source_function"}, {"edpipe_watermark", "id"}};
+      {"metrics_hourly", "hour_bucket, source_function"}, {"name_metrics_hourly", "kind, hour_bucket, source_function, name"},
+      {"edpipe_watermark", "id"}};
   for (const auto& [table, order] : tables) {
     out += std::string("== ") + table + "\n";
     const std::string drop = std::string(table) == "metrics_hourly" ? " - 'id' - 'created_at' - 'updated_at'" : " - 'updated_at'";
@@ -100,6 +102,55 @@ load::LoaderStats load_lines(const std::string& conninfo, const std::vector<std:
 
 CommandResult run_edpipe(const std::string& args, const std::string& env) {
   return run_command(env + " " + EDPIPE_BINARY + " " + args);
+}
+
+BackgroundCommand::BackgroundCommand(const std::string& command) {
+  static std::atomic<int> counter{0};
+  out_ = (fs::temp_directory_path() / ("bg-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".out")).string();
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    const std::string full = "exec " + command + " >" + out_ + " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+}
+
+BackgroundCommand::~BackgroundCommand() {
+  if (status_ == -2 && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::error_code ec;
+  fs::remove(out_, ec);
+}
+
+bool BackgroundCommand::running() {
+  if (status_ != -2) return false;
+  int st = 0;
+  if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return false;
+  }
+  return true;
+}
+
+void BackgroundCommand::signal(int sig) {
+  if (status_ == -2) ::kill(pid_, sig);
+}
+
+int BackgroundCommand::wait(int timeout_s) {
+  for (int i = 0; i < timeout_s * 20 && running(); ++i) ::usleep(50'000);
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    status_ = -1;
+  }
+  return status_;
+}
+
+std::string BackgroundCommand::output() const {
+  std::ifstream f(out_);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
 }  // namespace edpipe::testing

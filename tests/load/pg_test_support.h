@@ -41,4 +41,26 @@ load::LoaderStats load_lines(const std::string& conninfo, const std::vector<std:
 // Runs the edpipe binary with `args` (a shell fragment), extra environment assignments first.
 CommandResult run_edpipe(const std::string& args, const std::string& env = "");
 
+// A shell command in the background (its own process, output to a file); waited for, or
+// killed, by the test. The destructor kills (SIGKILL) and reaps it if the test did not.
+class BackgroundCommand {
+ public:
+  explicit BackgroundCommand(const std::string& command);
+  ~BackgroundCommand();
+  BackgroundCommand(const BackgroundCommand&) = delete;
+  BackgroundCommand& operator=(const BackgroundCommand&) = delete;
+  int pid() const { return pid_; }
+  bool running();
+  void signal(int sig);
+  // The exit status (128 + the signal if one ended it); waits at most `timeout_s`, then kills it
+  // and returns -1.
+  int wait(int timeout_s = 300);
+  std::string output() const;
+
+ private:
+  std::string out_;
+  int pid_ = -1;
+  int status_ = -2;  // not reaped yet
+};
+
 }  // namespace edpipe::testing

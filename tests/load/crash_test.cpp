@@ -1,0 +1,298 @@
+// The real server crashing under edpipe: the postmaster and every backend killed with -9 at
+// once (as an OOM kill or a host crash does; `scripts/pg crash`), then `scripts/pg start`, which
+// runs crash recovery. This cluster is the tests' own (build/crash-pg), so that nothing else runs
+// on a server that dies. Batches are small, so that kills land between a COMMIT and the
+// moment its WAL leaves the server's memory. After every run each table equals an undisturbed
+// load of the same lines, one more load changes nothing, and `verify` is clean.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "load/verifier.h"
+#include "pg_test_support.h"
+
+namespace edpipe::load {
+namespace {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::BackgroundCommand;
+
+const std::string kPg = std::string(EDPIPE_SOURCE_DIR) + "/scripts/pg ";
+const std::string kEdpipe = std::string(EDPIPE_BINARY) + " ";
+
+void crash_server() {
+  auto r = testing::run_command(kPg + "crash " EDPIPE_TEST_PG_DIR);
+  ASSERT_EQ(r.status, 0) << r.err;
+}
+void start_server() {
+  auto r = testing::run_command(kPg + "start " EDPIPE_TEST_PG_DIR);
+  ASSERT_EQ(r.status, 0) << r.err;
+}
+
+// The corpus as `files` files in a folder of its own, lines dealt out in runs (each file keeps a
+// stretch of time, as one function's log does).
+fs::path write_corpus(const std::string& name, const std::vector<std::string>& lines, int files) {
+  const fs::path dir = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const size_t per = (lines.size() + files - 1) / files;
+  for (int f = 0; f < files; ++f) {
+    std::ofstream out(dir / ("trace-" + std::to_string(f) + ".ndjson"));
+    for (size_t i = f * per; i < std::min(lines.size(), (f + 1) * per); ++i) out << lines[i] << "\n";
+  }
+  return dir;
+}
+
+std::string truth_of(const fs::path& corpus) {
+  testing::TestDatabase ref;
+  auto r = testing::run_edpipe("load --quiet --db dbname=" + ref.name() + " " + corpus.string());
+  EXPECT_EQ(r.status, 0) << r.err;
+  return ref.dump();
+}
+
+// Dumps of thousands of rows: on a difference, each table's row counts and its first differing
+// row, not a diff of megabytes.
+std::string dump_difference(const std::string& got, const std::string& want) {
+  auto tables = [](const std::string& dump) {
+    std::map<std::string, std::vector<std::string_view>> out;
+    std::vector<std::string_view>* rows = nullptr;
+    for (size_t at = 0; at < dump.size();) {
+      const size_t end = dump.find('\n', at);
+      const std::string_view line(dump.data() + at, (end == std::string::npos ? dump.size() : end) - at);
+      if (line.starts_with("== ")) rows = &out[std::string(line.substr(3))];
+      else if (rows) rows->push_back(line);
+      at = end == std::string::npos ? dump.size() : end + 1;
+    }
+    return out;
+  };
+  const auto g = tables(got), w = tables(want);
+  std::string out;
+  for (const auto& [table, want_rows] : w) {
+    const auto it = g.find(table);
+    const std::vector<std::string_view> none;
+    const auto& got_rows = it == g.end() ? none : it->second;
+    if (got_rows == want_rows) continue;
+    out += table + ": " + std::to_string(got_rows.size()) + " rows, the truth has " + std::to_string(want_rows.size());
+    for (size_t i = 0; i < std::max(got_rows.size(), want_rows.size()); ++i)
+      if (i >= got_rows.size() || i >= want_rows.size() || got_rows[i] != want_rows[i]) {
+        out += "; first difference at row " + std::to_string(i) + ":\n  got  " +
+               std::string(i < got_rows.size() ? got_rows[i].substr(0, 300) : "(none)") + "\n  want " +
+               std::string(i < want_rows.size() ? want_rows[i].substr(0, 300) : "(none)");
+        break;
+      }
+    out += "\n";
+  }
+  return out;
+}
+
+// The database equals the truth, `verify` finds nothing, and one more load changes nothing.
+void expect_exact(testing::TestDatabase& db, const std::string& truth, const fs::path& corpus, const std::string& what) {
+  db.reconnect();
+  const std::string got = db.dump();
+  EXPECT_EQ(dump_difference(got, truth), "") << what;
+  EXPECT_TRUE(verify_database(db.conn()).ok()) << what;
+  auto again = testing::run_edpipe("load --json --quiet --db dbname=" + db.name() + " " + corpus.string());
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.out.find("\"rows_inserted\":0,\"rows_updated\":0"), std::string::npos) << what << ": " << again.out;
+  db.reconnect();
+  EXPECT_EQ(dump_difference(db.dump(), got), "") << what << ": a second load changed the database";
+}
+
+// Kills the server at random moments while `cmd` runs, at most `max_kills` times; each time
+// the server comes back after a random pause. Returns the number of kills.
+int crash_while(BackgroundCommand& cmd, std::mt19937& rng, int max_kills, int min_ms, int max_ms) {
+  int kills = 0;
+  while (kills < max_kills) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(min_ms, max_ms)(rng)));
+    if (!cmd.running()) break;
+    crash_server();
+    ++kills;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(rng)));
+    start_server();
+  }
+  return kills;
+}
+
+int64_t file_locks_held(testing::TestDatabase& db) {
+  db.reconnect();
+  return db.count(
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND "
+      "database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+}
+
+TEST(Crash, ServerKilledDuringLoadsLosesNothing) {
+  const fs::path corpus = write_corpus("crash-load", testing::generated_lines({.seed = 41, .invocations = 3000}), 6);
+  const std::string truth = truth_of(corpus);
+  std::mt19937 rng(41);
+  int kills = 0;
+  for (int round = 0; round < 3; ++round) {
+    testing::TestDatabase db;
+    BackgroundCommand load(kEdpipe + "load --json --quiet --batch-size 300 --db dbname=" + db.name() + " " + corpus.string());
+    kills += crash_while(load, rng, 4, 200, 900);
+    ASSERT_EQ(load.wait(), 0) << load.output();
+    EXPECT_NE(load.output().find("\"durable_commits\":true"), std::string::npos) << load.output();
+    expect_exact(db, truth, corpus, "round " + std::to_string(round));
+  }
+  EXPECT_GE(kills, 6) << "the loads ended before the server was killed often enough to tell";
+  fs::remove_all(corpus);
+}
+
+TEST(Crash, LoadStartedWhileTheServerRecoversWaitsForIt) {
+  const fs::path corpus = write_corpus("crash-recovering", testing::generated_lines({.seed = 42, .invocations = 300}), 2);
+  const std::string truth = truth_of(corpus);
+  for (int round = 0; round < 2; ++round) {
+    testing::TestDatabase db;
+    crash_server();
+    // The server starts (crash recovery first) while the load is already connecting.
+    BackgroundCommand starting(kPg + "start " EDPIPE_TEST_PG_DIR);
+    auto r = testing::run_edpipe("load --quiet --db dbname=" + db.name() + " " + corpus.string());
+    ASSERT_EQ(starting.wait(), 0) << starting.output();
+    ASSERT_EQ(r.status, 0) << r.err;
+    expect_exact(db, truth, corpus, "round " + std::to_string(round));
+  }
+  fs::remove_all(corpus);
+}
+
+TEST(Crash, ServerGoneForGoodEndsTheLoadWithinTheRetryBoundThenARerunCompletes) {
+  const fs::path corpus = write_corpus("crash-gone", testing::generated_lines({.seed = 43, .invocations = 3000}), 3);
+  const std::string truth = truth_of(corpus);
+  testing::TestDatabase db;
+  BackgroundCommand load(kEdpipe + "load --quiet --batch-size 300 --db dbname=" + db.name() + " " + corpus.string());
+  std::this_thread::sleep_for(700ms);
+  ASSERT_TRUE(load.running()) << load.output();
+  crash_server();
+  const auto crashed = std::chrono::steady_clock::now();
+  // Both lanes retry the batch in hand (about 15 s of backoff); what is queued behind them is
+  // cancelled, not tried in turn with retries of its own.
+  const int status = load.wait(120);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - crashed).count();
+  start_server();
+  EXPECT_EQ(status, 1) << load.output();
+  EXPECT_LT(took, 40.0) << load.output();
+  EXPECT_NE(load.output().find("cancelled"), std::string::npos) << load.output();
+  auto rerun = testing::run_edpipe("load --quiet --db dbname=" + db.name() + " " + corpus.string());
+  ASSERT_EQ(rerun.status, 0) << rerun.err;
+  expect_exact(db, truth, corpus, "after the rerun");
+  fs::remove_all(corpus);
+}
+
+// The lines appear in the files while `edpipe tail` follows them; the server is killed, and
+// so is edpipe (then started again), at random moments. A last `tail --exit-on-eof` then
+// finds nothing left to do but what the positions say.
+TEST(Crash, ServerAndTailKilledWhileFilesGrowLosesNothing) {
+  const auto lines = testing::generated_lines({.seed = 44, .invocations = 2400});
+  const fs::path full = write_corpus("crash-tail-full", lines, 3);
+  const std::string truth = truth_of(full);
+  std::mt19937 rng(44);
+  int server_kills = 0, tail_kills = 0;
+  for (int round = 0; round < 2; ++round) {
+    testing::TestDatabase db;
+    const fs::path dir = fs::temp_directory_path() / ("crash-tail-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const std::string tail_cmd = kEdpipe + "tail --quiet --flush-interval 150ms --batch-size 300 --rescan-interval 100ms --db dbname=" +
+                                 db.name() + " '" + dir.string() + "/*.ndjson'";
+    auto tail = std::make_unique<BackgroundCommand>(tail_cmd);
+    // Each file of the full corpus is written again here, in chunks, all three at once.
+    std::vector<std::string> chunks[3];
+    for (int f = 0; f < 3; ++f) {
+      std::ifstream in(full / ("trace-" + std::to_string(f) + ".ndjson"));
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      for (size_t at = 0; at < text.size();) {
+        size_t end = std::min(text.size(), at + std::uniform_int_distribution<size_t>(20'000, 120'000)(rng));
+        chunks[f].push_back(text.substr(at, end - at));  // cut anywhere: mid-line too
+        at = end;
+      }
+    }
+    std::ofstream out[3];
+    for (int f = 0; f < 3; ++f) out[f].open(dir / ("trace-" + std::to_string(f) + ".ndjson"));
+    for (size_t step = 0;; ++step) {
+      bool more = false;
+      for (int f = 0; f < 3; ++f)
+        if (step < chunks[f].size()) {
+          out[f] << chunks[f][step] << std::flush;
+          more = true;
+        }
+      if (!more) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 80)(rng)));
+      const int dice = std::uniform_int_distribution<int>(0, 19)(rng);
+      if (dice == 0) {
+        crash_server();
+        ++server_kills;
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(rng)));
+        start_server();
+      } else if (dice == 1) {
+        tail->signal(SIGKILL);
+        EXPECT_EQ(tail->wait(), 128 + SIGKILL) << tail->output();
+        ++tail_kills;
+        tail = std::make_unique<BackgroundCommand>(tail_cmd);
+      }
+    }
+    for (auto& o : out) o.close();
+    std::this_thread::sleep_for(500ms);
+    ASSERT_TRUE(tail->running()) << tail->output();
+    tail->signal(SIGTERM);
+    EXPECT_EQ(tail->wait(), 0) << tail->output();
+    auto last = testing::run_edpipe("tail --quiet --exit-on-eof --db dbname=" + db.name() + " '" + dir.string() + "/*.ndjson'");
+    EXPECT_EQ(last.status, 0) << last.err;
+    db.reconnect();
+    uint64_t bytes = 0;
+    for (const auto& e : fs::directory_iterator(dir)) bytes += fs::file_size(e.path());
+    EXPECT_EQ(db.count("SELECT sum(byte_offset) FROM edpipe_file_positions"), static_cast<int64_t>(bytes));
+    EXPECT_EQ(dump_difference(db.dump(), truth), "") << "round " << round;
+    EXPECT_TRUE(verify_database(db.conn()).ok()) << "round " << round;
+    fs::remove_all(dir);
+  }
+  EXPECT_GE(server_kills, 3) << "too few server kills to tell";
+  EXPECT_GE(tail_kills, 2) << "too few kills of edpipe to tell";
+  fs::remove_all(full);
+}
+
+// A tail takes its files' locks again once the server is back: a second tail is refused. And
+// a tail that was away while another took them stops, saying so, instead of writing positions
+// of files it no longer owns.
+TEST(Crash, FileOwnershipSurvivesAServerRestart) {
+  const fs::path corpus = write_corpus("crash-owner", testing::generated_lines({.seed = 45, .invocations = 200}), 2);
+  const std::string truth = truth_of(corpus);
+  testing::TestDatabase db;
+  const std::string files = " --db dbname=" + db.name() + " '" + corpus.string() + "/*.ndjson'";
+  BackgroundCommand first(kEdpipe + "tail --quiet --flush-interval 100ms" + files);
+  for (int i = 0; i < 200 && file_locks_held(db) < 2; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(file_locks_held(db), 2) << first.output();
+  for (int round = 0; round < 3; ++round) {
+    crash_server();
+    start_server();
+    int64_t held = 0;
+    for (int i = 0; i < 400 && (held = file_locks_held(db)) < 2; ++i) std::this_thread::sleep_for(50ms);
+    ASSERT_EQ(held, 2) << "the locks were not taken again after the restart: " << first.output();
+    auto second = testing::run_edpipe("tail --quiet --exit-on-eof" + files);
+    EXPECT_EQ(second.status, 1) << second.err;
+    EXPECT_NE(second.err.find("another edpipe is following this file"), std::string::npos) << second.err;
+  }
+  // Frozen through a crash, the first finds the files taken by a second when it wakes up.
+  first.signal(SIGSTOP);
+  crash_server();
+  start_server();
+  BackgroundCommand second(kEdpipe + "tail --quiet --flush-interval 100ms" + files);
+  for (int i = 0; i < 200 && file_locks_held(db) < 2; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(file_locks_held(db), 2) << second.output();
+  first.signal(SIGCONT);
+  EXPECT_EQ(first.wait(60), 1) << first.output();
+  EXPECT_NE(first.output().find("another edpipe took this file"), std::string::npos) << first.output();
+  EXPECT_TRUE(second.running()) << second.output();
+  second.signal(SIGTERM);
+  EXPECT_EQ(second.wait(), 0) << second.output();
+  db.reconnect();
+  EXPECT_EQ(dump_difference(db.dump(), truth), "");
+  fs::remove_all(corpus);
+}
+
+}  // namespace
+}  // namespace edpipe::load
