@@ -144,6 +144,30 @@ TEST(Crash, ServerKilledDuringLoadsLosesNothing) {
   fs::remove_all(corpus);
 }
 
+// edpipe itself killed with -9 mid-load, again and again: what committed stays, and the same
+// command run once more completes the rest exactly once.
+TEST(Crash, LoadKilledAndRunAgainIsExact) {
+  const fs::path corpus = write_corpus("crash-edpipe", testing::generated_lines({.seed = 46, .invocations = 3000}), 3);
+  const std::string truth = truth_of(corpus);
+  std::mt19937 rng(46);
+  testing::TestDatabase db;
+  const std::string cmd = kEdpipe + "load --quiet --batch-size 300 --db dbname=" + db.name() + " " + corpus.string();
+  int kills = 0;
+  for (int round = 0; round < 4; ++round) {
+    BackgroundCommand load(cmd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(150, 1500)(rng)));
+    if (!load.running()) continue;
+    load.signal(SIGKILL);
+    EXPECT_EQ(load.wait(), 128 + SIGKILL);
+    ++kills;
+  }
+  EXPECT_GE(kills, 2);
+  auto last = testing::run_edpipe(cmd.substr(kEdpipe.size()));
+  ASSERT_EQ(last.status, 0) << last.err;
+  expect_exact(db, truth, corpus, "after the kills");
+  fs::remove_all(corpus);
+}
+
 TEST(Crash, LoadStartedWhileTheServerRecoversWaitsForIt) {
   const fs::path corpus = write_corpus("crash-recovering", testing::generated_lines({.seed = 42, .invocations = 300}), 2);
   const std::string truth = truth_of(corpus);
