@@ -59,8 +59,9 @@ void add_pipeline_options(po::options_description& general, po::options_descript
       ("no-stacks", po::bool_switch(&f.no_stacks), "do not store error stacks (messages stay)")
       ("no-logs", po::bool_switch(&f.no_logs), "do not store job log lines")
       ("redact", po::value(&f.redact)->value_name("RE2")->composing(),
-       "replace every match with [REDACTED] in stored texts and in every string inside stored JSON (keys "
-       "untouched); repeatable")
+       "replace every match with [REDACTED] in every stored text field (names, e-mail, role, correlation id, "
+       "messages, stacks) and in every string value inside stored JSON (keys untouched); each is matched on its "
+       "own, so ^...$ anchors a whole value; repeatable")
       ("redact-field", po::value(&f.redact_fields)->value_name("NAME")->composing(),
        "replace the value of this JSON key, at any depth of stored JSON, with \"[REDACTED]\"; repeatable")
       ("max-json-bytes", po::value(&f.max_json_bytes)->value_name("SIZE")->default_value("1M"),

@@ -144,69 +144,93 @@ static_assert(kBodyOf<RecordType::InvocationStart, InvocationStart> && kBodyOf<R
               kBodyOf<RecordType::JobStart, JobStart> && kBodyOf<RecordType::JobEnd, JobEnd> &&
               kBodyOf<RecordType::JobLog, JobLog> && std::variant_size_v<RecordBody> == kRecordTypeCount);
 
-// Calls `f` on every text field of a body (a Text& or std::optional<Text>&): what copying a
-// record's text into another arena must visit. A text field not named here would dangle.
+// The text fields of the record bodies, listed once: copying a record's text into another
+// arena and the privacy filter are both derived from this list, so a field added here is
+// copied and filtered alike, and a text field not named here would dangle (ASan sees it).
+//
+// `f(const TextField&, field)` is called with a Text& / std::optional<Text>& (or JsonText).
+struct TextField {
+  enum class Kind : uint8_t { Text, Json };
+  // What a --no-... option drops (the field is left out); None: kept, and filtered.
+  enum class Drop : uint8_t { None, Payload, JobOptions, Result, Stack };
+  const char* name;  // the wire format's name
+  Kind kind = Kind::Text;
+  Drop drop = Drop::None;
+};
+namespace fields {
+inline constexpr TextField text(const char* n) { return {n, TextField::Kind::Text, TextField::Drop::None}; }
+inline constexpr TextField json(const char* n, TextField::Drop d = TextField::Drop::None) {
+  return {n, TextField::Kind::Json, d};
+}
+}  // namespace fields
+
 template <class F>
-void for_each_text(ErrorInfo& e, F&& f) {
-  f(e.message);
-  f(e.stack);
+void for_each_field(ErrorInfo& e, F&& f) {
+  f(fields::text("error.message"), e.message);
+  f(TextField{"error.stack", TextField::Kind::Text, TextField::Drop::Stack}, e.stack);
 }
 template <class F>
-void for_each_text(std::optional<ErrorInfo>& e, F&& f) {
-  if (e) for_each_text(*e, f);
+void for_each_field(std::optional<ErrorInfo>& e, F&& f) {
+  if (e) for_each_field(*e, f);
 }
 template <class F>
-void for_each_text(InvocationStart& b, F&& f) {
-  f(b.source_function);
-  f(b.source_system);
-  f(b.source_table);
-  f(b.source_operation);
-  f(b.source_event_payload);
-  f(b.source_user_email);
-  f(b.source_user_role);
-  f(b.event_modules_directory);
-  f(b.context);
+void for_each_field(InvocationStart& b, F&& f) {
+  f(fields::text("source_function"), b.source_function);
+  f(fields::text("source_system"), b.source_system);
+  f(fields::text("source_table"), b.source_table);
+  f(fields::text("source_operation"), b.source_operation);
+  f(fields::json("source_event_payload", TextField::Drop::Payload), b.source_event_payload);
+  f(fields::text("source_user_email"), b.source_user_email);
+  f(fields::text("source_user_role"), b.source_user_role);
+  f(fields::text("event_modules_directory"), b.event_modules_directory);
+  f(fields::json("context"), b.context);
 }
 template <class F>
-void for_each_text(InvocationEnd& b, F&& f) {
-  for_each_text(b.error, f);
+void for_each_field(InvocationEnd& b, F&& f) {
+  for_each_field(b.error, f);
 }
 template <class F>
-void for_each_text(DetectionStart& b, F&& f) {
-  f(b.event_name);
-  f(b.event_module_path);
+void for_each_field(DetectionStart& b, F&& f) {
+  f(fields::text("event_name"), b.event_name);
+  f(fields::text("event_module_path"), b.event_module_path);
 }
 template <class F>
-void for_each_text(DetectionEnd& b, F&& f) {
-  f(b.event_name);
-  for_each_text(b.error, f);
+void for_each_field(DetectionEnd& b, F&& f) {
+  f(fields::text("event_name"), b.event_name);
+  for_each_field(b.error, f);
 }
 template <class F>
-void for_each_text(HandlerStart& b, F&& f) {
-  f(b.event_name);
+void for_each_field(HandlerStart& b, F&& f) {
+  f(fields::text("event_name"), b.event_name);
 }
 template <class F>
-void for_each_text(HandlerEnd& b, F&& f) {
-  f(b.event_name);
-  for_each_text(b.error, f);
+void for_each_field(HandlerEnd& b, F&& f) {
+  f(fields::text("event_name"), b.event_name);
+  for_each_field(b.error, f);
 }
 template <class F>
-void for_each_text(JobStart& b, F&& f) {
-  f(b.job_name);
-  f(b.job_function_name);
-  f(b.job_options);
+void for_each_field(JobStart& b, F&& f) {
+  f(fields::text("job_name"), b.job_name);
+  f(fields::text("job_function_name"), b.job_function_name);
+  f(fields::json("job_options", TextField::Drop::JobOptions), b.job_options);
 }
 template <class F>
-void for_each_text(JobEnd& b, F&& f) {
-  f(b.job_name);
-  f(b.result);
-  for_each_text(b.error, f);
+void for_each_field(JobEnd& b, F&& f) {
+  f(fields::text("job_name"), b.job_name);
+  f(fields::json("result", TextField::Drop::Result), b.result);
+  for_each_field(b.error, f);
 }
 template <class F>
-void for_each_text(JobLog& b, F&& f) {
-  f(b.message);
-  f(b.data);
-  f(b.source);
+void for_each_field(JobLog& b, F&& f) {
+  f(fields::text("message"), b.message);
+  f(fields::json("data"), b.data);
+  f(fields::text("source"), b.source);
+}
+
+// Every text field of a body, without what the list says of it.
+template <class Body, class F>
+void for_each_text(Body& b, F&& f) {
+  for_each_field(b, [&](const TextField&, auto& text) { f(text); });
 }
 
 // A copy of a body whose text lives in `arena`.

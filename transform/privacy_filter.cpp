@@ -131,6 +131,27 @@ class JsonRedactor {
   const std::vector<std::string>& fields_;
 };
 
+// Whether a pattern can match differently in a part of a text than in the whole: anchors
+// (^ $ \A \z), word boundaries (\b \B) and the flags that change them. Conservative: a ^ or $
+// anywhere but at the start of a negated class counts, so it may say yes for a pattern that is
+// context-free, never no for one that is not.
+bool depends_on_context(std::string_view p) {
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      const char n = p[++i];
+      if (n == 'b' || n == 'B' || n == 'A' || n == 'z' || n == 'Z') return true;
+      continue;
+    }
+    if (c == '[' && i + 1 < p.size() && p[i + 1] == '^') {
+      ++i;
+      continue;
+    }
+    if (c == '^' || c == '$') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string truncated_json_note(size_t original_bytes) {
@@ -148,6 +169,7 @@ PrivacyFilter::PrivacyFilter(PrivacyOptions options) : options_(std::move(option
     if (one.pattern().empty()) throw PrivacyError("--redact: an empty pattern would match everywhere");
     if (!all.empty()) all.push_back('|');
     all += "(?:" + p + ")";
+    context_free_ = context_free_ && !depends_on_context(p);
   }
   redact_ = std::make_unique<re2::RE2>(all, ro);
   if (!redact_->ok()) throw PrivacyError("--redact: " + redact_->error());
@@ -167,8 +189,10 @@ std::optional<std::string> PrivacyFilter::filtered_json(std::string_view json) c
   if (json.size() > options_.max_json_bytes) return truncated_json_note(json.size());
   if (!redact_ && options_.redact_fields.empty()) return std::nullopt;
   // Without escapes, a string's contents are bytes of the text itself: no match in the whole
-  // text means no match in any string.
-  if (options_.redact_fields.empty() && json.find('\\') == std::string_view::npos &&
+  // text means no match in any string, for a pattern that matches a part as it would alone.
+  // An anchored or word-bounded one may match a string value and not the whole text
+  // (^\d{16}$ and {"card":"4111111111111111"}): every string is then tried on its own.
+  if (context_free_ && options_.redact_fields.empty() && json.find('\\') == std::string_view::npos &&
       !RE2::PartialMatch(json, *redact_))
     return std::nullopt;
   std::string out;
@@ -199,36 +223,39 @@ void PrivacyFilter::filter_json(std::optional<ingest::JsonText>& json, bool drop
   else if (auto r = filtered_json(*json)) json = arena.keep(*r);
 }
 
-void PrivacyFilter::filter_error(std::optional<ingest::ErrorInfo>& error, TextArena& arena) const {
-  if (!error) return;
-  if (options_.no_stacks) error->stack.reset();
-  filter_text(error->message, arena);
-  filter_text(error->stack, arena);
+bool PrivacyFilter::drops(ingest::TextField::Drop d) const noexcept {
+  using D = ingest::TextField::Drop;
+  switch (d) {
+    case D::None: return false;
+    case D::Payload: return options_.no_payloads;
+    case D::JobOptions: return options_.no_job_options;
+    case D::Result: return options_.no_results;
+    case D::Stack: return options_.no_stacks;
+  }
+  return false;
 }
 
+// Every text field of the record, as ingest/trace_record.h lists them: dropped if an option says
+// so, otherwise redacted (free text) or filtered (JSON).
 void PrivacyFilter::filter(ingest::TraceRecord& r, TextArena& text) const {
   filter_text(r.correlation_id, text);
   std::visit(
-      [&](auto& b) {
-        using T = std::decay_t<decltype(b)>;
-        if constexpr (std::is_same_v<T, ingest::InvocationStart>) {
-          filter_json(b.source_event_payload, options_.no_payloads, text);
-          filter_json(b.context, false, text);
-          filter_text(b.source_user_email, text);
-          filter_text(b.source_user_role, text);
-        } else if constexpr (std::is_same_v<T, ingest::JobStart>) {
-          filter_json(b.job_options, options_.no_job_options, text);
-        } else if constexpr (std::is_same_v<T, ingest::JobEnd>) {
-          filter_json(b.result, options_.no_results, text);
-          filter_error(b.error, text);
-        } else if constexpr (std::is_same_v<T, ingest::JobLog>) {
-          filter_text(b.message, text);
-          filter_json(b.data, false, text);
-          filter_text(b.source, text);
-        } else if constexpr (std::is_same_v<T, ingest::InvocationEnd> || std::is_same_v<T, ingest::DetectionEnd> ||
-                             std::is_same_v<T, ingest::HandlerEnd>) {
-          filter_error(b.error, text);
-        }
+      [&](auto& body) {
+        ingest::for_each_field(body, [&](const ingest::TextField& field, auto& value) {
+          constexpr bool optional = !std::is_same_v<std::decay_t<decltype(value)>, ingest::Text>;
+          if constexpr (optional) {
+            if (drops(field.drop)) {
+              value.reset();
+              return;
+            }
+            if (field.kind == ingest::TextField::Kind::Json)
+              filter_json(value, false, text);
+            else
+              filter_text(value, text);
+          } else {
+            filter_text(value, text);  // required fields are free text: names
+          }
+        });
       },
       r.body);
 }

@@ -57,10 +57,13 @@ class PrivacyFilter {
   void filter_text(ingest::Text& text, TextArena& arena) const;
   void filter_text(std::optional<ingest::Text>& text, TextArena& arena) const;
   void filter_json(std::optional<ingest::JsonText>& json, bool drop, TextArena& arena) const;
-  void filter_error(std::optional<ingest::ErrorInfo>& error, TextArena& arena) const;
+  bool drops(ingest::TextField::Drop d) const noexcept;
 
   PrivacyOptions options_;
   std::unique_ptr<re2::RE2> redact_;  // all patterns as one alternation
+  // No pattern has anchors or word boundaries: one match over a whole JSON text tells whether
+  // any of its strings can match (the fast path of filtered_json).
+  bool context_free_ = true;
 };
 
 // The JSON stored in place of a value over the size limit.
