@@ -1,18 +1,97 @@
 #include "view/web_server.h"
 
 #include <httplib.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <vector>
 
 #include "view/html_report.h"
+#include "view/request_gate.h"
 #include "view/view_queries.h"
 
 namespace edpipe::view {
 namespace {
+
+// On every response, whoever writes it (a page, httplib's own 400/414 before routing, the gate's
+// 408/413/431/503): no framing, no sniffing, scripts only from here, nothing from elsewhere.
+const std::pair<const char*, const char*> kSecurityHeaders[] = {
+    {"Content-Security-Policy",
+     "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+     "frame-ancestors 'none'; base-uri 'none'"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+};
+void add_security_headers(httplib::Response& res) {
+  for (const auto& [name, value] : kSecurityHeaders)
+    if (!res.has_header(name)) res.set_header(name, value);
+}
+std::string security_header_lines() {
+  std::string out;
+  for (const auto& [name, value] : kSecurityHeaders) out += std::string(name) + ": " + value + "\r\n";
+  return out;
+}
+
+// A request the gate read whole, as httplib reads a connection: its bytes first, then nothing;
+// the answer goes to the socket, each write within the client timeout.
+class ArrivedStream final : public httplib::Stream {
+ public:
+  ArrivedStream(const ArrivedRequest& r, int write_timeout_s) : r_(r), write_timeout_ms_(write_timeout_s * 1000) {}
+  bool is_readable() const override { return at_ < r_.bytes.size(); }
+  bool is_writable() const override {
+    pollfd p{r_.fd, POLLOUT, 0};
+    return ::poll(&p, 1, write_timeout_ms_) > 0 && (p.revents & POLLOUT);
+  }
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, r_.bytes.size() - at_);
+    std::memcpy(ptr, r_.bytes.data() + at_, n);
+    at_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    size_t sent = 0;
+    while (sent < size) {
+      if (!is_writable()) return -1;  // a client that does not read is let go
+      const ssize_t n = ::send(r_.fd, ptr + sent, size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) return -1;
+      sent += size_t(n);
+    }
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = r_.remote_ip;
+    port = r_.remote_port;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = r_.local_ip;
+    port = r_.local_port;
+  }
+  socket_t socket() const override { return r_.fd; }
+
+ private:
+  const ArrivedRequest& r_;
+  size_t at_ = 0;
+  int write_timeout_ms_;
+};
+
+// httplib's routing and response writing, fed by the gate instead of its own accept loop.
+class GatedServer final : public httplib::Server {
+ public:
+  void answer(const ArrivedRequest& r, int write_timeout_s) {
+    ArrivedStream stream(r, write_timeout_s);
+    bool closed = false;
+    process_request(stream, /*close_connection=*/true, closed, nullptr);
+  }
+};
 
 // A parameter the page cannot use: answered 400 with the reason, never a 500.
 struct BadRequest : std::runtime_error {
@@ -205,7 +284,22 @@ std::string stats_table(const std::vector<NameStats>& rows, const char* kind, co
 }  // namespace
 
 bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  // What the name resolves to, every address of it: "127.example.com" is a name like any other.
+  addrinfo hints{}, *found = nullptr;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (host.empty() || ::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  bool all = found != nullptr;
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    if (a->ai_family == AF_INET)
+      all = all && (ntohl(reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+    else if (a->ai_family == AF_INET6)
+      all = all && IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+    else
+      all = false;
+  }
+  ::freeaddrinfo(found);
+  return all;
 }
 
 bool constant_time_equal(const std::string& a, const std::string& b) {
@@ -218,8 +312,8 @@ struct WebServer::Impl {
   explicit Impl(ServeOptions o) : options(std::move(o)), pool(options.conninfo, options.connections) {}
   ServeOptions options;
   ConnectionPool pool;
-  httplib::Server server;
-  int port = 0;
+  GatedServer server;
+  std::unique_ptr<RequestGate> gate;
 
   bool authorized(const httplib::Request& req) const {
     if (!options.auth_token) return true;
@@ -388,17 +482,14 @@ struct WebServer::Impl {
                         "text/html; charset=utf-8");
         return;
       }
-      res.set_header("Set-Cookie", "edpipe_token=" + token + "; HttpOnly; SameSite=Strict; Path=/");
+      // Secure when the page came over TLS: a TLS proxy in front says so (docs/operations.md).
+      const bool tls = req.get_header_value("X-Forwarded-Proto") == "https";
+      res.set_header("Set-Cookie",
+                     "edpipe_token=" + token + "; HttpOnly; SameSite=Strict; Path=/" + (tls ? "; Secure" : ""));
       res.set_redirect("/", 303);
     });
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      // Every response: no framing, no sniffing, scripts only from here, nothing from elsewhere.
-      res.set_header("Content-Security-Policy",
-                     "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-      res.set_header("X-Content-Type-Options", "nosniff");
-      res.set_header("X-Frame-Options", "DENY");
-      res.set_header("Referrer-Policy", "no-referrer");
+      add_security_headers(res);
       if (req.path == "/login" || req.path == "/static/app.js" || authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
       res.status = 401;
       res.set_header("WWW-Authenticate", "Bearer");
@@ -407,6 +498,7 @@ struct WebServer::Impl {
       return httplib::Server::HandlerResponse::Handled;
     });
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      add_security_headers(res);  // also httplib's own 400 and 414, written before any routing
       if (!res.body.empty()) return;
       if (res.status == 404)
         res.set_content(page("Not found", "<h1>Not found</h1><p>No such page.</p>"), "text/html; charset=utf-8");
@@ -414,6 +506,7 @@ struct WebServer::Impl {
         res.set_content(page("Error", "<h1>" + std::to_string(res.status) + "</h1>"), "text/html; charset=utf-8");
     });
     server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      add_security_headers(res);
       res.status = 400;
       res.set_content(page("Bad request", "<h1>Bad request</h1>"), "text/html; charset=utf-8");
     });
@@ -422,33 +515,35 @@ struct WebServer::Impl {
 
 WebServer::WebServer(ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
   auto& s = impl_->server;
-  const size_t threads = impl_->options.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.set_read_timeout(impl_->options.client_timeout_seconds, 0);
-  s.set_write_timeout(impl_->options.client_timeout_seconds, 0);
-  // A connection holds a thread for a read timeout, then an idle keep-alive wait: both bounded by
-  // the client timeout, so a slow or silent client frees its thread within twice that.
-  s.set_keep_alive_max_count(100);
-  s.set_keep_alive_timeout(impl_->options.client_timeout_seconds);
+  httplib::Headers defaults;
+  for (const auto& [name, value] : kSecurityHeaders) defaults.emplace(name, value);
+  s.set_default_headers(defaults);
   s.set_payload_max_length(64 * 1024);
   impl_->routes();
+  GateLimits limits;
+  limits.workers = impl_->options.threads;
+  limits.head_deadline = std::chrono::seconds(impl_->options.client_timeout_seconds);
+  limits.max_body_bytes = 64 * 1024;
+  const int write_timeout = impl_->options.client_timeout_seconds;
+  impl_->gate = std::make_unique<RequestGate>(
+      limits, [this, write_timeout](ArrivedRequest&& r) { impl_->server.answer(r, write_timeout); },
+      security_header_lines());
 }
 
 WebServer::~WebServer() = default;
 
 bool WebServer::bind(std::string& error) {
   const auto& o = impl_->options;
-  if (o.port == 0) impl_->port = impl_->server.bind_to_any_port(o.host);
-  else impl_->port = impl_->server.bind_to_port(o.host, o.port) ? o.port : -1;
-  if (impl_->port <= 0) {
-    error = "cannot listen on " + o.host + ":" + std::to_string(o.port) + " (in use, or not an address of this machine)";
+  if (!impl_->gate->bind(o.host, o.port, error)) return false;
+  if (!impl_->gate->bound_to_loopback() && !o.auth_token) {
+    error = "listening on " + o.host + " (not a loopback address) needs a token";
     return false;
   }
   return true;
 }
 
-int WebServer::bound_port() const { return impl_->port; }
-void WebServer::run() { impl_->server.listen_after_bind(); }
-void WebServer::stop() { impl_->server.stop(); }
+int WebServer::bound_port() const { return impl_->gate->port(); }
+void WebServer::run() { impl_->gate->run(); }
+void WebServer::stop() { impl_->gate->stop(); }
 
 }  // namespace edpipe::view

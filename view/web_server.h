@@ -23,7 +23,7 @@ struct ServeOptions {
   size_t threads = 8;                     // requests served at once
   size_t connections = 4;                 // database connections (each request borrows one)
   int statement_timeout_ms = 5000;
-  int client_timeout_seconds = 5;         // a client that sends or reads slower is dropped
+  int client_timeout_seconds = 5;         // the whole request head within this; each write of the answer too
 };
 
 // Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
