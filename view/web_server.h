@@ -1,8 +1,8 @@
 #pragma once
 // `edpipe serve`: a read-only live dashboard over HTTP, server-rendered HTML + SVG (the report's
-// look) with a little plain JavaScript for auto-refresh. Built on cpp-httplib (Debian's
-// libcpp-httplib-dev): a thread pool with read/write timeouts and a request-size bound out of
-// the box, where Boost.Beast would need its own accept loop, timers and pool.
+// look) with a little plain JavaScript for auto-refresh. Requests are read whole by the
+// RequestGate (request_gate.h: slow clients hold sockets, not threads), then parsed, routed and
+// answered by cpp-httplib (Debian's libcpp-httplib-dev) on the gate's workers.
 //
 // Safe by default: loopback unless told otherwise, and then only with a token; every query
 // read-only, parameterized and under a statement timeout, over a bounded pool of connections;
