@@ -4,6 +4,11 @@
 
 namespace edpipe {
 
+TextArena::~TextArena() {
+  // The allocator would take poisoned bytes back as they are; it expects them addressable.
+  for (const auto& b : blocks_) EDPIPE_UNPOISON(b.data.get(), b.size);
+}
+
 TextArena& TextArena::operator=(TextArena&& o) noexcept {
   if (this == &o) return *this;
   blocks_ = std::move(o.blocks_);
@@ -23,7 +28,7 @@ TextArena& TextArena::operator=(TextArena&& o) noexcept {
 
 char* TextArena::room_for(size_t n) {
   if (n > next_block_ / 2) {
-    whole_.push_back(std::make_unique_for_overwrite<char[]>(n));
+    whole_.push_back(std::make_unique_for_overwrite<char[]>(n));  // all of it handed out
     held_ += n;
     return whole_.back().get();
   }
@@ -33,6 +38,7 @@ char* TextArena::room_for(size_t n) {
   } else {
     blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(after),
                    Block{std::make_unique_for_overwrite<char[]>(next_block_), next_block_});
+    EDPIPE_POISON(blocks_[after].data.get(), next_block_);  // only what keep() hands out is readable
     held_ += next_block_;
     current_ = after;
     next_block_ = std::min(next_block_ * 2, kMaxBlock);
@@ -60,7 +66,10 @@ void TextArena::absorb(TextArena&& other) {
 void TextArena::clear() noexcept {
   whole_.clear();
   held_ = 0;
-  for (const auto& b : blocks_) held_ += b.size;
+  for (const auto& b : blocks_) {
+    held_ += b.size;
+    EDPIPE_POISON(b.data.get(), b.size);  // every view into them dangles from here
+  }
   current_ = 0;
   next_ = blocks_.empty() ? nullptr : blocks_[0].data.get();
   left_ = blocks_.empty() ? 0 : blocks_[0].size;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/text_arena.h"  // EDPIPE_ASAN
 #include "ingest/rejected_line.h"
 
 namespace edpipe::ingest {
@@ -15,6 +16,19 @@ LineReader::LineReader(ByteSource& source, size_t read_size, size_t max_line)
 }
 
 void LineReader::fill() {
+#ifdef EDPIPE_ASAN
+  // A view of this block (a record's text, when the block outlives its batch) must not be read
+  // once fill() moves on: under ASan the block is a new one each time and the old one freed, so
+  // such a read is a use-after-free at once instead of the next block's bytes.
+  {
+    std::unique_ptr<char[]> fresh(new char[cap_ + kBlockPadding]);
+    std::memcpy(fresh.get(), buf_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    scanned_ -= begin_;
+    begin_ = 0;
+    buf_ = std::move(fresh);
+  }
+#endif
   // Keep the unfinished line, move it to the front, and grow only when a line needs it.
   if (begin_ > 0) {
     std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);

@@ -398,20 +398,21 @@ void add_rollup_deltas(pqxx::work& tx, const std::vector<transform::InvocationCo
   for (const auto& c : after) delta[c.key].add(c, +1);
   for (const auto& c : fresh) delta[c.key].add(c, +1);
   RollupStore store(tx);
-  for (const auto& [key, d] : delta) {
-    if (d.is_zero()) continue;  // a replay: nothing to write
-    const auto it = removed.find(key);
-    store.add_delta(key, d, it == removed.end() ? std::vector<int64_t>{} : it->second);
-    n.hours.insert(key);
-  }
-  // The per-name rows, hour by hour in key order as above. A duration can change with no count of
-  // metrics_hourly changing: these are written on their own difference.
+  // The per-name rows first, hour by hour in key order: metrics_hourly's name lists are read from
+  // them. A duration can change with no count of metrics_hourly changing: these are written on
+  // their own difference.
   transform::NameRollupTable names;
   transform::add_name_runs(names, before, -1);
   transform::add_name_runs(names, after, +1);
   transform::add_name_runs(names, fresh, +1);
   transform::drop_unchanged(names);
   for (const auto& [key, d] : names) store.add_name_deltas(key, d);
+  for (const auto& [key, d] : delta) {
+    if (d.is_zero()) continue;  // a replay: nothing to write
+    const auto it = removed.find(key);
+    store.add_delta(key, d, it == removed.end() ? std::vector<int64_t>{} : it->second);
+    n.hours.insert(key);
+  }
 }
 
 }  // namespace

@@ -366,7 +366,8 @@ WHERE i.id = d.id AND (i.events_detected_count, i.total_jobs_run, i.total_jobs_s
   "total_invocations, successful_invocations, failed_invocations, running_invocations, total_events_detected, " \
   "total_jobs_run, total_jobs_succeeded, total_jobs_failed, duration_count, duration_sum_ms, min_duration_ms, "  \
   "max_duration_ms, duration_zero_count, duration_bucket_keys, duration_bucket_counts, "                         \
-  "detected_event_counts::text AS detected_event_counts, failed_job_counts::text AS failed_job_counts"
+  "detected_event_counts::text AS detected_event_counts, failed_job_counts::text AS failed_job_counts, "      \
+  "detected_events_other, failed_jobs_other"
 
 const char* const kReadRollup = "SELECT " EDPIPE_ROLLUP_STATE
     " FROM metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2 FOR UPDATE";
@@ -384,10 +385,11 @@ INSERT INTO metrics_hourly (hour_bucket, source_function, total_invocations, suc
   failed_invocations, running_invocations, total_events_detected, total_jobs_run, total_jobs_succeeded,
   total_jobs_failed, avg_duration_ms, min_duration_ms, max_duration_ms, p50_duration_ms, p95_duration_ms,
   p99_duration_ms, top_detected_events, top_failed_jobs, duration_count, duration_sum_ms, duration_zero_count,
-  duration_bucket_keys, duration_bucket_counts, detected_event_counts, failed_job_counts)
+  duration_bucket_keys, duration_bucket_counts, detected_event_counts, failed_job_counts, detected_events_other,
+  failed_jobs_other)
 VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::numeric, $12::integer, $13::integer, $14::numeric,
         $15::numeric, $16::numeric, $17::jsonb, $18::jsonb, $19, $20, $21, $22::integer[], $23::bigint[], $24::jsonb,
-        $25::jsonb)
+        $25::jsonb, $26, $27)
 ON CONFLICT (hour_bucket, source_function) DO UPDATE SET
   total_invocations = EXCLUDED.total_invocations, successful_invocations = EXCLUDED.successful_invocations,
   failed_invocations = EXCLUDED.failed_invocations, running_invocations = EXCLUDED.running_invocations,
@@ -400,7 +402,22 @@ ON CONFLICT (hour_bucket, source_function) DO UPDATE SET
   duration_count = EXCLUDED.duration_count, duration_sum_ms = EXCLUDED.duration_sum_ms,
   duration_zero_count = EXCLUDED.duration_zero_count, duration_bucket_keys = EXCLUDED.duration_bucket_keys,
   duration_bucket_counts = EXCLUDED.duration_bucket_counts, detected_event_counts = EXCLUDED.detected_event_counts,
-  failed_job_counts = EXCLUDED.failed_job_counts)";
+  failed_job_counts = EXCLUDED.failed_job_counts, detected_events_other = EXCLUDED.detected_events_other,
+  failed_jobs_other = EXCLUDED.failed_jobs_other)";
+
+// An hour's listed names (migration 012), from name_metrics_hourly, which the load has brought up
+// to date in the same transaction: the $3 most frequent of each kind (count descending, then
+// name in byte order, as HourlyRollup::listed orders them), then per kind the rest's sum
+// (name NULL). Reads the hour's names, writes none.
+const char* const kListedNames = R"(
+WITH ranked AS (
+  SELECT kind, name, n, row_number() OVER (PARTITION BY kind ORDER BY n DESC, name COLLATE "C") AS rk
+  FROM (SELECT kind, name, CASE kind WHEN 'event' THEN detected ELSE failed END AS n FROM name_metrics_hourly
+        WHERE kind IN ('event', 'job') AND hour_bucket = $1::timestamptz AND source_function = $2) c
+  WHERE n > 0)
+SELECT kind, name, n FROM ranked WHERE rk <= $3
+UNION ALL
+SELECT kind, NULL, sum(n) FROM ranked WHERE rk > $3 GROUP BY kind)";
 
 const char* const kDeleteRollup = "DELETE FROM metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2";
 

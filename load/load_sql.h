@@ -67,6 +67,7 @@ extern const char* const kReadRollup;         // $1 hour, $2 function
 extern const char* const kReadAllRollups;
 extern const char* const kMinMaxOfHour;       // $1 hour, $2 function
 extern const char* const kUpsertRollup;
+extern const char* const kListedNames;  // $1 hour, $2 function, $3 how many names per kind
 extern const char* const kDeleteRollup;
 extern const char* const kReadNameRollups;     // $1 hour, $2 function, $3 names (text[]): their rows
 extern const char* const kReadAllNameRollups;

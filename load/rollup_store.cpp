@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <cstdio>
+#include <stdexcept>
 
 #include "core/json_text.h"
 #include "load/load_sql.h"
@@ -62,14 +63,21 @@ std::optional<std::string> number(const std::optional<int64_t>& v) {
 }
 
 
-std::map<std::string, int64_t> parse_name_counts(const std::string& json) {
+// A stored {"name": count} column. Text that is not such an object is never read as empty:
+// the next write would then drop every count the hour had.
+std::map<std::string, int64_t> parse_name_counts(const std::string& json, const char* column) {
   std::map<std::string, int64_t> out;
   simdjson::dom::parser p;
   simdjson::dom::object obj;
-  if (p.parse(json).get(obj)) return out;
+  if (p.parse(json).get(obj))
+    throw std::runtime_error(std::string("metrics_hourly.") + column + " is not a JSON object of counts: " +
+                             json.substr(0, 200));
   for (auto [k, v] : obj) {
     int64_t n;
-    if (!v.get_int64().get(n)) out[std::string(k)] = n;
+    if (v.get_int64().get(n))
+      throw std::runtime_error(std::string("metrics_hourly.") + column + ": the count of '" + std::string(k) +
+                               "' is not an integer");
+    out[std::string(k)] = n;
   }
   return out;
 }
@@ -122,8 +130,10 @@ transform::HourlyRollup rollup_from_row(const pqxx::row& r) {
   if (!r["min_duration_ms"].is_null()) h.min_duration_ms = count("min_duration_ms");
   if (!r["max_duration_ms"].is_null()) h.max_duration_ms = count("max_duration_ms");
   h.durations = sketch_from_row(r);
-  h.detected_events = parse_name_counts(r["detected_event_counts"].as<std::string>());
-  h.failed_jobs = parse_name_counts(r["failed_job_counts"].as<std::string>());
+  h.detected_events = parse_name_counts(r["detected_event_counts"].as<std::string>(), "detected_event_counts");
+  h.failed_jobs = parse_name_counts(r["failed_job_counts"].as<std::string>(), "failed_job_counts");
+  h.detected_events_other = count("detected_events_other");
+  h.failed_jobs_other = count("failed_jobs_other");
   return h;
 }
 
@@ -152,6 +162,18 @@ void RollupStore::add_delta(const transform::RollupKey& key, const transform::Ho
     h.max_duration_ms = mm[0][1].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][1].as<int64_t>());
   }
   h.min_max_stale = false;  // right now: read back, or no extreme left
+  // The listed names, from the per-name rows this transaction has already brought up to date:
+  // an hour's lists stay bounded however many names it has.
+  h.detected_events.clear();
+  h.failed_jobs.clear();
+  h.detected_events_other = h.failed_jobs_other = 0;
+  for (const auto& r : tx_.exec_params(sql::kListedNames, hour, key.source_function,
+                                       static_cast<int64_t>(transform::HourlyRollup::kListedNames))) {
+    const bool event = r[0].as<std::string>() == "event";
+    const int64_t n = r[2].as<int64_t>();
+    if (r[1].is_null()) (event ? h.detected_events_other : h.failed_jobs_other) = n;
+    else (event ? h.detected_events : h.failed_jobs)[r[1].as<std::string>()] = n;
+  }
   const auto [keys, counts] = sketch_arrays(h.durations);
   tx_.exec_params(sql::kUpsertRollup, hour, key.source_function, h.total_invocations, h.successful_invocations,
                   h.failed_invocations, h.running_invocations, h.events_detected, h.jobs_run, h.jobs_succeeded,
@@ -159,7 +181,7 @@ void RollupStore::add_delta(const transform::RollupKey& key, const transform::Ho
                   number(h.percentile(0.50)), number(h.percentile(0.95)), number(h.percentile(0.99)),
                   transform::HourlyRollup::top_json(h.detected_events), transform::HourlyRollup::top_json(h.failed_jobs), h.duration_count, h.duration_sum_ms,
                   h.durations.zero_count(), keys, counts, json_counts(h.detected_events),
-                  json_counts(h.failed_jobs));
+                  json_counts(h.failed_jobs), h.detected_events_other, h.failed_jobs_other);
 }
 
 transform::RollupTable RollupStore::read_all() {

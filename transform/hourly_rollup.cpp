@@ -58,13 +58,29 @@ void HourlyRollup::merge(const HourlyRollup& o) {
   durations.merge(o.durations);
   for (const auto& [k, v] : o.detected_events) bump(detected_events, k, v);
   for (const auto& [k, v] : o.failed_jobs) bump(failed_jobs, k, v);
+  detected_events_other += o.detected_events_other;
+  failed_jobs_other += o.failed_jobs_other;
+}
+
+std::pair<std::map<std::string, int64_t>, int64_t> HourlyRollup::listed(const std::map<std::string, int64_t>& counts) {
+  std::map<std::string, int64_t> positive;
+  for (const auto& [k, v] : counts)
+    if (v > 0) positive.emplace(k, v);
+  int64_t rest = 0;
+  std::map<std::string, int64_t> out;
+  size_t i = 0;
+  for (const auto& [name, n] : top(positive, positive.size())) {
+    if (i++ < kListedNames) out.emplace(name, n);
+    else rest += n;
+  }
+  return {std::move(out), rest};
 }
 
 bool HourlyRollup::is_zero() const {
   return total_invocations == 0 && successful_invocations == 0 && failed_invocations == 0 && running_invocations == 0 &&
          events_detected == 0 && jobs_run == 0 && jobs_succeeded == 0 && jobs_failed == 0 && duration_count == 0 &&
          duration_sum_ms == 0 && durations.count() == 0 && durations.buckets().empty() && durations.zero_count() == 0 &&
-         detected_events.empty() && failed_jobs.empty();
+         detected_events.empty() && failed_jobs.empty() && detected_events_other == 0 && failed_jobs_other == 0;
 }
 
 std::optional<double> HourlyRollup::avg_duration_ms() const {

@@ -53,8 +53,16 @@ struct HourlyRollup {
   std::optional<int64_t> min_duration_ms, max_duration_ms;
   bool min_max_stale = false;
   DurationSketch durations;
-  std::map<std::string, int64_t> detected_events;  // exact counts; ranked when read
+  // Names and their counts. In memory (a load's deltas, a dry run's tally): every name, exactly.
+  // As metrics_hourly stores them (migration 012): the kListedNames most frequent, exactly, and
+  // the rest of the hour's count in the *_other fields; name_metrics_hourly keeps every name.
+  std::map<std::string, int64_t> detected_events;
   std::map<std::string, int64_t> failed_jobs;
+  int64_t detected_events_other = 0, failed_jobs_other = 0;
+  static constexpr size_t kListedNames = 100;
+  // The listed part of exact counts and the rest's sum: count descending, then name in byte
+  // order (as the load's SQL ranks them, COLLATE "C").
+  static std::pair<std::map<std::string, int64_t>, int64_t> listed(const std::map<std::string, int64_t>& counts);
 
   void add(const InvocationContribution& c, int64_t sign = 1);
   // A difference that changes nothing (what a replay produces): every sum zero, nothing counted.

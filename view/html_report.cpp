@@ -337,16 +337,19 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
                                             r["failed_invocations"].as<int64_t>(), opt_double(r["p95_duration_ms"])});
     }
     for (const auto& r : tx->exec_params(
-             "SELECT e.key AS name, sum(e.value::bigint) AS n FROM metrics_hourly m, jsonb_each_text(m.detected_event_counts) e "
-             "WHERE m.hour_bucket >= date_trunc('hour', " + kSince + ") AND m.hour_bucket < " + kUntil +
-                 " AND ($3::text IS NULL OR m.source_function = $3) GROUP BY e.key ORDER BY n DESC, name LIMIT $4",
+             // Every name of every hour (metrics_hourly lists each hour's most frequent only).
+             "SELECT m.name, sum(m.detected) AS n FROM name_metrics_hourly m WHERE m.kind = 'event' "
+             "AND m.hour_bucket >= date_trunc('hour', " + kSince + ") AND m.hour_bucket < " + kUntil +
+                 " AND ($3::text IS NULL OR m.source_function = $3) GROUP BY m.name HAVING sum(m.detected) > 0 "
+                 "ORDER BY n DESC, name LIMIT $4",
              d.since, d.until, o.function, static_cast<int64_t>(o.top)))
       d.top_events.push_back({r["name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt, std::nullopt});
     if (o.rollups_only) {
       for (const auto& r : tx->exec_params(
-               "SELECT e.key AS name, sum(e.value::bigint) AS n FROM metrics_hourly m, jsonb_each_text(m.failed_job_counts) e "
-               "WHERE m.hour_bucket >= date_trunc('hour', " + kSince + ") AND m.hour_bucket < " + kUntil +
-                   " AND ($3::text IS NULL OR m.source_function = $3) GROUP BY e.key ORDER BY n DESC, name LIMIT $4",
+               "SELECT m.name, sum(m.failed) AS n FROM name_metrics_hourly m WHERE m.kind = 'job' "
+               "AND m.hour_bucket >= date_trunc('hour', " + kSince + ") AND m.hour_bucket < " + kUntil +
+                   " AND ($3::text IS NULL OR m.source_function = $3) GROUP BY m.name HAVING sum(m.failed) > 0 "
+                   "ORDER BY n DESC, name LIMIT $4",
                d.since, d.until, o.function, static_cast<int64_t>(o.top)))
         d.failing_jobs.push_back({r["name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt, std::nullopt});
     }

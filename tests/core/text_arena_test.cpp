@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "ingest/line_reader.h"
+#include "test_support.h"
+
 namespace edpipe {
 namespace {
 
@@ -72,3 +75,52 @@ TEST(TextArena, ClearReusesItsBlocks) {
 
 }  // namespace
 }  // namespace edpipe
+
+#ifdef EDPIPE_ASAN
+// Under AddressSanitizer (scripts/test's second pass), a view kept past its lender's release is
+// caught where it is read. These tests exist in that build only: elsewhere nothing is poisoned.
+namespace edpipe {
+namespace {
+
+TEST(ArenaPoisoning, AViewKeptPastClearIsCaughtWhereItIsRead) {
+  TextArena a(64);
+  const std::string_view v = a.keep(std::string_view("a view that outlives its arena's clear()"));
+  EXPECT_EQ(__asan_address_is_poisoned(v.data()), 0);
+  EXPECT_NE(__asan_address_is_poisoned(v.data() + 48), 0) << "room not handed out is poisoned";
+  a.clear();
+  EXPECT_NE(__asan_address_is_poisoned(v.data()), 0);
+  EXPECT_DEATH(
+      {
+        volatile char c = v[3];
+        (void)c;
+      },
+      "use-after-poison");
+  const std::string_view again = a.keep(std::string_view("reused"));
+  EXPECT_EQ(again.data(), v.data()) << "clear() keeps its blocks";
+  EXPECT_EQ(__asan_address_is_poisoned(again.data() + again.size() - 1), 0);
+}
+
+TEST(ArenaPoisoning, AViewOfAReadBlockIsCaughtOnceTheReaderReadsOn) {
+  std::string data;
+  for (int i = 0; i < 400; ++i) data += "line " + std::to_string(i) + "\n";
+  testing::StringSource src(data, 100);
+  ingest::LineReader reader(src, 256, 1024);
+  std::vector<ingest::OverlongLine> overlong;
+  ingest::LineBlock b;
+  ASSERT_TRUE(reader.next(b, overlong));
+  const std::string_view first(b.data, 6);
+  EXPECT_EQ(first, "line 0");
+  while (reader.next(b, overlong)) {
+  }
+  EXPECT_NE(__asan_address_is_poisoned(first.data()), 0) << "the first block was refilled long ago";
+  EXPECT_DEATH(
+      {
+        volatile char c = first[0];
+        (void)c;
+      },
+      "heap-use-after-free");
+}
+
+}  // namespace
+}  // namespace edpipe
+#endif

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "load/database_report.h"
+#include "load/migrator.h"
 #include "load/verifier.h"
 #include "pg_test_support.h"
 #include "test_support.h"
@@ -197,6 +198,62 @@ TEST(Load, ValuesPostgresRefusesAreDeadLetteredAndTheRestLoads) {
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE id = 'eeeeeeee-0000-4000-8000-00000000000e'"), 0);
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations"), 21);  // the 20 generated + d
   expect_verified(db);
+}
+
+}  // namespace
+}  // namespace edpipe::load
+
+namespace edpipe::load {
+namespace {
+
+// An hour with more failing job names than metrics_hourly lists (a job name with an id in it):
+// the row holds the 100 most frequent exactly and the rest as one count; verify holds both
+// against the rows, and migration 012's backfill gives what the loads keep.
+TEST(Load, AnHoursNameListsStayBoundedAndExact) {
+  testing::TestDatabase db;
+  std::vector<std::string> lines;
+  for (int i = 0; i < 130; ++i) {
+    char inv[64], ev[64], job[64];
+    std::snprintf(inv, sizeof inv, "%08x-0000-4000-8000-000000000001", 0x10000000 + i);
+    std::snprintf(ev, sizeof ev, "%08x-0000-4000-8000-000000000002", 0x10000000 + i);
+    std::snprintf(job, sizeof job, "%08x-0000-4000-8000-000000000003", 0x10000000 + i);
+    // Job "sync-<i % 120>": 10 names run twice (count 2), 110 once.
+    const std::string name = "sync-" + std::to_string(i % 120);
+    const std::string ids = std::string(R"("invocation_id":")") + inv + "\"";
+    lines.push_back(R"({"type":"invocation.start","ts":"2026-11-20T10:00:01Z",)" + ids + R"(,"source_function":"fn"})");
+    lines.push_back(R"({"type":"event.detection.end","ts":"2026-11-20T10:00:02Z",)" + ids + R"(,"event_execution_id":")" + ev +
+                    R"(","event_name":"ev-)" + std::to_string(i) + R"(","detected":true,"duration_ms":1})");
+    lines.push_back(R"({"type":"job.end","ts":"2026-11-20T10:00:03Z",)" + ids + R"(,"job_execution_id":")" + job +
+                    R"(","event_execution_id":")" + ev + R"(","job_name":")" + name + R"(","status":"failed","duration_ms":5})");
+    lines.push_back(R"({"type":"invocation.end","ts":"2026-11-20T10:00:04Z",)" + ids + R"(,"status":"completed","duration_ms":9})");
+  }
+  testing::load_lines(db.conninfo(), lines, 97);  // many batches, each rewriting the hour
+  auto stored = [&](const char* what) { return db.count(std::string("SELECT ") + what + " FROM metrics_hourly"); };
+  EXPECT_EQ(stored("count(*)"), 1);
+  EXPECT_EQ(stored("(SELECT count(*) FROM jsonb_object_keys(failed_job_counts))"), 100);
+  EXPECT_EQ(stored("failed_jobs_other"), 130 - (10 * 2 + 90));  // the 20 names of count 1 after the top 100
+  EXPECT_EQ(stored("(failed_job_counts->>'sync-0')::int"), 2);
+  EXPECT_EQ(stored("(SELECT count(*) FROM jsonb_object_keys(detected_event_counts))"), 100);
+  EXPECT_EQ(stored("detected_events_other"), 30);
+  EXPECT_EQ(db.count("SELECT count(*) FROM name_metrics_hourly WHERE kind = 'job'"), 120) << "every name, exactly";
+  expect_verified(db);
+  const std::string loaded = db.dump();
+  {
+    Migrator m(db.conn());
+    m.down(1);
+    EXPECT_EQ(db.count("SELECT (SELECT count(*) FROM jsonb_object_keys(failed_job_counts)) FROM metrics_hourly"), 120);
+    m.up();
+  }
+  db.reconnect();
+  EXPECT_EQ(db.dump(), loaded) << "the backfill of 012 lists what the loads keep";
+  {
+    pqxx::work tx(db.conn());
+    tx.exec("UPDATE metrics_hourly SET failed_jobs_other = failed_jobs_other + 1");
+    tx.commit();
+  }
+  const VerifyReport r = verify_database(db.conn());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.differences.front().find("failed_jobs_other is 21, the rows say 20"), std::string::npos) << r.differences.front();
 }
 
 }  // namespace

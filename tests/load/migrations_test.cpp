@@ -78,6 +78,12 @@ TEST(Migrations, UpDownUp) {
                                      "('invocations_correlation_idx', 'invocations_user_email_idx')";
   const std::string retention = "SELECT count(*) FROM information_schema.tables WHERE table_name IN "
                                 "('edpipe_retention', 'edpipe_pruned')";
+  const std::string others = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'metrics_hourly' "
+                             "AND column_name IN ('detected_events_other', 'failed_jobs_other')";
+  EXPECT_EQ(db.count(others), 2);
+  EXPECT_EQ(m.down(1).size(), 1u);  // 012
+  EXPECT_EQ(db.count(others), 0);
+  EXPECT_EQ(db.count(name_rollups), 1);
   EXPECT_EQ(m.down(1).size(), 1u);  // 011
   EXPECT_EQ(db.count(name_rollups), 0);
   EXPECT_EQ(db.count(retention), 2);
