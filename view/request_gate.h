@@ -33,7 +33,7 @@ struct GateLimits {
   size_t pending_per_address = 16;
   size_t max_pending = 1024;
   size_t workers = 8;
-  size_t queued = 64;  // complete requests waiting for a worker
+  size_t queued = 512;  // complete requests waiting for a worker (each at most a head and a body)
 };
 
 // One request read whole: the socket (owned: the handler closes it), its bytes, and its peer.
