@@ -6,7 +6,7 @@
 // that order in load_once(); load_sql.h has every statement). Passing faults (lost
 // connection, a server that crashed or is recovering, deadlock, shutdown) are retried with
 // jittered backoff, connecting included. Each batch commits as the server's synchronous_commit
-// has it (on by default: a commit edpipe counts is on disk before it is acknowledged). A data
+// has it (on by default: a commit edpipe counts is durable before it is acknowledged). A data
 // error PostgreSQL refuses is narrowed down by splitting the batch per invocation; what it
 // refuses alone goes to the dead-letter output.
 #include <atomic>
@@ -103,7 +103,11 @@ class LoadLane {
   void resume() noexcept { session_.resume(); }
   // The server's synchronous_commit, as the lane's session has it (read by open()).
   const std::string& synchronous_commit() const noexcept { return synchronous_commit_; }
-  const LoaderStats& stats() const noexcept { return stats_; }
+  LoaderStats stats() const {
+    LoaderStats s = stats_;
+    s.retries = session_.retries();  // every retry of the session: batches, connects, read-backs
+    return s;
+  }
   // The retention horizon the last batch read (µs; none before a batch or without one). Read
   // from another thread: a long run learns that a prune moved it.
   std::optional<Timestamp> horizon_seen() const noexcept {
@@ -115,12 +119,6 @@ class LoadLane {
   // anything a replay does not change: every load statement is idempotent.
   template <class Work>
   auto with_retries(Work&& work) -> decltype(work(std::declval<pqxx::connection&>())) {
-    struct CountRetries {
-      const RetryingSession& s;
-      uint64_t& total;
-      uint64_t before = s.retries();
-      ~CountRetries() { total += s.retries() - before; }
-    } count{session_, stats_.retries};
     return session_.run(std::forward<Work>(work));
   }
 
