@@ -236,8 +236,9 @@ int run_serve(const std::vector<std::string>& args) {
       "correlation id, table:id, user e-mail, event, job or error text), each invocation's waterfall,\n"
       "logs, errors and payload, and per job and event name: counts, failure rate, p50/p95.\n"
       "It listens on loopback unless --listen says otherwise; any other address needs\n"
-      "--auth-token-file (a bearer token, or a sign-in form that sets a cookie). SIGTERM or SIGINT\n"
-      "stops it.\n"
+      "--auth-token-file (a bearer token, or a sign-in form that sets a cookie). It speaks plain\n"
+      "HTTP: off loopback, put a TLS reverse proxy in front that sets X-Forwarded-Proto: https (the\n"
+      "cookie is then Secure). SIGTERM or SIGINT stops it.\n"
       "\n"
       "Options");
   visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp)(
