@@ -6,6 +6,7 @@
 // write call.
 
 const fs = require('node:fs');
+const path = require('node:path');
 const util = require('node:util');
 const { randomUUID } = require('node:crypto');
 const { AsyncLocalStorage } = require('node:async_hooks');
@@ -24,10 +25,14 @@ const isUuid = (v) => typeof v === 'string' && UUID.test(v);
 
 /**
  * JSON text of a value the function handed over: functions, symbols and cycles are left out,
- * BigInts written as strings, so a hostile job option can never throw inside a hook.
+ * BigInts written as strings, so a hostile job option can never throw inside a hook. The
+ * common value takes JSON.stringify's fast path; only one it refuses takes the careful one.
  * @param {unknown} value
  */
 function safeJson(value) {
+  try {
+    return JSON.stringify(value);
+  } catch {}  // a cycle, a BigInt, a getter that throws
   const seen = new WeakSet();
   try {
     return JSON.stringify(value, (key, v) => {
@@ -42,6 +47,20 @@ function safeJson(value) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * JSON text of a job's options without the library's own keys, member by member (no copy).
+ * @param {object} options
+ */
+function userOptionsJson(options) {
+  let text = '';
+  for (const k in options) {
+    if (!Object.prototype.hasOwnProperty.call(options, k) || INTERNAL_JOB_OPTION_KEYS.has(k)) continue;
+    const v = safeJson(options[k]);
+    if (v !== undefined) text += `${text ? ',' : ''}${JSON.stringify(k)}:${v}`;
+  }
+  return `{${text}}`;
 }
 
 /** @param {unknown} e */
@@ -66,44 +85,105 @@ function hasuraTime(t) {
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
+// Lines wait for the end of the event-loop turn (or until this much is waiting), then go to
+// the kernel in one write: a listenTo() call's records cost a few write calls, not one each.
+const BATCH_BYTES = 64 * 1024;
+/** @type {Set<LineSink>} sinks with lines waiting, written when the process exits normally */
+const waitingSinks = new Set();
+let exitHookInstalled = false;
+
 /**
  * Where lines go: stdout (fd 1), a file opened for appending, or any object with write(line).
- * Each line is handed to the kernel in one write call, so a killed process leaves whole lines.
+ * Lines are written in batches of whole lines, each batch in one write call (a pipe that takes
+ * part of it gets the rest at once), so a killed process leaves whole lines. What waits is
+ * written at the end of the turn, by flush() (the library calls it, or shutdown(), at the end of
+ * every listenTo()), and at exit; a SIGKILL loses at most the current turn's lines.
  */
 class LineSink {
-  /** @param {string | {write(line: string): void}} output */
-  constructor(output) {
+  /**
+   * @param {string | {write(line: string): void}} output
+   * @param {{records: number, lostRecords: number}} stats  counts lines written and lost
+   */
+  constructor(output, stats) {
     this.fd = -1;
     this.custom = null;
+    this.path = null;
+    this.stats = stats;
+    this.batch = null;  // encoded once, as the line comes: no string to join or flatten later
+    this.used = 0;
+    this.waitingLines = 0;
+    this.flushQueued = false;
+    this.flush = this.flush.bind(this);
     if (output && typeof output === 'object') this.custom = output;
     else if (!output || output === 'stdout' || output === '-') this.fd = 1;
     else if (output === 'stderr') this.fd = 2;
     else {
+      this.path = output;
       this.fd = fs.openSync(output, 'a');
-      this.owned = true;
     }
   }
-  /** @param {string} line  a whole line, newline included; returns false when it was lost */
+  /** @param {string} line  a whole line, newline included */
   write(line) {
     if (this.custom) {
       this.custom.write(line);
-      return true;
+      this.stats.records++;
+      return;
     }
-    let buf = Buffer.from(line);
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && buf.length > 0; ) {
-      try {
-        const n = fs.writeSync(this.fd, buf);
-        buf = buf.subarray(n);  // a pipe may take a long line in parts; the rest follows at once
-      } catch (e) {
-        if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'EAGAIN') throw e;
-        attempt++;
+    if (this.batch === null) this.batch = Buffer.allocUnsafe(BATCH_BYTES);
+    if (BATCH_BYTES - this.used < 3 * line.length) {  // (UTF-8 takes at most 3 bytes per UTF-16 unit)
+      this.flush();
+      if (BATCH_BYTES < 3 * line.length) {  // a line longer than a batch goes alone
+        this.writeAll(Buffer.from(line), 1);
+        return;
       }
     }
-    return buf.length === 0;
+    this.used += this.batch.write(line, this.used);
+    this.waitingLines++;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      waitingSinks.add(this);
+      if (!exitHookInstalled) {
+        exitHookInstalled = true;
+        process.on('exit', () => waitingSinks.forEach((s) => s.flush()));
+      }
+      setImmediate(this.flush);
+    }
   }
+  flush() {
+    this.flushQueued = false;
+    waitingSinks.delete(this);
+    if (this.waitingLines === 0) return;
+    const lines = this.waitingLines;
+    const bytes = this.batch.subarray(0, this.used);
+    this.waitingLines = 0;
+    this.used = 0;
+    this.writeAll(bytes, lines);
+  }
+  /** @param {Buffer} bytes  whole lines @param {number} lines  how many */
+  writeAll(bytes, lines) {
+    try {
+      if (this.fd < 0) this.fd = fs.openSync(this.path, 'a');  // after close(): the next batch writes on
+      let at = 0;
+      for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && at < bytes.length; ) {
+        try {
+          at += fs.writeSync(this.fd, bytes, at, bytes.length - at);  // a pipe may take part: the rest follows at once
+        } catch (e) {
+          if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'EAGAIN') throw e;
+          attempt++;
+        }
+      }
+      if (at === bytes.length) this.stats.records += lines;
+      else this.stats.lostRecords += lines;
+    } catch {
+      this.stats.lostRecords += lines;  // a full disk or a closed pipe must not fail the function
+    }
+  }
+  // Writes what waits and closes a file it opened (stdout and stderr stay open); a later line
+  // opens it again.
   close() {
-    if (this.owned && this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
+    this.flush();
+    if (this.path !== null && this.fd >= 0) fs.closeSync(this.fd);
+    if (this.path !== null) this.fd = -1;
   }
 }
 
@@ -116,6 +196,10 @@ class LineSink {
  * @property {boolean} [captureHasuraPayload]  write source_event_payload (default true)
  * @property {string} [sourceFunction]         used when listenTo's options name none
  */
+
+// Invocations kept open for log lines at most: hooks the library never delivers (it drops them
+// while its plugins are shut down) must not grow a long-lived process without bound.
+const MAX_OPEN_INVOCATIONS = 10000;
 
 /**
  * The emitter class on top of the library's BasePlugin (or of a plain base when none is given,
@@ -133,16 +217,31 @@ function emitterClass(Base = loadBasePlugin()) {
       this.captureConsole = config.captureConsoleLog !== false;
       this.captureJobOptions = config.captureJobOptions !== false;
       this.capturePayload = config.captureHasuraPayload !== false;
-      this.sink = this.on ? new LineSink(config.output ?? 'stdout') : null;
       /** @type {WeakMap<object, Invocation>} by the hasuraEvent object every hook of one listenTo() gets */
       this.invocations = new WeakMap();
       /** @type {Set<Invocation>} invocations with an open step, for logs that come without one */
       this.open = new Set();
-      /** @type {Map<string, Set<{id: string, inv: Invocation}>>} running jobs by name, for onLog */
+      /** @type {Map<string, Set<JobExecution>>} running jobs by name, for onLog lines outside any scope */
       this.runningByName = new Map();
-      this.jobContext = new AsyncLocalStorage();
-      this.stats = { records: 0, lostRecords: 0, unattributedLogs: 0 };
+      /** @type {AsyncLocalStorage<Scope>} the step whose code is running */
+      this.scopes = new AsyncLocalStorage();
+      /** @type {PendingLine[]} console lines of jobs, written at the end of the tick unless the library's logger claims them */
+      this.pending = [];
+      this.flushQueued = false;
+      this.flushPending = this.flushPending.bind(this);
+      this.stats = { records: 0, lostRecords: 0, unattributedLogs: 0, libraryLogs: 0 };
+      this.sink = this.on ? new LineSink(config.output ?? 'stdout', this.stats) : null;
       this.restoreConsole = null;
+    }
+
+    // PluginManager.initialize() hands each plugin its manager. The library's logger passes its
+    // lines to plugins (onLog) only once listenTo() has given it the manager, which it skips
+    // when the process initialized the plugins itself; the logger then prints every line twice
+    // and no plugin sees them. The emitter gives the logger the manager in that case.
+    setPluginManager(manager) {
+      const logger = loggerBeside(Base);
+      if (logger && typeof logger.getPluginManager === 'function' && !logger.getPluginManager())
+        logger.setPluginManager(manager);
     }
 
     async initialize() {
@@ -151,11 +250,14 @@ function emitterClass(Base = loadBasePlugin()) {
 
     async onInvocationStart(hasuraEvent, options = {}) {
       if (!this.on) return;
-      const inv = new Invocation(isUuid(options.invocationId) ? options.invocationId : randomUUID(),
-                                 typeof options.correlationId === 'string' ? options.correlationId : undefined);
-      if (hasuraEvent && typeof hasuraEvent === 'object') this.invocations.set(hasuraEvent, inv);
-      this.open.add(inv);
       const ev = hasuraEvent && typeof hasuraEvent === 'object' ? hasuraEvent : {};
+      // The library keeps the correlation id it uses (the caller's when it is a UUID, else one it
+      // generates) on the Hasura event.
+      const correlationId = typeof ev.__correlationId === 'string' ? ev.__correlationId
+        : typeof options.correlationId === 'string' ? options.correlationId : undefined;
+      const inv = new Invocation(isUuid(options.invocationId) ? options.invocationId : randomUUID(), correlationId);
+      if (ev === hasuraEvent) this.invocations.set(hasuraEvent, inv);
+      this.keepOpen(inv);
       const fields = {
         source_function: String(options.sourceFunction ?? this.config.sourceFunction ?? 'unknown'),
         source_system: 'hasura',
@@ -164,7 +266,7 @@ function emitterClass(Base = loadBasePlugin()) {
         source_event_id: isUuid(ev.id) ? ev.id : undefined,
         source_user_email: ev.event?.session_variables?.['x-hasura-user-email'],
         source_user_role: ev.event?.session_variables?.['x-hasura-role'],
-        source_job_id: isUuid(options.sourceJobId) ? options.sourceJobId : undefined,
+        source_job_id: sourceJobOf(ev, options),
         auto_load_modules: typeof options.autoLoadEventModules === 'boolean' ? options.autoLoadEventModules : undefined,
         event_modules_directory: typeof options.eventModulesDirectory === 'string' ? options.eventModulesDirectory : undefined,
         context: options.context && typeof options.context === 'object' ? options.context : undefined,
@@ -174,6 +276,7 @@ function emitterClass(Base = loadBasePlugin()) {
       if (this.capturePayload) fields.source_event_payload = ev;
       else fields.source_event_time = hasuraTime(ev.created_at);
       this.emit('invocation.start', inv, fields);
+      this.enter(inv);
     }
 
     async onEventDetectionStart(eventName, hasuraEvent) {
@@ -181,6 +284,7 @@ function emitterClass(Base = loadBasePlugin()) {
       if (!inv) return;
       const event = inv.startEvent(String(eventName));
       this.emit('event.detection.start', inv, { event_execution_id: event.id, event_name: event.name });
+      this.enter(inv, event);
     }
 
     async onEventDetectionEnd(eventName, detected, hasuraEvent, durationMs) {
@@ -188,8 +292,10 @@ function emitterClass(Base = loadBasePlugin()) {
       if (!inv) return;
       const event = inv.event(String(eventName));
       event.detectionEnded = true;
+      event.detected = detected === true;
       this.emit('event.detection.end', inv, {
-        event_execution_id: event.id, event_name: event.name, detected: detected === true, duration_ms: millis(durationMs),
+        event_execution_id: event.id, event_name: event.name, detected: event.detected, duration_ms: millis(durationMs),
+        error: event.detected ? undefined : event.detectorError,
       });
     }
 
@@ -199,33 +305,42 @@ function emitterClass(Base = loadBasePlugin()) {
       const event = inv.event(String(eventName));
       event.handlerStarted = true;
       this.emit('event.handler.start', inv, { event_execution_id: event.id, event_name: event.name });
+      if (this.scope()?.event !== event) this.enter(inv, event);
     }
 
     async onJobStart(jobName, jobOptions, eventName, hasuraEvent) {
       const inv = this.invocationOf(hasuraEvent);
       if (!inv) return;
-      const job = inv.startJob(String(eventName), String(jobName));
+      const options = jobOptions && typeof jobOptions === 'object' ? jobOptions : undefined;
+      // The job's execution id, handed to the job in its options (as the library's own
+      // observability plugin does): a job that causes another invocation passes it on, in a
+      // tracking token or as listenTo's sourceJobId.
+      const given = options?.jobExecutionId;
+      const job = inv.startJob(inv.event(String(eventName)), String(jobName),
+                               isUuid(given) && !inv.jobIds.has(given) ? given : randomUUID());
+      if (options && options.jobExecutionId !== job.id) {
+        try {
+          options.jobExecutionId = job.id;
+        } catch {}  // frozen options: the job goes without
+      }
       let running = this.runningByName.get(job.name);
       if (!running) this.runningByName.set(job.name, (running = new Set()));
       running.add(job);
-      // The job's own async context, for console lines written inside it: set before the first
-      // await, so the job that the library runs after this hook inherits it.
-      this.jobContext.enterWith({ inv, job });
       const fields = { job_execution_id: job.id, event_execution_id: job.event.id, job_name: job.name };
-      if (jobOptions && typeof jobOptions === 'object' && typeof jobOptions.jobFunctionName === 'string')
-        fields.job_function_name = jobOptions.jobFunctionName;
-      if (this.captureJobOptions && jobOptions && typeof jobOptions === 'object') {
-        const user = {};
-        for (const [k, v] of Object.entries(jobOptions)) if (!INTERNAL_JOB_OPTION_KEYS.has(k)) user[k] = v;
-        fields.job_options = rawJson(safeJson(user));
-      }
+      if (typeof options?.jobFunctionName === 'string') fields.job_function_name = options.jobFunctionName;
+      if (this.captureJobOptions && options) fields.job_options = rawJson(userOptionsJson(options));
       this.emit('job.start', inv, fields);
+      this.enter(inv, job.event, job);
     }
 
     async onJobEnd(jobName, result, eventName, hasuraEvent, durationMs) {
       const inv = this.invocationOf(hasuraEvent);
       if (!inv) return;
-      const job = inv.endJob(String(eventName), String(jobName));
+      const name = String(jobName);
+      // The end runs in the job's own async context, which names the job even when another job
+      // of that name runs beside it; by order only when the context is lost.
+      const own = this.runningJob();
+      const job = own && own.inv === inv && own.name === name ? inv.endJob(own) : inv.endJobByOrder(inv.event(String(eventName)), name);
       const running = this.runningByName.get(job.name);
       if (running && running.delete(job) && running.size === 0) this.runningByName.delete(job.name);
       const r = result && typeof result === 'object' ? result : {};
@@ -252,67 +367,113 @@ function emitterClass(Base = loadBasePlugin()) {
     async onInvocationEnd(hasuraEvent, result, durationMs) {
       const inv = this.invocationOf(hasuraEvent);
       if (!inv) return;
+      if (inv.ended) return;  // after a timeout the library ends the call a second time, when its work is done
       const r = result && typeof result === 'object' ? result : {};
       const fields = { status: 'completed', duration_ms: millis(durationMs ?? r.durationMs) };
       if (r.error) Object.assign(fields, { status: 'failed', error: errorInfo(r.error) });
       else if (r.timedOut) Object.assign(fields, { status: 'failed', error: { message: 'listenTo timed out' } });
-      inv.ended = true;
-      this.emit('invocation.end', inv, fields);
-      this.closeIfDone(inv);
+      this.endInvocation(inv, fields);
     }
 
-    // A detector or handler that throws reaches plugins here. The step it belongs to is the
-    // open one of the event the context names: a detection not yet ended, else the handler.
+    // A handler that throws reaches plugins here, twice: as 'event_handler', then (its
+    // rejection) as 'event_detection'. The context names a step, not an event: the event is
+    // the one whose code was running, from the async context (else the one event of the
+    // correlation id's invocation in that step). A job's error ('job') was written with its end.
     async onError(error, context, correlationId) {
-      const c = context && typeof context === 'object' ? context : {};
-      const inv = c.hasuraEvent ? this.invocationOf(c.hasuraEvent) : this.onlyOpen(correlationId);
-      if (!inv || typeof c.eventName !== 'string') return;
-      const event = inv.event(c.eventName);
+      if (!this.on || (context !== 'event_handler' && context !== 'event_detection')) return;
+      let inv, event;
+      const scope = this.scope();
+      if (scope?.event && (!correlationId || scope.inv.correlationId === correlationId)) {
+        [inv, event] = [scope.inv, scope.event];
+      } else {
+        inv = this.onlyOpen(correlationId);
+        const inStep = inv && [...inv.events.values()].filter((e) => context === 'event_handler'
+          ? e.handlerStarted && !e.handlerEnded : !e.detectionEnded);
+        if (inStep?.length === 1) event = inStep[0];
+      }
+      if (!inv || !event) return;
       const err = errorInfo(error) ?? { message: 'unknown error' };
       if (!event.detectionEnded) {
         event.detectionEnded = true;
         this.emit('event.detection.end', inv, { event_execution_id: event.id, event_name: event.name, detected: false, error: err });
-      } else {
+      } else if (event.handlerStarted && !event.handlerEnded) {
         event.handlerEnded = true;
         this.emit('event.handler.end', inv, { event_execution_id: event.id, event_name: event.name, error: err });
       }
     }
 
-    // A log line the library hands over. It names a job but no invocation: the line is the job's
-    // only when exactly one running job of that name is under the correlation id; with no job
-    // name, the invocation's when exactly one is open there. Anything else is counted, never
-    // guessed.
+    // A line of the library's logger. The logger prints it first (the console wrapper holds that
+    // copy back until the tick ends), then hands it here: the printed copy is dropped, so a line
+    // is written once. Lines of the library itself (job 'system') belong to no job. A job's
+    // logger line goes to the job whose code is running; outside any job's context, to the one
+    // running job of that name under the correlation id, if exactly one; else it is counted.
     async onLog(level, message, data, jobName, correlationId) {
       if (!this.on) return;
-      const anyCorrelation = correlationId === undefined || correlationId === null;
-      const matches = (i) => anyCorrelation || i.correlationId === correlationId;
-      let inv, job;
-      if (jobName) {
-        for (const j of this.runningByName.get(String(jobName)) ?? []) {
-          if (!matches(j.inv)) continue;
+      this.dropPrintedCopy(message, data);
+      if (!jobName || jobName === 'system') {
+        this.stats.libraryLogs++;
+        this.noteDetectorError(message, data);
+        return;
+      }
+      const name = String(jobName);
+      const sameCorrelation = (inv) => !correlationId || inv.correlationId === correlationId;
+      let job = this.runningJob();
+      if (!job || job.name !== name || !sameCorrelation(job.inv)) {
+        job = undefined;
+        for (const j of this.runningByName.get(name) ?? []) {
+          if (!sameCorrelation(j.inv)) continue;
           if (job) {  // a second one: ambiguous
-            inv = undefined;
+            job = undefined;
             break;
           }
-          [inv, job] = [j.inv, j];
+          job = j;
         }
-      } else {
-        const candidates = [...this.open].filter(matches);
-        if (candidates.length === 1) inv = candidates[0];
       }
-      if (!inv) {
+      if (!job) {
         this.stats.unattributedLogs++;
         return;
       }
-      this.log(inv, job, level, message, data, 'onLog');
+      const lib = data && typeof data === 'object' && data.source === 'internal_logger';
+      const prefix = `[${name}] `;
+      const text = lib && typeof message === 'string' && message.startsWith(prefix) ? message.slice(prefix.length) : message;
+      let extra = data;
+      if (lib) {
+        extra = {};
+        if (Array.isArray(data.originalArgs) && data.originalArgs.length > 0) extra.args = data.originalArgs;
+        if (data.error) extra.error = data.error;
+        if (Object.keys(extra).length === 0) extra = undefined;
+      }
+      this.flushPending();
+      this.log(job.inv, job, level, text, extra, 'logger');
     }
 
-    async flush() {}  // every record is written when its hook runs
+    async flush() {
+      this.flushPending();
+      this.sink?.flush();
+    }
 
+    // The library shuts its plugins down after a call that found no event modules and after
+    // every call in serverlessMode, and initializes them again on the next call: nothing is
+    // closed for good. A call that found no modules ends here (the library calls no
+    // onInvocationEnd for it): its invocation is the one whose context this runs in.
     async shutdown() {
+      this.flushPending();
+      const scope = this.scope();
+      if (scope && !scope.inv.ended && scope.inv.events.size === 0)
+        this.endInvocation(scope.inv, { status: 'completed', duration_ms: Date.now() - scope.inv.startedAt });
+      if (this.open.size > 0) {  // calls still running keep the console and the file
+        this.sink?.flush();
+        return;
+      }
       if (this.restoreConsole) this.restoreConsole();
       this.restoreConsole = null;
-      if (this.sink) this.sink.close();
+      this.sink?.close();
+    }
+
+    // Stops tracking async context until the next hook needs it (with no AsyncLocalStorage in
+    // use, Node stops tracking promises).
+    release() {
+      this.scopes.disable();
     }
 
     // --- internals ---
@@ -327,12 +488,51 @@ function emitterClass(Base = loadBasePlugin()) {
       return c.length === 1 ? c[0] : undefined;
     }
 
+    keepOpen(inv) {
+      this.open.add(inv);
+      if (this.open.size <= MAX_OPEN_INVOCATIONS) return;
+      const oldest = this.open.values().next().value;
+      this.open.delete(oldest);
+      for (const job of oldest.runningJobs()) this.runningByName.get(job.name)?.delete(job);
+    }
+
+    endInvocation(inv, fields) {
+      inv.ended = true;
+      this.emit('invocation.end', inv, fields);
+      this.closeIfDone(inv);
+    }
+
     // An invocation stays open for logs until it has ended and its last job has ended.
     closeIfDone(inv) {
       if (inv.ended && inv.running === 0) this.open.delete(inv);
     }
 
-    log(inv, job, level, message, data, source) {
+    // Each step's code runs in an async context that carries its scope. A hook enters it for
+    // the caller: the library awaits the hook right after, so the step's code inherits it.
+    // The caller's own synchronous code after the hook (the next job's start, the lines the
+    // library prints on the way) is not the step's: a scope counts only from the next
+    // microtask on. A step that has ended no longer counts either, which also bounds the chain.
+    enter(inv, event, job) {
+      let prev = this.scopes.getStore();
+      while (prev && (prev.entering || prev.closed)) prev = prev.prev;
+      this.scopes.enterWith(new Scope(inv, event, job, prev));
+    }
+
+    /** @returns {Scope | undefined} the scope of the code running now */
+    scope() {
+      let s = this.scopes.getStore();
+      while (s && s.entering) s = s.prev;
+      return s;
+    }
+
+    /** @returns {JobExecution | undefined} the job whose code is running now, if it has not ended */
+    runningJob() {
+      let s = this.scope();
+      while (s && s.job && s.job.ended) s = s.prev;
+      return s?.job;
+    }
+
+    log(inv, job, level, message, data, source, ts) {
       const fields = {
         job_execution_id: job && !job.ended ? job.id : undefined,
         level: LOG_LEVELS.has(level) ? level : 'info',
@@ -341,7 +541,50 @@ function emitterClass(Base = loadBasePlugin()) {
         source,
         seq: inv.seq++,
       };
-      this.emit('job.log', inv, fields);
+      this.emit('job.log', inv, fields, ts);
+    }
+
+    // A console line inside a running job. It waits for the end of the tick: when the library's
+    // logger printed it, onLog follows at once and claims it.
+    captureConsoleLine(level, args) {
+      const job = this.runningJob();
+      if (!job) return;
+      this.pending.push({ job, level, text: util.format(...args), ts: isoNow() });
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flushPending);
+      }
+    }
+
+    // The library catches a throwing detector and reports the event as not detected; only its
+    // log line says the detector threw. The event whose detection is running records the error,
+    // so its detection ends failed (detection_failed), not merely undetected.
+    noteDetectorError(message, data) {
+      if (!data || typeof data !== 'object' || data.logType !== 'detector' || typeof message !== 'string') return;
+      const event = this.scope()?.event;
+      const prefix = `[${event?.name}] Error detecting event`;
+      if (!event || event.detectionEnded || data.eventName !== event.name || !message.startsWith(prefix)) return;
+      const args = Array.isArray(data.originalArgs) ? data.originalArgs : [];
+      event.detectorError = { message: typeof args[0] === 'string' ? args[0] : message.slice(1 + event.name.length + 2) };
+    }
+
+    dropPrintedCopy(message, data) {
+      for (let i = this.pending.length - 1; i >= 0; i--) {
+        if (this.pending[i].text !== message) continue;
+        // logError prints the error's stack as a second line
+        const stack = data && typeof data === 'object' ? data.error?.stack : undefined;
+        const n = typeof stack === 'string' && this.pending[i + 1]?.text === stack ? 2 : 1;
+        this.pending.splice(i, n);
+        return;
+      }
+    }
+
+    flushPending() {
+      this.flushQueued = false;
+      if (this.pending.length === 0) return;
+      const lines = this.pending;
+      this.pending = [];
+      for (const l of lines) this.log(l.job.inv, l.job, l.level, l.text, undefined, 'console', l.ts);
     }
 
     wrapConsole() {
@@ -351,10 +594,9 @@ function emitterClass(Base = loadBasePlugin()) {
         originals[method] = original;
         const emitter = this;
         console[method] = function (...args) {
-          const ctx = emitter.jobContext.getStore();
-          if (ctx && emitter.on) {
+          if (emitter.on) {
             try {
-              emitter.log(ctx.inv, ctx.job, level, util.format(...args), undefined, 'console');
+              emitter.captureConsoleLine(level, args);
             } catch {
               emitter.stats.lostRecords++;
             }
@@ -365,24 +607,37 @@ function emitterClass(Base = loadBasePlugin()) {
       this.restoreConsole = () => Object.assign(console, originals);
     }
 
-    emit(type, inv, fields) {
-      let line = `{"type":"${type}","ts":"${new Date().toISOString()}","invocation_id":"${inv.id}"`;
-      if (inv.correlationId !== undefined) line += `,"correlation_id":${JSON.stringify(inv.correlationId)}`;
-      for (const [k, v] of Object.entries(fields)) {
+    emit(type, inv, fields, ts = isoNow()) {
+      if (this.pending.length > 0 && type !== 'job.log') this.flushPending();  // lines first: they were written before this step
+      let line = `{"type":"${type}","ts":"${ts}","invocation_id":"${inv.id}"${inv.correlationJson}`;
+      for (const k in fields) {
+        const v = fields[k];
         if (v === undefined) continue;
-        const text = v instanceof RawJson ? v.text : safeJson(v);
+        const text = typeof v === 'string' ? JSON.stringify(v) : v instanceof RawJson ? v.text : safeJson(v);
         if (text !== undefined) line += `,"${k}":${text}`;
       }
-      line += '}\n';
       try {
-        if (this.sink.write(line)) this.stats.records++;
-        else this.stats.lostRecords++;
+        this.sink.write(`${line}}\n`);
       } catch {
-        this.stats.lostRecords++;  // a full disk or a closed pipe must not fail the function
+        this.stats.lostRecords++;  // a writer that throws must not fail the function
       }
     }
   };
 }
+
+// The time now as RFC 3339 in UTC, to the millisecond: made once per millisecond, as a call's
+// records mostly share one.
+let isoAt = -1;
+let isoText = '';
+function isoNow() {
+  const ms = Date.now();
+  if (ms !== isoAt) [isoAt, isoText] = [ms, new Date(ms).toISOString()];
+  return isoText;
+}
+
+/**
+ * @typedef {{job: JobExecution, level: string, text: string, ts: string}} PendingLine
+ */
 
 // JSON text already made (by safeJson), written as is.
 class RawJson {
@@ -397,16 +652,69 @@ function millis(ms) {
   return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? Math.round(ms) : undefined;
 }
 
+/**
+ * The job execution that caused this call: listenTo's `sourceJobId`; else what the library's
+ * TrackingTokenExtractionPlugin read from the row (`hasuraEvent.__sourceJobId`); else the
+ * tracking token itself, `source|correlationId|jobExecutionId`, in the row's `updated_by`.
+ */
+function sourceJobOf(ev, options) {
+  if (isUuid(options.sourceJobId)) return options.sourceJobId;
+  if (isUuid(ev.__sourceJobId)) return ev.__sourceJobId;
+  const row = ev.event?.data?.new;
+  const token = row && typeof row === 'object' ? row.updated_by ?? row.updatedby : undefined;
+  if (typeof token !== 'string') return undefined;
+  const parts = token.split('|');
+  return parts.length === 3 && isUuid(parts[1]) && isUuid(parts[2]) ? parts[2] : undefined;
+}
+
+// Scopes entered in one synchronous run of code count from the next microtask on: one
+// microtask per run ends them all (a generation number), not one per scope.
+let generation = 0;
+let generationEnding = false;
+function endGenerationSoon() {
+  if (generationEnding) return;
+  generationEnding = true;
+  queueMicrotask(() => {
+    generation++;
+    generationEnding = false;
+  });
+}
+
+// What a hook's async context says is running: an invocation, one of its events, one of its jobs.
+class Scope {
+  constructor(inv, event, job, prev) {
+    this.inv = inv;
+    this.event = event;
+    this.job = job;
+    this.prev = prev;
+    this.generation = generation;
+    endGenerationSoon();
+  }
+  // Entered by a hook in the code running now: the caller's code, not yet the step's own.
+  get entering() {
+    return this.generation === generation;
+  }
+  get closed() {
+    if (this.job) return this.job.ended;
+    if (this.event) return this.event.handlerEnded || (this.event.detectionEnded && !this.event.detected);
+    return this.inv.ended;
+  }
+}
+
 // One listenTo() call: its ids and what is running, so each hook finds the ids of its step.
 class Invocation {
   constructor(id, correlationId) {
     this.id = id;
     this.correlationId = correlationId;
+    this.correlationJson = correlationId === undefined ? '' : `,"correlation_id":${JSON.stringify(correlationId)}`;
+    this.startedAt = Date.now();
     this.seq = 0;
     this.ended = false;
     this.running = 0;
     /** @type {Map<string, EventExecution>} */
     this.events = new Map();
+    /** @type {Set<string>} */
+    this.jobIds = new Set();
   }
   startEvent(name) {
     const e = new EventExecution(name);
@@ -417,24 +725,36 @@ class Invocation {
   event(name) {
     return this.events.get(name) ?? this.startEvent(name);
   }
-  startJob(eventName, jobName) {
-    const event = this.event(eventName);
-    const job = { id: randomUUID(), name: jobName, event, inv: this, ended: false };
-    // Two jobs of one name in one handler are told apart by order only: ends match starts in
-    // the order they came (the library gives no per-run handle).
-    const queue = event.running.get(jobName) ?? [];
+  startJob(event, name, id) {
+    const job = new JobExecution(id, name, event, this);
+    this.jobIds.add(id);
+    const queue = event.running.get(name) ?? [];
     queue.push(job);
-    event.running.set(jobName, queue);
+    event.running.set(name, queue);
     this.running++;
     return job;
   }
-  endJob(eventName, jobName) {
-    const event = this.event(eventName);
-    const job = event.running.get(jobName)?.shift();
-    if (!job) return { id: randomUUID(), name: jobName, event, inv: this, ended: true };  // its start was not seen
+  endJob(job) {
+    const queue = job.event.running.get(job.name) ?? [];
+    const at = queue.indexOf(job);
+    if (at >= 0) queue.splice(at, 1);
+    if (queue.length === 0) job.event.running.delete(job.name);
     job.ended = true;
     this.running--;
     return job;
+  }
+  // Without the job's context, ends match starts in the order they came.
+  endJobByOrder(event, name) {
+    const job = event.running.get(name)?.[0];
+    if (!job) {  // its start was not seen
+      const unseen = new JobExecution(randomUUID(), name, event, this);
+      unseen.ended = true;
+      return unseen;
+    }
+    return this.endJob(job);
+  }
+  *runningJobs() {
+    for (const e of this.events.values()) for (const q of e.running.values()) yield* q;
   }
 }
 
@@ -442,11 +762,24 @@ class EventExecution {
   constructor(name) {
     this.id = randomUUID();
     this.name = name;
+    this.detected = false;
     this.detectionEnded = false;
     this.handlerStarted = false;
     this.handlerEnded = false;
-    /** @type {Map<string, Array<{id: string, name: string, ended: boolean}>>} */
+    /** @type {{message: string} | undefined} what a detector that threw said, from the library's log line */
+    this.detectorError = undefined;
+    /** @type {Map<string, JobExecution[]>} running jobs by name */
     this.running = new Map();
+  }
+}
+
+class JobExecution {
+  constructor(id, name, event, inv) {
+    this.id = id;
+    this.name = name;
+    this.event = event;
+    this.inv = inv;
+    this.ended = false;
   }
 }
 
@@ -463,6 +796,23 @@ class PlainBase {
     this.config = config;
     this.enabled = config.enabled !== false;
   }
+}
+
+/**
+ * The library's logger module (`helpers/log`, which its package does not export by name),
+ * found beside the module that defines `Base`; undefined for a plain base or an ES module build.
+ * @param {Function} Base
+ */
+function loggerBeside(Base) {
+  if (Base === PlainBase) return undefined;
+  for (const m of Object.values(require.cache)) {
+    if (m?.exports?.BasePlugin !== Base) continue;
+    try {
+      const logger = require(path.join(path.dirname(m.filename), 'helpers', 'log.js'));
+      if (typeof logger.setPluginManager === 'function') return logger;
+    } catch {}  // a module elsewhere in the package that re-exports BasePlugin
+  }
+  return undefined;
 }
 
 module.exports = { EdpipeEmitter: emitterClass(), emitterClass, safeJson, LineSink };

@@ -101,6 +101,7 @@ test('a timeout: jobs that end after the invocation still load under it', async 
   const r = await standIn.listenTo(manager, report, standIn.hasuraEvent('moves', 1), { sourceFunction: 'fn', modules: mods, timeoutMs: 10 });
   assert.strictEqual(r.timedOut, true);
   await r.work;  // the job and the handler end after invocation.end
+  await new Promise((resolve) => setImmediate(resolve));  // their records are written at the end of that turn
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const types = lines.map((l) => l.type);
   assert.ok(types.indexOf('invocation.end') < types.indexOf('job.end'), types.join(','));
@@ -110,12 +111,13 @@ test('a timeout: jobs that end after the invocation still load under it', async 
   assert.strictEqual(new Set(lines.map((l) => l.invocation_id)).size, 1);
 });
 
-test('no event modules: an invocation without an end', async () => {
+test('no event modules: the shutdown that follows ends the call, and later calls are still written', async () => {
   const { file, manager, report } = await setUp();
   await standIn.listenTo(manager, report, standIn.hasuraEvent('moves', 1), { sourceFunction: 'fn', modules: [] });
+  await standIn.listenTo(manager, report, standIn.hasuraEvent('moves', 2), { sourceFunction: 'fn', modules });
   const summary = dryRun(file);
   assertLoadsAsReported(summary, report);
-  assert.strictEqual(summary.records_by_type['invocation.end'], 0);
+  assert.strictEqual(summary.records_by_type['invocation.end'], 2);
 });
 
 test('ids: the caller\'s invocationId when it is a UUID, source_job_id, correlation id, seq from 0', async () => {
@@ -199,6 +201,18 @@ test('onLog: attributed when exactly one running job matches, counted otherwise'
   assert.deepStrictEqual(logs[0].data, { n: 1 });
   report.job_logs = 1;
   assertLoadsAsReported(dryRun(file), report);
+});
+
+test('a write that fails (a full disk) is counted, never thrown into the function', async () => {
+  const manager = new standIn.PluginManager();
+  managers.push(manager);
+  const emitter = new Emitter({ output: '/dev/full' });
+  manager.register(emitter);
+  await manager.initialize();
+  const r = await standIn.listenTo(manager, standIn.newReport(), standIn.hasuraEvent('moves', 1), { sourceFunction: 'fn', modules });
+  assert.strictEqual(r.events.length, modules.length);
+  assert.strictEqual(emitter.stats.records, 0);
+  assert.ok(emitter.stats.lostRecords >= 10, String(emitter.stats.lostRecords));
 });
 
 test('enabled: false writes nothing', async () => {

@@ -1,9 +1,11 @@
 'use strict';
 // A stand-in for the event detector library (@hopdrive/hasura-event-detector 2.3): the same
-// plugin registration and the same hooks, called in the library's documented order, with its
-// documented quirks (timeouts that let jobs end after the invocation, throwing handlers, no
-// modules, same-named jobs run concurrently). It also reports what it ran, which a load of the
-// emitter's output must reproduce exactly.
+// plugin registration and the same hooks, called in the library's order, with its quirks
+// (timeouts that let jobs end after the invocation, onError with a string context, a shutdown
+// after a call that found no modules, same-named jobs run concurrently). It also reports what
+// it ran, which a load of the emitter's output must reproduce exactly. The real library is
+// tested in real.test.js; the stand-in serves what the real one cannot provoke on demand (hooks
+// called by the test itself, hostile values, a registration without the library installed).
 
 class BasePlugin {
   constructor(config = {}) {
@@ -28,9 +30,15 @@ class PluginManager {
     if (this.shutDown) return;  // serverlessMode: hooks after a shutdown are dropped
     for (const p of this.plugins) if (p.enabled && typeof p[hook] === 'function') await p[hook](...args);
   }
+  // The library's plugins are shut down after some calls and initialized again by the next one.
   async shutdown() {
     for (const p of this.plugins) if (p.shutdown) await p.shutdown();
     this.shutDown = true;
+  }
+  async reinitialize() {
+    if (!this.shutDown) return;
+    this.shutDown = false;
+    await this.initialize();
   }
 }
 
@@ -62,9 +70,12 @@ async function listenTo(manager, report, hasuraEvent, options) {
   const t0 = Date.now();
   const modules = options.modules ?? [];
   report.invocations++;
+  await manager.reinitialize();
+  hasuraEvent.__correlationId = options.correlationId ?? require('node:crypto').randomUUID();
   await manager.call('onInvocationStart', hasuraEvent, options);
-  if (modules.length === 0) {  // the library returns without an end when no module is loaded
-    report.invocations_without_end++;
+  if (modules.length === 0) {  // the library shuts its plugins down instead of ending the call
+    report.invocations_completed++;
+    await manager.shutdown();
     return { events: [] };
   }
   const work = (async () => {
@@ -78,7 +89,8 @@ async function listenTo(manager, report, hasuraEvent, options) {
         detected = Boolean(await m.detect(hasuraEvent));
       } catch (e) {
         report.events_detection_failed++;
-        await manager.call('onError', e, { eventName: m.name, hasuraEvent }, options.correlationId);
+        // (the real library swallows a detector's error; a plugin hook can still throw here)
+        await manager.call('onError', e, 'event_detection', hasuraEvent.__correlationId);
         events.push({ name: m.name, detected: false, jobs: [] });
         continue;
       }
@@ -92,7 +104,7 @@ async function listenTo(manager, report, hasuraEvent, options) {
       const h0 = Date.now();
       if (m.handlerThrows) {
         report.events_handler_failed++;
-        await manager.call('onError', new Error(`handler of ${m.name} threw`), { eventName: m.name, hasuraEvent }, options.correlationId);
+        await manager.call('onError', new Error(`handler of ${m.name} threw`), 'event_handler', hasuraEvent.__correlationId);
         events.push({ name: m.name, detected: false, jobs: [] });  // what the library's response says
         continue;
       }
@@ -135,6 +147,7 @@ async function listenTo(manager, report, hasuraEvent, options) {
   if (result.timedOut) report.invocations_failed++;
   else report.invocations_completed++;
   await manager.call('onInvocationEnd', hasuraEvent, result, result.durationMs);
+  await manager.call('flush');  // as the library does at the end of every call
   return { ...result, failed, work };
 }
 
