@@ -197,6 +197,13 @@ class LineSink {
  * @property {string} [sourceFunction]         used when listenTo's options name none
  */
 
+// The lifecycle hooks of the library's plugins.
+const HOOKS = ['onInvocationStart', 'onInvocationEnd', 'onEventDetectionStart', 'onEventDetectionEnd',
+               'onEventHandlerStart', 'onEventHandlerEnd', 'onJobStart', 'onJobEnd', 'onError'];
+async function dispatchedLog(...args) {
+  this.onLogNow(...args);
+}
+
 // Invocations kept open for log lines at most: hooks the library never delivers (it drops them
 // while its plugins are shut down) must not grow a long-lived process without bound.
 const MAX_OPEN_INVOCATIONS = 10000;
@@ -207,7 +214,7 @@ const MAX_OPEN_INVOCATIONS = 10000;
  * @param {new (config: object) => object} [Base]
  */
 function emitterClass(Base = loadBasePlugin()) {
-  return class EdpipeEmitter extends Base {
+  const Emitter = class EdpipeEmitter extends Base {
     /** @param {EmitterConfig} [config] */
     constructor(config = {}) {
       super(config);
@@ -225,11 +232,10 @@ function emitterClass(Base = loadBasePlugin()) {
       this.runningByName = new Map();
       /** @type {AsyncLocalStorage<Scope>} the step whose code is running */
       this.scopes = new AsyncLocalStorage();
-      /** @type {PendingLine[]} console lines of jobs, written at the end of the tick unless the library's logger claims them */
-      this.pending = [];
-      this.flushQueued = false;
-      this.flushPending = this.flushPending.bind(this);
-      this.stats = { records: 0, lostRecords: 0, unattributedLogs: 0, libraryLogs: 0 };
+      // Whether the library prints its log lines (listenTo's logToConsole, which sticks)
+      this.libraryPrints = true;
+      this.stats = { records: 0, lostRecords: 0, unattributedLogs: 0, libraryLogs: 0, hookErrors: 0 };
+      this.direct = false;
       this.sink = this.on ? new LineSink(config.output ?? 'stdout', this.stats) : null;
       this.restoreConsole = null;
     }
@@ -242,13 +248,38 @@ function emitterClass(Base = loadBasePlugin()) {
       const logger = loggerBeside(Base);
       if (logger && typeof logger.getPluginManager === 'function' && !logger.getPluginManager())
         logger.setPluginManager(manager);
+      this.takeHooksDirectly(manager);
+    }
+
+    // The library dispatches a hook to each plugin through promises (the hook's, a catch, an
+    // allSettled, an await: about five a hook) even when the hook has nothing to wait for. The
+    // emitter's hooks never wait, so it takes them as the manager's callHook runs, before that
+    // dispatch, and stands aside from it (its hooks read as absent to the manager): a plugin that
+    // costs the library nothing to call. A manager without callHook dispatches as usual.
+    takeHooksDirectly(manager) {
+      if (this.direct || typeof manager?.callHook !== 'function') return;
+      const emitter = this;
+      const dispatch = manager.callHook;
+      manager.callHook = function (hookName, ...args) {
+        if (emitter.enabled && emitter.on && this.initialized !== false) {
+          try {
+            const now = DIRECT[hookName];
+            if (now !== undefined && (hookName !== 'onLog' || emitter.wantsLibraryLines)) now.apply(emitter, args);
+          } catch {
+            emitter.stats.hookErrors++;  // a hook must never fail the function
+          }
+        }
+        return dispatch.call(this, hookName, ...args);
+      };
+      for (const hook of [...HOOKS, 'onLog']) Object.defineProperty(this, hook, { value: undefined, writable: true, configurable: true });
+      this.direct = true;
     }
 
     async initialize() {
       if (this.on && this.captureConsole && !this.restoreConsole) this.wrapConsole();
     }
 
-    async onInvocationStart(hasuraEvent, options = {}) {
+    onInvocationStartNow(hasuraEvent, options = {}) {
       if (!this.on) return;
       const ev = hasuraEvent && typeof hasuraEvent === 'object' ? hasuraEvent : {};
       // The library keeps the correlation id it uses (the caller's when it is a UUID, else one it
@@ -256,6 +287,7 @@ function emitterClass(Base = loadBasePlugin()) {
       const correlationId = typeof ev.__correlationId === 'string' ? ev.__correlationId
         : typeof options.correlationId === 'string' ? options.correlationId : undefined;
       const inv = new Invocation(isUuid(options.invocationId) ? options.invocationId : randomUUID(), correlationId);
+      if (typeof options.logToConsole === 'boolean') this.libraryPrints = options.logToConsole;
       if (ev === hasuraEvent) this.invocations.set(hasuraEvent, inv);
       this.keepOpen(inv);
       const fields = {
@@ -279,7 +311,7 @@ function emitterClass(Base = loadBasePlugin()) {
       this.enter(inv);
     }
 
-    async onEventDetectionStart(eventName, hasuraEvent) {
+    onEventDetectionStartNow(eventName, hasuraEvent) {
       const inv = this.invocationOf(hasuraEvent);
       if (!inv) return;
       const event = inv.startEvent(String(eventName));
@@ -287,7 +319,7 @@ function emitterClass(Base = loadBasePlugin()) {
       this.enter(inv, event);
     }
 
-    async onEventDetectionEnd(eventName, detected, hasuraEvent, durationMs) {
+    onEventDetectionEndNow(eventName, detected, hasuraEvent, durationMs) {
       const inv = this.invocationOf(hasuraEvent);
       if (!inv) return;
       const event = inv.event(String(eventName));
@@ -299,7 +331,7 @@ function emitterClass(Base = loadBasePlugin()) {
       });
     }
 
-    async onEventHandlerStart(eventName, hasuraEvent) {
+    onEventHandlerStartNow(eventName, hasuraEvent) {
       const inv = this.invocationOf(hasuraEvent);
       if (!inv) return;
       const event = inv.event(String(eventName));
@@ -308,7 +340,7 @@ function emitterClass(Base = loadBasePlugin()) {
       if (this.scope()?.event !== event) this.enter(inv, event);
     }
 
-    async onJobStart(jobName, jobOptions, eventName, hasuraEvent) {
+    onJobStartNow(jobName, jobOptions, eventName, hasuraEvent) {
       const inv = this.invocationOf(hasuraEvent);
       if (!inv) return;
       const options = jobOptions && typeof jobOptions === 'object' ? jobOptions : undefined;
@@ -333,7 +365,7 @@ function emitterClass(Base = loadBasePlugin()) {
       this.enter(inv, job.event, job);
     }
 
-    async onJobEnd(jobName, result, eventName, hasuraEvent, durationMs) {
+    onJobEndNow(jobName, result, eventName, hasuraEvent, durationMs) {
       const inv = this.invocationOf(hasuraEvent);
       if (!inv) return;
       const name = String(jobName);
@@ -356,7 +388,7 @@ function emitterClass(Base = loadBasePlugin()) {
       this.closeIfDone(inv);
     }
 
-    async onEventHandlerEnd(eventName, jobResults, hasuraEvent, durationMs) {
+    onEventHandlerEndNow(eventName, jobResults, hasuraEvent, durationMs) {
       const inv = this.invocationOf(hasuraEvent);
       if (!inv) return;
       const event = inv.event(String(eventName));
@@ -364,7 +396,7 @@ function emitterClass(Base = loadBasePlugin()) {
       this.emit('event.handler.end', inv, { event_execution_id: event.id, event_name: event.name, duration_ms: millis(durationMs) });
     }
 
-    async onInvocationEnd(hasuraEvent, result, durationMs) {
+    onInvocationEndNow(hasuraEvent, result, durationMs) {
       const inv = this.invocationOf(hasuraEvent);
       if (!inv) return;
       if (inv.ended) return;  // after a timeout the library ends the call a second time, when its work is done
@@ -379,7 +411,7 @@ function emitterClass(Base = loadBasePlugin()) {
     // rejection) as 'event_detection'. The context names a step, not an event: the event is
     // the one whose code was running, from the async context (else the one event of the
     // correlation id's invocation in that step). A job's error ('job') was written with its end.
-    async onError(error, context, correlationId) {
+    onErrorNow(error, context, correlationId) {
       if (!this.on || (context !== 'event_handler' && context !== 'event_detection')) return;
       let inv, event;
       const scope = this.scope();
@@ -402,14 +434,25 @@ function emitterClass(Base = loadBasePlugin()) {
       }
     }
 
-    // A line of the library's logger. The logger prints it first (the console wrapper holds that
-    // copy back until the tick ends), then hands it here: the printed copy is dropped, so a line
-    // is written once. Lines of the library itself (job 'system') belong to no job. A job's
-    // logger line goes to the job whose code is running; outside any job's context, to the one
-    // running job of that name under the correlation id, if exactly one; else it is counted.
-    async onLog(level, message, data, jobName, correlationId) {
+    // The library's logger prints each line (console.log), then hands it to every plugin that
+    // has an onLog. While it prints, the console wrapper sees its lines already (a job's logger
+    // lines in the job's context), so the emitter takes no onLog: each line is written once,
+    // and the library does not dispatch its dozens of own lines a call to this plugin. Without
+    // console capture, or once a call asks the library not to print (logToConsole: false),
+    // onLog is where its lines come from.
+    get onLog() {
+      return this.wantsLibraryLines ? dispatchedLog : undefined;
+    }
+
+    get wantsLibraryLines() {
+      return !(this.captureConsole && this.libraryPrints);
+    }
+
+    // Lines of the library itself (job 'system') belong to no job. A job's logger line goes to
+    // the job whose code is running; outside any job's context, to the one running job of that
+    // name under the correlation id, if exactly one; else it is counted.
+    onLogNow(level, message, data, jobName, correlationId) {
       if (!this.on) return;
-      this.dropPrintedCopy(message, data);
       if (!jobName || jobName === 'system') {
         this.stats.libraryLogs++;
         this.noteDetectorError(message, data);
@@ -433,22 +476,17 @@ function emitterClass(Base = loadBasePlugin()) {
         this.stats.unattributedLogs++;
         return;
       }
-      const lib = data && typeof data === 'object' && data.source === 'internal_logger';
-      const prefix = `[${name}] `;
-      const text = lib && typeof message === 'string' && message.startsWith(prefix) ? message.slice(prefix.length) : message;
       let extra = data;
-      if (lib) {
+      if (data && typeof data === 'object' && data.source === 'internal_logger') {
         extra = {};
         if (Array.isArray(data.originalArgs) && data.originalArgs.length > 0) extra.args = data.originalArgs;
         if (data.error) extra.error = data.error;
         if (Object.keys(extra).length === 0) extra = undefined;
       }
-      this.flushPending();
-      this.log(job.inv, job, level, text, extra, 'logger');
+      this.log(job.inv, job, level, message, extra, 'logger');
     }
 
     async flush() {
-      this.flushPending();
       this.sink?.flush();
     }
 
@@ -457,7 +495,6 @@ function emitterClass(Base = loadBasePlugin()) {
     // closed for good. A call that found no modules ends here (the library calls no
     // onInvocationEnd for it): its invocation is the one whose context this runs in.
     async shutdown() {
-      this.flushPending();
       const scope = this.scope();
       if (scope && !scope.inv.ended && scope.inv.events.size === 0)
         this.endInvocation(scope.inv, { status: 'completed', duration_ms: Date.now() - scope.inv.startedAt });
@@ -532,7 +569,7 @@ function emitterClass(Base = loadBasePlugin()) {
       return s?.job;
     }
 
-    log(inv, job, level, message, data, source, ts) {
+    log(inv, job, level, message, data, source) {
       const fields = {
         job_execution_id: job && !job.ended ? job.id : undefined,
         level: LOG_LEVELS.has(level) ? level : 'info',
@@ -541,50 +578,29 @@ function emitterClass(Base = loadBasePlugin()) {
         source,
         seq: inv.seq++,
       };
-      this.emit('job.log', inv, fields, ts);
+      this.emit('job.log', inv, fields);
     }
 
-    // A console line inside a running job. It waits for the end of the tick: when the library's
-    // logger printed it, onLog follows at once and claims it.
+    // A console line: written when a job's code printed it. A line the library prints while a
+    // detector runs may say that the detector threw (the library swallows the error).
     captureConsoleLine(level, args) {
       const job = this.runningJob();
-      if (!job) return;
-      this.pending.push({ job, level, text: util.format(...args), ts: isoNow() });
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        queueMicrotask(this.flushPending);
+      if (job) {
+        this.log(job.inv, job, level, util.format(...args), undefined, 'console');
+        return;
       }
+      const event = this.scope()?.event;
+      if (event && !event.detectionEnded && typeof args[0] === 'string' && args[0].startsWith(`[${event.name}] Error detecting event`))
+        event.detectorError = { message: args[0].slice(event.name.length + 3 + 'Error detecting event'.length).trim() || args[0] };
     }
 
-    // The library catches a throwing detector and reports the event as not detected; only its
-    // log line says the detector threw. The event whose detection is running records the error,
-    // so its detection ends failed (detection_failed), not merely undetected.
+    // The same, from a line the library handed to onLog.
     noteDetectorError(message, data) {
       if (!data || typeof data !== 'object' || data.logType !== 'detector' || typeof message !== 'string') return;
       const event = this.scope()?.event;
-      const prefix = `[${event?.name}] Error detecting event`;
-      if (!event || event.detectionEnded || data.eventName !== event.name || !message.startsWith(prefix)) return;
+      if (!event || event.detectionEnded || data.eventName !== event.name || !message.startsWith(`[${event.name}] Error detecting event`)) return;
       const args = Array.isArray(data.originalArgs) ? data.originalArgs : [];
-      event.detectorError = { message: typeof args[0] === 'string' ? args[0] : message.slice(1 + event.name.length + 2) };
-    }
-
-    dropPrintedCopy(message, data) {
-      for (let i = this.pending.length - 1; i >= 0; i--) {
-        if (this.pending[i].text !== message) continue;
-        // logError prints the error's stack as a second line
-        const stack = data && typeof data === 'object' ? data.error?.stack : undefined;
-        const n = typeof stack === 'string' && this.pending[i + 1]?.text === stack ? 2 : 1;
-        this.pending.splice(i, n);
-        return;
-      }
-    }
-
-    flushPending() {
-      this.flushQueued = false;
-      if (this.pending.length === 0) return;
-      const lines = this.pending;
-      this.pending = [];
-      for (const l of lines) this.log(l.job.inv, l.job, l.level, l.text, undefined, 'console', l.ts);
+      event.detectorError = { message: typeof args[0] === 'string' ? args[0] : message };
     }
 
     wrapConsole() {
@@ -608,12 +624,12 @@ function emitterClass(Base = loadBasePlugin()) {
     }
 
     emit(type, inv, fields, ts = isoNow()) {
-      if (this.pending.length > 0 && type !== 'job.log') this.flushPending();  // lines first: they were written before this step
       let line = `{"type":"${type}","ts":"${ts}","invocation_id":"${inv.id}"${inv.correlationJson}`;
       for (const k in fields) {
         const v = fields[k];
         if (v === undefined) continue;
-        const text = typeof v === 'string' ? JSON.stringify(v) : v instanceof RawJson ? v.text : safeJson(v);
+        const text = typeof v === 'string' ? JSON.stringify(v) : typeof v === 'boolean' ? String(v) : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null')
+          : v instanceof RawJson ? v.text : safeJson(v);
         if (text !== undefined) line += `,"${k}":${text}`;
       }
       try {
@@ -623,6 +639,19 @@ function emitterClass(Base = loadBasePlugin()) {
       }
     }
   };
+  // The hooks the library awaits: each does its work at once (…Now) and returns.
+  const DIRECT = { __proto__: null, onLog: Emitter.prototype.onLogNow };
+  for (const hook of HOOKS) {
+    const now = Emitter.prototype[`${hook}Now`];
+    DIRECT[hook] = now;
+    Object.defineProperty(Emitter.prototype, hook, {
+      async value(...args) {
+        now.apply(this, args);
+      },
+      writable: true, configurable: true,
+    });
+  }
+  return Emitter;
 }
 
 // The time now as RFC 3339 in UTC, to the millisecond: made once per millisecond, as a call's
@@ -634,10 +663,6 @@ function isoNow() {
   if (ms !== isoAt) [isoAt, isoText] = [ms, new Date(ms).toISOString()];
   return isoText;
 }
-
-/**
- * @typedef {{job: JobExecution, level: string, text: string, ts: string}} PendingLine
- */
 
 // JSON text already made (by safeJson), written as is.
 class RawJson {

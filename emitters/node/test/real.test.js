@@ -83,7 +83,7 @@ function runDriver(name, config, { killAfterCalls } = {}) {
   });
 }
 
-const ALL = ['sequential', 'concurrent', 'correlation', 'chains', 'timeouts', 'serverless'];
+const ALL = ['sequential', 'concurrent', 'correlation', 'chains', 'timeouts', 'serverless', 'quiet'];
 
 test('every call loads as the real library ran it', { timeout: 600000 }, async () => {
   const scale = Number(process.env.EDPIPE_REAL_LIBRARY_SCALE ?? 1);
@@ -120,7 +120,7 @@ test('every call loads as the real library ran it', { timeout: 600000 }, async (
   for (const c of truth.filter((r) => r.kind === 'call')) byScenario[c.scenario] = (byScenario[c.scenario] ?? 0) + 1;
   process.stderr.write(`${calls - wrong.length} of ${calls} calls right; calls by kind: ${JSON.stringify(byScenario)}\n`);
   assert.ok(calls >= 1000 * Math.min(scale, 1), `${calls} calls ran`);
-  for (const kind of ['no-modules', 'chained-by-token', 'chained-by-option', 'timeout', 'serverless', 'correlation'])
+  for (const kind of ['no-modules', 'chained-by-token', 'chained-by-option', 'timeout', 'serverless', 'correlation', 'quiet'])
     assert.ok(byScenario[kind] > 0, `no ${kind} call ran`);
   if (wrong.length > 0) {
     const kinds = {};

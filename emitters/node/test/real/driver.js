@@ -156,6 +156,12 @@ const scenarios = {
       call('timeout', { p: newPlan({ slow: true }), options: { timeoutConfig: timeoutConfig() }, expect: { timesOut: true } })));
     await new Promise((r) => setTimeout(r, 3200));  // the aborted jobs run on; their late lines come now
   },
+  // The library told not to print (logToConsole: false, which sticks for the process: the last
+  // scenario): a job's logger lines reach the emitter through onLog instead of the console.
+  async quiet() {
+    for (let b = 0; b < scale(6); b++)
+      await Promise.all(Array.from({ length: 10 }, () => call('quiet', { options: { logToConsole: false } })));
+  },
   async serverless() {
     for (let i = 0; i < scale(100); i++) {
       if (i % 25 === 24) await call('no-modules', { options: { eventModulesDirectory: emptyDir, timeoutConfig: { serverlessMode: true } } });

@@ -28,7 +28,8 @@ async function runJob(event, hasuraEvent, options) {
   const last = spec.late ? [] : [['console', `${spec.tag} console last`]];
   const own = { kind: 'job', eventId: hasuraEvent.id, event, name: options.jobName, tag: spec.tag,
                 jobExecutionId: options.jobExecutionId, correlationId: options.correlationId, fail: spec.fail,
-                lines: [...first, ...middle, ...last].map(([, text]) => text) };
+                // (the job's logger prints a line, and hands it on, as `[job name] line`)
+                lines: [...first, ...middle, ...last].map(([how, text]) => (how === 'logger' ? `[${options.jobName}] ${text}` : text)) };
   record(own);  // now: a job aborted by a timeout never returns
   for (const [how, text] of first) say(how, text);
   await sleep(spec.ms / 2);
