@@ -125,8 +125,14 @@ int run_show(const std::vector<std::string>& args) {
         return kExitOk;
       }
       std::cout << view::render_summaries(rows, style);
-      std::cerr << "edpipe show: " << rows.size() << " failed or abandoned invocation" << (rows.size() == 1 ? "" : "s")
-                << " in the " << since_text << " before " << format_rfc3339(*watermark) << "\n";
+      // The count is of the whole window, not of the page: "20 of 422", and how to see more.
+      const auto fn = function.empty() ? std::nullopt : std::optional(function);
+      const int64_t total = rows.size() < limit ? int64_t(rows.size()) : reader.count_failed(*watermark - since, fn);
+      std::cerr << "edpipe show: " << (int64_t(rows.size()) < total ? std::to_string(rows.size()) + " of " : "") << total
+                << " failed or abandoned invocation" << (total == 1 ? "" : "s") << " in the " << since_text << " before "
+                << format_rfc3339(*watermark)
+                << (int64_t(rows.size()) < total ? " (the newest " + std::to_string(rows.size()) + "; --limit N for more)" : "")
+                << "\n";
       return kExitOk;
     }
 

@@ -238,8 +238,18 @@ std::vector<InvocationSummary> ViewReader::summaries_since(const std::string& co
       since, function, static_cast<int64_t>(limit)));
 }
 
+const std::string kFailedCondition = "i.status IN ('failed', 'abandoned')";
+
 std::vector<InvocationSummary> ViewReader::failed(Timestamp since, const std::optional<std::string>& function, size_t limit) {
-  return summaries_since("i.status IN ('failed', 'abandoned')", "i.created_at DESC", since, function, limit);
+  return summaries_since(kFailedCondition, "i.created_at DESC", since, function, limit);
+}
+
+int64_t ViewReader::count_failed(Timestamp since, const std::optional<std::string>& function) {
+  ReadTransaction tx(conn_, limits_);
+  return tx->exec_params1("SELECT count(*) FROM invocations i WHERE " + kFailedCondition + " AND i.created_at >= " +
+                              sql::at_param(1) + " AND ($2::text IS NULL OR i.source_function = $2)",
+                          since, function)[0]
+      .as<int64_t>();
 }
 
 std::vector<InvocationSummary> ViewReader::slowest(Timestamp since, const std::optional<std::string>& function, size_t limit) {

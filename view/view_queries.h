@@ -63,6 +63,8 @@ class ViewReader {
   std::vector<std::string> correlated(const std::string& correlation_id, size_t limit);
   // Failed and abandoned invocations created at or after `since`, newest first.
   std::vector<InvocationSummary> failed(Timestamp since, const std::optional<std::string>& function, size_t limit);
+  // How many invocations failed() would list without its limit.
+  int64_t count_failed(Timestamp since, const std::optional<std::string>& function);
   // The slowest invocations created at or after `since`, slowest first.
   std::vector<InvocationSummary> slowest(Timestamp since, const std::optional<std::string>& function, size_t limit);
   // One page of invocations, newest first.

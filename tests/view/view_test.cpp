@@ -160,6 +160,22 @@ TEST_F(ViewTest, ShowFailedListsNewestFirstWithTheFirstError) {
   EXPECT_EQ(show("--failed --since 30d --function event-detector-moves").out.find(kFailed), std::string::npos);
 }
 
+TEST_F(ViewTest, ShowFailedCountsTheWindowNotThePage) {
+  const int64_t total = db_->count(
+      "SELECT count(*) FROM invocations WHERE status IN ('failed', 'abandoned') "
+      "AND created_at >= (SELECT watermark FROM edpipe_watermark) - interval '30 days'");
+  ASSERT_GE(total, 2) << "the samples hold more than one failed invocation";
+  const auto all = show("--failed --since 30d");
+  ASSERT_EQ(all.status, 0) << all.err;
+  EXPECT_EQ(all.err.rfind("edpipe show: " + std::to_string(total) + " failed or abandoned invocations in the 30d before ", 0), 0u)
+      << all.err;
+  const auto one = show("--failed --since 30d --limit 1");
+  ASSERT_EQ(one.status, 0) << one.err;
+  EXPECT_EQ(one.err.rfind("edpipe show: 1 of " + std::to_string(total) + " failed or abandoned invocations in the 30d before ", 0), 0u)
+      << one.err;
+  EXPECT_NE(one.err.find("(the newest 1; --limit N for more)"), std::string::npos) << one.err;
+}
+
 TEST_F(ViewTest, HostileTextCannotDriveTheTerminal) {
   const auto r = show(std::string(kHostile) + " --logs --stacks");
   ASSERT_EQ(r.status, 0) << r.err;
