@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <map>
 
 #include "core/duration_sketch.h"
@@ -292,7 +293,37 @@ std::vector<int64_t> int_array(std::string_view text) {
 
 }  // namespace
 
-std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
+std::vector<SearchKind> parse_search(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  const std::string s(text);
+  if (s.empty()) return {};
+  static const std::pair<const char*, const char*> kPrefixes[] = {
+      {"id:", "id"}, {"corr:", "correlation id"}, {"email:", "e-mail"}, {"function:", "function"},
+      {"event:", "detected event"}, {"checked:", "checked event"}, {"failed-event:", "failed event"},
+      {"job:", "job"}, {"failed-job:", "failed job"}, {"error:", "error text"}};
+  for (const auto& [prefix, kind] : kPrefixes) {
+    if (s.rfind(prefix, 0) != 0) continue;
+    std::string value = s.substr(std::strlen(prefix));
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.erase(0, 1);
+    if (value.empty()) return {};
+    return {{kind, value, ""}};
+  }
+  if (s.rfind("row:", 0) == 0 || (s.find(':') != std::string::npos && s.find(' ') == std::string::npos)) {
+    const std::string row = s.rfind("row:", 0) == 0 ? s.substr(4) : s;
+    const size_t colon = row.find(':');
+    if (colon != std::string::npos && colon > 0 && colon + 1 < row.size())
+      return {{"source row", row.substr(colon + 1), row.substr(0, colon)}};
+  }
+  if (s.size() == 36 && uuid_prefix_range(s)) return {{"id", s, ""}};
+  if (s.find('@') != std::string::npos) return {{"correlation id or e-mail", s, ""}};
+  std::vector<SearchKind> kinds;
+  if (s.size() >= 4 && uuid_prefix_range(s)) kinds.push_back({"id", s, ""});
+  for (const char* kind : {"correlation id", "function", "detected event", "job", "error text"}) kinds.push_back({kind, s, ""});
+  return kinds;
+}
+
+std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, SearchReport* report) {
   // The search's kind decides its condition; every value is a parameter ($7, $8). Each kind is
   // served by an index: the primary key, the correlation and e-mail indexes (migration 009), the
   // event and job name indexes; an error text only when no key matched, over the failed rows.
@@ -301,40 +332,64 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
   const std::string window_e = "e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 + " + interval '15 minutes'";
   const std::string window_j = "j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 + " + interval '15 minutes'";
   struct Attempt {
+    std::string kind;
     std::string condition;
     std::pair<std::optional<std::string>, std::optional<std::string>> values;  // $7, $8
     bool by_windows = false;  // reads the children of the range: newest hours first (below)
   };
   std::vector<Attempt> attempts;
-  if (!q.search) {
-    attempts.push_back({"true", {}});
-  } else {
-    const std::string& s = *q.search;
-    const size_t colon = s.find(':');
-    if (uuid_prefix_range(s) && s.size() == 36) {
-      attempts.push_back({"i.id = $7::uuid", {s, std::nullopt}});
-    } else if (colon != std::string::npos && colon > 0 && colon + 1 < s.size() && s.find(' ') == std::string::npos) {
-      attempts.push_back({"i.source_table = $7 AND coalesce(i.source_event_payload #>> '{event,data,new,id}', "
-                          "i.source_event_payload #>> '{event,data,old,id}') = $8",
-                          {s.substr(0, colon), s.substr(colon + 1)}});
-    } else if (s.find('@') != std::string::npos) {
-      attempts.push_back({"i.source_user_email = $7", {s, std::nullopt}});
-    } else {
-      // Tried in turn, each on its own index; the first kind that finds rows is the answer.
-      attempts.push_back({"i.correlation_id = $7", {s, std::nullopt}});
-      attempts.push_back({"i.source_function = $7", {s, std::nullopt}});
-      attempts.push_back({"i.id IN (SELECT e.invocation_id FROM event_executions e WHERE e.event_name = $7 AND " + window_e + ")",
-                          {s, std::nullopt}, true});
-      attempts.push_back({"i.id IN (SELECT j.invocation_id FROM job_executions j WHERE j.job_name = $7 AND " + window_j + ")",
-                          {s, std::nullopt}, true});
-      attempts.push_back({"((i.status = 'failed' AND i.error_message ILIKE $8)"
+  const std::vector<SearchKind> kinds = q.search ? parse_search(*q.search) : std::vector<SearchKind>{};
+  if (!q.search) attempts.push_back({"", "true", {}});
+  for (const auto& k : kinds) {
+    const std::string& v = k.value;
+    const auto event_in = [&](const std::string& also) {
+      return "i.id IN (SELECT e.invocation_id FROM event_executions e WHERE e.event_name = $7" + also + " AND " + window_e + ")";
+    };
+    const auto job_in = [&](const std::string& also) {
+      return "i.id IN (SELECT j.invocation_id FROM job_executions j WHERE j.job_name = $7" + also + " AND " + window_j + ")";
+    };
+    if (k.name == "id") {
+      if (v.size() == 36) attempts.push_back({k.name, "i.id = $7::uuid", {v, std::nullopt}});
+      else if (const auto range = uuid_prefix_range(v))
+        attempts.push_back({k.name + " prefix", "i.id BETWEEN $7::uuid AND $8::uuid", {range->first, range->second}});
+    } else if (k.name == "source row") {
+      attempts.push_back({k.name, "i.source_table = $7 AND coalesce(i.source_event_payload #>> '{event,data,new,id}', "
+                                  "i.source_event_payload #>> '{event,data,old,id}') = $8",
+                          {k.table, v}});
+    } else if (k.name == "correlation id") {
+      attempts.push_back({k.name, "i.correlation_id = $7", {v, std::nullopt}});
+    } else if (k.name == "e-mail") {
+      attempts.push_back({k.name, "i.source_user_email = $7", {v, std::nullopt}});
+    } else if (k.name == "correlation id or e-mail") {
+      attempts.push_back({k.name, "(i.correlation_id = $7 OR i.source_user_email = $7)", {v, std::nullopt}});
+    } else if (k.name == "function") {
+      attempts.push_back({k.name, "i.source_function = $7", {v, std::nullopt}});
+    } else if (k.name == "detected event") {
+      attempts.push_back({k.name, event_in(" AND e.detected"), {v, std::nullopt}, true});
+    } else if (k.name == "checked event") {
+      attempts.push_back({k.name, event_in(""), {v, std::nullopt}, true});
+    } else if (k.name == "failed event") {
+      attempts.push_back({k.name, event_in(" AND e.status IN ('handler_failed', 'detection_failed')"), {v, std::nullopt}, true});
+    } else if (k.name == "job") {
+      attempts.push_back({k.name, job_in(""), {v, std::nullopt}, true});
+    } else if (k.name == "failed job") {
+      attempts.push_back({k.name, job_in(" AND j.status = 'failed'"), {v, std::nullopt}, true});
+    } else if (k.name == "error text") {
+      attempts.push_back({k.name,
+                          "((i.status = 'failed' AND i.error_message ILIKE $8)"
                           " OR i.id IN (SELECT j.invocation_id FROM job_executions j WHERE j.status = 'failed' AND " + window_j +
                               " AND j.error_message ILIKE $8)"
                           " OR i.id IN (SELECT e.invocation_id FROM event_executions e WHERE "
                           "e.status IN ('handler_failed', 'detection_failed') AND " + window_e +
                               " AND (e.handler_error ILIKE $8 OR e.detection_error ILIKE $8)))",
-                          {std::nullopt, contains_pattern(s)}, true});
+                          {std::nullopt, contains_pattern(v)}, true});
     }
+  }
+  if (report) {
+    report->searched.clear();
+    for (const auto& a : attempts) report->searched += (report->searched.empty() ? "" : " or ") + a.kind;
+    report->found_as.clear();
+    report->counts.clear();
   }
   std::optional<int64_t> cursor_at;
   std::optional<std::string> cursor_id;
@@ -370,7 +425,17 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q) {
         end = start;
       }
     }
-    if (!out.empty()) break;
+    if (!out.empty()) {
+      if (report) report->found_as = a.kind;
+      break;
+    }
+  }
+  if (report && !kinds.empty() && kinds.front().name == "correlation id or e-mail") {
+    const auto r = tx->exec_params1(
+        "SELECT count(*) FILTER (WHERE correlation_id = $3), count(*) FILTER (WHERE source_user_email = $3) FROM invocations "
+        "WHERE created_at >= " + kAt1 + " AND created_at < " + kAt2 + " AND (correlation_id = $3 OR source_user_email = $3)",
+        q.since, q.until, kinds.front().value);
+    report->counts = {{"correlation id", r[0].as<int64_t>()}, {"e-mail", r[1].as<int64_t>()}};
   }
   return out;
 }

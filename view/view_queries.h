@@ -31,11 +31,33 @@ struct ViewLimits {
 struct InvocationQuery {
   Timestamp since = 0, until = 0;
   std::optional<std::string> status, function;
-  // The search box: a full id; `table:id` (the source row); an e-mail (the user); anything else
-  // is a correlation id, function, event or job name, or a piece of an error message.
+  // The search box (read by parse_search below).
   std::optional<std::string> search;
   std::optional<std::pair<Timestamp, std::string>> before;  // (created_at, id) of the last row shown
   size_t limit = 50;
+};
+
+// What the search box's text names. An explicit prefix says it: `id:` (a full id or a prefix of
+// one), `corr:`, `email:`, `function:`, `event:` (invocations where the event was detected),
+// `checked:` (where it was checked, detected or not), `job:` (where the job ran),
+// `failed-job:` (where it failed), `failed-event:` (where its detection or handler failed),
+// `error:` (a piece of an error message), `row:table:id` (the source row). Without one: a full
+// id; `table:id`; text with `@`, a correlation id or an e-mail (both kinds); a hex prefix, an id
+// prefix first; anything else, the first kind that finds rows of correlation id, function,
+// detected event, job, error text. The text is trimmed.
+struct SearchKind {
+  std::string name;   // what the page says it searched: "correlation id", "job", ...
+  std::string value;
+  std::string table;  // the source row's table (kind "source row")
+};
+std::vector<SearchKind> parse_search(std::string_view text);
+
+// What a search looked for, and how many invocations of the range each kind found when it
+// looked for two at once ("correlation id or e-mail: 11 + 13").
+struct SearchReport {
+  std::string searched;                                  // the kinds tried, " or "-joined
+  std::string found_as;                                  // the kind that found the rows shown ("" if none)
+  std::vector<std::pair<std::string, int64_t>> counts;  // per kind, for a two-kind search
 };
 
 // Per job or event name over a time range: the analytics page.
@@ -68,7 +90,7 @@ class ViewReader {
   // The slowest invocations created at or after `since`, slowest first.
   std::vector<InvocationSummary> slowest(Timestamp since, const std::optional<std::string>& function, size_t limit);
   // One page of invocations, newest first.
-  std::vector<InvocationSummary> search(const InvocationQuery& q);
+  std::vector<InvocationSummary> search(const InvocationQuery& q, SearchReport* report = nullptr);
   // Jobs (or events) by name over the hours of [since, until) (name_metrics_hourly: the first hour
   // whole): counts, failure rate, p50/p95 within 1 %, the most common of the latest kErrorSample errors.
   std::vector<NameStats> job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);

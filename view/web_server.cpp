@@ -270,8 +270,10 @@ std::string stats_table(const std::vector<NameStats>& rows, const char* kind, co
     out += "<tr><td>" + esc(r.name, 80) + "</td><td class=\"num\">" + std::to_string(r.runs) + "</td>";
     if (std::string_view(kind) == "event") out += "<td class=\"num\">" + std::to_string(r.detected) + "</td>";
     out += "<td class=\"num\">" +
-           (r.failed ? "<a href=\"/invocations?q=" + url_encode(r.name) + "&amp;status=failed&amp;range=" + w.range + "\">" +
-                           std::to_string(r.failed) + "</a>"
+           // The failures of this name: the invocations where it failed, whatever they ended as.
+           (r.failed ? "<a href=\"/invocations?q=" +
+                           url_encode((std::string_view(kind) == "event" ? "failed-event:" : "failed-job:") + r.name) +
+                           "&amp;range=" + w.range + "\">" + std::to_string(r.failed) + "</a>"
                      : std::string("0")) +
            "</td><td class=\"num\">" + (r.runs ? number(100.0 * double(r.failed) / double(r.runs), 1) + " %" : "") +
            "</td><td class=\"num\">" + ms_text(r.p50_ms) + "</td><td class=\"num\">" + ms_text(r.p95_ms) +
@@ -403,10 +405,13 @@ struct WebServer::Impl {
     }
     // A full id found is shown at once.
     // (A full id's prefix range holds that id alone: one lookup says whether it exists.)
-    if (q.search && q.search->size() == 36 && !reader.find_ids(*q.search, 1).empty())
-      return "redirect:/invocation/" + *q.search;
+    const auto kinds = q.search ? view::parse_search(*q.search) : std::vector<view::SearchKind>{};
+    if (q.search && kinds.empty()) q.search.reset();  // blank: the whole list
+    if (kinds.size() == 1 && kinds[0].name == "id" && kinds[0].value.size() == 36 && !reader.find_ids(kinds[0].value, 1).empty())
+      return "redirect:/invocation/" + kinds[0].value;
     q.limit = 51;  // one more than shown: whether there is a next page
-    auto rows = reader.search(q);
+    view::SearchReport report;
+    auto rows = reader.search(q, &report);
     const bool more = rows.size() > 50;
     if (more) rows.resize(50);
     std::string keep = std::string(q.search ? "&amp;q=" + url_encode(*q.search) : "") +
@@ -417,7 +422,19 @@ struct WebServer::Impl {
       body += "<a href=\"/invocations?range=" + w.range + "&amp;status=" + s +
               (q.search ? "&amp;q=" + url_encode(*q.search) : "") + "\">" + s + "</a> ";
     body += "<a href=\"/invocations?range=" + w.range + "\">all</a></p>\n";
-    if (q.search) body += "<p>search: <b>" + esc(*q.search) + "</b></p>\n";
+    if (q.search) {
+      // What was searched, as what: never a silent guess.
+      body += "<p class=\"searched\">searched <b>" + esc(kinds.front().value, 200) + "</b> as " + esc(report.searched);
+      if (!report.counts.empty()) {
+        body += ": ";
+        for (size_t i = 0; i < report.counts.size(); ++i)
+          body += (i ? " + " : "") + std::to_string(report.counts[i].second) + " by " + esc(report.counts[i].first);
+        body += " invocations in this window";
+      } else if (!report.found_as.empty() && report.found_as != report.searched) {
+        body += "; found as " + esc(report.found_as);
+      }
+      body += " (prefixes: id: corr: email: function: event: checked: job: failed-job: failed-event: error: row:)</p>\n";
+    }
     body += rows.empty() ? "<p class=\"none\">no invocation matches</p>\n" : summary_rows(rows);
     if (more)
       body += "<p class=\"pager\"><a rel=\"next\" href=\"/invocations?range=" + w.range + keep + "&amp;before=" +

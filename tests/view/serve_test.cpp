@@ -151,6 +151,40 @@ TEST_F(ServeTest, SearchFindsByEachKindOfKey) {
   EXPECT_EQ(by_id->get_header_value("Location"), "/invocation/" + d);
 }
 
+TEST_F(ServeTest, SearchSaysWhatItSearchedAndFailureLinksListWhereTheNameFailed) {
+  Running s(options());
+  const auto r = s.client->Get("/invocations?range=7d&q=%20admin%40company.com%20");
+  ASSERT_TRUE(r && r->status == 200);
+  EXPECT_NE(r->body.find("as correlation id or e-mail: 0 by correlation id + 1 by e-mail"), std::string::npos) << r->body;
+  const auto by_event = s.client->Get("/invocations?range=7d&q=user.deleted");
+  ASSERT_TRUE(by_event && by_event->status == 200);
+  EXPECT_NE(by_event->body.find("found as detected event"), std::string::npos) << by_event->body;
+  // Every "failed" link of the jobs and events pages lists exactly the invocations where that
+  // name failed, whatever the invocation ended as.
+  size_t links = 0;
+  for (const char* page : {"/jobs?range=7d", "/events?range=7d"}) {
+    const auto list = s.client->Get(page);
+    ASSERT_TRUE(list && list->status == 200) << page;
+    static const std::regex failed_link("href=\"/invocations\\?q=(failed-(job|event)%3A[^&\"]+)&amp;range=7d\"");
+    for (std::sregex_iterator it(list->body.begin(), list->body.end(), failed_link), end; it != end; ++it, ++links) {
+      const std::string q = (*it)[1];
+      const auto drill = s.client->Get(("/invocations?range=7d&q=" + q).c_str());
+      ASSERT_TRUE(drill && drill->status == 200) << q;
+      const std::string name = httplib::detail::decode_url(q.substr(q.find("%3A") + 3), true);
+      const bool job = (*it)[2] == "job";
+      std::set<std::string> want;
+      pqxx::work tx(db_->conn());
+      for (const auto& row : tx.exec_params(job ? "SELECT invocation_id::text FROM job_executions WHERE job_name = $1 AND status = 'failed'"
+                                                : "SELECT invocation_id::text FROM event_executions WHERE event_name = $1 "
+                                                  "AND status IN ('handler_failed', 'detection_failed')",
+                                            name))
+        want.insert(row[0].as<std::string>());
+      EXPECT_EQ(ids_on(drill->body), want) << q;
+    }
+  }
+  EXPECT_GE(links, 2u) << "the samples have a failed job and a failed event";
+}
+
 TEST_F(ServeTest, PagesAcrossEqualTimestampsShowEveryInvocationOnce) {
   Running s(options());
   std::set<std::string> seen;

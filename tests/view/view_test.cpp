@@ -329,6 +329,108 @@ TEST(ViewSearch, PagedThroughItsWindowsItGivesEveryMatchInOrder) {
   }
 }
 
+// Each kind of search, paged to the end, is exactly its SQL over the same window; the page's
+// report says what was searched and, for a correlation id or e-mail, how many of each.
+TEST(ViewSearch, EachKindIsExactlyItsSql) {
+  testing::TestDatabase db;
+  gen::GeneratorOptions o;
+  o.invocations = 400;
+  o.span = 10 * kMicrosPerHour;
+  o.job_failure_rate = 0.2;
+  testing::load_lines(db.conninfo(), testing::generated_lines(o), 5000);
+  ViewReader reader(db.conn());
+  auto one = [&](const std::string& sql) {
+    pqxx::work tx(db.conn());
+    const auto r = tx.exec(sql);
+    return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
+  };
+  // An event both detected and not, a job that failed in invocations that completed, an id.
+  const std::string event = one("SELECT event_name FROM event_executions GROUP BY event_name "
+                                "HAVING bool_or(detected) AND bool_or(NOT detected) ORDER BY count(*) DESC LIMIT 1");
+  const std::string job = one("SELECT j.job_name FROM job_executions j JOIN invocations i ON i.id = j.invocation_id "
+                              "WHERE j.status = 'failed' AND i.status = 'completed' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1");
+  const std::string id = one("SELECT id::text FROM invocations ORDER BY id LIMIT 1");
+  ASSERT_FALSE(event.empty());
+  ASSERT_FALSE(job.empty()) << "a job that failed while its invocation completed";
+  const std::string ids = "SELECT i.id::text FROM invocations i WHERE ";
+  const std::pair<std::string, std::string> searches[] = {
+      {"event:" + event, ids + "i.id IN (SELECT invocation_id FROM event_executions WHERE event_name = '" + event + "' AND detected)"},
+      {"  " + event + " ", ids + "i.id IN (SELECT invocation_id FROM event_executions WHERE event_name = '" + event + "' AND detected)"},
+      {"checked:" + event, ids + "i.id IN (SELECT invocation_id FROM event_executions WHERE event_name = '" + event + "')"},
+      {"job:" + job, ids + "i.id IN (SELECT invocation_id FROM job_executions WHERE job_name = '" + job + "')"},
+      {"failed-job:" + job, ids + "i.id IN (SELECT invocation_id FROM job_executions WHERE job_name = '" + job + "' AND status = 'failed')"},
+      {"id:" + id.substr(0, 3), ids + "i.id::text LIKE '" + id.substr(0, 3) + "%'"},
+      {id.substr(0, 5), ids + "i.id::text LIKE '" + id.substr(0, 5) + "%'"},
+  };
+  for (const auto& [text, sql] : searches) {
+    std::vector<std::string> want;
+    {
+      pqxx::work tx(db.conn());
+      for (const auto& r : tx.exec(sql + " ORDER BY i.created_at DESC, i.id DESC")) want.push_back(r[0].as<std::string>());
+    }
+    ASSERT_FALSE(want.empty()) << text;
+    InvocationQuery q;
+    q.since = o.start - kMicrosPerHour;
+    q.until = o.start + 12 * kMicrosPerHour;
+    q.search = text;
+    q.limit = 9;
+    std::vector<std::string> got;
+    SearchReport report;
+    for (int pages = 0; pages < 1000; ++pages) {
+      const auto rows = reader.search(q, &report);
+      for (const auto& r : rows) got.push_back(r.id);
+      if (rows.size() < q.limit) break;
+      q.before = std::make_pair(rows.back().created_at, rows.back().id);
+    }
+    EXPECT_EQ(got, want) << text;
+    EXPECT_FALSE(report.searched.empty()) << text;
+  }
+  // The failed-job list is not the failed-invocation list: it has completed invocations too.
+  EXPECT_GT(db.count("SELECT count(*) FROM invocations i WHERE i.status = 'completed' AND i.id IN (SELECT invocation_id "
+                     "FROM job_executions WHERE job_name = '" + job + "' AND status = 'failed')"),
+            0);
+
+  // Text with @: correlation id or e-mail, both counted.
+  const std::string email = one("SELECT source_user_email FROM invocations WHERE source_user_email LIKE '%@%' "
+                                "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1");
+  ASSERT_FALSE(email.empty());
+  InvocationQuery q;
+  q.since = o.start - kMicrosPerHour;
+  q.until = o.start + 12 * kMicrosPerHour;
+  q.search = email;
+  SearchReport report;
+  reader.search(q, &report);
+  EXPECT_EQ(report.searched, "correlation id or e-mail");
+  ASSERT_EQ(report.counts.size(), 2u);
+  EXPECT_EQ(report.counts[0].second, db.count("SELECT count(*) FROM invocations WHERE correlation_id = '" + email + "'"));
+  EXPECT_EQ(report.counts[1].second, db.count("SELECT count(*) FROM invocations WHERE source_user_email = '" + email + "'"));
+}
+
+TEST(ParseSearch, PrefixesTrimmingAndGuesses) {
+  auto kinds = [](std::string_view text) {
+    std::string out;
+    for (const auto& k : parse_search(text)) out += (out.empty() ? "" : ",") + k.name + "=" + k.value;
+    return out;
+  };
+  EXPECT_EQ(kinds("job: sendEmail "), "job=sendEmail");
+  EXPECT_EQ(kinds("failed-job:sendEmail"), "failed job=sendEmail");
+  EXPECT_EQ(kinds("event:user.created"), "detected event=user.created");
+  EXPECT_EQ(kinds("checked:user.created"), "checked event=user.created");
+  EXPECT_EQ(kinds("corr:a@b"), "correlation id=a@b");
+  EXPECT_EQ(kinds("email:a@b"), "e-mail=a@b");
+  EXPECT_EQ(kinds("a@b.c"), "correlation id or e-mail=a@b.c");
+  EXPECT_EQ(kinds("error:timed out"), "error text=timed out");
+  EXPECT_EQ(kinds("moves:123"), "source row=123");
+  EXPECT_EQ(kinds("row:moves:a:b"), "source row=a:b");
+  EXPECT_EQ(kinds(" aaaaaaaa-0000-4000-8000-000000000001\n"), "id=aaaaaaaa-0000-4000-8000-000000000001");
+  EXPECT_EQ(kinds("0badc0de"), "id=0badc0de,correlation id=0badc0de,function=0badc0de,detected event=0badc0de,"
+                               "job=0badc0de,error text=0badc0de");
+  EXPECT_EQ(kinds("sendEmail"), "correlation id=sendEmail,function=sendEmail,detected event=sendEmail,job=sendEmail,"
+                                "error text=sendEmail");
+  EXPECT_EQ(kinds("   "), "");
+  EXPECT_EQ(kinds("job:"), "");
+}
+
 TEST(UuidPrefix, CoversExactlyTheIdsThatStartWithIt) {
   EXPECT_EQ(uuid_prefix_range("ab")->first, "ab000000-0000-0000-0000-000000000000");
   EXPECT_EQ(uuid_prefix_range("AB-c")->second, "abcfffff-ffff-ffff-ffff-ffffffffffff");
