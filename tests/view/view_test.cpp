@@ -288,6 +288,18 @@ TEST_F(ViewTest, NameStatsAreWhatTheExecutionsSay) {
   EXPECT_TRUE(reader.job_stats(until, until + kMicrosPerHour, std::nullopt, 200).empty());
 }
 
+// The ids of every page of a search, following the cursor (bounded: 1,000 pages).
+std::vector<std::string> every_page(ViewReader& reader, InvocationQuery q, SearchReport* report = nullptr) {
+  std::vector<std::string> got;
+  for (int pages = 0; pages < 1000; ++pages) {
+    const auto rows = reader.search(q, report);
+    for (const auto& r : rows) got.push_back(r.id);
+    if (rows.size() < q.limit) break;
+    q.before = std::make_pair(rows.back().created_at, rows.back().id);
+  }
+  return got;
+}
+
 // A search over children (job name, error text) reads the range newest hours first; paged a few
 // at a time with the cursor, it must give exactly the SQL answer, in order, across its windows.
 TEST(ViewSearch, PagedThroughItsWindowsItGivesEveryMatchInOrder) {
@@ -318,14 +330,7 @@ TEST(ViewSearch, PagedThroughItsWindowsItGivesEveryMatchInOrder) {
     q.until = o.start + 40 * kMicrosPerHour;
     q.search = text;
     q.limit = 7;
-    std::vector<std::string> got;
-    for (int pages = 0; pages < 1000; ++pages) {
-      const auto rows = reader.search(q);
-      for (const auto& r : rows) got.push_back(r.id);
-      if (rows.size() < q.limit) break;
-      q.before = std::make_pair(rows.back().created_at, rows.back().id);
-    }
-    EXPECT_EQ(got, want) << text;
+    EXPECT_EQ(every_page(reader, q), want) << text;
   }
 }
 
@@ -374,15 +379,8 @@ TEST(ViewSearch, EachKindIsExactlyItsSql) {
     q.until = o.start + 12 * kMicrosPerHour;
     q.search = text;
     q.limit = 9;
-    std::vector<std::string> got;
     SearchReport report;
-    for (int pages = 0; pages < 1000; ++pages) {
-      const auto rows = reader.search(q, &report);
-      for (const auto& r : rows) got.push_back(r.id);
-      if (rows.size() < q.limit) break;
-      q.before = std::make_pair(rows.back().created_at, rows.back().id);
-    }
-    EXPECT_EQ(got, want) << text;
+    EXPECT_EQ(every_page(reader, q, &report), want) << text;
     EXPECT_FALSE(report.searched.empty()) << text;
   }
   // The failed-job list is not the failed-invocation list: it has completed invocations too.
