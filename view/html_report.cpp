@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "view/terminal_view.h"
 
@@ -201,8 +202,13 @@ void error_block(std::string& out, const std::string& where, const std::optional
 
 }  // namespace
 
-std::string invocation_section(const InvocationView& v, size_t log_budget, const std::string& link) {
-  std::string out = "<article class=\"invocation\" id=\"inv-" + esc(v.id) + "\">\n<h3><span class=\"status " +
+std::string invocation_section(const InvocationView& v, size_t log_budget, const InvocationLink& link, bool anchored) {
+  const auto to = [&](const std::string& id) {
+    const auto href = link(id);
+    return href ? "<a href=\"" + esc(*href) + "\">" + esc(id) + "</a>" : "<code>" + esc(id) + "</code>";
+  };
+  std::string out = "<article class=\"invocation\"" + (anchored ? " id=\"inv-" + esc(v.id) + "\"" : std::string()) +
+                    ">\n<h3><span class=\"status " +
                     status_class(v.status) + "\">" + esc(v.status) + "</span> " + esc(v.function) + " <code>" +
                     esc(v.id) + "</code></h3>\n<p class=\"meta\">" + format_rfc3339(v.created_at) +
                     (v.span.duration_ms ? " · " + ms_text(double(*v.span.duration_ms)) : std::string()) +
@@ -211,8 +217,7 @@ std::string invocation_section(const InvocationView& v, size_t log_budget, const
                     (v.user_email ? " · " + esc(*v.user_email) : std::string()) + "</p>\n";
   if (v.caused_by_job)
     out += "<p class=\"chain\">caused by job " + esc(v.caused_by_job_name.value_or("?")) +
-           (v.caused_by_invocation ? " of <a href=\"" + link + esc(*v.caused_by_invocation) + "\">" + esc(*v.caused_by_invocation) + "</a>"
-                                   : std::string()) + "</p>\n";
+           (v.caused_by_invocation ? " of " + to(*v.caused_by_invocation) : std::string()) + "</p>\n";
   out += waterfall_svg(v);
   if (v.payload)
     out += "<details class=\"payload\"><summary>Hasura payload</summary><pre>" + esc(*v.payload, kPayloadChars) +
@@ -230,7 +235,7 @@ std::string invocation_section(const InvocationView& v, size_t log_budget, const
         out += "</ul>\n";
       }
       for (const auto& t : j.triggered)
-        out += "<p class=\"chain\">" + esc(j.name) + " caused <a href=\"" + link + esc(t) + "\">" + esc(t) + "</a></p>\n";
+        out += "<p class=\"chain\">" + esc(j.name) + " caused " + to(t) + "</p>\n";
     }
   }
   return out + "</article>\n";
@@ -419,10 +424,19 @@ std::string render_report(const ReportData& d) {
 
   out += "<section id=\"failures\"><h2>Recent failures</h2>\n";
   if (d.failures.empty()) out += "<p class=\"none\">no failed or abandoned invocation in this window</p>\n";
-  for (const auto& v : d.failures) out += invocation_section(v, 40, "#inv-");
+  // A chain link resolves inside the file or is not a link: the report holds these invocations.
+  std::set<std::string> included;
+  for (const auto* list : {&d.failures, &d.slowest})
+    for (const auto& v : *list) included.insert(v.id);
+  const InvocationLink in_file = [&](const std::string& id) -> std::optional<std::string> {
+    if (!included.count(id)) return std::nullopt;
+    return "#inv-" + id;
+  };
+  std::set<std::string> anchored;  // an invocation both failed and slow: one anchor
+  for (const auto& v : d.failures) out += invocation_section(v, 40, in_file, anchored.insert(v.id).second);
   out += "</section>\n<section id=\"slowest\"><h2>Slowest invocations</h2>\n";
   if (d.slowest.empty()) out += "<p class=\"none\">no finished invocation in this window</p>\n";
-  for (const auto& v : d.slowest) out += invocation_section(v, 40, "#inv-");
+  for (const auto& v : d.slowest) out += invocation_section(v, 40, in_file, anchored.insert(v.id).second);
   out += "</section>\n<p class=\"sub\">written by edpipe report</p>\n</body></html>\n";
   return out;
 }

@@ -4,6 +4,7 @@
 // function, the events and jobs that matter, and the recent failures and slowest invocations
 // each with its waterfall. Every value from the database is HTML-escaped, and every list and
 // text is bounded, so the file stays small whatever the database holds.
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,9 +67,13 @@ std::string waterfall_svg(const InvocationView& v);
 // The pieces the report and the live pages (`edpipe serve`) share.
 std::string page_style();  // the CSS
 std::string overview_html(const ReportData& d);  // cards, hourly charts, top events and jobs
-// An invocation: header, chain links (`link` + id), waterfall, payload, errors, up to
-// `log_lines` log lines.
-std::string invocation_section(const InvocationView& v, size_t log_lines, const std::string& link);
+// Where a link to another invocation points, or nullopt where the page has nowhere to point it
+// (the report links only to the invocations it includes: the rest are plain text).
+using InvocationLink = std::function<std::optional<std::string>(const std::string& id)>;
+// An invocation: header, chain links, waterfall, payload, errors, up to `log_lines` log lines;
+// `anchored`: carries the `inv-ID` anchor that report links point at (once a page).
+std::string invocation_section(const InvocationView& v, size_t log_lines, const InvocationLink& link,
+                               bool anchored = true);
 std::string cut(std::string_view s, size_t chars);              // at most `chars` bytes, whole characters, "…"
 std::string esc(std::string_view s, size_t chars = 300);        // cut, then HTML-escaped
 std::string number(double v, int decimals = 0);

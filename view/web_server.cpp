@@ -446,7 +446,9 @@ struct WebServer::Impl {
     const std::string id = req.matches[1];
     const auto v = reader.invocation(id, true);
     if (!v) throw NotFound("no invocation " + id);
-    return page("Invocation " + id, invocation_section(*v, 500, "/invocation/"));
+    return page("Invocation " + id, invocation_section(*v, 500, [](const std::string& to) -> std::optional<std::string> {
+                  return "/invocation/" + to;
+                }));
   }
 
   std::string stats(ViewReader& reader, const httplib::Request& req, bool jobs) {

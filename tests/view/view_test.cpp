@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
 
 #include "gen/corpus_generator.h"
 #include "load/pg_test_support.h"
@@ -402,6 +404,33 @@ TEST(ViewSearch, EachKindIsExactlyItsSql) {
   ASSERT_EQ(report.counts.size(), 2u);
   EXPECT_EQ(report.counts[0].second, db.count("SELECT count(*) FROM invocations WHERE correlation_id = '" + email + "'"));
   EXPECT_EQ(report.counts[1].second, db.count("SELECT count(*) FROM invocations WHERE source_user_email = '" + email + "'"));
+}
+
+// Every link of the report resolves inside the file: a chain to an invocation the report does
+// not hold is plain text; an invocation both failed and slow carries its anchor once.
+TEST(ViewReport, EveryLinkResolvesInsideTheFile) {
+  testing::TestDatabase db;
+  gen::GeneratorOptions o;
+  o.invocations = 500;
+  o.span = 10 * kMicrosPerHour;
+  o.failure_rate = 0.2;
+  o.chain_rate = 0.5;
+  testing::load_lines(db.conninfo(), testing::generated_lines(o), 5000);
+  ViewReader reader(db.conn());
+  ReportOptions ro;
+  ro.window_us = 12 * kMicrosPerHour;
+  const std::string html = render_report(read_report(reader, ro));
+  std::map<std::string, int> anchors;
+  static const std::regex anchor("id=\"(inv-[0-9a-f-]{36})\"");
+  for (std::sregex_iterator it(html.begin(), html.end(), anchor), end; it != end; ++it) ++anchors[(*it)[1]];
+  ASSERT_FALSE(anchors.empty());
+  for (const auto& [id, n] : anchors) EXPECT_EQ(n, 1) << id << " anchored twice";
+  static const std::regex href("href=\"#([^\"]*)\"");
+  for (std::sregex_iterator it(html.begin(), html.end(), href), end; it != end; ++it)
+    EXPECT_TRUE(anchors.count((*it)[1])) << "a dead link to " << (*it)[1];
+  static const std::regex plain("caused (by job [^<]* of )?<code>");
+  EXPECT_TRUE(std::regex_search(html, plain)) << "some chain leads outside the report, as text";
+  EXPECT_EQ(html.find("href=\"/invocation/"), std::string::npos) << "no link to a live page";
 }
 
 TEST(ParseSearch, PrefixesTrimmingAndGuesses) {
