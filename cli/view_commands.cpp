@@ -234,9 +234,10 @@ int run_report(const std::vector<std::string>& args) {
 }
 
 int run_serve(const std::vector<std::string>& args) {
-  std::string db, listen = "127.0.0.1:8080", refresh_text = "10s", token_file;
+  std::string db, listen = "127.0.0.1:8080", refresh_text = "10s", stale_text = "15m", token_file;
   po::options_description visible(
-      "Usage: edpipe serve [--listen 127.0.0.1:8080] [--db DB] [--refresh 10s] [--auth-token-file FILE]\n"
+      "Usage: edpipe serve [--listen 127.0.0.1:8080] [--db DB] [--refresh 10s] [--stale-after 15m]\n"
+      "                    [--auth-token-file FILE]\n"
       "\n"
       "A read-only live dashboard: an overview that refreshes itself, a search over invocations (id,\n"
       "correlation id, table:id, user e-mail, event, job or error text), each invocation's waterfall,\n"
@@ -250,6 +251,8 @@ int run_serve(const std::vector<std::string>& args) {
   visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp)(
       "listen", po::value(&listen)->value_name("HOST:PORT")->default_value("127.0.0.1:8080"), "the address to listen on")(
       "refresh", po::value(&refresh_text)->value_name("DURATION")->default_value("10s"), "the overview's auto-refresh period")(
+      "stale-after", po::value(&stale_text)->value_name("DURATION")->default_value("15m"),
+      "the overview says how old the newest record loaded is; past this, in amber (loading may have stopped)")(
       "auth-token-file", po::value(&token_file)->value_name("FILE"), "a file holding the token clients must present (16+ characters)");
   const po::variables_map vm = parse_command("serve", args, visible);
   if (vm.count("help")) {
@@ -265,6 +268,9 @@ int run_serve(const std::vector<std::string>& args) {
   const Timestamp refresh = parse_duration(refresh_text, "refresh");
   if (refresh < kMicrosPerSecond || refresh > 3600 * kMicrosPerSecond) throw UsageError("--refresh: between 1s and 1h");
   o.refresh_seconds = int(refresh / kMicrosPerSecond);
+  const Timestamp stale = parse_duration(stale_text, "stale-after");
+  if (stale < kMicrosPerSecond || stale > 365 * 24 * 3600 * kMicrosPerSecond) throw UsageError("--stale-after: between 1s and 365d");
+  o.stale_after_seconds = stale / kMicrosPerSecond;
   if (!token_file.empty()) {
     std::ifstream in(token_file);
     std::string token;

@@ -175,6 +175,8 @@ nav{display:flex;gap:16px;align-items:center;border-bottom:1px solid #dde1e7;pad
 nav a{color:#1d2330;text-decoration:none;font-weight:600}nav form{margin-left:auto}
 nav input[type=search]{width:320px;padding:4px 6px}.filters{margin:8px 0}.filters a{margin-right:10px}
 table.list td{white-space:nowrap}table.list td.err{white-space:normal;color:#cf222e}.pager{margin:10px 0}
+.freshness{display:inline-block;padding:2px 8px;border-radius:10px;background:#e6f4ea;color:#1a7f37;margin:0 0 8px}
+.freshness.stale{background:#fff4d6;color:#9a6700;font-weight:600}
 )";
 
 std::string param(const httplib::Request& req, const char* name, size_t max_chars = 200) {
@@ -230,6 +232,21 @@ std::string url_encode(std::string_view s) {
     }
   }
   return out;
+}
+
+// How old the newest record loaded is (the watermark), against the wall clock: a live dashboard
+// whose loading stopped says so. Amber (class "stale") past `stale_after_seconds`.
+std::string freshness_badge(std::optional<Timestamp> watermark, int64_t stale_after_seconds) {
+  if (!watermark) return "<p class=\"freshness stale\">no record loaded yet</p>\n";
+  const Timestamp now = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+  const Timestamp age = std::max<Timestamp>(0, now - *watermark);
+  const int64_t s = age / kMicrosPerSecond;
+  const std::string ago = s < 120 ? std::to_string(s) + " s" : s < 2 * 3600 ? std::to_string(s / 60) + " min"
+                          : s < 2 * 86400 ? std::to_string(s / 3600) + " h" : std::to_string(s / 86400) + " days";
+  const bool stale = s > stale_after_seconds;
+  return "<p class=\"freshness" + std::string(stale ? " stale" : "") + "\" title=\"" + format_rfc3339(*watermark) +
+         "\">newest record " + ago + " ago" + (stale ? " (loading may have stopped)" : "") + "</p>\n";
 }
 
 std::string page(const std::string& title, const std::string& body, const std::string& search = "") {
@@ -377,7 +394,8 @@ struct WebServer::Impl {
     recent.until = w.until;
     recent.function = o.function;
     recent.limit = 20;
-    return page("Overview", "<h1>Overview</h1>\n" + range_links("/", w) +
+    return page("Overview", "<h1>Overview</h1>\n" + freshness_badge(reader.watermark(), options.stale_after_seconds) +
+                                range_links("/", w) +
                                 "<p><label><input type=\"checkbox\" id=\"autorefresh\" data-seconds=\"" +
                                 std::to_string(options.refresh_seconds) + "\"> refresh every " +
                                 std::to_string(options.refresh_seconds) + " s</label></p>\n" + overview_html(d) +

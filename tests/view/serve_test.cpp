@@ -185,6 +185,28 @@ TEST_F(ServeTest, SearchSaysWhatItSearchedAndFailureLinksListWhereTheNameFailed)
   EXPECT_GE(links, 2u) << "the samples have a failed job and a failed event";
 }
 
+TEST_F(ServeTest, TheOverviewSaysHowOldTheNewestRecordIs) {
+  const int64_t days = db_->count("SELECT floor(extract(epoch FROM now() - watermark) / 86400)::bigint FROM edpipe_watermark");
+  ASSERT_GE(days, 2) << "the samples are older than two days";
+  {
+    Running s(options());  // stale after 15 minutes
+    const auto r = s.client->Get("/?range=7d");
+    ASSERT_TRUE(r && r->status == 200);
+    EXPECT_NE(r->body.find("<p class=\"freshness stale\""), std::string::npos) << r->body;
+    const bool day_or_next = r->body.find("newest record " + std::to_string(days) + " days ago") != std::string::npos ||
+                             r->body.find("newest record " + std::to_string(days + 1) + " days ago") != std::string::npos;
+    EXPECT_TRUE(day_or_next) << r->body;
+    EXPECT_NE(r->body.find("loading may have stopped"), std::string::npos);
+  }
+  auto o = options();
+  o.stale_after_seconds = (days + 30) * 86400;
+  Running s(o);
+  const auto r = s.client->Get("/?range=7d");
+  ASSERT_TRUE(r && r->status == 200);
+  EXPECT_NE(r->body.find("<p class=\"freshness\""), std::string::npos) << "not amber within the threshold";
+  EXPECT_EQ(r->body.find("loading may have stopped"), std::string::npos);
+}
+
 TEST_F(ServeTest, PagesAcrossEqualTimestampsShowEveryInvocationOnce) {
   Running s(options());
   std::set<std::string> seen;
