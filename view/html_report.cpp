@@ -51,44 +51,6 @@ const std::string kSince = sql::at_param(1);
 const std::string kUntil = sql::at_param(2);
 
 // The columns n, ok, avg_ms and p95 of a totals query.
-Totals totals_of(const pqxx::row& r) {
-  Totals t;
-  t.invocations = r["n"].as<int64_t>();
-  t.completed = r["ok"].as<int64_t>();
-  t.avg_ms = opt_double(r["avg_ms"]);
-  t.p95_ms = opt_double(r["p95"]);
-  return t;
-}
-
-// The window's totals from metrics_hourly: the hours that start in it.
-Totals read_rollup_totals(pqxx::read_transaction& tx, Timestamp since, Timestamp until, const std::optional<std::string>& fn) {
-  const auto r = tx.exec_params(
-      "SELECT coalesce(sum(total_invocations), 0) AS n, coalesce(sum(successful_invocations), 0) AS ok, "
-      "sum(duration_sum_ms)::float8 / nullif(sum(duration_count), 0) AS avg_ms, max(p95_duration_ms) AS p95, "
-      "coalesce(sum(total_jobs_failed), 0) AS failed_jobs FROM metrics_hourly "
-      "WHERE hour_bucket >= date_trunc('hour', " + kSince + ") AND hour_bucket < " + kUntil +
-          " AND ($3::text IS NULL OR source_function = $3)",
-      since, until, fn)[0];
-  Totals t = totals_of(r);
-  t.failed_jobs = r["failed_jobs"].as<int64_t>();
-  return t;
-}
-
-Totals read_totals(pqxx::read_transaction& tx, Timestamp since, Timestamp until, const std::optional<std::string>& fn) {
-  const auto r = tx.exec_params(
-      "SELECT count(*) AS n, count(*) FILTER (WHERE status = 'completed') AS ok, avg(total_duration_ms) AS avg_ms, "
-      "percentile_cont(0.95) WITHIN GROUP (ORDER BY total_duration_ms) AS p95 "
-      "FROM invocations WHERE created_at >= " + kSince + " AND created_at < " + kUntil +
-          " AND ($3::text IS NULL OR source_function = $3)",
-      since, until, fn)[0];
-  Totals t = totals_of(r);
-  t.failed_jobs = tx.exec_params("SELECT count(*) FROM job_executions j WHERE j.status = 'failed' AND j.created_at >= " +
-                                     kSince + " AND j.created_at < " + kUntil + " AND " + sql::of_function("j", 3),
-                                 since, until, fn)[0][0]
-                      .as<int64_t>();
-  return t;
-}
-
 const char* kStyle = R"(
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:960px;color:#1d2330;background:#fafbfc}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #dde1e7;padding-bottom:4px}
@@ -316,14 +278,15 @@ std::string waterfall_svg(const InvocationView& v) {
 ReportData read_report(ViewReader& reader, const ReportOptions& o) {
   ReportData d;
   d.function = o.function;
-  d.until = reader.watermark().value_or(0) + 1;  // the newest record included
-  d.since = d.until - o.window_us;
+  d.until = o.until.value_or(reader.watermark().value_or(0) + 1);  // (by default the newest record included)
+  d.since = o.since.value_or(d.until - o.window_us);
+  // The cards: one definition of each figure (ViewReader::window_totals), exact over the window
+  // printed, for this page and the live one alike; "before" is the window just before, as long.
+  d.now = reader.window_totals(d.since, d.until, o.function);
+  d.before = reader.window_totals(d.since - (d.until - d.since), d.since, o.function);
+  d.live = o.rollups_only;
   {
     ReadTransaction tx(reader.connection(), reader.limits());
-    const auto totals = o.rollups_only ? read_rollup_totals : read_totals;
-    d.now = totals(*tx, d.since, d.until, o.function);
-    d.before = totals(*tx, d.since - o.window_us, d.since, o.function);
-    d.p95_worst_hour = o.rollups_only;
     std::map<std::string, size_t> series_of;
     for (const auto& r : tx->exec_params(
              "SELECT source_function, " + sql::micros("hour_bucket") + " AS hour, successful_invocations, "
@@ -378,9 +341,9 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
   ViewLimits limits = reader.limits();
   limits.log_lines = o.log_lines_per_invocation;
   ViewReader bounded(reader.connection(), limits);
-  for (const auto& s : reader.failed(d.since, o.function, o.failures))
+  for (const auto& s : reader.failed(d.since, o.function, o.failures, d.until))
     if (auto v = bounded.invocation(s.id)) d.failures.push_back(std::move(*v));
-  for (const auto& s : reader.slowest(d.since, o.function, o.slowest))
+  for (const auto& s : reader.slowest(d.since, o.function, o.slowest, d.until))
     if (auto v = bounded.invocation(s.id)) d.slowest.push_back(std::move(*v));
   return d;
 }
@@ -396,7 +359,7 @@ std::string overview_html(const ReportData& d) {
               double(d.now.invocations), double(d.before.invocations));
   out += card("success rate", pct(rate(d.now)), pct(rate(d.before)), true, rate(d.now), rate(d.before));
   out += card("average duration", ms_text(d.now.avg_ms), ms_text(d.before.avg_ms), false, d.now.avg_ms, d.before.avg_ms);
-  out += card(d.p95_worst_hour ? "p95 duration (worst hour)" : "p95 duration", ms_text(d.now.p95_ms),
+  out += card("p95 duration", ms_text(d.now.p95_ms),
               ms_text(d.before.p95_ms), false, d.now.p95_ms, d.before.p95_ms);
   out += card("failed jobs", std::to_string(d.now.failed_jobs), std::to_string(d.before.failed_jobs), false,
               double(d.now.failed_jobs), double(d.before.failed_jobs));
@@ -405,7 +368,7 @@ std::string overview_html(const ReportData& d) {
   for (const auto& s : d.series) out += "<h4>" + esc(s.function) + "</h4>\n" + hourly_chart(s, d.since, d.until);
   out += named_table("Top detected events", "detected", d.top_events, false);
   out += named_table("Most failing jobs", "failed", d.failing_jobs, false);
-  if (d.p95_worst_hour) out += "<p><a href=\"/jobs\">The jobs by failures and p95 →</a></p>\n";  // a live page
+  if (d.live) out += "<p><a href=\"/jobs\">The jobs by failures and p95 →</a></p>\n";  // a live page
   else out += named_table("Slowest jobs (by p95)", "runs", d.slowest_jobs, true);
   return out;
 }

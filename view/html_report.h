@@ -16,7 +16,8 @@
 namespace edpipe::view {
 
 struct ReportOptions {
-  Timestamp window_us = 24 * kMicrosPerHour;
+  Timestamp window_us = 24 * kMicrosPerHour;  // counted back from the newest record loaded
+  std::optional<Timestamp> since, until;       // or this window exactly (µs, [since, until))
   std::optional<std::string> function;
   size_t failures = 10, slowest = 5, top = 10;
   size_t log_lines_per_invocation = 40;
@@ -26,10 +27,6 @@ struct ReportOptions {
   bool rollups_only = false;
 };
 
-struct Totals {
-  int64_t invocations = 0, completed = 0, failed_jobs = 0;
-  std::optional<double> avg_ms, p95_ms;
-};
 struct HourlyPoint {
   Timestamp hour = 0;
   int64_t ok = 0, failed = 0;
@@ -50,7 +47,7 @@ struct ReportData {
   Timestamp since = 0, until = 0;
   std::optional<std::string> function;
   Totals now, before;
-  bool p95_worst_hour = false;  // Totals::p95_ms is the worst hourly p95, not the window's
+  bool live = false;  // read for `edpipe serve`'s overview (rollups only): the slowest jobs are left to /jobs
   std::vector<FunctionSeries> series;
   std::vector<NamedCount> top_events, failing_jobs, slowest_jobs;
   std::vector<InvocationView> failures, slowest;

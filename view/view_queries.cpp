@@ -1,5 +1,6 @@
 #include "view/view_queries.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -230,19 +231,25 @@ std::vector<std::string> ViewReader::correlated(const std::string& correlation_i
 
 std::vector<InvocationSummary> ViewReader::summaries_since(const std::string& condition, const std::string& order,
                                                            Timestamp since, const std::optional<std::string>& function,
-                                                           size_t limit) {
+                                                           size_t limit, std::optional<Timestamp> until) {
   ReadTransaction tx(conn_, limits_);
   return summaries(tx->exec_params(
       "SELECT " + kSummaryColumns + " FROM invocations i WHERE " + condition +
-          " AND i.created_at >= " + sql::at_param(1) + " "
+          " AND i.created_at >= " + sql::at_param(1) + " AND ($4::bigint IS NULL OR i.created_at < " + sql::at_param(4) + ") "
           "AND ($2::text IS NULL OR i.source_function = $2) ORDER BY " + order + ", i.id LIMIT $3",
-      since, function, static_cast<int64_t>(limit)));
+      since, function, static_cast<int64_t>(limit), until));
 }
 
 const std::string kFailedCondition = "i.status IN ('failed', 'abandoned')";
 
-std::vector<InvocationSummary> ViewReader::failed(Timestamp since, const std::optional<std::string>& function, size_t limit) {
-  return summaries_since(kFailedCondition, "i.created_at DESC", since, function, limit);
+std::vector<InvocationSummary> ViewReader::failed(Timestamp since, const std::optional<std::string>& function, size_t limit,
+                                                  std::optional<Timestamp> until) {
+  return summaries_since(kFailedCondition, "i.created_at DESC", since, function, limit, until);
+}
+
+std::vector<InvocationSummary> ViewReader::slowest(Timestamp since, const std::optional<std::string>& function, size_t limit,
+                                                   std::optional<Timestamp> until) {
+  return summaries_since("i.total_duration_ms IS NOT NULL", "i.total_duration_ms DESC", since, function, limit, until);
 }
 
 int64_t ViewReader::count_failed(Timestamp since, const std::optional<std::string>& function) {
@@ -253,9 +260,6 @@ int64_t ViewReader::count_failed(Timestamp since, const std::optional<std::strin
       .as<int64_t>();
 }
 
-std::vector<InvocationSummary> ViewReader::slowest(Timestamp since, const std::optional<std::string>& function, size_t limit) {
-  return summaries_since("i.total_duration_ms IS NOT NULL", "i.total_duration_ms DESC", since, function, limit);
-}
 
 namespace {
 
@@ -438,6 +442,61 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
     report->counts = {{"correlation id", r[0].as<int64_t>()}, {"e-mail", r[1].as<int64_t>()}};
   }
   return out;
+}
+
+Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::optional<std::string>& function) {
+  // [first, last): the whole hours inside the window; the rows before and after them are read
+  // one by one (when the window holds no whole hour, all of it).
+  const Timestamp first = (since + kMicrosPerHour - 1) / kMicrosPerHour * kMicrosPerHour;
+  const Timestamp last = std::max(first, until / kMicrosPerHour * kMicrosPerHour);
+  ReadTransaction tx(conn_, limits_);
+  int64_t n = 0, ok = 0, failed_jobs = 0, timed = 0, sum_ms = 0, zeros = 0;
+  std::optional<int64_t> min_ms, max_ms;
+  std::map<int32_t, int64_t> buckets;
+  auto bound = [&](const pqxx::field& lo, const pqxx::field& hi) {
+    if (!lo.is_null()) min_ms = min_ms ? std::min(*min_ms, lo.as<int64_t>()) : lo.as<int64_t>();
+    if (!hi.is_null()) max_ms = max_ms ? std::max(*max_ms, hi.as<int64_t>()) : hi.as<int64_t>();
+  };
+  if (first < last) {
+    for (const auto& r : tx->exec_params(
+             "SELECT total_invocations, successful_invocations, total_jobs_failed, duration_count, duration_sum_ms, "
+             "duration_zero_count, min_duration_ms, max_duration_ms, duration_bucket_keys, duration_bucket_counts "
+             "FROM metrics_hourly WHERE hour_bucket >= " + kAt1 + " AND hour_bucket < " + kAt2 +
+                 " AND ($3::text IS NULL OR source_function = $3)",
+             first, last, function)) {
+      n += r[0].as<int64_t>();
+      ok += r[1].as<int64_t>();
+      failed_jobs += r[2].as<int64_t>();
+      timed += r[3].as<int64_t>();
+      sum_ms += r[4].as<int64_t>();
+      zeros += r[5].as<int64_t>();
+      bound(r[6], r[7]);
+      const auto keys = int_array(r[8].c_str()), counts = int_array(r[9].c_str());
+      for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] += counts[i];
+    }
+  }
+  DurationSketch sketch = DurationSketch::from_buckets(zeros, buckets);
+  const auto rows = tx->exec_params(
+      "SELECT count(*), count(*) FILTER (WHERE status = 'completed'), coalesce(sum(total_jobs_failed), 0), "
+      "count(total_duration_ms), coalesce(sum(total_duration_ms), 0), min(total_duration_ms), max(total_duration_ms), "
+      "coalesce(array_agg(total_duration_ms) FILTER (WHERE total_duration_ms IS NOT NULL), '{}') FROM invocations "
+      "WHERE ((created_at >= " + kAt1 + " AND created_at < " + kAt2 + ") OR (created_at >= " + sql::at_param(3) +
+          " AND created_at < " + sql::at_param(4) + ")) AND ($5::text IS NULL OR source_function = $5)",
+      since, std::min(first, until), last, until, function)[0];
+  n += rows[0].as<int64_t>();
+  ok += rows[1].as<int64_t>();
+  failed_jobs += rows[2].as<int64_t>();
+  timed += rows[3].as<int64_t>();
+  sum_ms += rows[4].as<int64_t>();
+  bound(rows[5], rows[6]);
+  for (const int64_t ms : int_array(rows[7].c_str())) sketch.add(double(ms));
+  Totals t;
+  t.invocations = n;
+  t.completed = ok;
+  t.failed_jobs = failed_jobs;
+  if (timed > 0) t.avg_ms = double(sum_ms) / double(timed);
+  t.p95_ms = sketch.quantile(0.95, min_ms, max_ms);
+  return t;
 }
 
 // The per-name counts and percentiles come from name_metrics_hourly (migration 011): one row per

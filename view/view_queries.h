@@ -60,6 +60,15 @@ struct SearchReport {
   std::vector<std::pair<std::string, int64_t>> counts;  // per kind, for a two-kind search
 };
 
+// The figures of a window, one definition for every page (`serve`, `report`, `show`): the
+// invocations that started in [since, until), and of them those that completed, the failed jobs
+// they ran (their total_jobs_failed), the mean and the p95 of their durations (p95 as
+// percentile_cont, within 1 %). Success rate is completed / invocations.
+struct Totals {
+  int64_t invocations = 0, completed = 0, failed_jobs = 0;
+  std::optional<double> avg_ms, p95_ms;
+};
+
 // Per job or event name over a time range: the analytics page.
 // The most common error of a name is that of its latest failures in the range, this many.
 constexpr size_t kErrorSample = 1000;
@@ -84,11 +93,16 @@ class ViewReader {
   // The invocations of one correlation id, oldest first.
   std::vector<std::string> correlated(const std::string& correlation_id, size_t limit);
   // Failed and abandoned invocations created at or after `since`, newest first.
-  std::vector<InvocationSummary> failed(Timestamp since, const std::optional<std::string>& function, size_t limit);
+  // The window's Totals, exact: whole hours from metrics_hourly, the partial hours at either end
+  // from the rows (at most two hours of rows, whatever the window).
+  Totals window_totals(Timestamp since, Timestamp until, const std::optional<std::string>& function);
+  std::vector<InvocationSummary> failed(Timestamp since, const std::optional<std::string>& function, size_t limit,
+                                        std::optional<Timestamp> until = std::nullopt);
   // How many invocations failed() would list without its limit.
   int64_t count_failed(Timestamp since, const std::optional<std::string>& function);
   // The slowest invocations created at or after `since`, slowest first.
-  std::vector<InvocationSummary> slowest(Timestamp since, const std::optional<std::string>& function, size_t limit);
+  std::vector<InvocationSummary> slowest(Timestamp since, const std::optional<std::string>& function, size_t limit,
+                                         std::optional<Timestamp> until = std::nullopt);
   // One page of invocations, newest first.
   std::vector<InvocationSummary> search(const InvocationQuery& q, SearchReport* report = nullptr);
   // Jobs (or events) by name over the hours of [since, until) (name_metrics_hourly: the first hour
@@ -104,9 +118,11 @@ class ViewReader {
  private:
   std::vector<NameStats> name_stats_of(const char* kind, const std::string& errors_sql, Timestamp since,
                                        Timestamp until, const std::optional<std::string>& function, size_t limit);
-  // Invocation summaries that meet `condition` (SQL over `i`), created at or after `since`.
+  // Invocation summaries that meet `condition` (SQL over `i`), created at or after `since` (and
+  // before `until`, when given).
   std::vector<InvocationSummary> summaries_since(const std::string& condition, const std::string& order, Timestamp since,
-                                                 const std::optional<std::string>& function, size_t limit);
+                                                 const std::optional<std::string>& function, size_t limit,
+                                                 std::optional<Timestamp> until);
   pqxx::connection& conn_;
   ViewLimits limits_;
 };

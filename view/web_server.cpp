@@ -384,7 +384,8 @@ struct WebServer::Impl {
   std::string overview(ViewReader& reader, const httplib::Request& req) {
     const Window w = window_of(req, reader);
     ReportOptions o;
-    o.window_us = w.until - w.since;
+    o.since = w.since;  // the window asked for (a range, or from/to), exactly
+    o.until = w.until;
     o.function = opt_param(req, "function");
     o.failures = o.slowest = 0;
     o.rollups_only = true;  // it refreshes itself: milliseconds, whatever the window
@@ -394,8 +395,11 @@ struct WebServer::Impl {
     recent.until = w.until;
     recent.function = o.function;
     recent.limit = 20;
+    // The window counted, printed to the microsecond (its end is the last microsecond in it).
+    const std::string window = "<p class=\"sub window\">" + format_rfc3339(w.since) + " to " + format_rfc3339(w.until - 1) +
+                               "</p>\n";
     return page("Overview", "<h1>Overview</h1>\n" + freshness_badge(reader.watermark(), options.stale_after_seconds) +
-                                range_links("/", w) +
+                                range_links("/", w) + window +
                                 "<p><label><input type=\"checkbox\" id=\"autorefresh\" data-seconds=\"" +
                                 std::to_string(options.refresh_seconds) + "\"> refresh every " +
                                 std::to_string(options.refresh_seconds) + " s</label></p>\n" + overview_html(d) +

@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "core/timestamp.h"
 #include "load/pg_test_support.h"
 #include "view/web_server.h"
 
@@ -183,6 +184,30 @@ TEST_F(ServeTest, SearchSaysWhatItSearchedAndFailureLinksListWhereTheNameFailed)
     }
   }
   EXPECT_GE(links, 2u) << "the samples have a failed job and a failed event";
+}
+
+TEST_F(ServeTest, TheOverviewCountsExactlyTheWindowItPrints) {
+  Running s(options());
+  const auto first = db_->count("SELECT extract(epoch FROM min(created_at))::bigint FROM invocations");
+  const auto last = db_->count("SELECT extract(epoch FROM max(created_at))::bigint FROM invocations");
+  ASSERT_LT(first, last);
+  // A custom window that cuts through the samples (not on hour boundaries), and the ranges.
+  const std::string from = format_rfc3339((first + (last - first) / 3) * kMicrosPerSecond + 123456);
+  const std::string to = format_rfc3339((last - (last - first) / 4) * kMicrosPerSecond + 654321);
+  static const std::regex invocations_card("<div class=\"label\">invocations</div><div class=\"value\">([0-9]+)</div>");
+  static const std::regex window_line("<p class=\"sub window\">([^ ]+) to ([^<]+)</p>");
+  for (const std::string& query : {"?from=" + from + "&to=" + to, std::string("?range=1h"), std::string("?range=24h"),
+                                   std::string("?range=7d")}) {
+    const auto r = s.client->Get(("/" + query).c_str());
+    ASSERT_TRUE(r && r->status == 200) << query;
+    std::smatch card, window;
+    ASSERT_TRUE(std::regex_search(r->body, card, invocations_card)) << query;
+    ASSERT_TRUE(std::regex_search(r->body, window, window_line)) << query;
+    // The printed window holds its last microsecond: [printed start, printed end + 1 µs).
+    const int64_t want = db_->count("SELECT count(*) FROM invocations WHERE created_at >= '" + std::string(window[1]) +
+                                    "'::timestamptz AND created_at <= '" + std::string(window[2]) + "'::timestamptz");
+    EXPECT_EQ(std::stoll(card[1]), want) << query << " " << window[0];
+  }
 }
 
 TEST_F(ServeTest, TheOverviewSaysHowOldTheNewestRecordIs) {
