@@ -363,6 +363,15 @@ std::string overview_html(const ReportData& d) {
               ms_text(d.before.p95_ms), false, d.now.p95_ms, d.before.p95_ms);
   out += card("failed jobs", std::to_string(d.now.failed_jobs), std::to_string(d.before.failed_jobs), false,
               double(d.now.failed_jobs), double(d.before.failed_jobs));
+  // Job health beside the invocations': a completed invocation may have run failed jobs.
+  auto job_failure_rate = [](const Totals& t) -> std::optional<double> {
+    if (!t.jobs_run) return std::nullopt;
+    return 100.0 * double(t.failed_jobs) / double(t.jobs_run);
+  };
+  out += card("job failure rate", pct(job_failure_rate(d.now)), pct(job_failure_rate(d.before)), false,
+              job_failure_rate(d.now), job_failure_rate(d.before));
+  out += card("jobs without an end", std::to_string(d.now.jobs_without_end()), std::to_string(d.before.jobs_without_end()),
+              false, double(d.now.jobs_without_end()), double(d.before.jobs_without_end()));
   out += "</div>\n<h3>Invocations per hour (ok, failed; p95 duration as a line)</h3>\n";
   if (d.series.empty()) out += "<p class=\"none\">no hourly rows in this window</p>\n";
   for (const auto& s : d.series) out += "<h4>" + esc(s.function) + "</h4>\n" + hourly_chart(s, d.since, d.until);

@@ -450,7 +450,7 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
   const Timestamp first = (since + kMicrosPerHour - 1) / kMicrosPerHour * kMicrosPerHour;
   const Timestamp last = std::max(first, until / kMicrosPerHour * kMicrosPerHour);
   ReadTransaction tx(conn_, limits_);
-  int64_t n = 0, ok = 0, failed_jobs = 0, timed = 0, sum_ms = 0, zeros = 0;
+  int64_t n = 0, ok = 0, failed_jobs = 0, timed = 0, sum_ms = 0, zeros = 0, jobs_run = 0, jobs_ok = 0;
   std::optional<int64_t> min_ms, max_ms;
   std::map<int32_t, int64_t> buckets;
   auto bound = [&](const pqxx::field& lo, const pqxx::field& hi) {
@@ -460,7 +460,8 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
   if (first < last) {
     for (const auto& r : tx->exec_params(
              "SELECT total_invocations, successful_invocations, total_jobs_failed, duration_count, duration_sum_ms, "
-             "duration_zero_count, min_duration_ms, max_duration_ms, duration_bucket_keys, duration_bucket_counts "
+             "duration_zero_count, min_duration_ms, max_duration_ms, duration_bucket_keys, duration_bucket_counts, "
+             "total_jobs_run, total_jobs_succeeded "
              "FROM metrics_hourly WHERE hour_bucket >= " + kAt1 + " AND hour_bucket < " + kAt2 +
                  " AND ($3::text IS NULL OR source_function = $3)",
              first, last, function)) {
@@ -471,6 +472,8 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
       sum_ms += r[4].as<int64_t>();
       zeros += r[5].as<int64_t>();
       bound(r[6], r[7]);
+      jobs_run += r[10].as<int64_t>();
+      jobs_ok += r[11].as<int64_t>();
       const auto keys = int_array(r[8].c_str()), counts = int_array(r[9].c_str());
       for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] += counts[i];
     }
@@ -479,7 +482,8 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
   const auto rows = tx->exec_params(
       "SELECT count(*), count(*) FILTER (WHERE status = 'completed'), coalesce(sum(total_jobs_failed), 0), "
       "count(total_duration_ms), coalesce(sum(total_duration_ms), 0), min(total_duration_ms), max(total_duration_ms), "
-      "coalesce(array_agg(total_duration_ms) FILTER (WHERE total_duration_ms IS NOT NULL), '{}') FROM invocations "
+      "coalesce(array_agg(total_duration_ms) FILTER (WHERE total_duration_ms IS NOT NULL), '{}'), "
+      "coalesce(sum(total_jobs_run), 0), coalesce(sum(total_jobs_succeeded), 0) FROM invocations "
       "WHERE ((created_at >= " + kAt1 + " AND created_at < " + kAt2 + ") OR (created_at >= " + sql::at_param(3) +
           " AND created_at < " + sql::at_param(4) + ")) AND ($5::text IS NULL OR source_function = $5)",
       since, std::min(first, until), last, until, function)[0];
@@ -490,10 +494,14 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
   sum_ms += rows[4].as<int64_t>();
   bound(rows[5], rows[6]);
   for (const int64_t ms : int_array(rows[7].c_str())) sketch.add(double(ms));
+  jobs_run += rows[8].as<int64_t>();
+  jobs_ok += rows[9].as<int64_t>();
   Totals t;
   t.invocations = n;
   t.completed = ok;
   t.failed_jobs = failed_jobs;
+  t.jobs_run = jobs_run;
+  t.jobs_succeeded = jobs_ok;
   if (timed > 0) t.avg_ms = double(sum_ms) / double(timed);
   t.p95_ms = sketch.quantile(0.95, min_ms, max_ms);
   return t;

@@ -64,9 +64,13 @@ struct SearchReport {
 // invocations that started in [since, until), and of them those that completed, the failed jobs
 // they ran (their total_jobs_failed), the mean and the p95 of their durations (p95 as
 // percentile_cont, within 1 %). Success rate is completed / invocations.
+// Job health beside it: the jobs those invocations ran, and of them those that succeeded; the
+// rest, neither succeeded nor failed, have no end (abandoned, or still running).
 struct Totals {
   int64_t invocations = 0, completed = 0, failed_jobs = 0;
+  int64_t jobs_run = 0, jobs_succeeded = 0;
   std::optional<double> avg_ms, p95_ms;
+  int64_t jobs_without_end() const { return jobs_run - jobs_succeeded - failed_jobs; }
 };
 
 // Per job or event name over a time range: the analytics page.

@@ -431,7 +431,11 @@ TEST(WindowTotals, EqualSqlOverTheWindow) {
     pqxx::work tx(db.conn());
     const auto r = tx.exec_params(
         "SELECT count(*), count(*) FILTER (WHERE status = 'completed'), coalesce(sum(total_jobs_failed), 0), "
-        "avg(total_duration_ms)::float8, percentile_cont(0.95) WITHIN GROUP (ORDER BY total_duration_ms) "
+        "avg(total_duration_ms)::float8, percentile_cont(0.95) WITHIN GROUP (ORDER BY total_duration_ms), "
+        "(SELECT count(*) FROM job_executions j JOIN invocations i2 ON i2.id = j.invocation_id WHERE i2.created_at >= " +
+            sql::at_param(1) + " AND i2.created_at < " + sql::at_param(2) + "), "
+        "(SELECT count(*) FROM job_executions j JOIN invocations i2 ON i2.id = j.invocation_id WHERE j.status = 'completed' "
+        "AND i2.created_at >= " + sql::at_param(1) + " AND i2.created_at < " + sql::at_param(2) + ") "
         "FROM invocations WHERE created_at >= " + sql::at_param(1) + " AND created_at < " + sql::at_param(2),
         since, until)[0];
     const std::string at = std::to_string(since) + ".." + std::to_string(until);
@@ -442,6 +446,9 @@ TEST(WindowTotals, EqualSqlOverTheWindow) {
     if (t.avg_ms) EXPECT_NEAR(*t.avg_ms, r[3].as<double>(), 1e-6 * r[3].as<double>()) << at;
     ASSERT_EQ(t.p95_ms.has_value(), !r[4].is_null()) << at;
     if (t.p95_ms) EXPECT_NEAR(*t.p95_ms, r[4].as<double>(), 0.01 * r[4].as<double>()) << at;
+    // Job health: the jobs those invocations ran, and those that completed, from the job rows.
+    EXPECT_EQ(t.jobs_run, r[5].as<int64_t>()) << at;
+    EXPECT_EQ(t.jobs_succeeded, r[6].as<int64_t>()) << at;
   }
 }
 
