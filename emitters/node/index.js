@@ -589,18 +589,21 @@ function emitterClass(Base = loadBasePlugin()) {
         this.log(job.inv, job, level, util.format(...args), undefined, 'console');
         return;
       }
-      const event = this.scope()?.event;
-      if (event && !event.detectionEnded && typeof args[0] === 'string' && args[0].startsWith(`[${event.name}] Error detecting event`))
-        event.detectorError = { message: args[0].slice(event.name.length + 3 + 'Error detecting event'.length).trim() || args[0] };
+      if (typeof args[0] === 'string') this.noteDetectorLine(args[0]);
     }
 
     // The same, from a line the library handed to onLog.
     noteDetectorError(message, data) {
-      if (!data || typeof data !== 'object' || data.logType !== 'detector' || typeof message !== 'string') return;
+      if (data && typeof data === 'object' && data.logType === 'detector' && typeof message === 'string') this.noteDetectorLine(message);
+    }
+
+    // The library's line "[event] Error detecting event <message>", printed while that event's
+    // detection runs: the message is the detector's error.
+    noteDetectorLine(text) {
       const event = this.scope()?.event;
-      if (!event || event.detectionEnded || data.eventName !== event.name || !message.startsWith(`[${event.name}] Error detecting event`)) return;
-      const args = Array.isArray(data.originalArgs) ? data.originalArgs : [];
-      event.detectorError = { message: typeof args[0] === 'string' ? args[0] : message };
+      const prefix = `[${event?.name}] Error detecting event`;
+      if (!event || event.detectionEnded || !text.startsWith(prefix)) return;
+      event.detectorError = { message: text.slice(prefix.length).trim() || text };
     }
 
     wrapConsole() {
