@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <map>
 
@@ -446,62 +447,52 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
 
 Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::optional<std::string>& function) {
   // [first, last): the whole hours inside the window; the rows before and after them are read
-  // one by one (when the window holds no whole hour, all of it).
+  // one by one (when the window holds no whole hour, all of it). Both reads give the same nine
+  // leading columns, added up alike; then the durations, as sketch buckets or one by one.
   const Timestamp first = (since + kMicrosPerHour - 1) / kMicrosPerHour * kMicrosPerHour;
   const Timestamp last = std::max(first, until / kMicrosPerHour * kMicrosPerHour);
   ReadTransaction tx(conn_, limits_);
-  int64_t n = 0, ok = 0, failed_jobs = 0, timed = 0, sum_ms = 0, zeros = 0, jobs_run = 0, jobs_ok = 0;
+  Totals t;
+  int64_t timed = 0, sum_ms = 0;
   std::optional<int64_t> min_ms, max_ms;
-  std::map<int32_t, int64_t> buckets;
-  auto bound = [&](const pqxx::field& lo, const pqxx::field& hi) {
-    if (!lo.is_null()) min_ms = min_ms ? std::min(*min_ms, lo.as<int64_t>()) : lo.as<int64_t>();
-    if (!hi.is_null()) max_ms = max_ms ? std::max(*max_ms, hi.as<int64_t>()) : hi.as<int64_t>();
+  auto add = [&](const pqxx::row& r) {
+    t.invocations += r[0].as<int64_t>();
+    t.completed += r[1].as<int64_t>();
+    t.failed_jobs += r[2].as<int64_t>();
+    t.jobs_run += r[3].as<int64_t>();
+    t.jobs_succeeded += r[4].as<int64_t>();
+    timed += r[5].as<int64_t>();
+    sum_ms += r[6].as<int64_t>();
+    if (!r[7].is_null()) min_ms = std::min(min_ms.value_or(INT64_MAX), r[7].as<int64_t>());
+    if (!r[8].is_null()) max_ms = std::max(max_ms.value_or(INT64_MIN), r[8].as<int64_t>());
   };
+  int64_t zeros = 0;
+  std::map<int32_t, int64_t> buckets;
   if (first < last) {
     for (const auto& r : tx->exec_params(
-             "SELECT total_invocations, successful_invocations, total_jobs_failed, duration_count, duration_sum_ms, "
-             "duration_zero_count, min_duration_ms, max_duration_ms, duration_bucket_keys, duration_bucket_counts, "
-             "total_jobs_run, total_jobs_succeeded "
+             "SELECT total_invocations, successful_invocations, total_jobs_failed, total_jobs_run, total_jobs_succeeded, "
+             "duration_count, duration_sum_ms, min_duration_ms, max_duration_ms, "
+             "duration_zero_count, duration_bucket_keys, duration_bucket_counts "
              "FROM metrics_hourly WHERE hour_bucket >= " + kAt1 + " AND hour_bucket < " + kAt2 +
                  " AND ($3::text IS NULL OR source_function = $3)",
              first, last, function)) {
-      n += r[0].as<int64_t>();
-      ok += r[1].as<int64_t>();
-      failed_jobs += r[2].as<int64_t>();
-      timed += r[3].as<int64_t>();
-      sum_ms += r[4].as<int64_t>();
-      zeros += r[5].as<int64_t>();
-      bound(r[6], r[7]);
-      jobs_run += r[10].as<int64_t>();
-      jobs_ok += r[11].as<int64_t>();
-      const auto keys = int_array(r[8].c_str()), counts = int_array(r[9].c_str());
+      add(r);
+      zeros += r[9].as<int64_t>();
+      const auto keys = int_array(r[10].c_str()), counts = int_array(r[11].c_str());
       for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] += counts[i];
     }
   }
   DurationSketch sketch = DurationSketch::from_buckets(zeros, buckets);
   const auto rows = tx->exec_params(
       "SELECT count(*), count(*) FILTER (WHERE status = 'completed'), coalesce(sum(total_jobs_failed), 0), "
+      "coalesce(sum(total_jobs_run), 0), coalesce(sum(total_jobs_succeeded), 0), "
       "count(total_duration_ms), coalesce(sum(total_duration_ms), 0), min(total_duration_ms), max(total_duration_ms), "
-      "coalesce(array_agg(total_duration_ms) FILTER (WHERE total_duration_ms IS NOT NULL), '{}'), "
-      "coalesce(sum(total_jobs_run), 0), coalesce(sum(total_jobs_succeeded), 0) FROM invocations "
+      "coalesce(array_agg(total_duration_ms) FILTER (WHERE total_duration_ms IS NOT NULL), '{}') FROM invocations "
       "WHERE ((created_at >= " + kAt1 + " AND created_at < " + kAt2 + ") OR (created_at >= " + sql::at_param(3) +
           " AND created_at < " + sql::at_param(4) + ")) AND ($5::text IS NULL OR source_function = $5)",
       since, std::min(first, until), last, until, function)[0];
-  n += rows[0].as<int64_t>();
-  ok += rows[1].as<int64_t>();
-  failed_jobs += rows[2].as<int64_t>();
-  timed += rows[3].as<int64_t>();
-  sum_ms += rows[4].as<int64_t>();
-  bound(rows[5], rows[6]);
-  for (const int64_t ms : int_array(rows[7].c_str())) sketch.add(double(ms));
-  jobs_run += rows[8].as<int64_t>();
-  jobs_ok += rows[9].as<int64_t>();
-  Totals t;
-  t.invocations = n;
-  t.completed = ok;
-  t.failed_jobs = failed_jobs;
-  t.jobs_run = jobs_run;
-  t.jobs_succeeded = jobs_ok;
+  add(rows);
+  for (const int64_t ms : int_array(rows[9].c_str())) sketch.add(double(ms));
   if (timed > 0) t.avg_ms = double(sum_ms) / double(timed);
   t.p95_ms = sketch.quantile(0.95, min_ms, max_ms);
   return t;
