@@ -43,14 +43,6 @@ const char* status_class(std::string_view s) {
 
 namespace {
 
-std::optional<double> opt_double(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<double>();
-}
-const std::string kSince = sql::at_param(1);
-const std::string kUntil = sql::at_param(2);
-
-// The columns n, ok, avg_ms and p95 of a totals query.
 const char* kStyle = R"(
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:960px;color:#1d2330;background:#fafbfc}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #dde1e7;padding-bottom:4px}
@@ -285,45 +277,24 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
   d.now = reader.window_totals(d.since, d.until, o.function);
   d.before = reader.window_totals(d.since - (d.until - d.since), d.since, o.function);
   d.live = o.rollups_only;
-  {
-    ReadTransaction tx(reader.connection(), reader.limits());
-    std::map<std::string, size_t> series_of;
-    for (const auto& r : tx->exec_params(
-             "SELECT source_function, " + sql::micros("hour_bucket") + " AS hour, successful_invocations, "
-             "failed_invocations, p95_duration_ms FROM metrics_hourly WHERE hour_bucket >= date_trunc('hour', " + kSince +
-                 ") AND hour_bucket < " + kUntil + " AND ($3::text IS NULL OR source_function = $3) "
-                 "ORDER BY source_function, hour_bucket LIMIT 20000",
-             d.since, d.until, o.function)) {
-      const std::string fn = r["source_function"].as<std::string>();
-      auto at = series_of.find(fn);
-      if (at == series_of.end()) {
-        if (series_of.size() >= 20) continue;  // a bounded number of charts
-        at = series_of.emplace(fn, d.series.size()).first;
-        d.series.push_back({fn, {}});
-      }
-      d.series[at->second].hours.push_back({r["hour"].as<int64_t>(), r["successful_invocations"].as<int64_t>(),
-                                            r["failed_invocations"].as<int64_t>(), opt_double(r["p95_duration_ms"])});
+  std::map<std::string, size_t> series_of;
+  for (auto& h : reader.hourly(d.since, d.until, o.function, 20000)) {
+    auto at = series_of.find(h.function);
+    if (at == series_of.end()) {
+      if (series_of.size() >= 20) continue;  // a bounded number of charts
+      at = series_of.emplace(h.function, d.series.size()).first;
+      d.series.push_back({h.function, {}});
     }
-    for (const auto& r : tx->exec_params(
-             // Every name of every hour (metrics_hourly lists each hour's most frequent only).
-             "SELECT m.name, sum(m.detected) AS n FROM name_metrics_hourly m WHERE m.kind = 'event' "
-             "AND m.hour_bucket >= date_trunc('hour', " + kSince + ") AND m.hour_bucket < " + kUntil +
-                 " AND ($3::text IS NULL OR m.source_function = $3) GROUP BY m.name HAVING sum(m.detected) > 0 "
-                 "ORDER BY n DESC, name LIMIT $4",
-             d.since, d.until, o.function, static_cast<int64_t>(o.top)))
-      d.top_events.push_back({r["name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt, std::nullopt});
-    if (o.rollups_only) {
-      for (const auto& r : tx->exec_params(
-               "SELECT m.name, sum(m.failed) AS n FROM name_metrics_hourly m WHERE m.kind = 'job' "
-               "AND m.hour_bucket >= date_trunc('hour', " + kSince + ") AND m.hour_bucket < " + kUntil +
-                   " AND ($3::text IS NULL OR m.source_function = $3) GROUP BY m.name HAVING sum(m.failed) > 0 "
-                   "ORDER BY n DESC, name LIMIT $4",
-               d.since, d.until, o.function, static_cast<int64_t>(o.top)))
-        d.failing_jobs.push_back({r["name"].as<std::string>(), r["n"].as<int64_t>(), std::nullopt, std::nullopt});
-    }
+    d.series[at->second].hours.push_back({h.hour, h.ok, h.failed, h.p95_ms});
   }
+  // Every name of the window (metrics_hourly lists each hour's most frequent only).
+  for (const auto& n : reader.name_counts("event", "detected", d.since, d.until, o.function, o.top))
+    d.top_events.push_back({n.name, n.detected, std::nullopt, std::nullopt});
+  if (o.rollups_only)
+    for (const auto& n : reader.name_counts("job", "failed", d.since, d.until, o.function, o.top))
+      d.failing_jobs.push_back({n.name, n.failed, std::nullopt, std::nullopt});
   if (!o.rollups_only) {
-    // Per job name from name_metrics_hourly (whole hours; p95 within 1 %), so that a week of a
+    // Per job name (name_metrics_hourly for the whole hours; p95 within 1 %), so that a week of a
     // busy detector is not read row by row; the most common error is that of the latest failures.
     auto jobs = reader.job_stats(d.since, d.until, o.function, 1000);
     auto by = [&jobs](auto&& before) {
@@ -370,8 +341,12 @@ std::string overview_html(const ReportData& d) {
   };
   out += card("job failure rate", pct(job_failure_rate(d.now)), pct(job_failure_rate(d.before)), false,
               job_failure_rate(d.now), job_failure_rate(d.before));
-  out += card("jobs without an end", std::to_string(d.now.jobs_without_end()), std::to_string(d.before.jobs_without_end()),
-              false, double(d.now.jobs_without_end()), double(d.before.jobs_without_end()));
+  out += card("abandoned jobs", std::to_string(d.now.jobs_abandoned), std::to_string(d.before.jobs_abandoned), false,
+              double(d.now.jobs_abandoned), double(d.before.jobs_abandoned));
+  // The rest of the jobs without an end: still running (their invocation is not yet cut off).
+  const auto running = [](const Totals& t) { return t.jobs_without_end() - t.jobs_abandoned; };
+  out += card("jobs running", std::to_string(running(d.now)), std::to_string(running(d.before)), false,
+              double(running(d.now)), double(running(d.before)));
   out += "</div>\n<h3>Invocations per hour (ok, failed; p95 duration as a line)</h3>\n";
   if (d.series.empty()) out += "<p class=\"none\">no hourly rows in this window</p>\n";
   for (const auto& s : d.series) out += "<h4>" + esc(s.function) + "</h4>\n" + hourly_chart(s, d.since, d.until);

@@ -21,9 +21,8 @@ struct ReportOptions {
   std::optional<std::string> function;
   size_t failures = 10, slowest = 5, top = 10;
   size_t log_lines_per_invocation = 40;
-  // Everything from metrics_hourly alone (one row per function and hour), so a page that
-  // refreshes itself costs milliseconds: p95 is then the worst hour's, failing jobs carry no
-  // common error, and the slowest jobs are left to the jobs page.
+  // For a page that refreshes itself: failing jobs carry no common error, and the slowest jobs
+  // are left to the jobs page (the cards and lists are exact either way).
   bool rollups_only = false;
 };
 

@@ -56,6 +56,7 @@ struct InvocationSummary {
   Timestamp created_at = 0;
   std::optional<int64_t> duration_ms;
   std::optional<std::string> first_error;
+  int64_t jobs_failed = 0;  // a completed invocation may have run failed jobs
 };
 
 }  // namespace edpipe::view

@@ -52,13 +52,14 @@ const std::string kFirstError =
     " (SELECT coalesce(e.handler_error, e.detection_error) FROM event_executions e WHERE e.invocation_id = i.id"
     "  AND (e.handler_error IS NOT NULL OR e.detection_error IS NOT NULL) ORDER BY e.created_at LIMIT 1)) AS first_error";
 const std::string kSummaryColumns = "i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") +
-                                    " AS created_us, i.total_duration_ms, " + kFirstError;
+                                    " AS created_us, i.total_duration_ms, i.total_jobs_failed, " + kFirstError;
 
 std::vector<InvocationSummary> summaries(const pqxx::result& rows) {
   std::vector<InvocationSummary> out;
   for (const auto& r : rows)
     out.push_back({r["id"].as<std::string>(), r["source_function"].as<std::string>(), r["status"].as<std::string>(),
-                   r["created_us"].as<int64_t>(), opt_int(r["total_duration_ms"]), opt_text(r["first_error"])});
+                   r["created_us"].as<int64_t>(), opt_int(r["total_duration_ms"]), opt_text(r["first_error"]),
+                   r["total_jobs_failed"].as<int64_t>()});
   return out;
 }
 
@@ -395,6 +396,7 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
     for (const auto& a : attempts) report->searched += (report->searched.empty() ? "" : " or ") + a.kind;
     report->found_as.clear();
     report->counts.clear();
+    report->failed_runs_in.reset();
   }
   std::optional<int64_t> cursor_at;
   std::optional<std::string> cursor_id;
@@ -435,6 +437,21 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
       break;
     }
   }
+  if (report && kinds.size() == 1 && (kinds.front().name == "failed job" || kinds.front().name == "failed event")) {
+    // As the jobs and events pages count them (the executions of the invocations of the range,
+    // which start within the longest run after it, as the list reads them), under the list's filters.
+    const bool job = kinds.front().name == "failed job";
+    const auto r = tx->exec_params1(
+        std::string("SELECT count(*), count(DISTINCT invocation_id) FROM ") +
+            (job ? "job_executions j WHERE j.job_name = $3 AND j.status = 'failed' AND " + window_j
+                 : "event_executions e WHERE e.event_name = $3 AND e.status IN ('handler_failed', 'detection_failed') AND " +
+                       window_e) +
+            " AND invocation_id IN (SELECT i.id FROM invocations i WHERE i.created_at >= " + kAt1 +
+            " AND i.created_at < " + kAt2 + " AND ($4::text IS NULL OR i.status = $4) AND ($5::text IS NULL OR "
+            "i.source_function = $5))",
+        q.since, q.until, kinds.front().value, q.status, q.function);
+    report->failed_runs_in = std::make_pair(r[0].as<int64_t>(), r[1].as<int64_t>());
+  }
   if (report && !kinds.empty() && kinds.front().name == "correlation id or e-mail") {
     const auto r = tx->exec_params1(
         "SELECT count(*) FILTER (WHERE correlation_id = $3), count(*) FILTER (WHERE source_user_email = $3) FROM invocations "
@@ -445,12 +462,89 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
   return out;
 }
 
+namespace {
+
+// A window [since, until) as the whole hours inside it, [first, last), which the rollups answer,
+// and the rows before and after them, [since, head_end) and [last, until), read one by one (at
+// most two hours of rows, whatever the window; all of it when it holds no whole hour).
+struct HourSplit {
+  Timestamp since, until, first, last, head_end;
+  HourSplit(Timestamp s, Timestamp u)
+      : since(s),
+        until(u),
+        first((s + kMicrosPerHour - 1) / kMicrosPerHour * kMicrosPerHour),
+        last(std::max(first, u / kMicrosPerHour * kMicrosPerHour)),
+        head_end(std::min(first, u)) {}
+};
+
+// The rows of an invocation `i` in the partial hours: $1 since, $2 head_end, $3 last, $4 until.
+const std::string kPartialHours = "((i.created_at >= " + sql::at_param(1) + " AND i.created_at < " + sql::at_param(2) +
+                                  ") OR (i.created_at >= " + sql::at_param(3) + " AND i.created_at < " +
+                                  sql::at_param(4) + "))";
+// The whole hours: $5 first, $3 last.
+const std::string kWholeHours = "hour_bucket >= " + sql::at_param(5) + " AND hour_bucket < " + sql::at_param(3);
+
+// Per name, the parts that add up to the window's counts (name, runs, failed, detected,
+// abandoned, d): the whole hours' rollups, the partial hours' executions, and, for jobs, the
+// abandoned jobs of the whole hours (the rollups do not keep them apart), from the abandoned
+// invocations (migration 013). Parameters as above, $6 the function filter, $7 the kind.
+std::string name_parts_sql(bool jobs) {
+  const std::string of_function = " AND ($6::text IS NULL OR i.source_function = $6)";
+  std::string s = "SELECT name, runs, failed, detected, 0::bigint AS abandoned FROM name_metrics_hourly WHERE kind = $7 AND " +
+                  kWholeHours + " AND ($6::text IS NULL OR source_function = $6)";
+  if (jobs)
+    return s + " UNION ALL SELECT j.job_name, 1, (j.status = 'failed')::int, 0, (j.status = 'abandoned')::int "
+               "FROM invocations i JOIN job_executions j ON j.invocation_id = i.id WHERE " + kPartialHours + of_function +
+           " UNION ALL SELECT j.job_name, 0, 0, 0, 1 FROM invocations i JOIN job_executions j ON j.invocation_id = i.id "
+           "AND j.status = 'abandoned' WHERE i.status = 'abandoned' AND i.created_at >= " + sql::at_param(5) +
+           " AND i.created_at < " + sql::at_param(3) + of_function;
+  return s + " UNION ALL SELECT e.event_name, 1, (e.status IN ('handler_failed', 'detection_failed'))::int, "
+             "coalesce(e.detected, false)::int, 0 FROM invocations i JOIN event_executions e ON e.invocation_id = i.id "
+             "WHERE " + kPartialHours + of_function;
+}
+
+// A PostgreSQL array literal of `items` (a text parameter cast to text[]): each quoted, with
+// its quotes and backslashes escaped.
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    out += out.size() > 1 ? ",\"" : "\"";
+    for (const char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// The per-name counts of the window, `having` (SQL over the sums) those listed, in `order`.
+std::vector<NameStats> name_counts_in(pqxx::transaction_base& tx, bool jobs, const std::string& having,
+                                      const std::string& order, const HourSplit& w,
+                                      const std::optional<std::string>& function, size_t limit) {
+  std::vector<NameStats> out;
+  for (const auto& r : tx.exec_params(
+           "SELECT name, sum(runs)::bigint AS runs, sum(failed)::bigint AS failed, sum(detected)::bigint AS detected, "
+           "sum(abandoned)::bigint AS abandoned FROM (" + name_parts_sql(jobs) + ") p GROUP BY name HAVING " + having +
+               " ORDER BY " + order + " LIMIT $8",
+           w.since, w.head_end, w.last, w.until, w.first, function, jobs ? "job" : "event", static_cast<int64_t>(limit))) {
+    NameStats n;
+    n.name = r["name"].as<std::string>();
+    n.runs = r["runs"].as<int64_t>();
+    n.failed = r["failed"].as<int64_t>();
+    n.detected = r["detected"].as<int64_t>();
+    n.abandoned = r["abandoned"].as<int64_t>();
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+}  // namespace
+
 Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::optional<std::string>& function) {
-  // [first, last): the whole hours inside the window; the rows before and after them are read
-  // one by one (when the window holds no whole hour, all of it). Both reads give the same nine
-  // leading columns, added up alike; then the durations, as sketch buckets or one by one.
-  const Timestamp first = (since + kMicrosPerHour - 1) / kMicrosPerHour * kMicrosPerHour;
-  const Timestamp last = std::max(first, until / kMicrosPerHour * kMicrosPerHour);
+  // Both reads give the same nine leading columns, added up alike; then the durations, as sketch
+  // buckets or one by one.
+  const HourSplit w(since, until);
   ReadTransaction tx(conn_, limits_);
   Totals t;
   int64_t timed = 0, sum_ms = 0;
@@ -468,14 +562,14 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
   };
   int64_t zeros = 0;
   std::map<int32_t, int64_t> buckets;
-  if (first < last) {
+  if (w.first < w.last) {
     for (const auto& r : tx->exec_params(
              "SELECT total_invocations, successful_invocations, total_jobs_failed, total_jobs_run, total_jobs_succeeded, "
              "duration_count, duration_sum_ms, min_duration_ms, max_duration_ms, "
              "duration_zero_count, duration_bucket_keys, duration_bucket_counts "
              "FROM metrics_hourly WHERE hour_bucket >= " + kAt1 + " AND hour_bucket < " + kAt2 +
                  " AND ($3::text IS NULL OR source_function = $3)",
-             first, last, function)) {
+             w.first, w.last, function)) {
       add(r);
       zeros += r[9].as<int64_t>();
       const auto keys = int_array(r[10].c_str()), counts = int_array(r[11].c_str());
@@ -487,58 +581,96 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
       "SELECT count(*), count(*) FILTER (WHERE status = 'completed'), coalesce(sum(total_jobs_failed), 0), "
       "coalesce(sum(total_jobs_run), 0), coalesce(sum(total_jobs_succeeded), 0), "
       "count(total_duration_ms), coalesce(sum(total_duration_ms), 0), min(total_duration_ms), max(total_duration_ms), "
-      "coalesce(array_agg(total_duration_ms) FILTER (WHERE total_duration_ms IS NOT NULL), '{}') FROM invocations "
-      "WHERE ((created_at >= " + kAt1 + " AND created_at < " + kAt2 + ") OR (created_at >= " + sql::at_param(3) +
-          " AND created_at < " + sql::at_param(4) + ")) AND ($5::text IS NULL OR source_function = $5)",
-      since, std::min(first, until), last, until, function)[0];
+      "coalesce(array_agg(total_duration_ms) FILTER (WHERE total_duration_ms IS NOT NULL), '{}') FROM invocations i "
+      "WHERE " + kPartialHours + " AND ($5::text IS NULL OR source_function = $5)",
+      w.since, w.head_end, w.last, w.until, function)[0];
   add(rows);
   for (const int64_t ms : int_array(rows[9].c_str())) sketch.add(double(ms));
   if (timed > 0) t.avg_ms = double(sum_ms) / double(timed);
   t.p95_ms = sketch.quantile(0.95, min_ms, max_ms);
+  // The abandoned jobs: those neither succeeded nor failed, of the abandoned invocations (the
+  // only ones whose jobs can be abandoned), from migration 013's index alone.
+  t.jobs_abandoned = tx->exec_params1(
+      "SELECT coalesce(sum(total_jobs_run - total_jobs_succeeded - total_jobs_failed), 0) FROM invocations "
+      "WHERE status = 'abandoned' AND created_at >= " + kAt1 + " AND created_at < " + kAt2 +
+          " AND ($3::text IS NULL OR source_function = $3)",
+      since, until, function)[0].as<int64_t>();
   return t;
 }
 
-// The per-name counts and percentiles come from name_metrics_hourly (migration 011): one row per
-// hour, function and name, whatever the traffic, so a week costs what an hour does. Its hours
-// are the invocations' (created_at), whole: the window widens to the start of its first hour.
+std::vector<HourFigures> ViewReader::hourly(Timestamp since, Timestamp until, const std::optional<std::string>& function,
+                                            size_t limit) {
+  const HourSplit w(since, until);
+  ReadTransaction tx(conn_, limits_);
+  std::vector<HourFigures> out;
+  for (const auto& r : tx->exec_params(
+           "SELECT source_function, " + micros("hour_bucket") + ", successful_invocations, failed_invocations, "
+           "p95_duration_ms::float8 FROM metrics_hourly WHERE " + kWholeHours + " AND ($6::text IS NULL OR source_function = $6) "
+           "UNION ALL SELECT source_function, " + micros("date_trunc('hour', created_at)") + ", "
+           "count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status IN ('failed', 'abandoned')), "
+           "percentile_cont(0.95) WITHIN GROUP (ORDER BY total_duration_ms) FROM invocations i WHERE " + kPartialHours +
+               " AND ($6::text IS NULL OR source_function = $6) GROUP BY 1, 2 ORDER BY 1, 2 LIMIT $7",
+           w.since, w.head_end, w.last, w.until, w.first, function, static_cast<int64_t>(limit))) {
+    HourFigures h;
+    h.function = r[0].as<std::string>();
+    h.hour = r[1].as<int64_t>();
+    h.ok = r[2].as<int64_t>();
+    h.failed = r[3].as<int64_t>();
+    if (!r[4].is_null()) h.p95_ms = r[4].as<double>();
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+std::vector<NameStats> ViewReader::name_counts(const char* kind, const char* order_by, Timestamp since, Timestamp until,
+                                               const std::optional<std::string>& function, size_t limit) {
+  const std::string by = std::string_view(order_by) == "detected" ? "detected" : "failed";
+  ReadTransaction tx(conn_, limits_);
+  return name_counts_in(*tx, std::string_view(kind) == "job", "sum(" + by + ") > 0", by + " DESC, name", HourSplit(since, until),
+                        function, limit);
+}
+
+// The per-name counts come from name_metrics_hourly (migration 011) for the whole hours of the
+// window: one row per hour, function and name, whatever the traffic, so a week costs what an
+// hour does; the partial hours at either end from the executions of their invocations.
 // The most common error is that of the name's latest kErrorSample failures in the window.
 std::vector<NameStats> ViewReader::name_stats_of(const char* kind, const std::string& errors_sql, Timestamp since,
                                                  Timestamp until, const std::optional<std::string>& function, size_t limit) {
-  // $1 since, $2 until, $3 function, $4 kind.
-  const std::string filter = " WHERE kind = $4 AND hour_bucket >= date_trunc('hour', " + kAt1 + ") AND hour_bucket < " +
-                             kAt2 + " AND ($3::text IS NULL OR source_function = $3)";
+  const bool jobs = std::string_view(kind) == "job";
+  const HourSplit w(since, until);
   ReadTransaction tx(conn_, limits_);
-  std::vector<NameStats> out;
-  std::map<std::string, size_t> at;
-  std::map<std::string, int64_t> zeros;
-  for (const auto& r : tx->exec_params("SELECT name, sum(runs)::bigint AS runs, sum(failed)::bigint AS failed, "
-                                       "sum(detected)::bigint AS detected, sum(duration_zero_count)::bigint AS zero "
-                                       "FROM name_metrics_hourly" + filter +
-                                           " GROUP BY name ORDER BY failed DESC, runs DESC, name LIMIT $5",
-                                       since, until, function, kind, static_cast<int64_t>(limit))) {
-    NameStats n;
-    n.name = r["name"].as<std::string>();
-    n.runs = r["runs"].as<int64_t>();
-    n.failed = r["failed"].as<int64_t>();
-    n.detected = r["detected"].as<int64_t>();
-    zeros[n.name] = r["zero"].as<int64_t>();
-    at[n.name] = out.size();
-    out.push_back(std::move(n));
-  }
-  // The hours' sketches, merged per name: bucket counts add up (core/duration_sketch.h). Merged
-  // here rather than by unnest() in SQL, which is several times slower for a day of rows.
-  std::map<std::string, std::map<int32_t, int64_t>> buckets;
-  for (const auto& r : tx->exec_params("SELECT name, duration_bucket_keys, duration_bucket_counts FROM name_metrics_hourly" +
-                                           filter,
-                                       since, until, function, kind)) {
-    const auto it = at.find(r[0].as<std::string>());
-    if (it == at.end()) continue;
-    const auto keys = int_array(r[1].c_str()), counts = int_array(r[2].c_str());
-    auto& into = buckets[it->first];
+  std::vector<NameStats> out = name_counts_in(*tx, jobs, "true", "failed DESC, runs DESC, name", w, function, limit);
+  std::vector<std::string> listed;
+  for (const auto& n : out) listed.push_back(n.name);
+  const std::string names = text_array(listed);
+  // The durations: the whole hours' sketches, merged per name (bucket counts add up:
+  // core/duration_sketch.h; here rather than by unnest() in SQL, several times slower for a day
+  // of rows), and the partial hours' durations one by one.
+  std::map<std::string, std::pair<int64_t, std::map<int32_t, int64_t>>> hours;
+  for (const auto& r : tx->exec_params("SELECT name, duration_zero_count, duration_bucket_keys, duration_bucket_counts "
+                                       "FROM name_metrics_hourly WHERE kind = $4 AND hour_bucket >= " + kAt1 +
+                                           " AND hour_bucket < " + kAt2 +
+                                           " AND ($3::text IS NULL OR source_function = $3) AND name = ANY($5::text[])",
+                                       w.first, w.last, function, kind, names)) {
+    auto& [zeros, into] = hours[r[0].as<std::string>()];
+    zeros += r[1].as<int64_t>();
+    const auto keys = int_array(r[2].c_str()), counts = int_array(r[3].c_str());
     for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) into[static_cast<int32_t>(keys[i])] += counts[i];
   }
+  std::map<std::string, std::vector<int64_t>> partial;
+  for (const auto& r : tx->exec_params(
+           jobs ? "SELECT j.job_name, coalesce(array_agg(j.duration_ms) FILTER (WHERE j.duration_ms IS NOT NULL), '{}') "
+                  "FROM invocations i JOIN job_executions j ON j.invocation_id = i.id WHERE " + kPartialHours +
+                      " AND ($5::text IS NULL OR i.source_function = $5) AND j.job_name = ANY($6::text[]) GROUP BY 1"
+                : "SELECT e.event_name, coalesce(array_agg(e.handler_duration_ms) FILTER (WHERE e.handler_duration_ms IS NOT "
+                  "NULL), '{}') FROM invocations i JOIN event_executions e ON e.invocation_id = i.id WHERE " + kPartialHours +
+                      " AND ($5::text IS NULL OR i.source_function = $5) AND e.event_name = ANY($6::text[]) GROUP BY 1",
+           w.since, w.head_end, w.last, w.until, function, names))
+    partial[r[0].as<std::string>()] = int_array(r[1].c_str());
   for (auto& n : out) {
-    const DurationSketch d = DurationSketch::from_buckets(zeros[n.name], buckets[n.name]);
+    const auto& [zeros, buckets] = hours[n.name];
+    DurationSketch d = DurationSketch::from_buckets(zeros, buckets);
+    for (const int64_t ms : partial[n.name]) d.add(double(ms));
     n.p50_ms = d.quantile(0.50);
     n.p95_ms = d.quantile(0.95);
   }
@@ -556,8 +688,8 @@ std::vector<NameStats> ViewReader::job_stats(Timestamp since, Timestamp until, c
                                              size_t limit) {
   return name_stats_of("job",
                        "SELECT mode() WITHIN GROUP (ORDER BY x.err) FROM (SELECT j.error_message AS err FROM job_executions j "
-                       "WHERE j.status = 'failed' AND j.job_name = $4 AND j.created_at >= date_trunc('hour', " + kAt1 +
-                           ") AND j.created_at < " + kAt2 + " AND " + sql::of_function("j", 3) +
+                       "WHERE j.status = 'failed' AND j.job_name = $4 AND j.created_at >= " + kAt1 +
+                           " AND j.created_at < " + kAt2 + " AND " + sql::of_function("j", 3) +
                            " ORDER BY j.created_at DESC LIMIT $5) x",
                        since, until, function, limit);
 }
@@ -567,7 +699,7 @@ std::vector<NameStats> ViewReader::event_stats(Timestamp since, Timestamp until,
   return name_stats_of("event",
                        "SELECT mode() WITHIN GROUP (ORDER BY x.err) FROM (SELECT coalesce(e.handler_error, e.detection_error) "
                        "AS err FROM event_executions e WHERE e.status IN ('handler_failed', 'detection_failed') AND "
-                       "e.event_name = $4 AND e.created_at >= date_trunc('hour', " + kAt1 + ") AND e.created_at < " + kAt2 +
+                       "e.event_name = $4 AND e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 +
                            " AND " + sql::of_function("e", 3) + " ORDER BY e.created_at DESC LIMIT $5) x",
                        since, until, function, limit);
 }

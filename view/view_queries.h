@@ -58,6 +58,9 @@ struct SearchReport {
   std::string searched;                                  // the kinds tried, " or "-joined
   std::string found_as;                                  // the kind that found the rows shown ("" if none)
   std::vector<std::pair<std::string, int64_t>> counts;  // per kind, for a two-kind search
+  // A failed job or event (the jobs and events pages' drill-down): its failed runs in the
+  // invocations of the range, the number those pages print, and how many invocations they are.
+  std::optional<std::pair<int64_t, int64_t>> failed_runs_in;  // (runs, invocations)
 };
 
 // The figures of a window, one definition for every page (`serve`, `report`, `show`): the
@@ -65,10 +68,11 @@ struct SearchReport {
 // they ran (their total_jobs_failed), the mean and the p95 of their durations (p95 as
 // percentile_cont, within 1 %). Success rate is completed / invocations.
 // Job health beside it: the jobs those invocations ran, and of them those that succeeded; the
-// rest, neither succeeded nor failed, have no end (abandoned, or still running).
+// rest, neither succeeded nor failed, have no end: abandoned (their invocation was cut off:
+// job status 'abandoned') or still running.
 struct Totals {
   int64_t invocations = 0, completed = 0, failed_jobs = 0;
-  int64_t jobs_run = 0, jobs_succeeded = 0;
+  int64_t jobs_run = 0, jobs_succeeded = 0, jobs_abandoned = 0;
   std::optional<double> avg_ms, p95_ms;
   int64_t jobs_without_end() const { return jobs_run - jobs_succeeded - failed_jobs; }
 };
@@ -77,9 +81,17 @@ struct Totals {
 // The most common error of a name is that of its latest failures in the range, this many.
 constexpr size_t kErrorSample = 1000;
 
+// One function's invocations of one hour of a window: completed, failed or abandoned, p95.
+struct HourFigures {
+  std::string function;
+  Timestamp hour = 0;
+  int64_t ok = 0, failed = 0;
+  std::optional<double> p95_ms;
+};
+
 struct NameStats {
   std::string name;
-  int64_t runs = 0, failed = 0, detected = 0;
+  int64_t runs = 0, failed = 0, detected = 0, abandoned = 0;  // abandoned: jobs only
   std::optional<double> p50_ms, p95_ms;
   std::optional<std::string> common_error;
 };
@@ -109,10 +121,19 @@ class ViewReader {
                                          std::optional<Timestamp> until = std::nullopt);
   // One page of invocations, newest first.
   std::vector<InvocationSummary> search(const InvocationQuery& q, SearchReport* report = nullptr);
-  // Jobs (or events) by name over the hours of [since, until) (name_metrics_hourly: the first hour
-  // whole): counts, failure rate, p50/p95 within 1 %, the most common of the latest kErrorSample errors.
+  // Per function and hour, the invocations of [since, until) (the window's first and last hour
+  // only their part inside it: from the rows), by function then hour, at most `limit` rows.
+  std::vector<HourFigures> hourly(Timestamp since, Timestamp until, const std::optional<std::string>& function,
+                                  size_t limit);
+  // Jobs (or events) by name, of the invocations that started in [since, until), exactly (whole
+  // hours from name_metrics_hourly, the partial hours from the rows): counts, failure rate,
+  // p50/p95 within 1 %, the most common of the latest kErrorSample errors. Most failures first.
   std::vector<NameStats> job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);
   std::vector<NameStats> event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);
+  // The same counts alone (no percentiles, no errors) of the names with any `order_by` ("failed"
+  // or "detected"), most first: the overview's lists.
+  std::vector<NameStats> name_counts(const char* kind, const char* order_by, Timestamp since, Timestamp until,
+                                     const std::optional<std::string>& function, size_t limit);
   // The newest ts any load has seen (windows are counted back from it); nullopt when empty.
   std::optional<Timestamp> watermark();
 
@@ -122,6 +143,7 @@ class ViewReader {
  private:
   std::vector<NameStats> name_stats_of(const char* kind, const std::string& errors_sql, Timestamp since,
                                        Timestamp until, const std::optional<std::string>& function, size_t limit);
+
   // Invocation summaries that meet `condition` (SQL over `i`), created at or after `since` (and
   // before `until`, when given).
   std::vector<InvocationSummary> summaries_since(const std::string& condition, const std::string& order, Timestamp since,

@@ -195,7 +195,12 @@ std::optional<std::string> opt_param(const httplib::Request& req, const char* na
 // `from`/`to` (RFC 3339).
 struct Window {
   Timestamp since = 0, until = 0;
-  std::string range;  // as given, for links
+  std::string range;  // as given, for links ("" for a custom from/to)
+  // The query parameters that name this window again, for a link to another page.
+  std::string link_params() const {
+    if (!range.empty()) return "range=" + range;
+    return "from=" + format_rfc3339(since) + "&amp;to=" + format_rfc3339(until);
+  }
 };
 Window window_of(const httplib::Request& req, ViewReader& reader, const char* default_range = "24h") {
   Window w;
@@ -272,7 +277,12 @@ std::string summary_rows(const std::vector<InvocationSummary>& rows) {
                     "<th>invocation</th><th>first error</th></tr>\n";
   for (const auto& r : rows)
     out += "<tr><td>" + format_rfc3339(r.created_at).substr(0, 23) + "</td><td><span class=\"status " +
-           status_class(r.status) + "\">" + esc(r.status) + "</span></td><td>" + esc(r.function, 60) +
+           status_class(r.status) + "\">" + esc(r.status) + "</span>" +
+           // Completed is the invocation's word; its failed jobs are said beside it, not hidden.
+           (r.jobs_failed ? " <span class=\"status open\">" + std::to_string(r.jobs_failed) +
+                                (r.jobs_failed == 1 ? " job failed" : " jobs failed") + "</span>"
+                          : std::string()) +
+           "</td><td>" + esc(r.function, 60) +
            "</td><td class=\"num\">" + (r.duration_ms ? ms_text(double(*r.duration_ms)) : "") +
            "</td><td><a href=\"/invocation/" + esc(r.id) + "\"><code>" + esc(r.id) + "</code></a></td><td class=\"err\">" +
            esc(r.first_error.value_or(""), 160) + "</td></tr>\n";
@@ -282,7 +292,9 @@ std::string summary_rows(const std::vector<InvocationSummary>& rows) {
 std::string stats_table(const std::vector<NameStats>& rows, const char* kind, const Window& w) {
   std::string out = "<table class=\"list\"><tr><th>name</th><th>runs</th>";
   if (std::string_view(kind) == "event") out += "<th>detected</th>";
-  out += "<th>failed</th><th>failure rate</th><th>p50</th><th>p95</th><th>most common error</th></tr>\n";
+  out += "<th>failed</th><th>failure rate</th>";
+  if (std::string_view(kind) == "job") out += "<th>abandoned</th>";
+  out += "<th>p50</th><th>p95</th><th>most common error</th></tr>\n";
   for (const auto& r : rows) {
     out += "<tr><td>" + esc(r.name, 80) + "</td><td class=\"num\">" + std::to_string(r.runs) + "</td>";
     if (std::string_view(kind) == "event") out += "<td class=\"num\">" + std::to_string(r.detected) + "</td>";
@@ -290,14 +302,16 @@ std::string stats_table(const std::vector<NameStats>& rows, const char* kind, co
            // The failures of this name: the invocations where it failed, whatever they ended as.
            (r.failed ? "<a href=\"/invocations?q=" +
                            url_encode((std::string_view(kind) == "event" ? "failed-event:" : "failed-job:") + r.name) +
-                           "&amp;range=" + w.range + "\">" + std::to_string(r.failed) + "</a>"
+                           "&amp;" + w.link_params() + "\">" + std::to_string(r.failed) + "</a>"
                      : std::string("0")) +
            "</td><td class=\"num\">" + (r.runs ? number(100.0 * double(r.failed) / double(r.runs), 1) + " %" : "") +
+           (std::string_view(kind) == "job" ? "</td><td class=\"num\">" + std::to_string(r.abandoned) : std::string()) +
            "</td><td class=\"num\">" + ms_text(r.p50_ms) + "</td><td class=\"num\">" + ms_text(r.p95_ms) +
            "</td><td class=\"err\">" + esc(r.common_error.value_or(""), 160) + "</td></tr>\n";
   }
-  return out + "</table>\n<p class=\"sub\">Whole hours of the invocations' start; p50 and p95 within 1 %; the most "
-               "common error of each name's latest " + std::to_string(kErrorSample) + " failures.</p>\n";
+  return out + "</table>\n<p class=\"sub\">The executions of the invocations that started in the window; abandoned: "
+               "no end, the invocation cut off; p50 and p95 within 1 %; the most common error of each name's latest " +
+               std::to_string(kErrorSample) + " failures.</p>\n";
 }
 
 }  // namespace
@@ -441,9 +455,9 @@ struct WebServer::Impl {
                        (q.function ? "&amp;function=" + url_encode(*q.function) : "");
     std::string body = "<h1>Invocations</h1>\n" + range_links("/invocations", w, keep) + "<p class=\"filters\">status: ";
     for (const char* s : {"failed", "abandoned", "running", "completed"})
-      body += "<a href=\"/invocations?range=" + w.range + "&amp;status=" + s +
+      body += "<a href=\"/invocations?" + w.link_params() + "&amp;status=" + s +
               (q.search ? "&amp;q=" + url_encode(*q.search) : "") + "\">" + s + "</a> ";
-    body += "<a href=\"/invocations?range=" + w.range + "\">all</a></p>\n";
+    body += "<a href=\"/invocations?" + w.link_params() + "\">all</a></p>\n";
     if (q.search) {
       // What was searched, as what: never a silent guess.
       body += "<p class=\"searched\">searched <b>" + esc(kinds.front().value, 200) + "</b> as " + esc(report.searched);
@@ -455,11 +469,14 @@ struct WebServer::Impl {
       } else if (!report.found_as.empty() && report.found_as != report.searched) {
         body += "; found as " + esc(report.found_as);
       }
+      if (report.failed_runs_in)  // the number the jobs or events page links from, and where it is
+        body += ": " + std::to_string(report.failed_runs_in->first) + " failed runs in " +
+                std::to_string(report.failed_runs_in->second) + " invocations in this window";
       body += " (prefixes: id: corr: email: function: event: checked: job: failed-job: failed-event: error: row:)</p>\n";
     }
     body += rows.empty() ? "<p class=\"none\">no invocation matches</p>\n" : summary_rows(rows);
     if (more)
-      body += "<p class=\"pager\"><a rel=\"next\" href=\"/invocations?range=" + w.range + keep + "&amp;before=" +
+      body += "<p class=\"pager\"><a rel=\"next\" href=\"/invocations?" + w.link_params() + keep + "&amp;before=" +
               std::to_string(rows.back().created_at) + "_" + rows.back().id + "\">older →</a></p>\n";
     return page("Invocations", body, q.search.value_or(""));
   }

@@ -207,14 +207,18 @@ TEST_F(ServeTest, TheOverviewCountsExactlyTheWindowItPrints) {
     const int64_t want = db_->count("SELECT count(*) FROM invocations WHERE created_at >= '" + std::string(window[1]) +
                                     "'::timestamptz AND created_at <= '" + std::string(window[2]) + "'::timestamptz");
     EXPECT_EQ(std::stoll(card[1]), want) << query << " " << window[0];
-    static const std::regex open_jobs_card("<div class=\"label\">jobs without an end</div><div class=\"value\">([0-9]+)</div>");
-    std::smatch open_jobs;
-    ASSERT_TRUE(std::regex_search(r->body, open_jobs, open_jobs_card)) << query;
-    EXPECT_EQ(std::stoll(open_jobs[1]),
-              db_->count("SELECT count(*) FROM job_executions j JOIN invocations i ON i.id = j.invocation_id "
-                         "WHERE j.status IN ('running', 'abandoned') AND i.created_at >= '" + std::string(window[1]) +
-                         "'::timestamptz AND i.created_at <= '" + std::string(window[2]) + "'::timestamptz"))
-        << query;
+    // Job health: each card is the jobs of that status of the window's invocations.
+    for (const auto& [label, status] : {std::pair<std::string, std::string>{"failed jobs", "failed"},
+                                        {"abandoned jobs", "abandoned"}, {"jobs running", "running"}}) {
+      const std::regex job_card("<div class=\"label\">" + label + "</div><div class=\"value\">([0-9]+)</div>");
+      std::smatch jobs;
+      ASSERT_TRUE(std::regex_search(r->body, jobs, job_card)) << query << " " << label;
+      EXPECT_EQ(std::stoll(jobs[1]),
+                db_->count("SELECT count(*) FROM job_executions j JOIN invocations i ON i.id = j.invocation_id "
+                           "WHERE j.status = '" + status + "' AND i.created_at >= '" + std::string(window[1]) +
+                           "'::timestamptz AND i.created_at <= '" + std::string(window[2]) + "'::timestamptz"))
+          << query << " " << label;
+    }
   }
 }
 

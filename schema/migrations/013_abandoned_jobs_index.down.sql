@@ -1,0 +1,2 @@
+-- 013 down: the pages no longer count abandoned jobs by window.
+DROP INDEX IF EXISTS invocations_abandoned_idx;
