@@ -464,43 +464,139 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
 
 namespace {
 
-// A window [since, until) as the whole hours inside it, [first, last), which the rollups answer,
-// and the rows before and after them, [since, head_end) and [last, until), read one by one (at
-// most two hours of rows, whatever the window; all of it when it holds no whole hour).
-struct HourSplit {
-  Timestamp since, until, first, last, head_end;
-  HourSplit(Timestamp s, Timestamp u)
-      : since(s),
-        until(u),
-        first((s + kMicrosPerHour - 1) / kMicrosPerHour * kMicrosPerHour),
-        last(std::max(first, u / kMicrosPerHour * kMicrosPerHour)),
-        head_end(std::min(first, u)) {}
+Timestamp hour_floor(Timestamp t) { return t / kMicrosPerHour * kMicrosPerHour; }
+
+// How a window [since, until) is counted exactly: the rollups of the hours [hours_from, hours_to)
+// plus (sign 1) or minus (sign -1) the invocations of two ranges, each read row by row. A window's
+// hour that it covers only in part is read either as its rows inside the window, or as the
+// hour's rollup minus its rows outside the window, whichever holds fewer invocations: a window
+// that ends at the newest record takes its last hour whole, and no partial hour costs more than
+// half of its rows.
+struct WindowPlan {
+  struct Rows {
+    Timestamp from = 0, to = 0;  // [from, to); empty when from == to
+    int sign = 1;
+  };
+  Timestamp hours_from = 0, hours_to = 0;
+  Rows a, b;
+  // Whether rows are taken out of a rollup: the hours' smallest and largest duration may then be
+  // those of the rows taken out, and are no bound of the window's.
+  bool subtracts() const { return (a.sign < 0 && a.from < a.to) || (b.sign < 0 && b.from < b.to); }
 };
 
-// The rows of an invocation `i` in the partial hours: $1 since, $2 head_end, $3 last, $4 until.
-const std::string kPartialHours = "((i.created_at >= " + sql::at_param(1) + " AND i.created_at < " + sql::at_param(2) +
-                                  ") OR (i.created_at >= " + sql::at_param(3) + " AND i.created_at < " +
-                                  sql::at_param(4) + "))";
-// The whole hours: $5 first, $3 last.
-const std::string kWholeHours = "hour_bucket >= " + sql::at_param(5) + " AND hour_bucket < " + sql::at_param(3);
+WindowPlan plan_window(pqxx::transaction_base& tx, Timestamp since, Timestamp until,
+                       const std::optional<std::string>& function) {
+  WindowPlan p;
+  const Timestamp first = hour_floor(since + kMicrosPerHour - 1), last = hour_floor(until);
+  if (first > last) {  // inside one hour: [since, until), or the hour minus what is around it
+    const Timestamp h = hour_floor(since);
+    const auto r = tx.exec_params1(
+        "SELECT count(*) FILTER (WHERE created_at >= " + sql::at_param(2) + " AND created_at < " + sql::at_param(3) +
+            "), count(*) FROM invocations WHERE created_at >= " + sql::at_param(1) + " AND created_at < " +
+            sql::at_param(1) + " + interval '1 hour' AND ($4::text IS NULL OR source_function = $4)",
+        h, since, until, function);
+    const int64_t in = r[0].as<int64_t>(), out = r[1].as<int64_t>() - in;
+    if (out < in) {
+      p.hours_from = h;
+      p.hours_to = h + kMicrosPerHour;
+      p.a = {h, since, -1};
+      p.b = {until, h + kMicrosPerHour, -1};
+    } else {
+      p.hours_from = p.hours_to = first;
+      p.a = {since, until, 1};
+      p.b = {until, until, 1};
+    }
+    return p;
+  }
+  p.hours_from = first;
+  p.hours_to = last;
+  p.a = {since, since, 1};
+  p.b = {until, until, 1};
+  const Timestamp head = first - kMicrosPerHour;  // the hour `since` cuts, when since < first
+  // Four index-only range counts (one scan with an OR of ranges would read all between them).
+  const auto count_in = [](int from, int to) {
+    return "(SELECT count(*) FROM invocations WHERE created_at >= " + sql::at_param(from) + " AND created_at < " +
+           sql::at_param(to) + " AND ($7::text IS NULL OR source_function = $7))";
+  };
+  const auto r = tx.exec_params1("SELECT " + count_in(1, 2) + ", " + count_in(2, 3) + ", " + count_in(4, 5) + ", " +
+                                     count_in(5, 6),
+                                 since < first ? head : first, since, first, last, until,
+                                 until > last ? last + kMicrosPerHour : last, function);
+  if (since < first) {
+    const int64_t out = r[0].as<int64_t>(), in = r[1].as<int64_t>();
+    if (out < in) {
+      p.hours_from = head;
+      p.a = {head, since, -1};
+    } else {
+      p.a = {since, first, 1};
+    }
+  }
+  if (until > last) {
+    const int64_t in = r[2].as<int64_t>(), out = r[3].as<int64_t>();
+    if (out < in) {
+      p.hours_to = last + kMicrosPerHour;
+      p.b = {until, last + kMicrosPerHour, -1};
+    } else {
+      p.b = {last, until, 1};
+    }
+  }
+  return p;
+}
+
+// The window's whole hours from the rollups, the rest from its rows: what an hour-by-hour chart
+// reads (each hour's figures, the cut ones of the window's part alone).
+WindowPlan split_window(Timestamp since, Timestamp until) {
+  WindowPlan p;
+  const Timestamp first = hour_floor(since + kMicrosPerHour - 1), last = std::max(first, hour_floor(until));
+  p.hours_from = first;
+  p.hours_to = last;
+  p.a = {since, std::min(first, until), 1};
+  p.b = {last, std::max(last, until), 1};
+  return p;
+}
+
+// Every query of a plan takes its parameters in one order, typed once by this header (a query
+// need not use each): $1-$4 the two ranges of rows, $5 and $6 the rollups' hours, $7 and $8
+// the ranges' signs, $9 the function filter; a query's own from $10.
+const std::string kPlanParams = "WITH plan_params AS (SELECT $1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::bigint, "
+                                "$6::bigint, $7::int, $8::int, $9::text) ";
+template <typename... More>
+pqxx::result exec_plan(pqxx::transaction_base& tx, const std::string& query, const WindowPlan& p,
+                       const std::optional<std::string>& function, More&&... more) {
+  return tx.exec_params(kPlanParams + query, p.a.from, p.a.to, p.b.from, p.b.to, p.hours_from, p.hours_to, p.a.sign,
+                        p.b.sign, function, std::forward<More>(more)...);
+}
+// The invocations of the two ranges, each with its range's sign `s` (as "FROM " + this + " i").
+// Two range scans: one scan with an OR of the ranges would read everything between them.
+const std::string kPlanRows = [] {
+  const auto range = [](int from, int to, int sign) {
+    return "SELECT id, created_at, status, source_function, total_jobs_run, total_jobs_succeeded, total_jobs_failed, "
+           "total_duration_ms, $" + std::to_string(sign) + "::int AS s FROM invocations WHERE created_at >= " +
+           sql::at_param(from) + " AND created_at < " + sql::at_param(to) + " AND ($9 IS NULL OR source_function = $9)";
+  };
+  return "(" + range(1, 2, 7) + " UNION ALL " + range(3, 4, 8) + ")";
+}();
+// The rollups' hours.
+const std::string kPlanHours = "hour_bucket >= " + sql::at_param(5) + " AND hour_bucket < " + sql::at_param(6) +
+                               " AND ($9 IS NULL OR source_function = $9)";
 
 // Per name, the parts that add up to the window's counts (name, runs, failed, detected,
-// abandoned, d): the whole hours' rollups, the partial hours' executions, and, for jobs, the
-// abandoned jobs of the whole hours (the rollups do not keep them apart), from the abandoned
-// invocations (migration 013). Parameters as above, $6 the function filter, $7 the kind.
+// abandoned, then d: a range's execution's duration, s: its sign): the hours' rollups, the
+// ranges' executions with their sign, and, for jobs, the abandoned jobs of the hours (the
+// rollups do not keep them apart), from the abandoned invocations (migration 013). $10 the kind.
 std::string name_parts_sql(bool jobs) {
-  const std::string of_function = " AND ($6::text IS NULL OR i.source_function = $6)";
-  std::string s = "SELECT name, runs, failed, detected, 0::bigint AS abandoned FROM name_metrics_hourly WHERE kind = $7 AND " +
-                  kWholeHours + " AND ($6::text IS NULL OR source_function = $6)";
+  std::string s = "SELECT name, runs, failed, detected, 0::bigint AS abandoned, NULL::bigint AS d, 0 AS s "
+                  "FROM name_metrics_hourly WHERE kind = $10 AND " + kPlanHours;
   if (jobs)
-    return s + " UNION ALL SELECT j.job_name, 1, (j.status = 'failed')::int, 0, (j.status = 'abandoned')::int "
-               "FROM invocations i JOIN job_executions j ON j.invocation_id = i.id WHERE " + kPartialHours + of_function +
-           " UNION ALL SELECT j.job_name, 0, 0, 0, 1 FROM invocations i JOIN job_executions j ON j.invocation_id = i.id "
-           "AND j.status = 'abandoned' WHERE i.status = 'abandoned' AND i.created_at >= " + sql::at_param(5) +
-           " AND i.created_at < " + sql::at_param(3) + of_function;
-  return s + " UNION ALL SELECT e.event_name, 1, (e.status IN ('handler_failed', 'detection_failed'))::int, "
-             "coalesce(e.detected, false)::int, 0 FROM invocations i JOIN event_executions e ON e.invocation_id = i.id "
-             "WHERE " + kPartialHours + of_function;
+    return s + " UNION ALL SELECT j.job_name, i.s, i.s * (j.status = 'failed')::int, 0, i.s * (j.status = 'abandoned')::int, "
+               "j.duration_ms, i.s FROM " + kPlanRows + " i JOIN job_executions j ON j.invocation_id = i.id" +
+           " UNION ALL SELECT j.job_name, 0, 0, 0, 1, NULL, 0 FROM invocations i JOIN job_executions j "
+           "ON j.invocation_id = i.id AND j.status = 'abandoned' WHERE i.status = 'abandoned' "
+           "AND i.total_jobs_run > i.total_jobs_succeeded + i.total_jobs_failed AND i.created_at >= " +
+           sql::at_param(5) + " AND i.created_at < " + sql::at_param(6) + " AND ($9 IS NULL OR i.source_function = $9)";
+  return s + " UNION ALL SELECT e.event_name, i.s, i.s * (e.status IN ('handler_failed', 'detection_failed'))::int, "
+             "i.s * coalesce(e.detected, false)::int, 0, e.handler_duration_ms, i.s FROM " + kPlanRows +
+         " i JOIN event_executions e ON e.invocation_id = i.id";
 }
 
 // A PostgreSQL array literal of `items` (a text parameter cast to text[]): each quoted, with
@@ -518,22 +614,34 @@ std::string text_array(const std::vector<std::string>& items) {
   return out + "}";
 }
 
-// The per-name counts of the window, `having` (SQL over the sums) those listed, in `order`.
+// The per-name counts of the window, `having` (SQL over the sums) those listed, in `order`. With
+// `durations`, also each listed name's durations of the ranges' rows: those to add, those to
+// take out of the hours' sketches.
+struct RangeDurations {
+  std::vector<int64_t> added, taken_out;
+};
 std::vector<NameStats> name_counts_in(pqxx::transaction_base& tx, bool jobs, const std::string& having,
-                                      const std::string& order, const HourSplit& w,
-                                      const std::optional<std::string>& function, size_t limit) {
+                                      const std::string& order, const WindowPlan& plan,
+                                      const std::optional<std::string>& function, size_t limit,
+                                      std::map<std::string, RangeDurations>* durations = nullptr) {
   std::vector<NameStats> out;
-  for (const auto& r : tx.exec_params(
-           "SELECT name, sum(runs)::bigint AS runs, sum(failed)::bigint AS failed, sum(detected)::bigint AS detected, "
-           "sum(abandoned)::bigint AS abandoned FROM (" + name_parts_sql(jobs) + ") p GROUP BY name HAVING " + having +
-               " ORDER BY " + order + " LIMIT $8",
-           w.since, w.head_end, w.last, w.until, w.first, function, jobs ? "job" : "event", static_cast<int64_t>(limit))) {
+  const std::string arrays = durations ? ", coalesce(array_agg(d) FILTER (WHERE s > 0 AND d IS NOT NULL), '{}') AS added, "
+                                         "coalesce(array_agg(d) FILTER (WHERE s < 0 AND d IS NOT NULL), '{}') AS taken_out"
+                                       : "";
+  for (const auto& r : exec_plan(tx,
+                                 "SELECT name, sum(runs)::bigint AS runs, sum(failed)::bigint AS failed, "
+                                 "sum(detected)::bigint AS detected, sum(abandoned)::bigint AS abandoned" + arrays +
+                                     " FROM (" + name_parts_sql(jobs) + ") p GROUP BY name HAVING " + having +
+                                     " ORDER BY " + order + " LIMIT $11",
+                                 plan, function, jobs ? "job" : "event", static_cast<int64_t>(limit))) {
     NameStats n;
     n.name = r["name"].as<std::string>();
     n.runs = r["runs"].as<int64_t>();
     n.failed = r["failed"].as<int64_t>();
     n.detected = r["detected"].as<int64_t>();
     n.abandoned = r["abandoned"].as<int64_t>();
+    if (durations)
+      (*durations)[n.name] = {int_array(r["added"].c_str()), int_array(r["taken_out"].c_str())};
     out.push_back(std::move(n));
   }
   return out;
@@ -544,8 +652,8 @@ std::vector<NameStats> name_counts_in(pqxx::transaction_base& tx, bool jobs, con
 Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::optional<std::string>& function) {
   // Both reads give the same nine leading columns, added up alike; then the durations, as sketch
   // buckets or one by one.
-  const HourSplit w(since, until);
   ReadTransaction tx(conn_, limits_);
+  const WindowPlan plan = plan_window(*tx, since, until, function);
   Totals t;
   int64_t timed = 0, sum_ms = 0;
   std::optional<int64_t> min_ms, max_ms;
@@ -562,32 +670,34 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
   };
   int64_t zeros = 0;
   std::map<int32_t, int64_t> buckets;
-  if (w.first < w.last) {
-    for (const auto& r : tx->exec_params(
-             "SELECT total_invocations, successful_invocations, total_jobs_failed, total_jobs_run, total_jobs_succeeded, "
-             "duration_count, duration_sum_ms, min_duration_ms, max_duration_ms, "
-             "duration_zero_count, duration_bucket_keys, duration_bucket_counts "
-             "FROM metrics_hourly WHERE hour_bucket >= " + kAt1 + " AND hour_bucket < " + kAt2 +
-                 " AND ($3::text IS NULL OR source_function = $3)",
-             w.first, w.last, function)) {
-      add(r);
-      zeros += r[9].as<int64_t>();
-      const auto keys = int_array(r[10].c_str()), counts = int_array(r[11].c_str());
-      for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] += counts[i];
-    }
+  for (const auto& r : exec_plan(*tx,
+                                 "SELECT total_invocations, successful_invocations, total_jobs_failed, total_jobs_run, "
+                                 "total_jobs_succeeded, duration_count, duration_sum_ms, min_duration_ms, max_duration_ms, "
+                                 "duration_zero_count, duration_bucket_keys, duration_bucket_counts FROM metrics_hourly "
+                                 "WHERE " + kPlanHours,
+                                 plan, function)) {
+    add(r);
+    zeros += r[9].as<int64_t>();
+    const auto keys = int_array(r[10].c_str()), counts = int_array(r[11].c_str());
+    for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] += counts[i];
   }
   DurationSketch sketch = DurationSketch::from_buckets(zeros, buckets);
-  const auto rows = tx->exec_params(
-      "SELECT count(*), count(*) FILTER (WHERE status = 'completed'), coalesce(sum(total_jobs_failed), 0), "
-      "coalesce(sum(total_jobs_run), 0), coalesce(sum(total_jobs_succeeded), 0), "
-      "count(total_duration_ms), coalesce(sum(total_duration_ms), 0), min(total_duration_ms), max(total_duration_ms), "
-      "coalesce(array_agg(total_duration_ms) FILTER (WHERE total_duration_ms IS NOT NULL), '{}') FROM invocations i "
-      "WHERE " + kPartialHours + " AND ($5::text IS NULL OR source_function = $5)",
-      w.since, w.head_end, w.last, w.until, function)[0];
+  const std::string s = "i.s";
+  const auto rows = exec_plan(
+      *tx,
+      "SELECT coalesce(sum(" + s + "), 0), coalesce(sum(" + s + ") FILTER (WHERE i.status = 'completed'), 0), "
+      "coalesce(sum(" + s + " * i.total_jobs_failed), 0), coalesce(sum(" + s + " * i.total_jobs_run), 0), "
+      "coalesce(sum(" + s + " * i.total_jobs_succeeded), 0), coalesce(sum(" + s + ") FILTER (WHERE i.total_duration_ms IS NOT "
+      "NULL), 0), coalesce(sum(" + s + " * i.total_duration_ms), 0), min(i.total_duration_ms), max(i.total_duration_ms), "
+      "coalesce(array_agg(i.total_duration_ms) FILTER (WHERE i.total_duration_ms IS NOT NULL AND " + s + " > 0), '{}'), "
+      "coalesce(array_agg(i.total_duration_ms) FILTER (WHERE i.total_duration_ms IS NOT NULL AND " + s + " < 0), '{}') "
+      "FROM " + kPlanRows + " i",
+      plan, function)[0];
   add(rows);
   for (const int64_t ms : int_array(rows[9].c_str())) sketch.add(double(ms));
+  for (const int64_t ms : int_array(rows[10].c_str())) sketch.add(double(ms), -1);
   if (timed > 0) t.avg_ms = double(sum_ms) / double(timed);
-  t.p95_ms = sketch.quantile(0.95, min_ms, max_ms);
+  t.p95_ms = plan.subtracts() ? sketch.quantile(0.95) : sketch.quantile(0.95, min_ms, max_ms);
   // The abandoned jobs: those neither succeeded nor failed, of the abandoned invocations (the
   // only ones whose jobs can be abandoned), from migration 013's index alone.
   t.jobs_abandoned = tx->exec_params1(
@@ -600,17 +710,17 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
 
 std::vector<HourFigures> ViewReader::hourly(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                             size_t limit) {
-  const HourSplit w(since, until);
   ReadTransaction tx(conn_, limits_);
   std::vector<HourFigures> out;
-  for (const auto& r : tx->exec_params(
+  for (const auto& r : exec_plan(
+           *tx,
            "SELECT source_function, " + micros("hour_bucket") + ", successful_invocations, failed_invocations, "
-           "p95_duration_ms::float8 FROM metrics_hourly WHERE " + kWholeHours + " AND ($6::text IS NULL OR source_function = $6) "
-           "UNION ALL SELECT source_function, " + micros("date_trunc('hour', created_at)") + ", "
-           "count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status IN ('failed', 'abandoned')), "
-           "percentile_cont(0.95) WITHIN GROUP (ORDER BY total_duration_ms) FROM invocations i WHERE " + kPartialHours +
-               " AND ($6::text IS NULL OR source_function = $6) GROUP BY 1, 2 ORDER BY 1, 2 LIMIT $7",
-           w.since, w.head_end, w.last, w.until, w.first, function, static_cast<int64_t>(limit))) {
+           "p95_duration_ms::float8 FROM metrics_hourly WHERE " + kPlanHours +
+               " UNION ALL SELECT i.source_function, " + micros("date_trunc('hour', i.created_at)") + ", "
+               "count(*) FILTER (WHERE i.status = 'completed'), count(*) FILTER (WHERE i.status IN ('failed', 'abandoned')), "
+               "percentile_cont(0.95) WITHIN GROUP (ORDER BY i.total_duration_ms) FROM " + kPlanRows + " i" +
+               " GROUP BY 1, 2 ORDER BY 1, 2 LIMIT $10",
+           split_window(since, until), function, static_cast<int64_t>(limit))) {
     HourFigures h;
     h.function = r[0].as<std::string>();
     h.hour = r[1].as<int64_t>();
@@ -626,51 +736,41 @@ std::vector<NameStats> ViewReader::name_counts(const char* kind, const char* ord
                                                const std::optional<std::string>& function, size_t limit) {
   const std::string by = std::string_view(order_by) == "detected" ? "detected" : "failed";
   ReadTransaction tx(conn_, limits_);
-  return name_counts_in(*tx, std::string_view(kind) == "job", "sum(" + by + ") > 0", by + " DESC, name", HourSplit(since, until),
-                        function, limit);
+  return name_counts_in(*tx, std::string_view(kind) == "job", "sum(" + by + ") > 0", by + " DESC, name",
+                        plan_window(*tx, since, until, function), function, limit);
 }
 
-// The per-name counts come from name_metrics_hourly (migration 011) for the whole hours of the
-// window: one row per hour, function and name, whatever the traffic, so a week costs what an
-// hour does; the partial hours at either end from the executions of their invocations.
+// The per-name counts come from name_metrics_hourly (migration 011) for the hours of the
+// window's plan: one row per hour, function and name, whatever the traffic, so a week costs what
+// an hour does; the hours it cuts, from (or less) the executions of their invocations.
 // The most common error is that of the name's latest kErrorSample failures in the window.
 std::vector<NameStats> ViewReader::name_stats_of(const char* kind, const std::string& errors_sql, Timestamp since,
                                                  Timestamp until, const std::optional<std::string>& function, size_t limit) {
   const bool jobs = std::string_view(kind) == "job";
-  const HourSplit w(since, until);
   ReadTransaction tx(conn_, limits_);
-  std::vector<NameStats> out = name_counts_in(*tx, jobs, "true", "failed DESC, runs DESC, name", w, function, limit);
+  const WindowPlan plan = plan_window(*tx, since, until, function);
+  std::map<std::string, RangeDurations> ranges;
+  std::vector<NameStats> out = name_counts_in(*tx, jobs, "true", "failed DESC, runs DESC, name", plan, function, limit, &ranges);
   std::vector<std::string> listed;
   for (const auto& n : out) listed.push_back(n.name);
-  const std::string names = text_array(listed);
-  // The durations: the whole hours' sketches, merged per name (bucket counts add up:
+  // The durations: the hours' sketches, merged per name (bucket counts add up:
   // core/duration_sketch.h; here rather than by unnest() in SQL, several times slower for a day
-  // of rows), and the partial hours' durations one by one.
+  // of rows), then the ranges' durations one by one, added or taken out.
   std::map<std::string, std::pair<int64_t, std::map<int32_t, int64_t>>> hours;
-  for (const auto& r : tx->exec_params("SELECT name, duration_zero_count, duration_bucket_keys, duration_bucket_counts "
-                                       "FROM name_metrics_hourly WHERE kind = $4 AND hour_bucket >= " + kAt1 +
-                                           " AND hour_bucket < " + kAt2 +
-                                           " AND ($3::text IS NULL OR source_function = $3) AND name = ANY($5::text[])",
-                                       w.first, w.last, function, kind, names)) {
+  for (const auto& r : exec_plan(*tx,
+                                 "SELECT name, duration_zero_count, duration_bucket_keys, duration_bucket_counts "
+                                 "FROM name_metrics_hourly WHERE kind = $10 AND " + kPlanHours + " AND name = ANY($11::text[])",
+                                 plan, function, kind, text_array(listed))) {
     auto& [zeros, into] = hours[r[0].as<std::string>()];
     zeros += r[1].as<int64_t>();
     const auto keys = int_array(r[2].c_str()), counts = int_array(r[3].c_str());
     for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) into[static_cast<int32_t>(keys[i])] += counts[i];
   }
-  std::map<std::string, std::vector<int64_t>> partial;
-  for (const auto& r : tx->exec_params(
-           jobs ? "SELECT j.job_name, coalesce(array_agg(j.duration_ms) FILTER (WHERE j.duration_ms IS NOT NULL), '{}') "
-                  "FROM invocations i JOIN job_executions j ON j.invocation_id = i.id WHERE " + kPartialHours +
-                      " AND ($5::text IS NULL OR i.source_function = $5) AND j.job_name = ANY($6::text[]) GROUP BY 1"
-                : "SELECT e.event_name, coalesce(array_agg(e.handler_duration_ms) FILTER (WHERE e.handler_duration_ms IS NOT "
-                  "NULL), '{}') FROM invocations i JOIN event_executions e ON e.invocation_id = i.id WHERE " + kPartialHours +
-                      " AND ($5::text IS NULL OR i.source_function = $5) AND e.event_name = ANY($6::text[]) GROUP BY 1",
-           w.since, w.head_end, w.last, w.until, function, names))
-    partial[r[0].as<std::string>()] = int_array(r[1].c_str());
   for (auto& n : out) {
     const auto& [zeros, buckets] = hours[n.name];
     DurationSketch d = DurationSketch::from_buckets(zeros, buckets);
-    for (const int64_t ms : partial[n.name]) d.add(double(ms));
+    for (const int64_t ms : ranges[n.name].added) d.add(double(ms));
+    for (const int64_t ms : ranges[n.name].taken_out) d.add(double(ms), -1);
     n.p50_ms = d.quantile(0.50);
     n.p95_ms = d.quantile(0.95);
   }

@@ -427,6 +427,9 @@ TEST(WindowTotals, EqualSqlOverTheWindow) {
       {o.start + 3 * kMicrosPerHour + 1'032'345'678, o.start + 41 * kMicrosPerHour + 300'000'001},  // custom
       {o.start + 5 * kMicrosPerHour + 60'000'000, o.start + 5 * kMicrosPerHour + 1'800'000'000},    // inside one hour
       {o.start + 10 * kMicrosPerHour, o.start + 20 * kMicrosPerHour},                               // whole hours
+      // Most of one hour (its rollup less the rows around the window), most of two.
+      {o.start + 7 * kMicrosPerHour + 60'000'000, o.start + 7 * kMicrosPerHour + 3'500'000'000},
+      {o.start + 8 * kMicrosPerHour + 90'000'000, o.start + 9 * kMicrosPerHour + 3'400'000'000},
   };
   for (const auto& [since, until] : windows) {
     const Totals t = reader.window_totals(since, until, std::nullopt);
@@ -457,7 +460,22 @@ TEST(WindowTotals, EqualSqlOverTheWindow) {
     EXPECT_EQ(t.jobs_abandoned, tx.exec_params(jobs_of_window + "'abandoned'", since, until)[0][0].as<int64_t>()) << at;
     EXPECT_EQ(t.jobs_without_end() - t.jobs_abandoned,
               tx.exec_params(jobs_of_window + "'running'", since, until)[0][0].as<int64_t>()) << at;
+    // The hourly charts: each hour's ok and failed invocations, the cut hours their part inside.
     tx.commit();
+    const auto hours = reader.hourly(since, until, std::nullopt, 100000);
+    pqxx::work hourly_check(db.conn());
+    for (const auto& h : hours) {
+      auto& tx = hourly_check;
+      const auto want = tx.exec_params(
+          "SELECT count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status IN ('failed', 'abandoned')) "
+          "FROM invocations WHERE source_function = $3 AND created_at >= greatest(" + sql::at_param(1) + ", " +
+              sql::at_param(4) + ") AND created_at < least(" + sql::at_param(2) + ", " + sql::at_param(4) +
+              " + interval '1 hour')",
+          since, until, h.function, h.hour)[0];
+      EXPECT_EQ(h.ok, want[0].as<int64_t>()) << at << " " << h.function << " " << h.hour;
+      EXPECT_EQ(h.failed, want[1].as<int64_t>()) << at << " " << h.function << " " << h.hour;
+    }
+    hourly_check.commit();
 
     // Per name, the jobs and events pages, over the same window: every count exactly, p50/p95
     // within the sketch's 1 % (+ 1 ms) of percentile_cont.
