@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <thread>
+#include <tuple>
 
 #include "cli/arguments.h"
 #include "core/json_text.h"
@@ -46,15 +47,26 @@ std::unique_ptr<pqxx::connection> open_for_reading(const std::string& conninfo) 
 
 }  // namespace
 
+// --from and --to, both or neither: the window [from, to).
+std::optional<std::pair<Timestamp, Timestamp>> explicit_window(const po::variables_map& vm, const std::string& from,
+                                                               const std::string& to, const std::string& command) {
+  if (!vm.count("from") && !vm.count("to")) return std::nullopt;
+  if (!vm.count("from") || !vm.count("to")) throw UsageError(command + ": give both --from and --to");
+  if (!vm["since"].defaulted()) throw UsageError(command + ": give --since or --from/--to, not both");
+  const Timestamp f = parse_time_arg(from, "from"), t = parse_time_arg(to, "to");
+  if (t <= f) throw UsageError(command + ": --to must be after --from");
+  return std::make_pair(f, t);
+}
+
 int run_show(const std::vector<std::string>& args) {
-  std::string db, correlation, since_text = "1h", function;
+  std::string db, correlation, since_text = "1h", function, from_text, to_text;
   std::vector<std::string> ids;
   bool failed = false, all = false, logs = false, stacks = false, json = false;
   uint32_t limit = 20;
   po::options_description visible(
       "Usage: edpipe show ID [OPTIONS]\n"
       "       edpipe show --correlation-id X [OPTIONS]\n"
-      "       edpipe show --failed [--since 1h] [--function F] [--limit 20]\n"
+      "       edpipe show --failed [--since 1h | --from T --to T] [--function F] [--limit 20]\n"
       "\n"
       "Show one invocation: its header (function, status, start, duration, source, user,\n"
       "correlation id, the job that caused it) and its waterfall: every detection, handler and job\n"
@@ -75,6 +87,8 @@ int run_show(const std::vector<std::string>& args) {
       "failed", po::bool_switch(&failed), "list recent failed and abandoned invocations, newest first")(
       "since", po::value(&since_text)->value_name("DURATION")->default_value("1h"),
       "--failed: how far back from the newest record loaded")(
+      "from", po::value(&from_text)->value_name("T"), "--failed: or the window [T, --to) (RFC 3339), exactly")(
+      "to", po::value(&to_text)->value_name("T"), "--failed: the end of the --from window (excluded)")(
       "function", po::value(&function)->value_name("F"), "--failed: only this source function")(
       "limit", number_option(limit, 1u, 10000u, "limit"), "--failed: at most this many (1-10000)");
   po::options_description hidden;
@@ -92,6 +106,7 @@ int run_show(const std::vector<std::string>& args) {
   if (ways != 1) throw UsageError("show: give one of ID, --correlation-id or --failed");
   if (ids.size() > 1) throw UsageError("show: one ID at a time");
   const Timestamp since = parse_duration(since_text, "since");
+  const auto given_window = explicit_window(vm, from_text, to_text, "show");
 
   const bool tty = ::isatty(STDOUT_FILENO);
   view::TerminalStyle style;
@@ -111,7 +126,14 @@ int run_show(const std::vector<std::string>& args) {
         std::cerr << "edpipe show: the database holds no invocation yet\n";
         return kExitOk;
       }
-      const auto rows = reader.failed(*watermark - since, function.empty() ? std::nullopt : std::optional(function), limit);
+      // The window: [newest record − since, newest record], or [from, to) exactly.
+      Timestamp from = *watermark - since, to = *watermark + 1;
+      std::string window_text = "the " + since_text + " before " + format_rfc3339(*watermark);
+      if (given_window) {
+        std::tie(from, to) = *given_window;
+        window_text = format_rfc3339(from) + " to " + format_rfc3339(to - 1);
+      }
+      const auto rows = reader.failed(from, function.empty() ? std::nullopt : std::optional(function), limit, to);
       if (json) {
         std::string o = "[";
         for (size_t i = 0; i < rows.size(); ++i) {
@@ -127,10 +149,9 @@ int run_show(const std::vector<std::string>& args) {
       std::cout << view::render_summaries(rows, style);
       // The count is of the whole window, not of the page: "20 of 422", and how to see more.
       const auto fn = function.empty() ? std::nullopt : std::optional(function);
-      const int64_t total = rows.size() < limit ? int64_t(rows.size()) : reader.count_failed(*watermark - since, fn);
+      const int64_t total = rows.size() < limit ? int64_t(rows.size()) : reader.count_failed(from, fn, to);
       std::cerr << "edpipe show: " << (int64_t(rows.size()) < total ? std::to_string(rows.size()) + " of " : "") << total
-                << " failed or abandoned invocation" << (total == 1 ? "" : "s") << " in the " << since_text << " before "
-                << format_rfc3339(*watermark)
+                << " failed or abandoned invocation" << (total == 1 ? "" : "s") << " in " << window_text
                 << (int64_t(rows.size()) < total ? " (the newest " + std::to_string(rows.size()) + "; --limit N for more)" : "")
                 << "\n";
       return kExitOk;
@@ -175,9 +196,9 @@ int run_show(const std::vector<std::string>& args) {
 }
 
 int run_report(const std::vector<std::string>& args) {
-  std::string db, output, since_text = "24h", function;
+  std::string db, output, since_text = "24h", function, from_text, to_text;
   po::options_description visible(
-      "Usage: edpipe report -o FILE.html [--since 24h] [--function F] [--db DB]\n"
+      "Usage: edpipe report -o FILE.html [--since 24h | --from T --to T] [--function F] [--db DB]\n"
       "\n"
       "Write one self-contained HTML file (inline CSS and SVG, nothing fetched from anywhere) of the\n"
       "window that ends at the newest record loaded: cards against the window before, an hourly\n"
@@ -189,16 +210,23 @@ int run_report(const std::vector<std::string>& args) {
   visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp)(
       "output,o", po::value(&output)->value_name("FILE"), "the HTML file to write (replaced whole)")(
       "since", po::value(&since_text)->value_name("DURATION")->default_value("24h"), "the window, back from the newest record")(
+      "from", po::value(&from_text)->value_name("T"), "or the window [T, --to) (RFC 3339), exactly")(
+      "to", po::value(&to_text)->value_name("T"), "the end of the --from window (excluded)")(
       "function", po::value(&function)->value_name("F"), "only this source function");
   const po::variables_map vm = parse_command("report", args, visible);
   if (vm.count("help")) {
-    std::cout << visible << "\nExample:\n  edpipe report -o /var/www/edpipe/index.html --since 7d\n";
+    std::cout << visible << "\nExamples:\n  edpipe report -o /var/www/edpipe/index.html --since 7d\n"
+                            "  edpipe report -o incident.html --from 2026-11-20T14:00:00Z --to 2026-11-20T16:30:00Z\n";
     return kExitOk;
   }
   if (output.empty()) throw UsageError("report: -o FILE.html is required");
   view::ReportOptions options;
   options.window_us = parse_duration(since_text, "since");
   if (options.window_us <= 0) throw UsageError("report: --since must be longer than 0");
+  if (const auto w = explicit_window(vm, from_text, to_text, "report")) {
+    options.since = w->first;
+    options.until = w->second;
+  }
   if (!function.empty()) options.function = function;
 
   const std::string conninfo = load::resolve_conninfo(db);

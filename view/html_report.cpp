@@ -271,6 +271,7 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
   ReportData d;
   d.function = o.function;
   d.until = o.until.value_or(reader.watermark().value_or(0) + 1);  // (by default the newest record included)
+  d.up_to_newest = !o.until;
   d.since = o.since.value_or(d.until - o.window_us);
   // The cards: one definition of each figure (ViewReader::window_totals), exact over the window
   // printed, for this page and the live one alike; "before" is the window just before, as long.
@@ -364,7 +365,7 @@ std::string render_report(const ReportData& d) {
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>edpipe report</title>\n<style>" +
                     std::string(kStyle) + "</style></head><body>\n";
   out += "<h1>edpipe report</h1>\n<p class=\"sub\">" + format_rfc3339(d.since) + " to " + format_rfc3339(d.until - 1) + " (" +
-         number(hours, 0) + " h up to the newest record loaded)" +
+         number(hours, 0) + (d.up_to_newest ? " h up to the newest record loaded)" : " h)") +
          (d.function ? " · function " + esc(*d.function) : std::string()) + "</p>\n";
 
   out += "<section id=\"overview\"><h2>Overview</h2>\n" + overview_html(d) + "</section>\n";

@@ -44,6 +44,7 @@ struct NamedCount {
 
 struct ReportData {
   Timestamp since = 0, until = 0;
+  bool up_to_newest = true;  // the window ends at the newest record (else it was given)
   std::optional<std::string> function;
   Totals now, before;
   bool live = false;  // read for `edpipe serve`'s overview (rollups only): the slowest jobs are left to /jobs

@@ -254,11 +254,13 @@ std::vector<InvocationSummary> ViewReader::slowest(Timestamp since, const std::o
   return summaries_since("i.total_duration_ms IS NOT NULL", "i.total_duration_ms DESC", since, function, limit, until);
 }
 
-int64_t ViewReader::count_failed(Timestamp since, const std::optional<std::string>& function) {
+int64_t ViewReader::count_failed(Timestamp since, const std::optional<std::string>& function,
+                                 std::optional<Timestamp> until) {
   ReadTransaction tx(conn_, limits_);
   return tx->exec_params1("SELECT count(*) FROM invocations i WHERE " + kFailedCondition + " AND i.created_at >= " +
-                              sql::at_param(1) + " AND ($2::text IS NULL OR i.source_function = $2)",
-                          since, function)[0]
+                              sql::at_param(1) + " AND ($2::text IS NULL OR i.source_function = $2) AND ($3::bigint IS NULL "
+                              "OR i.created_at < " + sql::at_param(3) + ")",
+                          since, function, until)[0]
       .as<int64_t>();
 }
 

@@ -115,7 +115,8 @@ class ViewReader {
   std::vector<InvocationSummary> failed(Timestamp since, const std::optional<std::string>& function, size_t limit,
                                         std::optional<Timestamp> until = std::nullopt);
   // How many invocations failed() would list without its limit.
-  int64_t count_failed(Timestamp since, const std::optional<std::string>& function);
+  int64_t count_failed(Timestamp since, const std::optional<std::string>& function,
+                       std::optional<Timestamp> until = std::nullopt);
   // The slowest invocations created at or after `since`, slowest first.
   std::vector<InvocationSummary> slowest(Timestamp since, const std::optional<std::string>& function, size_t limit,
                                          std::optional<Timestamp> until = std::nullopt);

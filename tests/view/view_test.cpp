@@ -541,6 +541,81 @@ TEST(WindowTotals, EqualSqlOverTheWindow) {
   }
 }
 
+// The commands print their window and count exactly it: `edpipe report`'s cards and
+// `edpipe show --failed` (its JSON rows and its count), for 1h, 24h, 7d and a --from/--to.
+TEST(WindowTotals, TheCommandsCountTheWindowTheyPrint) {
+  testing::TestDatabase db;
+  gen::GeneratorOptions o;
+  o.invocations = 1500;
+  o.span = 40 * kMicrosPerHour;
+  o.job_failure_rate = 0.1;
+  o.abandon_rate = 0.05;
+  testing::load_lines(db.conninfo(), testing::generated_lines(o), 5000);
+  const std::string conn = " --db dbname=" + db.name();
+  const fs::path dir = fs::path(EDPIPE_TEST_OUTPUT_DIR) / "window-commands";
+  fs::create_directories(dir);
+  const std::string from = format_rfc3339(o.start + 5 * kMicrosPerHour + 1'234'567'890);
+  const std::string to = format_rfc3339(o.start + 29 * kMicrosPerHour + 2'345'678'901);
+  const auto in_window = [](const std::string& alias) {
+    return alias + "created_at >= $1::timestamptz AND " + alias + "created_at <= $2::timestamptz";
+  };
+  for (const std::string& window : {std::string("--since 1h"), std::string("--since 24h"), std::string("--since 7d"),
+                                    "--from " + from + " --to " + to}) {
+    const fs::path html = dir / "report.html";
+    const auto r = testing::run_edpipe("report -o " + html.string() + " " + window + conn);
+    ASSERT_EQ(r.status, 0) << window << ": " << r.err;
+    std::ifstream in(html);
+    const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::smatch printed;
+    static const std::regex window_line(R"re(<p class="sub">([^ ]+) to ([^ ]+) \()re");
+    const bool found = std::regex_search(page, printed, window_line);
+    ASSERT_TRUE(found) << window;
+    const std::string start = printed[1], end = printed[2];  // [start, end]: its last microsecond included
+    if (window.rfind("--from", 0) == 0) {
+      EXPECT_EQ(start, from);
+      EXPECT_EQ(*parse_rfc3339(end) + 1, *parse_rfc3339(to));
+    }
+    const auto card = [&](const std::string& label) {
+      std::smatch m;
+      EXPECT_TRUE(std::regex_search(page, m, std::regex("<div class=\"label\">" + label + "</div><div class=\"value\">([^<]+)</div>")))
+          << window << " " << label;
+      return m.empty() ? std::string() : std::string(m[1]);
+    };
+    pqxx::work tx(db.conn());
+    const auto want = tx.exec_params(
+        "SELECT count(*), count(*) FILTER (WHERE status = 'completed'), percentile_cont(0.95) WITHIN GROUP (ORDER BY "
+        "total_duration_ms), count(*) FILTER (WHERE status IN ('failed', 'abandoned')), "
+        "(SELECT count(*) FROM job_executions j JOIN invocations i ON i.id = j.invocation_id WHERE j.status = 'failed' AND " +
+            in_window("i.") + "), (SELECT count(*) FROM job_executions j JOIN invocations i ON i.id = j.invocation_id WHERE "
+            "j.status = 'abandoned' AND " + in_window("i.") + ") FROM invocations WHERE " + in_window(""),
+        start, end)[0];
+    tx.commit();
+    const int64_t n = want[0].as<int64_t>();
+    ASSERT_GT(n, 0) << window;
+    EXPECT_EQ(card("invocations"), std::to_string(n)) << window;
+    // Rates to 0.1 point, as printed.
+    EXPECT_NEAR(std::stod(card("success rate")), 100.0 * double(want[1].as<int64_t>()) / double(n), 0.051) << window;
+    EXPECT_EQ(card("failed jobs"), std::to_string(want[4].as<int64_t>())) << window;
+    EXPECT_EQ(card("abandoned jobs"), std::to_string(want[5].as<int64_t>())) << window;
+    // p95 as printed (ms, or s past 10 s), within 1 % (+ its rounding).
+    const std::string p95 = card("p95 duration");
+    const double printed_ms = std::stod(p95) * (p95.find(" s") != std::string::npos ? 1000.0 : 1.0);
+    EXPECT_NEAR(printed_ms, want[2].as<double>(), 0.01 * want[2].as<double>() + 1.0) << window << " " << p95;
+
+    // show --failed over the same window: every failed or abandoned invocation, and the count.
+    const auto listed = testing::run_edpipe("show --failed --json --limit 10000 " + window + conn);
+    ASSERT_EQ(listed.status, 0) << listed.err;
+    size_t rows = 0;
+    for (size_t at = listed.out.find("\"id\":"); at != std::string::npos; at = listed.out.find("\"id\":", at + 1)) ++rows;
+    EXPECT_EQ(int64_t(rows), want[3].as<int64_t>()) << window;
+    const auto counted = testing::run_edpipe("show --failed --limit 1 " + window + conn);
+    ASSERT_EQ(counted.status, 0) << counted.err;
+    EXPECT_NE(counted.err.find(" of " + std::to_string(want[3].as<int64_t>()) + " failed or abandoned invocations in "),
+              std::string::npos)
+        << window << ": " << counted.err;
+  }
+}
+
 // Every link of the report resolves inside the file: a chain to an invocation the report does
 // not hold is plain text; an invocation both failed and slow carries its anchor once.
 TEST(ViewReport, EveryLinkResolvesInsideTheFile) {
