@@ -131,6 +131,8 @@ po::options_description gen_options(GenFlags& f) {
       ("no-seq", po::bool_switch(&f.no_seq), "write job.log records without `seq` (as older emitters do)")
       ("log-repeat-rate", rate(g.log_repeat_rate, "log-repeat-rate"),
        "share of job.log lines followed at the same ts by a copy: identical, or with other data or source")
+      ("time-ordered-ids", po::bool_switch(&g.time_ordered_ids),
+       "UUIDv7 ids (the invocation's start in their first bits), as a time-ordered emitter writes them")
       ("start", po::value(&f.start)->value_name("TIME"), "ts of the first invocation (default 2026-11-20T00:00:00Z)")
       ("span", po::value(&f.span)->value_name("DURATION"),
        "spread the invocations' starts evenly over this time, e.g. 24h for a day of traffic (default: back to back, as --interleave gives)")

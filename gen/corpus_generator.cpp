@@ -75,9 +75,15 @@ class Generator {
     std::memcpy(u.bytes.data(), &a, 8);
     std::memcpy(u.bytes.data() + 8, &b, 8);
     u.bytes[6] = (u.bytes[6] & 0x0F) | 0x40;
+    if (o_.time_ordered_ids) {  // RFC 9562 version 7: unix ms, big-endian, in bytes 0-5
+      const uint64_t ms = static_cast<uint64_t>(id_time_ / 1000);
+      for (int i = 0; i < 6; ++i) u.bytes[i] = static_cast<uint8_t>(ms >> (8 * (5 - i)));
+      u.bytes[6] = (u.bytes[6] & 0x0F) | 0x70;
+    }
     u.bytes[8] = (u.bytes[8] & 0x3F) | 0x80;
     return u;
   }
+  Timestamp id_time_ = 0;  // the time a time-ordered id carries: its invocation's start
   std::string ts_text(Timestamp ts) {
     // Mostly what Node prints (ms, Z); some epoch ms, some with an offset or µs.
     const double r = uniform();
@@ -161,6 +167,7 @@ class Generator {
   // a cut one loses its tail. The random draws come in a fixed order, so a seed is a corpus.
   void invocation(Timestamp t0) {
     Inv inv;
+    id_time_ = t0;
     inv.id = uuid();
     inv.head = "\"invocation_id\":\"" + inv.id.str() + "\"";
     if (chance(0.3)) inv.head += ",\"correlation_id\":\"corr-" + std::to_string(pick(1u << 20)) + "\"";

@@ -237,3 +237,22 @@ test('a process killed mid-run leaves only whole lines', async () => {
   assert.strictEqual(summary.lines.rejected, 0);
   assert.ok(summary.rows.invocations > 0);
 });
+
+test('ids are UUIDv7: the time in their first 48 bits, unique, in time order across milliseconds', async () => {
+  const { uuidv7 } = require('..');
+  const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const before = Date.now();
+  const first = Array.from({ length: 5000 }, uuidv7);  // past the random pool's size, several times
+  const after = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const later = uuidv7();
+  const seen = new Set();
+  for (const id of first) {
+    assert.match(id, V7);
+    const ms = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+    assert.ok(ms >= before && ms <= after, `${id}: ${ms} outside ${before}..${after}`);
+    seen.add(id);
+  }
+  assert.strictEqual(seen.size, first.length);
+  for (const id of first) assert.ok(id < later, `${id} sorts after ${later}, made later`);
+});
