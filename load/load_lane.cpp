@@ -309,15 +309,22 @@ uint64_t rows_of(const transform::RowBatch& rows, const StoredSet& ids) {
 
 // The batch's invocations the database already holds. (The lane holds their shards' locks, so
 // none can appear meanwhile.)
-StoredSet stored_invocations(pqxx::work& tx, const transform::RowBatch& rows) {
+// The ids of `rows` that `keep` takes, as a uuid[] parameter's text.
+template <typename Row, typename Keep>
+std::string id_array(const std::vector<Row>& rows, Keep keep) {
   std::string ids = "{";
-  for (const auto& s : rows.invocations) {
+  for (const auto& r : rows) {
+    if (!keep(r)) continue;
     if (ids.size() > 1) ids += ',';
-    s.id.append_to(ids);
+    r.id.append_to(ids);
   }
-  ids += '}';
+  return ids + '}';
+}
+
+StoredSet stored_invocations(pqxx::work& tx, const transform::RowBatch& rows) {
   StoredSet stored;
-  for (const auto& r : tx.exec_params(sql::kStoredInvocations, ids)) stored.insert(*Uuid::parse(r[0].as<std::string>()));
+  for (const auto& r : tx.exec_params(sql::kStoredInvocations, id_array(rows.invocations, [](const auto&) { return true; })))
+    stored.insert(*Uuid::parse(r[0].as<std::string>()));
   return stored;
 }
 
@@ -442,7 +449,11 @@ void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows
   const Timestamp wm = tx.exec_params(sql::kLockWatermark, format_rfc3339(batch_newest))[0][0].as<int64_t>();
   const auto [before, after] =
       merge_and_derive(tx, !stored.empty(), format_rfc3339(wm), std::to_string(options_.abandon_after), n);  // 4-6
-  tx.exec0(sql::kLinkSourceJobs);                   // 7
+  // 7: a link becomes possible when its invocation or its job is in this batch; the links
+  // waiting on jobs never loaded are not looked at again.
+  tx.exec_params0(sql::kLinkSourceJobs,
+                  id_array(rows.invocations, [](const transform::InvocationState& i) { return i.start && i.start->body.source_job_id; }),
+                  id_array(rows.job_executions, [](const auto&) { return true; }));
   add_rollup_deltas(tx, before, after, fresh, n);   // 8
   write_dead_letters(n.letters);  // once each, and on disk before the rows that left them out commit
   tx.commit();

@@ -251,11 +251,15 @@ RETURNING (extract(epoch FROM watermark) * 1000000)::bigint)";
 
 const char* const kTouchStaged = "INSERT INTO touched_invocations SELECT DISTINCT id FROM stage_invocations ON CONFLICT DO NOTHING";
 
-// Stored invocations whose abandoned verdict changes under the new watermark.
+// Stored invocations whose abandoned verdict changes under the new watermark: a running one
+// that falls quiet for the window, or an abandoned one whose newest record is inside the window
+// again (a longer --abandon-after). Only those two ranges of the open-invocations index are
+// read: the abandoned invocations of every past day stay abandoned, and are not looked at.
 const std::string kTouchFlipping = R"(
 INSERT INTO touched_invocations
 SELECT id FROM invocations
-WHERE status IN ('running', 'abandoned') AND ended_at IS NULL
+WHERE (status = 'running' OR (status = 'abandoned' AND last_record_at >= $1::timestamptz - $2::bigint * interval '1 microsecond'))
+  AND ended_at IS NULL
   AND (status = 'abandoned') <> )" + abandoned("invocations") + R"(
 ON CONFLICT DO NOTHING)";
 
@@ -293,11 +297,14 @@ ON CONFLICT (id) DO UPDATE SET
   content_rank = EXCLUDED.content_rank
 WHERE EXCLUDED.content_rank < t.content_rank)";
 
-// source_job_id links up whichever side arrives second.
+// source_job_id links up whichever side arrives second: $1 the batch's invocations that name a
+// source job, $2 the batch's jobs. (Loaders take turns here, so of two loaders that bring the
+// two sides, the second to come sees the first's.)
 const char* const kLinkSourceJobs = R"(
 UPDATE invocations i SET source_job_id = i.source_job_ref
-FROM job_executions j
-WHERE i.source_job_ref IS NOT NULL AND i.source_job_id IS NULL AND j.id = i.source_job_ref)";
+WHERE i.source_job_ref IS NOT NULL AND i.source_job_id IS NULL
+  AND (i.id = ANY($1::uuid[]) OR i.source_job_ref = ANY($2::uuid[]))
+  AND EXISTS (SELECT 1 FROM job_executions j WHERE j.id = i.source_job_ref))";
 
 const std::string kDeriveInvocations = R"(
 UPDATE invocations i SET status = d.status, created_at = d.created_at, total_duration_ms = d.total_duration_ms

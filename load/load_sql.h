@@ -58,7 +58,7 @@ extern const std::string kMergeEvents;
 extern const std::string kMergeJobs;
 extern const char* const kCountLogConflicts;
 extern const char* const kInsertLogs;
-extern const char* const kLinkSourceJobs;
+extern const char* const kLinkSourceJobs;  // $1 the batch's invocations with a source job, $2 its jobs (uuid[] text)
 extern const std::string kDeriveInvocations;  // $1 watermark, $2 abandon window (µs)
 extern const std::string kDeriveJobs;
 extern const std::string kDeriveEvents;

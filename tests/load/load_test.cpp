@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <random>
 #include <set>
@@ -14,6 +16,7 @@
 
 namespace edpipe::load {
 namespace {
+namespace fs = std::filesystem;
 
 void expect_verified(testing::TestDatabase& db) {
   auto rep = verify_database(db.conn());
@@ -52,6 +55,41 @@ TEST(Load, SamplesGiveTheHandCheckedRows) {
   EXPECT_EQ(one("SELECT count(*) FROM job_logs WHERE message = 'audit row already present'"), "2");
   EXPECT_EQ(one("SELECT count(*) FROM job_logs WHERE job_execution_id IS NULL"), "1");
   EXPECT_EQ(testing::run_edpipe("verify --db dbname=" + db.name()).status, 0);
+}
+
+// The abandon rule is re-applied to the stored invocations at every load, both ways: a later
+// load with a longer --abandon-after makes an abandoned invocation running again, and a later
+// record makes a running one abandoned. (A load reads only the invocations that can flip.)
+TEST(Load, AbandonedInvocationsFlipBothWaysUnderTheWatermark) {
+  testing::TestDatabase db;
+  const fs::path dir = fs::temp_directory_path() / ("edpipe-abandon-flips-" + db.name());
+  fs::create_directories(dir);
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() { fs::remove_all(p); }
+  } cleanup{dir};
+  const auto start = [](const char* id, const char* ts) {
+    return std::string(R"({"type":"invocation.start","ts":")") + ts + R"(","invocation_id":")" + id +
+           R"(","source_function":"fn"})" + "\n";
+  };
+  const char* x = "dddddddd-0000-4000-8000-000000000001";
+  std::ofstream(dir / "a.ndjson") << start(x, "2026-11-20T10:00:00Z")
+                                  << start("dddddddd-0000-4000-8000-000000000002", "2026-11-20T10:30:00Z");
+  std::ofstream(dir / "b.ndjson") << start("dddddddd-0000-4000-8000-000000000003", "2026-11-20T10:31:00Z");
+  std::ofstream(dir / "c.ndjson") << start("dddddddd-0000-4000-8000-000000000004", "2026-11-20T11:30:00Z");
+  const std::string db_arg = " --quiet --db dbname=" + db.name() + " ";
+  const auto status_of_x = [&] {
+    pqxx::read_transaction tx(db.conn());
+    return tx.exec(std::string("SELECT status FROM invocations WHERE id = '") + x + "'")[0][0].as<std::string>();
+  };
+  ASSERT_EQ(testing::run_edpipe("load" + db_arg + (dir / "a.ndjson").string()).status, 0);
+  EXPECT_EQ(status_of_x(), "abandoned");  // quiet for 30 min, the window 15
+  ASSERT_EQ(testing::run_edpipe("load --abandon-after 1h" + db_arg + (dir / "b.ndjson").string()).status, 0);
+  EXPECT_EQ(status_of_x(), "running");  // 31 min quiet: inside an hour's window
+  expect_verified(db);
+  ASSERT_EQ(testing::run_edpipe("load --abandon-after 1h" + db_arg + (dir / "c.ndjson").string()).status, 0);
+  EXPECT_EQ(status_of_x(), "abandoned");  // 90 min quiet
+  expect_verified(db);
 }
 
 TEST(Load, LoadingTwiceChangesNothing) {
