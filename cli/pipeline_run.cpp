@@ -36,6 +36,9 @@ void add_pipeline_options(po::options_description& general, po::options_descript
       ("progress", po::value(&f.progress)->value_name("WHEN")->default_value("auto"),
        "progress line on stderr: auto (when stderr is a terminal), always, never")
       ("quiet,q", po::bool_switch(&f.quiet), "do not list rejected lines on stderr (the summary still counts them)")
+      ("totals", po::bool_switch(&f.totals),
+       "count every row of the database for the summary, however large (past 2 million rows the summary "
+       "otherwise gives PostgreSQL's estimates of the rows and no statuses: counting takes seconds a load)")
       ("db", po::value(&f.db)->value_name("DB"), kDbOptionHelp)
       ("batch-size", number_option(f.batch_size, size_t{1}, size_t{10'000'000}, "batch-size", "ROWS"),
        "rows sent per batch: each lane writes its part of a batch in one transaction (the first batches start "
@@ -258,7 +261,8 @@ int PipelineRun::report(std::chrono::steady_clock::time_point started) {
     // What the database now holds, read back: totals over the database, the hours this run touched.
     summary_.watermark = loader_->with_retries([](pqxx::connection& c) { return load::read_watermark(c); });
     const load::LoaderStats stats = loader_->stats();
-    summary_.rows = loader_->with_retries([&](pqxx::connection& c) { return load::read_database_tally(c, &stats.touched_hours); });
+    summary_.rows = loader_->with_retries(
+        [&](pqxx::connection& c) { return load::read_database_tally(c, &stats.touched_hours, s_.flags.totals); });
     summary_.batches = stats.batches;
     summary_.retries = stats.retries;
     summary_.synchronous_commit = loader_->synchronous_commit();

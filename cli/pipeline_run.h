@@ -32,6 +32,7 @@ namespace edpipe::cli {
 // The options as given on the command line.
 struct PipelineFlags {
   bool dry_run = false, json = false, quiet = false;
+  bool totals = false;  // count every row for the summary, however large the database
   std::string dead_letter;
   std::string abandon_after = "15m";
   std::string progress = "auto";

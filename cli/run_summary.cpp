@@ -70,10 +70,15 @@ std::string render_json(const RunSummary& s) {
        ",\"event_executions\":" + std::to_string(s.rows.event_executions) +
        ",\"job_executions\":" + std::to_string(s.rows.job_executions) + ",\"job_logs\":" + std::to_string(s.rows.job_logs) +
        ",\"metrics_hourly\":" + std::to_string(s.rows.hourly_rows) + "}";
-  o += ",\"invocations_by_status\":" + json_counts(invocation_name, s.rows.invocations_by_status, transform::kInvocationStatusCount);
-  o += ",\"events_by_status\":" + json_counts(event_name_of, s.rows.events_by_status, transform::kEventStatusCount);
-  o += ",\"jobs_by_status\":" + json_counts(job_name_of, s.rows.jobs_by_status, transform::kJobStatusCount);
-  o += ",\"chained_invocations\":" + std::to_string(s.rows.chained_invocations);
+  // Estimated rows (a large database, without --totals): the statuses were not counted.
+  o += ",\"rows_estimated\":" + std::string(s.rows.rows_estimated ? "true" : "false");
+  const bool counted = !s.rows.rows_estimated;
+  o += ",\"invocations_by_status\":" +
+       (counted ? json_counts(invocation_name, s.rows.invocations_by_status, transform::kInvocationStatusCount) : "null");
+  o += ",\"events_by_status\":" +
+       (counted ? json_counts(event_name_of, s.rows.events_by_status, transform::kEventStatusCount) : "null");
+  o += ",\"jobs_by_status\":" + (counted ? json_counts(job_name_of, s.rows.jobs_by_status, transform::kJobStatusCount) : "null");
+  o += ",\"chained_invocations\":" + (counted ? std::to_string(s.rows.chained_invocations) : "null");
   o += ",\"log_conflicts\":" + std::to_string(s.log_conflicts);
   o += ",\"beyond_retention\":" + std::to_string(s.beyond_retention);
   o += ",\"watermark\":" + (s.lines.records ? json_string(format_rfc3339(s.watermark)) : std::string("null"));
@@ -153,14 +158,18 @@ std::string render_text(const RunSummary& s) {
   }
   // What the database holds now (a dry run: what a load of this input alone would hold).
   o << (s.dry_run ? "rows a load would hold\n" : "the database now holds\n");
-  o << "  rows        invocations " << s.rows.invocations << ", event_executions " << s.rows.event_executions
-    << ", job_executions " << s.rows.job_executions << ", job_logs " << s.rows.job_logs << ", metrics_hourly "
-    << s.rows.hourly_rows << "\n";
-  o << "  invocations " << text_counts(invocation_name, s.rows.invocations_by_status, transform::kInvocationStatusCount, false);
-  if (s.rows.chained_invocations) o << " (" << s.rows.chained_invocations << " caused by a job)";
-  o << "\n";
-  o << "  events      " << text_counts(event_name_of, s.rows.events_by_status, transform::kEventStatusCount, false) << "\n";
-  o << "  jobs        " << text_counts(job_name_of, s.rows.jobs_by_status, transform::kJobStatusCount, false) << "\n";
+  o << "  rows        " << (s.rows.rows_estimated ? "about " : "") << "invocations " << s.rows.invocations
+    << ", event_executions " << s.rows.event_executions << ", job_executions " << s.rows.job_executions << ", job_logs "
+    << s.rows.job_logs << ", metrics_hourly " << s.rows.hourly_rows << "\n";
+  if (s.rows.rows_estimated) {
+    o << "  statuses    not counted: PostgreSQL's estimates of a database this large (--totals counts every row)\n";
+  } else {
+    o << "  invocations " << text_counts(invocation_name, s.rows.invocations_by_status, transform::kInvocationStatusCount, false);
+    if (s.rows.chained_invocations) o << " (" << s.rows.chained_invocations << " caused by a job)";
+    o << "\n";
+    o << "  events      " << text_counts(event_name_of, s.rows.events_by_status, transform::kEventStatusCount, false) << "\n";
+    o << "  jobs        " << text_counts(job_name_of, s.rows.jobs_by_status, transform::kJobStatusCount, false) << "\n";
+  }
   if (s.lines.records || !s.dry_run)
     o << "  watermark   " << (s.watermark ? format_rfc3339(s.watermark) : std::string("none yet"))
       << " (abandoned: no end and quiet for " << s.abandon_after_text << " before it)\n";

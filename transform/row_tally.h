@@ -25,6 +25,9 @@ struct TallyResult {
   uint64_t log_conflicts = 0;        // log lines of one seq with different content, across hand-ons
   RollupTable rollups;
   uint64_t hourly_rows = 0;          // metrics_hourly rows in all (rollups may hold only some)
+  // The row counts are PostgreSQL's estimates (pg_class.reltuples) and the statuses were not
+  // counted: a database too large to count at the end of every load.
+  bool rows_estimated = false;
 };
 
 class RowTally {

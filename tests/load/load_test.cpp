@@ -92,6 +92,34 @@ TEST(Load, AbandonedInvocationsFlipBothWaysUnderTheWatermark) {
   expect_verified(db);
 }
 
+// The summary's totals: counted while the database is small; past kCountedTotalsUpTo rows (as
+// PostgreSQL estimates them) its estimates and no statuses, unless --totals asks to count.
+TEST(Load, TheSummaryCountsASmallDatabaseAndEstimatesALargeOne) {
+  testing::TestDatabase db;
+  const std::string load = "load --json --quiet --db dbname=" + db.name() + " " EDPIPE_SAMPLES_DIR;
+  auto summary = [&](const std::string& args) {
+    const auto r = testing::run_edpipe(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  const std::string small = summary(load);
+  EXPECT_NE(small.find("\"rows_estimated\":false"), std::string::npos) << small;
+  EXPECT_NE(small.find("\"invocations\":9,"), std::string::npos) << small;
+  {
+    pqxx::work tx(db.conn());  // what ANALYZE would say of a large database
+    tx.exec("UPDATE pg_class SET reltuples = 3000000 WHERE oid = 'job_logs'::regclass");
+    tx.exec("UPDATE pg_class SET reltuples = 9 WHERE oid = 'invocations'::regclass");
+    tx.commit();
+  }
+  const std::string large = summary(load);
+  EXPECT_NE(large.find("\"rows_estimated\":true"), std::string::npos) << large;
+  EXPECT_NE(large.find("\"job_logs\":3000000"), std::string::npos) << large;
+  EXPECT_NE(large.find("\"invocations_by_status\":null"), std::string::npos) << large;
+  const std::string counted = summary(load + " --totals");
+  EXPECT_NE(counted.find("\"rows_estimated\":false"), std::string::npos) << counted;
+  EXPECT_NE(counted.find("\"job_logs\":6,"), std::string::npos) << counted;
+}
+
 TEST(Load, LoadingTwiceChangesNothing) {
   testing::TestDatabase db;
   auto lines = testing::generated_lines({.invocations = 200, .abandon_rate = 0.05});
