@@ -55,7 +55,7 @@ def main():
     ap.add_argument("--start", default="2026-10-01T00:00:00Z", help="day 1's start (UTC midnight)")
     ap.add_argument("--pg-options", default="", help="server options after the durable defaults")
     ap.add_argument("--load-args", default="", help="extra `edpipe load` options")
-    ap.add_argument("--gen-args", default="", help="extra `edpipe gen` options, e.g. --time-ordered-ids")
+    ap.add_argument("--gen-args", default="", help="extra `edpipe gen` options, e.g. --random-ids (UUIDv4 ids, as emitters that use randomUUID() write)")
     ap.add_argument("--statements", action="store_true", help="the top statements per day (pg_stat_statements)")
     ap.add_argument("--work", default=os.path.join(BUILD, "bench-days"))
     ap.add_argument("--keep", action="store_true", help="leave the cluster (stopped) in --work")

@@ -96,7 +96,7 @@ double estimated_bytes(const gen::GeneratorOptions& g, bool gzip) {
 struct GenFlags {
   gen::GeneratorOptions options;
   std::string out_dir = ".", prefix = "trace", start, span, format_name = "ndjson";
-  bool gzip = false, truth = false, no_seq = false;
+  bool gzip = false, truth = false, no_seq = false, random_ids = false;
   ingest::LogFormat format = ingest::LogFormat::Ndjson;
 };
 
@@ -131,8 +131,9 @@ po::options_description gen_options(GenFlags& f) {
       ("no-seq", po::bool_switch(&f.no_seq), "write job.log records without `seq` (as older emitters do)")
       ("log-repeat-rate", rate(g.log_repeat_rate, "log-repeat-rate"),
        "share of job.log lines followed at the same ts by a copy: identical, or with other data or source")
-      ("time-ordered-ids", po::bool_switch(&g.time_ordered_ids),
-       "UUIDv7 ids (the invocation's start in their first bits), as a time-ordered emitter writes them")
+      ("random-ids", po::bool_switch(&f.random_ids),
+       "random UUIDv4 ids, as emitters that use randomUUID() write them (default: UUIDv7, the invocation's start "
+       "in their first bits, as edpipe's emitter writes them)")
       ("start", po::value(&f.start)->value_name("TIME"), "ts of the first invocation (default 2026-11-20T00:00:00Z)")
       ("span", po::value(&f.span)->value_name("DURATION"),
        "spread the invocations' starts evenly over this time, e.g. 24h for a day of traffic (default: back to back, as --interleave gives)")
@@ -146,6 +147,7 @@ void check_flags(GenFlags& f) {
   if (!f.start.empty()) g.start = parse_time_arg(f.start, "start");
   if (!f.span.empty()) g.span = parse_duration(f.span, "span");
   g.write_seq = !f.no_seq;
+  g.time_ordered_ids = !f.random_ids;
   const auto format = ingest::log_format_from_name(f.format_name);
   if (!format || *format == ingest::LogFormat::Auto || *format == ingest::LogFormat::Regex)
     throw UsageError("--format: expected ndjson, lambda, netlify, docker or kubectl, got '" + f.format_name + "'");

@@ -34,10 +34,11 @@ struct GeneratorOptions {
   bool write_seq = true;              // `seq` on every job.log (false: the emitters that write none)
   double log_repeat_rate = 0.0;       // a job.log followed, at the same ts, by a copy: identical, or
                                       // differing only in data or only in source
-  // Ids as an emitter that makes UUIDv7 writes them: the invocation's start in their first 48
-  // bits (ms), so a day's ids are neighbours in a B-tree. (The random draws are the same either
-  // way: a seed gives the same corpus but for the ids' first bits.)
-  bool time_ordered_ids = false;
+  // Ids as edpipe's emitter writes them, UUIDv7: the invocation's start in their first 48 bits
+  // (ms), so a day's ids are neighbours in a B-tree. false: random UUIDv4, as emitters that
+  // use randomUUID() write them. (The random draws are the same either way: a seed gives the
+  // same corpus but for the ids' first bits.)
+  bool time_ordered_ids = true;
 };
 
 struct GeneratedTruth {

@@ -47,6 +47,7 @@ TEST(CorpusGenerator, TimeOrderedIdsCarryTheInvocationsStart) {
   o.invocations = 200;
   o.span = 2 * kMicrosPerHour;
   o.malformed_rate = 0;
+  o.time_ordered_ids = false;
   const auto random_ids = testing::generated_lines(o);
   o.time_ordered_ids = true;
   const auto ordered = testing::generated_lines(o);
