@@ -142,8 +142,26 @@ class LineSink {
     else if (output === 'stderr') this.fd = 2;
     else {
       this.path = output;
-      this.fd = fs.openSync(output, 'a');
+      this.fd = LineSink.openForAppend(output);
     }
+  }
+  /**
+   * Opens a file to append lines to. A process killed inside a write can leave the file's last
+   * line cut short (the kernel stops a write at a page when the kill comes); the first line
+   * written after it would then run on from that fragment, and both be lost as one bad line.
+   * A file that does not end with a newline gets one first: the fragment stays one line (which
+   * edpipe rejects and reports), and every line after it is whole. (With other writers at work,
+   * the worst case is an empty line.)
+   * @param {string} file
+   */
+  static openForAppend(file) {
+    const fd = fs.openSync(file, 'a+');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const last = Buffer.alloc(1);
+      if (size > 0 && fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) fs.writeSync(fd, '\n');
+    } catch {}  // unreadable (a FIFO, a device): nothing to seal
+    return fd;
   }
   /** @param {string} line  a whole line, newline included */
   write(line) {
@@ -185,7 +203,7 @@ class LineSink {
   /** @param {Buffer} bytes  whole lines @param {number} lines  how many */
   writeAll(bytes, lines) {
     try {
-      if (this.fd < 0) this.fd = fs.openSync(this.path, 'a');  // after close(): the next batch writes on
+      if (this.fd < 0) this.fd = LineSink.openForAppend(this.path);  // after close(): the next batch writes on
       let at = 0;
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && at < bytes.length; ) {
         try {

@@ -17,6 +17,7 @@ const modules = [{ name: 'e', detect: () => true, jobs: [
   await manager.initialize();
   const report = standIn.newReport();
   const deadline = Date.now() + 20000;
-  for (let i = 0; i < 100000 && Date.now() < deadline; i++)
+  const calls = Number(process.argv[3] ?? 100000);  // the calls to make (bounded by the deadline)
+  for (let i = 0; i < calls && Date.now() < deadline; i++)
     await standIn.listenTo(manager, report, standIn.hasuraEvent('moves', i), { sourceFunction: 'fn', modules });
 })();

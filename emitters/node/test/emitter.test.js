@@ -221,7 +221,7 @@ test('enabled: false writes nothing', async () => {
   assert.strictEqual(fs.existsSync(file), false);
 });
 
-test('a process killed mid-run leaves only whole lines', async () => {
+test('a process killed mid-run loses at most the line it was writing, and the next process writes whole lines', async () => {
   const file = tmpFile('killed.ndjson');
   const child = spawn(process.execPath, [path.join(__dirname, 'busy_function.js'), file], { stdio: 'ignore' });
   // Let it write for a while, then kill it without warning.
@@ -229,12 +229,22 @@ test('a process killed mid-run leaves only whole lines', async () => {
   for (let i = 0; i < 2000 && !(fs.existsSync(file) && fs.statSync(file).size > 200000); i++) await standIn.sleep(10);
   child.kill('SIGKILL');
   await new Promise((r) => child.on('exit', r));
+  const killed = fs.readFileSync(file, 'utf8');
+  assert.ok(killed.length > 0);
+  // Every line but a last one without its newline (a write the kill cut at a page) is whole.
+  const whole = killed.endsWith('\n') ? killed.trimEnd().split('\n') : killed.split('\n').slice(0, -1);
+  for (const line of whole) JSON.parse(line);
+  const cut = killed.endsWith('\n') ? 0 : 1;
+  // The function runs again and appends to the same file: its lines do not run on from a cut one.
+  const again = spawn(process.execPath, [path.join(__dirname, 'busy_function.js'), file, '3'], { stdio: 'ignore' });
+  await new Promise((r) => again.on('exit', r));
   const text = fs.readFileSync(file, 'utf8');
-  assert.ok(text.length > 0);
   assert.ok(text.endsWith('\n'), 'the last line is whole');
-  for (const line of text.trimEnd().split('\n')) JSON.parse(line);
+  const lines = text.trimEnd().split('\n');
+  assert.ok(lines.length >= whole.length + cut + 3 * 5, 'the second run wrote its own lines');
+  for (const line of lines.slice(whole.length + cut)) JSON.parse(line);
   const summary = dryRun(file);
-  assert.strictEqual(summary.lines.rejected, 0);
+  assert.strictEqual(summary.lines.rejected, cut);
   assert.ok(summary.rows.invocations > 0);
 });
 
@@ -255,4 +265,22 @@ test('ids are UUIDv7: the time in their first 48 bits, unique, in time order acr
   }
   assert.strictEqual(seen.size, first.length);
   for (const id of first) assert.ok(id < later, `${id} sorts after ${later}, made later`);
+});
+
+test('appending to a file whose last line a kill cut short: the cut line stays alone, the new lines are whole', () => {
+  const { LineSink } = require('..');
+  const file = tmpFile('cut.ndjson');
+  fs.writeFileSync(file, '{"type":"invocation.start"}\n{"type":"invoc');  // a write cut mid-line
+  const stats = { records: 0, lostRecords: 0 };
+  const sink = new LineSink(file, stats);
+  sink.write('{"a":1}\n');
+  sink.flush();
+  assert.strictEqual(fs.readFileSync(file, 'utf8'), '{"type":"invocation.start"}\n{"type":"invoc\n{"a":1}\n');
+  // A whole file is appended to as it is.
+  const whole = tmpFile('whole.ndjson');
+  fs.writeFileSync(whole, '{"b":2}\n');
+  const again = new LineSink(whole, stats);
+  again.write('{"c":3}\n');
+  again.flush();
+  assert.strictEqual(fs.readFileSync(whole, 'utf8'), '{"b":2}\n{"c":3}\n');
 });
