@@ -440,17 +440,20 @@ const char* const kReadAllNameRollups = "SELECT extract(epoch FROM hour_bucket):
     EDPIPE_NAME_ROLLUP_STATE " FROM name_metrics_hourly";
 #undef EDPIPE_NAME_ROLLUP_STATE
 
-const char* const kUpsertNameRollup = R"(
+const char* const kUpsertNameRollups = R"(
 INSERT INTO name_metrics_hourly (kind, hour_bucket, source_function, name, runs, failed, detected, duration_zero_count,
   duration_bucket_keys, duration_bucket_counts)
-VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9::integer[], $10::bigint[])
+SELECT u.kind, $1::timestamptz, $2, u.name, u.runs, u.failed, u.detected, u.zero, u.keys::integer[], u.counts::bigint[]
+FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::text[])
+  AS u(kind, name, runs, failed, detected, zero, keys, counts)
 ON CONFLICT (kind, hour_bucket, source_function, name) DO UPDATE SET
   runs = EXCLUDED.runs, failed = EXCLUDED.failed, detected = EXCLUDED.detected,
   duration_zero_count = EXCLUDED.duration_zero_count, duration_bucket_keys = EXCLUDED.duration_bucket_keys,
   duration_bucket_counts = EXCLUDED.duration_bucket_counts)";
 
-const char* const kDeleteNameRollup =
-    "DELETE FROM name_metrics_hourly WHERE kind = $1 AND hour_bucket = $2::timestamptz AND source_function = $3 AND name = $4";
+const char* const kDeleteNameRollups = R"(
+DELETE FROM name_metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2
+  AND (kind, name) IN (SELECT * FROM unnest($3::text[], $4::text[])))";
 
 const char* const kStoredInvocations = "SELECT id::text FROM invocations WHERE id = ANY($1::uuid[])";
 

@@ -71,8 +71,10 @@ extern const char* const kListedNames;  // $1 hour, $2 function, $3 how many nam
 extern const char* const kDeleteRollup;
 extern const char* const kReadNameRollups;     // $1 hour, $2 function, $3 names (text[]): their rows
 extern const char* const kReadAllNameRollups;
-extern const char* const kUpsertNameRollup;
-extern const char* const kDeleteNameRollup;    // $1 kind, $2 hour, $3 function, $4 name
+// $1 hour, $2 function, then per name (arrays, in step): $3 kind, $4 name, $5 runs, $6 failed,
+// $7 detected, $8 zero count, $9 bucket keys and $10 bucket counts (each an array's literal).
+extern const char* const kUpsertNameRollups;
+extern const char* const kDeleteNameRollups;  // $1 hour, $2 function, $3 kinds, $4 names (text[])
 extern const char* const kStoredInvocations;  // $1 uuid[] -> the ids the database holds
 // Retention (migration 010). The horizon (µs; no row: nothing pruned yet), read FOR SHARE by a
 // load so that a prune moving it waits for the load to commit.

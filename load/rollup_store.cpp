@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/json_text.h"
+#include "core/sql_array.h"
 #include "load/load_sql.h"
 
 namespace edpipe::load {
@@ -17,26 +18,6 @@ std::vector<int64_t> parse_int_array(const pqxx::field& f) {
   for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next())
     if (item.first == pqxx::array_parser::string_value) out.push_back(std::stoll(item.second));
   return out;
-}
-
-std::string int_array(const std::vector<int64_t>& v) {
-  std::string s = "{";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s + "}";
-}
-
-// A text[] literal: every element quoted, `"` and `\` escaped, so any name goes through.
-std::string text_array(const std::vector<std::string>& v) {
-  std::string s = "{";
-  for (size_t i = 0; i < v.size(); ++i) {
-    s += i ? ",\"" : "\"";
-    for (char c : v[i]) {
-      if (c == '"' || c == '\\') s += '\\';
-      s += c;
-    }
-    s += '"';
-  }
-  return s + "}";
 }
 
 std::string json_counts(const std::map<std::string, int64_t>& m) {
@@ -97,7 +78,7 @@ std::pair<std::string, std::string> sketch_arrays(const DurationSketch& d) {
     keys.push_back(k);
     counts.push_back(c);
   }
-  return {int_array(keys), int_array(counts)};
+  return {int_array_literal(keys), int_array_literal(counts)};
 }
 
 std::pair<transform::NameKind, std::string> name_key_of(const pqxx::row& r) {
@@ -197,20 +178,37 @@ void RollupStore::add_name_deltas(const transform::RollupKey& key, const transfo
   std::vector<std::string> names;
   for (const auto& [name, d] : delta) names.push_back(name.second);
   transform::NameRollups stored;
-  for (const auto& r : tx_.exec_params(sql::kReadNameRollups, hour, key.source_function, text_array(names)))
+  for (const auto& r : tx_.exec_params(sql::kReadNameRollups, hour, key.source_function, text_array_literal(names)))
     stored[name_key_of(r)] = name_rollup_from_row(r);
+  // Every name of the hour in one statement each for the upserts and the deletes (an hour of a
+  // busy function has hundreds of names: a statement each cost a round trip each).
+  std::vector<std::string> kinds, upserted, keys, counts, gone_kinds, gone;
+  std::vector<int64_t> runs, failed, detected, zeros;
   for (const auto& [name, d] : delta) {
     transform::NameRollup n = stored[name];
     n.merge(d);
     const char* kind = transform::kind_name(name.first);
     if (n.runs <= 0) {
-      tx_.exec_params(sql::kDeleteNameRollup, kind, hour, key.source_function, name.second);
+      gone_kinds.push_back(kind);
+      gone.push_back(name.second);
       continue;
     }
-    const auto [keys, counts] = sketch_arrays(n.durations);
-    tx_.exec_params(sql::kUpsertNameRollup, kind, hour, key.source_function, name.second, n.runs, n.failed, n.detected,
-                    n.durations.zero_count(), keys, counts);
+    const auto [k, c] = sketch_arrays(n.durations);
+    kinds.push_back(kind);
+    upserted.push_back(name.second);
+    runs.push_back(n.runs);
+    failed.push_back(n.failed);
+    detected.push_back(n.detected);
+    zeros.push_back(n.durations.zero_count());
+    keys.push_back(k);
+    counts.push_back(c);
   }
+  if (!gone.empty())
+    tx_.exec_params(sql::kDeleteNameRollups, hour, key.source_function, text_array_literal(gone_kinds), text_array_literal(gone));
+  if (!upserted.empty())
+    tx_.exec_params(sql::kUpsertNameRollups, hour, key.source_function, text_array_literal(kinds), text_array_literal(upserted),
+                    int_array_literal(runs), int_array_literal(failed), int_array_literal(detected), int_array_literal(zeros),
+                    text_array_literal(keys), text_array_literal(counts));
 }
 
 transform::NameRollupTable RollupStore::read_all_names() {

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/duration_sketch.h"
+#include "core/sql_array.h"
 
 namespace edpipe::view {
 
@@ -281,23 +282,6 @@ std::string contains_pattern(const std::string& text) {
 }
 
 // An integer[] or bigint[] in PostgreSQL's text form ("{1,-2,3}"), as numbers.
-std::vector<int64_t> int_array(std::string_view text) {
-  std::vector<int64_t> out;
-  const char* p = text.data();
-  const char* const end = p + text.size();
-  while (p < end) {
-    if (*p == '-' || std::isdigit(static_cast<unsigned char>(*p))) {
-      int64_t v = 0;
-      const auto [next, ec] = std::from_chars(p, end, v);
-      if (ec != std::errc()) break;
-      out.push_back(v);
-      p = next;
-    } else {
-      ++p;
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -601,20 +585,6 @@ std::string name_parts_sql(bool jobs) {
          " i JOIN event_executions e ON e.invocation_id = i.id";
 }
 
-// A PostgreSQL array literal of `items` (a text parameter cast to text[]): each quoted, with
-// its quotes and backslashes escaped.
-std::string text_array(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    out += out.size() > 1 ? ",\"" : "\"";
-    for (const char c : item) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
 
 // The per-name counts of the window, `having` (SQL over the sums) those listed, in `order`. With
 // `durations`, also each listed name's durations of the ranges' rows: those to add, those to
@@ -643,7 +613,7 @@ std::vector<NameStats> name_counts_in(pqxx::transaction_base& tx, bool jobs, con
     n.detected = r["detected"].as<int64_t>();
     n.abandoned = r["abandoned"].as<int64_t>();
     if (durations)
-      (*durations)[n.name] = {int_array(r["added"].c_str()), int_array(r["taken_out"].c_str())};
+      (*durations)[n.name] = {parse_int_array_literal(r["added"].c_str()), parse_int_array_literal(r["taken_out"].c_str())};
     out.push_back(std::move(n));
   }
   return out;
@@ -680,7 +650,7 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
                                  plan, function)) {
     add(r);
     zeros += r[9].as<int64_t>();
-    const auto keys = int_array(r[10].c_str()), counts = int_array(r[11].c_str());
+    const auto keys = parse_int_array_literal(r[10].c_str()), counts = parse_int_array_literal(r[11].c_str());
     for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) buckets[static_cast<int32_t>(keys[i])] += counts[i];
   }
   DurationSketch sketch = DurationSketch::from_buckets(zeros, buckets);
@@ -696,8 +666,8 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
       "FROM " + kPlanRows + " i",
       plan, function)[0];
   add(rows);
-  for (const int64_t ms : int_array(rows[9].c_str())) sketch.add(double(ms));
-  for (const int64_t ms : int_array(rows[10].c_str())) sketch.add(double(ms), -1);
+  for (const int64_t ms : parse_int_array_literal(rows[9].c_str())) sketch.add(double(ms));
+  for (const int64_t ms : parse_int_array_literal(rows[10].c_str())) sketch.add(double(ms), -1);
   if (timed > 0) t.avg_ms = double(sum_ms) / double(timed);
   t.p95_ms = plan.subtracts() ? sketch.quantile(0.95) : sketch.quantile(0.95, min_ms, max_ms);
   // The abandoned jobs: those neither succeeded nor failed, of the abandoned invocations (the
@@ -762,10 +732,10 @@ std::vector<NameStats> ViewReader::name_stats_of(const char* kind, const std::st
   for (const auto& r : exec_plan(*tx,
                                  "SELECT name, duration_zero_count, duration_bucket_keys, duration_bucket_counts "
                                  "FROM name_metrics_hourly WHERE kind = $10 AND " + kPlanHours + " AND name = ANY($11::text[])",
-                                 plan, function, kind, text_array(listed))) {
+                                 plan, function, kind, text_array_literal(listed))) {
     auto& [zeros, into] = hours[r[0].as<std::string>()];
     zeros += r[1].as<int64_t>();
-    const auto keys = int_array(r[2].c_str()), counts = int_array(r[3].c_str());
+    const auto keys = parse_int_array_literal(r[2].c_str()), counts = parse_int_array_literal(r[3].c_str());
     for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) into[static_cast<int32_t>(keys[i])] += counts[i];
   }
   for (auto& n : out) {

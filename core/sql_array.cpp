@@ -1,0 +1,45 @@
+#include "core/sql_array.h"
+
+#include <cctype>
+#include <charconv>
+
+namespace edpipe {
+
+std::string text_array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (const char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string int_array_literal(const std::vector<int64_t>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + std::to_string(items[i]);
+  return out + "}";
+}
+
+std::vector<int64_t> parse_int_array_literal(std::string_view text) {
+  std::vector<int64_t> out;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end) {
+    if (*p == '-' || std::isdigit(static_cast<unsigned char>(*p))) {
+      int64_t v = 0;
+      const auto [next, ec] = std::from_chars(p, end, v);
+      if (ec != std::errc()) break;
+      out.push_back(v);
+      p = next;
+    } else {
+      ++p;
+    }
+  }
+  return out;
+}
+
+}  // namespace edpipe

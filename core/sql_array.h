@@ -1,0 +1,18 @@
+#pragma once
+// PostgreSQL array literals, for a list sent as one text parameter and cast in the statement
+// ($1::text[], $1::bigint[]): one round trip for a list of any length, every value a parameter.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace edpipe {
+
+// {"a","b\"c"}: every element quoted, its `"` and `\` escaped, so any text goes through.
+std::string text_array_literal(const std::vector<std::string>& items);
+// {1,-2,3}
+std::string int_array_literal(const std::vector<int64_t>& items);
+// The integers of an integer array's text ({1,-2,3}), in order.
+std::vector<int64_t> parse_int_array_literal(std::string_view text);
+
+}  // namespace edpipe
