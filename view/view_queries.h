@@ -108,10 +108,11 @@ class ViewReader {
   std::optional<InvocationView> invocation(const std::string& id, bool with_payload = false);
   // The invocations of one correlation id, oldest first.
   std::vector<std::string> correlated(const std::string& correlation_id, size_t limit);
-  // Failed and abandoned invocations created at or after `since`, newest first.
-  // The window's Totals, exact: whole hours from metrics_hourly, the partial hours at either end
-  // from the rows (at most two hours of rows, whatever the window).
+  // The window's Totals, exact: its hours from metrics_hourly, each hour it cuts as the rows
+  // inside it or the hour's rollup less the rows outside (whichever are fewer: at most half an
+  // hour of rows at either end, whatever the window).
   Totals window_totals(Timestamp since, Timestamp until, const std::optional<std::string>& function);
+  // Failed and abandoned invocations created at or after `since`, newest first.
   std::vector<InvocationSummary> failed(Timestamp since, const std::optional<std::string>& function, size_t limit,
                                         std::optional<Timestamp> until = std::nullopt);
   // How many invocations failed() would list without its limit.
