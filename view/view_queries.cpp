@@ -450,8 +450,6 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
 
 namespace {
 
-Timestamp hour_floor(Timestamp t) { return t / kMicrosPerHour * kMicrosPerHour; }
-
 // How a window [since, until) is counted exactly: the rollups of the hours [hours_from, hours_to)
 // plus (sign 1) or minus (sign -1) the invocations of two ranges, each read row by row. A window's
 // hour that it covers only in part is read either as its rows inside the window, or as the
