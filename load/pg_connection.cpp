@@ -108,6 +108,14 @@ bool is_passing_fault(const std::exception& e) {
   return dynamic_cast<const pqxx::failure*>(&e) != nullptr;  // e.g. "not connected"
 }
 
+bool is_connection_loss(const std::exception& e) {
+  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    const std::string& state = s->sqlstate();
+    return state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03";
+  }
+  return dynamic_cast<const pqxx::broken_connection*>(&e) || dynamic_cast<const pqxx::in_doubt_error*>(&e);
+}
+
 RetryingSession::RetryingSession(std::string conninfo, RetryBound bound, std::function<void(pqxx::connection&)> on_connect)
     : conninfo_(std::move(conninfo)), bound_(bound), on_connect_(std::move(on_connect)) {}
 
@@ -116,6 +124,7 @@ pqxx::connection& RetryingSession::connection() {
     auto fresh = open_connection(conninfo_);
     if (on_connect_) on_connect_(*fresh);  // a connection without its session state is never kept
     conn_ = std::move(fresh);
+    ++connects_;
   }
   return *conn_;
 }

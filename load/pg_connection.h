@@ -42,9 +42,18 @@ bool is_transient(const std::string& sqlstate);
 // recovering), a commit whose outcome is unknown, a transient SQLSTATE. Data errors are not.
 bool is_passing_fault(const std::exception& e);
 
+// A passing fault that lost the connection (as against one the server answered, such as a
+// deadlock): the server crashed, shut down or the network dropped.
+bool is_connection_loss(const std::exception& e);
+
 // How long passing faults are retried: one bound for connecting and for every statement.
+// The bound is per outage: a server that crashes, comes back (a connection opens again) and
+// crashes again before the work is done starts a new outage with a backoff of its own, since
+// the piece of work in hand did nothing wrong. Outages in a row are bounded too, so that a
+// server that dies on every try still ends the run.
 struct RetryBound {
-  int max_attempts = 8;          // tries of one piece of work in all (about 15 s of backoff)
+  int max_attempts = 8;          // tries of one piece of work in one outage (about 15 s of backoff)
+  int max_outages = 6;           // outages one piece of work meets before it gives up
   int backoff_initial_ms = 100;  // doubling per try, up to 5 s, jittered
 };
 
@@ -61,11 +70,17 @@ class RetryingSession {
   // left nothing, and one whose COMMIT's outcome is unknown may have committed.
   template <class Work>
   auto run(Work&& work) -> decltype(work(std::declval<pqxx::connection&>())) {
-    for (int attempt = 1;; ++attempt) {
+    for (int attempt = 1, outages = 1;; ++attempt) {
+      const uint64_t connects_before = connects_;
       try {
         return work(connection());
       } catch (const std::exception& e) {
-        if (!is_passing_fault(e) || attempt >= bound_.max_attempts || stop_.load()) throw;
+        if (!is_passing_fault(e) || stop_.load()) throw;
+        if (attempt > 1 && connects_ != connects_before && is_connection_loss(e)) {
+          attempt = 1;  // the server was back, then lost again: a new outage
+          ++outages;
+        }
+        if (attempt >= bound_.max_attempts || outages >= bound_.max_outages) throw;
         conn_.reset();
         ++retries_;
         back_off(attempt);
@@ -93,6 +108,7 @@ class RetryingSession {
   std::unique_ptr<pqxx::connection> conn_;
   std::atomic<bool> stop_{false};
   uint64_t retries_ = 0;
+  uint64_t connects_ = 0;
 };
 
 }  // namespace edpipe::load

@@ -213,6 +213,47 @@ TEST(Faults, ConnectingIsRetriedUnlessTheServerRefusedForGood) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
+// The bound is per outage: a server that comes back between losses lets the work in hand go on
+// past max_attempts tries, and outages in a row are bounded too. Each loss here is the work's
+// own backend terminated, after its session connected again.
+TEST(Faults, TheRetryBoundIsPerOutageAndOutagesAreBounded) {
+  testing::TestDatabase db;
+  RetryBound bound;
+  bound.max_attempts = 2;
+  bound.max_outages = 4;
+  bound.backoff_initial_ms = 1;
+  auto lose_connection_times = [&](int losses) {
+    return [&, losses, tries = 0](pqxx::connection& c) mutable {
+      pqxx::nontransaction tx(c);
+      if (++tries <= losses) tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+      return tx.exec1("SELECT 42")[0].as<int>();
+    };
+  };
+  RetryingSession session(db.conninfo(), bound);
+  EXPECT_EQ(session.run(lose_connection_times(3)), 42) << "three outages, each one try, are within the bound";
+  EXPECT_EQ(session.retries(), 3u);
+
+  RetryingSession dying(db.conninfo(), bound);
+  int tries = 0;
+  EXPECT_THROW(dying.run([&](pqxx::connection& c) {
+                 ++tries;
+                 pqxx::nontransaction(c).exec("SELECT pg_terminate_backend(pg_backend_pid())");
+               }),
+               std::exception);
+  EXPECT_EQ(tries, 4) << "a server lost on every try ends the work after max_outages";
+
+  // A fault the server answers (not a lost connection) never starts a new outage.
+  RetryingSession deadlocked(db.conninfo(), bound);
+  tries = 0;
+  EXPECT_THROW(deadlocked.run([&](pqxx::connection& c) {
+                 ++tries;
+                 (void)c;  // the session opens a new connection for every try, as after a real fault
+                 throw pqxx::sql_error("deadlock detected", "SELECT 1", "40P01");
+               }),
+               pqxx::sql_error);
+  EXPECT_EQ(tries, 2);
+}
+
 TEST(Faults, DatabaseNotThereIsOneClearLineAndExitOne) {
   auto r = testing::run_edpipe("load --db 'postgresql://edpipe:s3cr3t-pw@127.0.0.1:1/nowhere' " EDPIPE_SAMPLES_DIR);
   EXPECT_EQ(r.status, 1);
