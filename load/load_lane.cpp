@@ -364,13 +364,13 @@ void stage_stored_rows(pqxx::work& tx, const transform::RowBatch& rows, const St
 // under the new watermark), merged and derived. Returns their contributions before and after;
 // usually none are touched, and then there is nothing to read back.
 std::pair<std::vector<transform::InvocationContribution>, std::vector<transform::InvocationContribution>> merge_and_derive(
-    pqxx::work& tx, bool staged, const std::string& watermark, const std::string& window, TryCounts& n) {
+    pqxx::work& tx, bool staged, const std::string& cutoff, const std::string& stamp, TryCounts& n) {
   const auto touched = (staged ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
-                       tx.exec_params0(sql::kTouchFlipping, watermark, window).affected_rows();
+                       tx.exec_params0(sql::kTouchFlipping, cutoff).affected_rows();
   if (touched == 0) return {};
   auto merge = [&](const std::string& statement, bool takes_watermark = true) {
     const std::string counted = sql::counted_merge(statement);
-    const auto r = takes_watermark ? tx.exec_params1(counted, watermark, window) : tx.exec1(counted);
+    const auto r = takes_watermark ? tx.exec_params1(counted, cutoff, stamp) : tx.exec1(counted);
     n.inserted += r[0].as<uint64_t>();
     n.updated += r[1].as<uint64_t>();
   };
@@ -384,10 +384,10 @@ std::pair<std::vector<transform::InvocationContribution>, std::vector<transform:
     merge(sql::kInsertLogs, false);
   }
   // Derived columns that change (an invocation turning abandoned, say) are updates too.
-  n.updated += tx.exec_params0(sql::kDeriveInvocations, watermark, window).affected_rows();
-  n.updated += tx.exec0(sql::kDeriveJobs).affected_rows();
-  n.updated += tx.exec0(sql::kDeriveEvents).affected_rows();
-  n.updated += tx.exec0(sql::kCountChildren).affected_rows();
+  n.updated += tx.exec_params0(sql::kDeriveInvocations, cutoff, stamp).affected_rows();
+  n.updated += tx.exec_params0(sql::kDeriveJobs, stamp).affected_rows();
+  n.updated += tx.exec_params0(sql::kDeriveEvents, stamp).affected_rows();
+  n.updated += tx.exec_params0(sql::kCountChildren, stamp).affected_rows();
   return {std::move(before), read_contributions(tx)};
 }
 
@@ -446,14 +446,16 @@ void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows
   if (!stored.empty()) stage_stored_rows(tx, rows, stored, guard, inv, ev, job, log, n);
 
   // 3. The serial end: loaders take turns from here to the commit.
-  const Timestamp wm = tx.exec_params(sql::kLockWatermark, format_rfc3339(batch_newest))[0][0].as<int64_t>();
+  const auto locked = tx.exec_params1(sql::kLockWatermark, format_rfc3339(batch_newest));
+  const Timestamp wm = locked[0].as<int64_t>();
+  const std::string stamp = format_rfc3339(locked[1].as<int64_t>());  // updated_at of what changes
   const auto [before, after] =
-      merge_and_derive(tx, !stored.empty(), format_rfc3339(wm), std::to_string(options_.abandon_after), n);  // 4-6
+      merge_and_derive(tx, !stored.empty(), format_rfc3339(wm - options_.abandon_after), stamp, n);  // 4-6
   // 7: a link becomes possible when its invocation or its job is in this batch; the links
   // waiting on jobs never loaded are not looked at again.
   tx.exec_params0(sql::kLinkSourceJobs,
                   id_array(rows.invocations, [](const transform::InvocationState& i) { return i.start && i.start->body.source_job_id; }),
-                  id_array(rows.job_executions, [](const auto&) { return true; }));
+                  id_array(rows.job_executions, [](const auto&) { return true; }), stamp);
   add_rollup_deltas(tx, before, after, fresh, n);   // 8
   write_dead_letters(n.letters);  // once each, and on disk before the rows that left them out commit
   tx.commit();

@@ -60,7 +60,8 @@ const std::string kCorrelationWins =
 const std::string kTimes =
     "  first_record_at = least(t.first_record_at, EXCLUDED.first_record_at),\n"
     "  last_record_at = greatest(t.last_record_at, EXCLUDED.last_record_at),\n"
-    "  correlation_id = CASE WHEN " + kCorrelationWins + " THEN EXCLUDED.correlation_id ELSE t.correlation_id END\n";
+    "  correlation_id = CASE WHEN " + kCorrelationWins + " THEN EXCLUDED.correlation_id ELSE t.correlation_id END,\n"
+    "  updated_at = $2::timestamptz\n";
 const std::string kTimesChanged = "EXCLUDED.first_record_at < t.first_record_at OR EXCLUDED.last_record_at > t.last_record_at OR " +
                                   kCorrelationWins;
 
@@ -72,10 +73,11 @@ std::string step_ms(const std::string& started, const std::string& ended, const 
 }
 }  // namespace
 
-// derive.h's AbandonRule on a row's columns ($1 watermark, $2 window in µs): no end, and the
-// newest record older than the watermark minus the window.
+// derive.h's AbandonRule on a row's columns ($1 the watermark minus the window): no end, and the
+// newest record older than that. The cutoff comes computed: timestamptz arithmetic depends on
+// the time zone, and Citus refuses what is not IMMUTABLE in the CASEs of an upsert.
 std::string abandoned(const std::string& s) {
-  return "(" + s + ".end_status IS NULL AND " + s + ".last_record_at < $1::timestamptz - $2::bigint * interval '1 microsecond')";
+  return "(" + s + ".end_status IS NULL AND " + s + ".last_record_at < $1::timestamptz)";
 }
 
 namespace {
@@ -160,7 +162,7 @@ std::string merge_events() {
          "                  count(*) FILTER (WHERE end_status = 'failed') AS failed FROM stage_job_executions\n"
          "           GROUP BY 1) j ON j.event_execution_id = v.id\n"
          "ORDER BY v.id\n"
-         "ON CONFLICT (id) DO UPDATE SET\n" +
+         "ON CONFLICT (id, invocation_id) DO UPDATE SET\n" +
          take_if(name, {"event_name", "event_name_rank"}) +
          take_if(ds, {"detection_started_at", "event_module_path", "detection_start_rank"}) +
          take_if(de, {"detection_ended_at", "detected", "detection_failed", "reported_detection_ms", "detection_error",
@@ -186,7 +188,7 @@ std::string merge_jobs() {
          "  coalesce(v.started_at, v.first_record_at), " + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + "\n"
          "FROM stage_job_executions v LEFT JOIN stage_invocations i ON i.id = v.invocation_id\n"
          "ORDER BY v.id\n"
-         "ON CONFLICT (id) DO UPDATE SET\n" +
+         "ON CONFLICT (id, invocation_id) DO UPDATE SET\n" +
          take_if(name, {"job_name", "job_name_rank", "event_execution_id"}) +
          take_if(s, {"started_at", "job_function_name", "job_options", "start_rank"}) +
          take_if(e, {"ended_at", "end_status", "reported_duration_ms", "result", "error_message", "error_stack",
@@ -247,7 +249,7 @@ const char* const kReadWatermark = "SELECT (extract(epoch FROM watermark) * 1000
 const char* const kLockWatermark = R"(
 INSERT INTO edpipe_watermark AS w (id, watermark) VALUES (true, $1)
 ON CONFLICT (id) DO UPDATE SET watermark = greatest(w.watermark, EXCLUDED.watermark)
-RETURNING (extract(epoch FROM watermark) * 1000000)::bigint)";
+RETURNING (extract(epoch FROM watermark) * 1000000)::bigint, (extract(epoch FROM now()) * 1000000)::bigint)";
 
 const char* const kTouchStaged = "INSERT INTO touched_invocations SELECT DISTINCT id FROM stage_invocations ON CONFLICT DO NOTHING";
 
@@ -258,7 +260,7 @@ const char* const kTouchStaged = "INSERT INTO touched_invocations SELECT DISTINC
 const std::string kTouchFlipping = R"(
 INSERT INTO touched_invocations
 SELECT id FROM invocations
-WHERE (status = 'running' OR (status = 'abandoned' AND last_record_at >= $1::timestamptz - $2::bigint * interval '1 microsecond'))
+WHERE (status = 'running' OR (status = 'abandoned' AND last_record_at >= $1::timestamptz))
   AND ended_at IS NULL
   AND (status = 'abandoned') <> )" + abandoned("invocations") + R"(
 ON CONFLICT DO NOTHING)";
@@ -290,7 +292,7 @@ INSERT INTO job_logs AS t (id, invocation_id, job_execution_id, level, message, 
 SELECT id, invocation_id, job_execution_id, level, message, data, source, correlation_id, occurrence, created_at, seq,
   content_rank
 FROM stage_job_logs ORDER BY id
-ON CONFLICT (id) DO UPDATE SET
+ON CONFLICT (id, invocation_id) DO UPDATE SET
   job_execution_id = EXCLUDED.job_execution_id, level = EXCLUDED.level, message = EXCLUDED.message,
   data = EXCLUDED.data, source = EXCLUDED.source, correlation_id = EXCLUDED.correlation_id,
   occurrence = EXCLUDED.occurrence, created_at = EXCLUDED.created_at, seq = EXCLUDED.seq,
@@ -298,16 +300,23 @@ ON CONFLICT (id) DO UPDATE SET
 WHERE EXCLUDED.content_rank < t.content_rank)";
 
 // source_job_id links up whichever side arrives second: $1 the batch's invocations that name a
-// source job, $2 the batch's jobs. (Loaders take turns here, so of two loaders that bring the
-// two sides, the second to come sees the first's.)
+// source job, $2 the batch's jobs, $3 the time of the change. (Loaders take turns here, so of two
+// loaders that bring the two sides, the second to come sees the first's.) A job lives with its
+// own invocation, not with the one it caused: the two lookups are planned apart (MATERIALIZED),
+// as Citus needs for a join that is not on the distribution column.
 const char* const kLinkSourceJobs = R"(
-UPDATE invocations i SET source_job_id = i.source_job_ref
-WHERE i.source_job_ref IS NOT NULL AND i.source_job_id IS NULL
-  AND (i.id = ANY($1::uuid[]) OR i.source_job_ref = ANY($2::uuid[]))
-  AND EXISTS (SELECT 1 FROM job_executions j WHERE j.id = i.source_job_ref))";
+WITH waiting AS MATERIALIZED (
+  SELECT i.id, i.source_job_ref FROM invocations i
+  WHERE i.source_job_ref IS NOT NULL AND i.source_job_id IS NULL
+    AND (i.id = ANY($1::uuid[]) OR i.source_job_ref = ANY($2::uuid[]))),
+found AS MATERIALIZED (SELECT DISTINCT j.id FROM job_executions j WHERE j.id IN (SELECT source_job_ref FROM waiting)),
+linkable AS MATERIALIZED (SELECT w.id, w.source_job_ref FROM waiting w JOIN found f ON f.id = w.source_job_ref)
+UPDATE invocations i SET source_job_id = l.source_job_ref, updated_at = $3::timestamptz
+FROM linkable l WHERE i.id = l.id)";
 
 const std::string kDeriveInvocations = R"(
-UPDATE invocations i SET status = d.status, created_at = d.created_at, total_duration_ms = d.total_duration_ms
+UPDATE invocations i SET status = d.status, created_at = d.created_at, total_duration_ms = d.total_duration_ms,
+       updated_at = $2::timestamptz
 FROM (
   SELECT v.id, )" + end_status("v", abandoned("v"), false) + R"( AS status,
          coalesce(v.started_at, v.first_record_at) AS created_at,
@@ -317,23 +326,25 @@ FROM (
 WHERE i.id = d.id AND (i.status, i.created_at, i.total_duration_ms) IS DISTINCT FROM (d.status, d.created_at, d.total_duration_ms))";
 
 const std::string kDeriveJobs = R"(
-UPDATE job_executions j SET status = d.status, duration_ms = d.duration_ms, created_at = d.created_at
+UPDATE job_executions j SET status = d.status, duration_ms = d.duration_ms, created_at = d.created_at,
+       updated_at = $1::timestamptz
 FROM (
-  SELECT v.id, )" + end_status("v", "i.status = 'abandoned'", true) + R"( AS status,
+  SELECT v.id, v.invocation_id, )" + end_status("v", "i.status = 'abandoned'", true) + R"( AS status,
          )" + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + R"( AS duration_ms,
          coalesce(v.started_at, v.first_record_at) AS created_at
   FROM job_executions v
   JOIN touched_invocations t ON t.id = v.invocation_id
   JOIN invocations i ON i.id = v.invocation_id
 ) d
-WHERE j.id = d.id AND (j.status, j.duration_ms, j.created_at) IS DISTINCT FROM (d.status, d.duration_ms, d.created_at))";
+WHERE j.invocation_id = d.invocation_id AND j.id = d.id AND (j.status, j.duration_ms, j.created_at) IS DISTINCT FROM (d.status, d.duration_ms, d.created_at))";
 
 const std::string kDeriveEvents = R"(
 UPDATE event_executions e SET status = d.status, detection_duration_ms = d.detection_ms,
        handler_duration_ms = d.handler_ms, created_at = d.created_at,
-       jobs_count = d.jobs_count, jobs_succeeded = d.jobs_succeeded, jobs_failed = d.jobs_failed
+       jobs_count = d.jobs_count, jobs_succeeded = d.jobs_succeeded, jobs_failed = d.jobs_failed,
+       updated_at = $1::timestamptz
 FROM (
-  SELECT v.id, )" + event_status("v", "i.status = 'abandoned'") + R"( AS status,
+  SELECT v.id, v.invocation_id, )" + event_status("v", "i.status = 'abandoned'") + R"( AS status,
          )" + step_ms("v.detection_started_at", "v.detection_ended_at", "v.reported_detection_ms") + R"( AS detection_ms,
          )" + step_ms("v.handler_started_at", "v.handler_ended_at", "v.reported_handler_ms") + R"( AS handler_ms,
          coalesce(v.detection_started_at, v.first_record_at) AS created_at,
@@ -347,13 +358,13 @@ FROM (
              FROM job_executions j JOIN touched_invocations t2 ON t2.id = j.invocation_id
              GROUP BY j.event_execution_id) c ON c.event_execution_id = v.id
 ) d
-WHERE e.id = d.id AND (e.status, e.detection_duration_ms, e.handler_duration_ms, e.created_at, e.jobs_count,
+WHERE e.invocation_id = d.invocation_id AND e.id = d.id AND (e.status, e.detection_duration_ms, e.handler_duration_ms, e.created_at, e.jobs_count,
                        e.jobs_succeeded, e.jobs_failed)
       IS DISTINCT FROM (d.status, d.detection_ms, d.handler_ms, d.created_at, d.jobs_count, d.jobs_succeeded, d.jobs_failed))";
 
 const char* const kCountChildren = R"(
 UPDATE invocations i SET events_detected_count = d.ed, total_jobs_run = d.jr, total_jobs_succeeded = d.js,
-       total_jobs_failed = d.jf
+       total_jobs_failed = d.jf, updated_at = $1::timestamptz
 FROM (
   SELECT t.id,
          coalesce(e.ed, 0)::integer AS ed, coalesce(j.jr, 0)::integer AS jr, coalesce(j.js, 0)::integer AS js,
@@ -410,7 +421,7 @@ ON CONFLICT (hour_bucket, source_function) DO UPDATE SET
   duration_zero_count = EXCLUDED.duration_zero_count, duration_bucket_keys = EXCLUDED.duration_bucket_keys,
   duration_bucket_counts = EXCLUDED.duration_bucket_counts, detected_event_counts = EXCLUDED.detected_event_counts,
   failed_job_counts = EXCLUDED.failed_job_counts, detected_events_other = EXCLUDED.detected_events_other,
-  failed_jobs_other = EXCLUDED.failed_jobs_other)";
+  failed_jobs_other = EXCLUDED.failed_jobs_other, updated_at = now())";
 
 // An hour's listed names (migration 012), from name_metrics_hourly, which the load has brought up
 // to date in the same transaction: the $3 most frequent of each kind (count descending, then
@@ -480,7 +491,11 @@ gone_logs AS (
 gone_jobs AS (DELETE FROM job_executions j WHERE j.invocation_id IN (SELECT id FROM victims)),
 gone_events AS (DELETE FROM event_executions e WHERE e.invocation_id IN (SELECT id FROM victims)),
 gone AS (DELETE FROM invocations i WHERE i.id IN (SELECT id FROM victims) RETURNING i.id, i.last_record_at),
-remembered AS (INSERT INTO edpipe_pruned SELECT id, last_record_at FROM gone ON CONFLICT (id) DO NOTHING)
+remembered AS (INSERT INTO edpipe_pruned SELECT id, last_record_at FROM gone ON CONFLICT (id) DO NOTHING),
+-- What the source job foreign key's ON DELETE SET NULL did before migration 014: the links to
+-- the deleted jobs from the invocations they caused (kept ones, usually newer) are cleared.
+unlinked AS (UPDATE invocations i SET source_job_id = NULL, updated_at = $3::timestamptz
+             WHERE i.source_job_id IN (SELECT id FROM jobs) AND i.id NOT IN (SELECT id FROM victims))
 SELECT count(*) FROM gone)";
 const char* const kForgetPruned =
     "DELETE FROM edpipe_pruned WHERE last_record_at < $1::timestamptz - interval '1 day'";

@@ -24,8 +24,8 @@ std::string status_sql(const transform::StatusRule<Status> (&rules)[N], const st
   }
   return out + " ELSE '" + std::string(status_name(rules[N - 1].status)) + "' END)";
 }
-// A row's abandon verdict in SQL, the C++ rule's twin ($1 watermark, $2 window in µs); `row` is
-// a table or alias with end_status and last_record_at.
+// A row's abandon verdict in SQL, the C++ rule's twin ($1 the watermark minus the window, as
+// abandon_cutoff() gives it); `row` is a table or alias with end_status and last_record_at.
 std::string abandoned(const std::string& row);
 
 // Staging tables: the staged columns of row_columns.h, in their COPY order.
@@ -49,18 +49,22 @@ extern const char* const kSavePosition;
 extern const char* const kReadPositions;
 
 extern const char* const kReadWatermark;     // -> the committed watermark (µs), no row if none yet
-extern const char* const kLockWatermark;     // $1 batch watermark -> the database's watermark
+// $1 batch watermark -> the database's watermark, and the transaction's time (µs): the
+// updated_at of every row the batch changes (statements set it, no trigger does: Citus).
+extern const char* const kLockWatermark;
 extern const char* const kTouchStaged;
-extern const std::string kTouchFlipping;     // $1 watermark, $2 abandon window (µs)
+extern const std::string kTouchFlipping;     // $1 abandon cutoff
 extern const char* const kContributions;
+// The merges: $1 abandon cutoff, $2 updated_at (RFC 3339).
 extern const std::string kMergeInvocations;
 extern const std::string kMergeEvents;
 extern const std::string kMergeJobs;
 extern const char* const kCountLogConflicts;
 extern const char* const kInsertLogs;
-extern const char* const kLinkSourceJobs;  // $1 the batch's invocations with a source job, $2 its jobs (uuid[] text)
-extern const std::string kDeriveInvocations;  // $1 watermark, $2 abandon window (µs)
-extern const std::string kDeriveJobs;
+// $1 the batch's invocations with a source job, $2 its jobs (uuid[] text), $3 updated_at
+extern const char* const kLinkSourceJobs;
+extern const std::string kDeriveInvocations;  // $1 abandon cutoff, $2 updated_at
+extern const std::string kDeriveJobs;         // $1 updated_at, and so on
 extern const std::string kDeriveEvents;
 extern const char* const kCountChildren;
 extern const char* const kReadRollup;         // $1 hour, $2 function
@@ -81,8 +85,9 @@ extern const char* const kStoredInvocations;  // $1 uuid[] -> the ids the databa
 extern const char* const kReadHorizon;
 extern const char* const kPrunedAmong;        // $1 uuid[] -> the ids a prune deleted
 extern const char* const kMoveHorizon;        // $1 horizon (RFC 3339): forward only -> the horizon (µs)
-// One prune batch, under every shard lock: $1 horizon, $2 batch size -> ids deleted (and their
-// last_record_at remembered in edpipe_pruned).
+// One prune batch, under every shard lock: $1 horizon, $2 batch size, $3 updated_at of the
+// invocations whose source job link it clears -> ids deleted (and their last_record_at
+// remembered in edpipe_pruned).
 extern const char* const kPruneBatch;
 extern const char* const kForgetPruned;       // $1 horizon: entries a day behind it
 extern const char* const kPruneRollups;       // $1 rollup horizon: metrics_hourly (and name) rows before it

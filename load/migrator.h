@@ -16,6 +16,14 @@ struct Migration {
 };
 const std::vector<Migration>& all_migrations();
 
+// A migration's SQL cut into its statements, each without the `;` that ends it: Citus takes DDL
+// on distributed tables one statement at a time. Knows comments, quoted strings and identifiers,
+// and dollar quoting (function bodies, DO blocks); blank pieces are left out.
+std::vector<std::string> split_sql_statements(const std::string& sql);
+
+// Whether the database has the citus extension: migrations then place the tables they create.
+bool has_citus(pqxx::connection& conn);
+
 // The database is not migrated (far enough): names `edpipe migrate up`.
 class SchemaError : public std::runtime_error {
  public:

@@ -82,8 +82,10 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
     const auto started = std::chrono::steady_clock::now();
     pqxx::work tx(conn);
     tx.exec(lock_all);  // the loaders' order: no deadlock, and none waits longer than one batch
-    const uint64_t n = tx.exec_params(sql::kPruneBatch, format_rfc3339(res.horizon), static_cast<int64_t>(o.batch))[0][0]
-                           .as<uint64_t>();
+    const std::string stamp = tx.exec1("SELECT now()")[0].as<std::string>();
+    const uint64_t n =
+        tx.exec_params(sql::kPruneBatch, format_rfc3339(res.horizon), static_cast<int64_t>(o.batch), stamp)[0][0]
+            .as<uint64_t>();
     tx.commit();
     res.invocations += n;
     ++res.batches;

@@ -84,6 +84,18 @@ TEST(Migrations, UpDownUp) {
   const std::string abandoned_idx = "SELECT count(*) FROM pg_indexes WHERE indexname IN "
                                     "('invocations_abandoned_idx', 'job_executions_abandoned_idx')";
   EXPECT_EQ(db.count(abandoned_idx), 2);
+  const std::string triggers = "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = 'invocations'::regclass";
+  const std::string fk = "SELECT count(*) FROM pg_constraint WHERE conname = 'fk_invocations_source_job_id'";
+  const std::string two_column_keys =
+      "SELECT count(*) FROM pg_index WHERE indisprimary AND indnkeyatts = 2 AND indrelid IN "
+      "('event_executions'::regclass, 'job_executions'::regclass, 'job_logs'::regclass)";
+  EXPECT_EQ(db.count(triggers), 0);
+  EXPECT_EQ(db.count(fk), 0);
+  EXPECT_EQ(db.count(two_column_keys), 3);
+  EXPECT_EQ(m.down(1).size(), 1u);  // 014: the data model's key, foreign key and triggers again
+  EXPECT_EQ(db.count(triggers), 1);
+  EXPECT_EQ(db.count(fk), 1);
+  EXPECT_EQ(db.count(two_column_keys), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 013
   EXPECT_EQ(db.count(abandoned_idx), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 012

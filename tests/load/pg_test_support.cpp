@@ -59,8 +59,10 @@ int64_t TestDatabase::count(const std::string& sql) {
   return tx.exec(sql)[0][0].as<int64_t>();
 }
 
-std::string TestDatabase::dump() {
-  pqxx::read_transaction tx(conn());
+std::string TestDatabase::dump() { return dump_tables(conn()); }
+
+std::string dump_tables(pqxx::connection& conn) {
+  pqxx::read_transaction tx(conn);
   std::string out;
   const std::pair<const char*, const char*> tables[] = {
       {"invocations", "id"}, {"event_executions", "id"}, {"job_executions", "id"}, {"job_logs", "id"},

@@ -31,6 +31,9 @@ class TestDatabase {
   std::unique_ptr<pqxx::connection> conn_;
 };
 
+// Every row of every table of a database, as TestDatabase::dump() gives it.
+std::string dump_tables(pqxx::connection& conn);
+
 // One `edpipe load` run, in process: lines through decoder, assembler and RowLoader; a batch is
 // sent every `batch_rows` rows; `cuts` split the lines into reads as in run_pipeline; the
 // batches load over `connections` lanes.

@@ -66,8 +66,8 @@ TEST(StatusRules, TheAbandonRuleIsTheSameInSql) {
         const bool mem = transform::AbandonRule{wm, window}.is_abandoned(has_end, last);
         const bool db_says =
             tx.exec_params("SELECT " + sql::abandoned("r") +
-                               " FROM (SELECT $3::text AS end_status, $4::timestamptz AS last_record_at) r",
-                           format_rfc3339(wm), std::to_string(window),
+                               " FROM (SELECT $2::text AS end_status, $3::timestamptz AS last_record_at) r",
+                           format_rfc3339(wm - window),
                            has_end ? std::optional<std::string>("completed") : std::nullopt, format_rfc3339(last))[0][0]
                 .as<bool>();
         EXPECT_EQ(db_says, mem) << has_end << " window " << window << " back " << back;

@@ -1,0 +1,229 @@
+// edpipe on a real Citus cluster (a coordinator and two workers on this machine, started by
+// `scripts/citus fresh` for the `citus` CTest fixture): every table after a load, a replay, a
+// load in halves and a prune equals the same work on plain PostgreSQL (the `postgres` fixture's
+// server), `verify` is clean, and every command and dashboard page answers.
+//
+// The cluster holds one database ("edpipe"): each test empties it by migrating it all the way
+// down (which makes the distributed tables local again) and up (which distributes them).
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "load/migrator.h"
+#include "load/verifier.h"
+#include "pg_test_support.h"
+#include "view/web_server.h"
+
+namespace edpipe::load {
+namespace {
+namespace fs = std::filesystem;
+
+// The coordinator's settings, as key=value words, from the env file of scripts/citus.
+std::string coordinator_conninfo() {
+  std::ifstream env(std::string(EDPIPE_CITUS_DIR) + "/env");
+  std::string line, out;
+  std::getline(env, line);
+  std::istringstream words(line);
+  for (std::string kv; words >> kv;) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    if (key == "PGHOST") out += " host=" + value;
+    if (key == "PGPORT") out += " port=" + value;
+    if (key == "PGUSER") out += " user=" + value;
+  }
+  return out + " dbname=edpipe";
+}
+
+// The cluster's database, emptied and migrated (so distributed) for one test.
+class CitusDatabase {
+ public:
+  CitusDatabase() : conninfo_(coordinator_conninfo()) {
+    conn_ = std::make_unique<pqxx::connection>(conninfo_);
+    EXPECT_TRUE(has_citus(*conn_));
+    Migrator m(*conn_);
+    m.down(latest_migration_version());
+    m.up();
+  }
+  const std::string& conninfo() const { return conninfo_; }
+  pqxx::connection& conn() { return *conn_; }
+  int64_t count(const std::string& sql) {
+    pqxx::read_transaction tx(*conn_);
+    return tx.exec(sql)[0][0].as<int64_t>();
+  }
+  // The same dump as TestDatabase's, read through the coordinator.
+  std::string dump() { return testing::dump_tables(*conn_); }
+
+ private:
+  std::string conninfo_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+fs::path write_corpus(const std::string& name, const std::vector<std::string>& lines, int files) {
+  const fs::path dir = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const size_t per = (lines.size() + files - 1) / files;
+  for (int f = 0; f < files; ++f) {
+    std::ofstream out(dir / ("trace-" + std::to_string(f) + ".ndjson"));
+    for (size_t i = f * per; i < std::min(lines.size(), (f + 1) * per); ++i) out << lines[i] << "\n";
+  }
+  return dir;
+}
+
+testing::CommandResult edpipe_on(const std::string& conninfo, const std::string& args) {
+  return testing::run_edpipe(args + " --db '" + conninfo + "'");
+}
+
+TEST(Citus, TheDetailTablesAreDistributedAndCoLocated) {
+  CitusDatabase db;
+  pqxx::read_transaction tx(db.conn());
+  const auto placed = tx.exec(
+      "SELECT logicalrelid::text, column_to_column_name(logicalrelid, partkey), colocationid FROM pg_dist_partition "
+      "ORDER BY 1");
+  ASSERT_EQ(placed.size(), 4u);
+  std::map<std::string, std::string> column;
+  std::set<int> groups;
+  for (const auto& r : placed) {
+    column[r[0].as<std::string>()] = r[1].as<std::string>();
+    groups.insert(r[2].as<int>());
+  }
+  EXPECT_EQ(column["invocations"], "id");
+  EXPECT_EQ(column["event_executions"], "invocation_id");
+  EXPECT_EQ(column["job_executions"], "invocation_id");
+  EXPECT_EQ(column["job_logs"], "invocation_id");
+  EXPECT_EQ(groups.size(), 1u) << "the four tables are not co-located";
+  // Shards on both workers.
+  EXPECT_EQ(tx.exec("SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement")[0][0].as<int>(), 2);
+}
+
+// A fresh load, a replay, and a load of half the files then all of them in small batches (every
+// later batch merges into stored invocations): each equals plain PostgreSQL.
+TEST(Citus, LoadsReplaysAndHalvesEqualPlainPostgres) {
+  const fs::path corpus =
+      write_corpus("citus-load", testing::generated_lines({.seed = 51, .invocations = 1500, .abandon_rate = 0.03}), 6);
+  testing::TestDatabase plain;
+  auto r = edpipe_on(plain.conninfo(), "load --quiet " + corpus.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string truth = plain.dump();
+  ASSERT_GT(plain.count("SELECT count(*) FROM invocations WHERE source_job_id IS NOT NULL"), 0) << "no job chain to link";
+  {
+    CitusDatabase db;
+    r = edpipe_on(db.conninfo(), "load --quiet " + corpus.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(db.dump(), truth) << "fresh load";
+    EXPECT_TRUE(verify_database(db.conn()).ok());
+    r = edpipe_on(db.conninfo(), "load --json --quiet --batch-size 500 " + corpus.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("\"rows_inserted\":0,\"rows_updated\":0"), std::string::npos) << r.out;
+    EXPECT_EQ(db.dump(), truth) << "replay";
+  }
+  {
+    CitusDatabase db;
+    std::string half;
+    for (int f = 0; f < 6; f += 2) half += " " + (corpus / ("trace-" + std::to_string(f) + ".ndjson")).string();
+    r = edpipe_on(db.conninfo(), "load --quiet --batch-size 400" + half);
+    ASSERT_EQ(r.status, 0) << r.err;
+    r = edpipe_on(db.conninfo(), "load --quiet --batch-size 400 " + corpus.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(db.dump(), truth) << "half, then all";
+    EXPECT_TRUE(verify_database(db.conn()).ok());
+  }
+  fs::remove_all(corpus);
+}
+
+// A prune deletes the same rows on both, and clears the same source job links.
+TEST(Citus, PruneEqualsPlainPostgres) {
+  const fs::path corpus = write_corpus("citus-prune", testing::generated_lines({.seed = 52, .invocations = 1200}), 3);
+  testing::TestDatabase plain;
+  CitusDatabase db;
+  for (const std::string& conninfo : {plain.conninfo(), db.conninfo()}) {
+    auto r = edpipe_on(conninfo, "load --quiet " + corpus.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  const std::string horizon = [&] {
+    pqxx::read_transaction tx(plain.conn());
+    return tx.exec("SELECT date_trunc('hour', percentile_disc(0.5) WITHIN GROUP (ORDER BY created_at))::text FROM invocations")[0][0]
+        .as<std::string>();
+  }();
+  for (const std::string& conninfo : {plain.conninfo(), db.conninfo()}) {
+    auto r = edpipe_on(conninfo, "prune --before '" + horizon + "'");
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+  }
+  EXPECT_GT(plain.count("SELECT count(*) FROM edpipe_pruned"), 0) << "the prune deleted nothing";
+  EXPECT_EQ(db.dump(), plain.dump());
+  EXPECT_TRUE(verify_database(db.conn()).ok());
+  fs::remove_all(corpus);
+}
+
+// show, report, verify, migrate status and every dashboard page answer on the cluster, and the
+// pages equal those of plain PostgreSQL holding the same rows.
+TEST(Citus, EveryCommandAndPageAnswers) {
+  testing::TestDatabase plain;
+  CitusDatabase db;
+  for (const std::string& conninfo : {plain.conninfo(), db.conninfo()}) {
+    auto r = edpipe_on(conninfo, "load --quiet " EDPIPE_SAMPLES_DIR);
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  const std::string first_id = [&] {
+    pqxx::read_transaction tx(plain.conn());
+    return tx.exec("SELECT id::text FROM invocations ORDER BY id LIMIT 1")[0][0].as<std::string>();
+  }();
+  const fs::path out_dir = fs::temp_directory_path() / ("citus-report-" + std::to_string(::getpid()));
+  fs::create_directories(out_dir);
+  for (const std::string& args : {std::string("verify"), std::string("migrate status"), std::string("show --failed --since 30d"),
+                                  std::string("show --failed --since 30d --json"), "show --logs " + first_id,
+                                  "show --json " + first_id}) {
+    const auto on_citus = edpipe_on(db.conninfo(), args);
+    const auto on_plain = edpipe_on(plain.conninfo(), args);
+    EXPECT_EQ(on_citus.status, 0) << args << ": " << on_citus.err;
+    EXPECT_EQ(on_citus.status, on_plain.status) << args << ": " << on_citus.err;
+    EXPECT_EQ(on_citus.out, on_plain.out) << args;
+  }
+  auto report = [&](const std::string& conninfo, const std::string& name) {
+    const fs::path file = out_dir / name;
+    const auto r = edpipe_on(conninfo, "report --since 30d -o " + file.string());
+    EXPECT_EQ(r.status, 0) << r.err;
+    std::ifstream in(file);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string citus_report = report(db.conninfo(), "citus.html");
+  EXPECT_GT(citus_report.size(), 1000u);
+  EXPECT_EQ(citus_report, report(plain.conninfo(), "plain.html"));
+  fs::remove_all(out_dir);
+  std::vector<std::string> pages = {"/", "/?range=30d", "/invocations?range=30d", "/jobs?range=30d", "/events?range=30d",
+                                    "/invocations?range=30d&q=failed-job%3AupdateAnalytics"};
+  {
+    pqxx::read_transaction tx(plain.conn());
+    for (const auto& row : tx.exec("SELECT id::text FROM invocations ORDER BY id")) pages.push_back("/invocation/" + row[0].as<std::string>());
+  }
+  auto bodies = [&](const std::string& conninfo) {
+    view::ServeOptions o;
+    o.port = 0;
+    o.conninfo = conninfo;
+    view::WebServer server(o);
+    std::string error;
+    EXPECT_TRUE(server.bind(error)) << error;
+    std::thread thread([&] { server.run(); });
+    httplib::Client client("127.0.0.1", server.bound_port());
+    client.set_read_timeout(20, 0);
+    std::vector<std::string> out;
+    for (const auto& page : pages) {
+      const auto res = client.Get(page.c_str());
+      EXPECT_TRUE(res && res->status == 200) << conninfo << page << ": " << (res ? res->status : -1);
+      out.push_back(res ? res->body : "");
+    }
+    server.stop();
+    thread.join();
+    return out;
+  };
+  const auto on_citus = bodies(db.conninfo()), on_plain = bodies(plain.conninfo());
+  for (size_t i = 0; i < pages.size(); ++i) EXPECT_EQ(on_citus[i], on_plain[i]) << pages[i];
+}
+
+}  // namespace
+}  // namespace edpipe::load
