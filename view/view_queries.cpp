@@ -99,18 +99,22 @@ std::vector<std::string> ViewReader::find_ids(std::string_view prefix, size_t li
 
 std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool with_payload) {
   ReadTransaction tx(conn_, limits_);
+  // The job that caused it lives with its own invocation (on another worker on Citus): looked up
+  // apart (MATERIALIZED), by its id, not joined.
   const auto head = tx->exec_params(
-      "SELECT i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") + " AS created_us, " +
+      "WITH i AS MATERIALIZED (SELECT i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") + " AS created_us, " +
           micros("i.first_record_at") + " AS first_us, " + micros("i.last_record_at") + " AS last_us, " +
           micros("i.started_at") + " AS started_us, " + micros("i.ended_at") + " AS ended_us, i.total_duration_ms, "
           "i.source_table, i.source_operation, "
           "coalesce(i.source_event_payload #>> '{event,data,new,id}', i.source_event_payload #>> '{event,data,old,id}') AS record_id, "
           "i.source_user_email, i.correlation_id, i.error_message, i.error_stack, "
-          "coalesce(i.source_job_id, i.source_job_ref)::text AS source_job, j.job_name AS source_job_name, "
-          "j.invocation_id::text AS source_invocation, "
+          "coalesce(i.source_job_id, i.source_job_ref) AS source_job_uuid, "
           "CASE WHEN $2 THEN jsonb_pretty(i.source_event_payload) END AS payload "
-          "FROM invocations i LEFT JOIN job_executions j ON j.id = coalesce(i.source_job_id, i.source_job_ref) "
-          "WHERE i.id = $1::uuid",
+          "FROM invocations i WHERE i.id = $1::uuid), "
+          "j AS MATERIALIZED (SELECT job_name, invocation_id FROM job_executions "
+          "                   WHERE id = (SELECT source_job_uuid FROM i) LIMIT 1) "
+          "SELECT i.*, i.source_job_uuid::text AS source_job, (SELECT job_name FROM j) AS source_job_name, "
+          "(SELECT invocation_id::text FROM j) AS source_invocation FROM i",
       id, with_payload);
   if (head.empty()) return std::nullopt;
   const pqxx::row h = head[0];

@@ -138,7 +138,7 @@ TEST(Citus, LoadsReplaysAndHalvesEqualPlainPostgres) {
 
 // A prune deletes the same rows on both, and clears the same source job links.
 TEST(Citus, PruneEqualsPlainPostgres) {
-  const fs::path corpus = write_corpus("citus-prune", testing::generated_lines({.seed = 52, .invocations = 1200}), 3);
+  const fs::path corpus = write_corpus("citus-prune", testing::generated_lines({.seed = 52, .invocations = 1200, .span = 6 * 3600 * kMicrosPerSecond}), 3);
   testing::TestDatabase plain;
   CitusDatabase db;
   for (const std::string& conninfo : {plain.conninfo(), db.conninfo()}) {
@@ -147,7 +147,8 @@ TEST(Citus, PruneEqualsPlainPostgres) {
   }
   const std::string horizon = [&] {
     pqxx::read_transaction tx(plain.conn());
-    return tx.exec("SELECT date_trunc('hour', percentile_disc(0.5) WITHIN GROUP (ORDER BY created_at))::text FROM invocations")[0][0]
+    return tx.exec("SELECT to_char(date_trunc('hour', percentile_disc(0.5) WITHIN GROUP (ORDER BY created_at)) AT TIME ZONE 'UTC', "
+                   "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM invocations")[0][0]
         .as<std::string>();
   }();
   for (const std::string& conninfo : {plain.conninfo(), db.conninfo()}) {
@@ -175,7 +176,10 @@ TEST(Citus, EveryCommandAndPageAnswers) {
   }();
   const fs::path out_dir = fs::temp_directory_path() / ("citus-report-" + std::to_string(::getpid()));
   fs::create_directories(out_dir);
-  for (const std::string& args : {std::string("verify"), std::string("migrate status"), std::string("show --failed --since 30d"),
+  const auto status = edpipe_on(db.conninfo(), "migrate status");
+  EXPECT_EQ(status.status, 0) << status.err;
+  EXPECT_NE(status.out.find("014  distributable                applied"), std::string::npos) << status.out;
+  for (const std::string& args : {std::string("verify"), std::string("show --failed --since 30d"),
                                   std::string("show --failed --since 30d --json"), "show --logs " + first_id,
                                   "show --json " + first_id}) {
     const auto on_citus = edpipe_on(db.conninfo(), args);
@@ -195,8 +199,8 @@ TEST(Citus, EveryCommandAndPageAnswers) {
   EXPECT_GT(citus_report.size(), 1000u);
   EXPECT_EQ(citus_report, report(plain.conninfo(), "plain.html"));
   fs::remove_all(out_dir);
-  std::vector<std::string> pages = {"/", "/?range=30d", "/invocations?range=30d", "/jobs?range=30d", "/events?range=30d",
-                                    "/invocations?range=30d&q=failed-job%3AupdateAnalytics"};
+  std::vector<std::string> pages = {"/", "/?range=7d", "/invocations?range=7d", "/jobs?range=7d", "/events?range=7d",
+                                    "/invocations?range=7d&q=failed-job%3AupdateAnalytics"};
   {
     pqxx::read_transaction tx(plain.conn());
     for (const auto& row : tx.exec("SELECT id::text FROM invocations ORDER BY id")) pages.push_back("/invocation/" + row[0].as<std::string>());
