@@ -51,10 +51,6 @@ class CitusDatabase {
   }
   const std::string& conninfo() const { return conninfo_; }
   pqxx::connection& conn() { return *conn_; }
-  int64_t count(const std::string& sql) {
-    pqxx::read_transaction tx(*conn_);
-    return tx.exec(sql)[0][0].as<int64_t>();
-  }
   // The same dump as TestDatabase's, read through the coordinator.
   std::string dump() { return testing::dump_tables(*conn_); }
 
@@ -62,18 +58,6 @@ class CitusDatabase {
   std::string conninfo_;
   std::unique_ptr<pqxx::connection> conn_;
 };
-
-fs::path write_corpus(const std::string& name, const std::vector<std::string>& lines, int files) {
-  const fs::path dir = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const size_t per = (lines.size() + files - 1) / files;
-  for (int f = 0; f < files; ++f) {
-    std::ofstream out(dir / ("trace-" + std::to_string(f) + ".ndjson"));
-    for (size_t i = f * per; i < std::min(lines.size(), (f + 1) * per); ++i) out << lines[i] << "\n";
-  }
-  return dir;
-}
 
 testing::CommandResult edpipe_on(const std::string& conninfo, const std::string& args) {
   return testing::run_edpipe(args + " --db '" + conninfo + "'");
@@ -105,7 +89,7 @@ TEST(Citus, TheDetailTablesAreDistributedAndCoLocated) {
 // later batch merges into stored invocations): each equals plain PostgreSQL.
 TEST(Citus, LoadsReplaysAndHalvesEqualPlainPostgres) {
   const fs::path corpus =
-      write_corpus("citus-load", testing::generated_lines({.seed = 51, .invocations = 1500, .abandon_rate = 0.03}), 6);
+      testing::write_corpus("citus-load", testing::generated_lines({.seed = 51, .invocations = 1500, .abandon_rate = 0.03}), 6);
   testing::TestDatabase plain;
   auto r = edpipe_on(plain.conninfo(), "load --quiet " + corpus.string());
   ASSERT_EQ(r.status, 0) << r.err;
@@ -138,7 +122,7 @@ TEST(Citus, LoadsReplaysAndHalvesEqualPlainPostgres) {
 
 // A prune deletes the same rows on both, and clears the same source job links.
 TEST(Citus, PruneEqualsPlainPostgres) {
-  const fs::path corpus = write_corpus("citus-prune", testing::generated_lines({.seed = 52, .invocations = 1200, .span = 6 * 3600 * kMicrosPerSecond}), 3);
+  const fs::path corpus = testing::write_corpus("citus-prune", testing::generated_lines({.seed = 52, .invocations = 1200, .span = 6 * 3600 * kMicrosPerSecond}), 3);
   testing::TestDatabase plain;
   CitusDatabase db;
   for (const std::string& conninfo : {plain.conninfo(), db.conninfo()}) {

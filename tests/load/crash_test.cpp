@@ -36,20 +36,6 @@ void start_server() {
   ASSERT_EQ(r.status, 0) << r.err;
 }
 
-// The corpus as `files` files in a folder of its own, lines dealt out in runs (each file keeps a
-// stretch of time, as one function's log does).
-fs::path write_corpus(const std::string& name, const std::vector<std::string>& lines, int files) {
-  const fs::path dir = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const size_t per = (lines.size() + files - 1) / files;
-  for (int f = 0; f < files; ++f) {
-    std::ofstream out(dir / ("trace-" + std::to_string(f) + ".ndjson"));
-    for (size_t i = f * per; i < std::min(lines.size(), (f + 1) * per); ++i) out << lines[i] << "\n";
-  }
-  return dir;
-}
-
 std::string truth_of(const fs::path& corpus) {
   testing::TestDatabase ref;
   auto r = testing::run_edpipe("load --quiet --db dbname=" + ref.name() + " " + corpus.string());
@@ -128,7 +114,7 @@ int64_t file_locks_held(testing::TestDatabase& db) {
 }
 
 TEST(Crash, ServerKilledDuringLoadsLosesNothing) {
-  const fs::path corpus = write_corpus("crash-load", testing::generated_lines({.seed = 41, .invocations = 3000}), 6);
+  const fs::path corpus = testing::write_corpus("crash-load", testing::generated_lines({.seed = 41, .invocations = 3000}), 6);
   const std::string truth = truth_of(corpus);
   std::mt19937 rng(41);
   int kills = 0;
@@ -147,7 +133,7 @@ TEST(Crash, ServerKilledDuringLoadsLosesNothing) {
 // edpipe itself killed with -9 mid-load, again and again: what committed stays, and the same
 // command run once more completes the rest exactly once.
 TEST(Crash, LoadKilledAndRunAgainIsExact) {
-  const fs::path corpus = write_corpus("crash-edpipe", testing::generated_lines({.seed = 46, .invocations = 3000}), 3);
+  const fs::path corpus = testing::write_corpus("crash-edpipe", testing::generated_lines({.seed = 46, .invocations = 3000}), 3);
   const std::string truth = truth_of(corpus);
   std::mt19937 rng(46);
   testing::TestDatabase db;
@@ -169,7 +155,7 @@ TEST(Crash, LoadKilledAndRunAgainIsExact) {
 }
 
 TEST(Crash, LoadStartedWhileTheServerRecoversWaitsForIt) {
-  const fs::path corpus = write_corpus("crash-recovering", testing::generated_lines({.seed = 42, .invocations = 300}), 2);
+  const fs::path corpus = testing::write_corpus("crash-recovering", testing::generated_lines({.seed = 42, .invocations = 300}), 2);
   const std::string truth = truth_of(corpus);
   for (int round = 0; round < 2; ++round) {
     testing::TestDatabase db;
@@ -185,7 +171,7 @@ TEST(Crash, LoadStartedWhileTheServerRecoversWaitsForIt) {
 }
 
 TEST(Crash, ServerGoneForGoodEndsTheLoadWithinTheRetryBoundThenARerunCompletes) {
-  const fs::path corpus = write_corpus("crash-gone", testing::generated_lines({.seed = 43, .invocations = 3000}), 3);
+  const fs::path corpus = testing::write_corpus("crash-gone", testing::generated_lines({.seed = 43, .invocations = 3000}), 3);
   const std::string truth = truth_of(corpus);
   testing::TestDatabase db;
   BackgroundCommand load(kEdpipe + "load --quiet --batch-size 300 --db dbname=" + db.name() + " " + corpus.string());
@@ -212,7 +198,7 @@ TEST(Crash, ServerGoneForGoodEndsTheLoadWithinTheRetryBoundThenARerunCompletes) 
 // finds nothing left to do but what the positions say.
 TEST(Crash, ServerAndTailKilledWhileFilesGrowLosesNothing) {
   const auto lines = testing::generated_lines({.seed = 44, .invocations = 2400});
-  const fs::path full = write_corpus("crash-tail-full", lines, 3);
+  const fs::path full = testing::write_corpus("crash-tail-full", lines, 3);
   const std::string truth = truth_of(full);
   std::mt19937 rng(44);
   int server_kills = 0, tail_kills = 0;
@@ -283,7 +269,7 @@ TEST(Crash, ServerAndTailKilledWhileFilesGrowLosesNothing) {
 // a tail that was away while another took them stops, saying so, instead of writing positions
 // of files it no longer owns.
 TEST(Crash, FileOwnershipSurvivesAServerRestart) {
-  const fs::path corpus = write_corpus("crash-owner", testing::generated_lines({.seed = 45, .invocations = 200}), 2);
+  const fs::path corpus = testing::write_corpus("crash-owner", testing::generated_lines({.seed = 45, .invocations = 200}), 2);
   const std::string truth = truth_of(corpus);
   testing::TestDatabase db;
   const std::string files = " --db dbname=" + db.name() + " '" + corpus.string() + "/*.ndjson'";

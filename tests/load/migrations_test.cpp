@@ -152,5 +152,32 @@ TEST(Migrations, CliStatusAndUnmigratedLoad) {
   EXPECT_EQ(testing::run_edpipe("migrate sideways --db dbname=" + db.name()).status, 2);
 }
 
+// Migrations run one statement at a time (Citus takes DDL on distributed tables no other way):
+// a `;` ends a statement only outside comments, quotes and dollar quotes.
+TEST(Migrations, TheirSqlIsCutIntoStatementsOnlyWhereOneEnds) {
+  const std::string sql = R"(-- a comment; with a semicolon
+CREATE TABLE a (x text DEFAULT 'it''s; here');
+/* block; comment */ CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;
+DO $body$ BEGIN PERFORM 1; PERFORM $1; END $body$;
+SELECT "odd;name", $1 FROM a;
+-- only a comment at the end; none of it a statement
+)";
+  const auto got = split_sql_statements(sql);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_NE(got[0].find("DEFAULT 'it''s; here')"), std::string::npos) << got[0];
+  EXPECT_NE(got[1].find("AS $$ SELECT 1; $$"), std::string::npos) << got[1];
+  EXPECT_NE(got[2].find("PERFORM $1; END $body$"), std::string::npos) << got[2];
+  EXPECT_NE(got[3].find("SELECT \"odd;name\", $1 FROM a"), std::string::npos) << got[3];
+  EXPECT_TRUE(split_sql_statements("  -- nothing\n/* at all */ ").empty());
+  // Every embedded migration cuts into statements that PostgreSQL parses on their own: the
+  // suite's migrations ran statement by statement above; here none is cut inside a DO block.
+  for (const auto& m : all_migrations())
+    for (const char* text : {m.up_sql, m.down_sql})
+      for (const auto& statement : split_sql_statements(text)) {
+        const size_t open = statement.find("$$");
+        if (open != std::string::npos) EXPECT_NE(statement.find("$$", open + 2), std::string::npos) << m.name << ": " << statement;
+      }
+}
+
 }  // namespace
 }  // namespace edpipe::load

@@ -102,6 +102,18 @@ load::LoaderStats load_lines(const std::string& conninfo, const std::vector<std:
   return loader.stats();
 }
 
+fs::path write_corpus(const std::string& name, const std::vector<std::string>& lines, int files) {
+  const fs::path dir = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const size_t per = (lines.size() + files - 1) / files;
+  for (int f = 0; f < files; ++f) {
+    std::ofstream out(dir / ("trace-" + std::to_string(f) + ".ndjson"));
+    for (size_t i = f * per; i < std::min(lines.size(), (f + 1) * per); ++i) out << lines[i] << "\n";
+  }
+  return dir;
+}
+
 CommandResult run_edpipe(const std::string& args, const std::string& env) {
   return run_command(env + " " + EDPIPE_BINARY + " " + args);
 }

@@ -2,6 +2,7 @@
 // Helpers for the tests against the throwaway PostgreSQL of the `postgres` CTest fixture.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -40,6 +41,11 @@ std::string dump_tables(pqxx::connection& conn);
 load::LoaderStats load_lines(const std::string& conninfo, const std::vector<std::string>& lines, size_t batch_rows = 20000,
                        std::vector<size_t> cuts = {}, std::vector<std::string>* dead_letters = nullptr,
                        int connections = load::LoaderOptions{}.connections);
+
+// The corpus as `files` files in a folder of its own (under the temp folder, named after `name`
+// and the process), lines dealt out in runs: each file keeps a stretch of time, as one
+// function's log does.
+std::filesystem::path write_corpus(const std::string& name, const std::vector<std::string>& lines, int files);
 
 // Runs the edpipe binary with `args` (a shell fragment), extra environment assignments first.
 CommandResult run_edpipe(const std::string& args, const std::string& env = "");
