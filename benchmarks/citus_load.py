@@ -44,7 +44,7 @@ def conninfo(env_file):
 
 def counts(db):
     sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in TABLES)
-    return sh(f"psql -XAt -d '{db}' -c \"{sql}\"")
+    return sorted(sh(f"psql -XAt -d '{db}' -c \"{sql}\"").split())
 
 
 def main():
@@ -69,7 +69,10 @@ def main():
         for r in range(a.rounds):
             seen = {}
             for target, db in targets.items():
-                sh(f"'{EDPIPE}' migrate down 100 --yes --db '{db}' && '{EDPIPE}' migrate up --db '{db}'")
+                if r > 0:  # emptied: every migration reverted, then applied again
+                    applied = sh(f"'{EDPIPE}' migrate status --db '{db}'").count(" applied ")
+                    sh(f"'{EDPIPE}' migrate down {applied} --yes --db '{db}'")
+                sh(f"'{EDPIPE}' migrate up --db '{db}'")
                 for kind in ("fresh", "replay"):
                     t = time.perf_counter()
                     out = sh(f"'{EDPIPE}' load --json --quiet --db '{db}' '{corpus}'")

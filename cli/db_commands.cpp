@@ -34,6 +34,7 @@ bool confirm_down(pqxx::connection& conn, load::Migrator& m, int count, bool yes
   std::vector<load::MigrationStatus> applied;
   for (const auto& s : m.status())
     if (s.applied) applied.push_back(s);
+  if (applied.empty()) throw UsageError("migrate down " + std::to_string(count) + ": no migration is applied");
   if (count > static_cast<int>(applied.size()))
     throw UsageError("migrate down " + std::to_string(count) + ": only " + std::to_string(applied.size()) +
                      " migrations are applied (`edpipe migrate down " + std::to_string(applied.size()) +

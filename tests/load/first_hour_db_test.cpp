@@ -30,6 +30,10 @@ TEST(FirstHourDb, MigrateDownAsksBeforeItDropsData) {
   EXPECT_EQ(too_many.status, 2);
   const std::string latest = std::to_string(latest_migration_version());
   EXPECT_NE(too_many.err.find("only " + latest + " migrations are applied"), std::string::npos) << too_many.err;
+  testing::TestDatabase bare(false);
+  const auto none = testing::run_edpipe("migrate down 1 --db dbname=" + bare.name());
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.err.find("no migration is applied"), std::string::npos) << none.err;
   // Standard input is not a terminal here: without --yes, nothing is reverted.
   const auto asked = testing::run_edpipe("migrate down " + latest + " --db dbname=" + db.name());
   EXPECT_EQ(asked.status, 2);
