@@ -102,7 +102,7 @@ std::string merge_invocations() {
          "  auto_load_modules, event_modules_directory, context_data, started_at, ended_at, end_status,\n"
          "  reported_duration_ms, error_message, error_stack, first_record_at, last_record_at, correlation_id,\n"
          "  start_rank, end_rank, status, created_at, total_duration_ms, events_detected_count, total_jobs_run,\n"
-         "  total_jobs_succeeded, total_jobs_failed)\n"
+         "  total_jobs_succeeded, total_jobs_failed, jobs_timed, job_duration_sum_ms)\n"
          // A new invocation's derived columns come from the batch (its children are all in it), so
          // that the derive pass finds nothing to rewrite: each new row is written once.
          "SELECT s.id, coalesce(s.source_function, ''), s.source_system, s.source_table, s.source_operation,\n"
@@ -112,12 +112,15 @@ std::string merge_invocations() {
          "  s.correlation_id, s.start_rank, s.end_rank,\n"
          "  " + end_status("s", abandoned("s"), false) + ",\n"
          "  coalesce(s.started_at, s.first_record_at), " + step_ms("s.started_at", "s.ended_at", "s.reported_duration_ms") + ",\n"
-         "  coalesce(e.detected, 0), coalesce(j.run, 0), coalesce(j.ok, 0), coalesce(j.failed, 0)\n"
+         "  coalesce(e.detected, 0), coalesce(j.run, 0), coalesce(j.ok, 0), coalesce(j.failed, 0), coalesce(j.timed, 0),\n"
+         "  coalesce(j.total_ms, 0)\n"
          "FROM stage_invocations s\n"
          "LEFT JOIN (SELECT invocation_id, count(*) FILTER (WHERE detected) AS detected FROM stage_event_executions\n"
          "           GROUP BY 1) e ON e.invocation_id = s.id\n"
          "LEFT JOIN (SELECT invocation_id, count(*) AS run, count(*) FILTER (WHERE end_status = 'completed') AS ok,\n"
-         "                  count(*) FILTER (WHERE end_status = 'failed') AS failed FROM stage_job_executions\n"
+         "                  count(*) FILTER (WHERE end_status = 'failed') AS failed, count(d) AS timed, sum(d) AS total_ms\n"
+         "           FROM (SELECT *, " + step_ms("started_at", "ended_at", "reported_duration_ms") + " AS d\n"
+         "                 FROM stage_job_executions) sj\n"
          "           GROUP BY 1) j ON j.invocation_id = s.id\n"
          "ORDER BY s.id\n"
          "ON CONFLICT (id) DO UPDATE SET\n" +
@@ -364,20 +367,22 @@ WHERE e.invocation_id = d.invocation_id AND e.id = d.id AND (e.status, e.detecti
 
 const char* const kCountChildren = R"(
 UPDATE invocations i SET events_detected_count = d.ed, total_jobs_run = d.jr, total_jobs_succeeded = d.js,
-       total_jobs_failed = d.jf, updated_at = $1::timestamptz
+       total_jobs_failed = d.jf, jobs_timed = d.jt, job_duration_sum_ms = d.jd, updated_at = $1::timestamptz
 FROM (
   SELECT t.id,
          coalesce(e.ed, 0)::integer AS ed, coalesce(j.jr, 0)::integer AS jr, coalesce(j.js, 0)::integer AS js,
-         coalesce(j.jf, 0)::integer AS jf
+         coalesce(j.jf, 0)::integer AS jf, coalesce(j.jt, 0)::integer AS jt, coalesce(j.jd, 0)::bigint AS jd
   FROM touched_invocations t
   LEFT JOIN (SELECT invocation_id, count(*) FILTER (WHERE detected) AS ed FROM event_executions
              WHERE invocation_id IN (SELECT id FROM touched_invocations) GROUP BY invocation_id) e ON e.invocation_id = t.id
   LEFT JOIN (SELECT invocation_id, count(*) AS jr, count(*) FILTER (WHERE status = 'completed') AS js,
-                    count(*) FILTER (WHERE status = 'failed') AS jf FROM job_executions
+                    count(*) FILTER (WHERE status = 'failed') AS jf, count(duration_ms) AS jt, sum(duration_ms) AS jd
+             FROM job_executions
              WHERE invocation_id IN (SELECT id FROM touched_invocations) GROUP BY invocation_id) j ON j.invocation_id = t.id
 ) d
-WHERE i.id = d.id AND (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed)
-      IS DISTINCT FROM (d.ed, d.jr, d.js, d.jf))";
+WHERE i.id = d.id AND (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed,
+                       i.jobs_timed, i.job_duration_sum_ms)
+      IS DISTINCT FROM (d.ed, d.jr, d.js, d.jf, d.jt, d.jd))";
 
 // A rollup's mergeable state: the columns rollup_from_row() reads, by these names.
 #define EDPIPE_ROLLUP_STATE                                                                                    \

@@ -145,6 +145,20 @@ const StagedColumn<Inv> kInvocationStaged[] = {
     {"start_rank", "bigint", [](W& w, G&, const char*, const Inv& s) { put_rank(w, s.start); }},
     {"end_rank", "bigint", [](W& w, G&, const char*, const Inv& s) { put_rank(w, s.end); }},
 };
+// The invocation's jobs that have a duration, and its sum (migration 015: avg_job_duration).
+struct JobDurations {
+  int64_t count = 0, sum = 0;
+};
+JobDurations job_durations(const transform::InvocationContribution& c) {
+  JobDurations out;
+  for (const auto& run : c.runs)
+    if (run.kind == transform::NameKind::Job && run.duration_ms) {
+      ++out.count;
+      out.sum += *run.duration_ms;
+    }
+  return out;
+}
+
 const DerivedColumn<Inv, InvocationDerived> kInvocationDerived[] = {
     {"status", "text", [](W& w, const Inv&, const InvocationDerived& d) { w.text(transform::status_name(d.contribution.status)); }},
     {"created_at", "timestamptz", [](W& w, const Inv&, const InvocationDerived& d) { w.timestamp(d.created_at); }},
@@ -153,6 +167,8 @@ const DerivedColumn<Inv, InvocationDerived> kInvocationDerived[] = {
     {"total_jobs_run", "integer", [](W& w, const Inv&, const InvocationDerived& d) { put_count(w, d.contribution.jobs_run); }},
     {"total_jobs_succeeded", "integer", [](W& w, const Inv&, const InvocationDerived& d) { put_count(w, d.contribution.jobs_succeeded); }},
     {"total_jobs_failed", "integer", [](W& w, const Inv&, const InvocationDerived& d) { put_count(w, d.contribution.jobs_failed); }},
+    {"jobs_timed", "integer", [](W& w, const Inv&, const InvocationDerived& d) { put_count(w, job_durations(d.contribution).count); }},
+    {"job_duration_sum_ms", "bigint", [](W& w, const Inv&, const InvocationDerived& d) { w.int64(job_durations(d.contribution).sum); }},
 };
 
 // Which step a row's name comes from (its name rank): the first of its steps present.

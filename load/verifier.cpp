@@ -49,13 +49,17 @@ SELECT extract(epoch FROM hour_bucket)::bigint, source_function, p50_duration_ms
 
 constexpr const char* kCountsOff = R"(
 SELECT i.id, i.events_detected_count, coalesce(e.n, 0), i.total_jobs_run, coalesce(j.n, 0), i.total_jobs_succeeded,
-       coalesce(j.ok, 0), i.total_jobs_failed, coalesce(j.failed, 0)
+       coalesce(j.ok, 0), i.total_jobs_failed, coalesce(j.failed, 0), i.jobs_timed, coalesce(j.timed, 0),
+       i.job_duration_sum_ms, coalesce(j.total_ms, 0)
 FROM invocations i
 LEFT JOIN (SELECT invocation_id, count(*) FILTER (WHERE detected) AS n FROM event_executions GROUP BY 1) e ON e.invocation_id = i.id
 LEFT JOIN (SELECT invocation_id, count(*) AS n, count(*) FILTER (WHERE status = 'completed') AS ok,
-                  count(*) FILTER (WHERE status = 'failed') AS failed FROM job_executions GROUP BY 1) j ON j.invocation_id = i.id
-WHERE (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed)
-      IS DISTINCT FROM (coalesce(e.n, 0), coalesce(j.n, 0), coalesce(j.ok, 0), coalesce(j.failed, 0))
+                  count(*) FILTER (WHERE status = 'failed') AS failed, count(duration_ms) AS timed,
+                  sum(duration_ms) AS total_ms FROM job_executions GROUP BY 1) j ON j.invocation_id = i.id
+WHERE (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed, i.jobs_timed,
+       i.job_duration_sum_ms)
+      IS DISTINCT FROM (coalesce(e.n, 0), coalesce(j.n, 0), coalesce(j.ok, 0), coalesce(j.failed, 0), coalesce(j.timed, 0),
+                        coalesce(j.total_ms, 0))
 LIMIT 20)";
 
 std::string key_name(const transform::RollupKey& k) {
@@ -229,10 +233,13 @@ VerifyReport verify_database(pqxx::connection& conn) {
       rep.differences.push_back("metrics_hourly " + key_name(k) + ": no invocation of that hour and function exists");
   compare_names(tx, store, rep.horizon.value_or(std::numeric_limits<Timestamp>::min()), rep);
   for (const auto& r : tx.exec(kCountsOff))
-    rep.differences.push_back("invocations " + r[0].as<std::string>() + ": counts (events detected, jobs run, ok, failed) are " +
+    rep.differences.push_back("invocations " + r[0].as<std::string>() +
+                              ": counts (events detected, jobs run, ok, failed, timed, their ms) are " +
                               r[1].as<std::string>() + ", " + r[3].as<std::string>() + ", " + r[5].as<std::string>() + ", " +
-                              r[7].as<std::string>() + "; the children say " + r[2].as<std::string>() + ", " +
-                              r[4].as<std::string>() + ", " + r[6].as<std::string>() + ", " + r[8].as<std::string>());
+                              r[7].as<std::string>() + ", " + r[9].as<std::string>() + ", " + r[11].as<std::string>() +
+                              "; the children say " + r[2].as<std::string>() + ", " + r[4].as<std::string>() + ", " +
+                              r[6].as<std::string>() + ", " + r[8].as<std::string>() + ", " + r[10].as<std::string>() +
+                              ", " + r[12].as<std::string>());
   return rep;
 }
 

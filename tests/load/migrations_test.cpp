@@ -92,6 +92,11 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(db.count(triggers), 0);
   EXPECT_EQ(db.count(fk), 0);
   EXPECT_EQ(db.count(two_column_keys), 3);
+  const std::string job_totals = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'invocations' "
+                                 "AND column_name IN ('jobs_timed', 'job_duration_sum_ms')";
+  EXPECT_EQ(db.count(job_totals), 2);
+  EXPECT_EQ(m.down(1).size(), 1u);  // 015
+  EXPECT_EQ(db.count(job_totals), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 014: the data model's key, foreign key and triggers again
   EXPECT_EQ(db.count(triggers), 1);
   EXPECT_EQ(db.count(fk), 1);
