@@ -27,8 +27,9 @@ using StoredSet = std::unordered_set<Uuid, UuidHash>;
 // derive.h (the rules the SQL derive pass mirrors), written once, straight to their tables.
 // Returns their contributions to the hourly rollups.
 std::vector<transform::InvocationContribution> encode_fresh(const transform::RowBatch& b, const StoredSet& not_new,
-                                                 const transform::AbandonRule& rule, ValueGuard& g, CopyWriter& inv,
-                                                 CopyWriter& ev, CopyWriter& job, CopyWriter& log) {
+                                                 const StoredSet& batch_jobs, const transform::AbandonRule& rule,
+                                                 ValueGuard& g, CopyWriter& inv, CopyWriter& ev, CopyWriter& job,
+                                                 CopyWriter& log) {
   struct Counts {
     int64_t detected = 0, run = 0, ok = 0, failed = 0;
     std::vector<std::string> detected_names, failed_names;
@@ -89,7 +90,8 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     k.failed_jobs = std::move(c.failed_names);
     k.runs = std::move(c.runs);
     encode_staged(inv, g, s);
-    encode_derived(inv, s, InvocationDerived{k, created_at(s)});
+    const auto source_job = s.start ? s.start->body.source_job_id : std::nullopt;
+    encode_derived(inv, s, InvocationDerived{k, created_at(s), source_job && batch_jobs.count(*source_job) > 0});
     inv.end_row();
     out.push_back(std::move(k));
   }
@@ -307,23 +309,24 @@ uint64_t rows_of(const transform::RowBatch& rows, const StoredSet& ids) {
   return n;
 }
 
-// The batch's invocations the database already holds. (The lane holds their shards' locks, so
-// none can appear meanwhile.)
-// The ids of `rows` that `keep` takes, as a uuid[] parameter's text.
-template <typename Row, typename Keep>
-std::string id_array(const std::vector<Row>& rows, Keep keep) {
-  std::string ids = "{";
-  for (const auto& r : rows) {
-    if (!keep(r)) continue;
-    if (ids.size() > 1) ids += ',';
-    r.id.append_to(ids);
+// Ids as a uuid[] parameter's text.
+template <typename Ids>
+std::string uuid_array(const Ids& ids) {
+  std::string out = "{";
+  for (const Uuid& id : ids) {
+    if (out.size() > 1) out += ',';
+    id.append_to(out);
   }
-  return ids + '}';
+  return out + '}';
 }
 
+// The batch's invocations the database already holds. (The lane holds their shards' locks, so
+// none can appear meanwhile.)
 StoredSet stored_invocations(pqxx::work& tx, const transform::RowBatch& rows) {
   StoredSet stored;
-  for (const auto& r : tx.exec_params(sql::kStoredInvocations, id_array(rows.invocations, [](const auto&) { return true; })))
+  std::vector<Uuid> ids;
+  for (const auto& i : rows.invocations) ids.push_back(i.id);
+  for (const auto& r : tx.exec_params(sql::kStoredInvocations, uuid_array(ids)))
     stored.insert(*Uuid::parse(r[0].as<std::string>()));
   return stored;
 }
@@ -332,9 +335,10 @@ StoredSet stored_invocations(pqxx::work& tx, const transform::RowBatch& rows) {
 // watermark committed so far (or this batch's, if newer). Another loader may move it before
 // this one commits: the flip pass, under the watermark's lock, then sets right what that changes.
 std::vector<transform::InvocationContribution> copy_new_rows(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& stored,
-                                                  const transform::AbandonRule& rule, ValueGuard& guard, CopyWriter& inv,
-                                                  CopyWriter& ev, CopyWriter& job, CopyWriter& log, TryCounts& n) {
-  auto contributions = encode_fresh(rows, stored, rule, guard, inv, ev, job, log);
+                                                  const StoredSet& batch_jobs, const transform::AbandonRule& rule,
+                                                  ValueGuard& guard, CopyWriter& inv, CopyWriter& ev, CopyWriter& job,
+                                                  CopyWriter& log, TryCounts& n) {
+  auto contributions = encode_fresh(rows, stored, batch_jobs, rule, guard, inv, ev, job, log);
   const uint64_t written = inv.rows() + ev.rows() + job.rows() + log.rows();
   n.sent += written;
   n.inserted += written;
@@ -358,6 +362,27 @@ void stage_stored_rows(pqxx::work& tx, const transform::RowBatch& rows, const St
   // Only the join columns: sampling the JSON columns would cost more than the joins save.
   tx.exec0("ANALYZE stage_invocations (id, end_status, last_record_at), stage_event_executions (id, invocation_id), "
            "stage_job_executions (invocation_id, event_execution_id)");
+}
+
+// Step 7: source_job_id links up whichever side arrives second. A new invocation whose job is in
+// the batch was written linked (encode_fresh). Here, under the watermark's lock (so that of two
+// loaders that bring the two sides, the second to come sees the first's): the stored
+// invocations waiting for a job of this batch, and the batch's invocations whose job is stored.
+// The links waiting on jobs never loaded are not looked at again.
+void link_source_jobs(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& skipped,
+                      const StoredSet& batch_jobs, const std::string& stamp) {
+  std::vector<Uuid> waiting, elsewhere;  // invocations whose job is not in the batch, and their jobs
+  for (const auto& i : rows.invocations) {
+    const auto& job = i.start ? i.start->body.source_job_id : std::nullopt;
+    if (!job || skipped.count(i.id) || batch_jobs.count(*job)) continue;
+    waiting.push_back(i.id);
+    elsewhere.push_back(*job);
+  }
+  std::vector<Uuid> found;
+  if (!elsewhere.empty())
+    for (const auto& r : tx.exec_params(sql::kStoredJobs, uuid_array(elsewhere))) found.push_back(*Uuid::parse(r[0].as<std::string>()));
+  if (batch_jobs.empty() && found.empty()) return;
+  tx.exec_params0(sql::kLinkSourceJobs, uuid_array(batch_jobs), uuid_array(waiting), uuid_array(found), stamp);
 }
 
 // Steps 4-6: the touched invocations (the staged ones, and those whose abandoned verdict flips
@@ -441,7 +466,10 @@ void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows
   ValueGuard guard(n.letters);
   CopyWriter &inv = invocations_, &ev = events_, &job = jobs_, &log = logs_;
   for (CopyWriter* w : {&inv, &ev, &job, &log}) w->clear();  // what a failed try left
-  const auto fresh = copy_new_rows(tx, rows, not_new, transform::AbandonRule{fresh_wm, options_.abandon_after}, guard, inv,
+  StoredSet batch_jobs;  // the jobs this transaction writes: of every invocation retention keeps
+  for (const auto& j : rows.job_executions)
+    if (!skipped.count(j.invocation_id)) batch_jobs.insert(j.id);
+  const auto fresh = copy_new_rows(tx, rows, not_new, batch_jobs, transform::AbandonRule{fresh_wm, options_.abandon_after}, guard, inv,
                                    ev, job, log, n);                             // 2
   if (!stored.empty()) stage_stored_rows(tx, rows, stored, guard, inv, ev, job, log, n);
 
@@ -451,11 +479,7 @@ void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows
   const std::string stamp = format_rfc3339(locked[1].as<int64_t>());  // updated_at of what changes
   const auto [before, after] =
       merge_and_derive(tx, !stored.empty(), format_rfc3339(wm - options_.abandon_after), stamp, n);  // 4-6
-  // 7: a link becomes possible when its invocation or its job is in this batch; the links
-  // waiting on jobs never loaded are not looked at again.
-  tx.exec_params0(sql::kLinkSourceJobs,
-                  id_array(rows.invocations, [](const transform::InvocationState& i) { return i.start && i.start->body.source_job_id; }),
-                  id_array(rows.job_executions, [](const auto&) { return true; }), stamp);
+  link_source_jobs(tx, rows, skipped, batch_jobs, stamp);  // 7
   add_rollup_deltas(tx, before, after, fresh, n);   // 8
   write_dead_letters(n.letters);  // once each, and on disk before the rows that left them out commit
   tx.commit();

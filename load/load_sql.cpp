@@ -302,20 +302,15 @@ ON CONFLICT (id, invocation_id) DO UPDATE SET
   content_rank = EXCLUDED.content_rank
 WHERE EXCLUDED.content_rank < t.content_rank)";
 
-// source_job_id links up whichever side arrives second: $1 the batch's invocations that name a
-// source job, $2 the batch's jobs, $3 the time of the change. (Loaders take turns here, so of two
-// loaders that bring the two sides, the second to come sees the first's.) A job lives with its
-// own invocation, not with the one it caused: the two lookups are planned apart (MATERIALIZED),
-// as Citus needs for a join that is not on the distribution column.
+// The links load_lane.cpp's link_source_jobs makes: $1 the batch's jobs, $2 the batch's
+// invocations whose job is elsewhere, $3 those of their jobs the database holds, $4 updated_at.
+// One statement on invocations alone: on Citus a job lives with its own invocation, not with the
+// one it caused, so a join would not run on the workers.
 const char* const kLinkSourceJobs = R"(
-WITH waiting AS MATERIALIZED (
-  SELECT i.id, i.source_job_ref FROM invocations i
-  WHERE i.source_job_ref IS NOT NULL AND i.source_job_id IS NULL
-    AND (i.id = ANY($1::uuid[]) OR i.source_job_ref = ANY($2::uuid[]))),
-found AS MATERIALIZED (SELECT DISTINCT j.id FROM job_executions j WHERE j.id IN (SELECT source_job_ref FROM waiting)),
-linkable AS MATERIALIZED (SELECT w.id, w.source_job_ref FROM waiting w JOIN found f ON f.id = w.source_job_ref)
-UPDATE invocations i SET source_job_id = l.source_job_ref, updated_at = $3::timestamptz
-FROM linkable l WHERE i.id = l.id)";
+UPDATE invocations SET source_job_id = source_job_ref, updated_at = $4::timestamptz
+WHERE source_job_id IS NULL AND source_job_ref IS NOT NULL
+  AND (source_job_ref = ANY($1::uuid[]) OR (id = ANY($2::uuid[]) AND source_job_ref = ANY($3::uuid[]))))";
+const char* const kStoredJobs = "SELECT id::text FROM job_executions WHERE id = ANY($1::uuid[])";
 
 const std::string kDeriveInvocations = R"(
 UPDATE invocations i SET status = d.status, created_at = d.created_at, total_duration_ms = d.total_duration_ms,

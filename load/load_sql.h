@@ -61,8 +61,10 @@ extern const std::string kMergeEvents;
 extern const std::string kMergeJobs;
 extern const char* const kCountLogConflicts;
 extern const char* const kInsertLogs;
-// $1 the batch's invocations with a source job, $2 its jobs (uuid[] text), $3 updated_at
+// $1 the batch's jobs, $2 its invocations whose job is elsewhere, $3 those jobs that are stored
+// (uuid[] text), $4 updated_at
 extern const char* const kLinkSourceJobs;
+extern const char* const kStoredJobs;  // $1 uuid[] -> the job ids the database holds
 extern const std::string kDeriveInvocations;  // $1 abandon cutoff, $2 updated_at
 extern const std::string kDeriveJobs;         // $1 updated_at, and so on
 extern const std::string kDeriveEvents;

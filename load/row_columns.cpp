@@ -167,6 +167,9 @@ const DerivedColumn<Inv, InvocationDerived> kInvocationDerived[] = {
     {"total_jobs_run", "integer", [](W& w, const Inv&, const InvocationDerived& d) { put_count(w, d.contribution.jobs_run); }},
     {"total_jobs_succeeded", "integer", [](W& w, const Inv&, const InvocationDerived& d) { put_count(w, d.contribution.jobs_succeeded); }},
     {"total_jobs_failed", "integer", [](W& w, const Inv&, const InvocationDerived& d) { put_count(w, d.contribution.jobs_failed); }},
+    {"source_job_id", "uuid", [](W& w, const Inv& s, const InvocationDerived& d) {
+       put_uuid(w, d.source_job_in_batch ? from_start(s, &ingest::InvocationStart::source_job_id) : std::nullopt);
+     }},
     {"jobs_timed", "integer", [](W& w, const Inv&, const InvocationDerived& d) { put_count(w, job_durations(d.contribution).count); }},
     {"job_duration_sum_ms", "bigint", [](W& w, const Inv&, const InvocationDerived& d) { w.int64(job_durations(d.contribution).sum); }},
 };

@@ -55,6 +55,7 @@ inline std::optional<int64_t> as_integer_column(std::optional<int64_t> v) noexce
 struct InvocationDerived {
   const transform::InvocationContribution& contribution;  // status, duration (fitting), counts
   Timestamp created_at;
+  bool source_job_in_batch = false;  // its source job is written by the same transaction: linked
 };
 struct EventDerived {
   transform::EventStatus status;
