@@ -12,17 +12,21 @@ alternating plain and Citus (a slow phase of this shared VM hits both alike):
   replay   the same load again: every invocation is stored, every batch merges
 Prints each target's median wall time and rows/s, and the ratio Citus / plain. Each run's
 tables are checked against the other target's (row counts per table) so a fast wrong load
-cannot pass.
+cannot pass. Then `edpipe serve` on each target's loaded database: the invocation page of the
+50 invocations with the most jobs, and the overview, invocations, jobs and events pages over
+24 hours, 20 times each (one client): p50 and p95 per page.
 """
 import argparse
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EDPIPE = os.path.join(ROOT, "build", "cli", "edpipe")
@@ -45,6 +49,40 @@ def conninfo(env_file):
 def counts(db):
     sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in TABLES)
     return sorted(sh(f"psql -XAt -d '{db}' -c \"{sql}\"").split())
+
+
+def page_times(db, pages, repeat):
+    """`edpipe serve` on db: each page's p50 and p95 (ms) over `repeat` gets of each path."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([EDPIPE, "serve", "--listen", f"127.0.0.1:{port}", "--db", db],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/static/app.js", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        out = {}
+        for name, paths in pages.items():
+            times = []
+            for _ in range(repeat):
+                for path in paths:
+                    t = time.perf_counter()
+                    r = urllib.request.urlopen(base + path, timeout=30)
+                    r.read()
+                    if r.status != 200:
+                        sys.exit(f"{path}: {r.status}")
+                    times.append((time.perf_counter() - t) * 1000)
+            times.sort()
+            out[name] = (statistics.median(times), times[int(0.95 * (len(times) - 1))])
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def main():
@@ -84,12 +122,22 @@ def main():
                       f"replay {times[(target, 'replay')][-1]:.2f} s", file=sys.stderr)
             if seen["plain"] != seen["citus"]:
                 sys.exit(f"the tables differ:\nplain\n{seen['plain']}\ncitus\n{seen['citus']}")
+        ids = sh(f"psql -XAt -d '{targets['plain']}' -c "
+                 f"\"SELECT id FROM invocations ORDER BY total_jobs_run DESC, id LIMIT 50\"").split()
+        pages = {"invocation (50 ids)": [f"/invocation/{i}" for i in ids], "overview 24h": ["/?range=24h"],
+                 "invocations 24h": ["/invocations?range=24h"], "jobs 24h": ["/jobs?range=24h"],
+                 "events 24h": ["/events?range=24h"]}
+        served = {target: page_times(db, pages, 20) for target, db in targets.items()}
         print(f"{a.invocations} invocations, {rows} rows; median of {a.rounds} rounds, alternating")
         print(f"{'':8} {'plain s':>9} {'citus s':>9} {'citus/plain':>12} {'citus rows/s':>13}")
         for kind in ("fresh", "replay"):
             p = statistics.median(times[("plain", kind)])
             c = statistics.median(times[("citus", kind)])
             print(f"{kind:8} {p:9.2f} {c:9.2f} {c / p:11.2f}× {rows / c:13,.0f}")
+        print(f"\n{'page':22} {'plain p50':>10} {'p95':>7} {'citus p50':>10} {'p95':>7}  (ms)")
+        for name in pages:
+            (pp50, pp95), (cp50, cp95) = served["plain"][name], served["citus"][name]
+            print(f"{name:22} {pp50:10.1f} {pp95:7.1f} {cp50:10.1f} {cp95:7.1f}")
     finally:
         if not a.keep:
             sh(f"'{ROOT}/scripts/pg' stop '{plain_dir}'; '{ROOT}/scripts/citus' stop '{citus_dir}'")

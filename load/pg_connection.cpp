@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <random>
 #include <regex>
+#include <string_view>
 #include <thread>
 
 namespace edpipe::load {
@@ -96,22 +97,35 @@ bool is_transient(const std::string& s) {
   if (s.size() != 5) return false;
   const std::string cls = s.substr(0, 2);
   // Connection lost, out of resources, server shutting down or restarting, serialization
-  // failure, deadlock, statement or lock timeout (a lock held elsewhere for a while).
+  // failure, deadlock, statement or lock timeout (a lock held elsewhere for a while), and an
+  // I/O error (58030: Citus's "failed to COPY to shard" when a worker dies mid-COPY; on one
+  // server a disk that fails for good still ends the run at the retry bound).
   return cls == "08" || cls == "53" || s == "57P01" || s == "57P02" || s == "57P03" || s == "40001" || s == "40P01" ||
-         s == "57014" || s == "55P03";
+         s == "57014" || s == "55P03" || s == "58030";
 }
 
+namespace {
+// Citus's coordinator, when its own postmaster dies (a crash of the node) while a backend
+// waits on the workers, says so with no SQLSTATE of its own (XX000) and ends the session.
+bool is_citus_postmaster_death(const pqxx::sql_error& e) {
+  return e.sqlstate() == "XX000" && std::string_view(e.what()).find("postmaster was shut down") != std::string_view::npos;
+}
+}  // namespace
+
 bool is_passing_fault(const std::exception& e) {
-  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) return is_transient(s->sqlstate());
+  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) return is_transient(s->sqlstate()) || is_citus_postmaster_death(*s);
   if (dynamic_cast<const pqxx::broken_connection*>(&e) || dynamic_cast<const pqxx::in_doubt_error*>(&e)) return true;
   if (auto* c = dynamic_cast<const ConnectionError*>(&e)) return !c->lasting();
   return dynamic_cast<const pqxx::failure*>(&e) != nullptr;  // e.g. "not connected"
 }
 
 bool is_connection_loss(const std::exception& e) {
+  // The server ending our session. (An 08 error the server reports, such as Citus's
+  // "connection to the remote node ... failed", is a worker away, not our connection lost: its
+  // tries count in one outage, backing off as the node recovers.)
   if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string& state = s->sqlstate();
-    return state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03";
+    return state == "57P01" || state == "57P02" || state == "57P03" || is_citus_postmaster_death(*s);
   }
   return dynamic_cast<const pqxx::broken_connection*>(&e) || dynamic_cast<const pqxx::in_doubt_error*>(&e);
 }

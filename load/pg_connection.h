@@ -1,9 +1,11 @@
 #pragma once
 // Connecting to PostgreSQL, and telling passing faults from data faults.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 
@@ -42,19 +44,22 @@ bool is_transient(const std::string& sqlstate);
 // recovering), a commit whose outcome is unknown, a transient SQLSTATE. Data errors are not.
 bool is_passing_fault(const std::exception& e);
 
-// A passing fault that lost the connection (as against one the server answered, such as a
-// deadlock): the server crashed, shut down or the network dropped.
+// A passing fault that lost our connection (as against one the server answered, such as a
+// deadlock, or a Citus worker that did not answer the coordinator): the server crashed, shut
+// down or the network dropped.
 bool is_connection_loss(const std::exception& e);
 
 // How long passing faults are retried: one bound for connecting and for every statement.
-// The bound is per outage: a server that crashes, comes back (a connection opens again) and
-// crashes again before the work is done starts a new outage with a backoff of its own, since
-// the piece of work in hand did nothing wrong. Outages in a row are bounded too, so that a
-// server that dies on every try still ends the run.
+// The bound is per outage: when the database was back between two faults (a try opened a new
+// session and lost it, or ran on its session for a while before its fault: a Citus worker
+// that crashed again, say), the next fault starts a new outage with a backoff of its own,
+// since the piece of work in hand did nothing wrong. Outages in a row are bounded too, so that
+// a server that dies on every try still ends the run.
 struct RetryBound {
   int max_attempts = 8;          // tries of one piece of work in one outage (about 15 s of backoff)
   int max_outages = 6;           // outages one piece of work meets before it gives up
   int backoff_initial_ms = 100;  // doubling per try, up to 5 s, jittered
+  int served_ms = 250;           // a try that ran this long on its session before its fault: back
 };
 
 // One connection, opened when needed and opened again after a passing fault. `on_connect` runs
@@ -72,12 +77,20 @@ class RetryingSession {
   auto run(Work&& work) -> decltype(work(std::declval<pqxx::connection&>())) {
     for (int attempt = 1, outages = 1;; ++attempt) {
       const uint64_t connects_before = connects_;
+      std::optional<std::chrono::steady_clock::time_point> connected_at;
       try {
-        return work(connection());
+        pqxx::connection& c = connection();
+        connected_at = std::chrono::steady_clock::now();
+        return work(c);
       } catch (const std::exception& e) {
         if (!is_passing_fault(e) || stop_.load()) throw;
-        if (attempt > 1 && connects_ != connects_before && is_connection_loss(e)) {
-          attempt = 1;  // the server was back, then lost again: a new outage
+        // Our session gone, not a fault the server reported on it (libpqxx throws
+        // broken_connection for any 08 SQLSTATE, Citus's "remote node" errors included).
+        const bool lost = is_connection_loss(e) && !(conn_ && conn_->is_open());
+        const bool served = connected_at && std::chrono::steady_clock::now() - *connected_at >=
+                                                std::chrono::milliseconds(bound_.served_ms);
+        if (attempt > 1 && (served || (connects_ != connects_before && lost))) {
+          attempt = 1;  // the database was back, then failed again: a new outage
           ++outages;
         }
         if (attempt >= bound_.max_attempts || outages >= bound_.max_outages) throw;

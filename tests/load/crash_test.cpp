@@ -43,52 +43,17 @@ std::string truth_of(const fs::path& corpus) {
   return ref.dump();
 }
 
-// Dumps of thousands of rows: on a difference, each table's row counts and its first differing
-// row, not a diff of megabytes.
-std::string dump_difference(const std::string& got, const std::string& want) {
-  auto tables = [](const std::string& dump) {
-    std::map<std::string, std::vector<std::string_view>> out;
-    std::vector<std::string_view>* rows = nullptr;
-    for (size_t at = 0; at < dump.size();) {
-      const size_t end = dump.find('\n', at);
-      const std::string_view line(dump.data() + at, (end == std::string::npos ? dump.size() : end) - at);
-      if (line.starts_with("== ")) rows = &out[std::string(line.substr(3))];
-      else if (rows) rows->push_back(line);
-      at = end == std::string::npos ? dump.size() : end + 1;
-    }
-    return out;
-  };
-  const auto g = tables(got), w = tables(want);
-  std::string out;
-  for (const auto& [table, want_rows] : w) {
-    const auto it = g.find(table);
-    const std::vector<std::string_view> none;
-    const auto& got_rows = it == g.end() ? none : it->second;
-    if (got_rows == want_rows) continue;
-    out += table + ": " + std::to_string(got_rows.size()) + " rows, the truth has " + std::to_string(want_rows.size());
-    for (size_t i = 0; i < std::max(got_rows.size(), want_rows.size()); ++i)
-      if (i >= got_rows.size() || i >= want_rows.size() || got_rows[i] != want_rows[i]) {
-        out += "; first difference at row " + std::to_string(i) + ":\n  got  " +
-               std::string(i < got_rows.size() ? got_rows[i].substr(0, 300) : "(none)") + "\n  want " +
-               std::string(i < want_rows.size() ? want_rows[i].substr(0, 300) : "(none)");
-        break;
-      }
-    out += "\n";
-  }
-  return out;
-}
-
 // The database equals the truth, `verify` finds nothing, and one more load changes nothing.
 void expect_exact(testing::TestDatabase& db, const std::string& truth, const fs::path& corpus, const std::string& what) {
   db.reconnect();
   const std::string got = db.dump();
-  EXPECT_EQ(dump_difference(got, truth), "") << what;
+  EXPECT_EQ(testing::dump_difference(got, truth), "") << what;
   EXPECT_TRUE(verify_database(db.conn()).ok()) << what;
   auto again = testing::run_edpipe("load --json --quiet --db dbname=" + db.name() + " " + corpus.string());
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.out.find("\"rows_inserted\":0,\"rows_updated\":0"), std::string::npos) << what << ": " << again.out;
   db.reconnect();
-  EXPECT_EQ(dump_difference(db.dump(), got), "") << what << ": a second load changed the database";
+  EXPECT_EQ(testing::dump_difference(db.dump(), got), "") << what << ": a second load changed the database";
 }
 
 // Kills the server at random moments while `cmd` runs, at most `max_kills` times; each time
@@ -256,7 +221,7 @@ TEST(Crash, ServerAndTailKilledWhileFilesGrowLosesNothing) {
     uint64_t bytes = 0;
     for (const auto& e : fs::directory_iterator(dir)) bytes += fs::file_size(e.path());
     EXPECT_EQ(db.count("SELECT sum(byte_offset) FROM edpipe_file_positions"), static_cast<int64_t>(bytes));
-    EXPECT_EQ(dump_difference(db.dump(), truth), "") << "round " << round;
+    EXPECT_EQ(testing::dump_difference(db.dump(), truth), "") << "round " << round;
     EXPECT_TRUE(verify_database(db.conn()).ok()) << "round " << round;
     fs::remove_all(dir);
   }
@@ -300,7 +265,7 @@ TEST(Crash, FileOwnershipSurvivesAServerRestart) {
   second.signal(SIGTERM);
   EXPECT_EQ(second.wait(), 0) << second.output();
   db.reconnect();
-  EXPECT_EQ(dump_difference(db.dump(), truth), "");
+  EXPECT_EQ(testing::dump_difference(db.dump(), truth), "");
   fs::remove_all(corpus);
 }
 

@@ -252,6 +252,25 @@ TEST(Faults, TheRetryBoundIsPerOutageAndOutagesAreBounded) {
                }),
                pqxx::sql_error);
   EXPECT_EQ(tries, 2);
+
+  // A try that ran on its session for a while before its fault (a Citus worker that crashed
+  // again after the cluster had served the batch for a while) starts a new outage too.
+  auto fail_after_serving = [&](int failures) {
+    return [&, failures, n = 0](pqxx::connection& c) mutable {
+      pqxx::nontransaction tx(c);
+      if (++n <= failures) {
+        tx.exec("SELECT pg_sleep(0.06)");
+        throw pqxx::sql_error("could not serialize access", "SELECT 1", "40001");
+      }
+      return 7;
+    };
+  };
+  bound.served_ms = 50;
+  RetryingSession served(db.conninfo(), bound);
+  EXPECT_EQ(served.run(fail_after_serving(3)), 7) << "three faults, each after serving a while: three outages";
+  bound.served_ms = 60'000;
+  RetryingSession not_served(db.conninfo(), bound);
+  EXPECT_THROW(not_served.run(fail_after_serving(3)), pqxx::sql_error) << "the same faults in one outage of 2 tries";
 }
 
 TEST(Faults, DatabaseNotThereIsOneClearLineAndExitOne) {

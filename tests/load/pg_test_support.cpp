@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "ingest/record_decoder.h"
@@ -100,6 +101,41 @@ load::LoaderStats load_lines(const std::string& conninfo, const std::vector<std:
   flush();
   loader.finish();
   return loader.stats();
+}
+
+// Dumps of thousands of rows: on a difference, each table's row counts and its first differing
+// row, not a diff of megabytes.
+std::string dump_difference(const std::string& got, const std::string& want) {
+  auto tables = [](const std::string& dump) {
+    std::map<std::string, std::vector<std::string_view>> out;
+    std::vector<std::string_view>* rows = nullptr;
+    for (size_t at = 0; at < dump.size();) {
+      const size_t end = dump.find('\n', at);
+      const std::string_view line(dump.data() + at, (end == std::string::npos ? dump.size() : end) - at);
+      if (line.starts_with("== ")) rows = &out[std::string(line.substr(3))];
+      else if (rows) rows->push_back(line);
+      at = end == std::string::npos ? dump.size() : end + 1;
+    }
+    return out;
+  };
+  const auto g = tables(got), w = tables(want);
+  std::string out;
+  for (const auto& [table, want_rows] : w) {
+    const auto it = g.find(table);
+    const std::vector<std::string_view> none;
+    const auto& got_rows = it == g.end() ? none : it->second;
+    if (got_rows == want_rows) continue;
+    out += table + ": " + std::to_string(got_rows.size()) + " rows, the truth has " + std::to_string(want_rows.size());
+    for (size_t i = 0; i < std::max(got_rows.size(), want_rows.size()); ++i)
+      if (i >= got_rows.size() || i >= want_rows.size() || got_rows[i] != want_rows[i]) {
+        out += "; first difference at row " + std::to_string(i) + ":\n  got  " +
+               std::string(i < got_rows.size() ? got_rows[i].substr(0, 300) : "(none)") + "\n  want " +
+               std::string(i < want_rows.size() ? want_rows[i].substr(0, 300) : "(none)");
+        break;
+      }
+    out += "\n";
+  }
+  return out;
 }
 
 fs::path write_corpus(const std::string& name, const std::vector<std::string>& lines, int files) {

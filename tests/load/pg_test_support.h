@@ -42,6 +42,10 @@ load::LoaderStats load_lines(const std::string& conninfo, const std::vector<std:
                        std::vector<size_t> cuts = {}, std::vector<std::string>* dead_letters = nullptr,
                        int connections = load::LoaderOptions{}.connections);
 
+// Two dumps (TestDatabase::dump) told apart: each table whose rows differ, its row counts and
+// its first differing row, not a diff of megabytes; "" when they are equal.
+std::string dump_difference(const std::string& got, const std::string& want);
+
 // The corpus as `files` files in a folder of its own (under the temp folder, named after `name`
 // and the process), lines dealt out in runs: each file keeps a stretch of time, as one
 // function's log does.
