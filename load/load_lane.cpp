@@ -393,9 +393,9 @@ std::pair<std::vector<transform::InvocationContribution>, std::vector<transform:
   const auto touched = (staged ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
                        tx.exec_params0(sql::kTouchFlipping, cutoff).affected_rows();
   if (touched == 0) return {};
-  auto merge = [&](const std::string& statement, bool takes_watermark = true) {
+  auto merge = [&](const std::string& statement, bool takes_cutoff = true) {
     const std::string counted = sql::counted_merge(statement);
-    const auto r = takes_watermark ? tx.exec_params1(counted, cutoff, stamp) : tx.exec1(counted);
+    const auto r = takes_cutoff ? tx.exec_params1(counted, cutoff, stamp) : tx.exec1(counted);
     n.inserted += r[0].as<uint64_t>();
     n.updated += r[1].as<uint64_t>();
   };
