@@ -105,15 +105,27 @@ bool is_transient(const std::string& s) {
 }
 
 namespace {
-// Citus's coordinator, when its own postmaster dies (a crash of the node) while a backend
-// waits on the workers, says so with no SQLSTATE of its own (XX000) and ends the session.
-bool is_citus_postmaster_death(const pqxx::sql_error& e) {
+// Citus reports two node failures with no SQLSTATE of its own (XX000). The coordinator's own
+// postmaster dying (a crash of the node) while a backend waits on the workers: the session ends.
+bool is_citus_coordinator_death(const pqxx::sql_error& e) {
   return e.sqlstate() == "XX000" && std::string_view(e.what()).find("postmaster was shut down") != std::string_view::npos;
+}
+// A worker's connection lost mid-statement: Citus passes on libpq's message, with the context
+// "while executing command on host:port".
+bool is_citus_worker_lost(const pqxx::sql_error& e) {
+  const std::string_view what = e.what();
+  if (e.sqlstate() != "XX000" || what.find("while executing command on") == std::string_view::npos) return false;
+  for (const char* lost : {"SSL SYSCALL error", "SSL error", "server closed the connection unexpectedly", "connection not open",
+                           "could not receive data from server", "could not send data to server", "no connection to the server",
+                           "terminating connection"})
+    if (what.find(lost) != std::string_view::npos) return true;
+  return false;
 }
 }  // namespace
 
 bool is_passing_fault(const std::exception& e) {
-  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) return is_transient(s->sqlstate()) || is_citus_postmaster_death(*s);
+  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e))
+    return is_transient(s->sqlstate()) || is_citus_coordinator_death(*s) || is_citus_worker_lost(*s);
   if (dynamic_cast<const pqxx::broken_connection*>(&e) || dynamic_cast<const pqxx::in_doubt_error*>(&e)) return true;
   if (auto* c = dynamic_cast<const ConnectionError*>(&e)) return !c->lasting();
   return dynamic_cast<const pqxx::failure*>(&e) != nullptr;  // e.g. "not connected"
@@ -125,7 +137,7 @@ bool is_connection_loss(const std::exception& e) {
   // tries count in one outage, backing off as the node recovers.)
   if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string& state = s->sqlstate();
-    return state == "57P01" || state == "57P02" || state == "57P03" || is_citus_postmaster_death(*s);
+    return state == "57P01" || state == "57P02" || state == "57P03" || is_citus_coordinator_death(*s);
   }
   return dynamic_cast<const pqxx::broken_connection*>(&e) || dynamic_cast<const pqxx::in_doubt_error*>(&e);
 }

@@ -27,4 +27,23 @@ TEST(Connection, PasswordsAreMasked) {
 }
 
 }  // namespace
+// Citus's node failures, as the coordinator reports them (the texts are Citus 13.2's): passing
+// faults, and only the coordinator's own death ends our session. A data error with the same
+// context is not one.
+TEST(Connection, CitusNodeFailuresArePassingFaults) {
+  auto fault = [](const char* state, const std::string& message) { return pqxx::sql_error(message, "COPY invocations", state); };
+  const std::string on_worker = "\nCONTEXT:  while executing command on localhost:38063\n";
+  EXPECT_TRUE(is_passing_fault(fault("08006", "connection to the remote node postgres@localhost:1 failed")));
+  EXPECT_FALSE(is_connection_loss(fault("08006", "connection to the remote node postgres@localhost:1 failed")));
+  EXPECT_TRUE(is_passing_fault(fault("58030", "failed to COPY to shard 102032 on localhost:41963")));
+  EXPECT_TRUE(is_passing_fault(fault("XX000", "ERROR:  SSL SYSCALL error: EOF detected" + on_worker)));
+  EXPECT_TRUE(is_passing_fault(fault("XX000", "ERROR:  server closed the connection unexpectedly" + on_worker)));
+  EXPECT_FALSE(is_connection_loss(fault("XX000", "ERROR:  SSL SYSCALL error: EOF detected" + on_worker)));
+  EXPECT_TRUE(is_passing_fault(fault("XX000", "ERROR:  postmaster was shut down, exiting")));
+  EXPECT_TRUE(is_connection_loss(fault("XX000", "ERROR:  postmaster was shut down, exiting")));
+  EXPECT_FALSE(is_passing_fault(fault("XX000", "ERROR:  SSL SYSCALL error: EOF detected")));  // not Citus's
+  EXPECT_FALSE(is_passing_fault(fault("22P02", "invalid input syntax for type uuid" + on_worker)));
+  EXPECT_FALSE(is_passing_fault(fault("XX000", "ERROR:  could not open relation" + on_worker)));
+}
+
 }  // namespace edpipe::load
