@@ -110,11 +110,14 @@ namespace {
 bool is_citus_coordinator_death(const pqxx::sql_error& e) {
   return e.sqlstate() == "XX000" && std::string_view(e.what()).find("postmaster was shut down") != std::string_view::npos;
 }
-// A worker's connection lost mid-statement: Citus passes on libpq's message, with the context
-// "while executing command on host:port".
+// A worker's connection lost: in a two-phase commit's prepare ("failure on connection marked as
+// essential"), or mid-statement, where Citus passes on libpq's message with the context "while
+// executing command on host:port".
 bool is_citus_worker_lost(const pqxx::sql_error& e) {
   const std::string_view what = e.what();
-  if (e.sqlstate() != "XX000" || what.find("while executing command on") == std::string_view::npos) return false;
+  if (e.sqlstate() != "XX000") return false;
+  if (what.find("failure on connection marked as essential") != std::string_view::npos) return true;
+  if (what.find("while executing command on") == std::string_view::npos) return false;
   for (const char* lost : {"SSL SYSCALL error", "SSL error", "server closed the connection unexpectedly", "connection not open",
                            "could not receive data from server", "could not send data to server", "no connection to the server",
                            "terminating connection"})

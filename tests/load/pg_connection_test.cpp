@@ -39,6 +39,7 @@ TEST(Connection, CitusNodeFailuresArePassingFaults) {
   EXPECT_TRUE(is_passing_fault(fault("XX000", "ERROR:  SSL SYSCALL error: EOF detected" + on_worker)));
   EXPECT_TRUE(is_passing_fault(fault("XX000", "ERROR:  server closed the connection unexpectedly" + on_worker)));
   EXPECT_FALSE(is_connection_loss(fault("XX000", "ERROR:  SSL SYSCALL error: EOF detected" + on_worker)));
+  EXPECT_TRUE(is_passing_fault(fault("XX000", "ERROR:  failure on connection marked as essential: localhost:38063")));
   EXPECT_TRUE(is_passing_fault(fault("XX000", "ERROR:  postmaster was shut down, exiting")));
   EXPECT_TRUE(is_connection_loss(fault("XX000", "ERROR:  postmaster was shut down, exiting")));
   EXPECT_FALSE(is_passing_fault(fault("XX000", "ERROR:  SSL SYSCALL error: EOF detected")));  // not Citus's
