@@ -148,28 +148,10 @@ TEST(Citus, TailWithKillsOfEdpipeTheClusterAndAWorkerLosesNothing) {
   auto tail = std::make_unique<testing::BackgroundCommand>(tail_cmd);
   const std::string citus = std::string(EDPIPE_SOURCE_DIR) + "/scripts/citus ";
   std::mt19937 rng(53);
-  std::vector<std::string> chunks[3];
-  for (int f = 0; f < 3; ++f) {
-    std::ifstream in(full / ("trace-" + std::to_string(f) + ".ndjson"));
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (size_t at = 0; at < text.size();) {
-      const size_t end = std::min(text.size(), at + std::uniform_int_distribution<size_t>(20'000, 100'000)(rng));
-      chunks[f].push_back(text.substr(at, end - at));  // cut anywhere: mid-line too
-      at = end;
-    }
-  }
-  std::ofstream out[3];
-  for (int f = 0; f < 3; ++f) out[f].open(dir / ("trace-" + std::to_string(f) + ".ndjson"));
+  testing::GrowingFiles files(full, 3, dir, rng, 100'000);
   int cluster_kills = 0, worker_kills = 0, tail_kills = 0;
   size_t calm_until = 0;
-  for (size_t step = 0;; ++step) {
-    bool more = false;
-    for (int f = 0; f < 3; ++f)
-      if (step < chunks[f].size()) {
-        out[f] << chunks[f][step] << std::flush;
-        more = true;
-      }
-    if (!more) break;
+  for (size_t step = 0; files.write_step(); ++step) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 80)(rng)));
     // Every kind of kill comes at least once, at fixed steps, and more at random ones; after a
     // node's kill the cluster stays up for a few steps (a cluster that never recovers for long
@@ -193,7 +175,7 @@ TEST(Citus, TailWithKillsOfEdpipeTheClusterAndAWorkerLosesNothing) {
       tail = std::make_unique<testing::BackgroundCommand>(tail_cmd);
     }
   }
-  for (auto& o : out) o.close();
+  files.close();
   std::this_thread::sleep_for(500ms);
   ASSERT_TRUE(tail->running()) << tail->output();
   tail->signal(SIGTERM);

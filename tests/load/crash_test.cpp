@@ -176,26 +176,8 @@ TEST(Crash, ServerAndTailKilledWhileFilesGrowLosesNothing) {
                                  db.name() + " '" + dir.string() + "/*.ndjson'";
     auto tail = std::make_unique<BackgroundCommand>(tail_cmd);
     // Each file of the full corpus is written again here, in chunks, all three at once.
-    std::vector<std::string> chunks[3];
-    for (int f = 0; f < 3; ++f) {
-      std::ifstream in(full / ("trace-" + std::to_string(f) + ".ndjson"));
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      for (size_t at = 0; at < text.size();) {
-        size_t end = std::min(text.size(), at + std::uniform_int_distribution<size_t>(20'000, 120'000)(rng));
-        chunks[f].push_back(text.substr(at, end - at));  // cut anywhere: mid-line too
-        at = end;
-      }
-    }
-    std::ofstream out[3];
-    for (int f = 0; f < 3; ++f) out[f].open(dir / ("trace-" + std::to_string(f) + ".ndjson"));
-    for (size_t step = 0;; ++step) {
-      bool more = false;
-      for (int f = 0; f < 3; ++f)
-        if (step < chunks[f].size()) {
-          out[f] << chunks[f][step] << std::flush;
-          more = true;
-        }
-      if (!more) break;
+    testing::GrowingFiles files(full, 3, dir, rng, 120'000);
+    while (files.write_step()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 80)(rng)));
       const int dice = std::uniform_int_distribution<int>(0, 19)(rng);
       if (dice == 0) {
@@ -210,7 +192,7 @@ TEST(Crash, ServerAndTailKilledWhileFilesGrowLosesNothing) {
         tail = std::make_unique<BackgroundCommand>(tail_cmd);
       }
     }
-    for (auto& o : out) o.close();
+    files.close();
     std::this_thread::sleep_for(500ms);
     ASSERT_TRUE(tail->running()) << tail->output();
     tail->signal(SIGTERM);

@@ -150,6 +150,36 @@ fs::path write_corpus(const std::string& name, const std::vector<std::string>& l
   return dir;
 }
 
+GrowingFiles::GrowingFiles(const fs::path& corpus, int files, const fs::path& dir, std::mt19937& rng, size_t max_chunk)
+    : chunks_(files), out_(files) {
+  for (int f = 0; f < files; ++f) {
+    const std::string name = "trace-" + std::to_string(f) + ".ndjson";
+    std::ifstream in(corpus / name);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (size_t at = 0; at < text.size();) {
+      const size_t end = std::min(text.size(), at + std::uniform_int_distribution<size_t>(20'000, max_chunk)(rng));
+      chunks_[f].push_back(text.substr(at, end - at));
+      at = end;
+    }
+  }
+  for (int f = 0; f < files; ++f) out_[f].open(dir / ("trace-" + std::to_string(f) + ".ndjson"));
+}
+
+bool GrowingFiles::write_step() {
+  bool more = false;
+  for (size_t f = 0; f < chunks_.size(); ++f)
+    if (step_ < chunks_[f].size()) {
+      out_[f] << chunks_[f][step_] << std::flush;
+      more = true;
+    }
+  ++step_;
+  return more;
+}
+
+void GrowingFiles::close() {
+  for (auto& o : out_) o.close();
+}
+
 CommandResult run_edpipe(const std::string& args, const std::string& env) {
   return run_command(env + " " + EDPIPE_BINARY + " " + args);
 }

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <pqxx/pqxx>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,23 @@ std::string dump_difference(const std::string& got, const std::string& want);
 // and the process), lines dealt out in runs: each file keeps a stretch of time, as one
 // function's log does.
 std::filesystem::path write_corpus(const std::string& name, const std::vector<std::string>& lines, int files);
+
+// The files of a corpus written by write_corpus (trace-0 ... trace-N) written again into `dir`, as
+// logs grow: each cut into chunks of random size up to `max_chunk` bytes (anywhere: mid-line
+// too), one chunk of every file per step.
+class GrowingFiles {
+ public:
+  GrowingFiles(const std::filesystem::path& corpus, int files, const std::filesystem::path& dir, std::mt19937& rng,
+               size_t max_chunk);
+  // Appends the next chunk of each file (flushed); false once every file is whole.
+  bool write_step();
+  void close();
+
+ private:
+  std::vector<std::vector<std::string>> chunks_;
+  std::vector<std::ofstream> out_;
+  size_t step_ = 0;
+};
 
 // Runs the edpipe binary with `args` (a shell fragment), extra environment assignments first.
 CommandResult run_edpipe(const std::string& args, const std::string& env = "");
