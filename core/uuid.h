@@ -33,6 +33,19 @@ struct Uuid {
   [[nodiscard]] static std::optional<Uuid> parse(std::string_view text) noexcept;
 };
 
+// The day partition of an invocation's rows (migration 016; SQL: edpipe_invocation_day): the UTC
+// day, in days since 1970-01-01, of the time a UUIDv7 begins with. Ids of other versions, and v7
+// times outside 2000-2099, have no day (kUndatedDay: their rows go to the undated partition).
+constexpr int32_t kUndatedDay = 0;
+inline int32_t invocation_day(const Uuid& invocation_id) noexcept {
+  constexpr int64_t kMsPerDay = 86400000, kFirstDay = 10957 /* 2000-01-01 */, kEndDay = 47482 /* 2100-01-01 */;
+  if ((invocation_id.bytes[6] >> 4) != 7) return kUndatedDay;
+  int64_t ms = 0;
+  for (int i = 0; i < 6; ++i) ms = (ms << 8) | invocation_id.bytes[i];
+  const int64_t day = ms / kMsPerDay;
+  return day >= kFirstDay && day < kEndDay ? static_cast<int32_t>(day) : kUndatedDay;
+}
+
 // Hash tables keyed by UUID see ids from outside: time-ordered UUIDs (v7) and sequential or
 // crafted ids vary in a few bits only. Both halves are fully mixed (murmur3's finaliser), with a
 // seed chosen at start-up, so no input can pile its ids into one bucket. (No output depends on

@@ -105,6 +105,8 @@ CopyWriter& CopyWriter::fixed_width(T v) {
 }
 
 CopyWriter& CopyWriter::timestamp(Timestamp ts) { return fixed_width<int64_t>(ts - kPostgresEpochMicros); }
+// PostgreSQL counts days from 2000-01-01, 10,957 days after 1970-01-01.
+CopyWriter& CopyWriter::date(int32_t days) { return fixed_width<int32_t>(days - 10957); }
 CopyWriter& CopyWriter::int16(int16_t v) { return fixed_width(v); }
 CopyWriter& CopyWriter::int32(int32_t v) { return fixed_width(v); }
 CopyWriter& CopyWriter::int64(int64_t v) { return fixed_width(v); }

@@ -26,6 +26,7 @@ class CopyWriter {
   CopyWriter& null();
   CopyWriter& uuid(const Uuid& u);
   CopyWriter& timestamp(Timestamp ts);  // timestamptz
+  CopyWriter& date(int32_t days);       // date, as days since 1970-01-01
   CopyWriter& int16(int16_t v);         // smallint
   CopyWriter& int32(int32_t v);         // integer
   CopyWriter& int64(int64_t v);         // bigint

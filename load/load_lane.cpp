@@ -320,13 +320,39 @@ std::string uuid_array(const Ids& ids) {
   return out + '}';
 }
 
+// A date[] parameter's text: days since 1970-01-01 as YYYY-MM-DD.
+std::string date_array(const std::set<int32_t>& days) {
+  std::string out = "{";
+  for (int32_t d : days) {
+    if (out.size() > 1) out += ',';
+    out += format_rfc3339(int64_t{d} * 24 * kMicrosPerHour).substr(0, 10);
+  }
+  return out + '}';
+}
+
+// The days (invocation_day) of the batch's invocations, the undated one included.
+std::set<int32_t> invocation_days(const transform::RowBatch& rows) {
+  std::set<int32_t> days;
+  for (const auto& i : rows.invocations) days.insert(invocation_day(i.id));
+  return days;
+}
+// The days of every row of the batch that have day partitions: those it writes to.
+std::vector<int32_t> partitioned_days(const transform::RowBatch& rows) {
+  std::set<int32_t> days = invocation_days(rows);
+  for (const auto& s : rows.event_executions) days.insert(invocation_day(s.invocation_id));
+  for (const auto& s : rows.job_executions) days.insert(invocation_day(s.invocation_id));
+  for (const auto& l : rows.job_logs) days.insert(invocation_day(l.invocation_id));
+  days.erase(kUndatedDay);
+  return {days.begin(), days.end()};
+}
+
 // The batch's invocations the database already holds. (The lane holds their shards' locks, so
 // none can appear meanwhile.)
 StoredSet stored_invocations(pqxx::work& tx, const transform::RowBatch& rows) {
   StoredSet stored;
   std::vector<Uuid> ids;
   for (const auto& i : rows.invocations) ids.push_back(i.id);
-  for (const auto& r : tx.exec_params(sql::kStoredInvocations, uuid_array(ids)))
+  for (const auto& r : tx.exec_params(sql::kStoredInvocations, uuid_array(ids), date_array(invocation_days(rows))))
     stored.insert(*Uuid::parse(r[0].as<std::string>()));
   return stored;
 }
@@ -393,20 +419,26 @@ std::pair<std::vector<transform::InvocationContribution>, std::vector<transform:
   const auto touched = (staged ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
                        tx.exec_params0(sql::kTouchFlipping, cutoff).affected_rows();
   if (touched == 0) return {};
-  auto merge = [&](const std::string& statement, bool takes_cutoff = true) {
+  // `counts`: the staged rows and how many of them are stored (sql::staged_and_stored).
+  auto merge = [&](const std::string& statement, const pqxx::row& counts, bool takes_cutoff = true) {
+    const uint64_t fresh = counts[0].as<uint64_t>() - counts[1].as<uint64_t>();
     const std::string counted = sql::counted_merge(statement);
-    const auto r = takes_cutoff ? tx.exec_params1(counted, cutoff, stamp) : tx.exec1(counted);
-    n.inserted += r[0].as<uint64_t>();
-    n.updated += r[1].as<uint64_t>();
+    const uint64_t written = (takes_cutoff ? tx.exec_params1(counted, cutoff, stamp) : tx.exec1(counted))[0].as<uint64_t>();
+    n.inserted += fresh;
+    n.updated += written - std::min(written, fresh);
   };
+  static const std::string kStagedInvocations = sql::staged_and_stored("stage_invocations", "invocations"),
+                           kStagedEvents = sql::staged_and_stored("stage_event_executions", "event_executions"),
+                           kStagedJobs = sql::staged_and_stored("stage_job_executions", "job_executions");
   tx.exec0("ANALYZE touched_invocations");  // so that the joins below use the primary keys
   auto before = read_contributions(tx);
   if (staged) {
-    merge(sql::kMergeInvocations);
-    merge(sql::kMergeEvents);
-    merge(sql::kMergeJobs);
-    n.log_conflicts += tx.exec1(sql::kCountLogConflicts)[0].as<uint64_t>();
-    merge(sql::kInsertLogs, false);
+    merge(sql::kMergeInvocations, tx.exec1(kStagedInvocations));
+    merge(sql::kMergeEvents, tx.exec1(kStagedEvents));
+    merge(sql::kMergeJobs, tx.exec1(kStagedJobs));
+    const auto logs = tx.exec1(sql::kCountLogConflicts);
+    n.log_conflicts += logs[2].as<uint64_t>();
+    merge(sql::kInsertLogs, logs, false);
   }
   // Derived columns that change (an invocation turning abandoned, say) are updates too.
   n.updated += tx.exec_params0(sql::kDeriveInvocations, cutoff, stamp).affected_rows();
@@ -449,10 +481,38 @@ void add_rollup_deltas(pqxx::work& tx, const std::vector<transform::InvocationCo
 
 }  // namespace
 
-// The steps of docs/database.md "How a load stays exact", in that order.
-void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows) {
+void LoadLane::add_day_partitions(pqxx::connection& conn, const std::vector<int32_t>& days) {
+  std::set<int32_t> unknown;
+  for (int32_t d : days)
+    if (!days_with_partitions_.count(d)) unknown.insert(d);
+  if (unknown.empty()) return;
   pqxx::work tx(conn);
-  tx.exec(lock_shards_);  // 1
+  if (!tx.exec_params(sql::kDaysWithoutPartitions, date_array(unknown)).empty()) {
+    tx.exec(sql::kLockPartitions);  // one maker at a time: the second finds them made
+    tx.exec_params(sql::kAddDayPartitions, date_array(unknown));
+  }
+  tx.commit();
+  days_with_partitions_.insert(unknown.begin(), unknown.end());
+}
+
+// The steps of docs/database.md "How a load stays exact", in that order. The day partitions the
+// batch writes to are made first; under the shard locks a prune cannot drop them (it drops a day
+// under every shard lock), but it may have dropped one since they were seen: then again.
+void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows) {
+  const std::vector<int32_t> days = partitioned_days(rows);
+  for (int round = 0;; ++round) {
+    add_day_partitions(conn, days);
+    pqxx::work tx(conn);
+    tx.exec(lock_shards_);  // 1
+    const auto gone = days.empty() ? pqxx::result() : tx.exec_params(sql::kDaysWithoutPartitions,
+                                                                     date_array({days.begin(), days.end()}));
+    if (gone.empty()) return write_batch(tx, rows);
+    days_with_partitions_.clear();
+    if (round == 2) throw std::runtime_error("the day partitions of a batch were dropped as fast as they were made");
+  }
+}
+
+void LoadLane::write_batch(pqxx::work& tx, const transform::RowBatch& rows) {
   const Timestamp batch_newest = newest_ts(rows);
   const auto committed = tx.exec(sql::kReadWatermark);
   const Timestamp fresh_wm = committed.empty() ? batch_newest : std::max(batch_newest, committed[0][0].as<int64_t>());

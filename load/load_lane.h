@@ -125,6 +125,10 @@ class LoadLane {
  private:
   void load_or_split(const transform::RowBatch& rows);
   void load_once(pqxx::connection& conn, const transform::RowBatch& rows);
+  void write_batch(pqxx::work& tx, const transform::RowBatch& rows);  // steps 2-8, under the shard locks
+  // The day partitions (migration 016) of `days` made where missing, in a transaction of their
+  // own: making one locks its whole table.
+  void add_day_partitions(pqxx::connection& conn, const std::vector<int32_t>& days);
   void write_dead_letters(std::vector<std::string>& letters);
 
   LoaderOptions options_;
@@ -139,6 +143,7 @@ class LoadLane {
   static constexpr int64_t kNoHorizon = INT64_MIN;
   std::atomic<int64_t> horizon_seen_{kNoHorizon};
   CopyWriter invocations_, events_, jobs_, logs_;  // kept from batch to batch with their buffers
+  std::set<int32_t> days_with_partitions_;  // seen to exist (a prune may drop one: checked in each batch)
 };
 
 }  // namespace edpipe::load

@@ -97,7 +97,7 @@ std::string event_status(const std::string& v, const std::string& invocation_aba
 std::string merge_invocations() {
   const std::string s = start_wins("started_at", "start_rank");
   const std::string e = end_wins("ended_at", "end_rank", "EXCLUDED.end_status = 'failed'", "t.end_status = 'failed'");
-  return "INSERT INTO invocations AS t (id, source_function, source_system, source_table, source_operation,\n"
+  return "INSERT INTO invocations AS t (id, invocation_day, source_function, source_system, source_table, source_operation,\n"
          "  source_event_id, source_event_time, source_event_payload, source_user_email, source_user_role, source_job_ref,\n"
          "  auto_load_modules, event_modules_directory, context_data, started_at, ended_at, end_status,\n"
          "  reported_duration_ms, error_message, error_stack, first_record_at, last_record_at, correlation_id,\n"
@@ -105,7 +105,7 @@ std::string merge_invocations() {
          "  total_jobs_succeeded, total_jobs_failed, jobs_timed, job_duration_sum_ms)\n"
          // A new invocation's derived columns come from the batch (its children are all in it), so
          // that the derive pass finds nothing to rewrite: each new row is written once.
-         "SELECT s.id, coalesce(s.source_function, ''), s.source_system, s.source_table, s.source_operation,\n"
+         "SELECT s.id, s.invocation_day, coalesce(s.source_function, ''), s.source_system, s.source_table, s.source_operation,\n"
          "  s.source_event_id, s.source_event_time, s.source_event_payload, s.source_user_email, s.source_user_role,\n"
          "  s.source_job_ref, s.auto_load_modules, s.event_modules_directory, s.context_data, s.started_at, s.ended_at,\n"
          "  s.end_status, s.reported_duration_ms, s.error_message, s.error_stack, s.first_record_at, s.last_record_at,\n"
@@ -123,7 +123,7 @@ std::string merge_invocations() {
          "                 FROM stage_job_executions) sj\n"
          "           GROUP BY 1) j ON j.invocation_id = s.id\n"
          "ORDER BY s.id\n"
-         "ON CONFLICT (id) DO UPDATE SET\n" +
+         "ON CONFLICT (id, invocation_day) DO UPDATE SET\n" +
          take_if(s, {"source_function", "source_system", "source_table", "source_operation", "source_event_id",
                      "source_event_time", "source_event_payload", "source_user_email", "source_user_role",
                      "source_job_ref", "auto_load_modules", "event_modules_directory", "context_data", "started_at",
@@ -143,13 +143,13 @@ std::string merge_events() {
   const std::string hs = start_wins("handler_started_at", "handler_start_rank");
   const std::string he = end_wins("handler_ended_at", "handler_end_rank", "EXCLUDED.handler_failed", "t.handler_failed");
   const std::string name = name_wins("event_name_rank", {ds, de, hs, he});
-  return "INSERT INTO event_executions AS t (id, invocation_id, event_name, event_name_rank, event_module_path,\n"
+  return "INSERT INTO event_executions AS t (id, invocation_id, invocation_day, event_name, event_name_rank, event_module_path,\n"
          "  detection_started_at, detection_ended_at, detected, detection_failed, reported_detection_ms,\n"
          "  detection_error, detection_error_stack, handler_started_at, handler_ended_at, handler_failed,\n"
          "  reported_handler_ms, handler_error, handler_error_stack, first_record_at, last_record_at, correlation_id,\n"
          "  detection_start_rank, detection_end_rank, handler_start_rank, handler_end_rank,\n"
          "  created_at, status, detection_duration_ms, handler_duration_ms, jobs_count, jobs_succeeded, jobs_failed)\n"
-         "SELECT v.id, v.invocation_id, v.event_name, v.event_name_rank, v.event_module_path, v.detection_started_at,\n"
+         "SELECT v.id, v.invocation_id, v.invocation_day, v.event_name, v.event_name_rank, v.event_module_path, v.detection_started_at,\n"
          "  v.detection_ended_at, coalesce(v.detected, false), v.detection_failed, v.reported_detection_ms,\n"
          "  v.detection_error, v.detection_error_stack, v.handler_started_at, v.handler_ended_at, v.handler_failed,\n"
          "  v.reported_handler_ms, v.handler_error, v.handler_error_stack, v.first_record_at, v.last_record_at,\n"
@@ -165,7 +165,7 @@ std::string merge_events() {
          "                  count(*) FILTER (WHERE end_status = 'failed') AS failed FROM stage_job_executions\n"
          "           GROUP BY 1) j ON j.event_execution_id = v.id\n"
          "ORDER BY v.id\n"
-         "ON CONFLICT (id, invocation_id) DO UPDATE SET\n" +
+         "ON CONFLICT (id, invocation_id, invocation_day) DO UPDATE SET\n" +
          take_if(name, {"event_name", "event_name_rank"}) +
          take_if(ds, {"detection_started_at", "event_module_path", "detection_start_rank"}) +
          take_if(de, {"detection_ended_at", "detected", "detection_failed", "reported_detection_ms", "detection_error",
@@ -180,18 +180,18 @@ std::string merge_jobs() {
   const std::string s = start_wins("started_at", "start_rank");
   const std::string e = end_wins("ended_at", "end_rank", "EXCLUDED.end_status = 'failed'", "t.end_status = 'failed'");
   const std::string name = name_wins("job_name_rank", {s, e});
-  return "INSERT INTO job_executions AS t (id, invocation_id, event_execution_id, job_name, job_name_rank,\n"
+  return "INSERT INTO job_executions AS t (id, invocation_id, invocation_day, event_execution_id, job_name, job_name_rank,\n"
          "  job_function_name, job_options, started_at, ended_at, end_status, reported_duration_ms, result,\n"
          "  error_message, error_stack, first_record_at, last_record_at, correlation_id, start_rank, end_rank,\n"
          "  status, created_at, duration_ms)\n"
-         "SELECT v.id, v.invocation_id, v.event_execution_id, v.job_name, v.job_name_rank, v.job_function_name,\n"
+         "SELECT v.id, v.invocation_id, v.invocation_day, v.event_execution_id, v.job_name, v.job_name_rank, v.job_function_name,\n"
          "  v.job_options, v.started_at, v.ended_at, v.end_status, v.reported_duration_ms, v.result, v.error_message,\n"
          "  v.error_stack, v.first_record_at, v.last_record_at, v.correlation_id, v.start_rank, v.end_rank,\n"
          "  " + end_status("v", "coalesce(" + abandoned("i") + ", false)", true) + ",\n"
          "  coalesce(v.started_at, v.first_record_at), " + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + "\n"
          "FROM stage_job_executions v LEFT JOIN stage_invocations i ON i.id = v.invocation_id\n"
          "ORDER BY v.id\n"
-         "ON CONFLICT (id, invocation_id) DO UPDATE SET\n" +
+         "ON CONFLICT (id, invocation_id, invocation_day) DO UPDATE SET\n" +
          take_if(name, {"job_name", "job_name_rank", "event_execution_id"}) +
          take_if(s, {"started_at", "job_function_name", "job_options", "start_rank"}) +
          take_if(e, {"ended_at", "end_status", "reported_duration_ms", "result", "error_message", "error_stack",
@@ -286,16 +286,18 @@ const std::string kMergeJobs = merge_jobs();
 // that differ, of which the lower content rank stays. (Rows stored before migration 007 have no
 // rank: they stay.) The conflicts are counted first, for the summary.
 const char* const kCountLogConflicts = R"(
-SELECT count(*) FROM stage_job_logs s JOIN job_logs t ON t.id = s.id
-WHERE s.seq IS NOT NULL AND t.content_rank IS NOT NULL AND t.content_rank <> s.content_rank)";
+SELECT count(*), count(t.id),
+       count(*) FILTER (WHERE s.seq IS NOT NULL AND t.content_rank IS NOT NULL AND t.content_rank <> s.content_rank)
+FROM stage_job_logs s
+LEFT JOIN job_logs t ON t.id = s.id AND t.invocation_id = s.invocation_id AND t.invocation_day = s.invocation_day)";
 
 const char* const kInsertLogs = R"(
-INSERT INTO job_logs AS t (id, invocation_id, job_execution_id, level, message, data, source, correlation_id, occurrence,
-  created_at, seq, content_rank)
-SELECT id, invocation_id, job_execution_id, level, message, data, source, correlation_id, occurrence, created_at, seq,
-  content_rank
+INSERT INTO job_logs AS t (id, invocation_id, invocation_day, job_execution_id, level, message, data, source,
+  correlation_id, occurrence, created_at, seq, content_rank)
+SELECT id, invocation_id, invocation_day, job_execution_id, level, message, data, source, correlation_id, occurrence,
+  created_at, seq, content_rank
 FROM stage_job_logs ORDER BY id
-ON CONFLICT (id, invocation_id) DO UPDATE SET
+ON CONFLICT (id, invocation_id, invocation_day) DO UPDATE SET
   job_execution_id = EXCLUDED.job_execution_id, level = EXCLUDED.level, message = EXCLUDED.message,
   data = EXCLUDED.data, source = EXCLUDED.source, correlation_id = EXCLUDED.correlation_id,
   occurrence = EXCLUDED.occurrence, created_at = EXCLUDED.created_at, seq = EXCLUDED.seq,
@@ -466,7 +468,40 @@ const char* const kDeleteNameRollups = R"(
 DELETE FROM name_metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2
   AND (kind, name) IN (SELECT * FROM unnest($3::text[], $4::text[])))";
 
-const char* const kStoredInvocations = "SELECT id::text FROM invocations WHERE id = ANY($1::uuid[])";
+// The days narrow the lookup to their partitions.
+const char* const kStoredInvocations =
+    "SELECT id::text FROM invocations WHERE id = ANY($1::uuid[]) AND invocation_day = ANY($2::date[])";
+
+// A partition's name: its table, then _dYYYYMMDD (edpipe_add_day_partitions names them).
+#define EDPIPE_DAY_PARTITION(table, day) "'" table "_d' || to_char(" day ", 'YYYYMMDD')"
+const char* const kDaysWithoutPartitions =
+    "SELECT d::text FROM unnest($1::date[]) d WHERE to_regclass(" EDPIPE_DAY_PARTITION("invocations", "d") ") IS NULL";
+const std::string kLockPartitions = "SELECT pg_advisory_xact_lock(" + std::to_string(kPartitionLockSpace) + ", 0)";
+const char* const kAddDayPartitions = "SELECT coalesce(sum(edpipe_add_day_partitions(d)), 0) FROM unnest($1::date[]) d";
+const char* const kDayPartitions = R"(
+SELECT to_date(substr(c.relname, length('invocations_d') + 1), 'YYYYMMDD')::text AS day
+FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+WHERE h.inhparent = 'invocations'::regclass AND c.relname ~ '^invocations_d[0-9]{8}$'
+ORDER BY 1)";
+const char* const kDayIsPrunable = R"(
+SELECT NOT EXISTS (SELECT 1 FROM invocations WHERE invocation_day = $1::date
+                   AND (created_at >= $2::timestamptz OR last_record_at >= $2::timestamptz)))";
+const char* const kRememberDay = R"(
+INSERT INTO edpipe_pruned SELECT id, last_record_at FROM invocations
+WHERE invocation_day = $1::date AND last_record_at >= $2::timestamptz - interval '1 day'
+ON CONFLICT (id) DO NOTHING)";
+const char* const kUnlinkDay = R"(
+UPDATE invocations i SET source_job_id = NULL, updated_at = $2::timestamptz
+WHERE i.source_job_id IN (SELECT j.id FROM job_executions j WHERE j.invocation_day = $1::date)
+  AND i.invocation_day <> $1::date)";
+const char* const kCountDay = "SELECT count(*) FROM invocations WHERE invocation_day = $1::date";
+std::string drop_day(const std::string& day) {
+  std::string d;
+  for (char c : day)
+    if (c >= '0' && c <= '9') d += c;  // YYYY-MM-DD -> YYYYMMDD
+  return "DROP TABLE job_logs_d" + d + ", job_executions_d" + d + ", event_executions_d" + d + ", invocations_d" + d;
+}
+#undef EDPIPE_DAY_PARTITION
 
 const char* const kReadHorizon =
     "SELECT (extract(epoch FROM horizon) * 1000000)::bigint FROM edpipe_retention FOR SHARE";
@@ -512,8 +547,13 @@ SELECT (SELECT count(*) FROM victims),
           OR (l.job_execution_id IS NULL AND l.invocation_id IN (SELECT id FROM victims))))";
 
 std::string counted_merge(const std::string& merge) {
-  return "WITH m AS (" + merge + "\nRETURNING (xmax = 0) AS inserted)\n"
-         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m";
+  return "WITH m AS (" + merge + "\nRETURNING 1)\nSELECT count(*) FROM m";
+}
+
+std::string staged_and_stored(const std::string& stage, const std::string& table) {
+  const std::string child = table == "invocations" ? "" : " AND t.invocation_id = s.invocation_id";
+  return "SELECT count(*), count(t.id) FROM " + stage + " s LEFT JOIN " + table +
+         " t ON t.id = s.id" + child + " AND t.invocation_day = s.invocation_day";
 }
 
 std::vector<std::string> invocation_columns(bool derived) { return column_names(RowTable::Invocations, derived); }

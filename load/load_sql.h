@@ -36,6 +36,7 @@ extern const std::string kCreateStaging;
 constexpr int kMigrationLockSpace = 7321001;  // (space, 0): one migrator at a time
 constexpr int kShardLockSpace = 7321002;      // (space, shard): a lane's hold on its shards (load_lane.h)
 constexpr int kLoaderMarkSpace = 7321003;     // (space, 0), shared, for a session's life: a loader's session
+constexpr int kPartitionLockSpace = 7321004;  // (space, 0): one session at a time makes or drops day partitions
 extern const char* const kLockMigrations;     // pg_advisory_xact_lock(kMigrationLockSpace, 0)
 std::string lock_shards(const std::vector<int>& shards);  // in the order given
 // A followed file (device, inode) held for the session: $1 file_lock_key -> whether it was free.
@@ -59,7 +60,7 @@ extern const char* const kContributions;
 extern const std::string kMergeInvocations;
 extern const std::string kMergeEvents;
 extern const std::string kMergeJobs;
-extern const char* const kCountLogConflicts;
+extern const char* const kCountLogConflicts;  // staged_and_stored() of the logs, then their conflicts
 extern const char* const kInsertLogs;
 // $1 the batch's jobs, $2 its invocations whose job is elsewhere, $3 those jobs that are stored
 // (uuid[] text), $4 updated_at
@@ -81,7 +82,22 @@ extern const char* const kReadAllNameRollups;
 // $7 detected, $8 zero count, $9 bucket keys and $10 bucket counts (each an array's literal).
 extern const char* const kUpsertNameRollups;
 extern const char* const kDeleteNameRollups;  // $1 hour, $2 function, $3 kinds, $4 names (text[])
-extern const char* const kStoredInvocations;  // $1 uuid[] -> the ids the database holds
+// $1 uuid[], $2 their days (date[]) -> the ids the database holds
+extern const char* const kStoredInvocations;
+// Day partitions (migration 016). $1 days (date[]): those without partitions, as 'YYYY-MM-DD'.
+extern const char* const kDaysWithoutPartitions;
+extern const std::string kLockPartitions;        // pg_advisory_xact_lock(kPartitionLockSpace, 0)
+extern const char* const kAddDayPartitions;      // $1 days (date[]) -> partitions made
+// The day partitions of invocations, oldest first: day ('YYYY-MM-DD').
+extern const char* const kDayPartitions;
+// A day a prune may drop whole ($1 day, $2 horizon): true when every invocation of its partition
+// is older than the horizon in both created_at and last_record_at (kPruneBatch's rule).
+extern const char* const kDayIsPrunable;
+// A day dropped whole does what kPruneBatch does row by row, in this order, then drop_day():
+extern const char* const kRememberDay;  // $1 day, $2 horizon: into edpipe_pruned, what a late record may name
+extern const char* const kUnlinkDay;    // $1 day, $2 updated_at: the links to its jobs from other days cleared
+extern const char* const kCountDay;     // $1 day -> its invocations
+std::string drop_day(const std::string& day);  // DROP TABLE of the day's four partitions
 // Retention (migration 010). The horizon (µs; no row: nothing pruned yet), read FOR SHARE by a
 // load so that a prune moving it waits for the load to commit.
 extern const char* const kReadHorizon;
@@ -95,8 +111,14 @@ extern const char* const kForgetPruned;       // $1 horizon: entries a day behin
 extern const char* const kPruneRollups;       // $1 rollup horizon: metrics_hourly (and name) rows before it
 extern const char* const kCountPrunable;      // $1 horizon -> invocations, and their children, a prune would delete
 
-// A merge (INSERT ... ON CONFLICT DO UPDATE) that returns one row: how many rows it inserted and
-// how many stored rows it updated (a row a statement inserts has xmax 0).
+// Before a merge (INSERT ... ON CONFLICT DO UPDATE) of `stage` into `table`: how many rows the
+// staging table holds, and how many of their keys the table holds already. The merge's own count
+// (rows inserted plus rows updated) then splits in two. (An upsert into a partitioned table
+// cannot return xmax, which told the two apart.)
+std::string staged_and_stored(const std::string& stage, const std::string& table);
+// A merge that returns how many rows it wrote (inserted plus updated). In a CTE, as Citus runs it
+// with its parameters typed: an upsert sent to the workers alone would carry a parameter only
+// the coordinator's part reads, untyped there.
 std::string counted_merge(const std::string& merge);
 
 // COPY column lists (row_columns.h): the staged columns, then (derived) those computed in C++.

@@ -17,26 +17,47 @@ constexpr const char* kCreateMigrationsTable =
 // Where the tables go on Citus, run after a migration's SQL (and its data step) in its
 // transaction, nothing elsewhere: the detail tables distributed by invocation and co-located
 // (one invocation's rows on one worker), the rollups and the bookkeeping local on the
-// coordinator. The tables of 001 become distributable in 014, which places them.
+// coordinator. The tables of 001 become distributable in 014, which places them; 016 makes them
+// again (partitioned by day) and places them again.
 struct Placement {
   const char* table;
   const char* column;
   const char* colocate_with;  // "none": a co-location group of its own
 };
 const std::map<int, std::vector<Placement>>& placements() {
-  static const std::map<int, std::vector<Placement>> kPlacements = {
-      {14,
-       {{"invocations", "id", "none"},
-        {"event_executions", "invocation_id", "invocations"},
-        {"job_executions", "invocation_id", "invocations"},
-        {"job_logs", "invocation_id", "invocations"}}},
-  };
+  static const std::vector<Placement> kDetailTables = {{"invocations", "id", "none"},
+                                                        {"event_executions", "invocation_id", "invocations"},
+                                                        {"job_executions", "invocation_id", "invocations"},
+                                                        {"job_logs", "invocation_id", "invocations"}};
+  static const std::map<int, std::vector<Placement>> kPlacements = {{14, kDetailTables}, {16, kDetailTables}};
   return kPlacements;
 }
 
 // A migration that distributes or undistributes a table and then creates or drops a function
 // (which Citus sends to every node) must run over one connection per node.
 constexpr const char* kOneConnectionPerNode = "SET LOCAL citus.multi_shard_modify_mode TO 'sequential'";
+
+void distribute(pqxx::work& tx, const Placement& p) {
+  tx.exec_params("SELECT create_distributed_table($1::regclass, $2, colocate_with => $3)", std::string(p.table),
+                 std::string(p.column), std::string(p.colocate_with));
+}
+
+// A table that a migration placed and its down made again goes back where the migration before
+// it had placed it.
+std::vector<Placement> placements_before(int version, const std::vector<Placement>& undone) {
+  std::vector<Placement> out;
+  for (const auto& u : undone)
+    for (auto it = placements().rbegin(); it != placements().rend(); ++it) {
+      if (it->first >= version) continue;
+      const auto p = std::find_if(it->second.begin(), it->second.end(),
+                                  [&](const Placement& q) { return std::string(q.table) == u.table; });
+      if (p != it->second.end()) {
+        out.push_back(*p);
+        break;
+      }
+    }
+  return out;
+}
 
 void run_statements(pqxx::work& tx, const std::string& sql) {
   for (const auto& statement : split_sql_statements(sql)) tx.exec(statement);
@@ -185,9 +206,7 @@ std::vector<MigrationStatus> Migrator::up(int count) {
     run_statements(tx, m.up_sql);
     if (auto step = data_steps().find(m.version); step != data_steps().end()) step->second(tx);
     if (auto placed = placements().find(m.version); citus && placed != placements().end())
-      for (const auto& p : placed->second)
-        tx.exec_params("SELECT create_distributed_table($1::regclass, $2, colocate_with => $3)", std::string(p.table),
-                       std::string(p.column), std::string(p.colocate_with));
+      for (const auto& p : placed->second) distribute(tx, p);
     tx.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, std::string(m.name));
     tx.commit();
     done.push_back({m.version, m.name, true, ""});
@@ -206,10 +225,14 @@ std::vector<MigrationStatus> Migrator::down(int count) {
     if (tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", it->version).empty()) continue;
     if (citus) tx.exec(kOneConnectionPerNode);
     // A distributed table is made local again before its migration is undone.
-    if (auto placed = placements().find(it->version); citus && placed != placements().end())
+    const auto placed = placements().find(it->version);
+    const bool replaced = citus && placed != placements().end();
+    if (replaced)
       for (auto p = placed->second.rbegin(); p != placed->second.rend(); ++p)
         tx.exec_params("SELECT undistribute_table($1::regclass)", std::string(p->table));
     run_statements(tx, it->down_sql);
+    if (replaced)
+      for (const auto& p : placements_before(it->version, placed->second)) distribute(tx, p);
     tx.exec_params("DELETE FROM schema_migrations WHERE version = $1", it->version);
     tx.commit();
     done.push_back({it->version, it->name, false, ""});

@@ -74,6 +74,47 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
   const std::string lock_all = sql::lock_shards(all);
   constexpr auto kLoadRemembered = std::chrono::seconds(10);
   std::optional<std::chrono::steady_clock::time_point> load_seen;
+  // A load beside the prune: rest as long as the last step took, times `rest`.
+  auto rest_after = [&](std::chrono::steady_clock::time_point started) {
+    // A load holds its shard locks only while it writes a batch, not while it reads the next:
+    // one seen in the last seconds is running still.
+    const auto now = std::chrono::steady_clock::now();
+    if (o.rest > 0 && a_load_runs_beside(conn)) load_seen = now;
+    if (o.rest > 0 && load_seen && now - *load_seen < kLoadRemembered) {
+      std::this_thread::sleep_for((now - started) * o.rest);
+      ++res.rests;
+    }
+  };
+  // First the days whose every invocation is older than the horizon: each dropped whole, its
+  // four partitions at once, under every shard lock (a load checks its days under its own).
+  std::vector<std::string> days;
+  if (o.whole_days) {
+    pqxx::read_transaction tx(conn);
+    for (const auto& r : tx.exec(sql::kDayPartitions)) days.push_back(r[0].as<std::string>());
+  }
+  const std::string horizon = format_rfc3339(res.horizon);
+  for (const auto& day : days) {
+    if (day + "T00:00:00.000000Z" > format_rfc3339(res.horizon - 24 * kMicrosPerHour)) break;  // ends after the horizon
+    if (o.max_batches && res.batches >= o.max_batches) break;
+    const auto started = std::chrono::steady_clock::now();
+    pqxx::work tx(conn);
+    tx.exec(lock_all);
+    tx.exec(sql::kLockPartitions);
+    if (tx.exec_params(sql::kDaysWithoutPartitions, "{" + day + "}").size() != 0 ||
+        !tx.exec_params1(sql::kDayIsPrunable, day, horizon)[0].as<bool>())
+      continue;  // gone meanwhile, or some of it stays: the batches below take what goes
+    const std::string stamp = tx.exec1("SELECT now()")[0].as<std::string>();
+    tx.exec_params0(sql::kRememberDay, day, horizon);
+    tx.exec_params0(sql::kUnlinkDay, day, stamp);
+    const uint64_t n = tx.exec_params1(sql::kCountDay, day)[0].as<uint64_t>();
+    tx.exec0(sql::drop_day(day));
+    tx.commit();
+    res.invocations += n;
+    ++res.batches;
+    ++res.days_dropped;
+    if (progress) progress(res);
+    rest_after(started);
+  }
   for (;;) {
     if (o.max_batches && res.batches >= o.max_batches) {
       res.complete = false;
@@ -91,14 +132,7 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
     ++res.batches;
     if (progress) progress(res);
     if (n < o.batch) break;
-    // A load holds its shard locks only while it writes a batch, not while it reads the next:
-    // one seen in the last seconds is running still.
-    const auto now = std::chrono::steady_clock::now();
-    if (o.rest > 0 && a_load_runs_beside(conn)) load_seen = now;
-    if (o.rest > 0 && load_seen && now - *load_seen < kLoadRemembered) {
-      std::this_thread::sleep_for((now - started) * o.rest);
-      ++res.rests;
-    }
+    rest_after(started);
   }
   {
     pqxx::work tx(conn);

@@ -3,7 +3,8 @@
 // long-term record. The horizon moves forward only and is remembered in the database, so a load
 // leaves out what is older than it (load_lane.cpp: beyond_retention). Deletion runs in short
 // batches under every shard lock, so loaders wait for one batch at most and a prune can be
-// interrupted and run again at any point.
+// interrupted and run again at any point. A day (partition) whose every invocation is older than
+// the horizon is dropped whole, first; what remains goes in batches of rows.
 #include <functional>
 #include <optional>
 #include <pqxx/pqxx>
@@ -28,6 +29,9 @@ struct PruneOptions {
   // VACUUM the detail tables afterwards, so the space the deleted rows held is reused by the next
   // loads at once instead of when autovacuum comes round (a plain VACUUM: loads go on meanwhile).
   bool vacuum = false;
+  // Days whose every invocation is older than the horizon are dropped whole (their partitions);
+  // false: every row goes in the batches (the tests hold one way against the other).
+  bool whole_days = true;
 };
 
 struct PruneResult {
@@ -36,7 +40,8 @@ struct PruneResult {
   uint64_t invocations = 0;           // deleted (a dry run: would be), with their children
   uint64_t event_executions = 0, job_executions = 0, job_logs = 0;  // a dry run's counts only
   uint64_t rollups = 0;               // metrics_hourly rows deleted
-  size_t batches = 0;
+  size_t batches = 0;                 // transactions that deleted: day drops and row batches
+  size_t days_dropped = 0;            // day partitions dropped whole (migration 016)
   size_t rests = 0;                   // batches followed by a rest: a load was running beside it
   bool complete = true;               // false: --max-batches stopped it; run it again
   bool vacuumed = false;

@@ -120,6 +120,7 @@ std::optional<T> from_start(const Inv& s, std::optional<T> ingest::InvocationSta
 }
 const StagedColumn<Inv> kInvocationStaged[] = {
     {"id", "uuid", [](W& w, G&, const char*, const Inv& s) { w.uuid(s.id); }},
+    {"invocation_day", "date", [](W& w, G&, const char*, const Inv& s) { w.date(invocation_day(s.id)); }},
     {"source_function", "text", [](W& w, G& g, const char* c, const Inv& s) { put_text(w, g, c, transform::source_function(s)); }},
     {"source_system", "text", [](W& w, G& g, const char* c, const Inv& s) { put_text(w, g, c, from_start(s, &ingest::InvocationStart::source_system)); }},
     {"source_table", "text", [](W& w, G& g, const char* c, const Inv& s) { put_text(w, g, c, from_start(s, &ingest::InvocationStart::source_table)); }},
@@ -184,6 +185,7 @@ std::optional<bool> step_failed(const ingest::HandlerEnd* e) { return e ? std::o
 const StagedColumn<Ev> kEventStaged[] = {
     {"id", "uuid", [](W& w, G&, const char*, const Ev& s) { w.uuid(s.id); }},
     {"invocation_id", "uuid", [](W& w, G&, const char*, const Ev& s) { w.uuid(s.invocation_id); }},
+    {"invocation_day", "date", [](W& w, G&, const char*, const Ev& s) { w.date(invocation_day(s.invocation_id)); }},
     {"event_name", "text", [](W& w, G& g, const char* c, const Ev& s) { put_text(w, g, c, transform::event_name(s)); }},
     {"event_name_rank", "smallint", [](W& w, G&, const char*, const Ev& s) { w.int16(event_name_rank(s)); }},
     {"event_module_path", "text", [](W& w, G& g, const char* c, const Ev& s) { put_text(w, g, c, s.detection_start ? s.detection_start->body.event_module_path : std::nullopt); }},
@@ -221,6 +223,7 @@ const DerivedColumn<Ev, EventDerived> kEventDerived[] = {
 const StagedColumn<Job> kJobStaged[] = {
     {"id", "uuid", [](W& w, G&, const char*, const Job& s) { w.uuid(s.id); }},
     {"invocation_id", "uuid", [](W& w, G&, const char*, const Job& s) { w.uuid(s.invocation_id); }},
+    {"invocation_day", "date", [](W& w, G&, const char*, const Job& s) { w.date(invocation_day(s.invocation_id)); }},
     {"event_execution_id", "uuid", [](W& w, G&, const char*, const Job& s) { put_uuid(w, transform::event_execution_id(s)); }},
     {"job_name", "text", [](W& w, G& g, const char* c, const Job& s) { put_text(w, g, c, transform::job_name(s)); }},
     {"job_name_rank", "smallint", [](W& w, G&, const char*, const Job& s) { w.int16(s.start ? 0 : s.end ? 1 : 2); }},
@@ -249,6 +252,7 @@ const DerivedColumn<Job, JobDerived> kJobDerived[] = {
 const StagedColumn<Log> kLogColumns[] = {
     {"id", "uuid", [](W& w, G&, const char*, const Log& l) { w.uuid(l.id); }},
     {"invocation_id", "uuid", [](W& w, G&, const char*, const Log& l) { w.uuid(l.invocation_id); }},
+    {"invocation_day", "date", [](W& w, G&, const char*, const Log& l) { w.date(invocation_day(l.invocation_id)); }},
     {"job_execution_id", "uuid", [](W& w, G&, const char*, const Log& l) { put_uuid(w, l.log.job_execution_id); }},
     {"level", "text", [](W& w, G&, const char*, const Log& l) { w.text(ingest::log_level_name(l.log.level)); }},
     {"message", "text", [](W& w, G& g, const char* c, const Log& l) { w.text(g.text_ok(c, l.log.message) ? std::string_view(l.log.message) : std::string_view()); }},

@@ -62,6 +62,17 @@ WHERE (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.tota
                         coalesce(j.total_ms, 0))
 LIMIT 20)";
 
+// Rows in a day partition that is not their invocation's (migration 016): the loader and
+// edpipe_invocation_day() disagree.
+constexpr const char* kDaysOff = R"(
+SELECT 'invocations', id, invocation_day FROM invocations WHERE invocation_day <> edpipe_invocation_day(id)
+UNION ALL SELECT 'event_executions', id, invocation_day FROM event_executions
+  WHERE invocation_day <> edpipe_invocation_day(invocation_id)
+UNION ALL SELECT 'job_executions', id, invocation_day FROM job_executions
+  WHERE invocation_day <> edpipe_invocation_day(invocation_id)
+UNION ALL SELECT 'job_logs', id, invocation_day FROM job_logs WHERE invocation_day <> edpipe_invocation_day(invocation_id)
+LIMIT 20)";
+
 std::string key_name(const transform::RollupKey& k) {
   return format_hour(k.hour) + " " + (k.source_function.empty() ? "(no start record)" : k.source_function);
 }
@@ -240,6 +251,9 @@ VerifyReport verify_database(pqxx::connection& conn) {
                               "; the children say " + r[2].as<std::string>() + ", " + r[4].as<std::string>() + ", " +
                               r[6].as<std::string>() + ", " + r[8].as<std::string>() + ", " + r[10].as<std::string>() +
                               ", " + r[12].as<std::string>());
+  for (const auto& r : tx.exec(kDaysOff))
+    rep.differences.push_back(r[0].as<std::string>() + " " + r[1].as<std::string>() + ": in the partition of " +
+                              r[2].as<std::string>() + ", not of its invocation's day");
   return rep;
 }
 

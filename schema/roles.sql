@@ -26,10 +26,10 @@ DO $$
 DECLARE r record;
 BEGIN
   FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm', 'S', 'v') LOOP
+           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'm', 'S', 'v') LOOP
     EXECUTE format('ALTER %s public.%I OWNER TO edpipe_admin',
-                   CASE r.relkind WHEN 'r' THEN 'TABLE' WHEN 'm' THEN 'MATERIALIZED VIEW'
-                                  WHEN 'S' THEN 'SEQUENCE' ELSE 'VIEW' END, r.relname);
+                   CASE WHEN r.relkind IN ('r', 'p') THEN 'TABLE' WHEN r.relkind = 'm' THEN 'MATERIALIZED VIEW'
+                                  WHEN r.relkind = 'S' THEN 'SEQUENCE' ELSE 'VIEW' END, r.relname);
   END LOOP;
   FOR r IN SELECT p.oid::regprocedure AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'public' LOOP

@@ -73,9 +73,13 @@ TEST(Citus, TheDetailTablesAreDistributedAndCoLocated) {
   CitusDatabase db;
   pqxx::read_transaction tx(db.conn());
   const auto placed = tx.exec(
-      "SELECT logicalrelid::text, column_to_column_name(logicalrelid, partkey), colocationid FROM pg_dist_partition "
-      "ORDER BY 1");
+      "SELECT logicalrelid::text, column_to_column_name(logicalrelid, partkey), colocationid FROM pg_dist_partition p "
+      "JOIN pg_class c ON c.oid = p.logicalrelid WHERE NOT c.relispartition ORDER BY 1");
   ASSERT_EQ(placed.size(), 4u);
+  // Their day partitions (migration 016) are distributed with them, in the same group.
+  EXPECT_EQ(tx.exec("SELECT count(*), count(DISTINCT colocationid) FROM pg_dist_partition p JOIN pg_class c "
+                    "ON c.oid = p.logicalrelid WHERE c.relispartition")[0][0].as<int>(), 4);
+  EXPECT_EQ(tx.exec("SELECT count(DISTINCT colocationid) FROM pg_dist_partition")[0][0].as<int>(), 1);
   std::map<std::string, std::string> column;
   std::set<int> groups;
   for (const auto& r : placed) {

@@ -45,6 +45,28 @@ TEST(Migrations, NameRollupsBackfilledByMigrationEqualThoseTheLoadsKeep) {
   EXPECT_TRUE(verify_database(db.conn()).ok());
 }
 
+// 016 rebuilds the detail tables partitioned by day, and its down unpartitioned: rows loaded
+// before either come through both unchanged, each in its day's partition.
+TEST(Migrations, DayPartitionsDownAndUpKeepEveryRow) {
+  testing::TestDatabase db;
+  gen::GeneratorOptions o;
+  o.invocations = 300;
+  o.start = 1'795'132'800'000'000;  // 2026-11-20T00:00:00Z
+  o.span = 40 * kMicrosPerHour;
+  testing::load_lines(db.conninfo(), testing::generated_lines(o), 3000);
+  const std::string rows = db.dump();
+  const std::string days = "SELECT count(DISTINCT tableoid) FROM job_logs";
+  ASSERT_EQ(db.count(days), 2);
+  Migrator m(db.conn());
+  ASSERT_EQ(m.down(1).size(), 1u);
+  EXPECT_EQ(db.count(days), 1);
+  ASSERT_EQ(m.up().size(), 1u);
+  EXPECT_EQ(db.count(days), 2);
+  EXPECT_EQ(testing::dump_difference(db.dump(), rows), "");
+  EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE invocation_day <> edpipe_invocation_day(id)"), 0);
+  EXPECT_TRUE(verify_database(db.conn()).ok());
+}
+
 TEST(Migrations, UpDownUp) {
   testing::TestDatabase db(false);
   Migrator m(db.conn());
@@ -64,7 +86,8 @@ TEST(Migrations, UpDownUp) {
                                "('event_executions_name_idx'::regclass, 'job_executions_name_idx'::regclass)";
   EXPECT_EQ(db.count(covering), 2);
   const std::string ranks = "SELECT count(*) FROM information_schema.columns WHERE column_name IN "
-                            "('start_rank', 'end_rank', 'detection_start_rank', 'content_rank', 'seq')";
+                            "('start_rank', 'end_rank', 'detection_start_rank', 'content_rank', 'seq') AND table_name IN "
+                            "('invocations', 'event_executions', 'job_executions', 'job_logs')";
   EXPECT_EQ(db.count(ranks), 7);
   EXPECT_EQ(db.count("SELECT count(*) FROM pg_indexes WHERE indexname IN "
                      "('invocations_correlation_idx', 'invocations_user_email_idx')"), 2);
@@ -91,10 +114,32 @@ TEST(Migrations, UpDownUp) {
       "('event_executions'::regclass, 'job_executions'::regclass, 'job_logs'::regclass)";
   EXPECT_EQ(db.count(triggers), 0);
   EXPECT_EQ(db.count(fk), 0);
-  EXPECT_EQ(db.count(two_column_keys), 3);
   const std::string job_totals = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'invocations' "
                                  "AND column_name IN ('jobs_timed', 'job_duration_sum_ms')";
   EXPECT_EQ(db.count(job_totals), 2);
+  const std::string partitioned =
+      "SELECT count(*) FROM pg_partitioned_table WHERE partrelid IN "
+      "('invocations'::regclass, 'event_executions'::regclass, 'job_executions'::regclass, 'job_logs'::regclass)";
+  const std::string day_in_keys =
+      "SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+      "WHERE i.indisprimary AND a.attname = 'invocation_day' AND i.indrelid IN "
+      "('invocations'::regclass, 'event_executions'::regclass, 'job_executions'::regclass, 'job_logs'::regclass)";
+  EXPECT_EQ(db.count(partitioned), 4);
+  EXPECT_EQ(db.count(day_in_keys), 4);
+  {
+    pqxx::work tx(db.conn());
+    EXPECT_EQ(tx.exec1("SELECT edpipe_add_day_partitions('2026-11-02')")[0].as<int>(), 4);
+    EXPECT_EQ(tx.exec1("SELECT edpipe_add_day_partitions('2026-11-02')")[0].as<int>(), 0);  // made already
+    EXPECT_EQ(tx.exec1("SELECT edpipe_invocation_day('01a1f677-aa80-7000-8000-000000000001')")[0].as<std::string>(),
+              "2026-11-20");
+    tx.commit();
+  }
+  EXPECT_EQ(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'job_logs'::regclass"), 2);  // undated too
+  EXPECT_EQ(m.down(1).size(), 1u);  // 016
+  EXPECT_EQ(db.count("SELECT count(*) FROM pg_partitioned_table"), 0);
+  EXPECT_EQ(db.count("SELECT count(*) FROM pg_class WHERE relname ~ '^job_logs_(d[0-9]{8}|undated)$'"), 0);
+  EXPECT_EQ(db.count(two_column_keys), 3);
+  EXPECT_EQ(tables(db), 6);
   EXPECT_EQ(m.down(1).size(), 1u);  // 015
   EXPECT_EQ(db.count(job_totals), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 014: the data model's key, foreign key and triggers again

@@ -77,7 +77,7 @@ TEST(Retention, PruneDeletesTheOldDetailAndKeepsTheRollups) {
   o.rest = 0.1;
   const PruneResult r = prune(db.conn(), o);
   EXPECT_TRUE(r.vacuumed);
-  EXPECT_EQ(db.count("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'job_logs' AND last_vacuum IS NOT NULL"), 1);
+  EXPECT_GE(db.count("SELECT count(*) FROM pg_stat_user_tables WHERE relname LIKE 'job_logs_%' AND last_vacuum IS NOT NULL"), 1);
   EXPECT_EQ(r.horizon, horizon);
   EXPECT_EQ(int64_t(r.invocations), old);
   EXPECT_GT(r.batches, 2u) << "in short transactions";
@@ -92,6 +92,51 @@ TEST(Retention, PruneDeletesTheOldDetailAndKeepsTheRollups) {
   const VerifyReport v = verify_database(db.conn());
   EXPECT_TRUE(v.ok()) << (v.differences.empty() ? "" : v.differences[0]);
   EXPECT_EQ(v.horizon, horizon);
+}
+
+// Days whose every invocation is older than the horizon go whole (their partitions dropped,
+// migration 016); the rest goes row by row. That ends in the rows a prune of every row one by one
+// leaves, and a load that brings a new invocation of a dropped day makes its partition again.
+TEST(Retention, WholeDaysDroppedEndAsTheRowByRowPrune) {
+  gen::GeneratorOptions g;
+  g.seed = 21;
+  g.invocations = 900;
+  g.start = kDay0;
+  g.span = 70 * kMicrosPerHour;  // days 20, 21 and 22
+  g.malformed_rate = 0;
+  g.abandon_rate = 0;
+  const auto lines = testing::generated_lines(g);
+  testing::TestDatabase by_day, by_row;
+  testing::load_lines(by_day.conninfo(), lines);
+  testing::load_lines(by_row.conninfo(), lines);
+  const std::string partitions = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'job_logs'::regclass";
+  ASSERT_EQ(by_day.count(partitions), 4) << "three days and the undated";
+  ASSERT_GT(by_day.count("SELECT count(*) FROM invocations WHERE source_job_id IS NOT NULL"), 10);
+
+  PruneOptions o = before(kDay0 + 48 * kMicrosPerHour + 5 * kMicrosPerHour);
+  o.batch = 100;
+  const PruneResult days = prune(by_day.conn(), o);
+  o.whole_days = false;
+  const PruneResult rows = prune(by_row.conn(), o);
+  EXPECT_EQ(days.days_dropped, 2u);
+  EXPECT_EQ(rows.days_dropped, 0u);
+  EXPECT_GT(days.invocations, 500u);
+  EXPECT_EQ(days.invocations, rows.invocations);
+  EXPECT_EQ(by_day.count(partitions), 2);
+  EXPECT_EQ(testing::dump_difference(by_day.dump(), by_row.dump()), "");
+  EXPECT_EQ(rollups(by_day), rollups(by_row));
+  EXPECT_TRUE(verify_database(by_day.conn()).ok());
+
+  // A new invocation whose id is of the first day (minted then), with records after the horizon.
+  const std::vector<std::string> late = {
+      R"({"type":"invocation.start","ts":"2026-11-22T06:00:00Z","invocation_id":"01a1f677-aa80-7000-8000-000000000001","source_function":"fn"})",
+      R"({"type":"job.log","ts":"2026-11-22T06:00:01Z","invocation_id":"01a1f677-aa80-7000-8000-000000000001","level":"info","message":"m","seq":0})"};
+  testing::load_lines(by_day.conninfo(), late);
+  testing::load_lines(by_row.conninfo(), late);
+  EXPECT_EQ(by_day.count(partitions), 3);
+  EXPECT_EQ(by_day.count("SELECT count(*) FROM job_logs_d20261120"), 1);
+  EXPECT_EQ(testing::dump_difference(by_day.dump(), by_row.dump()), "");
+  EXPECT_TRUE(verify_database(by_day.conn()).ok());
 }
 
 TEST(Retention, AReplayOfPrunedDaysAddsNothing) {
