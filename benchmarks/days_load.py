@@ -13,7 +13,12 @@ wall time and its ratio to day 1, the rows and the database's size after it, the
 and how many full-page images that WAL holds (pg_stat_wal).
 
 --statements loads pg_stat_statements and prints, per day, the load's statements that took the
-most time: what grows with the tables. At the end every table is compared with the truth the
+most time: what grows with the tables.
+
+--prune K then prunes the oldest K days, one `edpipe prune --before` (the next day's midnight) at
+a time, and prints each prune's time; then loads the other days, alone, into a second database of
+the same cluster and compares sizes: the detail tables (with their indexes and TOAST) and the
+whole database, pruned against never held. At the end every table is compared with the truth the
 generator printed for each day (`edpipe gen --truth`, summed): any difference is exit status 1.
 """
 import argparse
@@ -48,6 +53,53 @@ def iso(day_start_s):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(day_start_s))
 
 
+def load_day(a, env, day, per_day, start_s, corpus):
+    shutil.rmtree(corpus, ignore_errors=True)
+    gen = run([EDPIPE, "gen", "--invocations", str(per_day), "--span", "24h", "--seed", str(1000 + day),
+               "--start", iso(start_s + (day - 1) * 86400), "--files", "4", "-o", corpus, "--truth"] + a.gen_args.split(),
+              env)
+    return json.loads(gen.strip().splitlines()[-1])
+
+
+# The four detail tables with their partitions, indexes and TOAST (a table that is not partitioned
+# is its own tree).
+DETAIL_SIZE = ("SELECT sum(pg_total_relation_size(relid)) FROM (SELECT relid FROM pg_partition_tree('invocations') "
+               "UNION ALL SELECT relid FROM pg_partition_tree('event_executions') UNION ALL SELECT relid FROM "
+               "pg_partition_tree('job_executions') UNION ALL SELECT relid FROM pg_partition_tree('job_logs')) t")
+
+
+def prune_and_compare(a, env, days, per_day, start_s, corpus):
+    print(f"prune, a day at a time: {'day':>3} {'prune s':>8} {'invocations left':>17}")
+    for day in range(1, min(a.prune, days - 1) + 1):
+        t0 = time.monotonic()
+        out = run([EDPIPE, "prune", "--before", iso(start_s + day * 86400)], env)
+        took = time.monotonic() - t0
+        left = int(psql(env, "SELECT count(*) FROM invocations"))
+        print(f"{'':>22} {day:>3} {took:>8.2f} {left:>17,}   {out.strip()}", flush=True)
+    psql(env, "CHECKPOINT")
+    pruned_detail, pruned_db = int(psql(env, DETAIL_SIZE)), int(psql(env, "SELECT pg_database_size(current_database())"))
+    other = dict(env)
+    other["PGDATABASE"] = "never_held"
+    psql(env, "CREATE DATABASE never_held")
+    run([EDPIPE, "migrate", "up"], other)
+    for day in range(a.prune + 1, days + 1):
+        load_day(a, other, day, per_day, start_s, corpus)
+        run([EDPIPE, "load", "--quiet"] + a.load_args.split() + [corpus], other)
+    shutil.rmtree(corpus, ignore_errors=True)
+    psql(other, "CHECKPOINT")
+    never_detail, never_db = int(psql(other, DETAIL_SIZE)), int(psql(other, "SELECT pg_database_size(current_database())"))
+    print(f"days {a.prune + 1}-{days}, after pruning days 1-{a.prune} / loaded alone: detail tables "
+          f"{pruned_detail / 1e6:.1f} / {never_detail / 1e6:.1f} MB ({pruned_detail / never_detail:.3f}), database "
+          f"{pruned_db / 1e6:.1f} / {never_db / 1e6:.1f} MB ({pruned_db / never_db:.3f})")
+    # The pruned one also keeps day K's invocations whose last record is past its midnight.
+    print(f"invocations: {int(psql(env, 'SELECT count(*) FROM invocations')):,} after the prunes, "
+          f"{int(psql(other, 'SELECT count(*) FROM invocations')):,} loaded alone")
+    verify = subprocess.run([EDPIPE, "verify"], env=other, text=True, capture_output=True)
+    if verify.returncode != 0:
+        print("days_load: edpipe verify of the database loaded alone:\n" + verify.stdout[-3000:], file=sys.stderr)
+    return verify.returncode != 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--days", type=int, default=8)
@@ -57,6 +109,7 @@ def main():
     ap.add_argument("--load-args", default="", help="extra `edpipe load` options")
     ap.add_argument("--gen-args", default="", help="extra `edpipe gen` options, e.g. --random-ids (UUIDv4 ids, as emitters that use randomUUID() write)")
     ap.add_argument("--statements", action="store_true", help="the top statements per day (pg_stat_statements)")
+    ap.add_argument("--prune", type=int, default=0, metavar="K", help="then prune the oldest K days, and compare sizes")
     ap.add_argument("--work", default=os.path.join(BUILD, "bench-days"))
     ap.add_argument("--keep", action="store_true", help="leave the cluster (stopped) in --work")
     a = ap.parse_args()
@@ -87,11 +140,7 @@ def main():
               f"{'FPI MB':>8} {'inputs MB':>9}")
         first = None
         for day in range(1, days + 1):
-            shutil.rmtree(corpus, ignore_errors=True)
-            gen = run([EDPIPE, "gen", "--invocations", str(per_day), "--span", "24h", "--seed", str(1000 + day),
-                       "--start", iso(start_s + (day - 1) * 86400), "--files", "4", "-o", corpus, "--truth"] + a.gen_args.split(),
-                      env)
-            for k, v in json.loads(gen.strip().splitlines()[-1]).items():
+            for k, v in load_day(a, env, day, per_day, start_s, corpus).items():
                 truth[k] = truth.get(k, 0) + v
             inputs_mb = sum(os.path.getsize(os.path.join(corpus, f)) for f in os.listdir(corpus)) / 1e6
             if a.statements:
@@ -118,6 +167,8 @@ def main():
                                 "ORDER BY total_exec_time DESC LIMIT 8) s", strip=False)
                 print(top, flush=True)
         shutil.rmtree(corpus, ignore_errors=True)
+        if a.prune:
+            failed = prune_and_compare(a, env, days, per_day, start_s, corpus) or failed
         # Every table against the generator's truth, summed over the days.
         got = json.loads(psql(env, "SELECT json_build_object("
                                    "'invocations', (SELECT count(*) FROM invocations), "
@@ -128,6 +179,8 @@ def main():
                                    "'events_detected', (SELECT count(*) FROM event_executions WHERE detected), "
                                    "'invocations_failed', (SELECT count(*) FROM invocations WHERE status = 'failed'))"))
         for k, v in got.items():
+            if a.prune:
+                break  # the pruned days are gone: verify still checks what stays
             if truth.get(k) != v:
                 failed = True
                 print(f"days_load: {k} is {v}, the generator made {truth.get(k)}", file=sys.stderr)

@@ -257,6 +257,7 @@ int run_prune(const std::vector<std::string>& args) {
     std::cout << "edpipe prune: horizon " << format_rfc3339(r.horizon) << (r.horizon_moved ? "" : " (unchanged: it never moves back)")
               << "; " << r.invocations << " invocations deleted with their detail in " << r.batches << " batch"
               << (r.batches == 1 ? "" : "es")
+              << (r.days_dropped ? " (" + std::to_string(r.days_dropped) + " of them whole days, their partitions dropped)" : "")
               << (r.rests ? " (rested after " + std::to_string(r.rests) + ": a load ran beside it)" : "")
               << (o.keep_rollups ? ", " + std::to_string(r.rollups) + " metrics_hourly rows" : "")
               << (r.complete ? "" : "; stopped by --max-batches: run it again to go on")

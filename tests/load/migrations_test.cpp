@@ -67,6 +67,52 @@ TEST(Migrations, DayPartitionsDownAndUpKeepEveryRow) {
   EXPECT_TRUE(verify_database(db.conn()).ok());
 }
 
+// The loader puts a row in the partition core/uuid.h's invocation_day() names; the database
+// checks it with edpipe_invocation_day(): both must agree on every id, the edges of the dated
+// years and the other versions included.
+TEST(Migrations, TheInvocationDayIsTheSameInCppAndSql) {
+  testing::TestDatabase db;
+  std::vector<Uuid> ids;
+  auto v7 = [](uint64_t ms, uint8_t low) {
+    Uuid u;
+    for (int i = 0; i < 6; ++i) u.bytes[i] = uint8_t(ms >> (8 * (5 - i)));
+    u.bytes[6] = 0x70;
+    u.bytes[8] = 0x80;
+    u.bytes[15] = low;
+    return u;
+  };
+  constexpr uint64_t kDayMs = 86'400'000, k2000 = 10957 * kDayMs, k2100 = 47482 * kDayMs;
+  for (uint64_t ms : {uint64_t{0}, k2000 - 1, k2000, k2000 + kDayMs - 1, k2100 - 1, k2100, (uint64_t{1} << 48) - 1,
+                      uint64_t{1'795'132'800'000}, uint64_t{1'795'132'800'000} - 1})
+    ids.push_back(v7(ms, 1));
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 3000; ++i) {
+    Uuid u;
+    for (auto& b : u.bytes) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      b = uint8_t(x);
+    }
+    if (i % 3 == 0) u = v7(k2000 + x % (k2100 - k2000 + 10 * kDayMs), uint8_t(i));  // dated, and some beyond
+    ids.push_back(u);
+  }
+  std::string array = "{";
+  for (const auto& u : ids) array += (array.size() > 1 ? "," : "") + u.str();
+  pqxx::work tx(db.conn());
+  const auto r = tx.exec_params("SELECT id::text, edpipe_invocation_day(id) - date '1970-01-01' FROM unnest($1::uuid[]) id",
+                                array + "}");
+  ASSERT_EQ(r.size(), ids.size());
+  size_t dated = 0;
+  for (const auto& row : r) {
+    const Uuid u = *Uuid::parse(row[0].as<std::string>());
+    EXPECT_EQ(invocation_day(u), row[1].as<int32_t>()) << u.str();
+    dated += invocation_day(u) != kUndatedDay;
+  }
+  EXPECT_GT(dated, 900u);
+  EXPECT_EQ(invocation_day(v7(k2000, 0)), 10957);
+  EXPECT_EQ(invocation_day(v7(k2000 - 1, 0)), kUndatedDay);
+  EXPECT_EQ(invocation_day(v7(k2100, 0)), kUndatedDay);
+}
+
 TEST(Migrations, UpDownUp) {
   testing::TestDatabase db(false);
   Migrator m(db.conn());
