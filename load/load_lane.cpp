@@ -321,7 +321,8 @@ std::string uuid_array(const Ids& ids) {
 }
 
 // A date[] parameter's text: days since 1970-01-01 as YYYY-MM-DD.
-std::string date_array(const std::set<int32_t>& days) {
+template <typename Days>
+std::string date_array(const Days& days) {
   std::string out = "{";
   for (int32_t d : days) {
     if (out.size() > 1) out += ',';
@@ -392,23 +393,52 @@ void stage_stored_rows(pqxx::work& tx, const transform::RowBatch& rows, const St
 
 // Step 7: source_job_id links up whichever side arrives second. A new invocation whose job is in
 // the batch was written linked (encode_fresh). Here, under the watermark's lock (so that of two
-// loaders that bring the two sides, the second to come sees the first's): the stored
-// invocations waiting for a job of this batch, and the batch's invocations whose job is stored.
-// The links waiting on jobs never loaded are not looked at again.
-void link_source_jobs(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& skipped,
+// loaders that bring the two sides, the second to come sees the first's), the links to make:
+// the stored invocations of the batch whose job is in it; the batch's invocations whose job is
+// stored; and the invocations waiting for a job of this batch (edpipe_waiting_links, migration
+// 016: a small table, so that finding them does not grow with the detail tables). A batch's
+// invocation whose job is nowhere yet waits there.
+void link_source_jobs(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& stored, const StoredSet& skipped,
                       const StoredSet& batch_jobs, const std::string& stamp) {
-  std::vector<Uuid> waiting, elsewhere;  // invocations whose job is not in the batch, and their jobs
+  std::vector<Uuid> link_ids;
+  std::set<int32_t> link_days;
+  auto link = [&](const Uuid& invocation) {
+    link_ids.push_back(invocation);
+    link_days.insert(invocation_day(invocation));
+  };
+  std::vector<Uuid> elsewhere, their_jobs;  // invocations whose job is not in the batch, and those jobs
   for (const auto& i : rows.invocations) {
     const auto& job = i.start ? i.start->body.source_job_id : std::nullopt;
-    if (!job || skipped.count(i.id) || batch_jobs.count(*job)) continue;
-    waiting.push_back(i.id);
-    elsewhere.push_back(*job);
+    if (!job || skipped.count(i.id)) continue;
+    if (!batch_jobs.count(*job)) {
+      elsewhere.push_back(i.id);
+      their_jobs.push_back(*job);
+    } else if (stored.count(i.id)) {
+      link(i.id);
+    }
   }
-  std::vector<Uuid> found;
-  if (!elsewhere.empty())
-    for (const auto& r : tx.exec_params(sql::kStoredJobs, uuid_array(elsewhere))) found.push_back(*Uuid::parse(r[0].as<std::string>()));
-  if (batch_jobs.empty() && found.empty()) return;
-  tx.exec_params0(sql::kLinkSourceJobs, uuid_array(batch_jobs), uuid_array(waiting), uuid_array(found), stamp);
+  StoredSet found;
+  if (!their_jobs.empty())
+    for (const auto& r : tx.exec_params(sql::kStoredJobs, uuid_array(their_jobs))) found.insert(*Uuid::parse(r[0].as<std::string>()));
+  std::vector<Uuid> wait_jobs, wait_ids;
+  std::vector<int32_t> wait_days;
+  for (size_t k = 0; k < elsewhere.size(); ++k) {
+    if (found.count(their_jobs[k])) {
+      link(elsewhere[k]);
+    } else {
+      wait_jobs.push_back(their_jobs[k]);
+      wait_ids.push_back(elsewhere[k]);
+      wait_days.push_back(invocation_day(elsewhere[k]));
+    }
+  }
+  if (!batch_jobs.empty())
+    for (const auto& r : tx.exec_params(sql::kTakeWaitingLinks, uuid_array(batch_jobs))) link(*Uuid::parse(r[0].as<std::string>()));
+  if (!wait_ids.empty())
+    tx.exec_params0(sql::kAddWaitingLinks, uuid_array(wait_jobs), uuid_array(wait_ids), date_array(wait_days));
+  if (link_ids.empty()) return;
+  StoredSet present = batch_jobs;
+  present.insert(found.begin(), found.end());
+  tx.exec_params0(sql::kLinkSourceJobs, uuid_array(link_ids), date_array(link_days), uuid_array(present), stamp);
 }
 
 // Steps 4-6: the touched invocations (the staged ones, and those whose abandoned verdict flips
@@ -504,8 +534,7 @@ void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows
     add_day_partitions(conn, days);
     pqxx::work tx(conn);
     tx.exec(lock_shards_);  // 1
-    const auto gone = days.empty() ? pqxx::result() : tx.exec_params(sql::kDaysWithoutPartitions,
-                                                                     date_array({days.begin(), days.end()}));
+    const auto gone = days.empty() ? pqxx::result() : tx.exec_params(sql::kDaysWithoutPartitions, date_array(days));
     if (gone.empty()) return write_batch(tx, rows);
     days_with_partitions_.clear();
     if (round == 2) throw std::runtime_error("the day partitions of a batch were dropped as fast as they were made");
@@ -539,7 +568,7 @@ void LoadLane::write_batch(pqxx::work& tx, const transform::RowBatch& rows) {
   const std::string stamp = format_rfc3339(locked[1].as<int64_t>());  // updated_at of what changes
   const auto [before, after] =
       merge_and_derive(tx, !stored.empty(), format_rfc3339(wm - options_.abandon_after), stamp, n);  // 4-6
-  link_source_jobs(tx, rows, skipped, batch_jobs, stamp);  // 7
+  link_source_jobs(tx, rows, stored, skipped, batch_jobs, stamp);  // 7
   add_rollup_deltas(tx, before, after, fresh, n);   // 8
   write_dead_letters(n.letters);  // once each, and on disk before the rows that left them out commit
   tx.commit();

@@ -304,14 +304,18 @@ ON CONFLICT (id, invocation_id, invocation_day) DO UPDATE SET
   content_rank = EXCLUDED.content_rank
 WHERE EXCLUDED.content_rank < t.content_rank)";
 
-// The links load_lane.cpp's link_source_jobs makes: $1 the batch's jobs, $2 the batch's
-// invocations whose job is elsewhere, $3 those of their jobs the database holds, $4 updated_at.
-// One statement on invocations alone: on Citus a job lives with its own invocation, not with the
-// one it caused, so a join would not run on the workers.
+// The links load_lane.cpp's link_source_jobs makes. One statement on invocations alone, by id and
+// day: on Citus a job lives with its own invocation, not with the one it caused, so a join would
+// not run on the workers; the days narrow it to their partitions.
 const char* const kLinkSourceJobs = R"(
 UPDATE invocations SET source_job_id = source_job_ref, updated_at = $4::timestamptz
-WHERE source_job_id IS NULL AND source_job_ref IS NOT NULL
-  AND (source_job_ref = ANY($1::uuid[]) OR (id = ANY($2::uuid[]) AND source_job_ref = ANY($3::uuid[]))))";
+WHERE source_job_id IS NULL AND source_job_ref = ANY($3::uuid[])
+  AND id = ANY($1::uuid[]) AND invocation_day = ANY($2::date[]))";
+const char* const kTakeWaitingLinks =
+    "DELETE FROM edpipe_waiting_links WHERE job_id = ANY($1::uuid[]) RETURNING invocation_id::text";
+const char* const kAddWaitingLinks = R"(
+INSERT INTO edpipe_waiting_links (job_id, invocation_id, invocation_day)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::date[]) ON CONFLICT DO NOTHING)";
 const char* const kStoredJobs = "SELECT id::text FROM job_executions WHERE id = ANY($1::uuid[])";
 
 const std::string kDeriveInvocations = R"(
@@ -483,18 +487,30 @@ SELECT to_date(substr(c.relname, length('invocations_d') + 1), 'YYYYMMDD')::text
 FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
 WHERE h.inhparent = 'invocations'::regclass AND c.relname ~ '^invocations_d[0-9]{8}$'
 ORDER BY 1)";
-const char* const kDayIsPrunable = R"(
-SELECT NOT EXISTS (SELECT 1 FROM invocations WHERE invocation_day = $1::date
-                   AND (created_at >= $2::timestamptz OR last_record_at >= $2::timestamptz)))";
+const char* const kCreateDayKept = "CREATE TEMP TABLE IF NOT EXISTS day_kept (id uuid PRIMARY KEY) ON COMMIT DELETE ROWS";
+const char* const kFillDayKept = R"(
+INSERT INTO day_kept SELECT id FROM invocations
+WHERE invocation_day = $1::date AND NOT (created_at < $2::timestamptz AND last_record_at < $2::timestamptz))";
+const char* const kCountDay = "SELECT count(*) FROM invocations WHERE invocation_day = $1::date";
 const char* const kRememberDay = R"(
 INSERT INTO edpipe_pruned SELECT id, last_record_at FROM invocations
 WHERE invocation_day = $1::date AND last_record_at >= $2::timestamptz - interval '1 day'
+  AND id NOT IN (SELECT id FROM day_kept)
 ON CONFLICT (id) DO NOTHING)";
+// The jobs of the day but those of kept invocations go (children without an invocation row too).
 const char* const kUnlinkDay = R"(
 UPDATE invocations i SET source_job_id = NULL, updated_at = $2::timestamptz
-WHERE i.source_job_id IN (SELECT j.id FROM job_executions j WHERE j.invocation_day = $1::date)
-  AND i.invocation_day <> $1::date)";
-const char* const kCountDay = "SELECT count(*) FROM invocations WHERE invocation_day = $1::date";
+WHERE i.source_job_id IN (SELECT j.id FROM job_executions j
+                          WHERE j.invocation_day = $1::date AND j.invocation_id NOT IN (SELECT id FROM day_kept))
+  AND (i.invocation_day <> $1::date OR i.id IN (SELECT id FROM day_kept)))";
+const char* const kUnwaitDay =
+    "DELETE FROM edpipe_waiting_links WHERE invocation_day = $1::date AND invocation_id NOT IN (SELECT id FROM day_kept)";
+std::string save_kept(const std::string& table) {
+  const std::string owner = table == "invocations" ? "id" : "invocation_id";
+  return "CREATE TEMP TABLE kept_" + table + " ON COMMIT DROP AS SELECT * FROM " + table +
+         " WHERE invocation_day = $1::date AND " + owner + " IN (SELECT id FROM day_kept)";
+}
+std::string restore_kept(const std::string& table) { return "INSERT INTO " + table + " SELECT * FROM kept_" + table; }
 std::string drop_day(const std::string& day) {
   std::string d;
   for (char c : day)
@@ -516,21 +532,26 @@ RETURNING (extract(epoch FROM horizon) * 1000000)::bigint)";
 // invocation-level lines (it has none on invocation_id alone).
 const char* const kPruneBatch = R"(
 WITH victims AS (
-  SELECT id, last_record_at FROM invocations
+  SELECT id, invocation_day, last_record_at FROM invocations
   WHERE created_at < $1::timestamptz AND last_record_at < $1::timestamptz
   ORDER BY created_at LIMIT $2),
-jobs AS (SELECT j.id FROM job_executions j WHERE j.invocation_id IN (SELECT id FROM victims)),
-gone_logs AS (
-  DELETE FROM job_logs l WHERE l.job_execution_id IN (SELECT id FROM jobs)
-     OR (l.job_execution_id IS NULL AND l.invocation_id IN (SELECT id FROM victims))),
-gone_jobs AS (DELETE FROM job_executions j WHERE j.invocation_id IN (SELECT id FROM victims)),
-gone_events AS (DELETE FROM event_executions e WHERE e.invocation_id IN (SELECT id FROM victims)),
-gone AS (DELETE FROM invocations i WHERE i.id IN (SELECT id FROM victims) RETURNING i.id, i.last_record_at),
+jobs AS (SELECT j.id, j.invocation_day FROM job_executions j
+         JOIN victims v ON j.invocation_id = v.id AND j.invocation_day = v.invocation_day),
+-- Joins on the partition column as well: each victim's rows are looked up in its own day's
+-- partition, by index (an IN list would scan every partition of job_logs).
+gone_job_logs AS (DELETE FROM job_logs l USING jobs j WHERE l.job_execution_id = j.id AND l.invocation_day = j.invocation_day),
+gone_own_logs AS (DELETE FROM job_logs l USING victims v
+                  WHERE l.job_execution_id IS NULL AND l.invocation_id = v.id AND l.invocation_day = v.invocation_day),
+gone_jobs AS (DELETE FROM job_executions j USING victims v WHERE j.invocation_id = v.id AND j.invocation_day = v.invocation_day),
+gone_events AS (DELETE FROM event_executions e USING victims v WHERE e.invocation_id = v.id AND e.invocation_day = v.invocation_day),
+gone AS (DELETE FROM invocations i USING victims v WHERE i.id = v.id AND i.invocation_day = v.invocation_day
+         RETURNING i.id, i.last_record_at),
 remembered AS (INSERT INTO edpipe_pruned SELECT id, last_record_at FROM gone ON CONFLICT (id) DO NOTHING),
+unwaited AS (DELETE FROM edpipe_waiting_links w USING victims v WHERE w.invocation_id = v.id),
 -- What the source job foreign key's ON DELETE SET NULL did before migration 014: the links to
 -- the deleted jobs from the invocations they caused (kept ones, usually newer) are cleared.
 unlinked AS (UPDATE invocations i SET source_job_id = NULL, updated_at = $3::timestamptz
-             WHERE i.source_job_id IN (SELECT id FROM jobs) AND i.id NOT IN (SELECT id FROM victims))
+             FROM jobs j WHERE i.source_job_id = j.id AND i.id NOT IN (SELECT id FROM victims))
 SELECT count(*) FROM gone)";
 const char* const kForgetPruned =
     "DELETE FROM edpipe_pruned WHERE last_record_at < $1::timestamptz - interval '1 day'";

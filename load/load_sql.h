@@ -62,9 +62,13 @@ extern const std::string kMergeEvents;
 extern const std::string kMergeJobs;
 extern const char* const kCountLogConflicts;  // staged_and_stored() of the logs, then their conflicts
 extern const char* const kInsertLogs;
-// $1 the batch's jobs, $2 its invocations whose job is elsewhere, $3 those jobs that are stored
-// (uuid[] text), $4 updated_at
+// $1 invocations (uuid[]), $2 their days (date[]), $3 the jobs present (uuid[]), $4 updated_at:
+// those of the invocations whose job is one of them are linked to it.
 extern const char* const kLinkSourceJobs;
+// edpipe_waiting_links (migration 016): $1 jobs (uuid[]) -> the invocations that waited for them,
+// their entries taken out; and ($1 jobs, $2 invocations, $3 their days) in step: entries added.
+extern const char* const kTakeWaitingLinks;
+extern const char* const kAddWaitingLinks;
 extern const char* const kStoredJobs;  // $1 uuid[] -> the job ids the database holds
 extern const std::string kDeriveInvocations;  // $1 abandon cutoff, $2 updated_at
 extern const std::string kDeriveJobs;         // $1 updated_at, and so on
@@ -90,13 +94,19 @@ extern const std::string kLockPartitions;        // pg_advisory_xact_lock(kParti
 extern const char* const kAddDayPartitions;      // $1 days (date[]) -> partitions made
 // The day partitions of invocations, oldest first: day ('YYYY-MM-DD').
 extern const char* const kDayPartitions;
-// A day a prune may drop whole ($1 day, $2 horizon): true when every invocation of its partition
-// is older than the horizon in both created_at and last_record_at (kPruneBatch's rule).
-extern const char* const kDayIsPrunable;
-// A day dropped whole does what kPruneBatch does row by row, in this order, then drop_day():
-extern const char* const kRememberDay;  // $1 day, $2 horizon: into edpipe_pruned, what a late record may name
-extern const char* const kUnlinkDay;    // $1 day, $2 updated_at: the links to its jobs from other days cleared
-extern const char* const kCountDay;     // $1 day -> its invocations
+// A day a prune drops whole ($1 day, $2 horizon; under every shard lock). The invocations of the
+// day it keeps (created or heard from at or after the horizon, kPruneBatch's rule) go into the
+// session's temp table day_kept first; the rest is what kPruneBatch does row by row:
+extern const char* const kCreateDayKept;   // once a session: day_kept (id)
+extern const char* const kFillDayKept;     // $1, $2 -> rows: the day's invocations kept
+extern const char* const kCountDay;        // $1 -> the day's invocations
+extern const char* const kRememberDay;     // $1, $2: into edpipe_pruned, what a late record may name
+extern const char* const kUnlinkDay;       // $1, $2 updated_at: links to the jobs that go, from those that stay
+extern const char* const kUnwaitDay;       // $1: the waiting links of the invocations that go
+// The kept invocations' rows of one table, copied aside before the drop (ON COMMIT DROP) and
+// back into the day's new partitions after it: `table` is one of the four.
+std::string save_kept(const std::string& table);
+std::string restore_kept(const std::string& table);
 std::string drop_day(const std::string& day);  // DROP TABLE of the day's four partitions
 // Retention (migration 010). The horizon (µs; no row: nothing pruned yet), read FOR SHARE by a
 // load so that a prune moving it waits for the load to commit.

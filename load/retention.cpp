@@ -93,21 +93,33 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
     for (const auto& r : tx.exec(sql::kDayPartitions)) days.push_back(r[0].as<std::string>());
   }
   const std::string horizon = format_rfc3339(res.horizon);
+  const char* const kTables[] = {"invocations", "event_executions", "job_executions", "job_logs"};
   for (const auto& day : days) {
-    if (day + "T00:00:00.000000Z" > format_rfc3339(res.horizon - 24 * kMicrosPerHour)) break;  // ends after the horizon
+    if (day + "T00:00:00.000000Z" >= horizon) break;  // a day from the horizon on stays whole
     if (o.max_batches && res.batches >= o.max_batches) break;
     const auto started = std::chrono::steady_clock::now();
     pqxx::work tx(conn);
     tx.exec(lock_all);
     tx.exec(sql::kLockPartitions);
-    if (tx.exec_params(sql::kDaysWithoutPartitions, "{" + day + "}").size() != 0 ||
-        !tx.exec_params1(sql::kDayIsPrunable, day, horizon)[0].as<bool>())
-      continue;  // gone meanwhile, or some of it stays: the batches below take what goes
+    if (!tx.exec_params(sql::kDaysWithoutPartitions, "{" + day + "}").empty()) continue;  // gone meanwhile
+    tx.exec0(sql::kCreateDayKept);
+    const uint64_t kept = tx.exec_params0(sql::kFillDayKept, day, horizon).affected_rows();
+    const uint64_t n = tx.exec_params1(sql::kCountDay, day)[0].as<uint64_t>() - kept;
+    // A day the horizon cuts (invocations that went on past it, or a horizon within the day) is
+    // made again with its kept invocations when they are fewer than those that go: copying them
+    // costs about what deleting as many rows does. Otherwise the batches below delete.
+    if (n == 0 || kept >= n) continue;
     const std::string stamp = tx.exec1("SELECT now()")[0].as<std::string>();
+    if (kept)
+      for (const char* t : kTables) tx.exec_params0(sql::save_kept(t), day);
     tx.exec_params0(sql::kRememberDay, day, horizon);
     tx.exec_params0(sql::kUnlinkDay, day, stamp);
-    const uint64_t n = tx.exec_params1(sql::kCountDay, day)[0].as<uint64_t>();
+    tx.exec_params0(sql::kUnwaitDay, day);
     tx.exec0(sql::drop_day(day));
+    if (kept) {
+      tx.exec_params("SELECT edpipe_add_day_partitions($1::date)", day);
+      for (const char* t : kTables) tx.exec0(sql::restore_kept(t));
+    }
     tx.commit();
     res.invocations += n;
     ++res.batches;

@@ -23,6 +23,7 @@ BEGIN
   END LOOP;
 END $$;
 
+DROP TABLE edpipe_waiting_links;
 DROP FUNCTION edpipe_add_day_partitions(date);
 DROP FUNCTION edpipe_invocation_day(uuid);
 

@@ -108,7 +108,8 @@ ALTER TABLE event_executions ADD CONSTRAINT event_executions_pkey PRIMARY KEY (i
 ALTER TABLE job_executions ADD CONSTRAINT job_executions_pkey PRIMARY KEY (id, invocation_id, invocation_day);
 ALTER TABLE job_logs ADD CONSTRAINT job_logs_pkey PRIMARY KEY (id, invocation_id, invocation_day);
 
--- The indexes of migrations 001-013, as they were.
+-- The indexes of migrations 001-013, as they were, but for the unlinked source job refs: what
+-- waits for its source job is in edpipe_waiting_links (below).
 CREATE INDEX invocations_created_at_idx ON invocations (created_at DESC);
 CREATE INDEX invocations_failed_idx ON invocations (created_at) WHERE status = 'failed';
 CREATE INDEX invocations_open_idx ON invocations (status, last_record_at) WHERE status IN ('running', 'abandoned');
@@ -117,8 +118,6 @@ CREATE INDEX invocations_abandoned_idx ON invocations (created_at)
 CREATE INDEX invocations_correlation_idx ON invocations (correlation_id, created_at) WHERE correlation_id IS NOT NULL;
 CREATE INDEX invocations_user_email_idx ON invocations (source_user_email, created_at) WHERE source_user_email IS NOT NULL;
 CREATE INDEX idx_invocations_source_job_id ON invocations (source_job_id) WHERE source_job_id IS NOT NULL;
-CREATE INDEX idx_invocations_source_job_ref_unlinked ON invocations (source_job_ref)
-  WHERE source_job_ref IS NOT NULL AND source_job_id IS NULL;
 
 CREATE INDEX event_executions_invocation_idx ON event_executions (invocation_id);
 CREATE INDEX event_executions_name_idx ON event_executions (event_name, created_at)
@@ -138,6 +137,19 @@ CREATE INDEX job_executions_created_at_brin ON job_executions USING brin (create
 
 CREATE INDEX job_logs_job_idx ON job_logs (job_execution_id);
 CREATE INDEX job_logs_invocation_level_idx ON job_logs (invocation_id) WHERE job_execution_id IS NULL;
+
+-- The invocations whose source job is not loaded yet, by that job: a load links those waiting for
+-- its jobs from this small table, instead of looking for them in every partition's index
+-- (which grows with the days held). Local to the coordinator on Citus, like the rollups.
+CREATE TABLE edpipe_waiting_links (
+  job_id         uuid NOT NULL,  -- the source_job_ref not loaded yet
+  invocation_id  uuid NOT NULL,  -- the invocation it caused
+  invocation_day date NOT NULL,  -- that invocation's partition
+  PRIMARY KEY (job_id, invocation_id)
+);
+CREATE INDEX edpipe_waiting_links_invocation_idx ON edpipe_waiting_links (invocation_id);
+INSERT INTO edpipe_waiting_links
+SELECT source_job_ref, id, invocation_day FROM invocations WHERE source_job_ref IS NOT NULL AND source_job_id IS NULL;
 
 -- The computed fields of 001 and 015, over the new row types.
 CREATE FUNCTION invocation_success_rate(invocation_row invocations) RETURNS numeric LANGUAGE sql STABLE AS $$
