@@ -7,8 +7,10 @@
 --
 -- edpipe_admin   owns the schema and every edpipe object; runs `edpipe migrate`.
 -- edpipe_writer  what `edpipe load` and `edpipe tail` connect as: it reads, inserts and updates
---                the rows (COPY included), deletes only hourly rows that drop to zero, creates
---                its TEMP staging tables; it cannot create, alter or drop tables.
+--                the rows (COPY included), deletes only hourly rows that drop to zero and the
+--                source-job links it makes, creates its TEMP staging tables, and makes day
+--                partitions through edpipe_add_day_partitions(); it cannot create, alter or
+--                drop tables itself.
 -- edpipe_reader  dashboards, Hasura, SQL users: SELECT only.
 -- Re-running it is safe. Later migrations, run as edpipe_admin, give the same privileges on
 -- their new tables through the default privileges set here.
@@ -49,6 +51,7 @@ END $$;
 -- What exists now.
 GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO edpipe_writer;
 GRANT DELETE ON metrics_hourly, name_metrics_hourly TO edpipe_writer;  -- an hour (or a name) whose contributions all moved away
+GRANT DELETE ON edpipe_waiting_links TO edpipe_writer;  -- a link made: its job came
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO edpipe_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO edpipe_reader;
 -- What later migrations (run as edpipe_admin) create.

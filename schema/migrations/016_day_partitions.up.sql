@@ -150,6 +150,14 @@ CREATE TABLE edpipe_waiting_links (
 CREATE INDEX edpipe_waiting_links_invocation_idx ON edpipe_waiting_links (invocation_id);
 INSERT INTO edpipe_waiting_links
 SELECT source_job_ref, id, invocation_day FROM invocations WHERE source_job_ref IS NOT NULL AND source_job_id IS NULL;
+-- A load takes out the entries it links: the writer of schema/roles.sql may delete them (its
+-- default privileges give insert and update only).
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'edpipe_writer') THEN
+    GRANT DELETE ON edpipe_waiting_links TO edpipe_writer;
+  END IF;
+END $$;
 
 -- The computed fields of 001 and 015, over the new row types.
 CREATE FUNCTION invocation_success_rate(invocation_row invocations) RETURNS numeric LANGUAGE sql STABLE AS $$
