@@ -266,6 +266,7 @@ namespace {
 struct TryCounts {
   std::vector<std::string> letters;  // dead letters of the values left out
   uint64_t sent = 0, inserted = 0, updated = 0, log_conflicts = 0, beyond_retention = 0;
+  uint64_t staged_logs = 0;  // log lines of stored invocations, staged
   std::set<transform::RollupKey> hours;
 };
 
@@ -381,6 +382,7 @@ void stage_stored_rows(pqxx::work& tx, const transform::RowBatch& rows, const St
                        CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log, TryCounts& n) {
   encode_stored_rows(rows, stored, guard, inv, ev, job, log);
   n.sent += inv.rows() + ev.rows() + job.rows() + log.rows();
+  n.staged_logs = log.rows();
   inv.copy_into(tx, "stage_invocations");
   ev.copy_into(tx, "stage_event_executions");
   job.copy_into(tx, "stage_job_executions");
@@ -449,33 +451,41 @@ std::pair<std::vector<transform::InvocationContribution>, std::vector<transform:
   const auto touched = (staged ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
                        tx.exec_params0(sql::kTouchFlipping, cutoff).affected_rows();
   if (touched == 0) return {};
-  // `counts`: the staged rows and how many of them are stored (sql::staged_and_stored).
-  auto merge = [&](const std::string& statement, const pqxx::row& counts, bool takes_cutoff = true) {
-    const uint64_t fresh = counts[0].as<uint64_t>() - counts[1].as<uint64_t>();
+  auto merge = [&](const std::string& statement, bool takes_cutoff = true) -> uint64_t {
     const std::string counted = sql::counted_merge(statement);
-    const uint64_t written = (takes_cutoff ? tx.exec_params1(counted, cutoff, stamp) : tx.exec1(counted))[0].as<uint64_t>();
-    n.inserted += fresh;
-    n.updated += written - std::min(written, fresh);
+    return (takes_cutoff ? tx.exec_params1(counted, cutoff, stamp) : tx.exec1(counted))[0].as<uint64_t>();
   };
-  static const std::string kStagedInvocations = sql::staged_and_stored("stage_invocations", "invocations"),
-                           kStagedEvents = sql::staged_and_stored("stage_event_executions", "event_executions"),
-                           kStagedJobs = sql::staged_and_stored("stage_job_executions", "job_executions");
   tx.exec0("ANALYZE touched_invocations");  // so that the joins below use the primary keys
   auto before = read_contributions(tx);
+  // A merge writes rows inserted and rows updated, which an upsert into a partitioned table
+  // cannot tell apart (no xmax). The new ones are counted otherwise: staged invocations are all
+  // stored; new events and jobs are the touched invocations' children after minus before; new
+  // log lines are those staged minus those the table held.
+  uint64_t written = 0, fresh_logs = 0;
   if (staged) {
-    merge(sql::kMergeInvocations, tx.exec1(kStagedInvocations));
-    merge(sql::kMergeEvents, tx.exec1(kStagedEvents));
-    merge(sql::kMergeJobs, tx.exec1(kStagedJobs));
+    written += merge(sql::kMergeInvocations);
+    written += merge(sql::kMergeEvents);
+    written += merge(sql::kMergeJobs);
     const auto logs = tx.exec1(sql::kCountLogConflicts);
-    n.log_conflicts += logs[2].as<uint64_t>();
-    merge(sql::kInsertLogs, logs, false);
+    n.log_conflicts += logs[1].as<uint64_t>();
+    fresh_logs = n.staged_logs - std::min(n.staged_logs, logs[0].as<uint64_t>());
+    written += merge(sql::kInsertLogs, false);
   }
   // Derived columns that change (an invocation turning abandoned, say) are updates too.
   n.updated += tx.exec_params0(sql::kDeriveInvocations, cutoff, stamp).affected_rows();
   n.updated += tx.exec_params0(sql::kDeriveJobs, stamp).affected_rows();
   n.updated += tx.exec_params0(sql::kDeriveEvents, stamp).affected_rows();
   n.updated += tx.exec_params0(sql::kCountChildren, stamp).affected_rows();
-  return {std::move(before), read_contributions(tx)};
+  auto after = read_contributions(tx);
+  auto executions = [](const std::vector<transform::InvocationContribution>& cs) {
+    uint64_t k = 0;
+    for (const auto& c : cs) k += c.runs.size();
+    return k;
+  };
+  const uint64_t fresh = fresh_logs + executions(after) - std::min(executions(after), executions(before));
+  n.inserted += fresh;
+  n.updated += written - std::min(written, fresh);
+  return {std::move(before), std::move(after)};
 }
 
 // Step 8: the rollups change by exactly what the touched invocations contribute now minus

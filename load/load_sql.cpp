@@ -286,10 +286,9 @@ const std::string kMergeJobs = merge_jobs();
 // that differ, of which the lower content rank stays. (Rows stored before migration 007 have no
 // rank: they stay.) The conflicts are counted first, for the summary.
 const char* const kCountLogConflicts = R"(
-SELECT count(*), count(t.id),
-       count(*) FILTER (WHERE s.seq IS NOT NULL AND t.content_rank IS NOT NULL AND t.content_rank <> s.content_rank)
+SELECT count(*), count(*) FILTER (WHERE s.seq IS NOT NULL AND t.content_rank IS NOT NULL AND t.content_rank <> s.content_rank)
 FROM stage_job_logs s
-LEFT JOIN job_logs t ON t.id = s.id AND t.invocation_id = s.invocation_id AND t.invocation_day = s.invocation_day)";
+JOIN job_logs t ON t.id = s.id AND t.invocation_id = s.invocation_id AND t.invocation_day = s.invocation_day)";
 
 const char* const kInsertLogs = R"(
 INSERT INTO job_logs AS t (id, invocation_id, invocation_day, job_execution_id, level, message, data, source,
@@ -571,11 +570,6 @@ std::string counted_merge(const std::string& merge) {
   return "WITH m AS (" + merge + "\nRETURNING 1)\nSELECT count(*) FROM m";
 }
 
-std::string staged_and_stored(const std::string& stage, const std::string& table) {
-  const std::string child = table == "invocations" ? "" : " AND t.invocation_id = s.invocation_id";
-  return "SELECT count(*), count(t.id) FROM " + stage + " s LEFT JOIN " + table +
-         " t ON t.id = s.id" + child + " AND t.invocation_day = s.invocation_day";
-}
 
 std::vector<std::string> invocation_columns(bool derived) { return column_names(RowTable::Invocations, derived); }
 std::vector<std::string> event_columns(bool derived) { return column_names(RowTable::EventExecutions, derived); }

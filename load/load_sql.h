@@ -60,7 +60,7 @@ extern const char* const kContributions;
 extern const std::string kMergeInvocations;
 extern const std::string kMergeEvents;
 extern const std::string kMergeJobs;
-extern const char* const kCountLogConflicts;  // staged_and_stored() of the logs, then their conflicts
+extern const char* const kCountLogConflicts;  // staged lines the table holds, and of those the conflicts
 extern const char* const kInsertLogs;
 // $1 invocations (uuid[]), $2 their days (date[]), $3 the jobs present (uuid[]), $4 updated_at:
 // those of the invocations whose job is one of them are linked to it.
@@ -121,11 +121,6 @@ extern const char* const kForgetPruned;       // $1 horizon: entries a day behin
 extern const char* const kPruneRollups;       // $1 rollup horizon: metrics_hourly (and name) rows before it
 extern const char* const kCountPrunable;      // $1 horizon -> invocations, and their children, a prune would delete
 
-// Before a merge (INSERT ... ON CONFLICT DO UPDATE) of `stage` into `table`: how many rows the
-// staging table holds, and how many of their keys the table holds already. The merge's own count
-// (rows inserted plus rows updated) then splits in two. (An upsert into a partitioned table
-// cannot return xmax, which told the two apart.)
-std::string staged_and_stored(const std::string& stage, const std::string& table);
 // A merge that returns how many rows it wrote (inserted plus updated). In a CTE, as Citus runs it
 // with its parameters typed: an upsert sent to the workers alone would carry a parameter only
 // the coordinator's part reads, untyped there.
