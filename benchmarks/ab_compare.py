@@ -11,6 +11,8 @@ and peak RSS. Prints each build's median and the ratio B / A.
   --dry-run CORPUS   `edpipe load --dry-run` on the file (repeatable): ingest, transform, tally
   --load CORPUS      `edpipe load` into a fresh database of a throwaway PostgreSQL (scripts/pg),
                      each run on a new database; edpipe's CPU is its own, not the server's
+  --replay           with --load: load the corpus untimed first, then time the same load again
+                     (every invocation stored: every batch merges, nothing is written)
   --pg-options OPTS  server options for that PostgreSQL, after scripts/pg's own (which turn
                      fsync off): "-c fsync=on -c full_page_writes=on" for a durable server
   --load-args ARGS   more arguments for both builds' `edpipe load` (e.g. "--batch-size 300")
@@ -79,6 +81,7 @@ def main():
     ap.add_argument("--after", default=os.path.join(ROOT, "build", "cli", "edpipe"))
     ap.add_argument("--dry-run", action="append", default=[], metavar="CORPUS")
     ap.add_argument("--load", metavar="CORPUS")
+    ap.add_argument("--replay", action="store_true")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pg-options", default="")
     ap.add_argument("--load-args", default="")
@@ -108,11 +111,13 @@ def main():
             for _ in range(a.rounds):
                 for name, exe in builds.items():
                     sh(f"dropdb --if-exists ab && createdb ab && {exe} migrate up --db dbname=ab", env)
+                    load = [exe, "load", "--quiet", "--progress", "never", "--db", "dbname=ab", *a.load_args.split(), a.load]
+                    if a.replay:
+                        run(load, env)
                     sh("psql -X -q -d ab -c CHECKPOINT", env)
-                    results[name].append(run([exe, "load", "--quiet", "--progress", "never", "--db", "dbname=ab",
-                                              *a.load_args.split(), a.load], env))
+                    results[name].append(run(load, env))
                     sh(f"{exe} verify --db dbname=ab", env)
-            report(f"load into PostgreSQL {a.load} {a.load_args} (server: {a.pg_options or 'fsync off'})", os.path.getsize(a.load) / 1e6, results)
+            report(f"{'replay' if a.replay else 'load'} into PostgreSQL {a.load} {a.load_args} (server: {a.pg_options or 'fsync off'})", os.path.getsize(a.load) / 1e6, results)
         finally:
             sh(f"{ROOT}/scripts/pg stop {pgdir}")
             shutil.rmtree(work, ignore_errors=True)
