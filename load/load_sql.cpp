@@ -272,10 +272,11 @@ const char* const kContributions = R"(
 SELECT i.id, (extract(epoch FROM i.created_at) * 1000000)::bigint AS created_us, i.source_function, i.status,
        i.total_duration_ms, i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed,
        coalesce((SELECT array_agg(e.status || ' ' || e.detected::text || ' ' || coalesce(e.handler_duration_ms::text, '-') ||
-                                  ' ' || e.event_name) FROM event_executions e WHERE e.invocation_id = i.id),
+                                  ' ' || e.event_name) FROM event_executions e
+                 WHERE e.invocation_id = i.id AND e.invocation_day = i.invocation_day),
                 '{}') AS event_runs,
        coalesce((SELECT array_agg(j.status || ' ' || coalesce(j.duration_ms::text, '-') || ' ' || j.job_name)
-                 FROM job_executions j WHERE j.invocation_id = i.id), '{}') AS job_runs
+                 FROM job_executions j WHERE j.invocation_id = i.id AND j.invocation_day = i.invocation_day), '{}') AS job_runs
 FROM invocations i JOIN touched_invocations t ON t.id = i.id)";
 
 const std::string kMergeInvocations = merge_invocations();

@@ -45,12 +45,15 @@ Span span_of(const pqxx::row& r, const char* start, const char* end, const char*
 }
 
 // The first error of an invocation: its own, else its first failed job's, else its first
-// failed event step's.
+// failed event step's. (Children are looked up by invocation and day, its partition's: a
+// correlated lookup without the day may scan every partition's created_at index instead.)
 const std::string kFirstError =
     "coalesce(i.error_message,"
-    " (SELECT j.error_message FROM job_executions j WHERE j.invocation_id = i.id AND j.status = 'failed'"
+    " (SELECT j.error_message FROM job_executions j WHERE j.invocation_id = i.id"
+    "  AND j.invocation_day = i.invocation_day AND j.status = 'failed'"
     "  ORDER BY j.created_at LIMIT 1),"
     " (SELECT coalesce(e.handler_error, e.detection_error) FROM event_executions e WHERE e.invocation_id = i.id"
+    "  AND e.invocation_day = i.invocation_day"
     "  AND (e.handler_error IS NOT NULL OR e.detection_error IS NOT NULL) ORDER BY e.created_at LIMIT 1)) AS first_error";
 const std::string kSummaryColumns = "i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") +
                                     " AS created_us, i.total_duration_ms, i.total_jobs_failed, " + kFirstError;
@@ -558,7 +561,7 @@ pqxx::result exec_plan(pqxx::transaction_base& tx, const std::string& query, con
 // Two range scans: one scan with an OR of the ranges would read everything between them.
 const std::string kPlanRows = [] {
   const auto range = [](int from, int to, int sign) {
-    return "SELECT id, created_at, status, source_function, total_jobs_run, total_jobs_succeeded, total_jobs_failed, "
+    return "SELECT id, invocation_day, created_at, status, source_function, total_jobs_run, total_jobs_succeeded, total_jobs_failed, "
            "total_duration_ms, $" + std::to_string(sign) + "::int AS s FROM invocations WHERE created_at >= " +
            sql::at_param(from) + " AND created_at < " + sql::at_param(to) + " AND ($9 IS NULL OR source_function = $9)";
   };
@@ -577,14 +580,15 @@ std::string name_parts_sql(bool jobs) {
                   "FROM name_metrics_hourly WHERE kind = $10 AND " + kPlanHours;
   if (jobs)
     return s + " UNION ALL SELECT j.job_name, i.s, i.s * (j.status = 'failed')::int, 0, i.s * (j.status = 'abandoned')::int, "
-               "j.duration_ms, i.s FROM " + kPlanRows + " i JOIN job_executions j ON j.invocation_id = i.id" +
+               "j.duration_ms, i.s FROM " + kPlanRows + " i JOIN job_executions j ON j.invocation_id = i.id AND j.invocation_day = i.invocation_day" +
            " UNION ALL SELECT j.job_name, 0, 0, 0, 1, NULL, 0 FROM invocations i JOIN job_executions j "
-           "ON j.invocation_id = i.id AND j.status = 'abandoned' WHERE i.status = 'abandoned' "
+           "ON j.invocation_id = i.id AND j.invocation_day = i.invocation_day AND j.status = 'abandoned' "
+           "WHERE i.status = 'abandoned' "
            "AND i.total_jobs_run > i.total_jobs_succeeded + i.total_jobs_failed AND i.created_at >= " +
            sql::at_param(5) + " AND i.created_at < " + sql::at_param(6) + " AND ($9 IS NULL OR i.source_function = $9)";
   return s + " UNION ALL SELECT e.event_name, i.s, i.s * (e.status IN ('handler_failed', 'detection_failed'))::int, "
              "i.s * coalesce(e.detected, false)::int, 0, e.handler_duration_ms, i.s FROM " + kPlanRows +
-         " i JOIN event_executions e ON e.invocation_id = i.id";
+         " i JOIN event_executions e ON e.invocation_id = i.id AND e.invocation_day = i.invocation_day";
 }
 
 
