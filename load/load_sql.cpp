@@ -476,10 +476,9 @@ DELETE FROM name_metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_f
 const char* const kStoredInvocations =
     "SELECT id::text FROM invocations WHERE id = ANY($1::uuid[]) AND invocation_day = ANY($2::date[])";
 
-// A partition's name: its table, then _dYYYYMMDD (edpipe_add_day_partitions names them).
-#define EDPIPE_DAY_PARTITION(table, day) "'" table "_d' || to_char(" day ", 'YYYYMMDD')"
+// A day's partitions are named <table>_dYYYYMMDD (edpipe_add_day_partitions, migration 016).
 const char* const kDaysWithoutPartitions =
-    "SELECT d::text FROM unnest($1::date[]) d WHERE to_regclass(" EDPIPE_DAY_PARTITION("invocations", "d") ") IS NULL";
+    "SELECT d::text FROM unnest($1::date[]) d WHERE to_regclass('invocations_d' || to_char(d, 'YYYYMMDD')) IS NULL";
 const std::string kLockPartitions = "SELECT pg_advisory_xact_lock(" + std::to_string(kPartitionLockSpace) + ", 0)";
 const char* const kAddDayPartitions = "SELECT coalesce(sum(edpipe_add_day_partitions(d)), 0) FROM unnest($1::date[]) d";
 const char* const kDayPartitions = R"(
@@ -517,7 +516,6 @@ std::string drop_day(const std::string& day) {
     if (c >= '0' && c <= '9') d += c;  // YYYY-MM-DD -> YYYYMMDD
   return "DROP TABLE job_logs_d" + d + ", job_executions_d" + d + ", event_executions_d" + d + ", invocations_d" + d;
 }
-#undef EDPIPE_DAY_PARTITION
 
 const char* const kReadHorizon =
     "SELECT (extract(epoch FROM horizon) * 1000000)::bigint FROM edpipe_retention FOR SHARE";
@@ -559,18 +557,20 @@ const char* const kPruneRollups = R"(
 WITH names AS (DELETE FROM name_metrics_hourly WHERE hour_bucket < date_trunc('hour', $1::timestamptz))
 DELETE FROM metrics_hourly WHERE hour_bucket < date_trunc('hour', $1::timestamptz))";
 const char* const kCountPrunable = R"(
-WITH victims AS (SELECT id FROM invocations WHERE created_at < $1::timestamptz AND last_record_at < $1::timestamptz)
+WITH victims AS (SELECT id, invocation_day FROM invocations
+                 WHERE created_at < $1::timestamptz AND last_record_at < $1::timestamptz),
+jobs AS (SELECT j.id, j.invocation_day FROM job_executions j
+         JOIN victims v ON j.invocation_id = v.id AND j.invocation_day = v.invocation_day)
 SELECT (SELECT count(*) FROM victims),
-       (SELECT count(*) FROM event_executions WHERE invocation_id IN (SELECT id FROM victims)),
-       (SELECT count(*) FROM job_executions WHERE invocation_id IN (SELECT id FROM victims)),
-       (SELECT count(*) FROM job_logs l WHERE l.job_execution_id IN
-          (SELECT j.id FROM job_executions j WHERE j.invocation_id IN (SELECT id FROM victims))
-          OR (l.job_execution_id IS NULL AND l.invocation_id IN (SELECT id FROM victims))))";
+       (SELECT count(*) FROM event_executions e JOIN victims v ON e.invocation_id = v.id AND e.invocation_day = v.invocation_day),
+       (SELECT count(*) FROM jobs),
+       (SELECT count(*) FROM job_logs l JOIN jobs j ON l.job_execution_id = j.id AND l.invocation_day = j.invocation_day)
+       + (SELECT count(*) FROM job_logs l JOIN victims v
+          ON l.job_execution_id IS NULL AND l.invocation_id = v.id AND l.invocation_day = v.invocation_day))";
 
 std::string counted_merge(const std::string& merge) {
   return "WITH m AS (" + merge + "\nRETURNING 1)\nSELECT count(*) FROM m";
 }
-
 
 std::vector<std::string> invocation_columns(bool derived) { return column_names(RowTable::Invocations, derived); }
 std::vector<std::string> event_columns(bool derived) { return column_names(RowTable::EventExecutions, derived); }
