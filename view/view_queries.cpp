@@ -70,7 +70,8 @@ std::vector<InvocationSummary> summaries(const pqxx::result& rows) {
 }  // namespace
 
 ReadTransaction::ReadTransaction(pqxx::connection& conn, const ViewLimits& limits) : tx_(conn) {
-  tx_.exec("SET LOCAL statement_timeout = " + std::to_string(limits.statement_timeout_ms));
+  tx_.exec("SET LOCAL statement_timeout = " + std::to_string(limits.statement_timeout_ms) +
+           (limits.parallel_plans ? "" : "; SET LOCAL max_parallel_workers_per_gather = 0"));
 }
 
 std::optional<std::pair<std::string, std::string>> uuid_prefix_range(std::string_view prefix) {
@@ -335,6 +336,11 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
     std::string condition;
     std::pair<std::optional<std::string>, std::optional<std::string>> values;  // $7, $8
     bool by_windows = false;  // reads the children of the range: newest hours first (below)
+    // The rollup hours that hold every match (a condition on `metrics_hourly` or
+    // `name_metrics_hourly`, $3 the value, $4 the function filter): the attempt reads only the
+    // hours from the first to the last of them, none when there is none. A term that names no
+    // function or job of the range costs an index probe of a small table, not its rows.
+    std::string rollup_hours;
   };
   std::vector<Attempt> attempts;
   const std::vector<SearchKind> kinds = q.search ? parse_search(*q.search) : std::vector<SearchKind>{};
@@ -346,6 +352,10 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
     };
     const auto job_in = [&](const std::string& also) {
       return "i.id IN (SELECT j.invocation_id FROM job_executions j WHERE j.job_name = $7" + also + " AND " + window_j + ")";
+    };
+    // The rollups are by the invocation's hour and function, as the range and the filter are.
+    const auto names_in = [](const char* kind, const char* count) {
+      return std::string("name_metrics_hourly WHERE kind = '") + kind + "' AND name = $3 AND " + count + " > 0";
     };
     if (k.name == "id") {
       if (v.size() == 36) attempts.push_back({k.name, "i.id = $7::uuid", {v, std::nullopt}});
@@ -362,17 +372,19 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
     } else if (k.name == "correlation id or e-mail") {
       attempts.push_back({k.name, "(i.correlation_id = $7 OR i.source_user_email = $7)", {v, std::nullopt}});
     } else if (k.name == "function") {
-      attempts.push_back({k.name, "i.source_function = $7", {v, std::nullopt}});
+      attempts.push_back({k.name, "i.source_function = $7", {v, std::nullopt}, false,
+                          "metrics_hourly WHERE source_function = $3 AND total_invocations > 0"});
     } else if (k.name == "detected event") {
-      attempts.push_back({k.name, event_in(" AND e.detected"), {v, std::nullopt}, true});
+      attempts.push_back({k.name, event_in(" AND e.detected"), {v, std::nullopt}, true, names_in("event", "detected")});
     } else if (k.name == "checked event") {
-      attempts.push_back({k.name, event_in(""), {v, std::nullopt}, true});
+      attempts.push_back({k.name, event_in(""), {v, std::nullopt}, true, names_in("event", "runs")});
     } else if (k.name == "failed event") {
-      attempts.push_back({k.name, event_in(" AND e.status IN ('handler_failed', 'detection_failed')"), {v, std::nullopt}, true});
+      attempts.push_back({k.name, event_in(" AND e.status IN ('handler_failed', 'detection_failed')"), {v, std::nullopt}, true,
+                          names_in("event", "failed")});
     } else if (k.name == "job") {
-      attempts.push_back({k.name, job_in(""), {v, std::nullopt}, true});
+      attempts.push_back({k.name, job_in(""), {v, std::nullopt}, true, names_in("job", "runs")});
     } else if (k.name == "failed job") {
-      attempts.push_back({k.name, job_in(" AND j.status = 'failed'"), {v, std::nullopt}, true});
+      attempts.push_back({k.name, job_in(" AND j.status = 'failed'"), {v, std::nullopt}, true, names_in("job", "failed")});
     } else if (k.name == "error text") {
       attempts.push_back({k.name,
                           "((i.status = 'failed' AND i.error_message ILIKE $8)"
@@ -409,18 +421,31 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
         since, until, q.status, q.function, cursor_at, cursor_id, a.values.first, a.values.second,
         static_cast<int64_t>(limit)));
   };
+  // [since, until) narrowed to the hours whose rollups hold a match; nullopt when none does.
+  auto hours_of = [&](const Attempt& a) -> std::optional<std::pair<Timestamp, Timestamp>> {
+    if (a.rollup_hours.empty()) return std::make_pair(q.since, q.until);
+    const auto r = tx->exec_params1("SELECT " + micros("min(hour_bucket)") + ", " + micros("max(hour_bucket)") + " FROM " +
+                                        a.rollup_hours + " AND hour_bucket > " + kAt1 + " - interval '1 hour' AND hour_bucket < " +
+                                        kAt2 + " AND ($4::text IS NULL OR source_function = $4)",
+                                    q.since, q.until, a.values.first, q.function);
+    if (r[0].is_null()) return std::nullopt;
+    return std::make_pair(std::max(q.since, r[0].as<Timestamp>()), std::min(q.until, r[1].as<Timestamp>() + kMicrosPerHour));
+  };
   std::vector<InvocationSummary> out;
   for (const auto& a : attempts) {
+    out.clear();
+    const auto hours = hours_of(a);
+    if (!hours) continue;
+    const auto [since, until] = *hours;
     if (!a.by_windows) {
-      out = page(a, q.since, q.until, q.limit);
+      out = page(a, since, until, q.limit);
     } else {
       // Newest first, a page at a time: the last hour, then the 4 before, the 16 before those...
       // until the page is full. A common match costs an hour's rows, a rare one about the range's
       // (the windows are disjoint and in order, so the rows come out in the page's order).
-      out.clear();
-      Timestamp end = cursor_at ? std::min(q.until, *cursor_at + 1) : q.until;
-      for (Timestamp step = kMicrosPerHour; end > q.since && out.size() < q.limit; step *= 4) {
-        const Timestamp start = end - q.since > step ? end - step : q.since;
+      Timestamp end = cursor_at ? std::min(until, *cursor_at + 1) : until;
+      for (Timestamp step = kMicrosPerHour; end > since && out.size() < q.limit; step *= 4) {
+        const Timestamp start = end - since > step ? end - step : since;
         for (auto& row : page(a, start, end, q.limit - out.size())) out.push_back(std::move(row));
         end = start;
       }
@@ -721,8 +746,9 @@ std::vector<NameStats> ViewReader::name_counts(const char* kind, const char* ord
 // The per-name counts come from name_metrics_hourly (migration 011) for the hours of the
 // window's plan: one row per hour, function and name, whatever the traffic, so a week costs what
 // an hour does; the hours it cuts, from (or less) the executions of their invocations.
-// The most common error is that of the name's latest kErrorSample failures in the window.
-std::vector<NameStats> ViewReader::name_stats_of(const char* kind, const std::string& errors_sql, Timestamp since,
+// The most common error is that of the name's latest kErrorSample failures in the window:
+// `errors_of(name)` selects their `err` for the name `name` ($1 since, $2 until, $3 function, $4 limit).
+std::vector<NameStats> ViewReader::name_stats_of(const char* kind, ErrorsOf errors_of, Timestamp since,
                                                  Timestamp until, const std::optional<std::string>& function, size_t limit) {
   const bool jobs = std::string_view(kind) == "job";
   ReadTransaction tx(conn_, limits_);
@@ -754,31 +780,49 @@ std::vector<NameStats> ViewReader::name_stats_of(const char* kind, const std::st
   }
   // Each failing name's own latest failures (a partial index per name): a week of failures is
   // not read to name one message.
-  for (auto& n : out) {
+  // One statement for all of them (a round trip and a plan over the day partitions cost more than
+  // one name's read), a subquery per name: Citus plans each apart, where it refuses a lateral
+  // join to a list of names.
+  std::vector<std::string> failing;
+  std::string sql;
+  for (const auto& n : out) {
     if (n.failed == 0) continue;
-    const auto r = tx->exec_params(errors_sql, since, until, function, n.name, static_cast<int64_t>(kErrorSample));
-    if (!r.empty() && !r[0][0].is_null()) n.common_error = r[0][0].as<std::string>();
+    failing.push_back(n.name);
+    const std::string name = "$" + std::to_string(4 + failing.size());
+    sql += std::string(sql.empty() ? "" : " UNION ALL ") + "(SELECT " + name + "::text AS name, y.err FROM (" +
+           errors_of(name) + ") y)";
   }
+  if (failing.empty()) return out;
+  std::map<std::string, std::string> common;
+  for (const auto& r : tx->exec_params("SELECT name, mode() WITHIN GROUP (ORDER BY err) FROM (" + sql + ") x GROUP BY name",
+                                       since, until, function, static_cast<int64_t>(kErrorSample),
+                                       pqxx::prepare::make_dynamic_params(failing)))
+    if (!r[1].is_null()) common[r[0].as<std::string>()] = r[1].as<std::string>();
+  for (auto& n : out)
+    if (auto it = common.find(n.name); it != common.end()) n.common_error = it->second;
   return out;
 }
 
 std::vector<NameStats> ViewReader::job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                              size_t limit) {
   return name_stats_of("job",
-                       "SELECT mode() WITHIN GROUP (ORDER BY x.err) FROM (SELECT j.error_message AS err FROM job_executions j "
-                       "WHERE j.status = 'failed' AND j.job_name = $4 AND j.created_at >= " + kAt1 +
-                           " AND j.created_at < " + kAt2 + " AND " + sql::of_function("j", 3) +
-                           " ORDER BY j.created_at DESC LIMIT $5) x",
+                       [](const std::string& name) {
+                         return "SELECT j.error_message AS err FROM job_executions j WHERE j.status = 'failed' AND j.job_name = " +
+                                name + " AND j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 + " AND " +
+                                sql::of_function("j", 3) + " ORDER BY j.created_at DESC LIMIT $4";
+                       },
                        since, until, function, limit);
 }
 
 std::vector<NameStats> ViewReader::event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                                size_t limit) {
   return name_stats_of("event",
-                       "SELECT mode() WITHIN GROUP (ORDER BY x.err) FROM (SELECT coalesce(e.handler_error, e.detection_error) "
-                       "AS err FROM event_executions e WHERE e.status IN ('handler_failed', 'detection_failed') AND "
-                       "e.event_name = $4 AND e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 +
-                           " AND " + sql::of_function("e", 3) + " ORDER BY e.created_at DESC LIMIT $5) x",
+                       [](const std::string& name) {
+                         return "SELECT coalesce(e.handler_error, e.detection_error) AS err FROM event_executions e WHERE "
+                                "e.status IN ('handler_failed', 'detection_failed') AND e.event_name = " + name +
+                                " AND e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 + " AND " +
+                                sql::of_function("e", 3) + " ORDER BY e.created_at DESC LIMIT $4";
+                       },
                        since, until, function, limit);
 }
 

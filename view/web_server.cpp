@@ -374,6 +374,7 @@ struct WebServer::Impl {
       }
       ViewLimits limits;
       limits.statement_timeout_ms = options.statement_timeout_ms;
+      limits.parallel_plans = false;
       ViewReader reader(**lease, limits);
       res.set_content(body(reader, req), "text/html; charset=utf-8");
     } catch (const BadRequest& e) {

@@ -357,7 +357,11 @@ TEST(ViewSearch, EachKindIsExactlyItsSql) {
   const std::string job = one("SELECT j.job_name FROM job_executions j JOIN invocations i ON i.id = j.invocation_id "
                               "WHERE j.status = 'failed' AND i.status = 'completed' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1");
   const std::string id = one("SELECT id::text FROM invocations ORDER BY id LIMIT 1");
+  const std::string function = one("SELECT source_function FROM invocations GROUP BY 1 ORDER BY count(*) LIMIT 1");
+  const std::string failed_event = one("SELECT event_name FROM event_executions WHERE status IN ('handler_failed', "
+                                       "'detection_failed') GROUP BY 1 ORDER BY count(*) LIMIT 1");
   ASSERT_FALSE(event.empty());
+  ASSERT_FALSE(failed_event.empty());
   ASSERT_FALSE(job.empty()) << "a job that failed while its invocation completed";
   const std::string ids = "SELECT i.id::text FROM invocations i WHERE ";
   const std::pair<std::string, std::string> searches[] = {
@@ -366,6 +370,9 @@ TEST(ViewSearch, EachKindIsExactlyItsSql) {
       {"checked:" + event, ids + "i.id IN (SELECT invocation_id FROM event_executions WHERE event_name = '" + event + "')"},
       {"job:" + job, ids + "i.id IN (SELECT invocation_id FROM job_executions WHERE job_name = '" + job + "')"},
       {"failed-job:" + job, ids + "i.id IN (SELECT invocation_id FROM job_executions WHERE job_name = '" + job + "' AND status = 'failed')"},
+      {"failed-event:" + failed_event, ids + "i.id IN (SELECT invocation_id FROM event_executions WHERE event_name = '" +
+                                           failed_event + "' AND status IN ('handler_failed', 'detection_failed'))"},
+      {"function:" + function, ids + "i.source_function = '" + function + "'"},
       {"id:" + id.substr(0, 3), ids + "i.id::text LIKE '" + id.substr(0, 3) + "%'"},
       {id.substr(0, 5), ids + "i.id::text LIKE '" + id.substr(0, 5) + "%'"},
   };
@@ -385,6 +392,37 @@ TEST(ViewSearch, EachKindIsExactlyItsSql) {
     EXPECT_EQ(every_page(reader, q, &report), want) << text;
     EXPECT_FALSE(report.searched.empty()) << text;
   }
+  // The searches that read only the hours whose rollups name the term: a window that cuts hours
+  // at odd bounds, with and without a function filter, is still exactly the SQL of that window.
+  const Timestamp since = o.start + 2 * kMicrosPerHour + 1234567, until = o.start + 7 * kMicrosPerHour + 7654321;
+  for (const std::optional<std::string>& filter : {std::optional<std::string>(), std::optional<std::string>(function)}) {
+    for (const auto& [text, sql] : searches) {
+      if (text.rfind("id:", 0) == 0 || text == id.substr(0, 5)) continue;
+      std::vector<std::string> want;
+      {
+        pqxx::work tx(db.conn());
+        for (const auto& r : tx.exec(sql + " AND i.created_at >= to_timestamp(" + std::to_string(since) + " / 1e6) AND "
+                                     "i.created_at < to_timestamp(" + std::to_string(until) + " / 1e6)" +
+                                     (filter ? " AND i.source_function = " + tx.quote(*filter) : std::string()) +
+                                     " ORDER BY i.created_at DESC, i.id DESC"))
+          want.push_back(r[0].as<std::string>());
+      }
+      InvocationQuery q;
+      q.since = since;
+      q.until = until;
+      q.function = filter;
+      q.search = text;
+      q.limit = 4;
+      EXPECT_EQ(every_page(reader, q), want) << text << (filter ? " of " + *filter : "");
+    }
+  }
+  // A term that names nothing in the range finds nothing, whatever kind it could be.
+  InvocationQuery none;
+  none.since = since;
+  none.until = until;
+  none.search = "noSuchJobOrFunction";
+  EXPECT_TRUE(reader.search(none).empty());
+
   // The failed-job list is not the failed-invocation list: it has completed invocations too.
   EXPECT_GT(db.count("SELECT count(*) FROM invocations i WHERE i.status = 'completed' AND i.id IN (SELECT invocation_id "
                      "FROM job_executions WHERE job_name = '" + job + "' AND status = 'failed')"),
