@@ -191,6 +191,10 @@ std::string format_rfc3339(Timestamp ts) {
   return s;
 }
 
+std::string format_date(int32_t days_since_epoch) {
+  return format_rfc3339(int64_t{days_since_epoch} * 24 * kMicrosPerHour).substr(0, 10);
+}
+
 std::string format_hour(Timestamp hour_start) {
   std::string s = format_rfc3339(hour_start);
   return s.substr(0, 10) + " " + s.substr(11, 5);

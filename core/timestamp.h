@@ -27,6 +27,8 @@ std::optional<Timestamp> from_epoch_millis(int64_t ms) noexcept;
 std::string format_rfc3339(Timestamp ts);
 // The same, appended to `out`.
 void append_rfc3339(std::string& out, Timestamp ts);
+// `2026-11-20`: a date given as days since 1970-01-01 (a day partition's, core/uuid.h).
+std::string format_date(int32_t days_since_epoch);
 // `2026-11-20 10:00` style hour label for tables.
 std::string format_hour(Timestamp hour_start);
 

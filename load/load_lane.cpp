@@ -327,7 +327,7 @@ std::string date_array(const Days& days) {
   std::string out = "{";
   for (int32_t d : days) {
     if (out.size() > 1) out += ',';
-    out += format_rfc3339(int64_t{d} * 24 * kMicrosPerHour).substr(0, 10);
+    out += format_date(d);
   }
   return out + '}';
 }
@@ -391,6 +391,35 @@ void stage_stored_rows(pqxx::work& tx, const transform::RowBatch& rows, const St
   // Only the join columns: sampling the JSON columns would cost more than the joins save.
   tx.exec0("ANALYZE stage_invocations (id, end_status, last_record_at), stage_event_executions (id, invocation_id), "
            "stage_job_executions (invocation_id, event_execution_id)");
+}
+
+// Step 7 also widens the spans of created_at of the batch's days (edpipe_day_spans, migration
+// 017), which tell a time window the days it can hold rows of. A row's created_at is always one
+// that a batch of it computed (from its start, else its first record), so the spans of the
+// batches that wrote it hold it. Under the watermark's lock: two loaders widening the same day
+// cannot wait for each other.
+void widen_day_spans(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& skipped) {
+  std::map<int32_t, std::pair<Timestamp, Timestamp>> spans;
+  auto widen = [&](const Uuid& invocation, Timestamp at) {
+    if (skipped.count(invocation)) return;
+    const auto [it, fresh] = spans.try_emplace(invocation_day(invocation), at, at);
+    if (fresh) return;
+    it->second.first = std::min(it->second.first, at);
+    it->second.second = std::max(it->second.second, at);
+  };
+  for (const auto& s : rows.invocations) widen(s.id, created_at(s));
+  for (const auto& s : rows.event_executions) widen(s.invocation_id, created_at(s));
+  for (const auto& s : rows.job_executions) widen(s.invocation_id, created_at(s));
+  for (const auto& l : rows.job_logs) widen(l.invocation_id, l.ts);
+  if (spans.empty()) return;
+  std::vector<int32_t> days;
+  std::string firsts = "{", lasts = "{";
+  for (const auto& [day, span] : spans) {
+    days.push_back(day);
+    firsts += (firsts.size() > 1 ? "," : "") + format_rfc3339(span.first);
+    lasts += (lasts.size() > 1 ? "," : "") + format_rfc3339(span.second);
+  }
+  tx.exec_params0(sql::kWidenDaySpans, date_array(days), firsts + "}", lasts + "}");
 }
 
 // Step 7: source_job_id links up whichever side arrives second. A new invocation whose job is in
@@ -579,6 +608,7 @@ void LoadLane::write_batch(pqxx::work& tx, const transform::RowBatch& rows) {
   const auto [before, after] =
       merge_and_derive(tx, !stored.empty(), format_rfc3339(wm - options_.abandon_after), stamp, n);  // 4-6
   link_source_jobs(tx, rows, stored, skipped, batch_jobs, stamp);  // 7
+  widen_day_spans(tx, rows, skipped);
   add_rollup_deltas(tx, before, after, fresh, n);   // 8
   write_dead_letters(n.letters);  // once each, and on disk before the rows that left them out commit
   tx.commit();

@@ -317,6 +317,12 @@ const char* const kAddWaitingLinks = R"(
 INSERT INTO edpipe_waiting_links (job_id, invocation_id, invocation_day)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::date[]) ON CONFLICT DO NOTHING)";
 const char* const kStoredJobs = "SELECT id::text FROM job_executions WHERE id = ANY($1::uuid[])";
+const char* const kWidenDaySpans = R"(
+INSERT INTO edpipe_day_spans AS s (invocation_day, first_at, last_at)
+SELECT * FROM unnest($1::date[], $2::timestamptz[], $3::timestamptz[])
+ON CONFLICT (invocation_day) DO UPDATE SET first_at = least(s.first_at, EXCLUDED.first_at),
+                                           last_at = greatest(s.last_at, EXCLUDED.last_at)
+WHERE EXCLUDED.first_at < s.first_at OR EXCLUDED.last_at > s.last_at)";
 
 const std::string kDeriveInvocations = R"(
 UPDATE invocations i SET status = d.status, created_at = d.created_at, total_duration_ms = d.total_duration_ms,
@@ -504,6 +510,7 @@ WHERE i.source_job_id IN (SELECT j.id FROM job_executions j
   AND (i.invocation_day <> $1::date OR i.id IN (SELECT id FROM day_kept)))";
 const char* const kUnwaitDay =
     "DELETE FROM edpipe_waiting_links WHERE invocation_day = $1::date AND invocation_id NOT IN (SELECT id FROM day_kept)";
+const char* const kForgetDaySpan = "DELETE FROM edpipe_day_spans WHERE invocation_day = $1::date";
 std::string save_kept(const std::string& table) {
   const std::string owner = table == "invocations" ? "id" : "invocation_id";
   return "CREATE TEMP TABLE kept_" + table + " ON COMMIT DROP AS SELECT * FROM " + table +

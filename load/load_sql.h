@@ -70,6 +70,8 @@ extern const char* const kLinkSourceJobs;
 extern const char* const kTakeWaitingLinks;
 extern const char* const kAddWaitingLinks;
 extern const char* const kStoredJobs;  // $1 uuid[] -> the job ids the database holds
+// ($1 days, $2 their first created_at, $3 their last): each day's span widened to hold them.
+extern const char* const kWidenDaySpans;
 extern const std::string kDeriveInvocations;  // $1 abandon cutoff, $2 updated_at
 extern const std::string kDeriveJobs;         // $1 updated_at, and so on
 extern const std::string kDeriveEvents;
@@ -103,6 +105,7 @@ extern const char* const kCountDay;        // $1 -> the day's invocations
 extern const char* const kRememberDay;     // $1, $2: into edpipe_pruned, what a late record may name
 extern const char* const kUnlinkDay;       // $1, $2 updated_at: links to the jobs that go, from those that stay
 extern const char* const kUnwaitDay;       // $1: the waiting links of the invocations that go
+extern const char* const kForgetDaySpan;   // $1: the span of a day dropped whole (no row kept)
 // The kept invocations' rows of one table, copied aside before the drop (ON COMMIT DROP) and
 // back into the day's new partitions after it: `table` is one of the four.
 std::string save_kept(const std::string& table);

@@ -116,9 +116,11 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
     tx.exec_params0(sql::kUnlinkDay, day, stamp);
     tx.exec_params0(sql::kUnwaitDay, day);
     tx.exec0(sql::drop_day(day));
-    if (kept) {
+    if (kept) {  // its span (migration 017) still holds the kept rows' created_at
       tx.exec_params("SELECT edpipe_add_day_partitions($1::date)", day);
       for (const char* t : kTables) tx.exec0(sql::restore_kept(t));
+    } else {
+      tx.exec_params0(sql::kForgetDaySpan, day);
     }
     tx.commit();
     res.invocations += n;

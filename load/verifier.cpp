@@ -73,6 +73,20 @@ UNION ALL SELECT 'job_executions', id, invocation_day FROM job_executions
 UNION ALL SELECT 'job_logs', id, invocation_day FROM job_logs WHERE invocation_day <> edpipe_invocation_day(invocation_id)
 LIMIT 20)";
 
+// Each table's created_at per day partition, for edpipe_day_spans (migration 017) to hold.
+constexpr const char* kDayCreatedRanges = R"(
+SELECT 'invocations', invocation_day::text, min(created_at)::text, max(created_at)::text,
+       extract(epoch FROM min(created_at)) * 1e6, extract(epoch FROM max(created_at)) * 1e6 FROM invocations GROUP BY 2
+UNION ALL SELECT 'event_executions', invocation_day::text, min(created_at)::text, max(created_at)::text,
+       extract(epoch FROM min(created_at)) * 1e6, extract(epoch FROM max(created_at)) * 1e6 FROM event_executions GROUP BY 2
+UNION ALL SELECT 'job_executions', invocation_day::text, min(created_at)::text, max(created_at)::text,
+       extract(epoch FROM min(created_at)) * 1e6, extract(epoch FROM max(created_at)) * 1e6 FROM job_executions GROUP BY 2
+UNION ALL SELECT 'job_logs', invocation_day::text, min(created_at)::text, max(created_at)::text,
+       extract(epoch FROM min(created_at)) * 1e6, extract(epoch FROM max(created_at)) * 1e6 FROM job_logs GROUP BY 2)";
+constexpr const char* kDaySpans = R"(
+SELECT invocation_day::text, extract(epoch FROM first_at) * 1e6, extract(epoch FROM last_at) * 1e6,
+       first_at::text, last_at::text FROM edpipe_day_spans)";
+
 std::string key_name(const transform::RollupKey& k) {
   return format_hour(k.hour) + " " + (k.source_function.empty() ? "(no start record)" : k.source_function);
 }
@@ -254,6 +268,19 @@ VerifyReport verify_database(pqxx::connection& conn) {
   for (const auto& r : tx.exec(kDaysOff))
     rep.differences.push_back(r[0].as<std::string>() + " " + r[1].as<std::string>() + ": in the partition of " +
                               r[2].as<std::string>() + ", not of its invocation's day");
+  // A row outside its day's span would be missing from the time windows that skip the day.
+  std::map<std::string, std::tuple<double, double, std::string>> spans;
+  for (const auto& r : tx.exec(kDaySpans))
+    spans[r[0].as<std::string>()] = {r[1].as<double>(), r[2].as<double>(), r[3].as<std::string>() + " to " + r[4].as<std::string>()};
+  for (const auto& r : tx.exec(kDayCreatedRanges)) {
+    const std::string what = r[0].as<std::string>() + " of " + r[1].as<std::string>() + " created " + r[2].as<std::string>() +
+                             " to " + r[3].as<std::string>();
+    const auto span = spans.find(r[1].as<std::string>());
+    if (span == spans.end())
+      rep.differences.push_back("edpipe_day_spans: no span of " + r[1].as<std::string>() + " (" + what + ")");
+    else if (r[4].as<double>() < std::get<0>(span->second) || r[5].as<double>() > std::get<1>(span->second))
+      rep.differences.push_back("edpipe_day_spans: " + what + ", outside its span " + std::get<2>(span->second));
+  }
   return rep;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/duration_sketch.h"
 #include "core/sql_array.h"
+#include "core/uuid.h"
 
 namespace edpipe::view {
 
@@ -18,10 +19,27 @@ std::string sql::at_param(int n) {
 std::string sql::micros(const std::string& column) {
   return "(extract(epoch FROM " + column + ") * 1000000)::bigint";  // what core/timestamp.h formats
 }
-std::string sql::of_function(const std::string& alias, int n) {
+std::string sql::of_function(const std::string& alias, int n, const std::string& days) {
   const std::string p = "$" + std::to_string(n);
   return "(" + p + "::text IS NULL OR EXISTS (SELECT 1 FROM invocations fi WHERE fi.id = " + alias +
-         ".invocation_id AND fi.source_function = " + p + "))";
+         ".invocation_id AND fi.invocation_day = " + alias + ".invocation_day AND " + in_days("fi", days) +
+         " AND fi.source_function = " + p + "))";
+}
+std::string sql::in_days(const std::string& alias, const std::string& days) {
+  return alias + ".invocation_day = ANY(" + days + ")";
+}
+std::string sql::window_days(pqxx::transaction_base& tx, Timestamp since, std::optional<Timestamp> until) {
+  std::string days = "'{";
+  for (const auto& r : tx.exec_params("SELECT to_char(invocation_day, 'YYYY-MM-DD') FROM edpipe_day_spans WHERE last_at >= " +
+                                          at_param(1) + " - interval '1 hour' AND ($2::bigint IS NULL OR first_at < " +
+                                          at_param(2) + " + interval '1 hour') ORDER BY 1",
+                                      since, until)) {
+    const std::string day = r[0].as<std::string>();
+    if (day.size() != 10 || day.find_first_not_of("0123456789-") != std::string::npos)
+      throw std::runtime_error("edpipe_day_spans: a day not as YYYY-MM-DD: " + day);
+    days += (days.size() > 2 ? "," : "") + day;
+  }
+  return days + "}'::date[]";
 }
 
 namespace {
@@ -47,16 +65,17 @@ Span span_of(const pqxx::row& r, const char* start, const char* end, const char*
 // The first error of an invocation: its own, else its first failed job's, else its first
 // failed event step's. (Children are looked up by invocation and day, its partition's: a
 // correlated lookup without the day may scan every partition's created_at index instead.)
-const std::string kFirstError =
-    "coalesce(i.error_message,"
-    " (SELECT j.error_message FROM job_executions j WHERE j.invocation_id = i.id"
-    "  AND j.invocation_day = i.invocation_day AND j.status = 'failed'"
-    "  ORDER BY j.created_at LIMIT 1),"
-    " (SELECT coalesce(e.handler_error, e.detection_error) FROM event_executions e WHERE e.invocation_id = i.id"
-    "  AND e.invocation_day = i.invocation_day"
-    "  AND (e.handler_error IS NOT NULL OR e.detection_error IS NOT NULL) ORDER BY e.created_at LIMIT 1)) AS first_error";
-const std::string kSummaryColumns = "i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") +
-                                    " AS created_us, i.total_duration_ms, i.total_jobs_failed, " + kFirstError;
+// `days`: the window's (sql::window_days), which the invocations listed are of.
+std::string summary_columns(const std::string& days) {
+  return "i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") +
+         " AS created_us, i.total_duration_ms, i.total_jobs_failed, coalesce(i.error_message,"
+         " (SELECT j.error_message FROM job_executions j WHERE j.invocation_id = i.id"
+         "  AND j.invocation_day = i.invocation_day AND " + sql::in_days("j", days) + " AND j.status = 'failed'"
+         "  ORDER BY j.created_at LIMIT 1),"
+         " (SELECT coalesce(e.handler_error, e.detection_error) FROM event_executions e WHERE e.invocation_id = i.id"
+         "  AND e.invocation_day = i.invocation_day AND " + sql::in_days("e", days) +
+         "  AND (e.handler_error IS NOT NULL OR e.detection_error IS NOT NULL) ORDER BY e.created_at LIMIT 1)) AS first_error";
+}
 
 std::vector<InvocationSummary> summaries(const pqxx::result& rows) {
   std::vector<InvocationSummary> out;
@@ -103,6 +122,10 @@ std::vector<std::string> ViewReader::find_ids(std::string_view prefix, size_t li
 
 std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool with_payload) {
   ReadTransaction tx(conn_, limits_);
+  // Its rows are in the partitions of the day in its id: named, so that only they are planned.
+  const auto uuid = Uuid::parse(id);
+  const std::string day =
+      uuid ? " AND invocation_day = '" + format_date(invocation_day(*uuid)) + "'::date" : std::string();
   // The job that caused it lives with its own invocation (on another worker on Citus): looked up
   // apart (MATERIALIZED), by its id, not joined.
   const auto head = tx->exec_params(
@@ -114,7 +137,7 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
           "i.source_user_email, i.correlation_id, i.error_message, i.error_stack, "
           "coalesce(i.source_job_id, i.source_job_ref) AS source_job_uuid, "
           "CASE WHEN $2 THEN jsonb_pretty(i.source_event_payload) END AS payload "
-          "FROM invocations i WHERE i.id = $1::uuid), "
+          "FROM invocations i WHERE i.id = $1::uuid" + day + "), "
           "j AS MATERIALIZED (SELECT job_name, invocation_id FROM job_executions "
           "                   WHERE id = (SELECT source_job_uuid FROM i) LIMIT 1) "
           "SELECT i.*, i.source_job_uuid::text AS source_job, (SELECT job_name FROM j) AS source_job_name, "
@@ -148,7 +171,7 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
                micros("detection_ended_at") + " AS de, detection_duration_ms, " + micros("handler_started_at") +
                " AS hs, " + micros("handler_ended_at") + " AS he, handler_duration_ms, detection_error, "
                "detection_error_stack, handler_error, handler_error_stack "
-               "FROM event_executions WHERE invocation_id = $1::uuid ORDER BY first_record_at, id",
+               "FROM event_executions WHERE invocation_id = $1::uuid" + day + " ORDER BY first_record_at, id",
            id)) {
     EventView e;
     e.id = r["id"].as<std::string>();
@@ -170,7 +193,7 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
   for (const auto& r : tx->exec_params(
            "SELECT id::text AS id, event_execution_id::text AS event_id, job_name, status, " + micros("started_at") +
                " AS s, " + micros("ended_at") + " AS e, duration_ms, error_message, error_stack "
-               "FROM job_executions WHERE invocation_id = $1::uuid ORDER BY first_record_at, id",
+               "FROM job_executions WHERE invocation_id = $1::uuid" + day + " ORDER BY first_record_at, id",
            id)) {
     JobView j;
     j.id = r["id"].as<std::string>();
@@ -200,8 +223,8 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
   job_ids += "}";
   const auto logs = tx->exec_params(
       "SELECT job_execution_id::text AS job_id, level, message, " + micros("created_at") + " AS at, seq, id FROM ("
-      "SELECT * FROM job_logs WHERE job_execution_id = ANY($3::uuid[]) UNION ALL "
-      "SELECT * FROM job_logs WHERE invocation_id = $1::uuid AND job_execution_id IS NULL) l "
+      "SELECT * FROM job_logs WHERE job_execution_id = ANY($3::uuid[])" + day + " UNION ALL "
+      "SELECT * FROM job_logs WHERE invocation_id = $1::uuid AND job_execution_id IS NULL" + day + ") l "
       "ORDER BY created_at, seq NULLS LAST, id LIMIT $2",
       id, static_cast<int64_t>(limits_.log_lines + 1), job_ids);
   for (size_t i = 0; i < logs.size() && i < limits_.log_lines; ++i) {
@@ -212,9 +235,9 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
     else v.events[job->second.first].jobs[job->second.second].logs.push_back(std::move(line));
   }
   if (logs.size() > limits_.log_lines)
-    v.log_lines_left_out = tx->exec_params1("SELECT (SELECT count(*) FROM job_logs WHERE job_execution_id = ANY($2::uuid[])) + "
-                                            "(SELECT count(*) FROM job_logs WHERE invocation_id = $1::uuid AND "
-                                            "job_execution_id IS NULL)",
+    v.log_lines_left_out = tx->exec_params1("SELECT (SELECT count(*) FROM job_logs WHERE job_execution_id = ANY($2::uuid[])" +
+                                                day + ") + (SELECT count(*) FROM job_logs WHERE invocation_id = $1::uuid AND "
+                                                "job_execution_id IS NULL" + day + ")",
                                             id, job_ids)[0]
                                .as<size_t>() - limits_.log_lines;
 
@@ -244,8 +267,9 @@ std::vector<InvocationSummary> ViewReader::summaries_since(const std::string& co
                                                            Timestamp since, const std::optional<std::string>& function,
                                                            size_t limit, std::optional<Timestamp> until) {
   ReadTransaction tx(conn_, limits_);
+  const std::string days = sql::window_days(*tx, since, until);
   return summaries(tx->exec_params(
-      "SELECT " + kSummaryColumns + " FROM invocations i WHERE " + condition +
+      "SELECT " + summary_columns(days) + " FROM invocations i WHERE " + condition + " AND " + sql::in_days("i", days) +
           " AND i.created_at >= " + sql::at_param(1) + " AND ($4::bigint IS NULL OR i.created_at < " + sql::at_param(4) + ") "
           "AND ($2::text IS NULL OR i.source_function = $2) ORDER BY " + order + ", i.id LIMIT $3",
       since, function, static_cast<int64_t>(limit), until));
@@ -266,7 +290,8 @@ std::vector<InvocationSummary> ViewReader::slowest(Timestamp since, const std::o
 int64_t ViewReader::count_failed(Timestamp since, const std::optional<std::string>& function,
                                  std::optional<Timestamp> until) {
   ReadTransaction tx(conn_, limits_);
-  return tx->exec_params1("SELECT count(*) FROM invocations i WHERE " + kFailedCondition + " AND i.created_at >= " +
+  return tx->exec_params1("SELECT count(*) FROM invocations i WHERE " + kFailedCondition + " AND " +
+                              sql::in_days("i", sql::window_days(*tx, since, until)) + " AND i.created_at >= " +
                               sql::at_param(1) + " AND ($2::text IS NULL OR i.source_function = $2) AND ($3::bigint IS NULL "
                               "OR i.created_at < " + sql::at_param(3) + ")",
                           since, function, until)[0]
@@ -328,9 +353,14 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
   // served by an index: the primary key, the correlation and e-mail indexes (migration 009), the
   // event and job name indexes; an error text only when no key matched, over the failed rows.
   // A child starts after its invocation, and within a function's longest run (15 minutes on
-  // Lambda): its window is the invocations' own, 15 minutes longer.
-  const std::string window_e = "e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 + " + interval '15 minutes'";
-  const std::string window_j = "j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 + " + interval '15 minutes'";
+  // Lambda): its window is the invocations' own, 15 minutes longer. Every table is read in the
+  // range's days alone.
+  ReadTransaction tx(conn_, limits_);
+  const std::string days = sql::window_days(*tx, q.since, q.until);
+  const std::string window_e = "e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 + " + interval '15 minutes' AND " +
+                               sql::in_days("e", days);
+  const std::string window_j = "j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 + " + interval '15 minutes' AND " +
+                               sql::in_days("j", days);
   struct Attempt {
     std::string kind;
     std::string condition;
@@ -409,10 +439,10 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
     cursor_at = q.before->first;
     cursor_id = q.before->second;
   }
-  ReadTransaction tx(conn_, limits_);
   auto page = [&](const Attempt& a, Timestamp since, Timestamp until, size_t limit) {
     return summaries(tx->exec_params(
-        "SELECT " + kSummaryColumns + " FROM invocations i WHERE i.created_at >= " + kAt1 + " AND i.created_at < " + kAt2 +
+        "SELECT " + summary_columns(days) + " FROM invocations i WHERE " + sql::in_days("i", days) +
+            " AND i.created_at >= " + kAt1 + " AND i.created_at < " + kAt2 +
             " AND ($3::text IS NULL OR i.status = $3) AND ($4::text IS NULL OR i.source_function = $4)"
             " AND ($5::bigint IS NULL OR (i.created_at, i.id) < (" + sql::at_param(5) + ", $6::uuid))"
             // $7 and $8 are named (and so typed) even when the search's condition does not use them.
@@ -464,7 +494,7 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
             (job ? "job_executions j WHERE j.job_name = $3 AND j.status = 'failed' AND " + window_j
                  : "event_executions e WHERE e.event_name = $3 AND e.status IN ('handler_failed', 'detection_failed') AND " +
                        window_e) +
-            " AND invocation_id IN (SELECT i.id FROM invocations i WHERE i.created_at >= " + kAt1 +
+            " AND invocation_id IN (SELECT i.id FROM invocations i WHERE " + sql::in_days("i", days) + " AND i.created_at >= " + kAt1 +
             " AND i.created_at < " + kAt2 + " AND ($4::text IS NULL OR i.status = $4) AND ($5::text IS NULL OR "
             "i.source_function = $5))",
         q.since, q.until, kinds.front().value, q.status, q.function);
@@ -473,7 +503,8 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
   if (report && !kinds.empty() && kinds.front().name == "correlation id or e-mail") {
     const auto r = tx->exec_params1(
         "SELECT count(*) FILTER (WHERE correlation_id = $3), count(*) FILTER (WHERE source_user_email = $3) FROM invocations "
-        "WHERE created_at >= " + kAt1 + " AND created_at < " + kAt2 + " AND (correlation_id = $3 OR source_user_email = $3)",
+        "WHERE created_at >= " + kAt1 + " AND created_at < " + kAt2 + " AND (correlation_id = $3 OR source_user_email = $3) AND " +
+            sql::in_days("invocations", days),
         q.since, q.until, kinds.front().value);
     report->counts = {{"correlation id", r[0].as<int64_t>()}, {"e-mail", r[1].as<int64_t>()}};
   }
@@ -495,6 +526,7 @@ struct WindowPlan {
   };
   Timestamp hours_from = 0, hours_to = 0;
   Rows a, b;
+  std::string days;  // the window's day partitions (sql::window_days)
   // Whether rows are taken out of a rollup: the hours' smallest and largest duration may then be
   // those of the rows taken out, and are no bound of the window's.
   bool subtracts() const { return (a.sign < 0 && a.from < a.to) || (b.sign < 0 && b.from < b.to); }
@@ -503,13 +535,15 @@ struct WindowPlan {
 WindowPlan plan_window(pqxx::transaction_base& tx, Timestamp since, Timestamp until,
                        const std::optional<std::string>& function) {
   WindowPlan p;
+  p.days = sql::window_days(tx, since, until);
   const Timestamp first = hour_floor(since + kMicrosPerHour - 1), last = hour_floor(until);
   if (first > last) {  // inside one hour: [since, until), or the hour minus what is around it
     const Timestamp h = hour_floor(since);
     const auto r = tx.exec_params1(
         "SELECT count(*) FILTER (WHERE created_at >= " + sql::at_param(2) + " AND created_at < " + sql::at_param(3) +
             "), count(*) FROM invocations WHERE created_at >= " + sql::at_param(1) + " AND created_at < " +
-            sql::at_param(1) + " + interval '1 hour' AND ($4::text IS NULL OR source_function = $4)",
+            sql::at_param(1) + " + interval '1 hour' AND ($4::text IS NULL OR source_function = $4) AND " +
+            sql::in_days("invocations", p.days),
         h, since, until, function);
     const int64_t in = r[0].as<int64_t>(), out = r[1].as<int64_t>() - in;
     if (out < in) {
@@ -530,9 +564,9 @@ WindowPlan plan_window(pqxx::transaction_base& tx, Timestamp since, Timestamp un
   p.b = {until, until, 1};
   const Timestamp head = first - kMicrosPerHour;  // the hour `since` cuts, when since < first
   // Four index-only range counts (one scan with an OR of ranges would read all between them).
-  const auto count_in = [](int from, int to) {
+  const auto count_in = [&p](int from, int to) {
     return "(SELECT count(*) FROM invocations WHERE created_at >= " + sql::at_param(from) + " AND created_at < " +
-           sql::at_param(to) + " AND ($7::text IS NULL OR source_function = $7))";
+           sql::at_param(to) + " AND ($7::text IS NULL OR source_function = $7) AND " + sql::in_days("invocations", p.days) + ")";
   };
   const auto r = tx.exec_params1("SELECT " + count_in(1, 2) + ", " + count_in(2, 3) + ", " + count_in(4, 5) + ", " +
                                      count_in(5, 6),
@@ -561,8 +595,9 @@ WindowPlan plan_window(pqxx::transaction_base& tx, Timestamp since, Timestamp un
 
 // The window's whole hours from the rollups, the rest from its rows: what an hour-by-hour chart
 // reads (each hour's figures, the cut ones of the window's part alone).
-WindowPlan split_window(Timestamp since, Timestamp until) {
+WindowPlan split_window(pqxx::transaction_base& tx, Timestamp since, Timestamp until) {
   WindowPlan p;
+  p.days = sql::window_days(tx, since, until);
   const Timestamp first = hour_floor(since + kMicrosPerHour - 1), last = std::max(first, hour_floor(until));
   p.hours_from = first;
   p.hours_to = last;
@@ -584,14 +619,15 @@ pqxx::result exec_plan(pqxx::transaction_base& tx, const std::string& query, con
 }
 // The invocations of the two ranges, each with its range's sign `s` (as "FROM " + this + " i").
 // Two range scans: one scan with an OR of the ranges would read everything between them.
-const std::string kPlanRows = [] {
-  const auto range = [](int from, int to, int sign) {
+std::string plan_rows(const WindowPlan& p) {
+  const auto range = [&p](int from, int to, int sign) {
     return "SELECT id, invocation_day, created_at, status, source_function, total_jobs_run, total_jobs_succeeded, total_jobs_failed, "
            "total_duration_ms, $" + std::to_string(sign) + "::int AS s FROM invocations WHERE created_at >= " +
-           sql::at_param(from) + " AND created_at < " + sql::at_param(to) + " AND ($9 IS NULL OR source_function = $9)";
+           sql::at_param(from) + " AND created_at < " + sql::at_param(to) + " AND ($9 IS NULL OR source_function = $9) AND " +
+           sql::in_days("invocations", p.days);
   };
   return "(" + range(1, 2, 7) + " UNION ALL " + range(3, 4, 8) + ")";
-}();
+}
 // The rollups' hours.
 const std::string kPlanHours = "hour_bucket >= " + sql::at_param(5) + " AND hour_bucket < " + sql::at_param(6) +
                                " AND ($9 IS NULL OR source_function = $9)";
@@ -600,20 +636,23 @@ const std::string kPlanHours = "hour_bucket >= " + sql::at_param(5) + " AND hour
 // abandoned, then d: a range's execution's duration, s: its sign): the hours' rollups, the
 // ranges' executions with their sign, and, for jobs, the abandoned jobs of the hours (the
 // rollups do not keep them apart), from the abandoned invocations (migration 013). $10 the kind.
-std::string name_parts_sql(bool jobs) {
+std::string name_parts_sql(bool jobs, const WindowPlan& p) {
   std::string s = "SELECT name, runs, failed, detected, 0::bigint AS abandoned, NULL::bigint AS d, 0 AS s "
                   "FROM name_metrics_hourly WHERE kind = $10 AND " + kPlanHours;
+  // The children's days too: the planner does not carry the invocations' over the join.
   if (jobs)
     return s + " UNION ALL SELECT j.job_name, i.s, i.s * (j.status = 'failed')::int, 0, i.s * (j.status = 'abandoned')::int, "
-               "j.duration_ms, i.s FROM " + kPlanRows + " i JOIN job_executions j ON j.invocation_id = i.id AND j.invocation_day = i.invocation_day" +
+               "j.duration_ms, i.s FROM " + plan_rows(p) + " i JOIN job_executions j ON j.invocation_id = i.id AND "
+               "j.invocation_day = i.invocation_day AND " + sql::in_days("j", p.days) +
            " UNION ALL SELECT j.job_name, 0, 0, 0, 1, NULL, 0 FROM invocations i JOIN job_executions j "
-           "ON j.invocation_id = i.id AND j.invocation_day = i.invocation_day AND j.status = 'abandoned' "
-           "WHERE i.status = 'abandoned' "
-           "AND i.total_jobs_run > i.total_jobs_succeeded + i.total_jobs_failed AND i.created_at >= " +
+           "ON j.invocation_id = i.id AND j.invocation_day = i.invocation_day AND " + sql::in_days("j", p.days) +
+           " AND j.status = 'abandoned' WHERE i.status = 'abandoned' AND " + sql::in_days("i", p.days) +
+           " AND i.total_jobs_run > i.total_jobs_succeeded + i.total_jobs_failed AND i.created_at >= " +
            sql::at_param(5) + " AND i.created_at < " + sql::at_param(6) + " AND ($9 IS NULL OR i.source_function = $9)";
   return s + " UNION ALL SELECT e.event_name, i.s, i.s * (e.status IN ('handler_failed', 'detection_failed'))::int, "
-             "i.s * coalesce(e.detected, false)::int, 0, e.handler_duration_ms, i.s FROM " + kPlanRows +
-         " i JOIN event_executions e ON e.invocation_id = i.id AND e.invocation_day = i.invocation_day";
+             "i.s * coalesce(e.detected, false)::int, 0, e.handler_duration_ms, i.s FROM " + plan_rows(p) +
+         " i JOIN event_executions e ON e.invocation_id = i.id AND e.invocation_day = i.invocation_day AND " +
+         sql::in_days("e", p.days);
 }
 
 
@@ -634,7 +673,7 @@ std::vector<NameStats> name_counts_in(pqxx::transaction_base& tx, bool jobs, con
   for (const auto& r : exec_plan(tx,
                                  "SELECT name, sum(runs)::bigint AS runs, sum(failed)::bigint AS failed, "
                                  "sum(detected)::bigint AS detected, sum(abandoned)::bigint AS abandoned" + arrays +
-                                     " FROM (" + name_parts_sql(jobs) + ") p GROUP BY name HAVING " + having +
+                                     " FROM (" + name_parts_sql(jobs, plan) + ") p GROUP BY name HAVING " + having +
                                      " ORDER BY " + order + " LIMIT $11",
                                  plan, function, jobs ? "job" : "event", static_cast<int64_t>(limit))) {
     NameStats n;
@@ -694,7 +733,7 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
       "NULL), 0), coalesce(sum(" + s + " * i.total_duration_ms), 0), min(i.total_duration_ms), max(i.total_duration_ms), "
       "coalesce(array_agg(i.total_duration_ms) FILTER (WHERE i.total_duration_ms IS NOT NULL AND " + s + " > 0), '{}'), "
       "coalesce(array_agg(i.total_duration_ms) FILTER (WHERE i.total_duration_ms IS NOT NULL AND " + s + " < 0), '{}') "
-      "FROM " + kPlanRows + " i",
+      "FROM " + plan_rows(plan) + " i",
       plan, function)[0];
   add(rows);
   for (const int64_t ms : parse_int_array_literal(rows[9].c_str())) sketch.add(double(ms));
@@ -706,7 +745,7 @@ Totals ViewReader::window_totals(Timestamp since, Timestamp until, const std::op
   t.jobs_abandoned = tx->exec_params1(
       "SELECT coalesce(sum(total_jobs_run - total_jobs_succeeded - total_jobs_failed), 0) FROM invocations "
       "WHERE status = 'abandoned' AND created_at >= " + kAt1 + " AND created_at < " + kAt2 +
-          " AND ($3::text IS NULL OR source_function = $3)",
+          " AND ($3::text IS NULL OR source_function = $3) AND " + sql::in_days("invocations", plan.days),
       since, until, function)[0].as<int64_t>();
   return t;
 }
@@ -715,15 +754,16 @@ std::vector<HourFigures> ViewReader::hourly(Timestamp since, Timestamp until, co
                                             size_t limit) {
   ReadTransaction tx(conn_, limits_);
   std::vector<HourFigures> out;
+  const WindowPlan plan = split_window(*tx, since, until);
   for (const auto& r : exec_plan(
            *tx,
            "SELECT source_function, " + micros("hour_bucket") + ", successful_invocations, failed_invocations, "
            "p95_duration_ms::float8 FROM metrics_hourly WHERE " + kPlanHours +
                " UNION ALL SELECT i.source_function, " + micros("date_trunc('hour', i.created_at)") + ", "
                "count(*) FILTER (WHERE i.status = 'completed'), count(*) FILTER (WHERE i.status IN ('failed', 'abandoned')), "
-               "percentile_cont(0.95) WITHIN GROUP (ORDER BY i.total_duration_ms) FROM " + kPlanRows + " i" +
+               "percentile_cont(0.95) WITHIN GROUP (ORDER BY i.total_duration_ms) FROM " + plan_rows(plan) + " i" +
                " GROUP BY 1, 2 ORDER BY 1, 2 LIMIT $10",
-           split_window(since, until), function, static_cast<int64_t>(limit))) {
+           plan, function, static_cast<int64_t>(limit))) {
     HourFigures h;
     h.function = r[0].as<std::string>();
     h.hour = r[1].as<int64_t>();
@@ -747,7 +787,7 @@ std::vector<NameStats> ViewReader::name_counts(const char* kind, const char* ord
 // window's plan: one row per hour, function and name, whatever the traffic, so a week costs what
 // an hour does; the hours it cuts, from (or less) the executions of their invocations.
 // The most common error is that of the name's latest kErrorSample failures in the window:
-// `errors_of(name)` selects their `err` for the name `name` ($1 since, $2 until, $3 function, $4 limit).
+// `errors_of(name, days)` selects their `err` for the name `name` ($1 since, $2 until, $3 function, $4 limit).
 std::vector<NameStats> ViewReader::name_stats_of(const char* kind, ErrorsOf errors_of, Timestamp since,
                                                  Timestamp until, const std::optional<std::string>& function, size_t limit) {
   const bool jobs = std::string_view(kind) == "job";
@@ -790,7 +830,7 @@ std::vector<NameStats> ViewReader::name_stats_of(const char* kind, ErrorsOf erro
     failing.push_back(n.name);
     const std::string name = "$" + std::to_string(4 + failing.size());
     sql += std::string(sql.empty() ? "" : " UNION ALL ") + "(SELECT " + name + "::text AS name, y.err FROM (" +
-           errors_of(name) + ") y)";
+           errors_of(name, plan.days) + ") y)";
   }
   if (failing.empty()) return out;
   std::map<std::string, std::string> common;
@@ -806,10 +846,11 @@ std::vector<NameStats> ViewReader::name_stats_of(const char* kind, ErrorsOf erro
 std::vector<NameStats> ViewReader::job_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                              size_t limit) {
   return name_stats_of("job",
-                       [](const std::string& name) {
+                       [](const std::string& name, const std::string& days) {
                          return "SELECT j.error_message AS err FROM job_executions j WHERE j.status = 'failed' AND j.job_name = " +
                                 name + " AND j.created_at >= " + kAt1 + " AND j.created_at < " + kAt2 + " AND " +
-                                sql::of_function("j", 3) + " ORDER BY j.created_at DESC LIMIT $4";
+                                sql::in_days("j", days) + " AND " + sql::of_function("j", 3, days) +
+                                " ORDER BY j.created_at DESC LIMIT $4";
                        },
                        since, until, function, limit);
 }
@@ -817,11 +858,12 @@ std::vector<NameStats> ViewReader::job_stats(Timestamp since, Timestamp until, c
 std::vector<NameStats> ViewReader::event_stats(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                                size_t limit) {
   return name_stats_of("event",
-                       [](const std::string& name) {
+                       [](const std::string& name, const std::string& days) {
                          return "SELECT coalesce(e.handler_error, e.detection_error) AS err FROM event_executions e WHERE "
                                 "e.status IN ('handler_failed', 'detection_failed') AND e.event_name = " + name +
                                 " AND e.created_at >= " + kAt1 + " AND e.created_at < " + kAt2 + " AND " +
-                                sql::of_function("e", 3) + " ORDER BY e.created_at DESC LIMIT $4";
+                                sql::in_days("e", days) + " AND " + sql::of_function("e", 3, days) +
+                                " ORDER BY e.created_at DESC LIMIT $4";
                        },
                        since, until, function, limit);
 }

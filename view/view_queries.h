@@ -16,8 +16,15 @@ namespace edpipe::view {
 namespace sql {
 std::string at_param(int n);                  // parameter $n (µs since the epoch) as a timestamptz
 std::string micros(const std::string& column);  // a timestamptz column as µs since the epoch
-// `alias`'s invocation has source_function $n, or $n is NULL (the function filter of a page).
-std::string of_function(const std::string& alias, int n);
+// The rows of `alias` whose invocation is of function $n, unless $n is NULL; `days` as below.
+std::string of_function(const std::string& alias, int n, const std::string& days);
+// The day partitions (migration 016) that can hold rows created in [since - 1 h, until + 1 h): a
+// window, its cut hours and its children's 15 minutes. They are the days whose span of
+// created_at (edpipe_day_spans, migration 017) meets it, as a date[] constant for the query's
+// text, so that the planner leaves the other days' partitions out of the plan and its planning.
+std::string window_days(pqxx::transaction_base& tx, Timestamp since, std::optional<Timestamp> until);
+// "`alias`.invocation_day = ANY(`days`)".
+std::string in_days(const std::string& alias, const std::string& days);
 }  // namespace sql
 
 struct ViewLimits {
@@ -147,7 +154,7 @@ class ViewReader {
   const ViewLimits& limits() const { return limits_; }
 
  private:
-  using ErrorsOf = std::string (*)(const std::string& name_param);
+  using ErrorsOf = std::string (*)(const std::string& name_param, const std::string& days);
   std::vector<NameStats> name_stats_of(const char* kind, ErrorsOf errors_of, Timestamp since,
                                        Timestamp until, const std::optional<std::string>& function, size_t limit);
 

@@ -222,6 +222,28 @@ TEST(Load, VerifyNamesTheRowsThatDiffer) {
   EXPECT_NE(r.out.find("3 differences"), std::string::npos) << r.out;
 }
 
+// A time window reads only the days whose spans meet it (edpipe_day_spans): a span that does not
+// hold its rows, or a day without one, would hide rows from the pages, and verify says so.
+TEST(Load, VerifyNamesTheDaySpanThatDoesNotHoldItsRows) {
+  testing::TestDatabase db;
+  ASSERT_EQ(testing::run_edpipe("load --quiet --db dbname=" + db.name() + " " EDPIPE_SAMPLES_DIR).status, 0);
+  ASSERT_EQ(testing::run_edpipe("verify --db dbname=" + db.name()).status, 0);
+  auto exec = [&](const std::string& sql) {
+    pqxx::work tx(db.conn());
+    tx.exec0(sql);
+    tx.commit();
+  };
+  exec("UPDATE edpipe_day_spans SET last_at = first_at WHERE invocation_day = '1970-01-01'");  // the samples' v4 ids
+  auto r = testing::run_edpipe("verify --db dbname=" + db.name());
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.out.find("edpipe_day_spans: invocations of 1970-01-01 created 2026-11-19"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("outside its span"), std::string::npos) << r.out;
+  exec("DELETE FROM edpipe_day_spans");
+  r = testing::run_edpipe("verify --db dbname=" + db.name());
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.out.find("edpipe_day_spans: no span of 1970-01-01"), std::string::npos) << r.out;
+}
+
 TEST(Load, SourceJobLinksWhicheverSideArrivesFirst) {
   const std::string job = R"({"type":"job.start","ts":"2026-11-20T10:00:00.100Z","invocation_id":"aaaaaaaa-0000-4000-8000-000000000001","job_execution_id":"f0000001-0000-4000-8000-000000000001","event_execution_id":"e0000001-0000-4000-8000-000000000001","job_name":"send"})";
   const std::string caused = R"({"type":"invocation.start","ts":"2026-11-20T10:00:01Z","invocation_id":"bbbbbbbb-0000-4000-8000-000000000002","source_function":"fn","source_job_id":"f0000001-0000-4000-8000-000000000001"})";

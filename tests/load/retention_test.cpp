@@ -126,6 +126,16 @@ TEST(Retention, WholeDaysDroppedEndAsTheRowByRowPrune) {
   EXPECT_EQ(testing::dump_difference(by_day.dump(), by_row.dump()), "");
   EXPECT_EQ(rollups(by_day), rollups(by_row));
   EXPECT_TRUE(verify_database(by_day.conn()).ok());
+  // A day dropped whole takes its span along; a day made again keeps it (it holds the kept rows).
+  const std::string spans_without_days =
+      "SELECT count(*) FROM edpipe_day_spans s WHERE s.invocation_day <> '1970-01-01' AND to_regclass('invocations_d' || "
+      "to_char(s.invocation_day, 'YYYYMMDD')) IS NULL";
+  EXPECT_EQ(by_day.count(spans_without_days), 0);
+  EXPECT_EQ(by_row.count(spans_without_days), 0);
+  EXPECT_EQ(by_day.count("SELECT count(*) FROM edpipe_day_spans WHERE invocation_day <> '1970-01-01'"),
+            by_day.count("SELECT count(*) FROM pg_class WHERE relname ~ '^invocations_d[0-9]{8}$'"));
+  EXPECT_GT(by_row.count("SELECT count(*) FROM edpipe_day_spans WHERE invocation_day <> '1970-01-01'"),
+            by_day.count("SELECT count(*) FROM edpipe_day_spans WHERE invocation_day <> '1970-01-01'"));
 
   // A new invocation whose id is of the first day (minted then), with records after the horizon.
   const std::vector<std::string> late = {

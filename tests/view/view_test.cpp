@@ -447,15 +447,44 @@ TEST(ViewSearch, EachKindIsExactlyItsSql) {
 // The cards' figures over any window equal SQL over that window: counts exactly, the mean to a
 // microsecond's rounding, p95 within 1 % of percentile_cont. Windows of whole hours, of none,
 // and of odd bounds (a partial hour at either end).
-TEST(WindowTotals, EqualSqlOverTheWindow) {
+// The lines with the time in every UUIDv7 moved back by `ms` (the same id moves alike): rows whose
+// day partition, the id's day, is not the day of their created_at, as a skewed clock makes them.
+std::vector<std::string> move_v7_times(std::vector<std::string> lines, int64_t ms) {
+  const auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (auto& line : lines)
+    for (size_t i = 0; i + 36 <= line.size(); ++i) {
+      bool uuid = true;
+      for (size_t k = 0; k < 36 && uuid; ++k)
+        uuid = (k == 8 || k == 13 || k == 18 || k == 23) ? line[i + k] == '-' : hex(line[i + k]);
+      if (!uuid || line[i + 14] != '7') continue;
+      const uint64_t t = std::stoull(line.substr(i, 8) + line.substr(i + 9, 4), nullptr, 16) - uint64_t(ms);
+      char buf[13];
+      std::snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(t));
+      line.replace(i, 8, buf, 8);
+      line.replace(i + 9, 4, buf + 8, 4);
+      i += 35;
+    }
+  return lines;
+}
+
+// Every figure of every window equals SQL over it; with `id_shift_ms`, over rows whose ids put
+// them in the day partitions before their created_at's (the windows must find them there).
+void expect_windows_equal_sql(int64_t id_shift_ms) {
   testing::TestDatabase db;
   gen::GeneratorOptions o;
   o.invocations = 3000;
   o.span = 80 * kMicrosPerHour;
   o.job_failure_rate = 0.1;
   o.abandon_rate = 0.05;
-  testing::load_lines(db.conninfo(), testing::generated_lines(o), 5000);
+  testing::load_lines(db.conninfo(), move_v7_times(testing::generated_lines(o), id_shift_ms), 5000);
   ViewReader reader(db.conn());
+  const int64_t days_off = db.count("SELECT count(*) FROM invocations WHERE invocation_day <> (created_at AT TIME ZONE 'UTC')::date");
+  if (id_shift_ms > 0) {
+    ASSERT_GT(days_off, 1000) << "rows whose day partition is not their created_at's day";
+  } else {
+    ASSERT_LT(days_off, 10);
+  }
+  ASSERT_GE(db.count("SELECT count(*) FROM edpipe_day_spans"), 4);
   ASSERT_GT(db.count("SELECT count(*) FROM job_executions WHERE status = 'abandoned'"), 10);
   const Timestamp newest = *reader.watermark() + 1;
   const std::pair<Timestamp, Timestamp> windows[] = {
@@ -492,6 +521,11 @@ TEST(WindowTotals, EqualSqlOverTheWindow) {
     // Job health: the jobs those invocations ran, and those that completed, from the job rows.
     EXPECT_EQ(t.jobs_run, r[5].as<int64_t>()) << at;
     EXPECT_EQ(t.jobs_succeeded, r[6].as<int64_t>()) << at;
+    // The failed list (`show --failed`, the failed filter) and its count.
+    const int64_t failed = tx.exec_params("SELECT count(*) FROM invocations WHERE status IN ('failed', 'abandoned') AND "
+                                          "created_at >= " + sql::at_param(1) + " AND created_at < " + sql::at_param(2),
+                                          since, until)[0][0].as<int64_t>();
+
     const std::string jobs_of_window = "SELECT count(*) FROM job_executions j JOIN invocations i ON i.id = j.invocation_id "
                                        "WHERE i.created_at >= " + sql::at_param(1) + " AND i.created_at < " +
                                        sql::at_param(2) + " AND j.status = ";
@@ -500,6 +534,8 @@ TEST(WindowTotals, EqualSqlOverTheWindow) {
               tx.exec_params(jobs_of_window + "'running'", since, until)[0][0].as<int64_t>()) << at;
     // The hourly charts: each hour's ok and failed invocations, the cut hours their part inside.
     tx.commit();
+    EXPECT_EQ(int64_t(reader.failed(since, std::nullopt, 100000, until).size()), failed) << at;
+    EXPECT_EQ(reader.count_failed(since, std::nullopt, until), failed) << at;
     const auto hours = reader.hourly(since, until, std::nullopt, 100000);
     pqxx::work hourly_check(db.conn());
     for (const auto& h : hours) {
@@ -578,6 +614,12 @@ TEST(WindowTotals, EqualSqlOverTheWindow) {
     }
   }
 }
+
+TEST(WindowTotals, EqualSqlOverTheWindow) { expect_windows_equal_sql(0); }
+
+// 20 hours of clock skew between the ids and the records' ts: the windows read the days whose
+// spans of created_at meet them (edpipe_day_spans), not the days of the window's dates.
+TEST(WindowTotals, EqualSqlWhenTheIdsDayIsNotTheRowsDay) { expect_windows_equal_sql(20 * 3600 * 1000); }
 
 // The commands print their window and count exactly it: `edpipe report`'s cards and
 // `edpipe show --failed` (its JSON rows and its count), for 1h, 24h, 7d and a --from/--to.

@@ -1,0 +1,1 @@
+DROP TABLE edpipe_day_spans;
