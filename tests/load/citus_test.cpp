@@ -7,6 +7,7 @@
 // down (which makes the distributed tables local again) and up (which distributes them).
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <simdjson.h>
 
 #include <filesystem>
 #include <fstream>
@@ -321,6 +322,102 @@ TEST(Citus, EveryCommandAndPageAnswers) {
   };
   const auto on_citus = bodies(db.conninfo()), on_plain = bodies(plain.conninfo());
   for (size_t i = 0; i < pages.size(); ++i) EXPECT_EQ(on_citus[i], on_plain[i]) << pages[i];
+}
+
+
+// scripts/hasura-citus writes the Hasura project for the cluster: a source of kind "citus"
+// without computed fields and without the relationships Hasura cannot join on Citus (between
+// distributed tables, only on both distribution columns). Each relationship it keeps, joined as
+// Hasura joins it (a lateral subquery from each row), runs on the cluster and gives what it gives
+// on plain PostgreSQL holding the same rows.
+TEST(Citus, TheHasuraProjectForTheClusterJoinsOnlyCoLocated) {
+  testing::TestDatabase plain;
+  CitusDatabase db;
+  for (const std::string& conninfo : {plain.conninfo(), db.conninfo()}) {
+    auto r = edpipe_on(conninfo, "load --quiet " EDPIPE_SAMPLES_DIR);
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  const fs::path out = fs::temp_directory_path() / ("hasura-citus-" + std::to_string(::getpid()));
+  const auto r = testing::run_command("env $(cat " EDPIPE_CITUS_DIR "/env) node " EDPIPE_SOURCE_DIR "/scripts/hasura-citus " +
+                                      out.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "left out: invocations.source_job_execution\nleft out: invocations.correlated_invocations\n"
+            "left out: job_executions.triggered_invocations\n");
+  simdjson::dom::parser parser;
+  const simdjson::dom::element sources = parser.load((out / "metadata/databases/databases.yaml").string());
+  const simdjson::dom::element source = sources.at(0);
+  EXPECT_EQ(std::string_view(source["kind"]), "citus");
+  EXPECT_TRUE(fs::exists(out / "config.yaml"));
+  struct Relationship {
+    std::string table, name, remote;
+    std::vector<std::pair<std::string, std::string>> mapping;
+  };
+  std::vector<Relationship> kept;
+  for (simdjson::dom::element t : source["tables"].get_array()) {
+    const std::string table{std::string_view(t["table"]["name"])};
+    EXPECT_TRUE(t["computed_fields"].error()) << table;
+    for (const char* kind : {"object_relationships", "array_relationships"}) {
+      simdjson::dom::array rels;
+      if (t[kind].get(rels)) continue;
+      for (simdjson::dom::element rel : rels) {
+        const auto m = rel["using"]["manual_configuration"];
+        Relationship k{table, std::string(std::string_view(rel["name"])), std::string(std::string_view(m["remote_table"]["name"])), {}};
+        for (auto [from, to] : m["column_mapping"].get_object()) k.mapping.emplace_back(std::string(from), std::string(std::string_view(to)));
+        kept.push_back(std::move(k));
+      }
+    }
+    simdjson::dom::array perms;
+    if (!t["select_permissions"].get(perms)) {
+      for (simdjson::dom::element p : perms) EXPECT_TRUE(p["permission"]["computed_fields"].error()) << table;
+    }
+  }
+  ASSERT_EQ(kept.size(), 10u);
+  auto joined = [&](pqxx::connection& conn, const Relationship& k) {
+    std::string on;
+    for (const auto& [from, to] : k.mapping) on += std::string(on.empty() ? "" : " AND ") + "base." + from + " = r." + to;
+    const std::string key = k.table == "invocations" ? "id" : "invocation_id";
+    pqxx::read_transaction tx(conn);
+    std::string got;
+    for (const auto& id : tx.exec("SELECT DISTINCT " + key + "::text FROM " + k.table + " ORDER BY 1"))
+      for (const auto& row : tx.exec_params("SELECT base.id::text, rel.joined::text FROM (SELECT * FROM " + k.table + " WHERE " +
+                                            key + " = $1::uuid) base LEFT OUTER JOIN LATERAL (SELECT coalesce(json_agg(r.id "
+                                            "ORDER BY r.id), '[]') AS joined FROM (SELECT * FROM " + k.remote + " r WHERE " + on +
+                                            ") r) rel ON true ORDER BY 1",
+                                            id[0].as<std::string>()))
+        got += row[0].as<std::string>() + " " + row[1].as<std::string>() + "\n";
+    return got;
+  };
+  // The relationships left out, joined the same way: Citus refuses each.
+  const simdjson::dom::element all = parser.load(EDPIPE_SOURCE_DIR "/schema/hasura/metadata/databases/databases.yaml");
+  int refused = 0;
+  for (simdjson::dom::element t : all.at(0)["tables"].get_array())
+    for (const char* kind : {"object_relationships", "array_relationships"}) {
+      simdjson::dom::array rels;
+      if (t[kind].get(rels)) continue;
+      for (simdjson::dom::element rel : rels) {
+        const auto m = rel["using"]["manual_configuration"];
+        Relationship k{std::string(std::string_view(t["table"]["name"])), std::string(std::string_view(rel["name"])),
+                       std::string(std::string_view(m["remote_table"]["name"])), {}};
+        if (std::any_of(kept.begin(), kept.end(), [&](const auto& x) { return x.table == k.table && x.name == k.name; })) continue;
+        for (auto [from, to] : m["column_mapping"].get_object()) k.mapping.emplace_back(std::string(from), std::string(std::string_view(to)));
+        try {
+          joined(db.conn(), k);
+          ADD_FAILURE() << k.table << "." << k.name << ": Citus joined it";
+        } catch (const pqxx::sql_error& e) {
+          EXPECT_NE(std::string(e.what()).find("co-located and joined on their distribution columns"), std::string::npos) << e.what();
+          ++refused;
+        }
+      }
+    }
+  EXPECT_EQ(refused, 3);
+  for (const auto& k : kept) {
+    std::string on_citus;
+    EXPECT_NO_THROW(on_citus = joined(db.conn(), k)) << k.table << "." << k.name;
+    EXPECT_EQ(on_citus, joined(plain.conn(), k)) << k.table << "." << k.name;
+    EXPECT_NE(on_citus.find("[\""), std::string::npos) << k.table << "." << k.name << " joined nothing";
+  }
+  fs::remove_all(out);
 }
 
 }  // namespace
