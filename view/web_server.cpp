@@ -191,8 +191,13 @@ std::optional<std::string> opt_param(const httplib::Request& req, const char* na
   return v;
 }
 
-// The time window of a page: `range` (1h, 24h, 7d) counted back from the newest record, or
-// `from`/`to` (RFC 3339).
+// The ranges a page offers, counted back from the newest record.
+constexpr std::pair<const char*, Timestamp> kRanges[] = {
+    {"1h", kMicrosPerHour},          {"6h", 6 * kMicrosPerHour},      {"24h", 24 * kMicrosPerHour},
+    {"3d", 72 * kMicrosPerHour},     {"7d", 168 * kMicrosPerHour},    {"30d", 720 * kMicrosPerHour}};
+
+// The time window of a page: a `range` of kRanges counted back from the newest record, or
+// `from`/`to` (RFC 3339; without a zone, UTC).
 struct Window {
   Timestamp since = 0, until = 0;
   std::string range;  // as given, for links ("" for a custom from/to)
@@ -206,7 +211,7 @@ Window window_of(const httplib::Request& req, ViewReader& reader, const char* de
   Window w;
   const std::string from = param(req, "from"), to = param(req, "to");
   if (!from.empty() || !to.empty()) {
-    const auto f = parse_rfc3339(from), t = parse_rfc3339(to);
+    const auto f = parse_rfc3339(from, ZoneRule::DefaultUtc), t = parse_rfc3339(to, ZoneRule::DefaultUtc);
     if (!f || !t) throw BadRequest("from/to: expected two RFC 3339 times, e.g. 2026-11-20T10:00:00Z");
     if (*t <= *f) throw BadRequest("from/to: 'to' must be after 'from'");
     w.since = *f;
@@ -215,11 +220,9 @@ Window window_of(const httplib::Request& req, ViewReader& reader, const char* de
   }
   w.range = param(req, "range");
   if (w.range.empty()) w.range = default_range;
-  Timestamp span;
-  if (w.range == "1h") span = kMicrosPerHour;
-  else if (w.range == "24h") span = 24 * kMicrosPerHour;
-  else if (w.range == "7d") span = 7 * 24 * kMicrosPerHour;
-  else throw BadRequest("range: expected 1h, 24h or 7d");
+  const auto known = std::find_if(std::begin(kRanges), std::end(kRanges), [&](const auto& r) { return w.range == r.first; });
+  if (known == std::end(kRanges)) throw BadRequest("range: expected 1h, 6h, 24h, 3d, 7d or 30d");
+  const Timestamp span = known->second;
   w.until = reader.watermark().value_or(0) + 1;
   w.since = w.until - span;
   return w;
@@ -265,11 +268,15 @@ std::string page(const std::string& title, const std::string& body, const std::s
          "<script src=\"/static/app.js\"></script>\n</body></html>\n";
 }
 
+// The presets, then the window shown as a from/to form that a user edits for a custom one.
 std::string range_links(const std::string& path, const Window& w, const std::string& extra = "") {
   std::string out = "<p class=\"filters\">";
-  for (const char* r : {"1h", "24h", "7d"})
+  for (const auto& [r, span] : kRanges)
     out += w.range == r ? "<b>" + std::string(r) + "</b> " : "<a href=\"" + path + "?range=" + r + extra + "\">" + r + "</a> ";
-  return out + "· " + format_rfc3339(w.since) + " to " + format_rfc3339(w.until - 1) + "</p>\n";
+  return out + "· " + format_rfc3339(w.since) + " to " + format_rfc3339(w.until - 1) + "</p>\n" +
+         "<form class=\"window\" method=\"get\" action=\"" + path + "\"><label>from <input name=\"from\" size=\"27\" value=\"" +
+         format_rfc3339(w.since) + "\"></label> <label>to <input name=\"to\" size=\"27\" value=\"" + format_rfc3339(w.until) +
+         "\"></label> <button>show</button></form>\n";
 }
 
 std::string summary_rows(const std::vector<InvocationSummary>& rows) {

@@ -186,6 +186,40 @@ TEST_F(ServeTest, SearchSaysWhatItSearchedAndFailureLinksListWhereTheNameFailed)
   EXPECT_GE(links, 2u) << "the samples have a failed job and a failed event";
 }
 
+// Each preset spans what it says back from the newest record; the from/to form below them holds
+// the window shown, and sent as it is, it shows that window again, on every page. A time without
+// a zone is UTC.
+TEST_F(ServeTest, EveryRangePresetAndTheFromToFormNameTheirWindow) {
+  Running s(options());
+  static const std::regex form("<input name=\"from\" size=\"27\" value=\"([^\"]+)\"></label> <label>to <input name=\"to\" "
+                               "size=\"27\" value=\"([^\"]+)\">");
+  static const std::regex shown("· ([^ <]+) to ([^<]+)</p>\n<form class=\"window\"");
+  const std::pair<const char*, int64_t> presets[] = {{"1h", 1}, {"6h", 6}, {"24h", 24}, {"3d", 72}, {"7d", 168}, {"30d", 720}};
+  for (const char* path : {"/", "/invocations", "/jobs", "/events"}) {
+    for (const auto& [range, hours] : presets) {
+      const auto r = s.client->Get((std::string(path) + "?range=" + range).c_str());
+      ASSERT_TRUE(r && r->status == 200) << path << " " << range;
+      std::smatch f, w;
+      ASSERT_TRUE(std::regex_search(r->body, f, form)) << path << " " << range;
+      const auto since = parse_rfc3339(std::string(f[1])), until = parse_rfc3339(std::string(f[2]));
+      ASSERT_TRUE(since && until) << f[0];
+      EXPECT_EQ(*until - *since, hours * kMicrosPerHour) << path << " " << range;
+      EXPECT_NE(r->body.find("<b>" + std::string(range) + "</b>"), std::string::npos) << path << " " << range;
+      // The form sent back as it is: the same window, printed the same.
+      ASSERT_TRUE(std::regex_search(r->body, w, shown)) << path << " " << range;
+      const auto again = s.client->Get((std::string(path) + "?from=" + std::string(f[1]) + "&to=" + std::string(f[2])).c_str());
+      ASSERT_TRUE(again && again->status == 200) << path << " " << range;
+      EXPECT_NE(again->body.find(std::string(w[1]) + " to " + std::string(w[2])), std::string::npos) << path << " " << range;
+    }
+  }
+  const auto no_zone = s.client->Get("/?from=2026-11-20T10:00:00&to=2026-11-20T11:00:00");
+  ASSERT_TRUE(no_zone && no_zone->status == 200);
+  EXPECT_NE(no_zone->body.find("2026-11-20T10:00:00.000000Z to 2026-11-20T10:59:59.999999Z"), std::string::npos);
+  const auto unknown = s.client->Get("/?range=2d");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 400);
+}
+
 TEST_F(ServeTest, TheOverviewCountsExactlyTheWindowItPrints) {
   Running s(options());
   const auto first = db_->count("SELECT extract(epoch FROM min(created_at))::bigint FROM invocations");
@@ -196,8 +230,9 @@ TEST_F(ServeTest, TheOverviewCountsExactlyTheWindowItPrints) {
   const std::string to = format_rfc3339((last - (last - first) / 4) * kMicrosPerSecond + 654321);
   static const std::regex invocations_card("<div class=\"label\">invocations</div><div class=\"value\">([0-9]+)</div>");
   static const std::regex window_line("<p class=\"sub window\">([^ ]+) to ([^<]+)</p>");
-  for (const std::string& query : {"?from=" + from + "&to=" + to, std::string("?range=1h"), std::string("?range=24h"),
-                                   std::string("?range=7d")}) {
+  for (const std::string& query : {"?from=" + from + "&to=" + to, std::string("?range=1h"), std::string("?range=6h"),
+                                   std::string("?range=24h"), std::string("?range=3d"), std::string("?range=7d"),
+                                   std::string("?range=30d")}) {
     const auto r = s.client->Get(("/" + query).c_str());
     ASSERT_TRUE(r && r->status == 200) << query;
     std::smatch card, window;
