@@ -183,6 +183,10 @@ std::string invocation_section(const InvocationView& v, size_t log_budget, const
     error_block(out, e.name + " (handler)", e.handler_error, e.handler_stack);
     for (const auto& j : e.jobs) {
       error_block(out, j.name, j.error, j.stack);
+      if (j.options || j.result)
+        out += "<details class=\"job\"><summary>" + esc(j.name) + ": options and result</summary><pre>options " +
+               esc(j.options.value_or("(none)"), kPayloadChars) + "\nresult  " + esc(j.result.value_or("(none)"), kPayloadChars) +
+               "</pre></details>\n";
       if (!j.logs.empty() && log_budget) {
         out += "<ul class=\"logs\" title=\"" + esc(j.name) + "\">\n";
         log_list(out, j.logs, t0, log_budget);

@@ -25,6 +25,7 @@ struct JobView {
   std::string id, name, status;
   Span span;
   std::optional<std::string> error, stack;
+  std::optional<std::string> options, result;  // job_options and result, as JSON text
   std::vector<LogLine> logs;
   std::vector<std::string> triggered;  // invocations this job caused (source_job_id)
 };

@@ -334,6 +334,9 @@ std::string invocation_json(const InvocationView& v) {
       append_span(j, "span", job.span);
       append_opt(j, "error", job.error);
       append_opt(j, "stack", job.stack);
+      // JSON text from jsonb (always valid JSON): embedded as it is.
+      if (job.options) j += ",\"options\":" + *job.options;
+      if (job.result) j += ",\"result\":" + *job.result;
       append_logs(j, job.logs);
       j += ",\"triggered_invocations\":[";
       for (size_t t = 0; t < job.triggered.size(); ++t) {

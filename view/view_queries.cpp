@@ -192,8 +192,8 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
   std::map<std::string, std::pair<size_t, size_t>> job_index;
   for (const auto& r : tx->exec_params(
            "SELECT id::text AS id, event_execution_id::text AS event_id, job_name, status, " + micros("started_at") +
-               " AS s, " + micros("ended_at") + " AS e, duration_ms, error_message, error_stack "
-               "FROM job_executions WHERE invocation_id = $1::uuid" + day + " ORDER BY first_record_at, id",
+               " AS s, " + micros("ended_at") + " AS e, duration_ms, error_message, error_stack, job_options::text AS options, "
+               "result::text AS result FROM job_executions WHERE invocation_id = $1::uuid" + day + " ORDER BY first_record_at, id",
            id)) {
     JobView j;
     j.id = r["id"].as<std::string>();
@@ -202,6 +202,8 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
     j.span = span_of(r, "s", "e", "duration_ms");
     j.error = opt_text(r["error_message"]);
     j.stack = opt_text(r["error_stack"]);
+    j.options = opt_text(r["options"]);
+    j.result = opt_text(r["result"]);
     const std::string event_id = r["event_id"].is_null() ? "" : r["event_id"].as<std::string>();
     auto at = event_index.find(event_id);
     if (at == event_index.end()) {

@@ -19,6 +19,7 @@
 
 #include "core/timestamp.h"
 #include "load/pg_test_support.h"
+#include "view/html_report.h"
 #include "view/web_server.h"
 
 namespace edpipe::view {
@@ -218,6 +219,24 @@ TEST_F(ServeTest, EveryRangePresetAndTheFromToFormNameTheirWindow) {
   const auto unknown = s.client->Get("/?range=2d");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 400);
+}
+
+// A job's options and result, stored and shown nowhere before, are on its invocation's page.
+TEST_F(ServeTest, TheInvocationPageShowsEachJobsOptionsAndResult) {
+  Running s(options());
+  const auto r = s.client->Get("/invocation/aaaaaaaa-0000-4000-8000-000000000001");
+  ASSERT_TRUE(r && r->status == 200);
+  pqxx::work tx(db_->conn());
+  size_t shown = 0;
+  for (const auto& row : tx.exec("SELECT job_name, job_options::text, result::text FROM job_executions "
+                                 "WHERE invocation_id = 'aaaaaaaa-0000-4000-8000-000000000001' AND result IS NOT NULL")) {
+    const std::string block = html_escape(row[0].as<std::string>()) + ": options and result</summary><pre>options " +
+                              html_escape(row[1].is_null() ? "(none)" : row[1].as<std::string>()) + "\nresult  " +
+                              html_escape(row[2].as<std::string>());
+    EXPECT_NE(r->body.find(block), std::string::npos) << block;
+    ++shown;
+  }
+  EXPECT_GT(shown, 0u);
 }
 
 TEST_F(ServeTest, TheOverviewCountsExactlyTheWindowItPrints) {

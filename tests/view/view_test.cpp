@@ -110,14 +110,29 @@ TEST_F(ViewTest, ShowJsonIsTheSameTree) {
   ASSERT_FALSE(p.parse(r.out).get(doc)) << r.out;
   EXPECT_EQ(std::string_view(doc["id"]), kCauser);
   EXPECT_EQ(std::string_view(doc["correlation_id"]), "order-7731");
-  size_t jobs = 0, logs = 0;
+  size_t jobs = 0, logs = 0, with_result = 0;
   bool caused = false;
+  // A job's options and result as the table holds them (jsonb), minified: what the JSON must carry.
+  auto stored = [&](const std::string& job, const char* column) -> std::string {
+    pqxx::work tx(db_->conn());
+    const auto r = tx.exec_params1(std::string("SELECT ") + column + "::text FROM job_executions WHERE id = $1::uuid", job);
+    if (r[0].is_null()) return "(none)";
+    simdjson::dom::parser q;
+    return simdjson::minify(q.parse(r[0].as<std::string>()).value());
+  };
   for (auto e : doc["events"].get_array())
     for (auto j : e["jobs"].get_array()) {
       ++jobs;
       logs += j["logs"].get_array().size();
       for (auto t : j["triggered_invocations"].get_array()) caused = caused || std::string_view(t) == kCaused;
+      const std::string id{std::string_view(j["id"])};
+      for (const char* column : {"job_options", "result"}) {
+        auto got = j[std::string_view(column) == "result" ? "result" : "options"];
+        EXPECT_EQ(got.error() ? std::string("(none)") : simdjson::minify(got.value()), stored(id, column)) << id << " " << column;
+      }
+      with_result += !j["result"].error() && !j["result"].is_null();
     }
+  EXPECT_GT(with_result, 0u) << "a job of the samples returned a result";
   EXPECT_EQ(int64_t(jobs), db_->count(std::string("SELECT count(*) FROM job_executions WHERE invocation_id = '") + kCauser + "'"));
   EXPECT_EQ(int64_t(logs), db_->count(std::string("SELECT count(*) FROM job_logs WHERE invocation_id = '") + kCauser +
                                       "' AND job_execution_id IS NOT NULL"));
