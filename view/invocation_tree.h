@@ -58,6 +58,8 @@ struct InvocationSummary {
   std::optional<int64_t> duration_ms;
   std::optional<std::string> first_error;
   int64_t jobs_failed = 0;  // a completed invocation may have run failed jobs
+  int64_t events_detected = 0, jobs_run = 0;
+  std::optional<std::string> source_table, source_operation, user_email;
 };
 
 }  // namespace edpipe::view

@@ -68,7 +68,8 @@ Span span_of(const pqxx::row& r, const char* start, const char* end, const char*
 // `days`: the window's (sql::window_days), which the invocations listed are of.
 std::string summary_columns(const std::string& days) {
   return "i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") +
-         " AS created_us, i.total_duration_ms, i.total_jobs_failed, coalesce(i.error_message,"
+         " AS created_us, i.total_duration_ms, i.total_jobs_failed, i.events_detected_count, i.total_jobs_run, "
+         "i.source_table, i.source_operation, i.source_user_email, coalesce(i.error_message,"
          " (SELECT j.error_message FROM job_executions j WHERE j.invocation_id = i.id"
          "  AND j.invocation_day = i.invocation_day AND " + sql::in_days("j", days) + " AND j.status = 'failed'"
          "  ORDER BY j.created_at LIMIT 1),"
@@ -82,7 +83,9 @@ std::vector<InvocationSummary> summaries(const pqxx::result& rows) {
   for (const auto& r : rows)
     out.push_back({r["id"].as<std::string>(), r["source_function"].as<std::string>(), r["status"].as<std::string>(),
                    r["created_us"].as<int64_t>(), opt_int(r["total_duration_ms"]), opt_text(r["first_error"]),
-                   r["total_jobs_failed"].as<int64_t>()});
+                   r["total_jobs_failed"].as<int64_t>(), r["events_detected_count"].as<int64_t>(),
+                   r["total_jobs_run"].as<int64_t>(), opt_text(r["source_table"]), opt_text(r["source_operation"]),
+                   opt_text(r["source_user_email"])});
   return out;
 }
 

@@ -281,7 +281,8 @@ std::string range_links(const std::string& path, const Window& w, const std::str
 
 std::string summary_rows(const std::vector<InvocationSummary>& rows) {
   std::string out = "<table class=\"list\"><tr><th>created</th><th>status</th><th>function</th><th>duration</th>"
-                    "<th>invocation</th><th>first error</th></tr>\n";
+                    "<th>events detected</th><th>jobs run</th><th>table</th><th>user</th><th>invocation</th>"
+                    "<th>first error</th></tr>\n";
   for (const auto& r : rows)
     out += "<tr><td>" + format_rfc3339(r.created_at).substr(0, 23) + "</td><td><span class=\"status " +
            status_class(r.status) + "\">" + esc(r.status) + "</span>" +
@@ -291,7 +292,10 @@ std::string summary_rows(const std::vector<InvocationSummary>& rows) {
                           : std::string()) +
            "</td><td>" + esc(r.function, 60) +
            "</td><td class=\"num\">" + (r.duration_ms ? ms_text(double(*r.duration_ms)) : "") +
-           "</td><td><a href=\"/invocation/" + esc(r.id) + "\"><code>" + esc(r.id) + "</code></a></td><td class=\"err\">" +
+           "</td><td class=\"num\">" + std::to_string(r.events_detected) + "</td><td class=\"num\">" +
+           std::to_string(r.jobs_run) + "</td><td>" + esc(r.source_table.value_or(""), 60) +
+           (r.source_operation ? " " + esc(*r.source_operation, 20) : std::string()) + "</td><td>" +
+           esc(r.user_email.value_or(""), 60) + "</td><td><a href=\"/invocation/" + esc(r.id) + "\"><code>" + esc(r.id) + "</code></a></td><td class=\"err\">" +
            esc(r.first_error.value_or(""), 160) + "</td></tr>\n";
   return out + "</table>\n";
 }

@@ -221,6 +221,36 @@ TEST_F(ServeTest, EveryRangePresetAndTheFromToFormNameTheirWindow) {
   EXPECT_EQ(unknown->status, 400);
 }
 
+// The invocation list shows each invocation's detected events, jobs run, table and operation,
+// and user, as the table holds them.
+TEST_F(ServeTest, TheInvocationListShowsEventsJobsTableAndUser) {
+  Running s(options());
+  pqxx::work tx(db_->conn());
+  size_t rows = 0;
+  // Per function (a page each: the samples' functions have fewer invocations than a page holds).
+  for (const auto& f : tx.exec("SELECT source_function FROM invocations GROUP BY 1 HAVING count(*) <= 50 ORDER BY 1")) {
+    const std::string function = f[0].as<std::string>();
+    const auto r = s.client->Get(("/invocations?range=30d&function=" + httplib::detail::encode_query_param(function)).c_str());
+    ASSERT_TRUE(r && r->status == 200) << function;
+    EXPECT_NE(r->body.find("<th>events detected</th><th>jobs run</th><th>table</th><th>user</th>"), std::string::npos);
+    for (const auto& row : tx.exec_params("SELECT id::text, events_detected_count, total_jobs_run, coalesce(source_table, ''), "
+                                          "source_operation, coalesce(source_user_email, '') FROM invocations "
+                                          "WHERE source_function = $1", function)) {
+      const std::string link = "<a href=\"/invocation/" + row[0].as<std::string>() + "\">";
+      const size_t at = r->body.find(link);
+      ASSERT_NE(at, std::string::npos) << row[0].as<std::string>();
+      const size_t start = r->body.rfind("<tr>", at);
+      const std::string cells = "<td class=\"num\">" + row[1].as<std::string>() + "</td><td class=\"num\">" +
+                                row[2].as<std::string>() + "</td><td>" + html_escape(row[3].as<std::string>()) +
+                                (row[4].is_null() ? std::string() : " " + html_escape(row[4].as<std::string>())) + "</td><td>" +
+                                html_escape(row[5].as<std::string>()) + "</td><td>" + link;
+      EXPECT_NE(r->body.substr(start, at + link.size() - start).find(cells), std::string::npos) << cells;
+      ++rows;
+    }
+  }
+  EXPECT_GE(rows, 9u);
+}
+
 // A job's options and result, stored and shown nowhere before, are on its invocation's page.
 TEST_F(ServeTest, TheInvocationPageShowsEachJobsOptionsAndResult) {
   Running s(options());
