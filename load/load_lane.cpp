@@ -1,4 +1,5 @@
 #include "load/load_lane.h"
+#include "core/sql_array.h"
 
 #include <algorithm>
 #include <chrono>
@@ -413,13 +414,13 @@ void widen_day_spans(pqxx::work& tx, const transform::RowBatch& rows, const Stor
   for (const auto& l : rows.job_logs) widen(l.invocation_id, l.ts);
   if (spans.empty()) return;
   std::vector<int32_t> days;
-  std::string firsts = "{", lasts = "{";
+  std::vector<std::string> firsts, lasts;
   for (const auto& [day, span] : spans) {
     days.push_back(day);
-    firsts += (firsts.size() > 1 ? "," : "") + format_rfc3339(span.first);
-    lasts += (lasts.size() > 1 ? "," : "") + format_rfc3339(span.second);
+    firsts.push_back(format_rfc3339(span.first));
+    lasts.push_back(format_rfc3339(span.second));
   }
-  tx.exec_params0(sql::kWidenDaySpans, date_array(days), firsts + "}", lasts + "}");
+  tx.exec_params0(sql::kWidenDaySpans, date_array(days), text_array_literal(firsts), text_array_literal(lasts));
 }
 
 // Step 7: source_job_id links up whichever side arrives second. A new invocation whose job is in
