@@ -81,6 +81,8 @@ def main():
             "events 24h": "/events?range=24h",
             "jobs 7d": "/jobs?range=7d",
             "events 7d": "/events?range=7d",
+            "errors 1h": "/errors?range=1h",
+            "errors 24h": "/errors?range=24h",
         }
         first = urllib.request.urlopen(base + pages["invocations 24h"], timeout=30).read().decode()
         at = first.find("before=")

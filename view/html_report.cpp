@@ -60,6 +60,10 @@ svg .axis{font-size:10px;fill:#5b6475}svg .name{font-size:11px;fill:#1d2330}svg 
 .meta,.chain{color:#5b6475;margin:2px 0}.error{color:#cf222e;margin:4px 0}pre{white-space:pre-wrap;font-size:12px;background:#f3f4f6;padding:6px}
 .logs{list-style:none;padding-left:8px;margin:4px 0;font:12px ui-monospace,monospace}.logs .at{color:#5b6475}.logs .error .level{color:#cf222e}.logs .warn .level{color:#bf8700}
 code{font-size:12px}
+@media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}a{color:#58a6ff}
+table,.card,.invocation{background:#161b22;border-color:#30363d}td,th{border-color:#30363d}h2{border-color:#30363d}
+pre{background:#1f242c}.sub,.meta,.chain,.none,.card .label,.card .before{color:#8b949e}
+svg .name{fill:#e6edf3}svg .axis,svg .dur{fill:#8b949e}svg .grid{stroke:#30363d}svg .idle{fill:#484f58}}
 )";
 
 std::string card(const std::string& label, const std::string& value, const std::string& before, bool higher_is_better,

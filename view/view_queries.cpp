@@ -28,6 +28,11 @@ std::string sql::of_function(const std::string& alias, int n, const std::string&
 std::string sql::in_days(const std::string& alias, const std::string& days) {
   return alias + ".invocation_day = ANY(" + days + ")";
 }
+std::string sql::masked_error(const std::string& text) {
+  return "regexp_replace(regexp_replace(regexp_replace(left(" + text +
+         ", 1000), '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'gi'), "
+         "'\\m0x[0-9a-f]+\\M|\\m(?=[a-f]*[0-9])[0-9a-f]{8,}\\M', '<hex>', 'gi'), '[0-9]+', '<n>', 'g')";
+}
 std::string sql::window_days(pqxx::transaction_base& tx, Timestamp since, std::optional<Timestamp> until) {
   std::string days = "'{";
   for (const auto& r : tx.exec_params("SELECT to_char(invocation_day, 'YYYY-MM-DD') FROM edpipe_day_spans WHERE last_at >= " +
@@ -871,6 +876,98 @@ std::vector<NameStats> ViewReader::event_stats(Timestamp since, Timestamp until,
                                 " ORDER BY e.created_at DESC LIMIT $4";
                        },
                        since, until, function, limit);
+}
+
+namespace {
+std::vector<std::string> text_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  auto parser = f.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next())
+    if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
+  return out;
+}
+}  // namespace
+
+// One statement: the window's failures with their masked message (and their invocation's
+// function), the `limit` groups with the most, then per group and trend bucket what the page
+// shows, added up here. The failed executions come from their partial indexes (migration 011).
+ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std::optional<std::string>& function,
+                                     size_t limit) {
+  ReadTransaction tx(conn_, limits_);
+  const std::string days = sql::window_days(*tx, since, until);
+  const auto window = [&](const char* a) {
+    return std::string(a) + ".created_at >= " + kAt1 + " AND " + a + ".created_at < " + kAt2 + " AND " + sql::in_days(a, days);
+  };
+  const std::string buckets = std::to_string(kTrendBuckets);
+  const std::string bucket = "least(" + buckets + " - 1, (" + micros("f.created_at") + " - $1::bigint) * " + buckets +
+                             " / ($2::bigint - $1::bigint))::int";
+  const auto rows = tx->exec_params(
+      "WITH f AS MATERIALIZED ("
+      " SELECT 'job ' || j.job_name AS name, j.invocation_id, j.invocation_day, j.created_at, j.error_message AS err"
+      " FROM job_executions j WHERE j.status = 'failed' AND j.error_message IS NOT NULL AND " + window("j") +
+      " UNION ALL SELECT 'event ' || e.event_name, e.invocation_id, e.invocation_day, e.created_at,"
+      " coalesce(e.handler_error, e.detection_error) FROM event_executions e"
+      " WHERE e.status IN ('handler_failed', 'detection_failed') AND coalesce(e.handler_error, e.detection_error) IS NOT NULL"
+      " AND " + window("e") + "),"
+      // Per message as written, name, function and trend bucket first: a message is masked once
+      // however often it failed.
+      " r AS MATERIALIZED (SELECT left(f.err, 1000) AS err, f.name, i.source_function AS fn, " + bucket + " AS bucket,"
+      " count(*) AS n, min(f.created_at) AS first_at, max(f.created_at) AS last_at,"
+      " (array_agg(f.invocation_id::text ORDER BY f.created_at DESC, f.invocation_id DESC))[1] AS newest,"
+      " (array_agg(f.invocation_id::text ORDER BY f.created_at, f.invocation_id))[1] AS oldest"
+      " FROM f LEFT JOIN invocations i ON i.id = f.invocation_id AND i.invocation_day = f.invocation_day AND " +
+      sql::in_days("i", days) + " WHERE $3::text IS NULL OR i.source_function = $3 GROUP BY 1, 2, 3, 4),"
+      " m AS MATERIALIZED (SELECT d.grp, r.* FROM r JOIN (SELECT err, " + sql::masked_error("err") +
+      " AS grp FROM (SELECT DISTINCT err FROM r) x) d USING (err)),"
+      " g AS (SELECT grp, sum(n) AS n FROM m GROUP BY grp),"
+      " top AS (SELECT grp FROM g ORDER BY n DESC, grp COLLATE \"C\" LIMIT $4)"
+      " SELECT m.grp, m.bucket, sum(m.n)::bigint, min(" + micros("m.first_at") + "), max(" + micros("m.last_at") + "),"
+      " (array_agg(m.newest ORDER BY m.last_at DESC, m.newest DESC))[1],"
+      " (array_agg(m.oldest ORDER BY m.first_at, m.oldest))[1],"
+      " (array_agg(m.err ORDER BY m.last_at DESC, m.newest DESC))[1],"
+      " array_agg(DISTINCT m.fn) FILTER (WHERE m.fn IS NOT NULL), array_agg(DISTINCT m.name),"
+      " (SELECT count(*) FROM g), (SELECT coalesce(sum(n), 0)::bigint FROM g)"
+      " FROM m JOIN top USING (grp) GROUP BY 1, 2",
+      since, until, function, static_cast<int64_t>(limit));
+  ErrorGroups out;
+  std::map<std::string, ErrorGroup> groups;
+  for (const auto& r : rows) {
+    out.group_count = r[10].as<int64_t>();
+    out.failures = r[11].as<int64_t>();
+    ErrorGroup& g = groups[r[0].as<std::string>()];
+    if (g.trend.empty()) {
+      g.message = r[0].as<std::string>();
+      g.trend.assign(kTrendBuckets, 0);
+      g.first_seen = r[3].as<int64_t>();
+      g.last_seen = r[4].as<int64_t>();
+      g.oldest_invocation = r[6].as<std::string>();
+    }
+    const int64_t n = r[2].as<int64_t>();
+    g.count += n;
+    g.trend[std::clamp(r[1].as<int>(), 0, kTrendBuckets - 1)] += n;
+    if (r[3].as<int64_t>() < g.first_seen) {
+      g.first_seen = r[3].as<int64_t>();
+      g.oldest_invocation = r[6].as<std::string>();
+    }
+    if (r[4].as<int64_t>() >= g.last_seen || g.newest_invocation.empty()) {
+      g.last_seen = r[4].as<int64_t>();
+      g.newest_invocation = r[5].as<std::string>();
+      g.sample = r[7].as<std::string>();
+    }
+    for (auto& f : text_array(r[8])) g.functions.push_back(std::move(f));
+    for (auto& n : text_array(r[9])) g.names.push_back(std::move(n));
+  }
+  for (auto& [message, g] : groups) {
+    for (auto* list : {&g.functions, &g.names}) {  // each bucket's, merged
+      std::sort(list->begin(), list->end());
+      list->erase(std::unique(list->begin(), list->end()), list->end());
+    }
+    out.groups.push_back(std::move(g));
+  }
+  std::sort(out.groups.begin(), out.groups.end(),
+            [](const ErrorGroup& a, const ErrorGroup& b) { return a.count != b.count ? a.count > b.count : a.message < b.message; });
+  return out;
 }
 
 std::optional<Timestamp> ViewReader::watermark() {

@@ -25,6 +25,10 @@ std::string of_function(const std::string& alias, int n, const std::string& days
 std::string window_days(pqxx::transaction_base& tx, Timestamp since, std::optional<Timestamp> until);
 // "`alias`.invocation_day = ANY(`days`)".
 std::string in_days(const std::string& alias, const std::string& days);
+// The text expression `text` with what differs between two failures of one cause masked: uuids
+// as <id>, hex of 8 digits or more (or 0x…) as <hex>, other digits as <n>; its first 1,000
+// characters.
+std::string masked_error(const std::string& text);
 }  // namespace sql
 
 struct ViewLimits {
@@ -100,6 +104,24 @@ struct HourFigures {
   std::optional<double> p95_ms;
 };
 
+// The failures of jobs, handlers and detections whose messages read the same once ids, hex and
+// numbers are masked (sql::masked_error), as an error tracker groups them: the errors page.
+constexpr int kTrendBuckets = 24;  // a group's trend: its failures in this many equal parts of the window
+struct ErrorGroup {
+  std::string message;  // masked
+  int64_t count = 0;
+  Timestamp first_seen = 0, last_seen = 0;
+  std::vector<int64_t> trend;  // kTrendBuckets counts, oldest first
+  std::vector<std::string> functions;  // the functions of the invocations they failed in
+  std::vector<std::string> names;      // "job NAME", "event NAME"
+  std::string newest_invocation, oldest_invocation;
+  std::string sample;  // the newest failure's message, unmasked
+};
+struct ErrorGroups {
+  std::vector<ErrorGroup> groups;  // most failures first, at most the limit asked for
+  int64_t failures = 0, group_count = 0;  // of the whole window, past the limit too
+};
+
 struct NameStats {
   std::string name;
   int64_t runs = 0, failed = 0, detected = 0, abandoned = 0;  // abandoned: jobs only
@@ -147,6 +169,8 @@ class ViewReader {
   // or "detected"), most first: the overview's lists.
   std::vector<NameStats> name_counts(const char* kind, const char* order_by, Timestamp since, Timestamp until,
                                      const std::optional<std::string>& function, size_t limit);
+  // The failures created in [since, until) grouped by their masked message, at most `limit` groups.
+  ErrorGroups error_groups(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);
   // The newest ts any load has seen (windows are counted back from it); nullopt when empty.
   std::optional<Timestamp> watermark();
 

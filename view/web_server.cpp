@@ -177,6 +177,8 @@ nav input[type=search]{width:320px;padding:4px 6px}.filters{margin:8px 0}.filter
 table.list td{white-space:nowrap}table.list td.err{white-space:normal;color:#cf222e}.pager{margin:10px 0}
 .freshness{display:inline-block;padding:2px 8px;border-radius:10px;background:#e6f4ea;color:#1a7f37;margin:0 0 8px}
 .freshness.stale{background:#fff4d6;color:#9a6700;font-weight:600}
+@media (prefers-color-scheme:dark){nav{border-color:#30363d}nav a{color:#e6edf3}
+.freshness{background:#12261e;color:#3fb950}.freshness.stale{background:#2e2410;color:#d29922}}
 )";
 
 std::string param(const httplib::Request& req, const char* name, size_t max_chars = 200) {
@@ -259,10 +261,11 @@ std::string freshness_badge(std::optional<Timestamp> watermark, int64_t stale_af
 
 std::string page(const std::string& title, const std::string& body, const std::string& search = "") {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" + esc(title) +
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+         "<meta name=\"color-scheme\" content=\"light dark\">\n<title>" + esc(title) +
          " · edpipe</title>\n<style>" + page_style() + kPageStyle + "</style></head><body>\n"
          "<nav><a href=\"/\">Overview</a><a href=\"/invocations\">Invocations</a><a href=\"/jobs\">Jobs</a>"
-         "<a href=\"/events\">Events</a><form action=\"/invocations\" method=\"get\" role=\"search\">"
+         "<a href=\"/events\">Events</a><a href=\"/errors\">Errors</a><form action=\"/invocations\" method=\"get\" role=\"search\">"
          "<input type=\"search\" name=\"q\" value=\"" + esc(search, 200) +
          "\" placeholder=\"id, correlation id, table:id, e-mail, event, job, error\"></form></nav>\n" + body +
          "<script src=\"/static/app.js\"></script>\n</body></html>\n";
@@ -323,6 +326,55 @@ std::string stats_table(const std::vector<NameStats>& rows, const char* kind, co
   return out + "</table>\n<p class=\"sub\">The executions of the invocations that started in the window; abandoned: "
                "no end, the invocation cut off; p50 and p95 within 1 %; the most common error of each name's latest " +
                std::to_string(kErrorSample) + " failures.</p>\n";
+}
+
+// A group's failures over the window: one bar per trend bucket, its count and time on hover.
+std::string trend_svg(const std::vector<int64_t>& trend, const Window& w) {
+  const int width = 120, height = 24, bar = width / kTrendBuckets;
+  const int64_t top = std::max<int64_t>(1, *std::max_element(trend.begin(), trend.end()));
+  const Timestamp part = (w.until - w.since) / kTrendBuckets;
+  std::string svg = "<svg class=\"trend\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
+                    "\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" role=\"img\">";
+  for (size_t i = 0; i < trend.size(); ++i) {
+    const int h = trend[i] ? std::max(1, int(trend[i] * (height - 2) / top)) : 0;
+    svg += "<rect class=\"bad\" x=\"" + std::to_string(int(i) * bar) + "\" y=\"" + std::to_string(height - h) +
+           "\" width=\"" + std::to_string(bar - 1) + "\" height=\"" + std::to_string(h) + "\"><title>" +
+           std::to_string(trend[i]) + " from " + format_rfc3339(w.since + Timestamp(i) * part).substr(0, 16) +
+           "</title></rect>";
+  }
+  return svg + "</svg>";
+}
+
+std::string error_groups_table(const ErrorGroups& e, const Window& w) {
+  std::string out = "<p class=\"sub\">" + std::to_string(e.failures) + " failures of jobs, handlers and detections in " +
+                    std::to_string(e.group_count) + " groups (ids, hex and numbers masked)" +
+                    (e.groups.size() < size_t(e.group_count) ? "; the " + std::to_string(e.groups.size()) + " largest" : "") +
+                    "</p>\n<table class=\"list errors\"><tr><th>error</th><th>failures</th><th>trend</th><th>first seen</th>"
+                    "<th>last seen</th><th>functions</th><th>jobs and events</th><th>occurrences</th></tr>\n";
+  const auto list = [](const std::vector<std::string>& items, const auto& link) {
+    std::string out;
+    for (size_t i = 0; i < items.size() && i < 8; ++i) out += (i ? ", " : "") + link(items[i]);
+    if (items.size() > 8) out += " and " + std::to_string(items.size() - 8) + " more";
+    return out;
+  };
+  for (const auto& g : e.groups) {
+    out += "<tr><td class=\"err\" title=\"" + esc(g.sample, 1000) + "\">" + esc(g.message, 300) + "</td><td class=\"num\">" +
+           std::to_string(g.count) + "</td><td>" + trend_svg(g.trend, w) + "</td><td>" +
+           format_rfc3339(g.first_seen).substr(0, 19) + "</td><td>" + format_rfc3339(g.last_seen).substr(0, 19) + "</td><td>" +
+           list(g.functions, [&](const std::string& f) {
+             return "<a href=\"/invocations?function=" + url_encode(f) + "&amp;" + w.link_params() + "\">" + esc(f, 60) + "</a>";
+           }) +
+           "</td><td>" + list(g.names, [&](const std::string& n) {
+             // "job NAME" or "event NAME": the invocations where that name failed.
+             const bool job = n.rfind("job ", 0) == 0;
+             return "<a href=\"/invocations?q=" + url_encode((job ? "failed-job:" : "failed-event:") + n.substr(job ? 4 : 6)) +
+                    "&amp;" + w.link_params() + "\">" + esc(n, 80) + "</a>";
+           }) +
+           "</td><td><a href=\"/invocation/" + esc(g.newest_invocation) + "\">newest</a>" +
+           (g.oldest_invocation != g.newest_invocation ? " · <a href=\"/invocation/" + esc(g.oldest_invocation) + "\">oldest</a>"
+                                                       : std::string()) + "</td></tr>\n";
+  }
+  return out + "</table>\n";
 }
 
 }  // namespace
@@ -512,6 +564,15 @@ struct WebServer::Impl {
                            (rows.empty() ? "<p class=\"none\">none in this window</p>\n" : stats_table(rows, jobs ? "job" : "event", w)));
   }
 
+  std::string errors(ViewReader& reader, const httplib::Request& req) {
+    const Window w = window_of(req, reader);
+    const auto function = opt_param(req, "function");
+    const ErrorGroups e = reader.error_groups(w.since, w.until, function, 100);
+    const std::string keep = function ? "&amp;function=" + url_encode(*function) : "";
+    return page("Errors", "<h1>Errors</h1>\n" + range_links("/errors", w, keep) +
+                              (e.groups.empty() ? "<p class=\"none\">no failure in this window</p>\n" : error_groups_table(e, w)));
+  }
+
   void routes() {
     auto html = [this](std::string (Impl::*fn)(ViewReader&, const httplib::Request&)) {
       return [this, fn](const httplib::Request& req, httplib::Response& res) {
@@ -528,6 +589,7 @@ struct WebServer::Impl {
     server.Get("/", html(&Impl::overview));
     server.Get("/invocations", html(&Impl::invocations));
     server.Get(R"(/invocation/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))", html(&Impl::invocation));
+    server.Get("/errors", html(&Impl::errors));
     server.Get("/jobs", [this](const httplib::Request& req, httplib::Response& res) {
       serve(req, res, [this](ViewReader& r, const httplib::Request& q) { return stats(r, q, true); });
     });

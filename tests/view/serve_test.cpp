@@ -103,7 +103,7 @@ fs::path ServeTest::dir_;
 TEST_F(ServeTest, EveryPageAnswersWithItsSecurityHeaders) {
   Running s(options());
   for (const char* path : {"/", "/?range=1h", "/?range=7d", "/invocations", "/invocations?status=failed&range=7d",
-                           "/invocation/dddddddd-0000-4000-8000-000000000004", "/jobs", "/events?range=7d",
+                           "/invocation/dddddddd-0000-4000-8000-000000000004", "/jobs", "/events?range=7d", "/errors?range=7d",
                            "/?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z", "/static/app.js", "/login"}) {
     const auto r = s.client->Get(path);
     ASSERT_TRUE(r) << path;
@@ -267,6 +267,36 @@ TEST_F(ServeTest, TheInvocationPageShowsEachJobsOptionsAndResult) {
     ++shown;
   }
   EXPECT_GT(shown, 0u);
+}
+
+// The errors page: the samples' failures as groups with their masked message, and every link
+// on it (functions, names, occurrences, ranges) answers.
+TEST_F(ServeTest, TheErrorsPageGroupsFailuresAndEveryLinkAnswers) {
+  Running s(options());
+  const auto r = s.client->Get("/errors?range=7d");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("Request failed with status code &lt;n&gt;"), std::string::npos) << "numbers masked";
+  EXPECT_NE(r->body.find("title=\"Request failed with status code 503\""), std::string::npos) << "the newest as written";
+  EXPECT_NE(r->body.find("Error: downstream webhook rejected the event"), std::string::npos) << "a handler's";
+  EXPECT_EQ(r->body.find("<script"), r->body.rfind("<script")) << "the page's own script alone";
+  EXPECT_NE(r->body.find("href=\"/invocation/dddddddd-0000-4000-8000-000000000004\""), std::string::npos);
+  static const std::regex link("href=\"(/[^\"]*)\"");
+  int links = 0;
+  for (std::sregex_iterator it(r->body.begin(), r->body.end(), link), end; it != end; ++it) {
+    std::string path = (*it)[1];
+    for (size_t at; (at = path.find("&amp;")) != std::string::npos;) path.replace(at, 5, "&");
+    const auto page = s.client->Get(path);
+    ASSERT_TRUE(page) << path;
+    EXPECT_EQ(page->status, 200) << path;
+    ++links;
+  }
+  EXPECT_GT(links, 12);
+  // A function's filter keeps only its failures.
+  const auto users = s.client->Get("/errors?range=7d&function=event-detector-users");
+  ASSERT_TRUE(users);
+  EXPECT_NE(users->body.find("downstream webhook rejected"), std::string::npos);
+  EXPECT_EQ(users->body.find("Request failed with status code"), std::string::npos);
 }
 
 TEST_F(ServeTest, TheOverviewCountsExactlyTheWindowItPrints) {
@@ -546,7 +576,7 @@ TEST_F(ServeTest, ChromiumRendersEveryPageWithoutAConsoleError) {
   int n = 0;
   for (const std::string& path : std::vector<std::string>{"/?range=7d", "/invocations?range=7d",
                                                        "/invocation/aaaaaaaa-0000-4000-8000-000000000001", "/jobs?range=7d",
-                                                       "/events?range=7d", std::string("/invocation/") + kHostile}) {
+                                                       "/events?range=7d", "/errors?range=30d", std::string("/invocation/") + kHostile}) {
     const fs::path png = dir_ / ("page-" + std::to_string(++n) + ".png");
     fs::remove(png);
     const auto r = testing::run_command("timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "

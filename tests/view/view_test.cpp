@@ -8,6 +8,8 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
+#include <sstream>
 
 #include "gen/corpus_generator.h"
 #include "load/pg_test_support.h"
@@ -628,6 +630,145 @@ void expect_windows_equal_sql(int64_t id_shift_ms) {
       }
     }
   }
+}
+
+// Failures whose messages differ only in ids, hex and numbers: jobs of one invocation, and a
+// handler of another (random ids: the undated partition).
+std::string masked_failures_input() {
+  const char* messages[] = {"order 1234 not found", "order 77 not found",
+                            "lookup of 4f1c2a9e-1111-4222-8333-444455556666 failed",
+                            "lookup of A0B1C2D3-9999-4aaa-8bbb-cccccccccccc failed", "bad token 0xdeadbeef", "bad token 0x1F",
+                            "hash 3fa2b9c1d0 mismatch", "hash 00aa11bb22cc mismatch", "hash deadbeefcafe mismatch"};
+  std::string out =
+      R"({"type":"invocation.start","ts":"2026-11-20T03:10:00.000Z","invocation_id":"e4404e44-0000-4000-8000-000000000001","source_function":"fn-masked"})"
+      "\n"
+      R"({"type":"event.detection.start","ts":"2026-11-20T03:10:00.010Z","invocation_id":"e4404e44-0000-4000-8000-000000000001","event_execution_id":"e4404e44-0000-4000-8000-0000000001e1","event_name":"masked.jobs"}
+{"type":"event.detection.end","ts":"2026-11-20T03:10:00.020Z","invocation_id":"e4404e44-0000-4000-8000-000000000001","event_execution_id":"e4404e44-0000-4000-8000-0000000001e1","event_name":"masked.jobs","detected":true}
+{"type":"event.handler.start","ts":"2026-11-20T03:10:00.030Z","invocation_id":"e4404e44-0000-4000-8000-000000000001","event_execution_id":"e4404e44-0000-4000-8000-0000000001e1","event_name":"masked.jobs"}
+)";
+  int n = 0;
+  for (const char* m : messages) {
+    char job[40];
+    std::snprintf(job, sizeof job, "e4404e44-0000-4000-8000-0000000001%02d", ++n);
+    const std::string ts = "2026-11-20T03:1" + std::to_string(n % 10) + ":00.000Z";
+    out += R"({"type":"job.start","ts":")" + ts + R"(","invocation_id":"e4404e44-0000-4000-8000-000000000001","job_execution_id":")" +
+           job + R"(","job_name":"masked-job"})" "\n" R"({"type":"job.end","ts":")" + ts +
+           R"(","invocation_id":"e4404e44-0000-4000-8000-000000000001","job_execution_id":")" + job +
+           R"(","event_execution_id":"e4404e44-0000-4000-8000-0000000001e1","job_name":"masked-job","status":"failed","error":{"message":")" + m + R"("}})" "\n";
+  }
+  out += R"({"type":"invocation.start","ts":"2026-11-20T05:00:00.000Z","invocation_id":"e4404e44-0000-4000-8000-000000000002","source_function":"fn-handler"}
+{"type":"event.detection.start","ts":"2026-11-20T05:00:00.010Z","invocation_id":"e4404e44-0000-4000-8000-000000000002","event_execution_id":"e4404e44-0000-4000-8000-0000000002e1","event_name":"masked.event"}
+{"type":"event.detection.end","ts":"2026-11-20T05:00:00.020Z","invocation_id":"e4404e44-0000-4000-8000-000000000002","event_execution_id":"e4404e44-0000-4000-8000-0000000002e1","event_name":"masked.event","detected":true}
+{"type":"event.handler.start","ts":"2026-11-20T05:00:00.030Z","invocation_id":"e4404e44-0000-4000-8000-000000000002","event_execution_id":"e4404e44-0000-4000-8000-0000000002e1","event_name":"masked.event"}
+{"type":"event.handler.end","ts":"2026-11-20T05:00:00.040Z","invocation_id":"e4404e44-0000-4000-8000-000000000002","event_execution_id":"e4404e44-0000-4000-8000-0000000002e1","event_name":"masked.event","error":{"message":"order 5 not found"}}
+)";
+  return out;
+}
+
+// What sql::masked_error does, written again with std::regex.
+std::string masked(std::string s) {
+  static const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", std::regex::icase);
+  static const std::regex hex("\\b0x[0-9a-f]+\\b|\\b(?=[a-f]*[0-9])[0-9a-f]{8,}\\b", std::regex::icase);
+  static const std::regex digits("[0-9]+");
+  s = std::regex_replace(s.substr(0, 1000), uuid, "<id>");
+  s = std::regex_replace(s, hex, "<hex>");
+  return std::regex_replace(s, digits, "<n>");
+}
+
+// The errors page's groups equal the window's failures read one by one and grouped here: counts,
+// trend, first and last seen, newest and oldest invocation, functions and names; the masking
+// groups what differs only in ids, hex and numbers, and keeps apart what differs in words.
+TEST(ErrorGroups, EqualTheFailuresReadOneByOneAndGroupedAgain) {
+  testing::TestDatabase db;
+  gen::GeneratorOptions o;
+  o.invocations = 400;
+  o.span = 10 * kMicrosPerHour;
+  o.job_failure_rate = 0.2;
+  std::vector<std::string> lines = testing::generated_lines(o);
+  std::istringstream extra(masked_failures_input());
+  for (std::string line; std::getline(extra, line);) lines.push_back(line);
+  testing::load_lines(db.conninfo(), lines, 5000);
+  ViewReader reader(db.conn());
+
+  const Timestamp t0 = o.start;
+  struct Case {
+    Timestamp since, until;
+    std::optional<std::string> function;
+    size_t limit;
+  };
+  const std::vector<Case> cases = {{t0 - kMicrosPerHour, t0 + 12 * kMicrosPerHour, std::nullopt, 100},
+                                   {t0 + 2 * kMicrosPerHour + 1234, t0 + 5 * kMicrosPerHour + 17, std::nullopt, 100},
+                                   {t0, t0 + 12 * kMicrosPerHour, std::string("fn-masked"), 100},
+                                   {t0, t0 + 12 * kMicrosPerHour, std::nullopt, 2}};
+  bool saw_masked = false;
+  for (const auto& c : cases) {
+    const std::string at = format_rfc3339(c.since) + " " + c.function.value_or("") + " " + std::to_string(c.limit);
+    pqxx::work tx(db.conn());
+    const auto rows = tx.exec_params(
+        "SELECT x.name, x.invocation_id::text, " + sql::micros("x.created_at") + ", x.err, i.source_function FROM ("
+        " SELECT 'job ' || job_name AS name, invocation_id, created_at, error_message AS err FROM job_executions"
+        "  WHERE status = 'failed' AND error_message IS NOT NULL"
+        " UNION ALL SELECT 'event ' || event_name, invocation_id, created_at, coalesce(handler_error, detection_error)"
+        "  FROM event_executions WHERE status IN ('handler_failed', 'detection_failed')"
+        "  AND coalesce(handler_error, detection_error) IS NOT NULL) x"
+        " LEFT JOIN invocations i ON i.id = x.invocation_id"
+        " WHERE x.created_at >= " + sql::at_param(1) + " AND x.created_at < " + sql::at_param(2) +
+            " AND ($3::text IS NULL OR i.source_function = $3)",
+        c.since, c.until, c.function);
+    tx.commit();
+    std::map<std::string, ErrorGroup> want;
+    std::map<std::string, std::pair<Timestamp, std::string>> newest, oldest;
+    for (const auto& r : rows) {
+      const std::string err = r[3].as<std::string>(), id = r[1].as<std::string>();
+      const Timestamp ts = r[2].as<int64_t>();
+      ErrorGroup& g = want[masked(err)];
+      g.trend.resize(kTrendBuckets);
+      ++g.count;
+      ++g.trend[std::min<int64_t>(kTrendBuckets - 1, (ts - c.since) * kTrendBuckets / (c.until - c.since))];
+      g.names.push_back(r[0].as<std::string>());
+      if (!r[4].is_null()) g.functions.push_back(r[4].as<std::string>());
+      auto& nw = newest[masked(err)];
+      if (g.count == 1 || std::make_pair(ts, id) > nw) nw = {ts, id}, g.sample = err;
+      auto& od = oldest[masked(err)];
+      if (g.count == 1 || std::make_pair(ts, id) < od) od = {ts, id};
+    }
+    const auto got = reader.error_groups(c.since, c.until, c.function, c.limit);
+    EXPECT_EQ(got.group_count, int64_t(want.size())) << at;
+    EXPECT_EQ(got.failures, int64_t(rows.size())) << at;
+    ASSERT_EQ(got.groups.size(), std::min(c.limit, want.size())) << at;
+    for (size_t k = 0; k < got.groups.size(); ++k) {
+      const ErrorGroup& g = got.groups[k];
+      ASSERT_TRUE(want.count(g.message)) << at << " " << g.message;
+      ErrorGroup& w = want[g.message];
+      for (auto* list : {&w.names, &w.functions}) {
+        std::sort(list->begin(), list->end());
+        list->erase(std::unique(list->begin(), list->end()), list->end());
+      }
+      EXPECT_EQ(g.count, w.count) << at << " " << g.message;
+      EXPECT_EQ(g.trend, w.trend) << at << " " << g.message;
+      EXPECT_EQ(g.names, w.names) << at << " " << g.message;
+      EXPECT_EQ(g.functions, w.functions) << at << " " << g.message;
+      EXPECT_EQ(g.last_seen, newest[g.message].first) << at << " " << g.message;
+      EXPECT_EQ(g.newest_invocation, newest[g.message].second) << at << " " << g.message;
+      EXPECT_EQ(g.sample, w.sample) << at << " " << g.message;
+      EXPECT_EQ(g.first_seen, oldest[g.message].first) << at << " " << g.message;
+      EXPECT_EQ(g.oldest_invocation, oldest[g.message].second) << at << " " << g.message;
+      // Most failures first; no group left out has more than the last shown.
+      if (k > 0) EXPECT_GE(got.groups[k - 1].count, g.count) << at;
+      for (const auto& [message, other] : want)
+        if (std::none_of(got.groups.begin(), got.groups.end(), [&](const ErrorGroup& x) { return x.message == message; }))
+          EXPECT_LE(other.count, got.groups.back().count) << at << " " << message;
+      saw_masked |= g.message == "order <n> not found" && g.count == 3;
+    }
+    if (c.function) {
+      std::set<std::string> messages;
+      for (const auto& g : got.groups) messages.insert(g.message);
+      EXPECT_EQ(messages, (std::set<std::string>{"order <n> not found", "lookup of <id> failed", "bad token <hex>",
+                                                 "hash <hex> mismatch", "hash deadbeefcafe mismatch"}))
+          << "ids, hex and numbers masked; a word of hex letters kept";
+    }
+  }
+  EXPECT_TRUE(saw_masked) << "two jobs and a handler of two functions in one group";
 }
 
 TEST(WindowTotals, EqualSqlOverTheWindow) { expect_windows_equal_sql(0); }
