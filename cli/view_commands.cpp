@@ -58,10 +58,12 @@ std::optional<std::pair<Timestamp, Timestamp>> explicit_window(const po::variabl
   return std::make_pair(f, t);
 }
 
+constexpr size_t kFlowInvocations = 200;  // of a chain `show --flow` draws
+
 int run_show(const std::vector<std::string>& args) {
   std::string db, correlation, since_text = "1h", function, from_text, to_text;
   std::vector<std::string> ids;
-  bool failed = false, all = false, logs = false, stacks = false, json = false;
+  bool failed = false, all = false, logs = false, stacks = false, json = false, flow = false;
   uint32_t limit = 20;
   po::options_description visible(
       "Usage: edpipe show ID [OPTIONS]\n"
@@ -84,6 +86,9 @@ int run_show(const std::vector<std::string>& args) {
       "logs", po::bool_switch(&logs), "log lines under their job (level, offset from the start, message)")(
       "stacks", po::bool_switch(&stacks), "whole error stacks, not only each error's first line")(
       "json", po::bool_switch(&json), "the same tree as one JSON document")(
+      "flow", po::bool_switch(&flow),
+      "the flow of ID's chain instead: from the invocation that started it, each invocation's events, "
+      "their jobs and the invocations those caused, as a tree")(
       "failed", po::bool_switch(&failed), "list recent failed and abandoned invocations, newest first")(
       "since", po::value(&since_text)->value_name("DURATION")->default_value("1h"),
       "--failed: how far back from the newest record loaded")(
@@ -99,12 +104,13 @@ int run_show(const std::vector<std::string>& args) {
   pos.add("id", -1);
   const po::variables_map vm = parse_command("show", args, every, &pos);
   if (vm.count("help")) {
-    std::cout << visible << "\nExamples:\n  edpipe show aaaaaaaa --logs\n  edpipe show --failed --since 24h\n";
+    std::cout << visible << "\nExamples:\n  edpipe show aaaaaaaa --logs\n  edpipe show aaaaaaaa --flow\n  edpipe show --failed --since 24h\n";
     return kExitOk;
   }
   const int ways = int(!ids.empty()) + int(!correlation.empty()) + int(failed);
   if (ways != 1) throw UsageError("show: give one of ID, --correlation-id or --failed");
   if (ids.size() > 1) throw UsageError("show: one ID at a time");
+  if (flow && (ids.empty() || json)) throw UsageError("show: --flow takes an ID, without --json");
   const Timestamp since = parse_duration(since_text, "since");
   const auto given_window = explicit_window(vm, from_text, to_text, "show");
 
@@ -176,6 +182,10 @@ int run_show(const std::vector<std::string>& args) {
         return kExitInputError;
       }
       chain = found;
+    }
+    if (flow) {
+      std::cout << view::flow_text(view::flow_tree(reader.chain(chain[0], kFlowInvocations)), style, chain[0]);
+      return kExitOk;
     }
     std::string json_out = "[";
     for (size_t i = 0; i < chain.size(); ++i) {

@@ -59,11 +59,12 @@ svg .axis{font-size:10px;fill:#5b6475}svg .name{font-size:11px;fill:#1d2330}svg 
 .invocation{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:4px 14px 10px;margin:12px 0}
 .meta,.chain{color:#5b6475;margin:2px 0}.error{color:#cf222e;margin:4px 0}pre{white-space:pre-wrap;font-size:12px;background:#f3f4f6;padding:6px}
 .logs{list-style:none;padding-left:8px;margin:4px 0;font:12px ui-monospace,monospace}.logs .at{color:#5b6475}.logs .error .level{color:#cf222e}.logs .warn .level{color:#bf8700}
-code{font-size:12px}
+code{font-size:12px}.flow-wrap{overflow-x:auto}
+svg .edge{fill:none;stroke:#8c959f}svg .box{fill:#fff;stroke:#c5cbd3}svg .current .box{stroke:#0969da;stroke-width:2.5}
 @media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}a{color:#58a6ff}
 table,.card,.invocation{background:#161b22;border-color:#30363d}td,th{border-color:#30363d}h2{border-color:#30363d}
 pre{background:#1f242c}.sub,.meta,.chain,.none,.card .label,.card .before{color:#8b949e}
-svg .name{fill:#e6edf3}svg .axis,svg .dur{fill:#8b949e}svg .grid{stroke:#30363d}svg .idle{fill:#484f58}}
+svg .name{fill:#e6edf3}svg .axis,svg .dur{fill:#8b949e}svg .grid{stroke:#30363d}svg .idle{fill:#484f58}svg .box{fill:#161b22;stroke:#30363d}}
 )";
 
 std::string card(const std::string& label, const std::string& value, const std::string& before, bool higher_is_better,
@@ -201,6 +202,59 @@ std::string invocation_section(const InvocationView& v, size_t log_budget, const
     }
   }
   return out + "</article>\n";
+}
+
+std::string flow_svg(const std::vector<FlowNode>& nodes, const InvocationLink& link, const std::string& current) {
+  if (nodes.empty()) return "";
+  const int box_w = 180, box_h = 36, col_w = 210, row_h = 44;
+  // A node sits on its first child's row; each leaf takes a row of its own.
+  std::vector<int> row(nodes.size(), 0);
+  int rows = 0, depth = 0;
+  const std::function<void(size_t)> place = [&](size_t i) {
+    depth = std::max(depth, nodes[i].depth);
+    if (nodes[i].children.empty()) {
+      row[i] = rows++;
+      return;
+    }
+    for (size_t c : nodes[i].children) place(c);
+    row[i] = row[nodes[i].children.front()];
+  };
+  place(0);
+  const int width = (depth + 1) * col_w, height = rows * row_h;
+  std::string svg = "<svg class=\"flow\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
+                    "\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" role=\"img\">";
+  const auto x_of = [&](size_t i) { return nodes[i].depth * col_w + 2; };
+  const auto y_of = [&](size_t i) { return row[i] * row_h + 4; };
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (size_t c : nodes[i].children) {
+      const int x1 = x_of(i) + box_w, y1 = y_of(i) + box_h / 2, x2 = x_of(c), y2 = y_of(c) + box_h / 2, mid = (x1 + x2) / 2;
+      svg += "<path class=\"edge\" d=\"M" + std::to_string(x1) + " " + std::to_string(y1) + "H" + std::to_string(mid) + "V" +
+             std::to_string(y2) + "H" + std::to_string(x2) + "\"/>";
+    }
+  static const char* kinds[] = {"invocation", "event", "job", "events"};
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const FlowNode& n = nodes[i];
+    const std::string kind = kinds[static_cast<int>(n.kind)];
+    const std::string status = n.loaded ? n.status : "";
+    const std::string line2 = n.kind == FlowNode::Kind::Folded ? "" :
+                              kind + (status.empty() ? "" : " · " + status) +
+                              (n.duration_ms ? " · " + ms_text(double(*n.duration_ms)) : std::string());
+    const std::string name = n.kind == FlowNode::Kind::Invocation && !n.loaded ? n.id.substr(0, 8) + "… (" + n.name + ")" : n.name;
+    const auto href = n.invocation_id.empty() ? std::nullopt : link(n.invocation_id);
+    const int x = x_of(i), y = y_of(i);
+    std::string g = "<g class=\"node" + std::string(n.kind == FlowNode::Kind::Invocation && n.id == current ? " current" : "") +
+                    "\"><title>" + esc(kind + " " + n.name + (n.id.empty() ? "" : " " + n.id) + (status.empty() ? "" : ", " + status) +
+                                        (n.duration_ms ? ", " + ms_text(double(*n.duration_ms)) : std::string()) +
+                                        (n.error ? ": " + *n.error : std::string()), 400) +
+                    "</title><rect class=\"box\" x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) + "\" width=\"" +
+                    std::to_string(box_w) + "\" height=\"" + std::to_string(box_h) + "\" rx=\"4\"/><rect class=\"" +
+                    status_class(status) + "\" x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) + "\" width=\"5\" height=\"" +
+                    std::to_string(box_h) + "\"/><text class=\"name\" x=\"" + std::to_string(x + 10) + "\" y=\"" +
+                    std::to_string(y + 15) + "\">" + esc(name, 26) + "</text><text class=\"dur\" x=\"" + std::to_string(x + 10) +
+                    "\" y=\"" + std::to_string(y + 29) + "\">" + esc(line2, 34) + "</text></g>";
+    svg += href ? "<a href=\"" + esc(*href) + "\">" + g + "</a>" : g;
+  }
+  return svg + "</svg>";
 }
 
 std::string page_style() { return kStyle; }
@@ -389,7 +443,9 @@ std::string render_report(const ReportData& d) {
     return "#inv-" + id;
   };
   std::set<std::string> anchored;  // an invocation both failed and slow: one anchor
-  for (const auto& v : d.failures) out += invocation_section(v, 40, in_file, anchored.insert(v.id).second);
+  for (const auto& v : d.failures)
+    out += invocation_section(v, 40, in_file, anchored.insert(v.id).second) + "<div class=\"flow-wrap\">" +
+           flow_svg(flow_tree({v}), in_file, v.id) + "</div>\n";
   out += "</section>\n<section id=\"slowest\"><h2>Slowest invocations</h2>\n";
   if (d.slowest.empty()) out += "<p class=\"none\">no finished invocation in this window</p>\n";
   for (const auto& v : d.slowest) out += invocation_section(v, 40, in_file, anchored.insert(v.id).second);

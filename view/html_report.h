@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "view/flow_graph.h"
 #include "view/invocation_tree.h"
 #include "view/view_queries.h"
 
@@ -71,6 +72,8 @@ using InvocationLink = std::function<std::optional<std::string>(const std::strin
 // `anchored`: carries the `inv-ID` anchor that report links point at (once a page).
 std::string invocation_section(const InvocationView& v, size_t log_lines, const InvocationLink& link,
                                bool anchored = true);
+// A chain's flow (flow_graph.h) as SVG: every node a link (through `link`), `current` outlined.
+std::string flow_svg(const std::vector<FlowNode>& nodes, const InvocationLink& link, const std::string& current);
 std::string cut(std::string_view s, size_t chars);              // at most `chars` bytes, whole characters, "…"
 std::string esc(std::string_view s, size_t chars = 300);        // cut, then HTML-escaped
 std::string number(double v, int decimals = 0);

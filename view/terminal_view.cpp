@@ -1,5 +1,7 @@
 #include "view/terminal_view.h"
 
+#include <functional>
+
 #include <algorithm>
 #include <cmath>
 
@@ -283,6 +285,36 @@ std::string render_invocation(const InvocationView& v, const TerminalStyle& styl
              printable(line.message, size_t(std::max(20, style.width - 23))) + "\n";
   }
   if (v.log_lines_left_out) out += "  (" + std::to_string(v.log_lines_left_out) + " more log lines not shown)\n";
+  return out;
+}
+
+std::string flow_text(const std::vector<FlowNode>& nodes, const TerminalStyle& style, const std::string& current) {
+  if (nodes.empty()) return "";
+  const Painter p(style.color);
+  static const char* kinds[] = {"invocation", "event", "job", "events"};
+  std::string out;
+  // Pre-order with the tree's guides: "├─ " for a child with siblings after it, "└─ " for the last.
+  const std::function<void(size_t, const std::string&, const std::string&)> walk = [&](size_t i, const std::string& lead,
+                                                                                       const std::string& rest) {
+    const FlowNode& n = nodes[i];
+    std::string line = lead + kinds[static_cast<int>(n.kind)] + " ";
+    if (n.kind == FlowNode::Kind::Invocation) {
+      line += (n.id == current ? p.bold(n.id) : n.id);
+      line += n.loaded ? "  " + printable(n.name, 60) + "  " + p.status(n.status) : "  (" + n.name + ")";
+    } else if (n.kind == FlowNode::Kind::Folded) {
+      line = lead + p.dim(n.name);
+    } else {
+      line += printable(n.name, 60) + "  " + p.status(n.status);
+    }
+    if (n.duration_ms) line += "  " + millis_text(n.duration_ms);
+    if (n.error) line += "  " + p.red(printable(first_line(*n.error), 80));
+    out += line + "\n";
+    for (size_t c = 0; c < n.children.size(); ++c) {
+      const bool last = c + 1 == n.children.size();
+      walk(n.children[c], rest + (last ? "└─ " : "├─ "), rest + (last ? "   " : "│  "));
+    }
+  };
+  walk(0, "", "");
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "view/flow_graph.h"
 #include "view/invocation_tree.h"
 
 namespace edpipe::view {
@@ -23,6 +24,8 @@ struct TerminalStyle {
 
 std::string render_invocation(const InvocationView& v, const TerminalStyle& style);
 std::string render_summaries(const std::vector<InvocationSummary>& rows, const TerminalStyle& style);
+// A chain's flow (flow_graph.h) as an indented tree, one node a line; `current` in bold.
+std::string flow_text(const std::vector<FlowNode>& nodes, const TerminalStyle& style, const std::string& current);
 // The tree as one JSON document (every field, every log line read).
 std::string invocation_json(const InvocationView& v);
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "core/duration_sketch.h"
 #include "core/sql_array.h"
@@ -261,6 +262,36 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
     }
   }
   return v;
+}
+
+std::vector<InvocationView> ViewReader::chain(const std::string& id, size_t limit) {
+  ViewLimits bare = limits_;
+  bare.log_lines = 0;
+  ViewReader reader(conn_, bare);
+  auto start = reader.invocation(id);
+  if (!start) return {};
+  std::set<std::string> seen{id};
+  for (int up = 0; up < kChainUp && start->caused_by_invocation && !seen.count(*start->caused_by_invocation); ++up) {
+    auto parent = reader.invocation(*start->caused_by_invocation);
+    if (!parent) break;
+    seen.insert(parent->id);
+    start = std::move(parent);
+  }
+  std::vector<InvocationView> out;
+  std::set<std::string> queued{start->id};
+  out.push_back(std::move(*start));
+  for (size_t next = 0; next < out.size() && out.size() < limit; ++next) {
+    std::vector<std::string> caused;
+    for (const auto& e : out[next].events)
+      for (const auto& j : e.jobs)
+        for (const auto& t : j.triggered)
+          if (queued.insert(t).second) caused.push_back(t);
+    for (const auto& t : caused) {
+      if (out.size() >= limit) break;
+      if (auto v = reader.invocation(t)) out.push_back(std::move(*v));
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> ViewReader::correlated(const std::string& correlation_id, size_t limit) {

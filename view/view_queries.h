@@ -139,6 +139,11 @@ class ViewReader {
   // One invocation with its events, jobs, log lines and chain links (and its Hasura payload,
   // pretty-printed, when asked); nullopt when unknown.
   std::optional<InvocationView> invocation(const std::string& id, bool with_payload = false);
+  // The chain `id` is part of: from the invocation that started it (the caused-by links followed
+  // up, at most kChainUp steps) down through every invocation its jobs caused, breadth first, at
+  // most `limit` invocations; without log lines or payloads. Empty when `id` is unknown.
+  static constexpr int kChainUp = 20;
+  std::vector<InvocationView> chain(const std::string& id, size_t limit);
   // The invocations of one correlation id, oldest first.
   std::vector<std::string> correlated(const std::string& correlation_id, size_t limit);
   // The window's Totals, exact: its hours from metrics_hourly, each hour it cuts as the rows

@@ -177,6 +177,7 @@ nav input[type=search]{width:320px;padding:4px 6px}.filters{margin:8px 0}.filter
 table.list td{white-space:nowrap}table.list td.err{white-space:normal;color:#cf222e}.pager{margin:10px 0}
 .freshness{display:inline-block;padding:2px 8px;border-radius:10px;background:#e6f4ea;color:#1a7f37;margin:0 0 8px}
 .freshness.stale{background:#fff4d6;color:#9a6700;font-weight:600}
+table.errors td{white-space:normal}table.errors td.err{min-width:240px}
 @media (prefers-color-scheme:dark){nav{border-color:#30363d}nav a{color:#e6edf3}
 .freshness{background:#12261e;color:#3fb950}.freshness.stale{background:#2e2410;color:#d29922}}
 )";
@@ -192,6 +193,8 @@ std::optional<std::string> opt_param(const httplib::Request& req, const char* na
   if (v.empty()) return std::nullopt;
   return v;
 }
+
+constexpr size_t kChainInvocations = 30;  // of a chain's flow on the invocation page
 
 // The ranges a page offers, counted back from the newest record.
 constexpr std::pair<const char*, Timestamp> kRanges[] = {
@@ -549,9 +552,15 @@ struct WebServer::Impl {
     const std::string id = req.matches[1];
     const auto v = reader.invocation(id, true);
     if (!v) throw NotFound("no invocation " + id);
-    return page("Invocation " + id, invocation_section(*v, 500, [](const std::string& to) -> std::optional<std::string> {
-                  return "/invocation/" + to;
-                }));
+    const InvocationLink to_page = [](const std::string& to) -> std::optional<std::string> { return "/invocation/" + to; };
+    // Its chain, from the invocation that started it down to those its jobs caused.
+    const auto chain = reader.chain(id, kChainInvocations);
+    return page("Invocation " + id, invocation_section(*v, 500, to_page) + "<h3>Flow</h3>\n<div class=\"flow-wrap\">" +
+                                        flow_svg(flow_tree(chain), to_page, id) + "</div>\n" +
+                                        (chain.size() >= kChainInvocations
+                                             ? "<p class=\"sub\">the first " + std::to_string(kChainInvocations) +
+                                                   " invocations of its chain</p>\n"
+                                             : std::string()));
   }
 
   std::string stats(ViewReader& reader, const httplib::Request& req, bool jobs) {

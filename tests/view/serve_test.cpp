@@ -115,8 +115,21 @@ TEST_F(ServeTest, EveryPageAnswersWithItsSecurityHeaders) {
   EXPECT_NE(detail->body.find("class=\"waterfall\""), std::string::npos);
   EXPECT_NE(detail->body.find("Hasura payload"), std::string::npos);
   EXPECT_NE(detail->body.find("href=\"/invocation/bbbbbbbb-0000-4000-8000-000000000002\""), std::string::npos) << "the chain";
+  // The flow of its chain, drawn from the caused invocation's page too, the page's own outlined.
+  const auto flow_of = [&](const std::string& body) { return body.substr(std::min(body.size(), body.find("<svg class=\"flow\""))); };
+  for (const auto* page : {&detail->body}) {
+    const std::string flow = flow_of(*page);
+    EXPECT_NE(flow.find("<a href=\"/invocation/bbbbbbbb-0000-4000-8000-000000000002\">"), std::string::npos);
+    EXPECT_NE(flow.find("updateAnalytics"), std::string::npos);
+  }
   const auto caused = s.client->Get("/invocation/bbbbbbbb-0000-4000-8000-000000000002");
   EXPECT_NE(caused->body.find("href=\"/invocation/aaaaaaaa-0000-4000-8000-000000000001\""), std::string::npos);
+  const std::string caused_flow = flow_of(caused->body);
+  EXPECT_NE(caused_flow.find("<a href=\"/invocation/aaaaaaaa-0000-4000-8000-000000000001\"><g class=\"node\">"), std::string::npos)
+      << "its chain drawn from the invocation that started it";
+  EXPECT_NE(caused_flow.find("<a href=\"/invocation/bbbbbbbb-0000-4000-8000-000000000002\"><g class=\"node current\">"),
+            std::string::npos);
+  EXPECT_NE(caused_flow.find("emailReceipt"), std::string::npos);
   const auto jobs = s.client->Get("/jobs?range=7d");
   EXPECT_NE(jobs->body.find("updateAnalytics"), std::string::npos);
   EXPECT_NE(jobs->body.find("Request failed with status code 503"), std::string::npos) << "its most common error";

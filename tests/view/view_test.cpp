@@ -156,6 +156,34 @@ TEST_F(ViewTest, ShowFollowsTheChainBothWays) {
   EXPECT_LT(a, b) << "oldest first";
 }
 
+// `show --flow` of the caused invocation draws its whole chain from the invocation that started
+// it: the causer's events and jobs, the job that caused it, its own events and jobs, the
+// not-detected events folded, errors beside their node.
+TEST_F(ViewTest, ShowFlowDrawsTheWholeChainFromItsStart) {
+  const auto r = show(std::string(kCaused).substr(0, 8) + " --flow");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::vector<std::string> want = {
+      std::string("invocation ") + kCauser + "  event-detector-moves  completed",
+      "├─ event move.pickup.successful  completed",
+      "│  ├─ job sendNotification  completed",
+      std::string("│  │  └─ invocation ") + kCaused + "  event-detector-notifications  completed",
+      "│  │     └─ event notification.sent  completed",
+      "│  │        └─ job emailReceipt  completed",
+      "│  └─ job updateAnalytics  failed",
+      "├─ event user.status.change  detection_failed",
+      "└─ 1 event not detected"};
+  std::istringstream lines(r.out);
+  size_t i = 0;
+  for (std::string line; std::getline(lines, line); ++i) {
+    ASSERT_LT(i, want.size()) << r.out;
+    EXPECT_EQ(line.rfind(want[i], 0), 0u) << "line " << i << ": " << line;
+  }
+  EXPECT_EQ(i, want.size()) << r.out;
+  EXPECT_NE(r.out.find("updateAnalytics  failed  219 ms  Request failed with status code 503"), std::string::npos) << r.out;
+  const auto usage = show(std::string(kCaused) + " --flow --json");
+  EXPECT_EQ(usage.status, 2) << usage.err;
+}
+
 TEST_F(ViewTest, UnknownAndAmbiguousIdsSayOneLineAndExit1) {
   const auto unknown = show("0123");
   EXPECT_EQ(unknown.status, 1);
@@ -854,6 +882,53 @@ TEST(WindowTotals, TheCommandsCountTheWindowTheyPrint) {
 
 // Every link of the report resolves inside the file: a chain to an invocation the report does
 // not hold is plain text; an invocation both failed and slow carries its anchor once.
+// A chain's tree: a cycle of caused invocations is drawn once (the second visit a leaf), a caused
+// invocation that was not read is a leaf too, and events not detected fold into one node.
+TEST(FlowTree, CyclesAndUnreadInvocationsEndTheirBranch) {
+  auto invocation = [](const std::string& id, std::vector<std::string> caused) {
+    InvocationView v;
+    v.id = id;
+    v.function = "fn-" + id;
+    v.status = "completed";
+    EventView quiet;
+    quiet.name = "quiet";
+    quiet.status = "not_detected";
+    EventView e;
+    e.id = id + "-e";
+    e.name = "ev";
+    e.status = "completed";
+    e.detected = true;
+    JobView j;
+    j.id = id + "-j";
+    j.name = "job";
+    j.status = "failed";
+    j.error = "boom";
+    j.triggered = std::move(caused);
+    e.jobs.push_back(j);
+    v.events = {quiet, e, quiet};
+    return v;
+  };
+  const auto nodes = flow_tree({invocation("a", {"b", "x"}), invocation("b", {"a"})});
+  std::vector<std::string> seen;
+  for (const auto& n : nodes)
+    seen.push_back(std::to_string(n.depth) + " " + n.name + (n.loaded ? "" : " (leaf)") + " " + n.status);
+  EXPECT_EQ(seen, (std::vector<std::string>{"0 fn-a completed", "1 ev completed", "2 job failed", "3 fn-b completed",
+                                            "4 ev completed", "5 job failed", "6 shown above (leaf) ",
+                                            "4 2 events not detected not_detected", "3 not read (leaf) ",
+                                            "1 2 events not detected not_detected"}));
+  EXPECT_EQ(nodes[0].children.size(), 2u);
+  EXPECT_EQ(nodes[2].children.size(), 2u) << "a's job caused b and x";
+  EXPECT_EQ(nodes[2].error, std::optional<std::string>("boom"));
+  EXPECT_TRUE(flow_tree({}).empty());
+  // Every node a link, the current invocation outlined once.
+  const std::string svg = flow_svg(nodes, [](const std::string& id) -> std::optional<std::string> { return "/invocation/" + id; }, "b");
+  size_t links = 0;
+  for (size_t at = svg.find("<a href="); at != std::string::npos; at = svg.find("<a href=", at + 1)) ++links;
+  EXPECT_EQ(links, nodes.size());
+  EXPECT_NE(svg.find("class=\"node current\""), std::string::npos);
+  EXPECT_EQ(svg.find("class=\"node current\""), svg.rfind("class=\"node current\""));
+}
+
 TEST(ViewReport, EveryLinkResolvesInsideTheFile) {
   testing::TestDatabase db;
   gen::GeneratorOptions o;
