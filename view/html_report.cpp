@@ -59,12 +59,13 @@ svg .axis{font-size:10px;fill:#5b6475}svg .name{font-size:11px;fill:#1d2330}svg 
 .invocation{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:4px 14px 10px;margin:12px 0}
 .meta,.chain{color:#5b6475;margin:2px 0}.error{color:#cf222e;margin:4px 0}pre{white-space:pre-wrap;font-size:12px;background:#f3f4f6;padding:6px}
 .logs{list-style:none;padding-left:8px;margin:4px 0;font:12px ui-monospace,monospace}.logs .at{color:#5b6475}.logs .error .level{color:#cf222e}.logs .warn .level{color:#bf8700}
-code{font-size:12px}.flow-wrap{overflow-x:auto}
+code{font-size:12px}.flow-wrap{overflow-x:auto}.diff td.old{background:#ffebe9}.diff td.new{background:#dafbe1}
+.diff td{white-space:pre-wrap;word-break:break-all}
 svg .edge{fill:none;stroke:#8c959f}svg .box{fill:#fff;stroke:#c5cbd3}svg .current .box{stroke:#0969da;stroke-width:2.5}
 @media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}a{color:#58a6ff}
 table,.card,.invocation{background:#161b22;border-color:#30363d}td,th{border-color:#30363d}h2{border-color:#30363d}
 pre{background:#1f242c}.sub,.meta,.chain,.none,.card .label,.card .before{color:#8b949e}
-svg .name{fill:#e6edf3}svg .axis,svg .dur{fill:#8b949e}svg .grid{stroke:#30363d}svg .idle{fill:#484f58}svg .box{fill:#161b22;stroke:#30363d}}
+svg .name{fill:#e6edf3}svg .axis,svg .dur{fill:#8b949e}svg .grid{stroke:#30363d}svg .idle{fill:#484f58}svg .box{fill:#161b22;stroke:#30363d}.diff td.old{background:#3c1618}.diff td.new{background:#12261e}}
 )";
 
 std::string card(const std::string& label, const std::string& value, const std::string& before, bool higher_is_better,
@@ -159,6 +160,31 @@ void error_block(std::string& out, const std::string& where, const std::optional
   if (stack) out += "<details><summary>stack</summary><pre>" + esc(*stack, kStackChars) + "</pre></details>\n";
 }
 
+// The Hasura event's row old → new: the changed columns in a table, the unchanged folded below.
+std::string row_change_table(const InvocationView& v) {
+  if (v.row_change.empty()) return "";
+  const auto changed_end = std::find_if(v.row_change.begin(), v.row_change.end(), [](const ColumnChange& c) { return !c.changed; });
+  const size_t changed = size_t(changed_end - v.row_change.begin());
+  const auto rows = [](auto from, auto to) {
+    std::string out = "<table class=\"diff\"><tr><th>column</th><th>old</th><th>new</th></tr>\n";
+    for (auto c = from; c != to; ++c)
+      out += "<tr><td><code>" + esc(c->column, 100) + "</code></td><td class=\"" + (c->changed ? "old" : "") + "\">" +
+             (c->old_value ? "<code>" + esc(*c->old_value, 1000) + "</code>" : std::string("<span class=\"none\">–</span>")) +
+             "</td><td class=\"" + (c->changed ? "new" : "") + "\">" +
+             (c->new_value ? "<code>" + esc(*c->new_value, 1000) + "</code>" : std::string("<span class=\"none\">–</span>")) +
+             "</td></tr>\n";
+    return out + "</table>\n";
+  };
+  std::string out = "<details class=\"row-change\" open><summary>Row " + esc(v.source_operation.value_or("change"), 20) +
+                    (v.source_table ? " on " + esc(*v.source_table, 80) : std::string()) + ": " + std::to_string(changed) +
+                    " of " + std::to_string(v.row_change.size()) + (v.row_change_cut ? "+" : "") + " columns changed</summary>\n";
+  if (changed) out += rows(v.row_change.begin(), changed_end);
+  if (changed < v.row_change.size())
+    out += "<details><summary>" + std::to_string(v.row_change.size() - changed) + " unchanged</summary>" +
+           rows(changed_end, v.row_change.end()) + "</details>\n";
+  return out + "</details>\n";
+}
+
 }  // namespace
 
 std::string invocation_section(const InvocationView& v, size_t log_budget, const InvocationLink& link, bool anchored) {
@@ -181,6 +207,7 @@ std::string invocation_section(const InvocationView& v, size_t log_budget, const
   if (v.payload)
     out += "<details class=\"payload\"><summary>Hasura payload</summary><pre>" + esc(*v.payload, kPayloadChars) +
            "</pre></details>\n";
+  out += row_change_table(v);
   error_block(out, "invocation", v.error, v.stack);
   const Timestamp t0 = time_axis(v).first;
   for (const auto& e : v.events) {

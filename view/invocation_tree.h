@@ -38,6 +38,13 @@ struct EventView {
   std::vector<JobView> jobs;
 };
 
+// One column of the Hasura event's row, old → new (JSON text; absent on the side that has none).
+struct ColumnChange {
+  std::string column;
+  std::optional<std::string> old_value, new_value;
+  bool changed = false;
+};
+
 struct InvocationView {
   std::string id, function, status;
   Timestamp created_at = 0, first_record_at = 0, last_record_at = 0;
@@ -46,6 +53,11 @@ struct InvocationView {
   std::optional<std::string> error, stack;
   std::optional<std::string> caused_by_job, caused_by_job_name, caused_by_invocation;  // source_job_id
   std::optional<std::string> payload;  // the Hasura payload, pretty-printed (when asked for)
+  // With the payload: its event's row, column by column, the changed ones first, at most
+  // kRowColumns of them (row_change_cut: there were more).
+  static constexpr size_t kRowColumns = 500;
+  std::vector<ColumnChange> row_change;
+  bool row_change_cut = false;
   std::vector<EventView> events;
   std::vector<LogLine> invocation_logs;  // lines of no job
   size_t log_lines_left_out = 0;         // beyond the bound of lines read per invocation

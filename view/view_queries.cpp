@@ -173,6 +173,27 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
   v.caused_by_job_name = opt_text(h["source_job_name"]);
   v.caused_by_invocation = opt_text(h["source_invocation"]);
   v.payload = opt_text(h["payload"]);
+  if (with_payload) {
+    // The event's row, old → new, column by column: what an UPDATE changed first.
+    const auto object = [](const char* side) {
+      return "(SELECT CASE WHEN jsonb_typeof(p." + std::string(side) + ") = 'object' THEN p." + side + " END FROM p)";
+    };
+    const auto columns = tx->exec_params(
+        "WITH p AS (SELECT source_event_payload #> '{event,data,old}' AS o, source_event_payload #> '{event,data,new}' AS n "
+        "FROM invocations WHERE id = $1::uuid" + day + ") "
+        "SELECT coalesce(n.key, o.key) AS col, o.value::text AS old, n.value::text AS new, "
+        "o.value IS DISTINCT FROM n.value AS changed FROM jsonb_each(" + object("n") + ") n "
+        "FULL JOIN jsonb_each(" + object("o") + ") o ON o.key = n.key "
+        "ORDER BY 4 DESC, coalesce(n.key, o.key) COLLATE \"C\" LIMIT $2",
+        id, static_cast<int64_t>(InvocationView::kRowColumns + 1));
+    for (const auto& r : columns) {
+      if (v.row_change.size() == InvocationView::kRowColumns) {
+        v.row_change_cut = true;
+        break;
+      }
+      v.row_change.push_back({r[0].as<std::string>(), opt_text(r[1]), opt_text(r[2]), r[3].as<bool>()});
+    }
+  }
 
   std::map<std::string, size_t> event_index;
   for (const auto& r : tx->exec_params(

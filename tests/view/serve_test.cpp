@@ -41,6 +41,14 @@ std::string same_ts_input() {
   return out;
 }
 
+// An UPDATE whose row kept one column, changed one, gained one and lost one.
+const char* kRowChange = "c4a96e00-0000-4000-8000-000000000001";
+std::string row_change_input() {
+  return std::string(R"({"type":"invocation.start","ts":"2026-11-20T10:40:00.000Z","invocation_id":")") + kRowChange +
+         R"(","source_function":"fn-rows","source_event_payload":{"event":{"op":"UPDATE","data":{"old":{"kept":1,"moved":"a","gone":true},"new":{"kept":1,"moved":"b","added":{"x":[1,2]}}}},"table":{"schema":"public","name":"rows"}}}
+)";
+}
+
 std::string hostile_input() {
   return std::string(R"({"type":"invocation.start","ts":"2026-11-20T10:20:00.000Z","invocation_id":")") + kHostile +
          R"(","source_function":"<b>fn</b>"}
@@ -60,7 +68,7 @@ class ServeTest : public ::testing::Test {
     dir_ = fs::path(EDPIPE_TEST_OUTPUT_DIR) / "serve";
     fs::create_directories(dir_);
     std::ofstream(dir_ / "hostile.ndjson") << hostile_input();
-    std::ofstream(dir_ / "same-ts.ndjson") << same_ts_input();
+    std::ofstream(dir_ / "same-ts.ndjson") << same_ts_input() << row_change_input();
     const auto r = testing::run_edpipe("load --quiet --db dbname=" + db_->name() + " " EDPIPE_SAMPLES_DIR " " +
                                        (dir_ / "hostile.ndjson").string() + " " + (dir_ / "same-ts.ndjson").string());
     ASSERT_EQ(r.status, 0) << r.err;
@@ -310,6 +318,28 @@ TEST_F(ServeTest, TheErrorsPageGroupsFailuresAndEveryLinkAnswers) {
   ASSERT_TRUE(users);
   EXPECT_NE(users->body.find("downstream webhook rejected"), std::string::npos);
   EXPECT_EQ(users->body.find("Request failed with status code"), std::string::npos);
+}
+
+// The payload's row old → new: the changed columns first (changed, gained, lost; by name), old
+// and new side by side, the unchanged folded below.
+TEST_F(ServeTest, TheInvocationPageShowsTheRowChangedColumnsFirst) {
+  Running s(options());
+  const auto r = s.client->Get(std::string("/invocation/") + kRowChange);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("Row UPDATE on rows: 3 of 4 columns changed"), std::string::npos) << r->body;
+  static const std::regex column("<tr><td><code>([a-z]+)</code></td><td class=\"(old)?\">(.*?)</td><td class=\"(new)?\">(.*?)</td></tr>");
+  std::vector<std::string> seen;
+  for (std::sregex_iterator it(r->body.begin(), r->body.end(), column), end; it != end; ++it)
+    seen.push_back((*it)[1].str() + " " + (*it)[3].str() + " → " + (*it)[5].str());
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "added <span class=\"none\">–</span> → <code>{&quot;x&quot;: [1, 2]}</code>",
+                      "gone <code>true</code> → <span class=\"none\">–</span>",
+                      "moved <code>&quot;a&quot;</code> → <code>&quot;b&quot;</code>",
+                      "kept <code>1</code> → <code>1</code>"}));
+  EXPECT_NE(r->body.find("<details><summary>1 unchanged</summary>"), std::string::npos);
+  const auto moves = s.client->Get("/invocation/aaaaaaaa-0000-4000-8000-000000000001");
+  EXPECT_NE(moves->body.find("Row UPDATE on moves: 1 of 2 columns changed"), std::string::npos);
 }
 
 TEST_F(ServeTest, TheOverviewCountsExactlyTheWindowItPrints) {
