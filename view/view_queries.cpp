@@ -497,21 +497,41 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
   }
   std::optional<int64_t> cursor_at;
   std::optional<std::string> cursor_id;
-  if (q.before) {
-    cursor_at = q.before->first;
-    cursor_id = q.before->second;
+  const bool newer = !q.before && q.after;  // the page before the cursor: read backwards, then turned
+  if (const auto& cursor = q.before ? q.before : q.after) {
+    cursor_at = cursor->first;
+    cursor_id = cursor->second;
   }
+  // The list's order, and the cursor's place in it.
+  const std::string key = q.by_duration ? "coalesce(i.total_duration_ms, -1)" : "i.created_at";
+  const std::string key_at = q.by_duration ? "$5::bigint" : sql::at_param(5);
+  const std::string filters =
+      " AND i.created_at >= " + kAt1 + " AND i.created_at < " + kAt2 +
+      " AND ($3::text IS NULL OR i.status = $3) AND ($4::text IS NULL OR i.source_function = $4)"
+      " AND ($10::text IS NULL OR i.source_table = $10) AND ($11::text IS NULL OR i.source_operation = $11)";
   auto page = [&](const Attempt& a, Timestamp since, Timestamp until, size_t limit) {
-    return summaries(tx->exec_params(
-        "SELECT " + summary_columns(days) + " FROM invocations i WHERE " + sql::in_days("i", days) +
-            " AND i.created_at >= " + kAt1 + " AND i.created_at < " + kAt2 +
-            " AND ($3::text IS NULL OR i.status = $3) AND ($4::text IS NULL OR i.source_function = $4)"
-            " AND ($5::bigint IS NULL OR (i.created_at, i.id) < (" + sql::at_param(5) + ", $6::uuid))"
+    auto rows = summaries(tx->exec_params(
+        "SELECT " + summary_columns(days) + " FROM invocations i WHERE " + sql::in_days("i", days) + filters +
+            " AND ($5::bigint IS NULL OR (" + key + ", i.id) " + (newer ? ">" : "<") + " (" + key_at + ", $6::uuid))"
             // $7 and $8 are named (and so typed) even when the search's condition does not use them.
             " AND (" + a.condition + ") AND ($7::text IS NULL OR true) AND ($8::text IS NULL OR true)"
-            " ORDER BY i.created_at DESC, i.id DESC LIMIT $9",
+            " ORDER BY " + key + (newer ? " ASC, i.id ASC" : " DESC, i.id DESC") + " LIMIT $9",
         since, until, q.status, q.function, cursor_at, cursor_id, a.values.first, a.values.second,
-        static_cast<int64_t>(limit)));
+        static_cast<int64_t>(limit), q.table, q.operation));
+    if (newer) std::reverse(rows.begin(), rows.end());
+    return rows;
+  };
+  // The range's matches of an attempt, counted up to kTotalCap (the page's own parameters, the
+  // cursor and the limit unused).
+  const std::optional<std::string> kNoText;
+  auto total_of = [&](const Attempt& a) {
+    return tx->exec_params1("SELECT count(*) FROM (SELECT 1 FROM invocations i WHERE " + sql::in_days("i", days) + filters +
+                                " AND (" + a.condition + ") AND ($5::text IS NULL OR true) AND ($6::text IS NULL OR true)"
+                                " AND ($7::text IS NULL OR true) AND ($8::text IS NULL OR true) AND ($9::bigint IS NULL OR true)"
+                                " LIMIT " + std::to_string(SearchReport::kTotalCap) + ") x",
+                            q.since, q.until, q.status, q.function, kNoText, kNoText, a.values.first, a.values.second,
+                            std::optional<int64_t>(), q.table, q.operation)[0]
+        .as<int64_t>();
   };
   // [since, until) narrowed to the hours whose rollups hold a match; nullopt when none does.
   auto hours_of = [&](const Attempt& a) -> std::optional<std::pair<Timestamp, Timestamp>> {
@@ -529,7 +549,7 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
     const auto hours = hours_of(a);
     if (!hours) continue;
     const auto [since, until] = *hours;
-    if (!a.by_windows) {
+    if (!a.by_windows || q.by_duration || newer) {
       out = page(a, since, until, q.limit);
     } else {
       // Newest first, a page at a time: the last hour, then the 4 before, the 16 before those...
@@ -544,9 +564,11 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
     }
     if (!out.empty()) {
       if (report) report->found_as = a.kind;
+      if (report && report->total_asked && !a.by_windows) report->total = total_of(a);
       break;
     }
   }
+  if (report && report->total_asked && out.empty()) report->total = 0;
   if (report && kinds.size() == 1 && (kinds.front().name == "failed job" || kinds.front().name == "failed event")) {
     // As the jobs and events pages count them (the executions of the invocations of the range,
     // which start within the longest run after it, as the list reads them), under the list's filters.

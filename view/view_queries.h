@@ -45,10 +45,15 @@ struct ViewLimits {
 // ended (keyset pagination: (created_at, id) below the cursor, never OFFSET).
 struct InvocationQuery {
   Timestamp since = 0, until = 0;
-  std::optional<std::string> status, function;
+  std::optional<std::string> status, function, table, operation;
   // The search box (read by parse_search below).
   std::optional<std::string> search;
-  std::optional<std::pair<Timestamp, std::string>> before;  // (created_at, id) of the last row shown
+  // Newest first, or slowest first (total_duration_ms; the running ones, which have none, last).
+  bool by_duration = false;
+  // The cursor of a page: (created_at, id), or (duration, id) by duration (-1 without one), of
+  // the last row shown (`before`: the page after it) or of the first (`after`: the page before
+  // it, still in the list's order).
+  std::optional<std::pair<Timestamp, std::string>> before, after;
   size_t limit = 50;
 };
 
@@ -76,6 +81,12 @@ struct SearchReport {
   // A failed job or event (the jobs and events pages' drill-down): its failed runs in the
   // invocations of the range, the number those pages print, and how many invocations they are.
   std::optional<std::pair<int64_t, int64_t>> failed_runs_in;  // (runs, invocations)
+  // The invocations of the whole range that the search and filters find (up to kTotalCap: past
+  // it, kTotalCap), when asked for with `total_asked`; not for a search that reads the range's
+  // children (an event, a job, an error text), whose count would cost a read of every match.
+  static constexpr int64_t kTotalCap = 10000;
+  bool total_asked = false;
+  std::optional<int64_t> total;
 };
 
 // The figures of a window, one definition for every page (`serve`, `report`, `show`): the

@@ -487,6 +487,19 @@ struct WebServer::Impl {
                                 "<h3>Recent invocations</h3>\n" + summary_rows(reader.search(recent)));
   }
 
+  // A page's cursor: "KEY_ID", KEY the sort key of a row (µs, or a duration in ms, -1 for none).
+  static std::optional<std::pair<Timestamp, std::string>> cursor_param(const httplib::Request& req, const char* name) {
+    const std::string v = param(req, name);
+    if (v.empty()) return std::nullopt;
+    const size_t us = v.find('_');
+    char* end = nullptr;
+    const long long at = us == std::string::npos ? 0 : std::strtoll(v.c_str(), &end, 10);
+    if (us == std::string::npos || end != v.c_str() + us || us == 0 || v.size() - us - 1 != 36 ||
+        !uuid_prefix_range(v.substr(us + 1)))
+      throw BadRequest(std::string(name) + ": expected the cursor of a page (key_id)");
+    return std::make_pair(Timestamp(at), v.substr(us + 1));
+  }
+
   std::string invocations(ViewReader& reader, const httplib::Request& req) {
     const Window w = window_of(req, reader);
     InvocationQuery q;
@@ -495,36 +508,77 @@ struct WebServer::Impl {
     q.search = opt_param(req, "q");
     q.function = opt_param(req, "function");
     q.status = opt_param(req, "status");
+    q.table = opt_param(req, "table");
+    q.operation = opt_param(req, "operation");
     if (q.status && *q.status != "running" && *q.status != "completed" && *q.status != "failed" && *q.status != "abandoned")
       throw BadRequest("status: expected running, completed, failed or abandoned");
-    if (const std::string before = param(req, "before"); !before.empty()) {
-      const size_t us = before.find('_');
-      const auto id = us == std::string::npos ? std::nullopt : uuid_prefix_range(before.substr(us + 1));
-      char* end = nullptr;
-      const long long at = std::strtoll(before.c_str(), &end, 10);
-      if (!id || before.size() - us - 1 != 36 || end != before.c_str() + us)
-        throw BadRequest("before: expected the cursor of a page (created_us_id)");
-      q.before = std::make_pair(Timestamp(at), before.substr(us + 1));
+    const std::string sort = param(req, "sort");
+    if (!sort.empty() && sort != "time" && sort != "duration") throw BadRequest("sort: expected time or duration");
+    q.by_duration = sort == "duration";
+    const std::string size_text = param(req, "size");
+    size_t size = 50;
+    if (!size_text.empty()) {
+      if (size_text != "20" && size_text != "50" && size_text != "100" && size_text != "200")
+        throw BadRequest("size: expected 20, 50, 100 or 200");
+      size = std::stoul(size_text);
     }
+    q.before = cursor_param(req, "before");
+    q.after = cursor_param(req, "after");
+    if (q.before && q.after) throw BadRequest("before/after: one cursor at a time");
     // A full id found is shown at once.
     // (A full id's prefix range holds that id alone: one lookup says whether it exists.)
     const auto kinds = q.search ? view::parse_search(*q.search) : std::vector<view::SearchKind>{};
     if (q.search && kinds.empty()) q.search.reset();  // blank: the whole list
     if (kinds.size() == 1 && kinds[0].name == "id" && kinds[0].value.size() == 36 && !reader.find_ids(kinds[0].value, 1).empty())
       return "redirect:/invocation/" + kinds[0].value;
-    q.limit = 51;  // one more than shown: whether there is a next page
+    q.limit = size + 1;  // one more than shown: whether there is a page beyond
     view::SearchReport report;
+    // The whole list, or its completed ones, of a function or all: counted from the rollups
+    // (exact, and a week costs what an hour does); the rest by the search, up to its cap.
+    const bool from_rollups = !q.search && !q.table && !q.operation && (!q.status || *q.status == "completed");
+    report.total_asked = !from_rollups;
     auto rows = reader.search(q, &report);
-    const bool more = rows.size() > 50;
-    if (more) rows.resize(50);
-    std::string keep = std::string(q.search ? "&amp;q=" + url_encode(*q.search) : "") +
-                       (q.status ? "&amp;status=" + url_encode(*q.status) : "") +
-                       (q.function ? "&amp;function=" + url_encode(*q.function) : "");
+    if (from_rollups) {
+      const Totals t = reader.window_totals(w.since, w.until, q.function);
+      report.total = q.status ? t.completed : t.invocations;
+    }
+    const bool beyond = rows.size() > size;
+    if (beyond) {
+      if (q.after) rows.erase(rows.begin());  // read backwards: the extra row is the newest
+      else rows.resize(size);
+    }
+    // What every link of the page keeps: the search, the filters, the order and the page size.
+    const auto kept = [&](const char* name, const std::optional<std::string>& v) {
+      return v ? "&amp;" + std::string(name) + "=" + url_encode(*v) : std::string();
+    };
+    const std::string filters = kept("status", q.status) + kept("function", q.function) + kept("table", q.table) +
+                                kept("operation", q.operation) + (q.by_duration ? "&amp;sort=duration" : "") +
+                                (size != 50 ? "&amp;size=" + std::to_string(size) : "");
+    const std::string keep = kept("q", q.search) + filters;
     std::string body = "<h1>Invocations</h1>\n" + range_links("/invocations", w, keep) + "<p class=\"filters\">status: ";
-    for (const char* s : {"failed", "abandoned", "running", "completed"})
-      body += "<a href=\"/invocations?" + w.link_params() + "&amp;status=" + s +
-              (q.search ? "&amp;q=" + url_encode(*q.search) : "") + "\">" + s + "</a> ";
+    for (const char* st : {"failed", "abandoned", "running", "completed"})
+      body += "<a href=\"/invocations?" + w.link_params() + kept("q", q.search) + "&amp;status=" + st + "\">" + st + "</a> ";
     body += "<a href=\"/invocations?" + w.link_params() + "\">all</a></p>\n";
+    // The filters as a form (GET: the page's URL says them), the window kept.
+    const auto field = [](const char* name, const std::optional<std::string>& v, const char* hint) {
+      return std::string("<label>") + name + " <input name=\"" + name + "\" size=\"16\" value=\"" + esc(v.value_or(""), 200) +
+             "\" placeholder=\"" + hint + "\"></label> ";
+    };
+    const auto select = [](const char* name, const std::string& current, std::initializer_list<const char*> options) {
+      std::string out = std::string("<label>") + name + " <select name=\"" + name + "\">";
+      for (const char* o : options)
+        out += std::string("<option") + (current == o ? " selected" : "") + ">" + o + "</option>";
+      return out + "</select></label> ";
+    };
+    body += "<form class=\"list-filters\" method=\"get\" action=\"/invocations\">" +
+            (w.range.empty() ? "<input type=\"hidden\" name=\"from\" value=\"" + format_rfc3339(w.since) +
+                                   "\"><input type=\"hidden\" name=\"to\" value=\"" + format_rfc3339(w.until) + "\">"
+                             : "<input type=\"hidden\" name=\"range\" value=\"" + esc(w.range) + "\">") +
+            (q.search ? "<input type=\"hidden\" name=\"q\" value=\"" + esc(*q.search, 200) + "\">" : std::string()) +
+            field("function", q.function, "any") + select("status", q.status.value_or(""), {"", "failed", "abandoned", "running", "completed"}) +
+            field("table", q.table, "any") + select("operation", q.operation.value_or(""), {"", "INSERT", "UPDATE", "DELETE", "MANUAL"}) +
+            select("sort", q.by_duration ? "duration" : "time", {"time", "duration"}) +
+            select("size", std::to_string(size), {"20", "50", "100", "200"}) + "<button>apply</button></form>\n";
     if (q.search) {
       // What was searched, as what: never a silent guess.
       body += "<p class=\"searched\">searched <b>" + esc(kinds.front().value, 200) + "</b> as " + esc(report.searched);
@@ -541,10 +595,28 @@ struct WebServer::Impl {
                 std::to_string(report.failed_runs_in->second) + " invocations in this window";
       body += " (prefixes: id: corr: email: function: event: checked: job: failed-job: failed-event: error: row:)</p>\n";
     }
+    if (report.total) {
+      const int64_t total = *report.total;
+      const bool capped = !from_rollups && total >= SearchReport::kTotalCap;
+      body += "<p class=\"total\">" + std::to_string(total) + (capped ? "+" : "") + (total == 1 ? " invocation" : " invocations") +
+              " in this window" + (q.by_duration ? ", slowest first" : ", newest first") + "</p>\n";
+    }
     body += rows.empty() ? "<p class=\"none\">no invocation matches</p>\n" : summary_rows(rows);
-    if (more)
-      body += "<p class=\"pager\"><a rel=\"next\" href=\"/invocations?" + w.link_params() + keep + "&amp;before=" +
-              std::to_string(rows.back().created_at) + "_" + rows.back().id + "\">older →</a></p>\n";
+    const auto cursor = [&](const InvocationSummary& r) {
+      return std::to_string(q.by_duration ? r.duration_ms.value_or(-1) : r.created_at) + "_" + r.id;
+    };
+    const bool has_newer = q.before || (q.after && beyond);
+    const bool has_older = q.after || (!q.after && beyond);
+    if (!rows.empty() && (has_newer || has_older)) {
+      body += "<p class=\"pager\">";
+      if (has_newer)
+        body += "<a rel=\"prev\" href=\"/invocations?" + w.link_params() + keep + "&amp;after=" + cursor(rows.front()) +
+                "\">← " + (q.by_duration ? "slower" : "newer") + "</a> ";
+      if (has_older)
+        body += "<a rel=\"next\" href=\"/invocations?" + w.link_params() + keep + "&amp;before=" + cursor(rows.back()) +
+                "\">" + (q.by_duration ? "faster" : "older") + " →</a>";
+      body += "</p>\n";
+    }
     return page("Invocations", body, q.search.value_or(""));
   }
 

@@ -58,9 +58,9 @@ TEST(Migrations, DayPartitionsDownAndUpKeepEveryRow) {
   const std::string days = "SELECT count(DISTINCT tableoid) FROM job_logs";
   ASSERT_EQ(db.count(days), 2);
   Migrator m(db.conn());
-  ASSERT_EQ(m.down(2).size(), 2u);  // 017 and 016
+  ASSERT_EQ(m.down(3).size(), 3u);  // 018, 017 and 016
   EXPECT_EQ(db.count(days), 1);
-  ASSERT_EQ(m.up().size(), 2u);
+  ASSERT_EQ(m.up().size(), 3u);
   EXPECT_EQ(db.count(days), 2);
   EXPECT_EQ(testing::dump_difference(db.dump(), rows), "");
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE invocation_day <> edpipe_invocation_day(id)"), 0);
@@ -183,6 +183,10 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'job_logs'::regclass"), 2);  // undated too
   const std::string spans = "SELECT count(*) FROM pg_tables WHERE tablename = 'edpipe_day_spans'";
   EXPECT_EQ(db.count(spans), 1);
+  const std::string duration_idx = "SELECT count(*) FROM pg_indexes WHERE indexname = 'invocations_duration_idx'";
+  EXPECT_EQ(db.count(duration_idx), 1);
+  EXPECT_EQ(m.down(1).size(), 1u);  // 018
+  EXPECT_EQ(db.count(duration_idx), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 017
   EXPECT_EQ(db.count(spans), 0);
   EXPECT_EQ(m.down(1).size(), 1u);  // 016

@@ -419,9 +419,67 @@ TEST_F(ServeTest, PagesAcrossEqualTimestampsShowEveryInvocationOnce) {
   EXPECT_EQ(seen.size(), size_t(kSameTs));
 }
 
+// Paging both ways, by time and by duration, across rows that tie on both: older to the last
+// page, then newer back to the first, each page the same rows in the same order; the total is
+// the window's; the table and operation filters.
+TEST_F(ServeTest, PagesWalkOlderAndBackNewerInEitherOrder) {
+  Running s(options());
+  const auto get = [&](const std::string& path) {
+    const auto r = s.client->Get(std::regex_replace(path, std::regex("&amp;"), "&").c_str());
+    EXPECT_TRUE(r && r->status == 200) << path;
+    return r ? r->body : std::string();
+  };
+  const auto ordered_ids = [](const std::string& body) {
+    std::vector<std::string> out;
+    static const std::regex link("<td><a href=\"/invocation/([0-9a-f-]{36})\">");
+    for (std::sregex_iterator it(body.begin(), body.end(), link), end; it != end; ++it) out.push_back((*it)[1]);
+    return out;
+  };
+  const auto link = [](const std::string& body, const char* rel) {
+    std::smatch m;
+    const std::regex re(std::string("rel=\"") + rel + "\" href=\"([^\"]*)\"");
+    return std::regex_search(body, m, re) ? std::string(m[1]) : std::string();
+  };
+  for (const std::string sort : {"time", "duration"}) {
+    std::vector<std::vector<std::string>> pages;
+    std::string path = "/invocations?range=7d&function=same-ts&size=50&sort=" + sort, body;
+    while (!path.empty() && pages.size() < 10) {
+      body = get(path);
+      pages.push_back(ordered_ids(body));
+      path = link(body, "next");
+    }
+    ASSERT_EQ(pages.size(), 3u) << sort;
+    EXPECT_NE(body.find("<p class=\"total\">120 invocations in this window"), std::string::npos) << sort;
+    std::set<std::string> all;
+    for (const auto& p : pages) all.insert(p.begin(), p.end());
+    EXPECT_EQ(all.size(), size_t(kSameTs)) << sort;
+    // Back: each newer page is the one walked before it.
+    for (size_t back = pages.size() - 1; back > 0; --back) {
+      path = link(body, "prev");
+      ASSERT_FALSE(path.empty()) << sort << " page " << back;
+      body = get(path);
+      EXPECT_EQ(ordered_ids(body), pages[back - 1]) << sort << " page " << back - 1;
+    }
+    EXPECT_EQ(link(body, "prev"), "") << sort << ": the first page has nothing newer";
+    EXPECT_NE(link(body, "next"), "") << sort;
+  }
+  const std::string moves = get("/invocations?range=7d&table=moves&operation=UPDATE");
+  std::vector<std::string> want;
+  {
+    pqxx::work tx(db_->conn());
+    for (const auto& r : tx.exec("SELECT id::text FROM invocations WHERE source_table = 'moves' AND source_operation = 'UPDATE' "
+                                 "ORDER BY created_at DESC, id DESC"))
+      want.push_back(r[0].as<std::string>());
+  }
+  ASSERT_GE(want.size(), 2u);
+  EXPECT_EQ(ordered_ids(moves), want);
+  EXPECT_NE(moves.find("<p class=\"total\">" + std::to_string(want.size()) + " invocations in this window"), std::string::npos);
+  EXPECT_TRUE(ordered_ids(get("/invocations?range=7d&table=moves&operation=DELETE")).empty());
+}
+
 TEST_F(ServeTest, BadParametersAre400AndUnknownPagesAre404) {
   Running s(options());
-  for (const char* path : {"/?range=2y", "/invocations?status=lost", "/invocations?before=yesterday",
+  for (const char* path : {"/?range=2y", "/invocations?status=lost", "/invocations?before=yesterday", "/invocations?sort=size", "/invocations?size=7", "/invocations?after=x_y",
                            "/invocations?before=1_not-a-uuid", "/?from=yesterday&to=today",
                            "/?from=2026-11-21T00:00:00Z&to=2026-11-20T00:00:00Z", "/jobs?range=%00"}) {
     const auto r = s.client->Get(path);

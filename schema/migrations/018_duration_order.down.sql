@@ -1,0 +1,1 @@
+DROP INDEX invocations_duration_idx;
