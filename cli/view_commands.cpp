@@ -291,7 +291,7 @@ int run_serve(const std::vector<std::string>& args) {
       "Options");
   visible.add_options()("help,h", "show this help and exit")("db", po::value(&db)->value_name("DB"), kDbOptionHelp)(
       "listen", po::value(&listen)->value_name("HOST:PORT")->default_value("127.0.0.1:8080"), "the address to listen on")(
-      "refresh", po::value(&refresh_text)->value_name("DURATION")->default_value("10s"), "the overview's auto-refresh period")(
+      "refresh", po::value(&refresh_text)->value_name("DURATION")->default_value("10s"), "the list pages' auto-refresh period, unless the browser chose another")(
       "stale-after", po::value(&stale_text)->value_name("DURATION")->default_value("15m"),
       "the overview says how old the newest record loaded is; past this, in amber (loading may have stopped)")(
       "auth-token-file", po::value(&token_file)->value_name("FILE"), "a file holding the token clients must present (16+ characters)");

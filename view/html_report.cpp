@@ -195,7 +195,8 @@ std::string invocation_section(const InvocationView& v, size_t log_budget, const
   std::string out = "<article class=\"invocation\"" + (anchored ? " id=\"inv-" + esc(v.id) + "\"" : std::string()) +
                     ">\n<h3><span class=\"status " +
                     status_class(v.status) + "\">" + esc(v.status) + "</span> " + esc(v.function) + " <code>" +
-                    esc(v.id) + "</code></h3>\n<p class=\"meta\">" + format_rfc3339(v.created_at) +
+                    esc(v.id) + "</code></h3>\n<p class=\"meta\"><time datetime=\"" + format_rfc3339(v.created_at).substr(0, 23) + "Z\">" +
+                    format_rfc3339(v.created_at) + "</time>" +
                     (v.span.duration_ms ? " · " + ms_text(double(*v.span.duration_ms)) : std::string()) +
                     (v.correlation_id ? " · correlation " + esc(*v.correlation_id) : std::string()) +
                     (v.source_table ? " · " + esc(*v.source_table) + " " + esc(v.source_operation.value_or("")) : std::string()) +

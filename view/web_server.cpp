@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <pqxx/pqxx>
 #include <vector>
 
@@ -24,7 +25,8 @@ namespace {
 // 408/413/431/503): no framing, no sniffing, scripts only from here, nothing from elsewhere.
 const std::pair<const char*, const char*> kSecurityHeaders[] = {
     {"Content-Security-Policy",
-     "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+     "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; "
+     "form-action 'self'; "
      "frame-ancestors 'none'; base-uri 'none'"},
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
@@ -151,28 +153,94 @@ class ConnectionPool {
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
 };
 
-const char* kScript = R"(// edpipe serve: auto-refresh of the overview, remembered in this browser.
+// The pages are whole without it; with it: a list page refreshes itself in place at the interval
+// chosen (remembered by this browser), times show in the browser's zone unless UTC is chosen, and
+// running invocations count their duration up.
+const char* kScript = R"(// edpipe serve: refresh in place, local times, live durations.
 (function () {
-  var box = document.getElementById('autorefresh');
-  if (!box) return;
-  var seconds = parseInt(box.getAttribute('data-seconds'), 10) || 10;
-  box.checked = localStorage.getItem('edpipe-autorefresh') !== 'off';
-  var timer = null;
+  var store = window.localStorage;
+  function get(k, d) { try { var v = store.getItem(k); return v === null ? d : v; } catch (e) { return d; } }
+  function put(k, v) { try { store.setItem(k, v); } catch (e) {} }
+  var pad = function (n, w) { n = String(n); while (n.length < (w || 2)) n = '0' + n; return n; };
+  var utc = get('edpipe-utc', 'off') === 'on';
+  function localText(d, withMs) {
+    var off = -d.getTimezoneOffset(), sign = off >= 0 ? '+' : '-';
+    off = Math.abs(off);
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' +
+      pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + (withMs ? '.' + pad(d.getMilliseconds(), 3) : '') +
+      ' ' + sign + pad(Math.floor(off / 60)) + ':' + pad(off % 60);
+  }
+  function localize(root) {
+    var times = root.querySelectorAll('time[datetime]');
+    for (var i = 0; i < times.length; i++) {
+      var t = times[i], d = new Date(t.getAttribute('datetime'));
+      if (isNaN(d.getTime())) continue;
+      if (!t.hasAttribute('data-utc')) t.setAttribute('data-utc', t.textContent);
+      t.textContent = utc ? t.getAttribute('data-utc') : localText(d, t.getAttribute('data-utc').length > 19);
+      t.title = utc ? localText(d, true) : t.getAttribute('data-utc') + ' UTC';
+    }
+  }
+  function human(s) {
+    if (s < 60) return Math.floor(s) + ' s';
+    if (s < 3600) return Math.floor(s / 60) + ' min ' + pad(Math.floor(s % 60)) + ' s';
+    return Math.floor(s / 3600) + ' h ' + pad(Math.floor(s % 3600 / 60)) + ' min';
+  }
+  function tick() {
+    var live = document.querySelectorAll('[data-running-since]');
+    for (var i = 0; i < live.length; i++) {
+      var since = Date.parse(live[i].getAttribute('data-running-since'));
+      if (!isNaN(since)) live[i].textContent = 'running ' + human(Math.max(0, Date.now() - since) / 1000);
+    }
+  }
+  var zone = document.getElementById('utc');
+  if (zone) {
+    zone.checked = utc;
+    zone.parentNode.hidden = false;
+    zone.addEventListener('change', function () {
+      utc = zone.checked;
+      put('edpipe-utc', utc ? 'on' : 'off');
+      localize(document);
+    });
+  }
+  localize(document);
+  tick();
+  setInterval(tick, 1000);
+  var pick = document.getElementById('refresh');
+  if (!pick) return;
+  var timer = null, busy = false;
+  pick.value = get('edpipe-refresh', pick.getAttribute('data-default'));
+  if (pick.selectedIndex < 0) pick.value = pick.getAttribute('data-default');
+  pick.parentNode.hidden = false;
+  function refresh() {
+    if (busy || document.hidden) return arm();
+    busy = true;
+    fetch(location.href, { credentials: 'same-origin' }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    }).then(function (html) {
+      var next = new DOMParser().parseFromString(html, 'text/html').querySelector('main');
+      var main = document.querySelector('main');
+      if (next && main) {
+        main.innerHTML = next.innerHTML;
+        main.setAttribute('data-refreshes', String(parseInt(main.getAttribute('data-refreshes') || '0', 10) + 1));
+        localize(main);
+        tick();
+      }
+    }).catch(function () {}).then(function () { busy = false; arm(); });
+  }
   function arm() {
     if (timer) clearTimeout(timer);
-    timer = box.checked ? setTimeout(function () { location.reload(); }, seconds * 1000) : null;
+    var seconds = parseInt(pick.value, 10);
+    timer = seconds > 0 ? setTimeout(refresh, seconds * 1000) : null;
   }
-  box.addEventListener('change', function () {
-    localStorage.setItem('edpipe-autorefresh', box.checked ? 'on' : 'off');
-    arm();
-  });
+  pick.addEventListener('change', function () { put('edpipe-refresh', pick.value); arm(); });
   arm();
 })();
 )";
 
 const char* kPageStyle = R"(
 nav{display:flex;gap:16px;align-items:center;border-bottom:1px solid #dde1e7;padding-bottom:8px;margin-bottom:12px}
-nav a{color:#1d2330;text-decoration:none;font-weight:600}nav form{margin-left:auto}
+nav a{color:#1d2330;text-decoration:none;font-weight:600}nav form{margin-left:auto}nav label{white-space:nowrap}
 nav input[type=search]{width:320px;padding:4px 6px}.filters{margin:8px 0}.filters a{margin-right:10px}
 table.list td{white-space:nowrap}table.list td.err{white-space:normal;color:#cf222e}.pager{margin:10px 0}
 .freshness{display:inline-block;padding:2px 8px;border-radius:10px;background:#e6f4ea;color:#1a7f37;margin:0 0 8px}
@@ -262,7 +330,17 @@ std::string freshness_badge(std::optional<Timestamp> watermark, int64_t stale_af
          "\">newest record " + ago + " ago" + (stale ? " (loading may have stopped)" : "") + "</p>\n";
 }
 
-std::string page(const std::string& title, const std::string& body, const std::string& search = "") {
+// A list page refreshes itself (the script, at the interval the nav's select says; `refresh_default`
+// seconds unless the browser chose); 0: a page that does not.
+std::string page(const std::string& title, const std::string& body, const std::string& search = "", int refresh_default = 0) {
+  std::string refresh;
+  if (refresh_default > 0) {
+    refresh = "<label class=\"refresh\" hidden>refresh <select id=\"refresh\" data-default=\"" + std::to_string(refresh_default) +
+              "\"><option value=\"0\">off</option>";
+    std::set<int> choices{5, 10, 30, 60, 300, refresh_default};
+    for (int c : choices) refresh += "<option value=\"" + std::to_string(c) + "\">" + (c < 60 ? std::to_string(c) + " s" : std::to_string(c / 60) + " min") + "</option>";
+    refresh += "</select></label>";
+  }
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
          "<meta name=\"color-scheme\" content=\"light dark\">\n<title>" + esc(title) +
@@ -270,8 +348,9 @@ std::string page(const std::string& title, const std::string& body, const std::s
          "<nav><a href=\"/\">Overview</a><a href=\"/invocations\">Invocations</a><a href=\"/jobs\">Jobs</a>"
          "<a href=\"/events\">Events</a><a href=\"/errors\">Errors</a><form action=\"/invocations\" method=\"get\" role=\"search\">"
          "<input type=\"search\" name=\"q\" value=\"" + esc(search, 200) +
-         "\" placeholder=\"id, correlation id, table:id, e-mail, event, job, error\"></form></nav>\n" + body +
-         "<script src=\"/static/app.js\"></script>\n</body></html>\n";
+         "\" placeholder=\"id, correlation id, table:id, e-mail, event, job, error\"></form>" + refresh +
+         "<label class=\"tz\" hidden><input type=\"checkbox\" id=\"utc\"> UTC</label></nav>\n<main>\n" + body +
+         "</main>\n<script src=\"/static/app.js\"></script>\n</body></html>\n";
 }
 
 // The presets, then the window shown as a from/to form that a user edits for a custom one.
@@ -285,19 +364,29 @@ std::string range_links(const std::string& path, const Window& w, const std::str
          "\"></label> <button>show</button></form>\n";
 }
 
+// A time as the pages print it (UTC, to the millisecond or the second), in a <time> the script
+// shows in the browser's zone.
+std::string time_attr(Timestamp t) { return format_rfc3339(t).substr(0, 23) + "Z"; }
+std::string time_html(Timestamp t, bool millis) {
+  return "<time datetime=\"" + time_attr(t) + "\">" + format_rfc3339(t).substr(0, millis ? 23 : 19) + "</time>";
+}
+
 std::string summary_rows(const std::vector<InvocationSummary>& rows) {
   std::string out = "<table class=\"list\"><tr><th>created</th><th>status</th><th>function</th><th>duration</th>"
                     "<th>events detected</th><th>jobs run</th><th>table</th><th>user</th><th>invocation</th>"
                     "<th>first error</th></tr>\n";
   for (const auto& r : rows)
-    out += "<tr><td>" + format_rfc3339(r.created_at).substr(0, 23) + "</td><td><span class=\"status " +
+    out += "<tr><td>" + time_html(r.created_at, true) + "</td><td><span class=\"status " +
            status_class(r.status) + "\">" + esc(r.status) + "</span>" +
            // Completed is the invocation's word; its failed jobs are said beside it, not hidden.
            (r.jobs_failed ? " <span class=\"status open\">" + std::to_string(r.jobs_failed) +
                                 (r.jobs_failed == 1 ? " job failed" : " jobs failed") + "</span>"
                           : std::string()) +
            "</td><td>" + esc(r.function, 60) +
-           "</td><td class=\"num\">" + (r.duration_ms ? ms_text(double(*r.duration_ms)) : "") +
+           // A running invocation's duration counts up in the browser (the script), from its start.
+           (r.duration_ms ? "</td><td class=\"num\">" + ms_text(double(*r.duration_ms))
+            : r.status == "running" ? "</td><td class=\"num\" data-running-since=\"" + time_attr(r.created_at) + "\">running"
+                                    : std::string("</td><td class=\"num\">")) +
            "</td><td class=\"num\">" + std::to_string(r.events_detected) + "</td><td class=\"num\">" +
            std::to_string(r.jobs_run) + "</td><td>" + esc(r.source_table.value_or(""), 60) +
            (r.source_operation ? " " + esc(*r.source_operation, 20) : std::string()) + "</td><td>" +
@@ -363,7 +452,7 @@ std::string error_groups_table(const ErrorGroups& e, const Window& w) {
   for (const auto& g : e.groups) {
     out += "<tr><td class=\"err\" title=\"" + esc(g.sample, 1000) + "\">" + esc(g.message, 300) + "</td><td class=\"num\">" +
            std::to_string(g.count) + "</td><td>" + trend_svg(g.trend, w) + "</td><td>" +
-           format_rfc3339(g.first_seen).substr(0, 19) + "</td><td>" + format_rfc3339(g.last_seen).substr(0, 19) + "</td><td>" +
+           time_html(g.first_seen, false) + "</td><td>" + time_html(g.last_seen, false) + "</td><td>" +
            list(g.functions, [&](const std::string& f) {
              return "<a href=\"/invocations?function=" + url_encode(f) + "&amp;" + w.link_params() + "\">" + esc(f, 60) + "</a>";
            }) +
@@ -480,11 +569,9 @@ struct WebServer::Impl {
     const std::string window = "<p class=\"sub window\">" + format_rfc3339(w.since) + " to " + format_rfc3339(w.until - 1) +
                                "</p>\n";
     return page("Overview", "<h1>Overview</h1>\n" + freshness_badge(reader.watermark(), options.stale_after_seconds) +
-                                range_links("/", w) + window +
-                                "<p><label><input type=\"checkbox\" id=\"autorefresh\" data-seconds=\"" +
-                                std::to_string(options.refresh_seconds) + "\"> refresh every " +
-                                std::to_string(options.refresh_seconds) + " s</label></p>\n" + overview_html(d) +
-                                "<h3>Recent invocations</h3>\n" + summary_rows(reader.search(recent)));
+                                range_links("/", w) + window + overview_html(d) +
+                                "<h3>Recent invocations</h3>\n" + summary_rows(reader.search(recent)),
+                "", options.refresh_seconds);
   }
 
   // A page's cursor: "KEY_ID", KEY the sort key of a row (µs, or a duration in ms, -1 for none).
@@ -617,7 +704,7 @@ struct WebServer::Impl {
                 "\">" + (q.by_duration ? "faster" : "older") + " →</a>";
       body += "</p>\n";
     }
-    return page("Invocations", body, q.search.value_or(""));
+    return page("Invocations", body, q.search.value_or(""), options.refresh_seconds);
   }
 
   std::string invocation(ViewReader& reader, const httplib::Request& req) {
@@ -642,7 +729,8 @@ struct WebServer::Impl {
     const auto rows = jobs ? reader.job_stats(w.since, w.until, function, 200) : reader.event_stats(w.since, w.until, function, 200);
     const char* title = jobs ? "Jobs" : "Events";
     return page(title, "<h1>" + std::string(title) + "</h1>\n" + range_links(jobs ? "/jobs" : "/events", w) +
-                           (rows.empty() ? "<p class=\"none\">none in this window</p>\n" : stats_table(rows, jobs ? "job" : "event", w)));
+                           (rows.empty() ? "<p class=\"none\">none in this window</p>\n" : stats_table(rows, jobs ? "job" : "event", w)),
+                "", options.refresh_seconds);
   }
 
   std::string errors(ViewReader& reader, const httplib::Request& req) {
@@ -651,7 +739,8 @@ struct WebServer::Impl {
     const ErrorGroups e = reader.error_groups(w.since, w.until, function, 100);
     const std::string keep = function ? "&amp;function=" + url_encode(*function) : "";
     return page("Errors", "<h1>Errors</h1>\n" + range_links("/errors", w, keep) +
-                              (e.groups.empty() ? "<p class=\"none\">no failure in this window</p>\n" : error_groups_table(e, w)));
+                              (e.groups.empty() ? "<p class=\"none\">no failure in this window</p>\n" : error_groups_table(e, w)),
+                "", options.refresh_seconds);
   }
 
   void routes() {

@@ -19,7 +19,7 @@ struct ServeOptions {
   int port = 8080;                        // 0: any free port (bound_port() tells which)
   std::string conninfo;
   std::optional<std::string> auth_token;  // required unless host is a loopback address
-  int refresh_seconds = 10;               // the overview's auto-refresh period
+  int refresh_seconds = 10;               // the list pages' auto-refresh period (the browser may choose another)
   int64_t stale_after_seconds = 15 * 60;  // the newest record older than this: the freshness badge turns amber
   size_t threads = 8;                     // requests served at once
   size_t connections = 4;                 // database connections (each request borrows one)

@@ -691,5 +691,28 @@ TEST_F(ServeTest, ChromiumRendersEveryPageWithoutAConsoleError) {
   }
 }
 
+// The script in a real browser: a list page refreshes itself in place (under the page's CSP),
+// times show in the browser's zone (here +05:30), a running invocation counts its duration up.
+TEST_F(ServeTest, InChromiumListsRefreshInPlaceAndShowLocalTimes) {
+  ServeOptions o = options();
+  o.refresh_seconds = 1;
+  Running s(o);
+  const std::string url = "http://127.0.0.1:" + std::to_string(s.server.bound_port()) + "/invocations?range=7d";
+  const auto r = testing::run_command("TZ=Asia/Kolkata timeout 120 chromium --headless --no-sandbox --disable-gpu "
+                                      "--enable-logging=stderr --v=0 --virtual-time-budget=4000 --user-data-dir=" +
+                                      (dir_ / "chromium-dom").string() + " --dump-dom '" + url + "'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("<main data-refreshes=\"([0-9]+)\">"))) << r.out.substr(0, 3000);
+  EXPECT_GE(std::stoi(m[1]), 1) << "refreshed in place";
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("<time datetime=\"2026-11-20T10:40:00.000Z\"[^>]*>2026-11-20 16:10:00.000 \\+05:30</time>")))
+      << "10:40 UTC in Kolkata";
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("data-running-since=\"2026-11-20T10:40:00.000Z\">running [0-9]+ h [0-9]+ min<")))
+      << r.out.substr(0, 3000);
+  EXPECT_NE(r.out.find("<label class=\"refresh\">"), std::string::npos) << "shown (hidden without the script)";
+  for (const char* bad : {"Uncaught", "Refused to", "Content Security Policy"})
+    EXPECT_EQ(r.err.find(bad), std::string::npos) << bad << "\n" << r.err;
+}
+
 }  // namespace
 }  // namespace edpipe::view
