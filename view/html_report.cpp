@@ -61,7 +61,7 @@ svg .axis{font-size:10px;fill:#5b6475}svg .name{font-size:11px;fill:#1d2330}svg 
 .logs{list-style:none;padding-left:8px;margin:4px 0;font:12px ui-monospace,monospace}.logs .at{color:#5b6475}.logs .error .level{color:#cf222e}.logs .warn .level{color:#bf8700}
 code{font-size:12px}.flow-wrap{overflow-x:auto}.diff td.old{background:#ffebe9}.diff td.new{background:#dafbe1}
 .diff td{white-space:pre-wrap;word-break:break-all}
-svg .edge{fill:none;stroke:#8c959f}svg .box{fill:#fff;stroke:#c5cbd3}svg .current .box{stroke:#0969da;stroke-width:2.5}
+svg .slot{fill:transparent}svg a .hour:hover .slot{fill:#0969da22}svg .p95dot{fill:#0969da}svg .edge{fill:none;stroke:#8c959f}svg .box{fill:#fff;stroke:#c5cbd3}svg .current .box{stroke:#0969da;stroke-width:2.5}
 @media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}a{color:#58a6ff}
 table,.card,.invocation{background:#161b22;border-color:#30363d}td,th{border-color:#30363d}h2{border-color:#30363d}
 pre{background:#1f242c}.sub,.meta,.chain,.none,.card .label,.card .before{color:#8b949e}
@@ -81,44 +81,102 @@ std::string card(const std::string& label, const std::string& value, const std::
          "</div><div class=\"before\">before: " + before + " " + trend + "</div></div>\n";
 }
 
-std::string hourly_chart(const FunctionSeries& s, Timestamp since, Timestamp until) {
-  const int width = 900, height = 160, left = 40, bottom = 20;
+// Round steps for an axis from 0 to at least `top`: 1, 2 or 5 times a power of ten, 3 to 5 ticks.
+double tick_step(double top) {
+  double step = 1;
+  while (top / step > 5) {
+    for (const double m : {2.0, 2.5, 2.0}) {  // 1 → 2 → 5 → 10
+      step *= m;
+      if (top / step <= 5) break;
+    }
+  }
+  return step;
+}
+
+// A function's hours as two charts, each with its own scale: invocations per hour (completed and
+// failed stacked, a legend, an axis with round ticks), then p95 duration per hour. Every hour's
+// values on hover; `link` (when it gives one) makes each hour a link to its invocations.
+std::string hourly_chart(const FunctionSeries& s, Timestamp since, Timestamp until, const HourLink& link) {
+  const int width = 900, left = 52, right = 8;
   // One slot per hour bucket the window touches, the first and the last included.
-  const int64_t hours = (hour_floor(until) - hour_floor(since)) / kMicrosPerHour + 1;
-  const double slot = double(width - left) / double(hours);
+  const Timestamp first = hour_floor(since);
+  const int64_t hours = (hour_floor(until - 1) - first) / kMicrosPerHour + 1;
+  const double slot = double(width - left - right) / double(hours);
   int64_t max_total = 1;
   double max_p95 = 1;
   for (const auto& h : s.hours) {
     max_total = std::max(max_total, h.ok + h.failed);
     if (h.p95_ms) max_p95 = std::max(max_p95, *h.p95_ms);
   }
-  const double plot = height - bottom - 22;  // room above for the p95 label
-  std::string svg = "<svg class=\"chart\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
-                    "\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) +
-                    "\" role=\"img\"><title>" + esc(s.function) + ": invocations per hour</title>";
-  svg += "<text x=\"0\" y=\"12\" class=\"axis\">" + std::to_string(max_total) + "</text>";
-  svg += "<text x=\"0\" y=\"" + std::to_string(height - bottom) + "\" class=\"axis\">0</text>";
-  std::string line;
-  for (const auto& h : s.hours) {
-    const double x = left + double((h.hour - hour_floor(since)) / kMicrosPerHour) * slot;
-    const double ok_h = plot * double(h.ok) / double(max_total), bad_h = plot * double(h.failed) / double(max_total);
-    const double base = height - bottom;
-    svg += "<rect class=\"ok\" x=\"" + number(x + 1, 1) + "\" y=\"" + number(base - ok_h, 1) + "\" width=\"" +
-           number(std::max(1.0, slot - 2), 1) + "\" height=\"" + number(ok_h, 1) + "\"><title>" + format_hour(h.hour) +
-           ": " + std::to_string(h.ok) + " ok</title></rect>";
-    if (h.failed)
-      svg += "<rect class=\"bad\" x=\"" + number(x + 1, 1) + "\" y=\"" + number(base - ok_h - bad_h, 1) + "\" width=\"" +
-             number(std::max(1.0, slot - 2), 1) + "\" height=\"" + number(bad_h, 1) + "\"><title>" + format_hour(h.hour) +
-             ": " + std::to_string(h.failed) + " failed</title></rect>";
-    if (h.p95_ms) line += number(x + slot / 2, 1) + "," + number(base - plot * *h.p95_ms / max_p95, 1) + " ";
+  const auto x_of = [&](Timestamp hour) { return left + double((hour - first) / kMicrosPerHour) * slot; };
+  // The x axis: an hour label every few slots (at most 8), at the slot's start.
+  const auto time_axis = [&](int base) {
+    std::string out;
+    const int64_t every = std::max<int64_t>(1, (hours + 7) / 8);
+    for (int64_t k = 0; k < hours; k += every)
+      out += "<text x=\"" + number(left + double(k) * slot, 1) + "\" y=\"" + std::to_string(base + 12) + "\" class=\"axis\">" +
+             format_hour(first + k * kMicrosPerHour).substr(5) + "</text>";
+    return out;
+  };
+  // The y axis: round ticks from 0 up to the top one, each a grid line with its value.
+  const auto value_axis = [&](double top_value, int top, int base, const auto& label) {
+    const double step = tick_step(top_value), top_tick = std::ceil(top_value / step) * step;
+    std::string out;
+    for (double v = 0; v <= top_tick + step / 2; v += step) {
+      const double y = base - (base - top) * v / top_tick;
+      out += "<line class=\"grid\" x1=\"" + std::to_string(left) + "\" x2=\"" + std::to_string(width - right) + "\" y1=\"" +
+             number(y, 1) + "\" y2=\"" + number(y, 1) + "\"/><text x=\"" + std::to_string(left - 4) + "\" y=\"" +
+             number(y + 3, 1) + "\" class=\"axis\" text-anchor=\"end\">" + label(v) + "</text>";
+    }
+    return std::make_pair(out, top_tick);
+  };
+  std::string svg;
+  {
+    const int height = 170, top = 22, base = height - 18;
+    auto [axis, top_tick] = value_axis(double(max_total), top, base, [](double v) { return number(v); });
+    svg += "<svg class=\"chart\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) + "\" width=\"" +
+           std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" role=\"img\"><title>" + esc(s.function) +
+           ": invocations per hour</title><text x=\"0\" y=\"11\" class=\"axis\">invocations per hour</text>"
+           "<rect class=\"ok\" x=\"" + std::to_string(width - 210) + "\" y=\"3\" width=\"10\" height=\"10\"/><text x=\"" +
+           std::to_string(width - 196) + "\" y=\"12\" class=\"axis\">completed</text><rect class=\"bad\" x=\"" +
+           std::to_string(width - 130) + "\" y=\"3\" width=\"10\" height=\"10\"/><text x=\"" + std::to_string(width - 116) +
+           "\" y=\"12\" class=\"axis\">failed or abandoned</text>" + axis;
+    for (const auto& h : s.hours) {
+      const double x = x_of(h.hour), plot = base - top;
+      const double ok_h = plot * double(h.ok) / top_tick, bad_h = plot * double(h.failed) / top_tick;
+      const Timestamp from = std::max(h.hour, since), to = std::min(h.hour + kMicrosPerHour, until);
+      std::string bars = "<g class=\"hour\"><title>" + format_hour(h.hour) + ": " + std::to_string(h.ok) + " completed, " +
+                         std::to_string(h.failed) + " failed or abandoned" + (h.p95_ms ? ", p95 " + ms_text(*h.p95_ms) : "") +
+                         "</title><rect class=\"slot\" x=\"" + number(x, 1) + "\" y=\"" + std::to_string(top) + "\" width=\"" +
+                         number(slot, 1) + "\" height=\"" + number(plot, 1) + "\"/><rect class=\"ok\" x=\"" + number(x + 1, 1) +
+                         "\" y=\"" + number(base - ok_h, 1) + "\" width=\"" + number(std::max(1.0, slot - 2), 1) +
+                         "\" height=\"" + number(ok_h, 1) + "\"/>";
+      if (h.failed)
+        bars += "<rect class=\"bad\" x=\"" + number(x + 1, 1) + "\" y=\"" + number(base - ok_h - bad_h, 1) + "\" width=\"" +
+                number(std::max(1.0, slot - 2), 1) + "\" height=\"" + number(bad_h, 1) + "\"/>";
+      bars += "</g>";
+      const auto href = link ? link(s.function, from, to) : std::nullopt;
+      svg += href ? "<a href=\"" + esc(*href) + "\">" + bars + "</a>" : bars;
+    }
+    svg += time_axis(base) + "</svg>";
   }
-  if (!line.empty()) svg += "<polyline class=\"p95\" points=\"" + line + "\"><title>p95 duration</title></polyline>";
-  svg += "<text x=\"" + std::to_string(width - 4) + "\" y=\"12\" class=\"axis p95label\" text-anchor=\"end\">p95 up to " +
-         ms_text(max_p95) + "</text>";
-  svg += "<text x=\"" + std::to_string(left) + "\" y=\"" + std::to_string(height - 4) + "\" class=\"axis\">" +
-         format_hour(hour_floor(since)) + "</text>";
-  svg += "<text x=\"" + std::to_string(width - 4) + "\" y=\"" + std::to_string(height - 4) +
-         "\" class=\"axis\" text-anchor=\"end\">" + format_hour(hour_floor(until)) + "</text></svg>";
+  {
+    const int height = 110, top = 22, base = height - 18;
+    auto [axis, top_tick] = value_axis(max_p95, top, base, [](double v) { return ms_text(v); });
+    svg += "<svg class=\"chart\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) + "\" width=\"" +
+           std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" role=\"img\"><title>" + esc(s.function) +
+           ": p95 duration per hour</title><text x=\"0\" y=\"11\" class=\"axis\">p95 duration per hour</text>" + axis;
+    std::string line;
+    for (const auto& h : s.hours) {
+      if (!h.p95_ms) continue;
+      const double x = x_of(h.hour) + slot / 2, y = base - (base - top) * *h.p95_ms / top_tick;
+      line += number(x, 1) + "," + number(y, 1) + " ";
+      svg += "<circle class=\"p95dot\" cx=\"" + number(x, 1) + "\" cy=\"" + number(y, 1) + "\" r=\"3\"><title>" +
+             format_hour(h.hour) + ": p95 " + ms_text(*h.p95_ms) + "</title></circle>";
+    }
+    if (!line.empty()) svg += "<polyline class=\"p95\" points=\"" + line + "\"/>";
+    svg += time_axis(base) + "</svg>";
+  }
   return svg;
 }
 
@@ -410,7 +468,7 @@ ReportData read_report(ViewReader& reader, const ReportOptions& o) {
   return d;
 }
 
-std::string overview_html(const ReportData& d) {
+std::string overview_html(const ReportData& d, const HourLink& link) {
   std::string out = "<div class=\"cards\">\n";
   auto rate = [](const Totals& t) -> std::optional<double> {
     if (!t.invocations) return std::nullopt;
@@ -438,9 +496,10 @@ std::string overview_html(const ReportData& d) {
   const auto running = [](const Totals& t) { return t.jobs_without_end() - t.jobs_abandoned; };
   out += card("jobs running", std::to_string(running(d.now)), std::to_string(running(d.before)), false,
               double(running(d.now)), double(running(d.before)));
-  out += "</div>\n<h3>Invocations per hour (ok, failed; p95 duration as a line)</h3>\n";
+  out += std::string("</div>\n<h3>Per hour</h3>\n") +
+         (link ? "<p class=\"sub\">an hour's bars list its invocations</p>\n" : "");
   if (d.series.empty()) out += "<p class=\"none\">no hourly rows in this window</p>\n";
-  for (const auto& s : d.series) out += "<h4>" + esc(s.function) + "</h4>\n" + hourly_chart(s, d.since, d.until);
+  for (const auto& s : d.series) out += "<h4>" + esc(s.function) + "</h4>\n" + hourly_chart(s, d.since, d.until, link);
   out += named_table("Top detected events", "detected", d.top_events, false);
   out += named_table("Most failing jobs", "failed", d.failing_jobs, false);
   if (d.live) out += "<p><a href=\"/jobs\">The jobs by failures and p95 →</a></p>\n";  // a live page

@@ -64,7 +64,10 @@ std::string waterfall_svg(const InvocationView& v);
 
 // The pieces the report and the live pages (`edpipe serve`) share.
 std::string page_style();  // the CSS
-std::string overview_html(const ReportData& d);  // cards, hourly charts, top events and jobs
+// Where an hour of a function's chart links (its invocations in [from, to)), or nullopt.
+using HourLink = std::function<std::optional<std::string>(const std::string& function, Timestamp from, Timestamp to)>;
+// Cards, hourly charts (each hour a link when `link` gives one), top events and jobs.
+std::string overview_html(const ReportData& d, const HourLink& link = {});
 // Where a link to another invocation points, or nullopt where the page has nowhere to point it
 // (the report links only to the invocations it includes: the rest are plain text).
 using InvocationLink = std::function<std::optional<std::string>(const std::string& id)>;

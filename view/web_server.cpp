@@ -569,7 +569,11 @@ struct WebServer::Impl {
     const std::string window = "<p class=\"sub window\">" + format_rfc3339(w.since) + " to " + format_rfc3339(w.until - 1) +
                                "</p>\n";
     return page("Overview", "<h1>Overview</h1>\n" + freshness_badge(reader.watermark(), options.stale_after_seconds) +
-                                range_links("/", w) + window + overview_html(d) +
+                                range_links("/", w) + window +
+                                overview_html(d, [](const std::string& function, Timestamp from, Timestamp to) {
+                                  return std::optional<std::string>("/invocations?from=" + format_rfc3339(from) + "&to=" +
+                                                                    format_rfc3339(to) + "&function=" + url_encode(function));
+                                }) +
                                 "<h3>Recent invocations</h3>\n" + summary_rows(reader.search(recent)),
                 "", options.refresh_seconds);
   }

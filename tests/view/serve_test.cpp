@@ -379,6 +379,34 @@ TEST_F(ServeTest, TheOverviewCountsExactlyTheWindowItPrints) {
   }
 }
 
+// Each hour of the overview's charts says its figures on hover and links to its invocations:
+// the list of that hour and function holds as many completed and failed or abandoned ones.
+TEST_F(ServeTest, EachChartHourListsItsInvocations) {
+  Running s(options());
+  const auto overview = s.client->Get("/?range=7d");
+  ASSERT_TRUE(overview && overview->status == 200);
+  EXPECT_NE(overview->body.find(">invocations per hour</text>"), std::string::npos);
+  EXPECT_NE(overview->body.find(">p95 duration per hour</text>"), std::string::npos);
+  static const std::regex hour("<a href=\"(/invocations\\?from=[^\"]*)\"><g class=\"hour\"><title>[^:]*:[^:]*: ([0-9]+) completed, "
+                               "([0-9]+) failed or abandoned");
+  static const std::regex row("<td><span class=\"status (ok|bad|open|idle)\">([a-z]+)</span>");
+  int hours = 0;
+  for (std::sregex_iterator it(overview->body.begin(), overview->body.end(), hour), end; it != end; ++it) {
+    const std::string path = std::regex_replace((*it)[1].str(), std::regex("&amp;"), "&");
+    const auto list = s.client->Get(path.c_str());
+    ASSERT_TRUE(list && list->status == 200) << path;
+    int completed = 0, failed = 0;
+    for (std::sregex_iterator r(list->body.begin(), list->body.end(), row), e; r != e; ++r) {
+      completed += (*r)[2] == "completed";
+      failed += (*r)[2] == "failed" || (*r)[2] == "abandoned";
+    }
+    EXPECT_EQ(completed, std::stoi((*it)[2])) << path;
+    EXPECT_EQ(failed, std::stoi((*it)[3])) << path;
+    ++hours;
+  }
+  EXPECT_GE(hours, 4);
+}
+
 TEST_F(ServeTest, TheOverviewSaysHowOldTheNewestRecordIs) {
   const int64_t days = db_->count("SELECT floor(extract(epoch FROM now() - watermark) / 86400)::bigint FROM edpipe_watermark");
   ASSERT_GE(days, 2) << "the samples are older than two days";
