@@ -81,7 +81,8 @@ std::string card(const std::string& label, const std::string& value, const std::
          "</div><div class=\"before\">before: " + before + " " + trend + "</div></div>\n";
 }
 
-// Round steps for an axis from 0 to at least `top`: 1, 2 or 5 times a power of ten, 3 to 5 ticks.
+}  // namespace
+
 double tick_step(double top) {
   double step = 1;
   while (top / step > 5) {
@@ -92,6 +93,8 @@ double tick_step(double top) {
   }
   return step;
 }
+
+namespace {
 
 // A function's hours as two charts, each with its own scale: invocations per hour (completed and
 // failed stacked, a legend, an axis with round ticks), then p95 duration per hour. Every hour's

@@ -80,6 +80,8 @@ std::string flow_svg(const std::vector<FlowNode>& nodes, const InvocationLink& l
 std::string cut(std::string_view s, size_t chars);              // at most `chars` bytes, whole characters, "…"
 std::string esc(std::string_view s, size_t chars = 300);        // cut, then HTML-escaped
 std::string number(double v, int decimals = 0);
+// A round step for an axis from 0 to at least `top`: 1, 2 or 5 times a power of ten, at most 5 ticks.
+double tick_step(double top);
 std::string ms_text(std::optional<double> ms);                  // "85 ms", "12.5 s", "–"
 const char* status_class(std::string_view status);              // ok, bad, open, idle
 std::string named_table(const char* title, const char* value_header, const std::vector<NamedCount>& rows, bool ms);

@@ -952,6 +952,81 @@ std::vector<NameStats> ViewReader::event_stats(Timestamp since, Timestamp until,
                        since, until, function, limit);
 }
 
+const std::vector<DurationBin>& duration_bins() {
+  static const std::vector<DurationBin> bins = [] {
+    std::vector<DurationBin> out;
+    int64_t lo = 0;
+    for (const int64_t edge : {10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000}) {
+      // The largest whole millisecond in the bucket that holds the edge.
+      const int32_t key = DurationSketch::key_of(double(edge));
+      int64_t hi = edge;
+      while (DurationSketch::key_of(double(hi + 1)) == key) ++hi;
+      out.push_back({lo, hi});
+      lo = hi + 1;
+    }
+    out.push_back({lo, INT64_MAX});
+    return out;
+  }();
+  return bins;
+}
+
+std::vector<FunctionHistogram> ViewReader::duration_histograms(Timestamp since, Timestamp until,
+                                                               const std::optional<std::string>& function) {
+  ReadTransaction tx(conn_, limits_);
+  const WindowPlan plan = plan_window(*tx, since, until, function);
+  const auto& bins = duration_bins();
+  std::map<std::string, std::vector<int64_t>> counts;
+  // A bucket's values all fall in one bin: its key against the bins' last buckets (zero: first).
+  const auto add = [&](const std::string& fn, int32_t key, int64_t n) {
+    auto& c = counts[fn];
+    c.resize(bins.size());
+    size_t b = 0;
+    while (b + 1 < bins.size() && key > DurationSketch::key_of(double(bins[b].hi))) ++b;
+    c[b] += n;
+  };
+  for (const auto& r : exec_plan(*tx,
+                                 "SELECT source_function, duration_zero_count, duration_bucket_keys, duration_bucket_counts "
+                                 "FROM metrics_hourly WHERE " + kPlanHours,
+                                 plan, function)) {
+    const std::string fn = r[0].as<std::string>();
+    add(fn, INT32_MIN, r[1].as<int64_t>());
+    const auto keys = parse_int_array_literal(r[2].c_str()), n = parse_int_array_literal(r[3].c_str());
+    for (size_t i = 0; i < keys.size() && i < n.size(); ++i) add(fn, int32_t(keys[i]), n[i]);
+  }
+  for (const auto& r : exec_plan(*tx,
+                                 "SELECT i.source_function, i.total_duration_ms, i.s FROM " + plan_rows(plan) +
+                                     " i WHERE i.total_duration_ms IS NOT NULL",
+                                 plan, function))
+    add(r[0].as<std::string>(), r[1].as<int64_t>() <= 0 ? INT32_MIN : DurationSketch::key_of(double(r[1].as<int64_t>())),
+        r[2].as<int64_t>());
+  std::vector<FunctionHistogram> out;
+  for (auto& [fn, c] : counts)
+    if (std::any_of(c.begin(), c.end(), [](int64_t n) { return n != 0; })) out.push_back({fn, std::move(c)});
+  return out;
+}
+
+SourceBreakdown ViewReader::source_breakdown(Timestamp since, Timestamp until, const std::optional<std::string>& function,
+                                             size_t users) {
+  ReadTransaction tx(conn_, limits_);
+  const std::string days = sql::window_days(*tx, since, until);
+  SourceBreakdown out;
+  for (const auto& r : tx->exec_params(
+           "WITH g AS (SELECT grouping(source_user_email) AS by_source, source_table, source_operation, source_user_email, "
+           "count(*) AS n, count(*) FILTER (WHERE status IN ('failed', 'abandoned')) AS failed, avg(total_duration_ms)::float8 AS avg "
+           "FROM invocations WHERE created_at >= " + kAt1 + " AND created_at < " + kAt2 +
+               " AND ($3::text IS NULL OR source_function = $3) AND " + sql::in_days("invocations", days) +
+               " GROUP BY GROUPING SETS ((source_table, source_operation), (source_user_email))) "
+               "(SELECT * FROM g WHERE by_source = 1 ORDER BY n DESC, source_table, source_operation) UNION ALL "
+               "(SELECT * FROM g WHERE by_source = 0 AND source_user_email IS NOT NULL ORDER BY n DESC, source_user_email "
+               "COLLATE \"C\" LIMIT $4)",
+           since, until, function, static_cast<int64_t>(users))) {
+    SourceCount c{opt_text(r[1]), opt_text(r[2]), opt_text(r[3]), r[4].as<int64_t>(), r[5].as<int64_t>(), std::nullopt};
+    if (!r[6].is_null()) c.avg_ms = r[6].as<double>();
+    (r[0].as<int>() == 1 ? out.by_source : out.top_users).push_back(std::move(c));
+  }
+  return out;
+}
+
 namespace {
 std::vector<std::string> text_array(const pqxx::field& f) {
   std::vector<std::string> out;

@@ -133,6 +133,28 @@ struct ErrorGroups {
   int64_t failures = 0, group_count = 0;  // of the whole window, past the limit too
 };
 
+// The analytics page's figures of a window.
+// Durations in bins of whole milliseconds [lo, hi] (the last one open), each bin a run of the
+// duration sketch's buckets (core/duration_sketch.h), so a window's bins add up from the hourly
+// rollups exactly: the edges are where the buckets of 10, 30, 100, 300 ms ... 100 s end.
+struct DurationBin {
+  int64_t lo = 0, hi = 0;  // hi: INT64_MAX for the last
+};
+const std::vector<DurationBin>& duration_bins();
+struct FunctionHistogram {
+  std::string function;
+  std::vector<int64_t> counts;  // one per duration_bins()
+};
+// The invocations by source table and operation, and the users with the most.
+struct SourceCount {
+  std::optional<std::string> table, operation, user;
+  int64_t invocations = 0, failed = 0;  // failed: failed or abandoned
+  std::optional<double> avg_ms;
+};
+struct SourceBreakdown {
+  std::vector<SourceCount> by_source, top_users;
+};
+
 struct NameStats {
   std::string name;
   int64_t runs = 0, failed = 0, detected = 0, abandoned = 0;  // abandoned: jobs only
@@ -185,6 +207,14 @@ class ViewReader {
   // or "detected"), most first: the overview's lists.
   std::vector<NameStats> name_counts(const char* kind, const char* order_by, Timestamp since, Timestamp until,
                                      const std::optional<std::string>& function, size_t limit);
+  // The durations of the invocations that started in [since, until), per function, in
+  // duration_bins(): whole hours from metrics_hourly's sketches, the partial hours from the rows.
+  std::vector<FunctionHistogram> duration_histograms(Timestamp since, Timestamp until,
+                                                     const std::optional<std::string>& function);
+  // The invocations that started in [since, until) by table and operation, and the `users` users
+  // with the most (one read of the window's rows).
+  SourceBreakdown source_breakdown(Timestamp since, Timestamp until, const std::optional<std::string>& function,
+                                   size_t users);
   // The failures created in [since, until) grouped by their masked message, at most `limit` groups.
   ErrorGroups error_groups(Timestamp since, Timestamp until, const std::optional<std::string>& function, size_t limit);
   // The newest ts any load has seen (windows are counted back from it); nullopt when empty.

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <pqxx/pqxx>
@@ -346,7 +348,7 @@ std::string page(const std::string& title, const std::string& body, const std::s
          "<meta name=\"color-scheme\" content=\"light dark\">\n<title>" + esc(title) +
          " · edpipe</title>\n<style>" + page_style() + kPageStyle + "</style></head><body>\n"
          "<nav><a href=\"/\">Overview</a><a href=\"/invocations\">Invocations</a><a href=\"/jobs\">Jobs</a>"
-         "<a href=\"/events\">Events</a><a href=\"/errors\">Errors</a><form action=\"/invocations\" method=\"get\" role=\"search\">"
+         "<a href=\"/events\">Events</a><a href=\"/errors\">Errors</a><a href=\"/analytics\">Analytics</a><form action=\"/invocations\" method=\"get\" role=\"search\">"
          "<input type=\"search\" name=\"q\" value=\"" + esc(search, 200) +
          "\" placeholder=\"id, correlation id, table:id, e-mail, event, job, error\"></form>" + refresh +
          "<label class=\"tz\" hidden><input type=\"checkbox\" id=\"utc\"> UTC</label></nav>\n<main>\n" + body +
@@ -467,6 +469,54 @@ std::string error_groups_table(const ErrorGroups& e, const Window& w) {
                                                        : std::string()) + "</td></tr>\n";
   }
   return out + "</table>\n";
+}
+
+// A bin's label: "0-10 ms", "1.01 s-3.03 s", "over 101 s".
+std::string bin_label(const DurationBin& b) {
+  const auto ms = [](int64_t v) { return v < 1000 ? std::to_string(v) + " ms" : number(double(v) / 1000.0, 2) + " s"; };
+  if (b.hi == INT64_MAX) return "over " + ms(b.lo - 1);
+  return (b.lo < 1000 && b.hi < 1000 ? std::to_string(b.lo) : ms(b.lo)) + "–" + ms(b.hi);
+}
+
+// Bars on one labelled axis (round ticks, `unit` says what it measures): one per value, its
+// label under it, its hover text and figure (`format`) on hover; a bar is a link when `link`
+// gives one.
+struct ChartBar {
+  std::string label, hover;
+  double value = 0;
+};
+std::string bar_chart(const std::vector<ChartBar>& bars, const std::string& unit,
+                      const std::function<std::string(double)>& format,
+                      const std::function<std::optional<std::string>(size_t)>& link = {}) {
+  const int width = 900, height = 150, left = 52, top = 20, base = height - 34;
+  double max_v = 1;
+  for (const auto& b : bars) max_v = std::max(max_v, b.value);
+  const double step = tick_step(max_v), top_tick = std::ceil(max_v / step) * step;
+  const double slot = double(width - left - 8) / double(std::max<size_t>(1, bars.size()));
+  std::string svg = "<svg class=\"chart\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
+                    "\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) +
+                    "\" role=\"img\"><text x=\"0\" y=\"11\" class=\"axis\">" + esc(unit) + "</text>";
+  for (double v = 0; v <= top_tick + step / 2; v += step) {
+    const double y = base - double(base - top) * v / top_tick;
+    svg += "<line class=\"grid\" x1=\"" + std::to_string(left) + "\" x2=\"" + std::to_string(width - 8) + "\" y1=\"" +
+           number(y, 1) + "\" y2=\"" + number(y, 1) + "\"/><text x=\"" + std::to_string(left - 4) + "\" y=\"" + number(y + 3, 1) +
+           "\" class=\"axis\" text-anchor=\"end\">" + format(v) + "</text>";
+  }
+  const size_t label_every = bars.size() <= 12 ? 1 : (bars.size() + 11) / 12;
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const double x = left + double(i) * slot, h = double(base - top) * bars[i].value / top_tick;
+    std::string bar = "<g class=\"hour\"><title>" + esc(bars[i].hover) + ": " + format(bars[i].value) +
+                      "</title><rect class=\"slot\" x=\"" + number(x, 1) + "\" y=\"" + std::to_string(top) + "\" width=\"" +
+                      number(slot, 1) + "\" height=\"" + std::to_string(base - top) + "\"/><rect class=\"ok\" x=\"" +
+                      number(x + 2, 1) + "\" y=\"" + number(base - h, 1) + "\" width=\"" + number(std::max(1.0, slot - 4), 1) +
+                      "\" height=\"" + number(h, 1) + "\"/></g>";
+    const auto href = link ? link(i) : std::nullopt;
+    svg += href ? "<a href=\"" + esc(*href) + "\">" + bar + "</a>" : bar;
+    if (i % label_every == 0)
+      svg += "<text x=\"" + number(x + 2, 1) + "\" y=\"" + std::to_string(base + 13) + "\" class=\"axis\">" + esc(bars[i].label, 24) +
+             "</text>";
+  }
+  return svg + "</svg>";
 }
 
 }  // namespace
@@ -747,6 +797,112 @@ struct WebServer::Impl {
                 "", options.refresh_seconds);
   }
 
+  // The window's shape: failures per hour, durations per function, sources, users, detection.
+  std::string analytics(ViewReader& reader, const httplib::Request& req) {
+    const Window w = window_of(req, reader);
+    const auto function = opt_param(req, "function");
+    const std::string keep = function ? "&amp;function=" + url_encode(*function) : "";
+    const std::string fn_param = function ? "&function=" + url_encode(*function) : "";
+    std::string body = "<h1>Analytics</h1>\n" + range_links("/analytics", w, keep) +
+                       "<form class=\"list-filters\" method=\"get\" action=\"/analytics\">" +
+                       (w.range.empty() ? "<input type=\"hidden\" name=\"from\" value=\"" + format_rfc3339(w.since) +
+                                              "\"><input type=\"hidden\" name=\"to\" value=\"" + format_rfc3339(w.until) + "\">"
+                                        : "<input type=\"hidden\" name=\"range\" value=\"" + esc(w.range) + "\">") +
+                       "<label>function <input name=\"function\" size=\"24\" value=\"" + esc(function.value_or(""), 200) +
+                       "\" placeholder=\"all\"></label> <button>apply</button></form>\n"
+                       "<p class=\"sub\">The invocations that started in the window (executions: of those invocations). "
+                       "Each figure links to what it counts.</p>\n";
+    // Failure rate per hour: failed or abandoned of the finished ones.
+    std::map<Timestamp, std::pair<int64_t, int64_t>> per_hour;  // (ok, failed)
+    for (const auto& h : reader.hourly(w.since, w.until, function, 50000)) {
+      per_hour[h.hour].first += h.ok;
+      per_hour[h.hour].second += h.failed;
+    }
+    body += "<h2>Failure rate per hour</h2>\n";
+    if (per_hour.empty()) {
+      body += "<p class=\"none\">no invocation in this window</p>\n";
+    } else {
+      std::vector<ChartBar> bars;
+      std::vector<Timestamp> hours;
+      for (const auto& [hour, c] : per_hour) {
+        const int64_t done = c.first + c.second;
+        bars.push_back({format_hour(hour).substr(5), format_hour(hour) + ": " + std::to_string(c.second) + " of " +
+                                                         std::to_string(done) + " failed or abandoned",
+                        done ? 100.0 * double(c.second) / double(done) : 0.0});
+        hours.push_back(hour);
+      }
+      body += bar_chart(bars, "failed or abandoned, % of the hour's finished invocations",
+                        [](double v) { return number(v, 1) + " %"; }, [&](size_t i) {
+                          return std::optional<std::string>("/invocations?from=" + format_rfc3339(std::max(hours[i], w.since)) +
+                                                            "&to=" + format_rfc3339(std::min(hours[i] + kMicrosPerHour, w.until)) +
+                                                            "&status=failed" + fn_param);
+                        });
+    }
+    // Durations per function.
+    body += "<h2>Durations per function</h2>\n";
+    const auto& bins = duration_bins();
+    const auto histograms = reader.duration_histograms(w.since, w.until, function);
+    if (histograms.empty()) body += "<p class=\"none\">no finished invocation in this window</p>\n";
+    for (const auto& h : histograms) {
+      std::vector<ChartBar> bars;
+      for (size_t b = 0; b < bins.size(); ++b) bars.push_back({bin_label(bins[b]), bin_label(bins[b]), double(h.counts[b])});
+      body += "<h4>" + esc(h.function) + "</h4>\n" +
+              bar_chart(bars, "invocations by duration", [](double v) { return number(v); });
+    }
+    // Sources and users.
+    const SourceBreakdown src = reader.source_breakdown(w.since, w.until, function, 20);
+    const auto rate = [](int64_t failed, int64_t n) { return n ? number(100.0 * double(failed) / double(n), 1) + " %" : std::string("–"); };
+    body += "<h2>By table and operation</h2>\n";
+    if (src.by_source.empty()) body += "<p class=\"none\">no invocation in this window</p>\n";
+    else {
+      body += "<table class=\"list\"><tr><th>table</th><th>operation</th><th>invocations</th><th>failed or abandoned</th>"
+              "<th>failure rate</th><th>mean duration</th></tr>\n";
+      for (const auto& c : src.by_source) {
+        const std::string list = "/invocations?" + w.link_params() + keep +
+                                 (c.table ? "&amp;table=" + url_encode(*c.table) : "") +
+                                 (c.operation ? "&amp;operation=" + url_encode(*c.operation) : "");
+        body += "<tr><td>" + esc(c.table.value_or("(none)"), 80) + "</td><td>" + esc(c.operation.value_or("(none)"), 20) +
+                "</td><td class=\"num\">" + (c.table ? "<a href=\"" + list + "\">" + std::to_string(c.invocations) + "</a>"
+                                                      : std::to_string(c.invocations)) +
+                "</td><td class=\"num\">" + std::to_string(c.failed) + "</td><td class=\"num\">" + rate(c.failed, c.invocations) +
+                "</td><td class=\"num\">" + ms_text(c.avg_ms) + "</td></tr>\n";
+      }
+      body += "</table>\n";
+    }
+    body += "<h2>Users with the most invocations</h2>\n";
+    if (src.top_users.empty()) body += "<p class=\"none\">no invocation with a user in this window</p>\n";
+    else {
+      body += "<table class=\"list\"><tr><th>user</th><th>invocations</th><th>failed or abandoned</th><th>failure rate</th>"
+              "<th>mean duration</th></tr>\n";
+      for (const auto& c : src.top_users)
+        body += "<tr><td>" + esc(c.user.value_or(""), 80) + "</td><td class=\"num\"><a href=\"/invocations?" + w.link_params() + keep +
+                "&amp;q=" + url_encode("email:" + c.user.value_or("")) + "\">" + std::to_string(c.invocations) +
+                "</a></td><td class=\"num\">" + std::to_string(c.failed) + "</td><td class=\"num\">" + rate(c.failed, c.invocations) +
+                "</td><td class=\"num\">" + ms_text(c.avg_ms) + "</td></tr>\n";
+      body += "</table>\n";
+    }
+    // Events by detection rate: detected of checked.
+    auto events = reader.name_counts("event", "detected", w.since, w.until, function, 500);
+    std::sort(events.begin(), events.end(), [](const NameStats& a, const NameStats& b) {
+      const double ra = double(a.detected) / double(std::max<int64_t>(1, a.runs)), rb = double(b.detected) / double(std::max<int64_t>(1, b.runs));
+      return ra != rb ? ra > rb : a.runs != b.runs ? a.runs > b.runs : a.name < b.name;
+    });
+    body += "<h2>Events by detection rate</h2>\n";
+    if (events.empty()) body += "<p class=\"none\">no event detected in this window</p>\n";
+    else {
+      body += "<table class=\"list\"><tr><th>event</th><th>checked</th><th>detected</th><th>detection rate</th></tr>\n";
+      for (size_t i = 0; i < events.size() && i < 50; ++i) {
+        const auto& e = events[i];
+        body += "<tr><td>" + esc(e.name, 80) + "</td><td class=\"num\"><a href=\"/invocations?" + w.link_params() + keep + "&amp;q=" +
+                url_encode("checked:" + e.name) + "\">" + std::to_string(e.runs) + "</a></td><td class=\"num\"><a href=\"/invocations?" +
+                w.link_params() + keep + "&amp;q=" + url_encode("event:" + e.name) + "\">" + std::to_string(e.detected) +
+                "</a></td><td class=\"num\">" + rate(e.detected, e.runs) + "</td></tr>\n";
+      }
+      body += "</table>\n";
+    }
+    return page("Analytics", body, "", options.refresh_seconds);
+  }
+
   void routes() {
     auto html = [this](std::string (Impl::*fn)(ViewReader&, const httplib::Request&)) {
       return [this, fn](const httplib::Request& req, httplib::Response& res) {
@@ -764,6 +920,7 @@ struct WebServer::Impl {
     server.Get("/invocations", html(&Impl::invocations));
     server.Get(R"(/invocation/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))", html(&Impl::invocation));
     server.Get("/errors", html(&Impl::errors));
+    server.Get("/analytics", html(&Impl::analytics));
     server.Get("/jobs", [this](const httplib::Request& req, httplib::Response& res) {
       serve(req, res, [this](ViewReader& r, const httplib::Request& q) { return stats(r, q, true); });
     });

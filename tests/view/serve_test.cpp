@@ -111,7 +111,7 @@ fs::path ServeTest::dir_;
 TEST_F(ServeTest, EveryPageAnswersWithItsSecurityHeaders) {
   Running s(options());
   for (const char* path : {"/", "/?range=1h", "/?range=7d", "/invocations", "/invocations?status=failed&range=7d",
-                           "/invocation/dddddddd-0000-4000-8000-000000000004", "/jobs", "/events?range=7d", "/errors?range=7d",
+                           "/invocation/dddddddd-0000-4000-8000-000000000004", "/jobs", "/events?range=7d", "/errors?range=7d", "/analytics?range=7d",
                            "/?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z", "/static/app.js", "/login"}) {
     const auto r = s.client->Get(path);
     ASSERT_TRUE(r) << path;
@@ -405,6 +405,30 @@ TEST_F(ServeTest, EachChartHourListsItsInvocations) {
     ++hours;
   }
   EXPECT_GE(hours, 4);
+}
+
+// The analytics page: its sections, and every link on it answers (failure hours, sources,
+// users, events: each to the invocations it counts).
+TEST_F(ServeTest, TheAnalyticsPageLinksEachFigureToItsInvocations) {
+  Running s(options());
+  const auto r = s.client->Get("/analytics?range=7d");
+  ASSERT_TRUE(r && r->status == 200);
+  for (const char* section : {"Failure rate per hour", "Durations per function", "By table and operation",
+                              "Users with the most invocations", "Events by detection rate"})
+    EXPECT_NE(r->body.find(section), std::string::npos) << section;
+  EXPECT_NE(r->body.find("<td>moves</td><td>UPDATE</td>"), std::string::npos);
+  static const std::regex link("href=\"(/[^\"]*)\"");
+  int links = 0;
+  for (std::sregex_iterator it(r->body.begin(), r->body.end(), link), end; it != end; ++it) {
+    const std::string path = std::regex_replace((*it)[1].str(), std::regex("&amp;"), "&");
+    const auto page = s.client->Get(path.c_str());
+    ASSERT_TRUE(page) << path;
+    EXPECT_EQ(page->status, 200) << path;
+    if (path.find("table=moves&operation=UPDATE") != std::string::npos)
+      EXPECT_NE(page->body.find("<td>moves UPDATE</td>"), std::string::npos) << path;
+    ++links;
+  }
+  EXPECT_GT(links, 15);
 }
 
 TEST_F(ServeTest, TheOverviewSaysHowOldTheNewestRecordIs) {
@@ -705,7 +729,7 @@ TEST_F(ServeTest, ChromiumRendersEveryPageWithoutAConsoleError) {
   int n = 0;
   for (const std::string& path : std::vector<std::string>{"/?range=7d", "/invocations?range=7d",
                                                        "/invocation/aaaaaaaa-0000-4000-8000-000000000001", "/jobs?range=7d",
-                                                       "/events?range=7d", "/errors?range=30d", std::string("/invocation/") + kHostile}) {
+                                                       "/events?range=7d", "/errors?range=30d", "/analytics?range=30d", std::string("/invocation/") + kHostile}) {
     const fs::path png = dir_ / ("page-" + std::to_string(++n) + ".png");
     fs::remove(png);
     const auto r = testing::run_command("timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "

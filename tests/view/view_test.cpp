@@ -799,6 +799,79 @@ TEST(ErrorGroups, EqualTheFailuresReadOneByOneAndGroupedAgain) {
   EXPECT_TRUE(saw_masked) << "two jobs and a handler of two functions in one group";
 }
 
+// The analytics page's figures against SQL over the same windows (a whole one, one cut at odd
+// microseconds, one inside an hour, one of a function): each function's durations per bin, the
+// invocations by table and operation, the users with the most.
+TEST(Analytics, EachFigureEqualsItsSqlOverTheWindow) {
+  testing::TestDatabase db;
+  gen::GeneratorOptions o;
+  o.invocations = 600;
+  o.span = 10 * kMicrosPerHour;
+  o.failure_rate = 0.1;
+  testing::load_lines(db.conninfo(), testing::generated_lines(o), 5000);
+  ViewReader reader(db.conn());
+  const auto& bins = duration_bins();
+  ASSERT_EQ(bins.front().lo, 0);
+  for (size_t b = 1; b < bins.size(); ++b) ASSERT_EQ(bins[b].lo, bins[b - 1].hi + 1) << "contiguous";
+  std::string function;
+  {
+    pqxx::work tx(db.conn());
+    function = tx.exec1("SELECT source_function FROM invocations GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0].as<std::string>();
+  }
+  const Timestamp t0 = o.start;
+  struct Case {
+    Timestamp since, until;
+    std::optional<std::string> function;
+  };
+  for (const Case& c : {Case{t0 - kMicrosPerHour, t0 + 11 * kMicrosPerHour, std::nullopt},
+                        Case{t0 + kMicrosPerHour + 123457, t0 + 7 * kMicrosPerHour + 999, std::nullopt},
+                        Case{t0 + 3 * kMicrosPerHour + 600000000, t0 + 3 * kMicrosPerHour + 2400000000, std::nullopt},
+                        Case{t0, t0 + 10 * kMicrosPerHour, function}}) {
+    const std::string at = format_rfc3339(c.since) + " " + c.function.value_or("");
+    pqxx::connection check(db.conninfo());  // the reader's connection is its own
+    pqxx::work tx(check);
+    const std::string window = "created_at >= " + sql::at_param(1) + " AND created_at < " + sql::at_param(2) +
+                               " AND ($3::text IS NULL OR source_function = $3)";
+    // Durations per bin.
+    std::map<std::string, std::vector<int64_t>> want;
+    for (const auto& r : tx.exec_params("SELECT source_function, total_duration_ms FROM invocations WHERE " + window +
+                                            " AND total_duration_ms IS NOT NULL",
+                                        c.since, c.until, c.function)) {
+      auto& counts = want[r[0].as<std::string>()];
+      counts.resize(bins.size());
+      const int64_t ms = r[1].as<int64_t>();
+      for (size_t b = 0; b < bins.size(); ++b)
+        if (ms >= bins[b].lo && ms <= bins[b].hi) ++counts[b];
+    }
+    std::map<std::string, std::vector<int64_t>> got;
+    for (const auto& h : reader.duration_histograms(c.since, c.until, c.function)) got[h.function] = h.counts;
+    EXPECT_EQ(got, want) << at;
+    // Tables and operations, users.
+    const auto src = reader.source_breakdown(c.since, c.until, c.function, 5);
+    std::vector<std::string> sources, users;
+    for (const auto& s : src.by_source)
+      sources.push_back(s.table.value_or("-") + " " + s.operation.value_or("-") + " " + std::to_string(s.invocations) + " " +
+                        std::to_string(s.failed));
+    for (const auto& u : src.top_users) users.push_back(*u.user + " " + std::to_string(u.invocations) + " " + std::to_string(u.failed));
+    std::vector<std::string> want_sources, want_users;
+    for (const auto& r : tx.exec_params("SELECT coalesce(source_table, '-') || ' ' || coalesce(source_operation, '-') || ' ' || "
+                                        "count(*) || ' ' || count(*) FILTER (WHERE status IN ('failed', 'abandoned')) FROM invocations "
+                                        "WHERE " + window + " GROUP BY source_table, source_operation ORDER BY count(*) DESC, "
+                                        "source_table, source_operation",
+                                        c.since, c.until, c.function))
+      want_sources.push_back(r[0].as<std::string>());
+    for (const auto& r : tx.exec_params("SELECT source_user_email || ' ' || count(*) || ' ' || count(*) FILTER (WHERE status IN "
+                                        "('failed', 'abandoned')) FROM invocations WHERE " + window +
+                                        " AND source_user_email IS NOT NULL GROUP BY source_user_email "
+                                        "ORDER BY count(*) DESC, source_user_email COLLATE \"C\" LIMIT 5",
+                                        c.since, c.until, c.function))
+      want_users.push_back(r[0].as<std::string>());
+    EXPECT_EQ(sources, want_sources) << at;
+    EXPECT_EQ(users, want_users) << at;
+    EXPECT_FALSE(want_sources.empty()) << at;
+  }
+}
+
 TEST(WindowTotals, EqualSqlOverTheWindow) { expect_windows_equal_sql(0); }
 
 // 20 hours of clock skew between the ids and the records' ts: the windows read the days whose
