@@ -59,7 +59,7 @@ svg .axis{font-size:10px;fill:#5b6475}svg .name{font-size:11px;fill:#1d2330}svg 
 .invocation{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:4px 14px 10px;margin:12px 0}
 .meta,.chain{color:#5b6475;margin:2px 0}.error{color:#cf222e;margin:4px 0}pre{white-space:pre-wrap;font-size:12px;background:#f3f4f6;padding:6px}
 .logs{list-style:none;padding-left:8px;margin:4px 0;font:12px ui-monospace,monospace}.logs .at{color:#5b6475}.logs .error .level{color:#cf222e}.logs .warn .level{color:#bf8700}
-code{font-size:12px}.flow-wrap{overflow-x:auto}.diff td.old{background:#ffebe9}.diff td.new{background:#dafbe1}
+code{font-size:12px}.flow-wrap{overflow-x:auto}.job{border-left:3px solid #dde1e7;padding-left:10px;margin:8px 0}.job h4{margin:4px 0;font-size:13px}.diff td.old{background:#ffebe9}.diff td.new{background:#dafbe1}
 .diff td{white-space:pre-wrap;word-break:break-all}
 svg .slot{fill:transparent}svg a .hour:hover .slot{fill:#0969da22}svg .p95dot{fill:#0969da}svg .edge{fill:none;stroke:#8c959f}svg .box{fill:#fff;stroke:#c5cbd3}svg .current .box{stroke:#0969da;stroke-width:2.5}
 @media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}a{color:#58a6ff}
@@ -248,10 +248,16 @@ std::string row_change_table(const InvocationView& v) {
 
 }  // namespace
 
-std::string invocation_section(const InvocationView& v, size_t log_budget, const InvocationLink& link, bool anchored) {
+std::string invocation_section(const InvocationView& v, size_t log_budget, const InvocationLink& link, bool anchored,
+                               const InvocationLink& correlation_link) {
   const auto to = [&](const std::string& id) {
     const auto href = link(id);
     return href ? "<a href=\"" + esc(*href) + "\">" + esc(id) + "</a>" : "<code>" + esc(id) + "</code>";
+  };
+  // Everything that shares it, where the page has a list to point at.
+  const auto correlation = [&](const std::string& c) {
+    const auto href = correlation_link ? correlation_link(c) : std::nullopt;
+    return href ? "<a href=\"" + esc(*href) + "\">" + esc(c) + "</a>" : esc(c);
   };
   std::string out = "<article class=\"invocation\"" + (anchored ? " id=\"inv-" + esc(v.id) + "\"" : std::string()) +
                     ">\n<h3><span class=\"status " +
@@ -259,8 +265,9 @@ std::string invocation_section(const InvocationView& v, size_t log_budget, const
                     esc(v.id) + "</code></h3>\n<p class=\"meta\"><time datetime=\"" + format_rfc3339(v.created_at).substr(0, 23) + "Z\">" +
                     format_rfc3339(v.created_at) + "</time>" +
                     (v.span.duration_ms ? " · " + ms_text(double(*v.span.duration_ms)) : std::string()) +
-                    (v.correlation_id ? " · correlation " + esc(*v.correlation_id) : std::string()) +
+                    (v.correlation_id ? " · correlation " + correlation(*v.correlation_id) : std::string()) +
                     (v.source_table ? " · " + esc(*v.source_table) + " " + esc(v.source_operation.value_or("")) : std::string()) +
+                    (v.source_record_id ? " record " + esc(*v.source_record_id, 80) : std::string()) +
                     (v.user_email ? " · " + esc(*v.user_email) : std::string()) + "</p>\n";
   if (v.caused_by_job)
     out += "<p class=\"chain\">caused by job " + esc(v.caused_by_job_name.value_or("?")) +
@@ -275,19 +282,26 @@ std::string invocation_section(const InvocationView& v, size_t log_budget, const
   for (const auto& e : v.events) {
     error_block(out, e.name + " (detection)", e.detection_error, e.detection_stack);
     error_block(out, e.name + " (handler)", e.handler_error, e.handler_stack);
+    // Each job: its status, id, duration and event; its error and stack, options and result, its
+    // own log lines, the invocations it caused.
     for (const auto& j : e.jobs) {
+      out += "<section class=\"job\"" + (anchored ? " id=\"job-" + esc(j.id) + "\"" : std::string()) +
+             "><h4><span class=\"status " + status_class(j.status) + "\">" + esc(j.status) + "</span> job " + esc(j.name) +
+             " <code>" + esc(j.id) + "</code>" + (j.span.duration_ms ? " · " + ms_text(double(*j.span.duration_ms)) : std::string()) +
+             " · of event " + esc(e.name) + "</h4>\n";
       error_block(out, j.name, j.error, j.stack);
       if (j.options || j.result)
-        out += "<details class=\"job\"><summary>" + esc(j.name) + ": options and result</summary><pre>options " +
+        out += "<details class=\"job-io\"><summary>options and result</summary><pre>options " +
                esc(j.options.value_or("(none)"), kPayloadChars) + "\nresult  " + esc(j.result.value_or("(none)"), kPayloadChars) +
                "</pre></details>\n";
       if (!j.logs.empty() && log_budget) {
-        out += "<ul class=\"logs\" title=\"" + esc(j.name) + "\">\n";
+        out += "<ul class=\"logs\" title=\"log lines of " + esc(j.name) + "\">\n";
         log_list(out, j.logs, t0, log_budget);
         out += "</ul>\n";
       }
       for (const auto& t : j.triggered)
         out += "<p class=\"chain\">" + esc(j.name) + " caused " + to(t) + "</p>\n";
+      out += "</section>\n";
     }
   }
   return out + "</article>\n";
@@ -329,7 +343,9 @@ std::string flow_svg(const std::vector<FlowNode>& nodes, const InvocationLink& l
                               kind + (status.empty() ? "" : " · " + status) +
                               (n.duration_ms ? " · " + ms_text(double(*n.duration_ms)) : std::string());
     const std::string name = n.kind == FlowNode::Kind::Invocation && !n.loaded ? n.id.substr(0, 8) + "… (" + n.name + ")" : n.name;
-    const auto href = n.invocation_id.empty() ? std::nullopt : link(n.invocation_id);
+    auto href = n.invocation_id.empty() ? std::nullopt : link(n.invocation_id);
+    // A job's node points at its section of the invocation's page (a page, not an anchor already).
+    if (href && n.kind == FlowNode::Kind::Job && href->find('#') == std::string::npos) *href += "#job-" + n.id;
     const int x = x_of(i), y = y_of(i);
     std::string g = "<g class=\"node" + std::string(n.kind == FlowNode::Kind::Invocation && n.id == current ? " current" : "") +
                     "\"><title>" + esc(kind + " " + n.name + (n.id.empty() ? "" : " " + n.id) + (status.empty() ? "" : ", " + status) +

@@ -71,10 +71,12 @@ std::string overview_html(const ReportData& d, const HourLink& link = {});
 // Where a link to another invocation points, or nullopt where the page has nowhere to point it
 // (the report links only to the invocations it includes: the rest are plain text).
 using InvocationLink = std::function<std::optional<std::string>(const std::string& id)>;
-// An invocation: header, chain links, waterfall, payload, errors, up to `log_lines` log lines;
-// `anchored`: carries the `inv-ID` anchor that report links point at (once a page).
+// An invocation: header, chain links, waterfall, row change, payload, errors, and each job (status,
+// id, error and stack, options and result, its log lines: up to `log_lines` in all); `anchored`:
+// carries the `inv-ID` and `job-ID` anchors that links point at (once a page);
+// `correlation_link`: where its correlation id points (everything that shares it), if anywhere.
 std::string invocation_section(const InvocationView& v, size_t log_lines, const InvocationLink& link,
-                               bool anchored = true);
+                               bool anchored = true, const InvocationLink& correlation_link = {});
 // A chain's flow (flow_graph.h) as SVG: every node a link (through `link`), `current` outlined.
 std::string flow_svg(const std::vector<FlowNode>& nodes, const InvocationLink& link, const std::string& current);
 std::string cut(std::string_view s, size_t chars);              // at most `chars` bytes, whole characters, "…"

@@ -768,7 +768,13 @@ struct WebServer::Impl {
     const InvocationLink to_page = [](const std::string& to) -> std::optional<std::string> { return "/invocation/" + to; };
     // Its chain, from the invocation that started it down to those its jobs caused.
     const auto chain = reader.chain(id, kChainInvocations);
-    return page("Invocation " + id, invocation_section(*v, 500, to_page) + "<h3>Flow</h3>\n<div class=\"flow-wrap\">" +
+    // Everything sharing its correlation id, in the 30 days around it.
+    const Timestamp at = v->created_at;
+    const InvocationLink to_correlated = [at](const std::string& c) -> std::optional<std::string> {
+      return "/invocations?from=" + format_rfc3339(at - 360 * kMicrosPerHour) + "&to=" + format_rfc3339(at + 360 * kMicrosPerHour) +
+             "&q=" + url_encode("corr:" + c);
+    };
+    return page("Invocation " + id, invocation_section(*v, 500, to_page, true, to_correlated) + "<h3>Flow</h3>\n<div class=\"flow-wrap\">" +
                                         flow_svg(flow_tree(chain), to_page, id) + "</div>\n" +
                                         (chain.size() >= kChainInvocations
                                              ? "<p class=\"sub\">the first " + std::to_string(kChainInvocations) +

@@ -281,10 +281,13 @@ TEST_F(ServeTest, TheInvocationPageShowsEachJobsOptionsAndResult) {
   size_t shown = 0;
   for (const auto& row : tx.exec("SELECT job_name, job_options::text, result::text FROM job_executions "
                                  "WHERE invocation_id = 'aaaaaaaa-0000-4000-8000-000000000001' AND result IS NOT NULL")) {
-    const std::string block = html_escape(row[0].as<std::string>()) + ": options and result</summary><pre>options " +
+    // In the job's own section.
+    const size_t section = r->body.find("</span> job " + html_escape(row[0].as<std::string>()) + " <code>");
+    ASSERT_NE(section, std::string::npos) << row[0].as<std::string>();
+    const std::string block = "<summary>options and result</summary><pre>options " +
                               html_escape(row[1].is_null() ? "(none)" : row[1].as<std::string>()) + "\nresult  " +
                               html_escape(row[2].as<std::string>());
-    EXPECT_NE(r->body.find(block), std::string::npos) << block;
+    EXPECT_LT(r->body.find(block, section), r->body.find("</section>", section)) << block;
     ++shown;
   }
   EXPECT_GT(shown, 0u);
@@ -340,6 +343,29 @@ TEST_F(ServeTest, TheInvocationPageShowsTheRowChangedColumnsFirst) {
   EXPECT_NE(r->body.find("<details><summary>1 unchanged</summary>"), std::string::npos);
   const auto moves = s.client->Get("/invocation/aaaaaaaa-0000-4000-8000-000000000001");
   EXPECT_NE(moves->body.find("Row UPDATE on moves: 1 of 2 columns changed"), std::string::npos);
+}
+
+// Each job has its own section: status, id, duration, event, error, its log lines labelled with
+// it; the flow's job nodes point at it; the correlation id links to every invocation sharing it.
+TEST_F(ServeTest, TheInvocationPageHasASectionPerJobAndLinksTheCorrelationId) {
+  Running s(options());
+  const auto r = s.client->Get("/invocation/aaaaaaaa-0000-4000-8000-000000000001");
+  ASSERT_TRUE(r && r->status == 200);
+  const size_t job = r->body.find("<section class=\"job\" id=\"job-f0000002-0000-4000-8000-000000000002\">");
+  ASSERT_NE(job, std::string::npos) << r->body;
+  const std::string section = r->body.substr(job, r->body.find("</section>", job) - job);
+  EXPECT_NE(section.find("<span class=\"status bad\">failed</span> job updateAnalytics"), std::string::npos) << section;
+  EXPECT_NE(section.find("Request failed with status code 503"), std::string::npos) << section;
+  EXPECT_NE(section.find("of event move.pickup.successful"), std::string::npos) << section;
+  EXPECT_NE(r->body.find("href=\"/invocation/aaaaaaaa-0000-4000-8000-000000000001#job-f0000002-0000-4000-8000-000000000002\""),
+            std::string::npos) << "the flow's job node";
+  EXPECT_NE(r->body.find(" record 123"), std::string::npos) << "the source row's id";
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r->body, m, std::regex("correlation <a href=\"(/invocations\\?[^\"]*)\">order-7731</a>")));
+  const auto shared = s.client->Get(std::regex_replace(m[1].str(), std::regex("&amp;"), "&").c_str());
+  ASSERT_TRUE(shared && shared->status == 200);
+  EXPECT_EQ(ids_on(shared->body), (std::set<std::string>{"aaaaaaaa-0000-4000-8000-000000000001",
+                                                         "bbbbbbbb-0000-4000-8000-000000000002"}));
 }
 
 TEST_F(ServeTest, TheOverviewCountsExactlyTheWindowItPrints) {
