@@ -83,6 +83,10 @@ def main():
             "events 7d": "/events?range=7d",
             "errors 1h": "/errors?range=1h",
             "errors 24h": "/errors?range=24h",
+            "analytics 1h": "/analytics?range=1h",
+            "analytics 24h": "/analytics?range=24h",
+            "invocations by duration": "/invocations?range=24h&sort=duration",
+            "invocations table and operation": "/invocations?range=24h&table=moves&operation=UPDATE",
         }
         first = urllib.request.urlopen(base + pages["invocations 24h"], timeout=30).read().decode()
         at = first.find("before=")

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "core/duration_sketch.h"
 #include "core/sql_array.h"
@@ -1005,25 +1006,51 @@ std::vector<FunctionHistogram> ViewReader::duration_histograms(Timestamp since, 
   return out;
 }
 
+// One read of the window's rows, grouped by table, operation and user at once (Citus refuses
+// GROUPING SETS; this it runs on the workers and merges); the two breakdowns are added up here.
 SourceBreakdown ViewReader::source_breakdown(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                              size_t users) {
   ReadTransaction tx(conn_, limits_);
   const std::string days = sql::window_days(*tx, since, until);
-  SourceBreakdown out;
+  struct Sums {
+    int64_t n = 0, failed = 0, timed = 0;
+    double duration_sum = 0;
+  };
+  std::map<std::pair<std::optional<std::string>, std::optional<std::string>>, Sums> by_source;
+  std::map<std::string, Sums> by_user;
+  const auto add = [](Sums& into, const pqxx::row& r) {
+    into.n += r[3].as<int64_t>();
+    into.failed += r[4].as<int64_t>();
+    into.timed += r[5].as<int64_t>();
+    into.duration_sum += r[6].as<double>();
+  };
   for (const auto& r : tx->exec_params(
-           "WITH g AS (SELECT grouping(source_user_email) AS by_source, source_table, source_operation, source_user_email, "
-           "count(*) AS n, count(*) FILTER (WHERE status IN ('failed', 'abandoned')) AS failed, avg(total_duration_ms)::float8 AS avg "
-           "FROM invocations WHERE created_at >= " + kAt1 + " AND created_at < " + kAt2 +
-               " AND ($3::text IS NULL OR source_function = $3) AND " + sql::in_days("invocations", days) +
-               " GROUP BY GROUPING SETS ((source_table, source_operation), (source_user_email))) "
-               "(SELECT * FROM g WHERE by_source = 1 ORDER BY n DESC, source_table, source_operation) UNION ALL "
-               "(SELECT * FROM g WHERE by_source = 0 AND source_user_email IS NOT NULL ORDER BY n DESC, source_user_email "
-               "COLLATE \"C\" LIMIT $4)",
-           since, until, function, static_cast<int64_t>(users))) {
-    SourceCount c{opt_text(r[1]), opt_text(r[2]), opt_text(r[3]), r[4].as<int64_t>(), r[5].as<int64_t>(), std::nullopt};
-    if (!r[6].is_null()) c.avg_ms = r[6].as<double>();
-    (r[0].as<int>() == 1 ? out.by_source : out.top_users).push_back(std::move(c));
+           "SELECT source_table, source_operation, source_user_email, count(*), "
+           "count(*) FILTER (WHERE status IN ('failed', 'abandoned')), count(total_duration_ms), "
+           "coalesce(sum(total_duration_ms), 0)::float8 FROM invocations WHERE created_at >= " + kAt1 + " AND created_at < " + kAt2 +
+               " AND ($3::text IS NULL OR source_function = $3) AND " + sql::in_days("invocations", days) + " GROUP BY 1, 2, 3",
+           since, until, function)) {
+    add(by_source[{opt_text(r[0]), opt_text(r[1])}], r);
+    if (!r[2].is_null()) add(by_user[r[2].as<std::string>()], r);
   }
+  const auto count = [](const Sums& s, SourceCount c) {
+    c.invocations = s.n;
+    c.failed = s.failed;
+    if (s.timed) c.avg_ms = s.duration_sum / double(s.timed);
+    return c;
+  };
+  SourceBreakdown out;
+  for (const auto& [key, sums] : by_source) out.by_source.push_back(count(sums, {key.first, key.second, std::nullopt}));
+  // Most first; ties by table, then operation, in byte order, none last.
+  const auto none_last = [](const std::optional<std::string>& v) { return std::make_pair(!v.has_value(), v.value_or("")); };
+  std::sort(out.by_source.begin(), out.by_source.end(), [&](const SourceCount& a, const SourceCount& b) {
+    return std::make_tuple(-a.invocations, none_last(a.table), none_last(a.operation)) <
+           std::make_tuple(-b.invocations, none_last(b.table), none_last(b.operation));
+  });
+  for (const auto& [user, sums] : by_user) out.top_users.push_back(count(sums, {std::nullopt, std::nullopt, user}));
+  std::stable_sort(out.top_users.begin(), out.top_users.end(),
+                   [](const SourceCount& a, const SourceCount& b) { return a.invocations > b.invocations; });
+  if (out.top_users.size() > users) out.top_users.resize(users);
   return out;
 }
 

@@ -295,7 +295,9 @@ TEST(Citus, EveryCommandAndPageAnswers) {
   EXPECT_EQ(citus_report, report(plain.conninfo(), "plain.html"));
   fs::remove_all(out_dir);
   std::vector<std::string> pages = {"/", "/?range=7d", "/invocations?range=7d", "/jobs?range=7d", "/events?range=7d",
-                                    "/invocations?range=7d&q=failed-job%3AupdateAnalytics"};
+                                    "/invocations?range=7d&q=failed-job%3AupdateAnalytics", "/errors?range=7d",
+                                    "/analytics?range=7d", "/invocations?range=7d&sort=duration",
+                                    "/invocations?range=7d&table=moves&operation=UPDATE"};
   {
     pqxx::read_transaction tx(plain.conn());
     for (const auto& row : tx.exec("SELECT id::text FROM invocations ORDER BY id")) pages.push_back("/invocation/" + row[0].as<std::string>());

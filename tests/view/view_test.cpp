@@ -857,7 +857,7 @@ TEST(Analytics, EachFigureEqualsItsSqlOverTheWindow) {
     for (const auto& r : tx.exec_params("SELECT coalesce(source_table, '-') || ' ' || coalesce(source_operation, '-') || ' ' || "
                                         "count(*) || ' ' || count(*) FILTER (WHERE status IN ('failed', 'abandoned')) FROM invocations "
                                         "WHERE " + window + " GROUP BY source_table, source_operation ORDER BY count(*) DESC, "
-                                        "source_table, source_operation",
+                                        "source_table COLLATE \"C\", source_operation COLLATE \"C\"",
                                         c.since, c.until, c.function))
       want_sources.push_back(r[0].as<std::string>());
     for (const auto& r : tx.exec_params("SELECT source_user_email || ' ' || count(*) || ' ' || count(*) FILTER (WHERE status IN "
