@@ -1006,12 +1006,15 @@ std::vector<FunctionHistogram> ViewReader::duration_histograms(Timestamp since, 
   return out;
 }
 
-// One read of the window's rows, grouped by table, operation and user at once (Citus refuses
-// GROUPING SETS; this it runs on the workers and merges); the two breakdowns are added up here.
+// One read of the window's rows. On PostgreSQL, GROUPING SETS give both breakdowns from it (150 ms
+// for a day of 100k, against 225 ms grouped by all three); Citus refuses GROUPING SETS, so there
+// the rows are grouped by table, operation and user at once (on the workers, merged) and the two
+// breakdowns added up here. Either way the same sums, added up alike.
 SourceBreakdown ViewReader::source_breakdown(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                              size_t users) {
   ReadTransaction tx(conn_, limits_);
   const std::string days = sql::window_days(*tx, since, until);
+  const bool citus = !tx->exec("SELECT 1 FROM pg_extension WHERE extname = 'citus'").empty();
   struct Sums {
     int64_t n = 0, failed = 0, timed = 0;
     double duration_sum = 0;
@@ -1019,19 +1022,24 @@ SourceBreakdown ViewReader::source_breakdown(Timestamp since, Timestamp until, c
   std::map<std::pair<std::optional<std::string>, std::optional<std::string>>, Sums> by_source;
   std::map<std::string, Sums> by_user;
   const auto add = [](Sums& into, const pqxx::row& r) {
-    into.n += r[3].as<int64_t>();
-    into.failed += r[4].as<int64_t>();
-    into.timed += r[5].as<int64_t>();
-    into.duration_sum += r[6].as<double>();
+    into.n += r[4].as<int64_t>();
+    into.failed += r[5].as<int64_t>();
+    into.timed += r[6].as<int64_t>();
+    into.duration_sum += r[7].as<double>();
   };
+  // (grouped by: 0 all three, 1 table and operation, 2 user), table, operation, user, the sums.
+  const std::string sums = "count(*), count(*) FILTER (WHERE status IN ('failed', 'abandoned')), count(total_duration_ms), "
+                           "coalesce(sum(total_duration_ms), 0)::float8 FROM invocations WHERE created_at >= " + kAt1 +
+                           " AND created_at < " + kAt2 + " AND ($3::text IS NULL OR source_function = $3) AND " +
+                           sql::in_days("invocations", days);
   for (const auto& r : tx->exec_params(
-           "SELECT source_table, source_operation, source_user_email, count(*), "
-           "count(*) FILTER (WHERE status IN ('failed', 'abandoned')), count(total_duration_ms), "
-           "coalesce(sum(total_duration_ms), 0)::float8 FROM invocations WHERE created_at >= " + kAt1 + " AND created_at < " + kAt2 +
-               " AND ($3::text IS NULL OR source_function = $3) AND " + sql::in_days("invocations", days) + " GROUP BY 1, 2, 3",
+           citus ? "SELECT 0, source_table, source_operation, source_user_email, " + sums + " GROUP BY 2, 3, 4"
+                 : "SELECT CASE WHEN grouping(source_user_email) = 1 THEN 1 ELSE 2 END, source_table, source_operation, "
+                   "source_user_email, " + sums + " GROUP BY GROUPING SETS ((source_table, source_operation), (source_user_email))",
            since, until, function)) {
-    add(by_source[{opt_text(r[0]), opt_text(r[1])}], r);
-    if (!r[2].is_null()) add(by_user[r[2].as<std::string>()], r);
+    const int grouped = r[0].as<int>();
+    if (grouped != 2) add(by_source[{opt_text(r[1]), opt_text(r[2])}], r);
+    if (grouped != 1 && !r[3].is_null()) add(by_user[r[3].as<std::string>()], r);
   }
   const auto count = [](const Sums& s, SourceCount c) {
     c.invocations = s.n;
