@@ -279,7 +279,9 @@ SELECT "odd;name", $1 FROM a;
     for (const char* text : {m.up_sql, m.down_sql})
       for (const auto& statement : split_sql_statements(text)) {
         const size_t open = statement.find("$$");
-        if (open != std::string::npos) EXPECT_NE(statement.find("$$", open + 2), std::string::npos) << m.name << ": " << statement;
+        if (open != std::string::npos) {
+          EXPECT_NE(statement.find("$$", open + 2), std::string::npos) << m.name << ": " << statement;
+        }
       }
 }
 

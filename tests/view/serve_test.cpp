@@ -450,8 +450,9 @@ TEST_F(ServeTest, TheAnalyticsPageLinksEachFigureToItsInvocations) {
     const auto page = s.client->Get(path.c_str());
     ASSERT_TRUE(page) << path;
     EXPECT_EQ(page->status, 200) << path;
-    if (path.find("table=moves&operation=UPDATE") != std::string::npos)
+    if (path.find("table=moves&operation=UPDATE") != std::string::npos) {
       EXPECT_NE(page->body.find("<td>moves UPDATE</td>"), std::string::npos) << path;
+    }
     ++links;
   }
   EXPECT_GT(links, 15);
