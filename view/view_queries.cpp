@@ -377,8 +377,6 @@ std::string contains_pattern(const std::string& text) {
   return out + "%";
 }
 
-// An integer[] or bigint[] in PostgreSQL's text form ("{1,-2,3}"), as numbers.
-
 }  // namespace
 
 std::vector<SearchKind> parse_search(std::string_view text) {
