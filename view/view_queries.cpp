@@ -563,7 +563,9 @@ std::vector<InvocationSummary> ViewReader::search(const InvocationQuery& q, Sear
     }
     if (!out.empty()) {
       if (report) report->found_as = a.kind;
-      if (report && report->total_asked && !a.by_windows) report->total = total_of(a);
+      // A function's whole list is counted by the rollups (the caller's window_totals).
+      const bool function_list = a.kind == "function" && !q.status && !q.table && !q.operation && !q.function;
+      if (report && report->total_asked && !a.by_windows && !function_list) report->total = total_of(a);
       break;
     }
   }

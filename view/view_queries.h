@@ -83,7 +83,8 @@ struct SearchReport {
   std::optional<std::pair<int64_t, int64_t>> failed_runs_in;  // (runs, invocations)
   // The invocations of the whole range that the search and filters find (up to kTotalCap: past
   // it, kTotalCap), when asked for with `total_asked`; not for a search that reads the range's
-  // children (an event, a job, an error text), whose count would cost a read of every match.
+  // children (an event, a job, an error text), whose count would cost a read of every match, nor
+  // for a function's whole list, which window_totals counts from the rollups.
   static constexpr int64_t kTotalCap = 10000;
   bool total_asked = false;
   std::optional<int64_t> total;

@@ -676,12 +676,17 @@ struct WebServer::Impl {
     view::SearchReport report;
     // The whole list, or its completed ones, of a function or all: counted from the rollups
     // (exact, and a week costs what an hour does); the rest by the search, up to its cap.
+    const auto out_of_list_filters = [](const InvocationQuery& x) { return x.status || x.table || x.operation || x.function; };
     const bool from_rollups = !q.search && !q.table && !q.operation && (!q.status || *q.status == "completed");
     report.total_asked = !from_rollups;
     auto rows = reader.search(q, &report);
+    bool exact_total = from_rollups;  // else counted up to kTotalCap
     if (from_rollups) {
       const Totals t = reader.window_totals(w.since, w.until, q.function);
       report.total = q.status ? t.completed : t.invocations;
+    } else if (report.found_as == "function" && !report.total && !out_of_list_filters(q)) {
+      report.total = reader.window_totals(w.since, w.until, kinds.front().value).invocations;
+      exact_total = true;
     }
     const bool beyond = rows.size() > size;
     if (beyond) {
@@ -738,7 +743,7 @@ struct WebServer::Impl {
     }
     if (report.total) {
       const int64_t total = *report.total;
-      const bool capped = !from_rollups && total >= SearchReport::kTotalCap;
+      const bool capped = !exact_total && total >= SearchReport::kTotalCap;
       body += "<p class=\"total\">" + std::to_string(total) + (capped ? "+" : "") + (total == 1 ? " invocation" : " invocations") +
               " in this window" + (q.by_duration ? ", slowest first" : ", newest first") + "</p>\n";
     }

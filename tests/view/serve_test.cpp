@@ -554,6 +554,9 @@ TEST_F(ServeTest, PagesWalkOlderAndBackNewerInEitherOrder) {
   EXPECT_EQ(ordered_ids(moves), want);
   EXPECT_NE(moves.find("<p class=\"total\">" + std::to_string(want.size()) + " invocations in this window"), std::string::npos);
   EXPECT_TRUE(ordered_ids(get("/invocations?range=7d&table=moves&operation=DELETE")).empty());
+  // A function searched for: its total from the rollups, as a function filter's (never "N+").
+  for (const char* path : {"/invocations?range=7d&q=function%3Asame-ts", "/invocations?range=7d&q=same-ts"})
+    EXPECT_NE(get(path).find("<p class=\"total\">120 invocations in this window"), std::string::npos) << path;
 }
 
 TEST_F(ServeTest, BadParametersAre400AndUnknownPagesAre404) {
