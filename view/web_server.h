@@ -1,6 +1,6 @@
 #pragma once
 // `edpipe serve`: a read-only live dashboard over HTTP, server-rendered HTML + SVG (the report's
-// look) with a little plain JavaScript for auto-refresh. Requests are read whole by the
+// look; the pages' pieces in web_pages.h) with one small plain script. Requests are read whole by the
 // RequestGate (request_gate.h: slow clients hold sockets, not threads), then parsed, routed and
 // answered by cpp-httplib (Debian's libcpp-httplib-dev) on the gate's workers.
 //
