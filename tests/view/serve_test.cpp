@@ -56,6 +56,8 @@ std::string hostile_input() {
          R"(","job_execution_id":"0badc0de-0000-4000-8000-0000000000f1","event_execution_id":"0badc0de-0000-4000-8000-0000000000e1","job_name":"<svg onload=alert(2)>"}
 {"type":"job.log","ts":"2026-11-20T10:20:00.031Z","invocation_id":")" + kHostile +
          R"(","job_execution_id":"0badc0de-0000-4000-8000-0000000000f1","level":"error","message":"<script>alert(1)</script>","seq":0}
+{"type":"job.end","ts":"2026-11-20T10:20:00.090Z","invocation_id":")" + kHostile +
+         R"(","job_execution_id":"0badc0de-0000-4000-8000-0000000000f1","event_execution_id":"0badc0de-0000-4000-8000-0000000000e1","job_name":"<svg onload=alert(2)>","status":"failed","error":{"message":"<img src=x onerror=alert(6)> 42"}}
 {"type":"invocation.end","ts":"2026-11-20T10:20:00.120Z","invocation_id":")" + kHostile +
          R"(","status":"failed","error":"<script>alert(4)</script>"}
 )";
@@ -604,7 +606,8 @@ TEST_F(ServeTest, WithATokenEveryPageAsksForIt) {
 TEST_F(ServeTest, HostileTextIsShownAsText) {
   Running s(options());
   for (const std::string& path : std::vector<std::string>{std::string("/invocation/") + kHostile, "/invocations?range=7d&status=failed",
-                                                       "/jobs?range=7d", "/?range=7d"}) {
+                                                       "/jobs?range=7d", "/?range=7d", "/errors?range=7d", "/analytics?range=7d",
+                                                       "/invocations?range=7d&table=%3Cb%3Ex&operation=%22%3E%3Cb%3E"}) {
     const auto r = s.client->Get(path.c_str());
     ASSERT_TRUE(r && r->status == 200) << path;
     size_t scripts = 0;
@@ -612,7 +615,12 @@ TEST_F(ServeTest, HostileTextIsShownAsText) {
     EXPECT_EQ(scripts, 1u) << path << ": only the page's own /static/app.js";
     EXPECT_EQ(r->body.find("<svg onload"), std::string::npos) << path;
     EXPECT_EQ(r->body.find("<b>fn"), std::string::npos) << path;
+    EXPECT_EQ(r->body.find("<img src=x"), std::string::npos) << path;
+    EXPECT_EQ(r->body.find("<b>x"), std::string::npos) << path;
+    EXPECT_EQ(r->body.find("\"\"><b>"), std::string::npos) << path << ": an attribute broken out of";
   }
+  const auto errors = s.client->Get("/errors?range=7d");
+  EXPECT_NE(errors->body.find("&lt;img src=x onerror=alert(&lt;n&gt;)&gt; &lt;n&gt;"), std::string::npos) << "masked, as text";
   const auto detail = s.client->Get((std::string("/invocation/") + kHostile).c_str());
   EXPECT_NE(detail->body.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   const auto search = s.client->Get("/invocations?q=%3Cscript%3Ealert(5)%3C/script%3E");
