@@ -185,6 +185,12 @@ std::string page(const std::string& title, const std::string& body, const std::s
          "</main>\n<script src=\"/static/app.js\"></script>\n</body></html>\n";
 }
 
+std::string window_fields(const Window& w) {
+  if (!w.range.empty()) return "<input type=\"hidden\" name=\"range\" value=\"" + esc(w.range) + "\">";
+  return "<input type=\"hidden\" name=\"from\" value=\"" + format_rfc3339(w.since) + "\"><input type=\"hidden\" name=\"to\" value=\"" +
+         format_rfc3339(w.until) + "\">";
+}
+
 std::string range_links(const std::string& path, const Window& w, const std::string& extra) {
   std::string out = "<p class=\"filters\">";
   for (const auto& [r, span] : kRanges)

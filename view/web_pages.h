@@ -46,6 +46,8 @@ std::string freshness_badge(std::optional<Timestamp> watermark, int64_t stale_af
 // page refreshes itself (the script, at the interval the nav's select says; `refresh_default`
 // seconds unless the browser chose); 0: a page that does not.
 std::string page(const std::string& title, const std::string& body, const std::string& search = "", int refresh_default = 0);
+// A form's hidden fields that keep the window: its range, or its from and to.
+std::string window_fields(const Window& w);
 // The presets, then the window shown as a from/to form that a user edits for a custom one.
 std::string range_links(const std::string& path, const Window& w, const std::string& extra = "");
 // The invocation list's rows.

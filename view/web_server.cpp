@@ -368,10 +368,9 @@ struct WebServer::Impl {
     const auto kept = [&](const char* name, const std::optional<std::string>& v) {
       return v ? "&amp;" + std::string(name) + "=" + url_encode(*v) : std::string();
     };
-    const std::string filters = kept("status", q.status) + kept("function", q.function) + kept("table", q.table) +
-                                kept("operation", q.operation) + (q.by_duration ? "&amp;sort=duration" : "") +
-                                (size != 50 ? "&amp;size=" + std::to_string(size) : "");
-    const std::string keep = kept("q", q.search) + filters;
+    const std::string keep = kept("q", q.search) + kept("status", q.status) + kept("function", q.function) +
+                             kept("table", q.table) + kept("operation", q.operation) +
+                             (q.by_duration ? "&amp;sort=duration" : "") + (size != 50 ? "&amp;size=" + std::to_string(size) : "");
     std::string body = "<h1>Invocations</h1>\n" + range_links("/invocations", w, keep) + "<p class=\"filters\">status: ";
     for (const char* st : {"failed", "abandoned", "running", "completed"})
       body += "<a href=\"/invocations?" + w.link_params() + kept("q", q.search) + "&amp;status=" + st + "\">" + st + "</a> ";
@@ -388,9 +387,7 @@ struct WebServer::Impl {
       return out + "</select></label> ";
     };
     body += "<form class=\"list-filters\" method=\"get\" action=\"/invocations\">" +
-            (w.range.empty() ? "<input type=\"hidden\" name=\"from\" value=\"" + format_rfc3339(w.since) +
-                                   "\"><input type=\"hidden\" name=\"to\" value=\"" + format_rfc3339(w.until) + "\">"
-                             : "<input type=\"hidden\" name=\"range\" value=\"" + esc(w.range) + "\">") +
+            window_fields(w) +
             (q.search ? "<input type=\"hidden\" name=\"q\" value=\"" + esc(*q.search, 200) + "\">" : std::string()) +
             field("function", q.function, "any") + select("status", q.status.value_or(""), {"", "failed", "abandoned", "running", "completed"}) +
             field("table", q.table, "any") + select("operation", q.operation.value_or(""), {"", "INSERT", "UPDATE", "DELETE", "MANUAL"}) +
@@ -487,9 +484,7 @@ struct WebServer::Impl {
     const std::string fn_param = function ? "&function=" + url_encode(*function) : "";
     std::string body = "<h1>Analytics</h1>\n" + range_links("/analytics", w, keep) +
                        "<form class=\"list-filters\" method=\"get\" action=\"/analytics\">" +
-                       (w.range.empty() ? "<input type=\"hidden\" name=\"from\" value=\"" + format_rfc3339(w.since) +
-                                              "\"><input type=\"hidden\" name=\"to\" value=\"" + format_rfc3339(w.until) + "\">"
-                                        : "<input type=\"hidden\" name=\"range\" value=\"" + esc(w.range) + "\">") +
+                       window_fields(w) +
                        "<label>function <input name=\"function\" size=\"24\" value=\"" + esc(function.value_or(""), 200) +
                        "\" placeholder=\"all\"></label> <button>apply</button></form>\n"
                        "<p class=\"sub\">The invocations that started in the window (executions: of those invocations). "
