@@ -286,11 +286,11 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
   return v;
 }
 
-std::vector<InvocationView> ViewReader::chain(const std::string& id, size_t limit) {
+std::vector<InvocationView> ViewReader::chain(const std::string& id, size_t limit, const InvocationView* known) {
   ViewLimits bare = limits_;
   bare.log_lines = 0;
   ViewReader reader(conn_, bare);
-  auto start = reader.invocation(id);
+  auto start = known && known->id == id ? std::optional<InvocationView>(*known) : reader.invocation(id);
   if (!start) return {};
   std::set<std::string> seen{id};
   for (int up = 0; up < kChainUp && start->caused_by_invocation && !seen.count(*start->caused_by_invocation); ++up) {

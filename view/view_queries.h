@@ -175,9 +175,10 @@ class ViewReader {
   std::optional<InvocationView> invocation(const std::string& id, bool with_payload = false);
   // The chain `id` is part of: from the invocation that started it (the caused-by links followed
   // up, at most kChainUp steps) down through every invocation its jobs caused, breadth first, at
-  // most `limit` invocations; without log lines or payloads. Empty when `id` is unknown.
+  // most `limit` invocations; without log lines or payloads (but `known`'s, the invocation `id`
+  // when the caller has read it already). Empty when `id` is unknown.
   static constexpr int kChainUp = 20;
-  std::vector<InvocationView> chain(const std::string& id, size_t limit);
+  std::vector<InvocationView> chain(const std::string& id, size_t limit, const InvocationView* known = nullptr);
   // The invocations of one correlation id, oldest first.
   std::vector<std::string> correlated(const std::string& correlation_id, size_t limit);
   // The window's Totals, exact: its hours from metrics_hourly, each hour it cuts as the rows

@@ -440,7 +440,7 @@ struct WebServer::Impl {
     if (!v) throw NotFound("no invocation " + id);
     const InvocationLink to_page = [](const std::string& to) -> std::optional<std::string> { return "/invocation/" + to; };
     // Its chain, from the invocation that started it down to those its jobs caused.
-    const auto chain = reader.chain(id, kChainInvocations);
+    const auto chain = reader.chain(id, kChainInvocations, &*v);
     // Everything sharing its correlation id, in the 30 days around it.
     const Timestamp at = v->created_at;
     const InvocationLink to_correlated = [at](const std::string& c) -> std::optional<std::string> {

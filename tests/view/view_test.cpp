@@ -315,14 +315,18 @@ TEST_F(ViewTest, NameStatsAreWhatTheExecutionsSay) {
       const std::string of = " FROM " + table + " WHERE " + col + " = " + db_->conn().quote(n.name);
       EXPECT_EQ(n.runs, db_->count("SELECT count(*)" + of)) << n.name;
       EXPECT_EQ(n.failed, db_->count("SELECT count(*)" + of + " AND " + failed)) << n.name;
-      if (!jobs) EXPECT_EQ(n.detected, db_->count("SELECT count(*)" + of + " AND detected")) << n.name;
+      if (!jobs) {
+        EXPECT_EQ(n.detected, db_->count("SELECT count(*)" + of + " AND detected")) << n.name;
+      }
       pqxx::work tx(db_->conn());
       const auto r = tx.exec("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY " + duration + "), "
                              "percentile_cont(0.95) WITHIN GROUP (ORDER BY " + duration + ")" + of)[0];
       for (int i = 0; i < 2; ++i) {
         const auto& got = i == 0 ? n.p50_ms : n.p95_ms;
         ASSERT_EQ(got.has_value(), !r[i].is_null()) << n.name;
-        if (got) EXPECT_NEAR(*got, r[i].as<double>(), 0.01 * r[i].as<double>() + 1.0) << n.name;
+        if (got) {
+          EXPECT_NEAR(*got, r[i].as<double>(), 0.01 * r[i].as<double>() + 1.0) << n.name;
+        }
       }
     }
   }
@@ -560,7 +564,9 @@ void expect_windows_equal_sql(int64_t id_shift_ms) {
     EXPECT_EQ(t.completed, r[1].as<int64_t>()) << at;
     EXPECT_EQ(t.failed_jobs, r[2].as<int64_t>()) << at;
     ASSERT_EQ(t.avg_ms.has_value(), !r[3].is_null()) << at;
-    if (t.avg_ms) EXPECT_NEAR(*t.avg_ms, r[3].as<double>(), 1e-6 * r[3].as<double>()) << at;
+    if (t.avg_ms) {
+      EXPECT_NEAR(*t.avg_ms, r[3].as<double>(), 1e-6 * r[3].as<double>()) << at;
+    }
     ASSERT_EQ(t.p95_ms.has_value(), !r[4].is_null()) << at;
     if (t.p95_ms) EXPECT_NEAR(*t.p95_ms, r[4].as<double>(), 0.01 * r[4].as<double>()) << at;
     // Job health: the jobs those invocations ran, and those that completed, from the job rows.
