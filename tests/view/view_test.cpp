@@ -568,7 +568,9 @@ void expect_windows_equal_sql(int64_t id_shift_ms) {
       EXPECT_NEAR(*t.avg_ms, r[3].as<double>(), 1e-6 * r[3].as<double>()) << at;
     }
     ASSERT_EQ(t.p95_ms.has_value(), !r[4].is_null()) << at;
-    if (t.p95_ms) EXPECT_NEAR(*t.p95_ms, r[4].as<double>(), 0.01 * r[4].as<double>()) << at;
+    if (t.p95_ms) {
+      EXPECT_NEAR(*t.p95_ms, r[4].as<double>(), 0.01 * r[4].as<double>()) << at;
+    }
     // Job health: the jobs those invocations ran, and those that completed, from the job rows.
     EXPECT_EQ(t.jobs_run, r[5].as<int64_t>()) << at;
     EXPECT_EQ(t.jobs_succeeded, r[6].as<int64_t>()) << at;
@@ -643,8 +645,10 @@ void expect_windows_equal_sql(int64_t id_shift_ms) {
         const NameStats& n = *by_name.at(listed[i].name);
         EXPECT_EQ(jobs ? listed[i].failed : listed[i].detected, jobs ? n.failed : n.detected) << at;
         EXPECT_GT(jobs ? n.failed : n.detected, 0) << at;
-        if (i > 0) EXPECT_LE(jobs ? n.failed : n.detected, jobs ? by_name.at(listed[i - 1].name)->failed
+        if (i > 0) {
+          EXPECT_LE(jobs ? n.failed : n.detected, jobs ? by_name.at(listed[i - 1].name)->failed
                                                                 : by_name.at(listed[i - 1].name)->detected) << at;
+        }
       }
       // A name's failures, as the page links them: the invocations where it failed, and the count
       // of failed runs equal to the page's.
@@ -788,7 +792,9 @@ TEST(ErrorGroups, EqualTheFailuresReadOneByOneAndGroupedAgain) {
       EXPECT_EQ(g.first_seen, oldest[g.message].first) << at << " " << g.message;
       EXPECT_EQ(g.oldest_invocation, oldest[g.message].second) << at << " " << g.message;
       // Most failures first; no group left out has more than the last shown.
-      if (k > 0) EXPECT_GE(got.groups[k - 1].count, g.count) << at;
+      if (k > 0) {
+        EXPECT_GE(got.groups[k - 1].count, g.count) << at;
+      }
       for (const auto& [message, other] : want)
         if (std::none_of(got.groups.begin(), got.groups.end(), [&](const ErrorGroup& x) { return x.message == message; }))
           EXPECT_LE(other.count, got.groups.back().count) << at << " " << message;
