@@ -795,9 +795,11 @@ TEST(ErrorGroups, EqualTheFailuresReadOneByOneAndGroupedAgain) {
       if (k > 0) {
         EXPECT_GE(got.groups[k - 1].count, g.count) << at;
       }
-      for (const auto& [message, other] : want)
-        if (std::none_of(got.groups.begin(), got.groups.end(), [&](const ErrorGroup& x) { return x.message == message; }))
+      for (const auto& [message, other] : want) {
+        if (std::none_of(got.groups.begin(), got.groups.end(), [&](const ErrorGroup& x) { return x.message == message; })) {
           EXPECT_LE(other.count, got.groups.back().count) << at << " " << message;
+        }
+      }
       saw_masked |= g.message == "order <n> not found" && g.count == 3;
     }
     if (c.function) {
