@@ -52,6 +52,11 @@ struct Builder {
 
 }  // namespace
 
+const char* kind_name(FlowNode::Kind kind) noexcept {
+  static const char* const kNames[] = {"invocation", "event", "job", "events"};
+  return kNames[static_cast<int>(kind)];
+}
+
 std::vector<FlowNode> flow_tree(const std::vector<InvocationView>& chain) {
   if (chain.empty()) return {};
   Builder b;

@@ -25,6 +25,9 @@ struct FlowNode {
   std::vector<size_t> children;  // indexes into the tree
 };
 
+// "invocation", "event", "job", "events" (a folded node: the events not detected).
+const char* kind_name(FlowNode::Kind kind) noexcept;
+
 // The tree of `chain` (invocations as ViewReader::chain reads them), its first one the root, in
 // pre-order. A caused invocation missing from `chain` (past the bound, or not loaded) is a leaf
 // with `loaded` false; one seen before (a cycle) is not followed again.

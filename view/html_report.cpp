@@ -81,8 +81,7 @@ std::string card(const std::string& label, const std::string& value, const std::
          "</div><div class=\"before\">before: " + before + " " + trend + "</div></div>\n";
 }
 
-}  // namespace
-
+// A round step for an axis from 0 to at least `top`: 1, 2 or 5 times a power of ten, at most 5 ticks.
 double tick_step(double top) {
   double step = 1;
   while (top / step > 5) {
@@ -93,8 +92,6 @@ double tick_step(double top) {
   }
   return step;
 }
-
-namespace {
 
 // A function's hours as two charts, each with its own scale: invocations per hour (completed and
 // failed stacked, a legend, an axis with round ticks), then p95 duration per hour. Every hour's
@@ -122,21 +119,10 @@ std::string hourly_chart(const FunctionSeries& s, Timestamp since, Timestamp unt
     return out;
   };
   // The y axis: round ticks from 0 up to the top one, each a grid line with its value.
-  const auto value_axis = [&](double top_value, int top, int base, const auto& label) {
-    const double step = tick_step(top_value), top_tick = std::ceil(top_value / step) * step;
-    std::string out;
-    for (double v = 0; v <= top_tick + step / 2; v += step) {
-      const double y = base - (base - top) * v / top_tick;
-      out += "<line class=\"grid\" x1=\"" + std::to_string(left) + "\" x2=\"" + std::to_string(width - right) + "\" y1=\"" +
-             number(y, 1) + "\" y2=\"" + number(y, 1) + "\"/><text x=\"" + std::to_string(left - 4) + "\" y=\"" +
-             number(y + 3, 1) + "\" class=\"axis\" text-anchor=\"end\">" + label(v) + "</text>";
-    }
-    return std::make_pair(out, top_tick);
-  };
   std::string svg;
   {
     const int height = 170, top = 22, base = height - 18;
-    auto [axis, top_tick] = value_axis(double(max_total), top, base, [](double v) { return number(v); });
+    auto [axis, top_tick] = value_axis(double(max_total), left, width - right, top, base, [](double v) { return number(v); });
     svg += "<svg class=\"chart\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) + "\" width=\"" +
            std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" role=\"img\"><title>" + esc(s.function) +
            ": invocations per hour</title><text x=\"0\" y=\"11\" class=\"axis\">invocations per hour</text>"
@@ -165,7 +151,7 @@ std::string hourly_chart(const FunctionSeries& s, Timestamp since, Timestamp unt
   }
   {
     const int height = 110, top = 22, base = height - 18;
-    auto [axis, top_tick] = value_axis(max_p95, top, base, [](double v) { return ms_text(v); });
+    auto [axis, top_tick] = value_axis(max_p95, left, width - right, top, base, [](double v) { return ms_text(v); });
     svg += "<svg class=\"chart\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) + "\" width=\"" +
            std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" role=\"img\"><title>" + esc(s.function) +
            ": p95 duration per hour</title><text x=\"0\" y=\"11\" class=\"axis\">p95 duration per hour</text>" + axis;
@@ -262,8 +248,7 @@ std::string invocation_section(const InvocationView& v, size_t log_budget, const
   std::string out = "<article class=\"invocation\"" + (anchored ? " id=\"inv-" + esc(v.id) + "\"" : std::string()) +
                     ">\n<h3><span class=\"status " +
                     status_class(v.status) + "\">" + esc(v.status) + "</span> " + esc(v.function) + " <code>" +
-                    esc(v.id) + "</code></h3>\n<p class=\"meta\"><time datetime=\"" + format_rfc3339(v.created_at).substr(0, 23) + "Z\">" +
-                    format_rfc3339(v.created_at) + "</time>" +
+                    esc(v.id) + "</code></h3>\n<p class=\"meta\">" + time_html(v.created_at, std::string::npos) +
                     (v.span.duration_ms ? " · " + ms_text(double(*v.span.duration_ms)) : std::string()) +
                     (v.correlation_id ? " · correlation " + correlation(*v.correlation_id) : std::string()) +
                     (v.source_table ? " · " + esc(*v.source_table) + " " + esc(v.source_operation.value_or("")) : std::string()) +
@@ -334,10 +319,9 @@ std::string flow_svg(const std::vector<FlowNode>& nodes, const InvocationLink& l
       svg += "<path class=\"edge\" d=\"M" + std::to_string(x1) + " " + std::to_string(y1) + "H" + std::to_string(mid) + "V" +
              std::to_string(y2) + "H" + std::to_string(x2) + "\"/>";
     }
-  static const char* kinds[] = {"invocation", "event", "job", "events"};
   for (size_t i = 0; i < nodes.size(); ++i) {
     const FlowNode& n = nodes[i];
-    const std::string kind = kinds[static_cast<int>(n.kind)];
+    const std::string kind = kind_name(n.kind);
     const std::string status = n.loaded ? n.status : "";
     const std::string line2 = n.kind == FlowNode::Kind::Folded ? "" :
                               kind + (status.empty() ? "" : " · " + status) +
@@ -360,6 +344,24 @@ std::string flow_svg(const std::vector<FlowNode>& nodes, const InvocationLink& l
     svg += href ? "<a href=\"" + esc(*href) + "\">" + g + "</a>" : g;
   }
   return svg + "</svg>";
+}
+
+std::pair<std::string, double> value_axis(double top_value, int left, int right, int top, int base,
+                                         const std::function<std::string(double)>& label) {
+  const double step = tick_step(top_value), top_tick = std::ceil(top_value / step) * step;
+  std::string out;
+  for (double v = 0; v <= top_tick + step / 2; v += step) {
+    const double y = base - (base - top) * v / top_tick;
+    out += "<line class=\"grid\" x1=\"" + std::to_string(left) + "\" x2=\"" + std::to_string(right) + "\" y1=\"" +
+           number(y, 1) + "\" y2=\"" + number(y, 1) + "\"/><text x=\"" + std::to_string(left - 4) + "\" y=\"" +
+           number(y + 3, 1) + "\" class=\"axis\" text-anchor=\"end\">" + label(v) + "</text>";
+  }
+  return {out, top_tick};
+}
+
+std::string time_attr(Timestamp t) { return format_rfc3339(t).substr(0, 23) + "Z"; }
+std::string time_html(Timestamp t, size_t chars) {
+  return "<time datetime=\"" + time_attr(t) + "\">" + format_rfc3339(t).substr(0, chars) + "</time>";
 }
 
 std::string page_style() { return kStyle; }

@@ -82,8 +82,15 @@ std::string flow_svg(const std::vector<FlowNode>& nodes, const InvocationLink& l
 std::string cut(std::string_view s, size_t chars);              // at most `chars` bytes, whole characters, "…"
 std::string esc(std::string_view s, size_t chars = 300);        // cut, then HTML-escaped
 std::string number(double v, int decimals = 0);
-// A round step for an axis from 0 to at least `top`: 1, 2 or 5 times a power of ten, at most 5 ticks.
-double tick_step(double top);
+// A chart's value axis from 0 to a round top at or above `top_value` (3 to 5 round ticks): each
+// tick a grid line from x `left` to `right` between y `base` (0) and `top`, labelled by `label`.
+// Returns the SVG and the top tick's value (the chart's scale).
+std::pair<std::string, double> value_axis(double top_value, int left, int right, int top, int base,
+                                         const std::function<std::string(double)>& label);
+// A time as the pages print it (UTC, its first `chars` characters of RFC 3339), in a <time> whose
+// datetime (time_attr, to the millisecond) the dashboard's script shows in the browser's zone.
+std::string time_attr(Timestamp t);
+std::string time_html(Timestamp t, size_t chars);
 std::string ms_text(std::optional<double> ms);                  // "85 ms", "12.5 s", "–"
 const char* status_class(std::string_view status);              // ok, bad, open, idle
 std::string named_table(const char* title, const char* value_header, const std::vector<NamedCount>& rows, bool ms);

@@ -291,13 +291,12 @@ std::string render_invocation(const InvocationView& v, const TerminalStyle& styl
 std::string flow_text(const std::vector<FlowNode>& nodes, const TerminalStyle& style, const std::string& current) {
   if (nodes.empty()) return "";
   const Painter p(style.color);
-  static const char* kinds[] = {"invocation", "event", "job", "events"};
   std::string out;
   // Pre-order with the tree's guides: "├─ " for a child with siblings after it, "└─ " for the last.
   const std::function<void(size_t, const std::string&, const std::string&)> walk = [&](size_t i, const std::string& lead,
                                                                                        const std::string& rest) {
     const FlowNode& n = nodes[i];
-    std::string line = lead + kinds[static_cast<int>(n.kind)] + " ";
+    std::string line = lead + kind_name(n.kind) + " ";
     if (n.kind == FlowNode::Kind::Invocation) {
       line += (n.id == current ? p.bold(n.id) : n.id);
       line += n.loaded ? "  " + printable(n.name, 60) + "  " + p.status(n.status) : "  (" + n.name + ")";

@@ -109,13 +109,6 @@ table.errors td{white-space:normal}table.errors td.err{min-width:240px}
 )";
 
 
-// A time as the pages print it (UTC, to the millisecond or the second), in a <time> the script
-// shows in the browser's zone.
-std::string time_attr(Timestamp t) { return format_rfc3339(t).substr(0, 23) + "Z"; }
-std::string time_html(Timestamp t, bool millis) {
-  return "<time datetime=\"" + time_attr(t) + "\">" + format_rfc3339(t).substr(0, millis ? 23 : 19) + "</time>";
-}
-
 // A group's failures over the window: one bar per trend bucket, its count and time on hover.
 std::string trend_svg(const std::vector<int64_t>& trend, const Window& w) {
   const int width = 120, height = 24, bar = width / kTrendBuckets;
@@ -206,7 +199,7 @@ std::string summary_rows(const std::vector<InvocationSummary>& rows) {
                     "<th>events detected</th><th>jobs run</th><th>table</th><th>user</th><th>invocation</th>"
                     "<th>first error</th></tr>\n";
   for (const auto& r : rows)
-    out += "<tr><td>" + time_html(r.created_at, true) + "</td><td><span class=\"status " +
+    out += "<tr><td>" + time_html(r.created_at, 23) + "</td><td><span class=\"status " +
            status_class(r.status) + "\">" + esc(r.status) + "</span>" +
            // Completed is the invocation's word; its failed jobs are said beside it, not hidden.
            (r.jobs_failed ? " <span class=\"status open\">" + std::to_string(r.jobs_failed) +
@@ -265,7 +258,7 @@ std::string error_groups_table(const ErrorGroups& e, const Window& w) {
   for (const auto& g : e.groups) {
     out += "<tr><td class=\"err\" title=\"" + esc(g.sample, 1000) + "\">" + esc(g.message, 300) + "</td><td class=\"num\">" +
            std::to_string(g.count) + "</td><td>" + trend_svg(g.trend, w) + "</td><td>" +
-           time_html(g.first_seen, false) + "</td><td>" + time_html(g.last_seen, false) + "</td><td>" +
+           time_html(g.first_seen, 19) + "</td><td>" + time_html(g.last_seen, 19) + "</td><td>" +
            list(g.functions, [&](const std::string& f) {
              return "<a href=\"/invocations?function=" + url_encode(f) + "&amp;" + w.link_params() + "\">" + esc(f, 60) + "</a>";
            }) +
@@ -294,17 +287,12 @@ std::string bar_chart(const std::vector<ChartBar>& bars, const std::string& unit
   const int width = 900, height = 150, left = 52, top = 20, base = height - 34;
   double max_v = 1;
   for (const auto& b : bars) max_v = std::max(max_v, b.value);
-  const double step = tick_step(max_v), top_tick = std::ceil(max_v / step) * step;
+  const auto [axis, top_tick] = value_axis(max_v, left, width - 8, top, base, format);
   const double slot = double(width - left - 8) / double(std::max<size_t>(1, bars.size()));
   std::string svg = "<svg class=\"chart\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
                     "\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) +
                     "\" role=\"img\"><text x=\"0\" y=\"11\" class=\"axis\">" + esc(unit) + "</text>";
-  for (double v = 0; v <= top_tick + step / 2; v += step) {
-    const double y = base - double(base - top) * v / top_tick;
-    svg += "<line class=\"grid\" x1=\"" + std::to_string(left) + "\" x2=\"" + std::to_string(width - 8) + "\" y1=\"" +
-           number(y, 1) + "\" y2=\"" + number(y, 1) + "\"/><text x=\"" + std::to_string(left - 4) + "\" y=\"" + number(y + 3, 1) +
-           "\" class=\"axis\" text-anchor=\"end\">" + format(v) + "</text>";
-  }
+  svg += axis;
   const size_t label_every = bars.size() <= 12 ? 1 : (bars.size() + 11) / 12;
   for (size_t i = 0; i < bars.size(); ++i) {
     const double x = left + double(i) * slot, h = double(base - top) * bars[i].value / top_tick;
