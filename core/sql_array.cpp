@@ -5,15 +5,32 @@
 
 namespace edpipe {
 
+namespace {
+void append_quoted(std::string& out, const std::string& item) {
+  out += '"';
+  for (const char c : item) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+}  // namespace
+
 std::string text_array_literal(const std::vector<std::string>& items) {
   std::string out = "{";
   for (size_t i = 0; i < items.size(); ++i) {
-    out += i ? ",\"" : "\"";
-    for (const char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
+    if (i) out += ',';
+    append_quoted(out, items[i]);
+  }
+  return out + "}";
+}
+
+std::string nullable_text_array_literal(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    if (items[i]) append_quoted(out, *items[i]);
+    else out += "NULL";
   }
   return out + "}";
 }

@@ -2,6 +2,7 @@
 // PostgreSQL array literals, for a list sent as one text parameter and cast in the statement
 // ($1::text[], $1::bigint[]): one round trip for a list of any length, every value a parameter.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,8 @@ namespace edpipe {
 
 // {"a","b\"c"}: every element quoted, its `"` and `\` escaped, so any text goes through.
 std::string text_array_literal(const std::vector<std::string>& items);
+// The same, with NULL for an item that is missing.
+std::string nullable_text_array_literal(const std::vector<std::optional<std::string>>& items);
 // {1,-2,3}
 std::string int_array_literal(const std::vector<int64_t>& items);
 // The integers of an integer array's text ({1,-2,3}), in order.

@@ -41,6 +41,14 @@ class BackgroundQueue {
     queue_.push_back(std::move(item));
     changed_.notify_all();
   }
+  // Queues an item when there is room now and no item failed; false otherwise (nothing queued).
+  bool try_submit(Item&& item) {
+    std::lock_guard lock(mu_);
+    if (error_ || queue_.size() >= max_queued_) return false;
+    queue_.push_back(std::move(item));
+    changed_.notify_all();
+    return true;
+  }
   // Waits until every queued item is consumed; throws the error of one that failed, if any.
   void finish() {
     std::unique_lock lock(mu_);

@@ -194,11 +194,11 @@ LoadLane::LoadLane(std::string conninfo, LoaderOptions options, RowDeadLetter de
     : options_(options),
       dead_letter_(std::move(dead_letter)),
       // Every new connection, the first and each after a fault: the loader mark (prune sees a load
-      // beside it) and the staging tables, both lost with the session they belonged to.
+      // beside it) and the touched invocations' table, both lost with the session they belonged to.
       session_(std::move(conninfo), options.retry, [](pqxx::connection& c) {
         pqxx::work tx(c);
         tx.exec(sql::kMarkLoaderSession);
-        tx.exec(sql::kCreateStaging);
+        tx.exec(sql::kCreateTouched);
         tx.commit();
       }) {
   // One statement, its locks taken left to right: in shard order, as every loader takes them.
@@ -381,6 +381,7 @@ std::vector<transform::InvocationContribution> copy_new_rows(pqxx::work& tx, con
 // Step 2, stored invocations: their fragments into the staging tables.
 void stage_stored_rows(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& stored, ValueGuard& guard,
                        CopyWriter& inv, CopyWriter& ev, CopyWriter& job, CopyWriter& log, TryCounts& n) {
+  tx.exec(sql::kCreateStaging);
   encode_stored_rows(rows, stored, guard, inv, ev, job, log);
   n.sent += inv.rows() + ev.rows() + job.rows() + log.rows();
   n.staged_logs = log.rows();
@@ -397,9 +398,12 @@ void stage_stored_rows(pqxx::work& tx, const transform::RowBatch& rows, const St
 // Step 7 also widens the spans of created_at of the batch's days (edpipe_day_spans, migration
 // 017), which tell a time window the days it can hold rows of. A row's created_at is always one
 // that a batch of it computed (from its start, else its first record), so the spans of the
-// batches that wrote it hold it. Under the watermark's lock: two loaders widening the same day
-// cannot wait for each other.
-void widen_day_spans(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& skipped) {
+// batches that wrote it hold it. Written under the watermark's lock (two loaders widening the
+// same day cannot wait for each other); worked out before it.
+struct DaySpans {
+  std::string days, firsts, lasts;  // the statement's arrays; days empty: nothing to widen
+};
+DaySpans day_spans(const transform::RowBatch& rows, const StoredSet& skipped) {
   std::map<int32_t, std::pair<Timestamp, Timestamp>> spans;
   auto widen = [&](const Uuid& invocation, Timestamp at) {
     if (skipped.count(invocation)) return;
@@ -412,7 +416,7 @@ void widen_day_spans(pqxx::work& tx, const transform::RowBatch& rows, const Stor
   for (const auto& s : rows.event_executions) widen(s.invocation_id, created_at(s));
   for (const auto& s : rows.job_executions) widen(s.invocation_id, created_at(s));
   for (const auto& l : rows.job_logs) widen(l.invocation_id, l.ts);
-  if (spans.empty()) return;
+  if (spans.empty()) return {};
   std::vector<int32_t> days;
   std::vector<std::string> firsts, lasts;
   for (const auto& [day, span] : spans) {
@@ -420,57 +424,79 @@ void widen_day_spans(pqxx::work& tx, const transform::RowBatch& rows, const Stor
     firsts.push_back(format_rfc3339(span.first));
     lasts.push_back(format_rfc3339(span.second));
   }
-  tx.exec_params0(sql::kWidenDaySpans, date_array(days), text_array_literal(firsts), text_array_literal(lasts));
+  return {date_array(days), text_array_literal(firsts), text_array_literal(lasts)};
+}
+void widen_day_spans(pqxx::work& tx, const DaySpans& spans) {
+  if (!spans.days.empty()) tx.exec_params0(sql::kWidenDaySpans, spans.days, spans.firsts, spans.lasts);
 }
 
 // Step 7: source_job_id links up whichever side arrives second. A new invocation whose job is in
-// the batch was written linked (encode_fresh). Here, under the watermark's lock (so that of two
-// loaders that bring the two sides, the second to come sees the first's), the links to make:
-// the stored invocations of the batch whose job is in it; the batch's invocations whose job is
-// stored; and the invocations waiting for a job of this batch (edpipe_waiting_links, migration
-// 016: a small table, so that finding them does not grow with the detail tables). A batch's
-// invocation whose job is nowhere yet waits there.
-void link_source_jobs(pqxx::work& tx, const transform::RowBatch& rows, const StoredSet& stored, const StoredSet& skipped,
-                      const StoredSet& batch_jobs, const std::string& stamp) {
-  std::vector<Uuid> link_ids;
-  std::set<int32_t> link_days;
-  auto link = [&](const Uuid& invocation) {
-    link_ids.push_back(invocation);
-    link_days.insert(invocation_day(invocation));
-  };
+// the batch was written linked (encode_fresh). The links to make: the stored invocations of the
+// batch whose job is in it; the batch's invocations whose job is stored; and the invocations
+// waiting for a job of this batch (edpipe_waiting_links, migration 016: a small table, so that
+// finding them does not grow with the detail tables). A batch's invocation whose job is nowhere
+// yet waits there. What the batch alone tells is worked out before the serial end (LinkPlan);
+// the database is asked under the watermark's lock, so that of two loaders that bring the two
+// sides, the second to come sees the first's.
+struct LinkPlan {
+  std::vector<Uuid> ready;                 // stored invocations of the batch whose job is in it
   std::vector<Uuid> elsewhere, their_jobs;  // invocations whose job is not in the batch, and those jobs
+  std::string their_jobs_array;
+  std::string batch_jobs_array;            // empty: the batch writes no job
+};
+LinkPlan plan_links(const transform::RowBatch& rows, const StoredSet& stored, const StoredSet& skipped,
+                    const StoredSet& batch_jobs) {
+  LinkPlan plan;
   for (const auto& i : rows.invocations) {
     const auto& job = i.start ? i.start->body.source_job_id : std::nullopt;
     if (!job || skipped.count(i.id)) continue;
     if (!batch_jobs.count(*job)) {
-      elsewhere.push_back(i.id);
-      their_jobs.push_back(*job);
+      plan.elsewhere.push_back(i.id);
+      plan.their_jobs.push_back(*job);
     } else if (stored.count(i.id)) {
-      link(i.id);
+      plan.ready.push_back(i.id);
     }
   }
+  if (!plan.their_jobs.empty()) plan.their_jobs_array = uuid_array(plan.their_jobs);
+  if (!batch_jobs.empty()) plan.batch_jobs_array = uuid_array(batch_jobs);
+  return plan;
+}
+
+void link_source_jobs(pqxx::work& tx, const LinkPlan& plan, const std::string& stamp) {
+  std::vector<Uuid> link_ids = plan.ready;
+  std::set<int32_t> link_days;
+  for (const Uuid& id : link_ids) link_days.insert(invocation_day(id));
+  auto link = [&](const Uuid& invocation) {
+    link_ids.push_back(invocation);
+    link_days.insert(invocation_day(invocation));
+  };
   StoredSet found;
-  if (!their_jobs.empty())
-    for (const auto& r : tx.exec_params(sql::kStoredJobs, uuid_array(their_jobs))) found.insert(*Uuid::parse(r[0].as<std::string>()));
+  if (!plan.their_jobs.empty())
+    for (const auto& r : tx.exec_params(sql::kStoredJobs, plan.their_jobs_array)) found.insert(*Uuid::parse(r[0].as<std::string>()));
   std::vector<Uuid> wait_jobs, wait_ids;
   std::vector<int32_t> wait_days;
-  for (size_t k = 0; k < elsewhere.size(); ++k) {
-    if (found.count(their_jobs[k])) {
-      link(elsewhere[k]);
+  for (size_t k = 0; k < plan.elsewhere.size(); ++k) {
+    if (found.count(plan.their_jobs[k])) {
+      link(plan.elsewhere[k]);
     } else {
-      wait_jobs.push_back(their_jobs[k]);
-      wait_ids.push_back(elsewhere[k]);
-      wait_days.push_back(invocation_day(elsewhere[k]));
+      wait_jobs.push_back(plan.their_jobs[k]);
+      wait_ids.push_back(plan.elsewhere[k]);
+      wait_days.push_back(invocation_day(plan.elsewhere[k]));
     }
   }
-  if (!batch_jobs.empty())
-    for (const auto& r : tx.exec_params(sql::kTakeWaitingLinks, uuid_array(batch_jobs))) link(*Uuid::parse(r[0].as<std::string>()));
+  if (!plan.batch_jobs_array.empty())
+    for (const auto& r : tx.exec_params(sql::kTakeWaitingLinks, plan.batch_jobs_array)) link(*Uuid::parse(r[0].as<std::string>()));
   if (!wait_ids.empty())
     tx.exec_params0(sql::kAddWaitingLinks, uuid_array(wait_jobs), uuid_array(wait_ids), date_array(wait_days));
   if (link_ids.empty()) return;
-  StoredSet present = batch_jobs;
-  present.insert(found.begin(), found.end());
-  tx.exec_params0(sql::kLinkSourceJobs, uuid_array(link_ids), date_array(link_days), uuid_array(present), stamp);
+  // The jobs present: the batch's and those found stored.
+  std::string present = plan.batch_jobs_array.empty() ? "{" : plan.batch_jobs_array.substr(0, plan.batch_jobs_array.size() - 1);
+  for (const Uuid& job : found) {
+    if (present.size() > 1) present += ',';
+    job.append_to(present);
+  }
+  present += '}';
+  tx.exec_params0(sql::kLinkSourceJobs, uuid_array(link_ids), date_array(link_days), present, stamp);
 }
 
 // Steps 4-6: the touched invocations (the staged ones, and those whose abandoned verdict flips
@@ -519,34 +545,38 @@ std::pair<std::vector<transform::InvocationContribution>, std::vector<transform:
 }
 
 // Step 8: the rollups change by exactly what the touched invocations contribute now minus
-// before, plus what the new ones contribute.
-void add_rollup_deltas(pqxx::work& tx, const std::vector<transform::InvocationContribution>& before,
-                       const std::vector<transform::InvocationContribution>& after,
-                       const std::vector<transform::InvocationContribution>& fresh, TryCounts& n) {
-  std::map<transform::RollupKey, transform::HourlyRollup> delta;
+// before, plus what the new ones contribute. What the new ones add is summed before the serial
+// end (fresh_rollup_deltas), the rest in it.
+struct RollupDeltas {
+  transform::RollupTable hours;
   std::map<transform::RollupKey, std::vector<int64_t>> removed;  // durations that left each hour
-  for (const auto& c : before) {
-    delta[c.key].add(c, -1);
-    if (c.duration_ms) removed[c.key].push_back(*c.duration_ms);
-  }
-  for (const auto& c : after) delta[c.key].add(c, +1);
-  for (const auto& c : fresh) delta[c.key].add(c, +1);
-  RollupStore store(tx);
-  // The per-name rows first, hour by hour in key order: metrics_hourly's name lists are read from
-  // them. A duration can change with no count of metrics_hourly changing: these are written on
-  // their own difference.
   transform::NameRollupTable names;
-  transform::add_name_runs(names, before, -1);
-  transform::add_name_runs(names, after, +1);
-  transform::add_name_runs(names, fresh, +1);
-  transform::drop_unchanged(names);
-  for (const auto& [key, d] : names) store.add_name_deltas(key, d);
-  for (const auto& [key, d] : delta) {
-    if (d.is_zero()) continue;  // a replay: nothing to write
-    const auto it = removed.find(key);
-    store.add_delta(key, d, it == removed.end() ? std::vector<int64_t>{} : it->second);
-    n.hours.insert(key);
+};
+
+RollupDeltas fresh_rollup_deltas(const std::vector<transform::InvocationContribution>& fresh) {
+  RollupDeltas d;
+  for (const auto& c : fresh) d.hours[c.key].add(c, +1);
+  transform::add_name_runs(d.names, fresh, +1);
+  return d;
+}
+
+void add_rollup_deltas(pqxx::work& tx, const std::vector<transform::InvocationContribution>& before,
+                       const std::vector<transform::InvocationContribution>& after, RollupDeltas d, TryCounts& n) {
+  for (const auto& c : before) {
+    d.hours[c.key].add(c, -1);
+    if (c.duration_ms) d.removed[c.key].push_back(*c.duration_ms);
   }
+  for (const auto& c : after) d.hours[c.key].add(c, +1);
+  transform::add_name_runs(d.names, before, -1);
+  transform::add_name_runs(d.names, after, +1);
+  transform::drop_unchanged(d.names);
+  std::erase_if(d.hours, [](const auto& h) { return h.second.is_zero(); });  // a replay: nothing to write
+  RollupStore store(tx);
+  // The per-name rows first: metrics_hourly's name lists are read from them. A duration can
+  // change with no count of metrics_hourly changing: these are written on their own difference.
+  store.add_name_deltas(d.names);
+  store.add_deltas(d.hours, d.removed);
+  for (const auto& [key, h] : d.hours) n.hours.insert(key);
 }
 
 }  // namespace
@@ -601,6 +631,10 @@ void LoadLane::write_batch(pqxx::work& tx, const transform::RowBatch& rows) {
   const auto fresh = copy_new_rows(tx, rows, not_new, batch_jobs, transform::AbandonRule{fresh_wm, options_.abandon_after}, guard, inv,
                                    ev, job, log, n);                             // 2
   if (!stored.empty()) stage_stored_rows(tx, rows, stored, guard, inv, ev, job, log, n);
+  // What needs no lock stays out of the serial end: the other loaders wait for each step in it.
+  RollupDeltas deltas = fresh_rollup_deltas(fresh);
+  const LinkPlan links = plan_links(rows, stored, skipped, batch_jobs);
+  const DaySpans spans = day_spans(rows, skipped);
 
   // 3. The serial end: loaders take turns from here to the commit.
   const auto locked = tx.exec_params1(sql::kLockWatermark, format_rfc3339(batch_newest));
@@ -608,9 +642,9 @@ void LoadLane::write_batch(pqxx::work& tx, const transform::RowBatch& rows) {
   const std::string stamp = format_rfc3339(locked[1].as<int64_t>());  // updated_at of what changes
   const auto [before, after] =
       merge_and_derive(tx, !stored.empty(), format_rfc3339(wm - options_.abandon_after), stamp, n);  // 4-6
-  link_source_jobs(tx, rows, stored, skipped, batch_jobs, stamp);  // 7
-  widen_day_spans(tx, rows, skipped);
-  add_rollup_deltas(tx, before, after, fresh, n);   // 8
+  link_source_jobs(tx, links, stamp);  // 7
+  widen_day_spans(tx, spans);
+  add_rollup_deltas(tx, before, after, std::move(deltas), n);   // 8
   write_dead_letters(n.letters);  // once each, and on disk before the rows that left them out commit
   tx.commit();
   // Counted once the batch is in: a retried try counts again.

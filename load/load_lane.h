@@ -98,6 +98,10 @@ class LoadLane {
   // values PostgreSQL refuses reach the dead-letter output once each, just before the
   // transaction that left them out commits (or once it is given up).
   void load(const transform::RowBatch& rows);
+  // Makes the day partitions of `days` where missing, ahead of the batches that need them.
+  void make_day_partitions(const std::vector<int32_t>& days) {
+    with_retries([&](pqxx::connection& c) { add_day_partitions(c, days); });
+  }
   // From any thread: the batch in hand gets no further try, and its backoff ends now.
   void stop() noexcept { session_.stop(); }
   void resume() noexcept { session_.resume(); }

@@ -201,11 +201,14 @@ std::string merge_jobs() {
 
 }  // namespace
 
+// Made when a batch first stages rows, so a load of new invocations alone never makes them; their
+// "already exists" notices are not wanted.
 const std::string kCreateStaging =
-    create_staging("stage_invocations", RowTable::Invocations) +
+    "SET LOCAL client_min_messages = warning;\n" + create_staging("stage_invocations", RowTable::Invocations) +
     create_staging("stage_event_executions", RowTable::EventExecutions) +
-    create_staging("stage_job_executions", RowTable::JobExecutions) + create_staging("stage_job_logs", RowTable::JobLogs) +
-    "CREATE TEMP TABLE IF NOT EXISTS touched_invocations (id uuid PRIMARY KEY) ON COMMIT DELETE ROWS;\n";
+    create_staging("stage_job_executions", RowTable::JobExecutions) + create_staging("stage_job_logs", RowTable::JobLogs);
+const char* const kCreateTouched =
+    "CREATE TEMP TABLE IF NOT EXISTS touched_invocations (id uuid PRIMARY KEY) ON COMMIT DELETE ROWS";
 
 const char* const kLockMigrations = "SELECT pg_advisory_xact_lock(7321001, 0)";
 static_assert(kMigrationLockSpace == 7321001, "kLockMigrations spells the space out");
@@ -399,8 +402,10 @@ WHERE i.id = d.id AND (i.events_detected_count, i.total_jobs_run, i.total_jobs_s
   "detected_event_counts::text AS detected_event_counts, failed_job_counts::text AS failed_job_counts, "      \
   "detected_events_other, failed_jobs_other"
 
-const char* const kReadRollup = "SELECT " EDPIPE_ROLLUP_STATE
-    " FROM metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2 FOR UPDATE";
+// The hours ($1 epoch seconds) and functions ($2), in step: their stored rows, locked for update.
+const char* const kReadRollups = "SELECT extract(epoch FROM m.hour_bucket)::bigint AS hour_epoch, m.source_function, "
+    EDPIPE_ROLLUP_STATE " FROM metrics_hourly m JOIN unnest($1::bigint[], $2::text[]) AS u(h, f)"
+    " ON m.hour_bucket = to_timestamp(u.h) AND m.source_function = u.f FOR UPDATE OF m";
 
 const char* const kReadAllRollups = "SELECT extract(epoch FROM hour_bucket)::bigint AS hour_epoch, source_function, "
     EDPIPE_ROLLUP_STATE " FROM metrics_hourly";
@@ -410,16 +415,22 @@ const char* const kMinMaxOfHour = R"(
 SELECT min(total_duration_ms), max(total_duration_ms) FROM invocations
 WHERE created_at >= $1::timestamptz AND created_at < $1::timestamptz + interval '1 hour' AND source_function = $2)";
 
-const char* const kUpsertRollup = R"(
+const char* const kUpsertRollups = R"(
 INSERT INTO metrics_hourly (hour_bucket, source_function, total_invocations, successful_invocations,
   failed_invocations, running_invocations, total_events_detected, total_jobs_run, total_jobs_succeeded,
   total_jobs_failed, avg_duration_ms, min_duration_ms, max_duration_ms, p50_duration_ms, p95_duration_ms,
   p99_duration_ms, top_detected_events, top_failed_jobs, duration_count, duration_sum_ms, duration_zero_count,
   duration_bucket_keys, duration_bucket_counts, detected_event_counts, failed_job_counts, detected_events_other,
   failed_jobs_other)
-VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::numeric, $12::integer, $13::integer, $14::numeric,
-        $15::numeric, $16::numeric, $17::jsonb, $18::jsonb, $19, $20, $21, $22::integer[], $23::bigint[], $24::jsonb,
-        $25::jsonb, $26, $27)
+SELECT to_timestamp(u.h), u.f, u.ti, u.si, u.fi, u.ri, u.ed, u.jr, u.js, u.jf, u.avg::numeric, u.mn::integer,
+       u.mx::integer, u.p50::numeric, u.p95::numeric, u.p99::numeric, u.top_ev::jsonb, u.top_jobs::jsonb, u.dc, u.ds,
+       u.dz, u.keys::integer[], u.counts::bigint[], u.ev::jsonb, u.jobs::jsonb, u.ev_other, u.jobs_other
+FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+            $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+            $16::text[], $17::text[], $18::text[], $19::bigint[], $20::bigint[], $21::bigint[], $22::text[], $23::text[],
+            $24::text[], $25::text[], $26::bigint[], $27::bigint[])
+  AS u(h, f, ti, si, fi, ri, ed, jr, js, jf, avg, mn, mx, p50, p95, p99, top_ev, top_jobs, dc, ds, dz, keys, counts,
+       ev, jobs, ev_other, jobs_other)
 ON CONFLICT (hour_bucket, source_function) DO UPDATE SET
   total_invocations = EXCLUDED.total_invocations, successful_invocations = EXCLUDED.successful_invocations,
   failed_invocations = EXCLUDED.failed_invocations, running_invocations = EXCLUDED.running_invocations,
@@ -441,24 +452,31 @@ ON CONFLICT (hour_bucket, source_function) DO UPDATE SET
 // (name NULL). Reads the hour's names, writes none.
 const char* const kListedNames = R"(
 WITH ranked AS (
-  SELECT kind, name, n, row_number() OVER (PARTITION BY kind ORDER BY n DESC, name COLLATE "C") AS rk
-  FROM (SELECT kind, name, CASE kind WHEN 'event' THEN detected ELSE failed END AS n FROM name_metrics_hourly
-        WHERE kind IN ('event', 'job') AND hour_bucket = $1::timestamptz AND source_function = $2) c
+  SELECT hour_bucket, source_function, kind, name, n,
+         row_number() OVER (PARTITION BY hour_bucket, source_function, kind ORDER BY n DESC, name COLLATE "C") AS rk
+  FROM (SELECT r.hour_bucket, r.source_function, r.kind, r.name,
+               CASE r.kind WHEN 'event' THEN r.detected ELSE r.failed END AS n
+        FROM name_metrics_hourly r JOIN unnest($1::bigint[], $2::text[]) AS u(h, f)
+          ON r.kind IN ('event', 'job') AND r.hour_bucket = to_timestamp(u.h) AND r.source_function = u.f) c
   WHERE n > 0)
-SELECT kind, name, n FROM ranked WHERE rk <= $3
+SELECT extract(epoch FROM hour_bucket)::bigint, source_function, kind, name, n FROM ranked WHERE rk <= $3
 UNION ALL
-SELECT kind, NULL, sum(n) FROM ranked WHERE rk > $3 GROUP BY kind)";
+SELECT extract(epoch FROM hour_bucket)::bigint, source_function, kind, NULL, sum(n) FROM ranked WHERE rk > $3
+GROUP BY hour_bucket, source_function, kind)";
 
-const char* const kDeleteRollup = "DELETE FROM metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2";
+const char* const kDeleteRollups = R"(
+DELETE FROM metrics_hourly m USING unnest($1::bigint[], $2::text[]) AS u(h, f)
+WHERE m.hour_bucket = to_timestamp(u.h) AND m.source_function = u.f)";
 
 // name_metrics_hourly: the mergeable state, by these names.
 #define EDPIPE_NAME_ROLLUP_STATE \
   "kind, name, runs, failed, detected, duration_zero_count, duration_bucket_keys, duration_bucket_counts"
 // Only the names a load changes: an hour may hold many. `kind IN (...)`: the primary key begins
 // with the kind.
-const char* const kReadNameRollups = "SELECT " EDPIPE_NAME_ROLLUP_STATE
-    " FROM name_metrics_hourly WHERE kind IN ('job', 'event') AND hour_bucket = $1::timestamptz AND source_function = $2"
-    " AND name = ANY($3::text[])";
+const char* const kReadNameRollups = "SELECT extract(epoch FROM r.hour_bucket)::bigint AS hour_epoch, r.source_function, "
+    EDPIPE_NAME_ROLLUP_STATE " FROM name_metrics_hourly r"
+    " JOIN unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(h, f, k, nm)"
+    " ON r.kind = u.k AND r.hour_bucket = to_timestamp(u.h) AND r.source_function = u.f AND r.name = u.nm";
 const char* const kReadAllNameRollups = "SELECT extract(epoch FROM hour_bucket)::bigint AS hour_epoch, source_function, "
     EDPIPE_NAME_ROLLUP_STATE " FROM name_metrics_hourly";
 #undef EDPIPE_NAME_ROLLUP_STATE
@@ -466,17 +484,18 @@ const char* const kReadAllNameRollups = "SELECT extract(epoch FROM hour_bucket):
 const char* const kUpsertNameRollups = R"(
 INSERT INTO name_metrics_hourly (kind, hour_bucket, source_function, name, runs, failed, detected, duration_zero_count,
   duration_bucket_keys, duration_bucket_counts)
-SELECT u.kind, $1::timestamptz, $2, u.name, u.runs, u.failed, u.detected, u.zero, u.keys::integer[], u.counts::bigint[]
-FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::text[])
-  AS u(kind, name, runs, failed, detected, zero, keys, counts)
+SELECT u.kind, to_timestamp(u.h), u.f, u.name, u.runs, u.failed, u.detected, u.zero, u.keys::integer[], u.counts::bigint[]
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[],
+            $9::text[], $10::text[])
+  AS u(h, f, kind, name, runs, failed, detected, zero, keys, counts)
 ON CONFLICT (kind, hour_bucket, source_function, name) DO UPDATE SET
   runs = EXCLUDED.runs, failed = EXCLUDED.failed, detected = EXCLUDED.detected,
   duration_zero_count = EXCLUDED.duration_zero_count, duration_bucket_keys = EXCLUDED.duration_bucket_keys,
   duration_bucket_counts = EXCLUDED.duration_bucket_counts)";
 
 const char* const kDeleteNameRollups = R"(
-DELETE FROM name_metrics_hourly WHERE hour_bucket = $1::timestamptz AND source_function = $2
-  AND (kind, name) IN (SELECT * FROM unnest($3::text[], $4::text[])))";
+DELETE FROM name_metrics_hourly r USING unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(h, f, k, nm)
+WHERE r.kind = u.k AND r.hour_bucket = to_timestamp(u.h) AND r.source_function = u.f AND r.name = u.nm)";
 
 // The days narrow the lookup to their partitions.
 const char* const kStoredInvocations =

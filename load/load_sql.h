@@ -28,8 +28,10 @@ std::string status_sql(const transform::StatusRule<Status> (&rules)[N], const st
 // abandon_cutoff() gives it); `row` is a table or alias with end_status and last_record_at.
 std::string abandoned(const std::string& row);
 
-// Staging tables: the staged columns of row_columns.h, in their COPY order.
+// Staging tables: the staged columns of row_columns.h, in their COPY order (made where missing, in
+// the transaction that stages), and the touched invocations' table (every batch's, made on connect).
 extern const std::string kCreateStaging;
+extern const char* const kCreateTouched;
 // Every advisory lock edpipe takes, in one place. Two key spaces of PostgreSQL's: the
 // (int, int) form, whose first int names what is locked, and the bigint form, used by file
 // locks alone (their key is a hash), so no two schemes can meet.
@@ -76,18 +78,20 @@ extern const std::string kDeriveInvocations;  // $1 abandon cutoff, $2 updated_a
 extern const std::string kDeriveJobs;         // $1 updated_at, and so on
 extern const std::string kDeriveEvents;
 extern const char* const kCountChildren;
-extern const char* const kReadRollup;         // $1 hour, $2 function
+// Rollups of many hours at once: $1 hours (epoch seconds, bigint[]) and $2 functions (text[]),
+// in step, and per statement the arrays below in step with them.
+extern const char* const kReadRollups;        // -> hour_epoch, source_function, the stored state
 extern const char* const kReadAllRollups;
 extern const char* const kMinMaxOfHour;       // $1 hour, $2 function
-extern const char* const kUpsertRollup;
-extern const char* const kListedNames;  // $1 hour, $2 function, $3 how many names per kind
-extern const char* const kDeleteRollup;
-extern const char* const kReadNameRollups;     // $1 hour, $2 function, $3 names (text[]): their rows
+extern const char* const kUpsertRollups;      // $3.. every column of metrics_hourly in table order
+extern const char* const kListedNames;        // $3 how many names per kind -> hour, function, kind, name, n
+extern const char* const kDeleteRollups;
+extern const char* const kReadNameRollups;    // $3 kinds, $4 names -> hour_epoch, source_function, the state
 extern const char* const kReadAllNameRollups;
-// $1 hour, $2 function, then per name (arrays, in step): $3 kind, $4 name, $5 runs, $6 failed,
-// $7 detected, $8 zero count, $9 bucket keys and $10 bucket counts (each an array's literal).
+// Per name, arrays in step: $1 hour, $2 function, $3 kind, $4 name, $5 runs, $6 failed, $7 detected,
+// $8 zero count, $9 bucket keys and $10 bucket counts (each an array's literal).
 extern const char* const kUpsertNameRollups;
-extern const char* const kDeleteNameRollups;  // $1 hour, $2 function, $3 kinds, $4 names (text[])
+extern const char* const kDeleteNameRollups;  // $1 hours, $2 functions, $3 kinds, $4 names
 // $1 uuid[], $2 their days (date[]) -> the ids the database holds
 extern const char* const kStoredInvocations;
 // Day partitions (migration 016). $1 days (date[]): those without partitions, as 'YYYY-MM-DD'.

@@ -118,104 +118,186 @@ transform::HourlyRollup rollup_from_row(const pqxx::row& r) {
   return h;
 }
 
-}  // namespace
-
-transform::HourlyRollup RollupStore::read_for_update(const transform::RollupKey& key) {
-  auto res = tx_.exec_params(sql::kReadRollup, format_rfc3339(key.hour), key.source_function);
-  if (res.empty()) return {};
-  return rollup_from_row(res[0]);
+// The hours (epoch seconds) and functions of `keys`: the $1 and $2 arrays of the statements
+// that write many hours at once.
+std::pair<std::string, std::string> key_arrays(const std::vector<transform::RollupKey>& keys) {
+  std::vector<int64_t> hours;
+  std::vector<std::string> functions;
+  for (const auto& k : keys) {
+    hours.push_back(k.hour / kMicrosPerSecond);
+    functions.push_back(k.source_function);
+  }
+  return {int_array_literal(hours), text_array_literal(functions)};
+}
+template <class Map>
+std::vector<transform::RollupKey> keys_of(const Map& m) {
+  std::vector<transform::RollupKey> keys;
+  for (const auto& [k, v] : m) keys.push_back(k);
+  return keys;
+}
+transform::RollupKey key_of(const pqxx::row& r) {
+  return {r["hour_epoch"].as<int64_t>() * kMicrosPerSecond, r["source_function"].as<std::string>()};
 }
 
-void RollupStore::add_delta(const transform::RollupKey& key, const transform::HourlyRollup& delta, const std::vector<int64_t>& removed) {
-  transform::HourlyRollup h = read_for_update(key);
-  bool extreme_left = false;
-  for (int64_t d : removed) extreme_left = extreme_left || d == h.min_duration_ms || d == h.max_duration_ms;
-  h.merge(delta);
-  const std::string hour = format_rfc3339(key.hour);
-  if (h.total_invocations <= 0) {
-    tx_.exec_params(sql::kDeleteRollup, hour, key.source_function);
-    return;
+}  // namespace
+
+void RollupStore::add_deltas(const transform::RollupTable& deltas,
+                             const std::map<transform::RollupKey, std::vector<int64_t>>& removed) {
+  if (deltas.empty()) return;
+  transform::RollupTable rows;
+  {
+    const auto [hours, functions] = key_arrays(keys_of(deltas));
+    for (const auto& r : tx_.exec_params(sql::kReadRollups, hours, functions)) rows[key_of(r)] = rollup_from_row(r);
   }
-  if (extreme_left) {
-    // An extreme may have left the hour: ask the rows (one hour of one function, indexed).
-    auto mm = tx_.exec_params(sql::kMinMaxOfHour, hour, key.source_function);
-    h.min_duration_ms = mm[0][0].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][0].as<int64_t>());
-    h.max_duration_ms = mm[0][1].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][1].as<int64_t>());
+  std::vector<transform::RollupKey> gone;
+  for (const auto& [key, delta] : deltas) {
+    transform::HourlyRollup& h = rows[key];
+    bool extreme_left = false;
+    if (const auto it = removed.find(key); it != removed.end())
+      for (int64_t d : it->second) extreme_left = extreme_left || d == h.min_duration_ms || d == h.max_duration_ms;
+    h.merge(delta);
+    if (h.total_invocations <= 0) {
+      gone.push_back(key);
+      rows.erase(key);
+      continue;
+    }
+    if (extreme_left) {
+      // An extreme may have left the hour: ask the rows (one hour of one function, indexed).
+      auto mm = tx_.exec_params(sql::kMinMaxOfHour, format_rfc3339(key.hour), key.source_function);
+      h.min_duration_ms = mm[0][0].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][0].as<int64_t>());
+      h.max_duration_ms = mm[0][1].is_null() ? std::nullopt : std::optional<int64_t>(mm[0][1].as<int64_t>());
+    }
+    h.min_max_stale = false;  // right now: read back, or no extreme left
+    // The listed names come from the per-name rows this transaction has already brought up to
+    // date: an hour's lists stay bounded however many names it has.
+    h.detected_events.clear();
+    h.failed_jobs.clear();
+    h.detected_events_other = h.failed_jobs_other = 0;
   }
-  h.min_max_stale = false;  // right now: read back, or no extreme left
-  // The listed names, from the per-name rows this transaction has already brought up to date:
-  // an hour's lists stay bounded however many names it has.
-  h.detected_events.clear();
-  h.failed_jobs.clear();
-  h.detected_events_other = h.failed_jobs_other = 0;
-  for (const auto& r : tx_.exec_params(sql::kListedNames, hour, key.source_function,
+  if (!gone.empty()) {
+    const auto [hours, functions] = key_arrays(gone);
+    tx_.exec_params(sql::kDeleteRollups, hours, functions);
+  }
+  if (rows.empty()) return;
+  const auto [hours, functions] = key_arrays(keys_of(rows));
+  for (const auto& r : tx_.exec_params(sql::kListedNames, hours, functions,
                                        static_cast<int64_t>(transform::HourlyRollup::kListedNames))) {
-    const bool event = r[0].as<std::string>() == "event";
-    const int64_t n = r[2].as<int64_t>();
-    if (r[1].is_null()) (event ? h.detected_events_other : h.failed_jobs_other) = n;
-    else (event ? h.detected_events : h.failed_jobs)[r[1].as<std::string>()] = n;
+    transform::HourlyRollup& h = rows.at({r[0].as<int64_t>() * kMicrosPerSecond, r[1].as<std::string>()});
+    const bool event = r[2].as<std::string>() == "event";
+    const int64_t n = r[4].as<int64_t>();
+    if (r[3].is_null()) (event ? h.detected_events_other : h.failed_jobs_other) = n;
+    else (event ? h.detected_events : h.failed_jobs)[r[3].as<std::string>()] = n;
   }
-  const auto [keys, counts] = sketch_arrays(h.durations);
-  tx_.exec_params(sql::kUpsertRollup, hour, key.source_function, h.total_invocations, h.successful_invocations,
-                  h.failed_invocations, h.running_invocations, h.events_detected, h.jobs_run, h.jobs_succeeded,
-                  h.jobs_failed, number(h.avg_duration_ms()), number(h.min_duration_ms), number(h.max_duration_ms),
-                  number(h.percentile(0.50)), number(h.percentile(0.95)), number(h.percentile(0.99)),
-                  transform::HourlyRollup::top_json(h.detected_events), transform::HourlyRollup::top_json(h.failed_jobs), h.duration_count, h.duration_sum_ms,
-                  h.durations.zero_count(), keys, counts, json_counts(h.detected_events),
-                  json_counts(h.failed_jobs), h.detected_events_other, h.failed_jobs_other);
+  // Every column of the upsert, an array each, in step with the keys.
+  std::vector<int64_t> total, successful, failed, running, detected, jobs_run, jobs_succeeded, jobs_failed, count, sum,
+      zeros, events_other, jobs_other;
+  std::vector<std::optional<std::string>> avg, min, max, p50, p95, p99;
+  std::vector<std::string> top_events, top_jobs, bucket_keys, bucket_counts, event_counts, job_counts;
+  for (const auto& [key, h] : rows) {
+    total.push_back(h.total_invocations);
+    successful.push_back(h.successful_invocations);
+    failed.push_back(h.failed_invocations);
+    running.push_back(h.running_invocations);
+    detected.push_back(h.events_detected);
+    jobs_run.push_back(h.jobs_run);
+    jobs_succeeded.push_back(h.jobs_succeeded);
+    jobs_failed.push_back(h.jobs_failed);
+    avg.push_back(number(h.avg_duration_ms()));
+    min.push_back(number(h.min_duration_ms));
+    max.push_back(number(h.max_duration_ms));
+    p50.push_back(number(h.percentile(0.50)));
+    p95.push_back(number(h.percentile(0.95)));
+    p99.push_back(number(h.percentile(0.99)));
+    top_events.push_back(transform::HourlyRollup::top_json(h.detected_events));
+    top_jobs.push_back(transform::HourlyRollup::top_json(h.failed_jobs));
+    count.push_back(h.duration_count);
+    sum.push_back(h.duration_sum_ms);
+    zeros.push_back(h.durations.zero_count());
+    auto [k, c] = sketch_arrays(h.durations);
+    bucket_keys.push_back(std::move(k));
+    bucket_counts.push_back(std::move(c));
+    event_counts.push_back(json_counts(h.detected_events));
+    job_counts.push_back(json_counts(h.failed_jobs));
+    events_other.push_back(h.detected_events_other);
+    jobs_other.push_back(h.failed_jobs_other);
+  }
+  tx_.exec_params(sql::kUpsertRollups, hours, functions, int_array_literal(total), int_array_literal(successful),
+                  int_array_literal(failed), int_array_literal(running), int_array_literal(detected),
+                  int_array_literal(jobs_run), int_array_literal(jobs_succeeded), int_array_literal(jobs_failed),
+                  nullable_text_array_literal(avg), nullable_text_array_literal(min), nullable_text_array_literal(max),
+                  nullable_text_array_literal(p50), nullable_text_array_literal(p95), nullable_text_array_literal(p99),
+                  text_array_literal(top_events), text_array_literal(top_jobs), int_array_literal(count),
+                  int_array_literal(sum), int_array_literal(zeros), text_array_literal(bucket_keys),
+                  text_array_literal(bucket_counts), text_array_literal(event_counts), text_array_literal(job_counts),
+                  int_array_literal(events_other), int_array_literal(jobs_other));
 }
 
 transform::RollupTable RollupStore::read_all() {
   transform::RollupTable out;
-  for (const auto& r : tx_.exec(sql::kReadAllRollups))
-    out[transform::RollupKey{r["hour_epoch"].as<int64_t>() * kMicrosPerSecond, r["source_function"].as<std::string>()}] =
-        rollup_from_row(r);
+  for (const auto& r : tx_.exec(sql::kReadAllRollups)) out[key_of(r)] = rollup_from_row(r);
   return out;
 }
 
-void RollupStore::add_name_deltas(const transform::RollupKey& key, const transform::NameRollups& delta) {
-  const std::string hour = format_rfc3339(key.hour);
-  std::vector<std::string> names;
-  for (const auto& [name, d] : delta) names.push_back(name.second);
-  transform::NameRollups stored;
-  for (const auto& r : tx_.exec_params(sql::kReadNameRollups, hour, key.source_function, text_array_literal(names)))
-    stored[name_key_of(r)] = name_rollup_from_row(r);
-  // Every name of the hour in one statement each for the upserts and the deletes (an hour of a
-  // busy function has hundreds of names: a statement each cost a round trip each).
-  std::vector<std::string> kinds, upserted, keys, counts, gone_kinds, gone;
-  std::vector<int64_t> runs, failed, detected, zeros;
-  for (const auto& [name, d] : delta) {
-    transform::NameRollup n = stored[name];
-    n.merge(d);
-    const char* kind = transform::kind_name(name.first);
-    if (n.runs <= 0) {
-      gone_kinds.push_back(kind);
-      gone.push_back(name.second);
-      continue;
+void RollupStore::add_name_deltas(const transform::NameRollupTable& deltas) {
+  // Every name of every hour in one statement each for the read, the upserts and the deletes (a
+  // batch's hours have hundreds of names: a statement each cost a round trip each).
+  std::vector<transform::RollupKey> keys;
+  std::vector<std::string> kinds, names;
+  for (const auto& [key, delta] : deltas)
+    for (const auto& [name, d] : delta) {
+      keys.push_back(key);
+      kinds.push_back(transform::kind_name(name.first));
+      names.push_back(name.second);
     }
-    const auto [k, c] = sketch_arrays(n.durations);
-    kinds.push_back(kind);
-    upserted.push_back(name.second);
-    runs.push_back(n.runs);
-    failed.push_back(n.failed);
-    detected.push_back(n.detected);
-    zeros.push_back(n.durations.zero_count());
-    keys.push_back(k);
-    counts.push_back(c);
+  if (keys.empty()) return;
+  transform::NameRollupTable stored;
+  {
+    const auto [hours, functions] = key_arrays(keys);
+    for (const auto& r : tx_.exec_params(sql::kReadNameRollups, hours, functions, text_array_literal(kinds),
+                                         text_array_literal(names)))
+      stored[key_of(r)][name_key_of(r)] = name_rollup_from_row(r);
   }
-  if (!gone.empty())
-    tx_.exec_params(sql::kDeleteNameRollups, hour, key.source_function, text_array_literal(gone_kinds), text_array_literal(gone));
-  if (!upserted.empty())
-    tx_.exec_params(sql::kUpsertNameRollups, hour, key.source_function, text_array_literal(kinds), text_array_literal(upserted),
-                    int_array_literal(runs), int_array_literal(failed), int_array_literal(detected), int_array_literal(zeros),
-                    text_array_literal(keys), text_array_literal(counts));
+  std::vector<transform::RollupKey> upserted_keys, gone_keys;
+  std::vector<std::string> upserted_kinds, upserted, bucket_keys, bucket_counts, gone_kinds, gone;
+  std::vector<int64_t> runs, failed, detected, zeros;
+  for (const auto& [key, delta] : deltas)
+    for (const auto& [name, d] : delta) {
+      transform::NameRollup n = stored[key][name];
+      n.merge(d);
+      const char* kind = transform::kind_name(name.first);
+      if (n.runs <= 0) {
+        gone_keys.push_back(key);
+        gone_kinds.push_back(kind);
+        gone.push_back(name.second);
+        continue;
+      }
+      auto [k, c] = sketch_arrays(n.durations);
+      upserted_keys.push_back(key);
+      upserted_kinds.push_back(kind);
+      upserted.push_back(name.second);
+      runs.push_back(n.runs);
+      failed.push_back(n.failed);
+      detected.push_back(n.detected);
+      zeros.push_back(n.durations.zero_count());
+      bucket_keys.push_back(std::move(k));
+      bucket_counts.push_back(std::move(c));
+    }
+  if (!gone.empty()) {
+    const auto [hours, functions] = key_arrays(gone_keys);
+    tx_.exec_params(sql::kDeleteNameRollups, hours, functions, text_array_literal(gone_kinds), text_array_literal(gone));
+  }
+  if (!upserted.empty()) {
+    const auto [hours, functions] = key_arrays(upserted_keys);
+    tx_.exec_params(sql::kUpsertNameRollups, hours, functions, text_array_literal(upserted_kinds),
+                    text_array_literal(upserted), int_array_literal(runs), int_array_literal(failed),
+                    int_array_literal(detected), int_array_literal(zeros), text_array_literal(bucket_keys),
+                    text_array_literal(bucket_counts));
+  }
 }
 
 transform::NameRollupTable RollupStore::read_all_names() {
   transform::NameRollupTable out;
-  for (const auto& r : tx_.exec(sql::kReadAllNameRollups))
-    out[transform::RollupKey{r["hour_epoch"].as<int64_t>() * kMicrosPerSecond, r["source_function"].as<std::string>()}]
-       [name_key_of(r)] = name_rollup_from_row(r);
+  for (const auto& r : tx_.exec(sql::kReadAllNameRollups)) out[key_of(r)][name_key_of(r)] = name_rollup_from_row(r);
   return out;
 }
 

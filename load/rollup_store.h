@@ -11,17 +11,18 @@ namespace edpipe::load {
 class RollupStore {
  public:
   explicit RollupStore(pqxx::transaction_base& tx) : tx_(tx) {}
-  // The stored rollup of one hour and function, locked for update; empty when there is none.
-  transform::HourlyRollup read_for_update(const transform::RollupKey& key);
-  // Adds `delta` (signed contributions) to the stored row and writes it back. min/max are
-  // recomputed from the invocations only when one of the `removed` durations was an extreme.
-  void add_delta(const transform::RollupKey& key, const transform::HourlyRollup& delta, const std::vector<int64_t>& removed);
+  // Adds each hour's `deltas` (signed contributions) to its stored row and writes them back, an
+  // hour that drops to no invocation deleted. An hour's min/max are recomputed from the
+  // invocations only when one of its `removed` durations was an extreme. Its listed names come
+  // from name_metrics_hourly: add_name_deltas() first. A statement per step for every hour at
+  // once: loads call this in their serial end, where each round trip holds up the other loaders.
+  void add_deltas(const transform::RollupTable& deltas, const std::map<transform::RollupKey, std::vector<int64_t>>& removed);
   // Every stored row.
   transform::RollupTable read_all();
 
-  // name_metrics_hourly: adds the signed changes of one hour and function's names; a name that
-  // drops to nothing is deleted. (Loads call it in the serial end, as add_delta.)
-  void add_name_deltas(const transform::RollupKey& key, const transform::NameRollups& delta);
+  // name_metrics_hourly: adds the signed changes of every hour's names; a name that drops to
+  // nothing is deleted.
+  void add_name_deltas(const transform::NameRollupTable& deltas);
   transform::NameRollupTable read_all_names();
 
  private:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <future>
 #include <stdexcept>
 
 #include "transform/uuid_map.h"
@@ -61,7 +62,12 @@ RowLoader::RowLoader(std::string conninfo, LoaderOptions options, RowDeadLetter 
   }
   // One batch waits per lane while it loads another: memory stays at a few batches.
   for (auto& lane : lanes_)
-    queues_.push_back(std::make_unique<BackgroundQueue<transform::RowBatch>>([l = lane.get()](transform::RowBatch&& rows) { l->load(rows); }, 1));
+    queues_.push_back(std::make_unique<BackgroundQueue<LaneWork>>(
+        [l = lane.get()](LaneWork&& work) {
+          if (!work.days.empty()) l->make_day_partitions(work.days);
+          l->load(work.rows);
+        },
+        1));
 }
 
 RowLoader::~RowLoader() {
@@ -76,7 +82,28 @@ void RowLoader::cancel() {
 }
 
 void RowLoader::open() {
-  for (auto& lane : lanes_) lane->open();
+  std::vector<std::future<void>> others;
+  for (size_t k = 1; k < lanes_.size(); ++k) others.push_back(std::async(std::launch::async, [l = lanes_[k].get()] { l->open(); }));
+  std::exception_ptr first;
+  try {
+    lanes_.front()->open();
+  } catch (...) {
+    first = std::current_exception();
+  }
+  for (auto& f : others) {
+    try {
+      f.get();
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  if (first) std::rethrow_exception(first);
+}
+
+void RowLoader::prepare_days(std::vector<int32_t> days) {
+  if (days.empty()) return;
+  for (auto& q : queues_)
+    if (q->try_submit(LaneWork{{}, days})) return;
 }
 
 std::optional<Timestamp> RowLoader::horizon_seen() const {
@@ -114,13 +141,13 @@ void RowLoader::load(transform::RowBatch rows) {
   merged.positions.clear();
   const size_t n = lanes_.size();
   if (n == 1) {
-    if (!merged.empty()) queues_[0]->submit(std::move(merged));
+    if (!merged.empty()) queues_[0]->submit({std::move(merged), {}});
   } else {
     auto parts = split_by_invocation(std::move(merged), n, [n](const Uuid& invocation_id) {
       return static_cast<size_t>(shard_of(invocation_id)) % n;
     });
     for (size_t k = 0; k < n; ++k)
-      if (!parts[k].empty()) queues_[k]->submit(std::move(parts[k]));
+      if (!parts[k].empty()) queues_[k]->submit({std::move(parts[k]), {}});
   }
   if (positions.empty()) return;
   if (!owner_) throw std::logic_error("read positions to save, and no FileOwnership to save them");

@@ -23,8 +23,12 @@ class RowLoader {
   RowLoader(std::string conninfo, LoaderOptions options, RowDeadLetter dead_letter);
   ~RowLoader();
 
-  // Connects every lane and checks the schema; throws ConnectionError or SchemaError.
+  // Connects every lane (side by side) and checks the schema; throws ConnectionError or SchemaError.
   void open();
+  // A hint from the reader, from any thread: rows of these days are coming. An idle lane makes
+  // their day partitions now, while the first batch of them is still being read; a day it
+  // misses is made by the batch that needs it, as always. Never blocks.
+  void prepare_days(std::vector<int32_t> days);
   // Where read positions go (tail mode): saved by the session holding the files' locks. Must
   // outlive the loader's use of it. A batch with positions and no owner is a logic error.
   void save_positions_with(FileOwnership* owner) noexcept { owner_ = owner; }
@@ -57,7 +61,12 @@ class RowLoader {
   RowDeadLetter dead_letter_;
   std::mutex dead_letter_mu_;
   std::vector<std::unique_ptr<LoadLane>> lanes_;
-  std::vector<std::unique_ptr<BackgroundQueue<transform::RowBatch>>> queues_;  // one per lane; stopped before the lanes go
+  // What a lane's thread is given: a batch, or days to make partitions for.
+  struct LaneWork {
+    transform::RowBatch rows;
+    std::vector<int32_t> days;
+  };
+  std::vector<std::unique_ptr<BackgroundQueue<LaneWork>>> queues_;  // one per lane; stopped before the lanes go
   FileOwnership* owner_ = nullptr;
   uint64_t batches_ = 0;
   uint64_t log_conflicts_ = 0;  // met within a batch (the lanes count those met in the database)

@@ -13,6 +13,11 @@ TEST(SqlArray, TextElementsAreQuotedAndEscaped) {
             R"({"a","b\"c","d\\e","","{1,2}","NULL"})");
 }
 
+TEST(SqlArray, AMissingItemIsAnUnquotedNull) {
+  EXPECT_EQ(nullable_text_array_literal({}), "{}");
+  EXPECT_EQ(nullable_text_array_literal({std::string("1.5"), std::nullopt, std::string("NULL")}), R"({"1.5",NULL,"NULL"})");
+}
+
 TEST(SqlArray, IntegersRoundTrip) {
   const std::vector<int64_t> v = {0, -1, 42, INT64_MAX, INT64_MIN};
   EXPECT_EQ(int_array_literal(v), "{0,-1,42,9223372036854775807,-9223372036854775808}");

@@ -244,6 +244,20 @@ TEST(Load, VerifyNamesTheDaySpanThatDoesNotHoldItsRows) {
   EXPECT_NE(r.out.find("edpipe_day_spans: no span of 1970-01-01"), std::string::npos) << r.out;
 }
 
+// The reader's hint (DatabaseSink calls prepare_days on the first rows of a day) has an idle
+// lane make the day's four partitions before any batch of it arrives.
+TEST(Load, ADaysPartitionsAreMadeAheadOfItsFirstBatch) {
+  testing::TestDatabase db;
+  const std::string partitions = "SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_d20261102' AND relkind = 'r'";
+  ASSERT_EQ(db.count(partitions), 0);
+  RowLoader loader(db.conninfo(), LoaderOptions{}, nullptr);
+  loader.open();
+  loader.prepare_days({20759});  // 2026-11-02
+  loader.finish();
+  EXPECT_EQ(db.count(partitions), 4);
+  EXPECT_EQ(loader.stats().batches, 0u);
+}
+
 TEST(Load, SourceJobLinksWhicheverSideArrivesFirst) {
   const std::string job = R"({"type":"job.start","ts":"2026-11-20T10:00:00.100Z","invocation_id":"aaaaaaaa-0000-4000-8000-000000000001","job_execution_id":"f0000001-0000-4000-8000-000000000001","event_execution_id":"e0000001-0000-4000-8000-000000000001","job_name":"send"})";
   const std::string caused = R"({"type":"invocation.start","ts":"2026-11-20T10:00:01Z","invocation_id":"bbbbbbbb-0000-4000-8000-000000000002","source_function":"fn","source_job_id":"f0000001-0000-4000-8000-000000000001"})";
