@@ -130,15 +130,28 @@ std::vector<std::string> ViewReader::find_ids(std::string_view prefix, size_t li
   return out;
 }
 
-std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool with_payload) {
-  ReadTransaction tx(conn_, limits_);
-  // Its rows are in the partitions of the day in its id: named, so that only they are planned.
-  const auto uuid = Uuid::parse(id);
-  const std::string day =
-      uuid ? " AND invocation_day = '" + format_date(invocation_day(*uuid)) + "'::date" : std::string();
-  // The job that caused it lives with its own invocation (on another worker on Citus): looked up
+// The invocations of `ids` with their events and jobs and the invocations their jobs caused, in
+// the order of `ids` (unknown ones left out): a statement per table for all of them, so that the
+// chain reads a whole level of its flow at once (on Citus each statement is a round over the
+// shards). Their rows are in the partitions of the days in their ids: named, so that only they
+// are planned.
+std::vector<InvocationView> ViewReader::read_views(pqxx::transaction_base& tx, const std::vector<Uuid>& ids,
+                                                   bool with_payload) {
+  if (ids.empty()) return {};
+  std::set<int32_t> day_set;
+  std::string id_array = "{";
+  for (const Uuid& id : ids) {
+    day_set.insert(invocation_day(id));
+    if (id_array.size() > 1) id_array += ',';
+    id.append_to(id_array);
+  }
+  id_array += '}';
+  std::string days = "'{";
+  for (int32_t d : day_set) days += (days.size() > 2 ? "," : "") + format_date(d);
+  days += "}'::date[]";
+  // The job that caused one lives with its own invocation (on another worker on Citus): looked up
   // apart (MATERIALIZED), by its id, not joined.
-  const auto head = tx->exec_params(
+  const auto heads = tx.exec_params(
       "WITH i AS MATERIALIZED (SELECT i.id::text AS id, i.source_function, i.status, " + micros("i.created_at") + " AS created_us, " +
           micros("i.first_record_at") + " AS first_us, " + micros("i.last_record_at") + " AS last_us, " +
           micros("i.started_at") + " AS started_us, " + micros("i.ended_at") + " AS ended_us, i.total_duration_ms, "
@@ -147,33 +160,122 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
           "i.source_user_email, i.correlation_id, i.error_message, i.error_stack, "
           "coalesce(i.source_job_id, i.source_job_ref) AS source_job_uuid, "
           "CASE WHEN $2 THEN jsonb_pretty(i.source_event_payload) END AS payload "
-          "FROM invocations i WHERE i.id = $1::uuid" + day + "), "
-          "j AS MATERIALIZED (SELECT job_name, invocation_id FROM job_executions "
-          "                   WHERE id = (SELECT source_job_uuid FROM i) LIMIT 1) "
-          "SELECT i.*, i.source_job_uuid::text AS source_job, (SELECT job_name FROM j) AS source_job_name, "
-          "(SELECT invocation_id::text FROM j) AS source_invocation FROM i",
-      id, with_payload);
-  if (head.empty()) return std::nullopt;
-  const pqxx::row h = head[0];
-  InvocationView v;
-  v.id = h["id"].as<std::string>();
-  v.function = h["source_function"].as<std::string>();
-  v.status = h["status"].as<std::string>();
-  v.created_at = h["created_us"].as<int64_t>();
-  v.first_record_at = h["first_us"].as<int64_t>();
-  v.last_record_at = h["last_us"].as<int64_t>();
-  v.span = span_of(h, "started_us", "ended_us", "total_duration_ms");
-  v.source_table = opt_text(h["source_table"]);
-  v.source_operation = opt_text(h["source_operation"]);
-  v.source_record_id = opt_text(h["record_id"]);
-  v.user_email = opt_text(h["source_user_email"]);
-  v.correlation_id = opt_text(h["correlation_id"]);
-  v.error = opt_text(h["error_message"]);
-  v.stack = opt_text(h["error_stack"]);
-  v.caused_by_job = opt_text(h["source_job"]);
-  v.caused_by_job_name = opt_text(h["source_job_name"]);
-  v.caused_by_invocation = opt_text(h["source_invocation"]);
-  v.payload = opt_text(h["payload"]);
+          "FROM invocations i WHERE i.id = ANY($1::uuid[]) AND " + sql::in_days("i", days) + "), "
+          "j AS MATERIALIZED (SELECT id, job_name, invocation_id FROM job_executions "
+          "                   WHERE id IN (SELECT source_job_uuid FROM i)) "
+          "SELECT i.*, i.source_job_uuid::text AS source_job, j.job_name AS source_job_name, "
+          "j.invocation_id::text AS source_invocation FROM i LEFT JOIN j ON j.id = i.source_job_uuid",
+      id_array, with_payload);
+  std::map<std::string, InvocationView> views;
+  for (const auto& h : heads) {
+    InvocationView& v = views[h["id"].as<std::string>()];
+    v.id = h["id"].as<std::string>();
+    v.function = h["source_function"].as<std::string>();
+    v.status = h["status"].as<std::string>();
+    v.created_at = h["created_us"].as<int64_t>();
+    v.first_record_at = h["first_us"].as<int64_t>();
+    v.last_record_at = h["last_us"].as<int64_t>();
+    v.span = span_of(h, "started_us", "ended_us", "total_duration_ms");
+    v.source_table = opt_text(h["source_table"]);
+    v.source_operation = opt_text(h["source_operation"]);
+    v.source_record_id = opt_text(h["record_id"]);
+    v.user_email = opt_text(h["source_user_email"]);
+    v.correlation_id = opt_text(h["correlation_id"]);
+    v.error = opt_text(h["error_message"]);
+    v.stack = opt_text(h["error_stack"]);
+    v.caused_by_job = opt_text(h["source_job"]);
+    v.caused_by_job_name = opt_text(h["source_job_name"]);
+    v.caused_by_invocation = opt_text(h["source_invocation"]);
+    v.payload = opt_text(h["payload"]);
+  }
+  if (views.empty()) return {};
+
+  std::map<std::pair<std::string, std::string>, size_t> event_index;  // (invocation, event) -> index
+  for (const auto& r : tx.exec_params(
+           "SELECT invocation_id::text AS invocation, id::text AS id, event_name, status, detected, " +
+               micros("detection_started_at") + " AS ds, " + micros("detection_ended_at") + " AS de, detection_duration_ms, " +
+               micros("handler_started_at") + " AS hs, " + micros("handler_ended_at") + " AS he, handler_duration_ms, "
+               "detection_error, detection_error_stack, handler_error, handler_error_stack "
+               "FROM event_executions e WHERE invocation_id = ANY($1::uuid[]) AND " + sql::in_days("e", days) +
+               " ORDER BY first_record_at, id",
+           id_array)) {
+    InvocationView& v = views.at(r["invocation"].as<std::string>());
+    EventView e;
+    e.id = r["id"].as<std::string>();
+    e.name = r["event_name"].as<std::string>();
+    e.status = r["status"].as<std::string>();
+    e.detected = r["detected"].as<bool>();
+    e.detection = span_of(r, "ds", "de", "detection_duration_ms");
+    e.handler = span_of(r, "hs", "he", "handler_duration_ms");
+    e.detection_error = opt_text(r["detection_error"]);
+    e.detection_stack = opt_text(r["detection_error_stack"]);
+    e.handler_error = opt_text(r["handler_error"]);
+    e.handler_stack = opt_text(r["handler_error_stack"]);
+    event_index[{v.id, e.id}] = v.events.size();
+    v.events.push_back(std::move(e));
+  }
+
+  // Jobs under their event; a job whose event was never seen hangs under an event of its own.
+  struct JobPlace {
+    InvocationView* view;
+    size_t event, job;
+  };
+  std::map<std::string, JobPlace> job_index;
+  for (const auto& r : tx.exec_params(
+           "SELECT invocation_id::text AS invocation, id::text AS id, event_execution_id::text AS event_id, job_name, status, " +
+               micros("started_at") + " AS s, " + micros("ended_at") + " AS e, duration_ms, error_message, error_stack, "
+               "job_options::text AS options, result::text AS result FROM job_executions j "
+               "WHERE invocation_id = ANY($1::uuid[]) AND " + sql::in_days("j", days) + " ORDER BY first_record_at, id",
+           id_array)) {
+    InvocationView& v = views.at(r["invocation"].as<std::string>());
+    JobView j;
+    j.id = r["id"].as<std::string>();
+    j.name = r["job_name"].as<std::string>();
+    j.status = r["status"].as<std::string>();
+    j.span = span_of(r, "s", "e", "duration_ms");
+    j.error = opt_text(r["error_message"]);
+    j.stack = opt_text(r["error_stack"]);
+    j.options = opt_text(r["options"]);
+    j.result = opt_text(r["result"]);
+    const std::string event_id = r["event_id"].is_null() ? "" : r["event_id"].as<std::string>();
+    auto at = event_index.find({v.id, event_id});
+    if (at == event_index.end()) {
+      EventView orphan;
+      orphan.id = event_id;
+      orphan.name = "(event not loaded)";
+      orphan.status = "unknown";
+      at = event_index.emplace(std::make_pair(v.id, event_id), v.events.size()).first;
+      v.events.push_back(std::move(orphan));
+    }
+    job_index[j.id] = {&v, at->second, v.events[at->second].jobs.size()};
+    v.events[at->second].jobs.push_back(std::move(j));
+  }
+
+  if (!job_index.empty()) {
+    std::string job_ids = "{";
+    for (const auto& [job_id, at] : job_index) job_ids += (job_ids.size() > 1 ? "," : "") + job_id;
+    job_ids += "}";
+    for (const auto& r : tx.exec_params("SELECT id::text AS id, source_job_id::text AS job FROM invocations "
+                                        "WHERE source_job_id = ANY($1::uuid[]) ORDER BY created_at LIMIT $2",
+                                        job_ids, static_cast<int64_t>(limits_.triggered_invocations * views.size()))) {
+      const JobPlace& at = job_index.at(r["job"].as<std::string>());
+      at.view->events[at.event].jobs[at.job].triggered.push_back(r["id"].as<std::string>());
+    }
+  }
+  std::vector<InvocationView> out;
+  for (const Uuid& id : ids)
+    if (auto it = views.find(id.str()); it != views.end()) out.push_back(std::move(it->second));
+  return out;
+}
+
+std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool with_payload) {
+  const auto uuid = Uuid::parse(id);
+  if (!uuid) return std::nullopt;
+  ReadTransaction tx(conn_, limits_);
+  auto views = read_views(*tx, {*uuid}, with_payload);
+  if (views.empty()) return std::nullopt;
+  InvocationView v = std::move(views.front());
+  const std::string day = " AND invocation_day = '" + format_date(invocation_day(*uuid)) + "'::date";
   if (with_payload) {
     // The event's row, old → new, column by column: what an UPDATE changed first.
     const auto object = [](const char* side) {
@@ -186,7 +288,7 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
         "o.value IS DISTINCT FROM n.value AS changed FROM jsonb_each(" + object("n") + ") n "
         "FULL JOIN jsonb_each(" + object("o") + ") o ON o.key = n.key "
         "ORDER BY 4 DESC, coalesce(n.key, o.key) COLLATE \"C\" LIMIT $2",
-        id, static_cast<int64_t>(InvocationView::kRowColumns + 1));
+        v.id, static_cast<int64_t>(InvocationView::kRowColumns + 1));
     for (const auto& r : columns) {
       if (v.row_change.size() == InvocationView::kRowColumns) {
         v.row_change_cut = true;
@@ -196,59 +298,10 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
     }
   }
 
-  std::map<std::string, size_t> event_index;
-  for (const auto& r : tx->exec_params(
-           "SELECT id::text AS id, event_name, status, detected, " + micros("detection_started_at") + " AS ds, " +
-               micros("detection_ended_at") + " AS de, detection_duration_ms, " + micros("handler_started_at") +
-               " AS hs, " + micros("handler_ended_at") + " AS he, handler_duration_ms, detection_error, "
-               "detection_error_stack, handler_error, handler_error_stack "
-               "FROM event_executions WHERE invocation_id = $1::uuid" + day + " ORDER BY first_record_at, id",
-           id)) {
-    EventView e;
-    e.id = r["id"].as<std::string>();
-    e.name = r["event_name"].as<std::string>();
-    e.status = r["status"].as<std::string>();
-    e.detected = r["detected"].as<bool>();
-    e.detection = span_of(r, "ds", "de", "detection_duration_ms");
-    e.handler = span_of(r, "hs", "he", "handler_duration_ms");
-    e.detection_error = opt_text(r["detection_error"]);
-    e.detection_stack = opt_text(r["detection_error_stack"]);
-    e.handler_error = opt_text(r["handler_error"]);
-    e.handler_stack = opt_text(r["handler_error_stack"]);
-    event_index[e.id] = v.events.size();
-    v.events.push_back(std::move(e));
-  }
-
-  // Jobs under their event; a job whose event was never seen hangs under an event of its own.
+  // Each job's place, for its log lines.
   std::map<std::string, std::pair<size_t, size_t>> job_index;
-  for (const auto& r : tx->exec_params(
-           "SELECT id::text AS id, event_execution_id::text AS event_id, job_name, status, " + micros("started_at") +
-               " AS s, " + micros("ended_at") + " AS e, duration_ms, error_message, error_stack, job_options::text AS options, "
-               "result::text AS result FROM job_executions WHERE invocation_id = $1::uuid" + day + " ORDER BY first_record_at, id",
-           id)) {
-    JobView j;
-    j.id = r["id"].as<std::string>();
-    j.name = r["job_name"].as<std::string>();
-    j.status = r["status"].as<std::string>();
-    j.span = span_of(r, "s", "e", "duration_ms");
-    j.error = opt_text(r["error_message"]);
-    j.stack = opt_text(r["error_stack"]);
-    j.options = opt_text(r["options"]);
-    j.result = opt_text(r["result"]);
-    const std::string event_id = r["event_id"].is_null() ? "" : r["event_id"].as<std::string>();
-    auto at = event_index.find(event_id);
-    if (at == event_index.end()) {
-      EventView orphan;
-      orphan.id = event_id;
-      orphan.name = "(event not loaded)";
-      orphan.status = "unknown";
-      at = event_index.emplace(event_id, v.events.size()).first;
-      v.events.push_back(std::move(orphan));
-    }
-    job_index[j.id] = {at->second, v.events[at->second].jobs.size()};
-    v.events[at->second].jobs.push_back(std::move(j));
-  }
-
+  for (size_t e = 0; e < v.events.size(); ++e)
+    for (size_t k = 0; k < v.events[e].jobs.size(); ++k) job_index[v.events[e].jobs[k].id] = {e, k};
   // By the jobs' ids and the invocation-level lines apart: both are index scans (job_logs has no
   // index on invocation_id alone; a new one would cost every load for this one read).
   std::string job_ids = "{";
@@ -259,7 +312,7 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
       "SELECT * FROM job_logs WHERE job_execution_id = ANY($3::uuid[])" + day + " UNION ALL "
       "SELECT * FROM job_logs WHERE invocation_id = $1::uuid AND job_execution_id IS NULL" + day + ") l "
       "ORDER BY created_at, seq NULLS LAST, id LIMIT $2",
-      id, static_cast<int64_t>(limits_.log_lines + 1), job_ids);
+      v.id, static_cast<int64_t>(limits_.log_lines + 1), job_ids);
   for (size_t i = 0; i < logs.size() && i < limits_.log_lines; ++i) {
     const auto& r = logs[i];
     LogLine line{r["level"].as<std::string>(), r["message"].as<std::string>(), r["at"].as<int64_t>()};
@@ -271,46 +324,48 @@ std::optional<InvocationView> ViewReader::invocation(const std::string& id, bool
     v.log_lines_left_out = tx->exec_params1("SELECT (SELECT count(*) FROM job_logs WHERE job_execution_id = ANY($2::uuid[])" +
                                                 day + ") + (SELECT count(*) FROM job_logs WHERE invocation_id = $1::uuid AND "
                                                 "job_execution_id IS NULL" + day + ")",
-                                            id, job_ids)[0]
+                                            v.id, job_ids)[0]
                                .as<size_t>() - limits_.log_lines;
 
-  if (!job_index.empty()) {
-    const std::string& ids = job_ids;
-    for (const auto& r : tx->exec_params("SELECT id::text AS id, source_job_id::text AS job FROM invocations "
-                                         "WHERE source_job_id = ANY($1::uuid[]) ORDER BY created_at LIMIT $2",
-                                         ids, static_cast<int64_t>(limits_.triggered_invocations))) {
-      const auto at = job_index.at(r["job"].as<std::string>());
-      v.events[at.first].jobs[at.second].triggered.push_back(r["id"].as<std::string>());
-    }
-  }
   return v;
 }
 
 std::vector<InvocationView> ViewReader::chain(const std::string& id, size_t limit, const InvocationView* known) {
-  ViewLimits bare = limits_;
-  bare.log_lines = 0;
-  ViewReader reader(conn_, bare);
-  auto start = known && known->id == id ? std::optional<InvocationView>(*known) : reader.invocation(id);
+  const auto uuid = Uuid::parse(id);
+  if (!uuid || limit == 0) return {};
+  ReadTransaction tx(conn_, limits_);
+  const auto read_one = [&](const Uuid& one) -> std::optional<InvocationView> {
+    auto views = read_views(*tx, {one}, false);
+    if (views.empty()) return std::nullopt;
+    return std::move(views.front());
+  };
+  std::optional<InvocationView> start = known && known->id == uuid->str() ? std::optional<InvocationView>(*known) : read_one(*uuid);
   if (!start) return {};
-  std::set<std::string> seen{id};
+  std::set<std::string> seen{start->id};
   for (int up = 0; up < kChainUp && start->caused_by_invocation && !seen.count(*start->caused_by_invocation); ++up) {
-    auto parent = reader.invocation(*start->caused_by_invocation);
+    const auto parent_id = Uuid::parse(*start->caused_by_invocation);
+    auto parent = parent_id ? read_one(*parent_id) : std::nullopt;
     if (!parent) break;
     seen.insert(parent->id);
     start = std::move(parent);
   }
+  // Breadth first, a level at a time: the invocations a level's jobs caused are read together.
   std::vector<InvocationView> out;
   std::set<std::string> queued{start->id};
   out.push_back(std::move(*start));
-  for (size_t next = 0; next < out.size() && out.size() < limit; ++next) {
-    std::vector<std::string> caused;
-    for (const auto& e : out[next].events)
-      for (const auto& j : e.jobs)
-        for (const auto& t : j.triggered)
-          if (queued.insert(t).second) caused.push_back(t);
-    for (const auto& t : caused) {
+  for (size_t level = 0; level < out.size() && out.size() < limit;) {
+    const size_t level_end = out.size();
+    std::vector<Uuid> caused;
+    for (size_t k = level; k < level_end; ++k)
+      for (const auto& e : out[k].events)
+        for (const auto& j : e.jobs)
+          for (const auto& t : j.triggered)
+            if (queued.insert(t).second)
+              if (const auto u = Uuid::parse(t)) caused.push_back(*u);
+    level = level_end;
+    for (auto& v : read_views(*tx, caused, false)) {
       if (out.size() >= limit) break;
-      if (auto v = reader.invocation(t)) out.push_back(std::move(*v));
+      out.push_back(std::move(v));
     }
   }
   return out;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/uuid.h"
 #include "view/invocation_tree.h"
 
 namespace edpipe::view {
@@ -235,6 +236,11 @@ class ViewReader {
   std::vector<InvocationSummary> summaries_since(const std::string& condition, const std::string& order, Timestamp since,
                                                  const std::optional<std::string>& function, size_t limit,
                                                  std::optional<Timestamp> until);
+  // The invocations of `ids` (the unknown ones left out, the rest in their order) with their
+  // events, jobs and the invocations those caused, read a statement per table for all of them;
+  // their Hasura payload when asked, no log lines.
+  std::vector<InvocationView> read_views(pqxx::transaction_base& tx, const std::vector<Uuid>& ids, bool with_payload);
+
   pqxx::connection& conn_;
   ViewLimits limits_;
 };
