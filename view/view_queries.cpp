@@ -199,7 +199,9 @@ std::vector<InvocationView> ViewReader::read_views(pqxx::transaction_base& tx, c
                "FROM event_executions e WHERE invocation_id = ANY($1::uuid[]) AND " + sql::in_days("e", days) +
                " ORDER BY first_record_at, id",
            id_array)) {
-    InvocationView& v = views.at(r["invocation"].as<std::string>());
+    const auto of = views.find(r["invocation"].as<std::string>());
+    if (of == views.end()) continue;  // rows of an id whose invocation row is not there
+    InvocationView& v = of->second;
     EventView e;
     e.id = r["id"].as<std::string>();
     e.name = r["event_name"].as<std::string>();
@@ -227,7 +229,9 @@ std::vector<InvocationView> ViewReader::read_views(pqxx::transaction_base& tx, c
                "job_options::text AS options, result::text AS result FROM job_executions j "
                "WHERE invocation_id = ANY($1::uuid[]) AND " + sql::in_days("j", days) + " ORDER BY first_record_at, id",
            id_array)) {
-    InvocationView& v = views.at(r["invocation"].as<std::string>());
+    const auto of = views.find(r["invocation"].as<std::string>());
+    if (of == views.end()) continue;  // rows of an id whose invocation row is not there
+    InvocationView& v = of->second;
     JobView j;
     j.id = r["id"].as<std::string>();
     j.name = r["job_name"].as<std::string>();
