@@ -58,6 +58,8 @@ def phases(log_path, top):
     statements = {"serial": collections.Counter(), "before": collections.Counter()}
     calls = {"serial": collections.Counter(), "before": collections.Counter()}
     lanes = 0
+    load_pids = [pid for pid, st in per_pid.items() if any(q.startswith("COPY") for _, _, q in st)]
+    t0 = min(per_pid[pid][0][0] - per_pid[pid][0][1] for pid in load_pids) if load_pids else 0.0
     for pid, st in sorted(per_pid.items()):
         if not any(q.startswith("COPY") for _, _, q in st):
             continue  # the summary's and the migration's sessions
@@ -91,7 +93,10 @@ def phases(log_path, top):
                     calls["before"][q[:70]] += 1
             last = end
         span = st[-1][0] - (st[0][0] - st[0][1])
-        print(f"lane {lanes} (pid {pid}): session {span:.0f} ms")
+        first = lambda pred: next((end - ms - t0 for end, ms, q in st if pred(q)), float("nan"))
+        print(f"lane {lanes} (pid {pid}): session {span:.0f} ms; from the first lane's start: partitions at "
+              f"{first(lambda q: 'edpipe_add_day_partitions' in q or 'pg_advisory_xact_lock(7321004' in q):.0f} ms, "
+              f"first COPY at {first(lambda q: q.startswith('COPY')):.0f} ms")
         for k in ("open", "partitions", "before", "copy", "serial: statements", "serial: client between", "serial: commit"):
             print(f"  {k:24} {t[k]:8.1f} ms")
     for part in ("serial", "before"):
@@ -122,7 +127,7 @@ def main():
         log = os.path.join(pgdir, "server.log")
         start = os.path.getsize(log)
         subprocess.run([a.edpipe, "load", "--quiet", "--db", "dbname=phases", a.corpus], env=env, check=True,
-                       timeout=LOAD_TIMEOUT_S)
+                       stdout=subprocess.DEVNULL, timeout=LOAD_TIMEOUT_S)
         cut = os.path.join(work, "load.log")
         with open(log, "rb") as f, open(cut, "wb") as out:
             f.seek(start)

@@ -221,6 +221,19 @@ void PipelineRun::consume(ingest::IngestBatch& batch, const std::function<std::s
     }
   }
   privacy_.filter(batch.records, batch.text);
+  if (loader_) {
+    // The loader makes a new day's partitions as soon as its first records are read, while the
+    // assembler holds their rows until their invocations end.
+    std::vector<int32_t> new_days;
+    int32_t last = kUndatedDay;
+    for (const auto& r : batch.records) {
+      const int32_t day = invocation_day(r.invocation_id);
+      if (day == last) continue;
+      last = day;
+      if (day != kUndatedDay && days_announced_.insert(day).second) new_days.push_back(day);
+    }
+    loader_->prepare_days(std::move(new_days));
+  }
   assembler_.add(batch.records);
   transform::RowBatch rows;
   assembler_.take_ready(rows);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,7 @@ class PipelineRun {
   std::string conninfo_;
   transform::PrivacyFilter privacy_;
   transform::TraceAssembler assembler_;
+  std::set<int32_t> days_announced_;  // the invocation days the loader was told of (prepare_days)
   RunSummary summary_;
   std::unique_ptr<ingest::DeadLetterWriter> dead_letter_;
   std::atomic<uint64_t> rows_dead_lettered_{0};  // counted on the loader thread

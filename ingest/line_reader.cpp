@@ -43,11 +43,14 @@ void LineReader::fill() {
     buf_ = std::move(bigger);
     cap_ = new_cap;
   }
-  // Fill the buffer; a short read (a pipe) ends the fill once a whole line is there.
-  while (end_ < cap_ && !eof_) {
+  // Fill the buffer (the first time only kFirstReadSize of it); a short read (a pipe) ends the
+  // fill once a whole line is there.
+  const size_t want = first_fill_ ? std::min(cap_, end_ + kFirstReadSize) : cap_;
+  first_fill_ = false;
+  while (end_ < want && !eof_) {
     size_t r = 0;
     try {
-      r = source_.read(buf_.get() + end_, cap_ - end_);
+      r = source_.read(buf_.get() + end_, want - end_);
     } catch (const std::exception&) {
       read_error_ = std::current_exception();
       eof_ = true;
@@ -59,9 +62,9 @@ void LineReader::fill() {
     }
     bool has_newline = std::memchr(buf_.get() + end_, '\n', r) != nullptr;
     end_ += r;
-    if (has_newline && end_ < cap_) {
+    if (has_newline && end_ < want) {
       // Regular files return full reads; stop early only for streams that trickle.
-      if (r < (cap_ - (end_ - r)) / 2) break;
+      if (r < (want - (end_ - r)) / 2) break;
     }
   }
 }

@@ -15,6 +15,9 @@ namespace edpipe::ingest {
 // read by the transform right after: 1 MiB blocks keep them in a core's L2 cache between the
 // two. 4 MiB blocks made ingest + transform 16 % slower.
 constexpr size_t kDefaultReadSize = 1u << 20;
+// The first block is smaller: its rows reach the loader a few milliseconds after the start, and
+// the loader makes a new day's partitions while the rest of the first batch is read.
+constexpr size_t kFirstReadSize = 64u << 10;
 constexpr size_t kMaxLineBytes = 16u << 20;  // longer lines are rejected, never a stall
 constexpr size_t kBlockPadding = 64;         // readable bytes after every block (SIMDJSON_PADDING)
 
@@ -59,7 +62,7 @@ class LineReader {
   size_t cap_ = 0;
   size_t begin_ = 0, end_ = 0, scanned_ = 0;
   uint64_t line_no_ = 1, offset_ = 0;
-  bool eof_ = false;
+  bool eof_ = false, first_fill_ = true;
   std::exception_ptr read_error_;  // raised once the lines read before it are handed out
 };
 

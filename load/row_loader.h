@@ -26,8 +26,8 @@ class RowLoader {
   // Connects every lane (side by side) and checks the schema; throws ConnectionError or SchemaError.
   void open();
   // A hint from the reader, from any thread: rows of these days are coming. An idle lane makes
-  // their day partitions now, while the first batch of them is still being read; a day it
-  // misses is made by the batch that needs it, as always. Never blocks.
+  // their day partitions now, while the first batch of them is still being read and assembled;
+  // a day it misses is made by the batch that needs it, as always. Never blocks.
   void prepare_days(std::vector<int32_t> days);
   // Where read positions go (tail mode): saved by the session holding the files' locks. Must
   // outlive the loader's use of it. A batch with positions and no owner is a logic error.

@@ -13,12 +13,6 @@ DatabaseSink::DatabaseSink(RowLoader& loader, const LoaderOptions& options, std:
 
 void DatabaseSink::add(transform::RowBatch& rows) {
   if (rows.empty()) return;
-  std::vector<int32_t> new_days;
-  for (const auto& i : rows.invocations) {
-    const int32_t day = invocation_day(i.id);
-    if (day != kUndatedDay && days_seen_.insert(day).second) new_days.push_back(day);
-  }
-  loader_.prepare_days(std::move(new_days));
   pending_rows_ += rows.row_count();
   pending_.push_back(std::move(rows));
   rows = {};

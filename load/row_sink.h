@@ -3,7 +3,6 @@
 // thread of its own), or for a dry run a tally of what the database would hold (TallySink).
 #include <functional>
 #include <memory>
-#include <set>
 #include <vector>
 
 #include "load/background_queue.h"
@@ -54,7 +53,6 @@ class DatabaseSink final : public RowSink {
   BackgroundQueue<transform::RowBatch> background_;
   size_t batch_rows_, next_rows_;
   std::function<void()> before_send_;
-  std::set<int32_t> days_seen_;  // the invocation days announced to the loader (prepare_days)
   // What the transform handed on since the last send, as it came: joined once, when sent.
   std::vector<transform::RowBatch> pending_;
   size_t pending_rows_ = 0;

@@ -244,7 +244,7 @@ TEST(Load, VerifyNamesTheDaySpanThatDoesNotHoldItsRows) {
   EXPECT_NE(r.out.find("edpipe_day_spans: no span of 1970-01-01"), std::string::npos) << r.out;
 }
 
-// The reader's hint (DatabaseSink calls prepare_days on the first rows of a day) has an idle
+// The reader's hint (`edpipe load` calls prepare_days on the first records of a day) has an idle
 // lane make the day's four partitions before any batch of it arrives.
 TEST(Load, ADaysPartitionsAreMadeAheadOfItsFirstBatch) {
   testing::TestDatabase db;
