@@ -15,8 +15,8 @@ namespace edpipe::ingest {
 // read by the transform right after: 1 MiB blocks keep them in a core's L2 cache between the
 // two. 4 MiB blocks made ingest + transform 16 % slower.
 constexpr size_t kDefaultReadSize = 1u << 20;
-// The first block is smaller: its rows reach the loader a few milliseconds after the start, and
-// the loader makes a new day's partitions while the rest of the first batch is read.
+// The first block is smaller: its records are read a few milliseconds after the start, so that
+// `edpipe load` can tell the loader the first day it will write to while the rest is read.
 constexpr size_t kFirstReadSize = 64u << 10;
 constexpr size_t kMaxLineBytes = 16u << 20;  // longer lines are rejected, never a stall
 constexpr size_t kBlockPadding = 64;         // readable bytes after every block (SIMDJSON_PADDING)
