@@ -65,24 +65,43 @@ struct LoaderStats {
   }
 };
 
-// The rows of a batch in `n` parts by the invocation they belong to (`part_of` of its id, below
-// n), moved out of `rows`; every part shares the batch's text. Read positions stay with the caller.
+// The rows of a batch, given as the parts it was handed on in, in `n` parts by the invocation
+// they belong to (`part_of` of its id, below n), moved out of `from`: one copy of each row, in
+// the order of `from`. Every part shares the text of all of them. Read positions are not taken.
 template <class PartOf>
-std::vector<transform::RowBatch> split_by_invocation(transform::RowBatch&& rows, size_t n, PartOf&& part_of) {
+std::vector<transform::RowBatch> split_by_invocation(std::vector<transform::RowBatch>&& from, size_t n, PartOf&& part_of) {
   std::vector<transform::RowBatch> parts(n);
+  size_t inv = 0, ev = 0, job = 0, log = 0;
+  for (const auto& b : from) {
+    inv += b.invocations.size();
+    ev += b.event_executions.size();
+    job += b.job_executions.size();
+    log += b.job_logs.size();
+  }
   auto room = [n](size_t total) { return total / n + total / (4 * n) + 16; };  // uneven splits fit
   for (auto& p : parts) {
-    p.invocations.reserve(room(rows.invocations.size()));
-    p.event_executions.reserve(room(rows.event_executions.size()));
-    p.job_executions.reserve(room(rows.job_executions.size()));
-    p.job_logs.reserve(room(rows.job_logs.size()));
+    p.invocations.reserve(room(inv));
+    p.event_executions.reserve(room(ev));
+    p.job_executions.reserve(room(job));
+    p.job_logs.reserve(room(log));
   }
-  for (auto& s : rows.invocations) parts[part_of(s.id)].invocations.push_back(std::move(s));
-  for (auto& s : rows.event_executions) parts[part_of(s.invocation_id)].event_executions.push_back(std::move(s));
-  for (auto& s : rows.job_executions) parts[part_of(s.invocation_id)].job_executions.push_back(std::move(s));
-  for (auto& l : rows.job_logs) parts[part_of(l.invocation_id)].job_logs.push_back(std::move(l));
-  for (auto& p : parts) p.text = rows.text;
+  std::vector<SharedText> text;
+  for (auto& rows : from) {
+    for (auto& s : rows.invocations) parts[part_of(s.id)].invocations.push_back(std::move(s));
+    for (auto& s : rows.event_executions) parts[part_of(s.invocation_id)].event_executions.push_back(std::move(s));
+    for (auto& s : rows.job_executions) parts[part_of(s.invocation_id)].job_executions.push_back(std::move(s));
+    for (auto& l : rows.job_logs) parts[part_of(l.invocation_id)].job_logs.push_back(std::move(l));
+    text.insert(text.end(), rows.text.begin(), rows.text.end());
+  }
+  for (auto& p : parts) p.text = text;
+  from.clear();
   return parts;
+}
+template <class PartOf>
+std::vector<transform::RowBatch> split_by_invocation(transform::RowBatch&& rows, size_t n, PartOf&& part_of) {
+  std::vector<transform::RowBatch> from;
+  from.push_back(std::move(rows));
+  return split_by_invocation(std::move(from), n, std::forward<PartOf>(part_of));
 }
 
 class LoadLane {

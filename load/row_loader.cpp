@@ -134,20 +134,27 @@ void RowLoader::finish() {
 }
 
 void RowLoader::load(transform::RowBatch rows) {
-  if (rows.empty() && rows.positions.empty()) return;
-  transform::RowBatch merged = coalesce_fragments(std::move(rows), &log_conflicts_);
+  std::vector<ingest::FilePosition> positions = std::move(rows.positions);
+  rows.positions.clear();
+  std::vector<transform::RowBatch> parts;
+  parts.push_back(std::move(rows));
+  load(std::move(parts), std::move(positions));
+}
+
+void RowLoader::load(std::vector<transform::RowBatch> parts, std::vector<ingest::FilePosition> positions) {
+  const bool no_rows = std::all_of(parts.begin(), parts.end(), [](const transform::RowBatch& p) { return p.empty(); });
+  if (no_rows && positions.empty()) return;
   ++batches_;
-  const std::vector<ingest::FilePosition> positions = std::move(merged.positions);
-  merged.positions.clear();
   const size_t n = lanes_.size();
-  if (n == 1) {
-    if (!merged.empty()) queues_[0]->submit({std::move(merged), {}});
-  } else {
-    auto parts = split_by_invocation(std::move(merged), n, [n](const Uuid& invocation_id) {
-      return static_cast<size_t>(shard_of(invocation_id)) % n;
-    });
-    for (size_t k = 0; k < n; ++k)
-      if (!parts[k].empty()) queues_[k]->submit({std::move(parts[k]), {}});
+  // Fragments of one id share an invocation, hence a lane: merged lane by lane, as in one batch.
+  auto lane_parts = n == 1 ? std::vector<transform::RowBatch>{transform::RowBatch::concat(std::move(parts))}
+                           : split_by_invocation(std::move(parts), n, [n](const Uuid& invocation_id) {
+                               return static_cast<size_t>(shard_of(invocation_id)) % n;
+                             });
+  for (size_t k = 0; k < n; ++k) {
+    transform::RowBatch merged = coalesce_fragments(std::move(lane_parts[k]), &log_conflicts_);
+    merged.positions.clear();
+    if (!merged.empty()) queues_[k]->submit({std::move(merged), {}});
   }
   if (positions.empty()) return;
   if (!owner_) throw std::logic_error("read positions to save, and no FileOwnership to save them");

@@ -35,6 +35,9 @@ class RowLoader {
   // Queues the fragments as one batch (merging duplicates of one id first) and returns; a batch
   // with read positions returns once they are saved. Throws the error of an earlier batch.
   void load(transform::RowBatch rows);
+  // The same for a batch given as the parts it was handed on in: each row is copied once, into
+  // its lane's part, with no joined batch in between.
+  void load(std::vector<transform::RowBatch> parts, std::vector<ingest::FilePosition> positions);
   // Waits until every queued batch is loaded; throws the error of one that failed.
   void finish();
   // After a failure, from any thread: queued batches are dropped, the batch each lane has in

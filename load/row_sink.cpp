@@ -6,7 +6,7 @@ namespace edpipe::load {
 
 DatabaseSink::DatabaseSink(RowLoader& loader, const LoaderOptions& options, std::function<void()> before_send)
     : loader_(loader),
-      background_([&loader](transform::RowBatch&& rows) { loader.load(std::move(rows)); }),
+      background_([&loader](Batch&& b) { loader.load(std::move(b.parts), std::move(b.positions)); }),
       batch_rows_(options.batch_rows),
       next_rows_(std::min(options.batch_rows, options.first_batch_rows)),
       before_send_(std::move(before_send)) {}
@@ -40,9 +40,7 @@ void DatabaseSink::cancel() {
 void DatabaseSink::send(std::vector<ingest::FilePosition> positions) {
   if (!pending_.empty() || !positions.empty()) {
     if (before_send_) before_send_();
-    transform::RowBatch batch = transform::RowBatch::concat(std::move(pending_));
-    batch.positions = std::move(positions);
-    background_.submit(std::move(batch));
+    background_.submit(Batch{std::move(pending_), std::move(positions)});
     next_rows_ = std::min(batch_rows_, next_rows_ * 2);
   }
   pending_.clear();

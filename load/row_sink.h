@@ -50,10 +50,15 @@ class DatabaseSink final : public RowSink {
  private:
   void send(std::vector<ingest::FilePosition> positions = {});
   RowLoader& loader_;
-  BackgroundQueue<transform::RowBatch> background_;
+  struct Batch {
+    std::vector<transform::RowBatch> parts;
+    std::vector<ingest::FilePosition> positions;
+  };
+  BackgroundQueue<Batch> background_;
   size_t batch_rows_, next_rows_;
   std::function<void()> before_send_;
-  // What the transform handed on since the last send, as it came: joined once, when sent.
+  // What the transform handed on since the last send, as it came: the loader copies each row
+  // once, into its lane's part.
   std::vector<transform::RowBatch> pending_;
   size_t pending_rows_ = 0;
 };

@@ -4,6 +4,7 @@
 
 #include "test_support.h"
 
+#include "load/load_lane.h"
 #include "load/row_loader.h"
 
 namespace edpipe::load {
@@ -54,6 +55,30 @@ TEST(Coalesce, ABatchWithoutDuplicatesIsLeftAsItIs) {
   const auto before = b.invocations;
   transform::RowBatch out = coalesce_fragments(std::move(b));
   EXPECT_EQ(out.invocations, before);
+}
+
+// What the loader does with a batch handed on in parts (RowLoader::load of parts): each row
+// copied once into its lane's part, then each lane's part merged. The same rows, in the same
+// order, as merging the joined batch and splitting it.
+TEST(Coalesce, PartsSplitByLaneThenMergedEqualTheJoinedBatchMergedThenSplit) {
+  std::vector<transform::RowBatch> parts(3);
+  parts[0].invocations = {fragment(1, 50), fragment(2, 10), fragment(4, 3)};
+  parts[1].invocations = {fragment(1, 10), fragment(3, 7), fragment(2, 5)};
+  parts[2].invocations = {fragment(1, 90), fragment(5, 1), fragment(4, 8)};
+  for (size_t k = 0; k < parts.size(); ++k) parts[k].text.push_back(std::make_shared<TextArena>());
+  const auto lane_of = [](const Uuid& u) { return size_t{u.str().back() == '1' || u.str().back() == '4' ? 0u : 1u}; };
+
+  std::vector<transform::RowBatch> copy = parts;
+  auto want = split_by_invocation(coalesce_fragments(transform::RowBatch::concat(std::move(copy))), 2, lane_of);
+  auto got = split_by_invocation(std::move(parts), 2, lane_of);
+  for (size_t lane = 0; lane < 2; ++lane) {
+    EXPECT_EQ(got[lane].text.size(), 3u) << "every lane's part keeps the text of every part";
+    const transform::RowBatch merged = coalesce_fragments(std::move(got[lane]));
+    EXPECT_EQ(merged.invocations, want[lane].invocations) << "lane " << lane;
+  }
+  ASSERT_EQ(want[0].invocations.size(), 2u);
+  EXPECT_EQ(want[0].invocations[0].first_ts, 10);  // invocation 1, its three fragments merged
+  EXPECT_EQ(want[0].invocations[0].last_ts, 90);
 }
 
 }  // namespace
