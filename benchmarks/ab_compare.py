@@ -16,6 +16,9 @@ and peak RSS. Prints each build's median and the ratio B / A.
   --pg-options OPTS  server options for that PostgreSQL, after scripts/pg's own (which turn
                      fsync off): "-c fsync=on -c full_page_writes=on" for a durable server
   --load-args ARGS   more arguments for both builds' `edpipe load` (e.g. "--batch-size 300")
+  --after-sql SQL    with --load: SQL run on B's database after its `migrate up`, e.g. "DROP INDEX
+                     job_executions_failed_idx" with the same build as A and B: what that index
+                     costs a load
 
 A copy of the build before a change: `git worktree add /tmp/before HEAD~1 && scripts/build`
 there, or cp build/cli/edpipe aside before building the change.
@@ -85,6 +88,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pg-options", default="")
     ap.add_argument("--load-args", default="")
+    ap.add_argument("--after-sql", default="")
     a = ap.parse_args()
     if not 1 <= a.rounds <= 10:
         sys.exit("--rounds: 1 to 10")
@@ -111,13 +115,17 @@ def main():
             for _ in range(a.rounds):
                 for name, exe in builds.items():
                     sh(f"dropdb --if-exists ab && createdb ab && {exe} migrate up --db dbname=ab", env)
+                    if name == "after" and a.after_sql:
+                        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "ab", "-c", a.after_sql],
+                                       env=env, check=True, timeout=60)
                     load = [exe, "load", "--quiet", "--progress", "never", "--db", "dbname=ab", *a.load_args.split(), a.load]
                     if a.replay:
                         run(load, env)
                     sh("psql -X -q -d ab -c CHECKPOINT", env)
                     results[name].append(run(load, env))
                     sh(f"{exe} verify --db dbname=ab", env)
-            report(f"{'replay' if a.replay else 'load'} into PostgreSQL {a.load} {a.load_args} (server: {a.pg_options or 'fsync off'})", os.path.getsize(a.load) / 1e6, results)
+            report(f"{'replay' if a.replay else 'load'} into PostgreSQL {a.load} {a.load_args} (server: {a.pg_options or 'fsync off'})"
+                   + (f"; B after: {a.after_sql}" if a.after_sql else ""), os.path.getsize(a.load) / 1e6, results)
         finally:
             sh(f"{ROOT}/scripts/pg stop {pgdir}")
             shutil.rmtree(work, ignore_errors=True)
