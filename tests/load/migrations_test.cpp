@@ -58,9 +58,9 @@ TEST(Migrations, DayPartitionsDownAndUpKeepEveryRow) {
   const std::string days = "SELECT count(DISTINCT tableoid) FROM job_logs";
   ASSERT_EQ(db.count(days), 2);
   Migrator m(db.conn());
-  ASSERT_EQ(m.down(3).size(), 3u);  // 018, 017 and 016
+  ASSERT_EQ(m.down(4).size(), 4u);  // 019, 018, 017 and 016
   EXPECT_EQ(db.count(days), 1);
-  ASSERT_EQ(m.up().size(), 3u);
+  ASSERT_EQ(m.up().size(), 4u);
   EXPECT_EQ(db.count(days), 2);
   EXPECT_EQ(testing::dump_difference(db.dump(), rows), "");
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE invocation_day <> edpipe_invocation_day(id)"), 0);
@@ -183,6 +183,12 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'job_logs'::regclass"), 2);  // undated too
   const std::string spans = "SELECT count(*) FROM pg_tables WHERE tablename = 'edpipe_day_spans'";
   EXPECT_EQ(db.count(spans), 1);
+  // 019: the time index holds the columns of the analytics breakdown (7 beside its key).
+  const std::string time_included = "SELECT i.indnatts - i.indnkeyatts FROM pg_index i "
+                                    "WHERE i.indexrelid = 'invocations_created_at_idx'::regclass";
+  EXPECT_EQ(db.count(time_included), 7);
+  EXPECT_EQ(m.down(1).size(), 1u);  // 019
+  EXPECT_EQ(db.count(time_included), 0);
   const std::string duration_idx = "SELECT count(*) FROM pg_indexes WHERE indexname = 'invocations_duration_idx'";
   EXPECT_EQ(db.count(duration_idx), 1);
   EXPECT_EQ(m.down(1).size(), 1u);  // 018
