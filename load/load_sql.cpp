@@ -530,12 +530,19 @@ WHERE i.source_job_id IN (SELECT j.id FROM job_executions j
 const char* const kUnwaitDay =
     "DELETE FROM edpipe_waiting_links WHERE invocation_day = $1::date AND invocation_id NOT IN (SELECT id FROM day_kept)";
 const char* const kForgetDaySpan = "DELETE FROM edpipe_day_spans WHERE invocation_day = $1::date";
-std::string save_kept(const std::string& table) {
+// The columns a row is written with: not those the server computes (migration 020's error_group),
+// which an INSERT may not set.
+const char* const kWrittenColumns =
+    "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
+    "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''";
+std::string save_kept(const std::string& table, const std::string& columns) {
   const std::string owner = table == "invocations" ? "id" : "invocation_id";
-  return "CREATE TEMP TABLE kept_" + table + " ON COMMIT DROP AS SELECT * FROM " + table +
+  return "CREATE TEMP TABLE kept_" + table + " ON COMMIT DROP AS SELECT " + columns + " FROM " + table +
          " WHERE invocation_day = $1::date AND " + owner + " IN (SELECT id FROM day_kept)";
 }
-std::string restore_kept(const std::string& table) { return "INSERT INTO " + table + " SELECT * FROM kept_" + table; }
+std::string restore_kept(const std::string& table, const std::string& columns) {
+  return "INSERT INTO " + table + " (" + columns + ") SELECT " + columns + " FROM kept_" + table;
+}
 std::string drop_day(const std::string& day) {
   std::string d;
   for (char c : day)

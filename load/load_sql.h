@@ -112,8 +112,9 @@ extern const char* const kUnwaitDay;       // $1: the waiting links of the invoc
 extern const char* const kForgetDaySpan;   // $1: the span of a day dropped whole (no row kept)
 // The kept invocations' rows of one table, copied aside before the drop (ON COMMIT DROP) and
 // back into the day's new partitions after it: `table` is one of the four.
-std::string save_kept(const std::string& table);
-std::string restore_kept(const std::string& table);
+extern const char* const kWrittenColumns;  // $1 a table -> its columns but the generated ones, as a list
+std::string save_kept(const std::string& table, const std::string& columns);
+std::string restore_kept(const std::string& table, const std::string& columns);
 std::string drop_day(const std::string& day);  // DROP TABLE of the day's four partitions
 // Retention (migration 010). The horizon (µs; no row: nothing pruned yet), read FOR SHARE by a
 // load so that a prune moving it waits for the load to commit.

@@ -1,6 +1,7 @@
 #include "load/retention.h"
 
 #include <chrono>
+#include <map>
 #include <numeric>
 #include <thread>
 #include <vector>
@@ -110,15 +111,19 @@ PruneResult prune(pqxx::connection& conn, const PruneOptions& o, const std::func
     // costs about what deleting as many rows does. Otherwise the batches below delete.
     if (n == 0 || kept >= n) continue;
     const std::string stamp = tx.exec1("SELECT now()")[0].as<std::string>();
+    std::map<std::string, std::string> columns;
     if (kept)
-      for (const char* t : kTables) tx.exec_params0(sql::save_kept(t), day);
+      for (const char* t : kTables) {
+        columns[t] = tx.exec_params1(sql::kWrittenColumns, t)[0].as<std::string>();
+        tx.exec_params0(sql::save_kept(t, columns[t]), day);
+      }
     tx.exec_params0(sql::kRememberDay, day, horizon);
     tx.exec_params0(sql::kUnlinkDay, day, stamp);
     tx.exec_params0(sql::kUnwaitDay, day);
     tx.exec0(sql::drop_day(day));
     if (kept) {  // its span (migration 017) still holds the kept rows' created_at
       tx.exec_params("SELECT edpipe_add_day_partitions($1::date)", day);
-      for (const char* t : kTables) tx.exec0(sql::restore_kept(t));
+      for (const char* t : kTables) tx.exec0(sql::restore_kept(t, columns[t]));
     } else {
       tx.exec_params0(sql::kForgetDaySpan, day);
     }

@@ -1134,9 +1134,11 @@ std::vector<std::string> text_array(const pqxx::field& f) {
 }
 }  // namespace
 
-// One statement: the window's failures with their masked message (and their invocation's
-// function), the `limit` groups with the most, then per group and trend bucket what the page
-// shows, added up here. The failed executions come from their partial indexes (migration 011).
+// One statement: the window's failures with their group (migration 020's error_group: the masked
+// message, hashed) and their invocation's function, from indexes alone (the failures' partial
+// indexes and the invocations' key include what is read here); the `limit` groups with the most;
+// then per group and trend bucket what the page shows, added up here. A group's masked message
+// and sample are those of its newest failure, the one row read per group.
 ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                      size_t limit) {
   ReadTransaction tx(conn_, limits_);
@@ -1147,33 +1149,41 @@ ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std
   const std::string buckets = std::to_string(kTrendBuckets);
   const std::string bucket = "least(" + buckets + " - 1, (" + micros("f.created_at") + " - $1::bigint) * " + buckets +
                              " / ($2::bigint - $1::bigint))::int";
+  // Its 31,559 failures of a day of 100k are sorted twice (the ends of each group): in memory.
+  tx->exec0("SET LOCAL work_mem = '32MB'");
   const auto rows = tx->exec_params(
       "WITH f AS MATERIALIZED ("
-      " SELECT 'job ' || j.job_name AS name, j.invocation_id, j.invocation_day, j.created_at, j.error_message AS err"
-      " FROM job_executions j WHERE j.status = 'failed' AND j.error_message IS NOT NULL AND " + window("j") +
-      " UNION ALL SELECT 'event ' || e.event_name, e.invocation_id, e.invocation_day, e.created_at,"
-      " coalesce(e.handler_error, e.detection_error) FROM event_executions e"
-      " WHERE e.status IN ('handler_failed', 'detection_failed') AND coalesce(e.handler_error, e.detection_error) IS NOT NULL"
+      " SELECT 'job ' || j.job_name AS name, true AS job, j.id, j.invocation_id, j.invocation_day, j.created_at,"
+      " j.error_group AS eg FROM job_executions j WHERE j.status = 'failed' AND j.error_group IS NOT NULL AND " + window("j") +
+      " UNION ALL SELECT 'event ' || e.event_name, false, e.id, e.invocation_id, e.invocation_day, e.created_at, e.error_group"
+      " FROM event_executions e WHERE e.status IN ('handler_failed', 'detection_failed') AND e.error_group IS NOT NULL"
       " AND " + window("e") + "),"
-      // Per message as written, name, function and trend bucket first: a message is masked once
-      // however often it failed.
-      " r AS MATERIALIZED (SELECT left(f.err, 1000) AS err, f.name, i.source_function AS fn, " + bucket + " AS bucket,"
-      " count(*) AS n, min(f.created_at) AS first_at, max(f.created_at) AS last_at,"
-      " (array_agg(f.invocation_id::text ORDER BY f.created_at DESC, f.invocation_id DESC))[1] AS newest,"
-      " (array_agg(f.invocation_id::text ORDER BY f.created_at, f.invocation_id))[1] AS oldest"
-      " FROM f LEFT JOIN invocations i ON i.id = f.invocation_id AND i.invocation_day = f.invocation_day AND " +
-      sql::in_days("i", days) + " WHERE $3::text IS NULL OR i.source_function = $3 GROUP BY 1, 2, 3, 4),"
-      " m AS MATERIALIZED (SELECT d.grp, r.* FROM r JOIN (SELECT err, " + sql::masked_error("err") +
-      " AS grp FROM (SELECT DISTINCT err FROM r) x) d USING (err)),"
-      " g AS (SELECT grp, sum(n) AS n FROM m GROUP BY grp),"
-      " top AS (SELECT grp FROM g ORDER BY n DESC, grp COLLATE \"C\" LIMIT $4)"
-      " SELECT m.grp, m.bucket, sum(m.n)::bigint, min(" + micros("m.first_at") + "), max(" + micros("m.last_at") + "),"
-      " (array_agg(m.newest ORDER BY m.last_at DESC, m.newest DESC))[1],"
-      " (array_agg(m.oldest ORDER BY m.first_at, m.oldest))[1],"
-      " (array_agg(m.err ORDER BY m.last_at DESC, m.newest DESC))[1],"
-      " array_agg(DISTINCT m.fn) FILTER (WHERE m.fn IS NOT NULL), array_agg(DISTINCT m.name),"
+      " fi AS MATERIALIZED (SELECT f.*, i.source_function AS fn FROM f LEFT JOIN invocations i ON i.id = f.invocation_id"
+      " AND i.invocation_day = f.invocation_day AND " + sql::in_days("i", days) +
+      " WHERE $3::text IS NULL OR i.source_function = $3),"
+      " r AS MATERIALIZED (SELECT eg, name, fn, " + bucket + " AS bucket, count(*) AS n, min(f.created_at) AS first_at,"
+      " max(f.created_at) AS last_at FROM fi f GROUP BY 1, 2, 3, 4),"
+      " g AS MATERIALIZED (SELECT eg, sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at FROM r GROUP BY eg),"
+      // Each group's newest and oldest failure, as the page orders its occurrences: time, then
+      // invocation; among the failures at the group's last (first) time only.
+      " newest AS (SELECT DISTINCT ON (fi.eg) fi.eg, fi.id, fi.job, fi.invocation_id, fi.invocation_day FROM fi"
+      " JOIN g ON g.eg = fi.eg AND g.last_at = fi.created_at ORDER BY fi.eg, fi.invocation_id DESC),"
+      " oldest AS (SELECT DISTINCT ON (fi.eg) fi.eg, fi.invocation_id FROM fi"
+      " JOIN g ON g.eg = fi.eg AND g.first_at = fi.created_at ORDER BY fi.eg, fi.invocation_id),"
+      " s AS (SELECT g.eg, g.n, nw.invocation_id AS newest, od.invocation_id AS oldest,"
+      " left(coalesce(j.error_message, coalesce(e.handler_error, e.detection_error)), 1000) AS sample"
+      " FROM g JOIN newest nw USING (eg) JOIN oldest od USING (eg)"
+      " LEFT JOIN job_executions j ON nw.job AND j.id = nw.id AND j.invocation_id = nw.invocation_id"
+      " AND j.invocation_day = nw.invocation_day AND " + sql::in_days("j", days) +
+      " LEFT JOIN event_executions e ON NOT nw.job AND e.id = nw.id AND e.invocation_id = nw.invocation_id"
+      " AND e.invocation_day = nw.invocation_day AND " + sql::in_days("e", days) + "),"
+      " top AS (SELECT eg, newest, oldest, sample, " + sql::masked_error("sample") + " AS grp FROM s"
+      " ORDER BY n DESC, " + sql::masked_error("sample") + " COLLATE \"C\" LIMIT $4)"
+      " SELECT top.grp, r.bucket, sum(r.n)::bigint, min(" + micros("r.first_at") + "), max(" + micros("r.last_at") + "),"
+      " top.newest::text, top.oldest::text, top.sample,"
+      " array_agg(DISTINCT r.fn) FILTER (WHERE r.fn IS NOT NULL), array_agg(DISTINCT r.name),"
       " (SELECT count(*) FROM g), (SELECT coalesce(sum(n), 0)::bigint FROM g)"
-      " FROM m JOIN top USING (grp) GROUP BY 1, 2",
+      " FROM r JOIN top USING (eg) GROUP BY top.eg, top.grp, top.newest, top.oldest, top.sample, r.bucket",
       since, until, function, static_cast<int64_t>(limit));
   ErrorGroups out;
   std::map<std::string, ErrorGroup> groups;

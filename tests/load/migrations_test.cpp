@@ -58,9 +58,9 @@ TEST(Migrations, DayPartitionsDownAndUpKeepEveryRow) {
   const std::string days = "SELECT count(DISTINCT tableoid) FROM job_logs";
   ASSERT_EQ(db.count(days), 2);
   Migrator m(db.conn());
-  ASSERT_EQ(m.down(4).size(), 4u);  // 019, 018, 017 and 016
+  ASSERT_EQ(m.down(5).size(), 5u);  // 020, 019, 018, 017 and 016
   EXPECT_EQ(db.count(days), 1);
-  ASSERT_EQ(m.up().size(), 4u);
+  ASSERT_EQ(m.up().size(), 5u);
   EXPECT_EQ(db.count(days), 2);
   EXPECT_EQ(testing::dump_difference(db.dump(), rows), "");
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE invocation_day <> edpipe_invocation_day(id)"), 0);
@@ -183,6 +183,18 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'job_logs'::regclass"), 2);  // undated too
   const std::string spans = "SELECT count(*) FROM pg_tables WHERE tablename = 'edpipe_day_spans'";
   EXPECT_EQ(db.count(spans), 1);
+  // 020: the failures' groups, computed by the server, in the failures' indexes; the function in
+  // the invocations' key.
+  const std::string groups = "SELECT count(*) FROM pg_attribute WHERE attname = 'error_group' AND attgenerated = 's' "
+                             "AND attrelid IN ('job_executions'::regclass, 'event_executions'::regclass)";
+  const std::string included = "SELECT count(*) FROM pg_index WHERE indnatts > indnkeyatts AND indexrelid IN "
+                               "('job_executions_failed_idx'::regclass, 'event_executions_failed_idx'::regclass, "
+                               "'invocations_pkey'::regclass)";
+  EXPECT_EQ(db.count(groups), 2);
+  EXPECT_EQ(db.count(included), 3);
+  EXPECT_EQ(m.down(1).size(), 1u);  // 020
+  EXPECT_EQ(db.count(groups), 0);
+  EXPECT_EQ(db.count(included), 0);
   // 019: the time index holds the columns of the analytics breakdown (7 beside its key).
   const std::string time_included = "SELECT i.indnatts - i.indnkeyatts FROM pg_index i "
                                     "WHERE i.indexrelid = 'invocations_created_at_idx'::regclass";
