@@ -10,7 +10,8 @@ and peak RSS. Prints each build's median and the ratio B / A.
 
   --dry-run CORPUS   `edpipe load --dry-run` on the file (repeatable): ingest, transform, tally
   --load CORPUS      `edpipe load` into a fresh database of a throwaway PostgreSQL (scripts/pg),
-                     each run on a new database; edpipe's CPU is its own, not the server's
+                     each run on a new database; edpipe's CPU is its own, the server's backends'
+                     ("srv cpu") is what the postmaster reaped from them during the run
   --replay           with --load: load the corpus untimed first, then time the same load again
                      (every invocation stored: every batch merges, nothing is written)
   --pg-options OPTS  server options for that PostgreSQL, after scripts/pg's own (which turn
@@ -64,18 +65,39 @@ def sh(cmd, env=None):
     return r.stdout
 
 
+def server_cpu(pgdir):
+    """CPU seconds of the server's ended children (its backends): the postmaster's cutime + cstime."""
+    with open(os.path.join(pgdir, "data", "postmaster.pid")) as f:
+        pid = f.readline().strip()
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_load(cmd, env, pgdir):
+    """run(cmd) and the CPU its server backends spent, once they have ended and been reaped."""
+    before = server_cpu(pgdir)
+    wall, cpu, rss = run(cmd, env)
+    time.sleep(0.2)
+    return wall, cpu, rss, server_cpu(pgdir) - before
+
+
 def report(title, mb, results):
     print(f"\n{title} ({mb:.0f} MB)")
-    print(f"  {'':8} {'wall s':>8} {'cpu s':>8} {'MB/s':>8} {'RSS MiB':>8}   runs (wall)")
+    server = len(results["before"][0]) > 3
+    print(f"  {'':8} {'wall s':>8} {'cpu s':>8} {'MB/s':>8} {'RSS MiB':>8}" + (f" {'srv cpu':>8}" if server else "")
+          + "   runs (wall)")
     med = {}
     for name in ("before", "after"):
         rs = results[name]
-        m = tuple(statistics.median(r[i] for r in rs) for i in range(3))
+        m = tuple(statistics.median(r[i] for r in rs) for i in range(len(rs[0])))
         med[name] = m
         walls = " ".join(f"{r[0]:.2f}" for r in rs)
-        print(f"  {name:8} {m[0]:8.2f} {m[1]:8.2f} {mb / m[0]:8.0f} {m[2]:8.0f}   {walls}")
+        print(f"  {name:8} {m[0]:8.2f} {m[1]:8.2f} {mb / m[0]:8.0f} {m[2]:8.0f}" + (f" {m[3]:8.2f}" if server else "")
+              + f"   {walls}")
     a, b = med["before"], med["after"]
-    print(f"  {'after/before':8} {b[0] / a[0]:8.2f} {b[1] / a[1]:8.2f} {'':8} {b[2] / a[2]:8.2f}")
+    print(f"  {'after/before':8} {b[0] / a[0]:8.2f} {b[1] / a[1]:8.2f} {'':8} {b[2] / a[2]:8.2f}"
+          + (f" {b[3] / a[3]:8.2f}" if server else ""))
 
 
 def main():
@@ -122,7 +144,7 @@ def main():
                     if a.replay:
                         run(load, env)
                     sh("psql -X -q -d ab -c CHECKPOINT", env)
-                    results[name].append(run(load, env))
+                    results[name].append(timed_load(load, env, pgdir))
                     sh(f"{exe} verify --db dbname=ab", env)
             report(f"{'replay' if a.replay else 'load'} into PostgreSQL {a.load} {a.load_args} (server: {a.pg_options or 'fsync off'})"
                    + (f"; B after: {a.after_sql}" if a.after_sql else ""), os.path.getsize(a.load) / 1e6, results)
