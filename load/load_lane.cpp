@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <set>
 #include <unordered_set>
 
 #include "core/json_text.h"
@@ -169,9 +170,9 @@ transform::InvocationContribution contribution_of(const pqxx::row& r) {
   return c;
 }
 
-std::vector<transform::InvocationContribution> read_contributions(pqxx::work& tx) {
+std::vector<transform::InvocationContribution> contributions_of(const pqxx::result& rows) {
   std::vector<transform::InvocationContribution> out;
-  for (const auto& r : tx.exec(sql::kContributions)) out.push_back(contribution_of(r));
+  for (const auto& r : rows) out.push_back(contribution_of(r));
   return out;
 }
 
@@ -208,11 +209,15 @@ LoadLane::LoadLane(std::string conninfo, LoaderOptions options, RowDeadLetter de
 LoadLane::~LoadLane() = default;
 
 void LoadLane::open() {
-  synchronous_commit_ = with_retries([](pqxx::connection& c) {
+  bool citus = false;
+  synchronous_commit_ = with_retries([&](pqxx::connection& c) {
     require_latest_schema(c);
+    citus = has_citus(c);
     pqxx::nontransaction tx(c);
     return tx.exec1("SHOW synchronous_commit")[0].as<std::string>();
   });
+  touched_by_ = citus ? sql::TouchedBy::Arrays : sql::TouchedBy::TempTable;
+  touched_ = sql::touched_statements(touched_by_);
 }
 
 void LoadLane::load(const transform::RowBatch& rows) {
@@ -503,7 +508,8 @@ void link_source_jobs(pqxx::work& tx, const LinkPlan& plan, const std::string& s
 // under the new watermark), merged and derived. Returns their contributions before and after;
 // usually none are touched, and then there is nothing to read back.
 std::pair<std::vector<transform::InvocationContribution>, std::vector<transform::InvocationContribution>> merge_and_derive(
-    pqxx::work& tx, bool staged, const std::string& cutoff, const std::string& stamp, TryCounts& n) {
+    pqxx::work& tx, sql::TouchedBy by, const sql::TouchedStatements& st, bool staged, const std::string& cutoff,
+    const std::string& stamp, TryCounts& n) {
   const auto touched = (staged ? tx.exec0(sql::kTouchStaged).affected_rows() : 0) +
                        tx.exec_params0(sql::kTouchFlipping, cutoff).affected_rows();
   if (touched == 0) return {};
@@ -511,8 +517,25 @@ std::pair<std::vector<transform::InvocationContribution>, std::vector<transform:
     const std::string counted = sql::counted_merge(statement);
     return (takes_cutoff ? tx.exec_params1(counted, cutoff, stamp) : tx.exec1(counted))[0].as<uint64_t>();
   };
-  tx.exec0("ANALYZE touched_invocations");  // so that the joins below use the primary keys
-  auto before = read_contributions(tx);
+  // The statements below name the touched invocations as sql::TouchedBy says.
+  std::string id_array, day_array;
+  if (by == sql::TouchedBy::Arrays) {
+    std::vector<Uuid> ids;
+    std::set<int32_t> days;
+    for (const auto& r : tx.exec(sql::kTouchedIds)) {
+      ids.push_back(*Uuid::parse(r[0].as<std::string>()));
+      days.insert(invocation_day(ids.back()));
+    }
+    id_array = uuid_array(ids);
+    day_array = date_array(days);
+  } else {
+    tx.exec0("ANALYZE touched_invocations");  // so that the joins to it read the tables by index
+  }
+  auto run = [&](const std::string& statement, const auto&... own) {
+    return by == sql::TouchedBy::Arrays ? tx.exec_params(statement, own..., id_array, day_array)
+                                        : tx.exec_params(statement, own...);
+  };
+  auto before = contributions_of(run(st.contributions));
   // A merge writes rows inserted and rows updated, which an upsert into a partitioned table
   // cannot tell apart (no xmax). The new ones are counted otherwise: staged invocations are all
   // stored; new events and jobs are the touched invocations' children after minus before; new
@@ -528,11 +551,11 @@ std::pair<std::vector<transform::InvocationContribution>, std::vector<transform:
     written += merge(sql::kInsertLogs, false);
   }
   // Derived columns that change (an invocation turning abandoned, say) are updates too.
-  n.updated += tx.exec_params0(sql::kDeriveInvocations, cutoff, stamp).affected_rows();
-  n.updated += tx.exec_params0(sql::kDeriveJobs, stamp).affected_rows();
-  n.updated += tx.exec_params0(sql::kDeriveEvents, stamp).affected_rows();
-  n.updated += tx.exec_params0(sql::kCountChildren, stamp).affected_rows();
-  auto after = read_contributions(tx);
+  n.updated += run(st.derive_invocations, cutoff, stamp).affected_rows();
+  n.updated += run(st.derive_jobs, stamp).affected_rows();
+  n.updated += run(st.derive_events, stamp).affected_rows();
+  n.updated += run(st.count_children, stamp).affected_rows();
+  auto after = contributions_of(run(st.contributions));
   auto executions = [](const std::vector<transform::InvocationContribution>& cs) {
     uint64_t k = 0;
     for (const auto& c : cs) k += c.runs.size();
@@ -636,12 +659,18 @@ void LoadLane::write_batch(pqxx::work& tx, const transform::RowBatch& rows) {
   const LinkPlan links = plan_links(rows, stored, skipped, batch_jobs);
   const DaySpans spans = day_spans(rows, skipped);
 
-  // 3. The serial end: loaders take turns from here to the commit.
+  // 3. The serial end: loaders take turns from here to the commit. The turn is an advisory lock,
+  // taken before the watermark's row: a row lock is free once its holder's commit is visible on
+  // the server that holds the row, but on Citus the workers commit after the coordinator (COMMIT
+  // PREPARED), and the next loader would read the touched rows as they were before that commit
+  // (and count their change into the rollups a second time). An advisory lock is released after
+  // the workers committed.
+  tx.exec(sql::kLockSerialEnd);
   const auto locked = tx.exec_params1(sql::kLockWatermark, format_rfc3339(batch_newest));
   const Timestamp wm = locked[0].as<int64_t>();
   const std::string stamp = format_rfc3339(locked[1].as<int64_t>());  // updated_at of what changes
   const auto [before, after] =
-      merge_and_derive(tx, !stored.empty(), format_rfc3339(wm - options_.abandon_after), stamp, n);  // 4-6
+      merge_and_derive(tx, touched_by_, touched_, !stored.empty(), format_rfc3339(wm - options_.abandon_after), stamp, n);  // 4-6
   link_source_jobs(tx, links, stamp);  // 7
   widen_day_spans(tx, spans);
   add_rollup_deltas(tx, before, after, std::move(deltas), n);   // 8

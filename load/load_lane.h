@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "load/copy_writer.h"
+#include "load/load_sql.h"
 #include "load/migrator.h"
 #include "load/pg_connection.h"
 #include "load/row_columns.h"
@@ -167,6 +168,10 @@ class LoadLane {
   std::atomic<int64_t> horizon_seen_{kNoHorizon};
   CopyWriter invocations_, events_, jobs_, logs_;  // kept from batch to batch with their buffers
   std::set<int32_t> days_with_partitions_;  // seen to exist (a prune may drop one: checked in each batch)
+  // How steps 4-6 name the touched invocations: by the temp table on one server, by arrays on
+  // Citus (sql::TouchedBy; open() asks the server).
+  sql::TouchedBy touched_by_ = sql::TouchedBy::TempTable;
+  sql::TouchedStatements touched_ = sql::touched_statements(touched_by_);
 };
 
 }  // namespace edpipe::load

@@ -257,6 +257,8 @@ INSERT INTO edpipe_watermark AS w (id, watermark) VALUES (true, $1)
 ON CONFLICT (id) DO UPDATE SET watermark = greatest(w.watermark, EXCLUDED.watermark)
 RETURNING (extract(epoch FROM watermark) * 1000000)::bigint, (extract(epoch FROM now()) * 1000000)::bigint)";
 
+const std::string kLockSerialEnd = "SELECT pg_advisory_xact_lock(" + std::to_string(kSerialEndLockSpace) + ", 0)";
+const char* const kTouchedIds = "SELECT id::text FROM touched_invocations";
 const char* const kTouchStaged = "INSERT INTO touched_invocations SELECT DISTINCT id FROM stage_invocations ON CONFLICT DO NOTHING";
 
 // Stored invocations whose abandoned verdict changes under the new watermark: a running one
@@ -270,17 +272,6 @@ WHERE (status = 'running' OR (status = 'abandoned' AND last_record_at >= $1::tim
   AND ended_at IS NULL
   AND (status = 'abandoned') <> )" + abandoned("invocations") + R"(
 ON CONFLICT DO NOTHING)";
-
-const char* const kContributions = R"(
-SELECT i.id, (extract(epoch FROM i.created_at) * 1000000)::bigint AS created_us, i.source_function, i.status,
-       i.total_duration_ms, i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed,
-       coalesce((SELECT array_agg(e.status || ' ' || e.detected::text || ' ' || coalesce(e.handler_duration_ms::text, '-') ||
-                                  ' ' || e.event_name) FROM event_executions e
-                 WHERE e.invocation_id = i.id AND e.invocation_day = i.invocation_day),
-                '{}') AS event_runs,
-       coalesce((SELECT array_agg(j.status || ' ' || coalesce(j.duration_ms::text, '-') || ' ' || j.job_name)
-                 FROM job_executions j WHERE j.invocation_id = i.id AND j.invocation_day = i.invocation_day), '{}') AS job_runs
-FROM invocations i JOIN touched_invocations t ON t.id = i.id)";
 
 const std::string kMergeInvocations = merge_invocations();
 const std::string kMergeEvents = merge_events();
@@ -327,31 +318,70 @@ ON CONFLICT (invocation_day) DO UPDATE SET first_at = least(s.first_at, EXCLUDED
                                            last_at = greatest(s.last_at, EXCLUDED.last_at)
 WHERE EXCLUDED.first_at < s.first_at OR EXCLUDED.last_at > s.last_at)";
 
-const std::string kDeriveInvocations = R"(
+namespace {
+// The rows of `alias` (a table in a FROM) that are the touched invocations': `alias.column` one
+// of their ids. On one server a join to the temp table right after the table (the planner then
+// starts from the temp table and reads the rest by index); on Citus conditions on the ids and
+// days, parameters `first` and `first + 1`, for the statement's WHERE.
+struct Touched {
+  std::string join;   // after the table's name and alias in FROM
+  std::string where;  // "" or " AND …", after the WHERE's first condition
+};
+Touched touched(TouchedBy by, const std::string& alias, const std::string& column, int first) {
+  if (by == TouchedBy::TempTable)
+    return {" JOIN touched_invocations " + alias + "_t ON " + alias + "_t.id = " + alias + "." + column, ""};
+  return {"", " AND " + alias + "." + column + " = ANY($" + std::to_string(first) + "::uuid[]) AND " + alias +
+                  ".invocation_day = ANY($" + std::to_string(first + 1) + "::date[])"};
+}
+}  // namespace
+
+TouchedStatements touched_statements(TouchedBy by) {
+  TouchedStatements s;
+  const Touched inv = touched(by, "i", "id", 1);
+  s.contributions = R"(
+SELECT i.id, (extract(epoch FROM i.created_at) * 1000000)::bigint AS created_us, i.source_function, i.status,
+       i.total_duration_ms, i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed,
+       coalesce((SELECT array_agg(e.status || ' ' || e.detected::text || ' ' || coalesce(e.handler_duration_ms::text, '-') ||
+                                  ' ' || e.event_name) FROM event_executions e
+                 WHERE e.invocation_id = i.id AND e.invocation_day = i.invocation_day),
+                '{}') AS event_runs,
+       coalesce((SELECT array_agg(j.status || ' ' || coalesce(j.duration_ms::text, '-') || ' ' || j.job_name)
+                 FROM job_executions j WHERE j.invocation_id = i.id AND j.invocation_day = i.invocation_day), '{}') AS job_runs
+FROM invocations i)" + inv.join + " WHERE true" + inv.where;
+
+  const Touched v_inv = touched(by, "v", "id", 3);
+  s.derive_invocations = R"(
 UPDATE invocations i SET status = d.status, created_at = d.created_at, total_duration_ms = d.total_duration_ms,
        updated_at = $2::timestamptz
 FROM (
   SELECT v.id, )" + end_status("v", abandoned("v"), false) + R"( AS status,
          coalesce(v.started_at, v.first_record_at) AS created_at,
          )" + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + R"( AS total_duration_ms
-  FROM invocations v JOIN touched_invocations t ON t.id = v.id
+  FROM invocations v)" + v_inv.join + " WHERE true" + v_inv.where + R"(
 ) d
-WHERE i.id = d.id AND (i.status, i.created_at, i.total_duration_ms) IS DISTINCT FROM (d.status, d.created_at, d.total_duration_ms))";
+WHERE i.id = d.id
+  AND (i.status, i.created_at, i.total_duration_ms) IS DISTINCT FROM (d.status, d.created_at, d.total_duration_ms))";
 
-const std::string kDeriveJobs = R"(
+  // A child's invocation: on Citus named by the ids as well, so that the coordinator sends each
+  // shard its part only; on one server the join to the child says it already.
+  const Touched v = touched(by, "v", "invocation_id", 2);
+  const std::string parent = by == TouchedBy::Arrays ? touched(by, "i", "id", 2).where : std::string();
+  s.derive_jobs = R"(
 UPDATE job_executions j SET status = d.status, duration_ms = d.duration_ms, created_at = d.created_at,
        updated_at = $1::timestamptz
 FROM (
   SELECT v.id, v.invocation_id, )" + end_status("v", "i.status = 'abandoned'", true) + R"( AS status,
          )" + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + R"( AS duration_ms,
          coalesce(v.started_at, v.first_record_at) AS created_at
-  FROM job_executions v
-  JOIN touched_invocations t ON t.id = v.invocation_id
-  JOIN invocations i ON i.id = v.invocation_id
+  FROM job_executions v)" + v.join + R"(
+  JOIN invocations i ON i.id = v.invocation_id AND i.invocation_day = v.invocation_day
+  WHERE true)" + v.where + parent + R"(
 ) d
-WHERE j.invocation_id = d.invocation_id AND j.id = d.id AND (j.status, j.duration_ms, j.created_at) IS DISTINCT FROM (d.status, d.duration_ms, d.created_at))";
+WHERE j.invocation_id = d.invocation_id AND j.id = d.id
+  AND (j.status, j.duration_ms, j.created_at) IS DISTINCT FROM (d.status, d.duration_ms, d.created_at))";
 
-const std::string kDeriveEvents = R"(
+  const Touched jobs = touched(by, "j", "invocation_id", 2);
+  s.derive_events = R"(
 UPDATE event_executions e SET status = d.status, detection_duration_ms = d.detection_ms,
        handler_duration_ms = d.handler_ms, created_at = d.created_at,
        jobs_count = d.jobs_count, jobs_succeeded = d.jobs_succeeded, jobs_failed = d.jobs_failed,
@@ -363,36 +393,41 @@ FROM (
          coalesce(v.detection_started_at, v.first_record_at) AS created_at,
          coalesce(c.n, 0)::integer AS jobs_count, coalesce(c.ok, 0)::integer AS jobs_succeeded,
          coalesce(c.failed, 0)::integer AS jobs_failed
-  FROM event_executions v
-  JOIN touched_invocations t ON t.id = v.invocation_id
-  JOIN invocations i ON i.id = v.invocation_id
-  LEFT JOIN (SELECT j.event_execution_id, count(*) AS n, count(*) FILTER (WHERE j.status = 'completed') AS ok,
-                    count(*) FILTER (WHERE j.status = 'failed') AS failed
-             FROM job_executions j JOIN touched_invocations t2 ON t2.id = j.invocation_id
-             GROUP BY j.event_execution_id) c ON c.event_execution_id = v.id
+  FROM event_executions v)" + v.join + R"(
+  JOIN invocations i ON i.id = v.invocation_id AND i.invocation_day = v.invocation_day
+  LEFT JOIN (SELECT j.invocation_id, j.event_execution_id, count(*) AS n,
+                    count(*) FILTER (WHERE j.status = 'completed') AS ok, count(*) FILTER (WHERE j.status = 'failed') AS failed
+             FROM job_executions j)" + jobs.join + " WHERE true" + jobs.where + R"(
+             GROUP BY j.invocation_id, j.event_execution_id) c
+    ON c.invocation_id = v.invocation_id AND c.event_execution_id = v.id
+  WHERE true)" + v.where + parent + R"(
 ) d
-WHERE e.invocation_id = d.invocation_id AND e.id = d.id AND (e.status, e.detection_duration_ms, e.handler_duration_ms, e.created_at, e.jobs_count,
-                       e.jobs_succeeded, e.jobs_failed)
+WHERE e.invocation_id = d.invocation_id AND e.id = d.id
+  AND (e.status, e.detection_duration_ms, e.handler_duration_ms, e.created_at, e.jobs_count, e.jobs_succeeded, e.jobs_failed)
       IS DISTINCT FROM (d.status, d.detection_ms, d.handler_ms, d.created_at, d.jobs_count, d.jobs_succeeded, d.jobs_failed))";
 
-const char* const kCountChildren = R"(
+  const Touched t = touched(by, "t", "id", 2), x = touched(by, "x", "invocation_id", 2);
+  s.count_children = R"(
 UPDATE invocations i SET events_detected_count = d.ed, total_jobs_run = d.jr, total_jobs_succeeded = d.js,
        total_jobs_failed = d.jf, jobs_timed = d.jt, job_duration_sum_ms = d.jd, updated_at = $1::timestamptz
 FROM (
   SELECT t.id,
          coalesce(e.ed, 0)::integer AS ed, coalesce(j.jr, 0)::integer AS jr, coalesce(j.js, 0)::integer AS js,
          coalesce(j.jf, 0)::integer AS jf, coalesce(j.jt, 0)::integer AS jt, coalesce(j.jd, 0)::bigint AS jd
-  FROM touched_invocations t
-  LEFT JOIN (SELECT invocation_id, count(*) FILTER (WHERE detected) AS ed FROM event_executions
-             WHERE invocation_id IN (SELECT id FROM touched_invocations) GROUP BY invocation_id) e ON e.invocation_id = t.id
-  LEFT JOIN (SELECT invocation_id, count(*) AS jr, count(*) FILTER (WHERE status = 'completed') AS js,
-                    count(*) FILTER (WHERE status = 'failed') AS jf, count(duration_ms) AS jt, sum(duration_ms) AS jd
-             FROM job_executions
-             WHERE invocation_id IN (SELECT id FROM touched_invocations) GROUP BY invocation_id) j ON j.invocation_id = t.id
+  FROM invocations t)" + t.join + R"(
+  LEFT JOIN (SELECT x.invocation_id, count(*) FILTER (WHERE x.detected) AS ed FROM event_executions x)" + x.join +
+                      " WHERE true" + x.where + R"( GROUP BY x.invocation_id) e ON e.invocation_id = t.id
+  LEFT JOIN (SELECT x.invocation_id, count(*) AS jr, count(*) FILTER (WHERE x.status = 'completed') AS js,
+                    count(*) FILTER (WHERE x.status = 'failed') AS jf, count(x.duration_ms) AS jt, sum(x.duration_ms) AS jd
+             FROM job_executions x)" + x.join + " WHERE true" + x.where + R"( GROUP BY x.invocation_id) j
+    ON j.invocation_id = t.id
+  WHERE true)" + t.where + R"(
 ) d
-WHERE i.id = d.id AND (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed,
-                       i.jobs_timed, i.job_duration_sum_ms)
+WHERE i.id = d.id
+  AND (i.events_detected_count, i.total_jobs_run, i.total_jobs_succeeded, i.total_jobs_failed, i.jobs_timed, i.job_duration_sum_ms)
       IS DISTINCT FROM (d.ed, d.jr, d.js, d.jf, d.jt, d.jd))";
+  return s;
+}
 
 // A rollup's mergeable state: the columns rollup_from_row() reads, by these names.
 #define EDPIPE_ROLLUP_STATE                                                                                    \

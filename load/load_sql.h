@@ -39,6 +39,7 @@ constexpr int kMigrationLockSpace = 7321001;  // (space, 0): one migrator at a t
 constexpr int kShardLockSpace = 7321002;      // (space, shard): a lane's hold on its shards (load_lane.h)
 constexpr int kLoaderMarkSpace = 7321003;     // (space, 0), shared, for a session's life: a loader's session
 constexpr int kPartitionLockSpace = 7321004;  // (space, 0): one session at a time makes or drops day partitions
+constexpr int kSerialEndLockSpace = 7321005;  // (space, 0): one loader at a time in a batch's serial end
 extern const char* const kLockMigrations;     // pg_advisory_xact_lock(kMigrationLockSpace, 0)
 std::string lock_shards(const std::vector<int>& shards);  // in the order given
 // A followed file (device, inode) held for the session: $1 file_lock_key -> whether it was free.
@@ -55,9 +56,10 @@ extern const char* const kReadWatermark;     // -> the committed watermark (µs)
 // $1 batch watermark -> the database's watermark, and the transaction's time (µs): the
 // updated_at of every row the batch changes (statements set it, no trigger does: Citus).
 extern const char* const kLockWatermark;
+extern const std::string kLockSerialEnd;     // pg_advisory_xact_lock(kSerialEndLockSpace, 0)
 extern const char* const kTouchStaged;
 extern const std::string kTouchFlipping;     // $1 abandon cutoff
-extern const char* const kContributions;
+extern const char* const kTouchedIds;         // -> the touched invocations' ids
 // The merges: $1 abandon cutoff, $2 updated_at (RFC 3339).
 extern const std::string kMergeInvocations;
 extern const std::string kMergeEvents;
@@ -74,10 +76,25 @@ extern const char* const kAddWaitingLinks;
 extern const char* const kStoredJobs;  // $1 uuid[] -> the job ids the database holds
 // ($1 days, $2 their first created_at, $3 their last): each day's span widened to hold them.
 extern const char* const kWidenDaySpans;
-extern const std::string kDeriveInvocations;  // $1 abandon cutoff, $2 updated_at
-extern const std::string kDeriveJobs;         // $1 updated_at, and so on
-extern const std::string kDeriveEvents;
-extern const char* const kCountChildren;
+// The statements that read and derive the touched invocations (steps 4 and 6). Each takes its
+// own parameters, then the touched invocations as TouchedBy says: none (those of the
+// touched_invocations temp table), or their ids (uuid[]) and their days (date[]).
+//  - TempTable, on one server: joined to the ANALYZEd temp table, the planner reads each touched
+//    invocation's rows by index even in a day's partitions that have no statistics yet (a load's
+//    first minute of a day), where an array of ids looks like most of the table to it.
+//  - Arrays, on Citus: a worker sees the coordinator's temp table as an intermediate result of
+//    unknown size and planned a merge join of its whole shard per batch (366 ms a batch on
+//    60,000 events, growing with the table); with the ids it reads their rows by index, and the
+//    coordinator sends each shard's part only where it has some.
+enum class TouchedBy { TempTable, Arrays };
+struct TouchedStatements {
+  std::string contributions;       // -> the contributions to the rollups
+  std::string derive_invocations;  // $1 abandon cutoff, $2 updated_at
+  std::string derive_jobs;         // $1 updated_at, and so on
+  std::string derive_events;
+  std::string count_children;
+};
+TouchedStatements touched_statements(TouchedBy by);
 // Rollups of many hours at once: $1 hours (epoch seconds, bigint[]) and $2 functions (text[]),
 // in step, and per statement the arrays below in step with them.
 extern const char* const kReadRollups;        // -> hour_epoch, source_function, the stored state
