@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "load/load_sql.h"
 #include "load/verifier.h"
 #include "pg_test_support.h"
 
@@ -75,6 +76,27 @@ TEST(FaultInjection, StatementTimeoutWhileAnotherSessionHoldsALockIsRetried) {
     EXPECT_EQ(db.dump(), expected);
     EXPECT_TRUE(verify_database(db.conn()).ok());
   }
+  fs::remove(corpus);
+}
+
+// Loaders take turns at a batch's serial end by an advisory lock (held until the commit is done
+// everywhere: on Citus after the workers' COMMIT PREPARED; docs/database.md step 3), not by the
+// watermark's row alone. Another session holding that lock holds every batch before its merge.
+TEST(FaultInjection, TheSerialEndWaitsForItsAdvisoryLock) {
+  const fs::path corpus = write_lines("serial", testing::generated_lines({.seed = 33, .invocations = 200}));
+  const std::string expected = reference_dump(corpus);
+  testing::TestDatabase db;
+  BackgroundLoad holder("psql -X -q -d " + db.name() + " -c 'BEGIN; SELECT pg_advisory_xact_lock(" +
+                        std::to_string(load::sql::kSerialEndLockSpace) + ", 0); SELECT pg_sleep(1.5); COMMIT;'");
+  std::this_thread::sleep_for(200ms);
+  auto r = testing::run_edpipe("load --json --quiet --db dbname=" + db.name() + " " + corpus.string(),
+                               "PGOPTIONS='-c statement_timeout=300'");
+  EXPECT_EQ(holder.wait(), 0);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"retries\":"), std::string::npos);
+  EXPECT_EQ(r.out.find("\"retries\":0"), std::string::npos) << "no batch waited for the lock: " << r.out;
+  EXPECT_EQ(db.dump(), expected);
+  EXPECT_TRUE(verify_database(db.conn()).ok());
   fs::remove(corpus);
 }
 
