@@ -56,25 +56,34 @@ TEST(FaultInjection, ServerRestartedDuringALoad) {
   fs::remove(corpus);
 }
 
+// Loads `corpus` into `db` while another session runs `holder_psql_args` (psql's -c options),
+// which holds a lock for 1.5 s; edpipe's statements time out after 300 ms. The load must have
+// waited (retried), then complete equal to `expected`.
+void expect_load_waits_for_lock(testing::TestDatabase& db, const std::string& holder_psql_args, const fs::path& corpus,
+                                const std::string& expected, const std::string& what) {
+  BackgroundLoad holder("psql -X -q -d " + db.name() + " " + holder_psql_args);
+  std::this_thread::sleep_for(200ms);
+  auto r = testing::run_edpipe("load --json --quiet --db dbname=" + db.name() + " " + corpus.string(),
+                               "PGOPTIONS='-c statement_timeout=300'");
+  EXPECT_EQ(holder.wait(), 0);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"retries\":"), std::string::npos);
+  EXPECT_EQ(r.out.find("\"retries\":0"), std::string::npos) << what << ": " << r.out;
+  EXPECT_EQ(db.dump(), expected);
+  EXPECT_TRUE(verify_database(db.conn()).ok());
+}
+
 TEST(FaultInjection, StatementTimeoutWhileAnotherSessionHoldsALockIsRetried) {
   const fs::path corpus = write_lines("timeout", testing::generated_lines({.seed = 32, .invocations = 200}));
   const std::string expected = reference_dump(corpus);
   for (int round = 0; round < 2; ++round) {
     testing::TestDatabase db;
-    // Another session holds the watermark row for 1.5 s; edpipe's statements time out after 300 ms.
-    // (The row exists once anything was loaded; an old time, so the loaded data's is newer.)
-    BackgroundLoad holder("psql -X -q -d " + db.name() +
-                          " -c \"INSERT INTO edpipe_watermark VALUES (true, '2000-01-01') ON CONFLICT DO NOTHING\""
-                          " -c 'BEGIN; SELECT * FROM edpipe_watermark FOR UPDATE; SELECT pg_sleep(1.5); COMMIT;'");
-    std::this_thread::sleep_for(200ms);
-    auto r = testing::run_edpipe("load --json --quiet --db dbname=" + db.name() + " " + corpus.string(),
-                                 "PGOPTIONS='-c statement_timeout=300'");
-    EXPECT_EQ(holder.wait(), 0);
-    ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_NE(r.out.find("\"retries\":"), std::string::npos);
-    EXPECT_EQ(r.out.find("\"retries\":0"), std::string::npos) << "no statement timed out: " << r.out;
-    EXPECT_EQ(db.dump(), expected);
-    EXPECT_TRUE(verify_database(db.conn()).ok());
+    // Another session holds the watermark row. (The row exists once anything was loaded; an old
+    // time, so the loaded data's is newer.)
+    expect_load_waits_for_lock(db,
+                               "-c \"INSERT INTO edpipe_watermark VALUES (true, '2000-01-01') ON CONFLICT DO NOTHING\""
+                               " -c 'BEGIN; SELECT * FROM edpipe_watermark FOR UPDATE; SELECT pg_sleep(1.5); COMMIT;'",
+                               corpus, expected, "no statement timed out");
   }
   fs::remove(corpus);
 }
@@ -84,19 +93,11 @@ TEST(FaultInjection, StatementTimeoutWhileAnotherSessionHoldsALockIsRetried) {
 // watermark's row alone. Another session holding that lock holds every batch before its merge.
 TEST(FaultInjection, TheSerialEndWaitsForItsAdvisoryLock) {
   const fs::path corpus = write_lines("serial", testing::generated_lines({.seed = 33, .invocations = 200}));
-  const std::string expected = reference_dump(corpus);
   testing::TestDatabase db;
-  BackgroundLoad holder("psql -X -q -d " + db.name() + " -c 'BEGIN; SELECT pg_advisory_xact_lock(" +
-                        std::to_string(load::sql::kSerialEndLockSpace) + ", 0); SELECT pg_sleep(1.5); COMMIT;'");
-  std::this_thread::sleep_for(200ms);
-  auto r = testing::run_edpipe("load --json --quiet --db dbname=" + db.name() + " " + corpus.string(),
-                               "PGOPTIONS='-c statement_timeout=300'");
-  EXPECT_EQ(holder.wait(), 0);
-  ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.out.find("\"retries\":"), std::string::npos);
-  EXPECT_EQ(r.out.find("\"retries\":0"), std::string::npos) << "no batch waited for the lock: " << r.out;
-  EXPECT_EQ(db.dump(), expected);
-  EXPECT_TRUE(verify_database(db.conn()).ok());
+  expect_load_waits_for_lock(db,
+                             "-c 'BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(load::sql::kSerialEndLockSpace) +
+                                 ", 0); SELECT pg_sleep(1.5); COMMIT;'",
+                             corpus, reference_dump(corpus), "no batch waited for the lock");
   fs::remove(corpus);
 }
 
