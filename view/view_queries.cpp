@@ -1151,9 +1151,10 @@ std::vector<std::string> text_array(const pqxx::field& f) {
 
 // One statement: the window's failures with their group (migration 020's error_group: the masked
 // message, hashed) and their invocation's function, from indexes alone (the failures' partial
-// indexes and the invocations' key include what is read here); the `limit` groups with the most;
-// then per group and trend bucket what the page shows, added up here. A group's masked message
-// and sample are those of its newest failure, the one row read per group.
+// indexes and the invocations' key include what is read here); per group, name, function and
+// trend bucket their count; per group the totals and the lists the page shows; the `limit`
+// groups with the most; a row per group and bucket. A group's masked message and sample are
+// those of its newest failure, the one row read per group.
 ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                      size_t limit) {
   ReadTransaction tx(conn_, limits_);
@@ -1161,9 +1162,13 @@ ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std
   const auto window = [&](const char* a) {
     return std::string(a) + ".created_at >= " + kAt1 + " AND " + a + ".created_at < " + kAt2 + " AND " + sql::in_days(a, days);
   };
-  const std::string buckets = std::to_string(kTrendBuckets);
-  const std::string bucket = "least(" + buckets + " - 1, (" + micros("f.created_at") + " - $1::bigint) * " + buckets +
-                             " / ($2::bigint - $1::bigint))::int";
+  // Bucket k starts at the first µs t with (t - since) * kTrendBuckets / (until - since) >= k:
+  // found by a binary search of these bounds (width_bucket), not by numeric arithmetic per failure.
+  std::string bounds = "{";
+  const Timestamp span = std::max<Timestamp>(until - since, 1);
+  for (int k = 1; k < kTrendBuckets; ++k)
+    bounds += (k > 1 ? "," : "") + format_rfc3339(since + (span * k + kTrendBuckets - 1) / kTrendBuckets);
+  bounds += "}";
   // A day's failures (31,559 of 100k invocations in benchmarks/RESULTS.md) grouped in memory, not
   // sorted on disk as 4 MB of work_mem would have them.
   tx->exec0("SET LOCAL work_mem = '32MB'");
@@ -1177,9 +1182,10 @@ ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std
       " fi AS MATERIALIZED (SELECT f.*, i.source_function AS fn FROM f LEFT JOIN invocations i ON i.id = f.invocation_id"
       " AND i.invocation_day = f.invocation_day AND " + sql::in_days("i", days) +
       " WHERE $3::text IS NULL OR i.source_function = $3),"
-      " r AS MATERIALIZED (SELECT eg, name, fn, " + bucket + " AS bucket, count(*) AS n, min(f.created_at) AS first_at,"
-      " max(f.created_at) AS last_at FROM fi f GROUP BY 1, 2, 3, 4),"
-      " g AS MATERIALIZED (SELECT eg, sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at FROM r GROUP BY eg),"
+      " r AS MATERIALIZED (SELECT eg, name, fn, width_bucket(f.created_at, $5::timestamptz[]) AS bucket, count(*) AS n,"
+      " min(f.created_at) AS first_at, max(f.created_at) AS last_at FROM fi f GROUP BY 1, 2, 3, 4),"
+      " g AS MATERIALIZED (SELECT eg, sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at,"
+      " array_agg(DISTINCT fn) FILTER (WHERE fn IS NOT NULL) AS fns, array_agg(DISTINCT name) AS names FROM r GROUP BY eg),"
       // Each group's newest and oldest failure, as the page orders its occurrences: time, then
       // invocation; among the failures at the group's last (first) time only.
       " newest AS (SELECT DISTINCT ON (fi.eg) fi.eg, fi.id, fi.job, fi.invocation_id, fi.invocation_day FROM fi"
@@ -1194,46 +1200,36 @@ ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std
       " LEFT JOIN event_executions e ON NOT nw.job AND e.id = nw.id AND e.invocation_id = nw.invocation_id"
       " AND e.invocation_day = nw.invocation_day AND " + sql::in_days("e", days) + "),"
       " top AS (SELECT eg, newest, oldest, sample, " + sql::masked_error("sample") + " AS grp FROM s"
-      " ORDER BY n DESC, " + sql::masked_error("sample") + " COLLATE \"C\" LIMIT $4)"
-      " SELECT top.grp, r.bucket, sum(r.n)::bigint, min(" + micros("r.first_at") + "), max(" + micros("r.last_at") + "),"
-      " top.newest::text, top.oldest::text, top.sample,"
-      " array_agg(DISTINCT r.fn) FILTER (WHERE r.fn IS NOT NULL), array_agg(DISTINCT r.name),"
+      " ORDER BY n DESC, " + sql::masked_error("sample") + " COLLATE \"C\" LIMIT $4),"
+      " b AS (SELECT eg, bucket, sum(n)::bigint AS n FROM r WHERE eg IN (SELECT eg FROM top) GROUP BY eg, bucket)"
+      " SELECT top.grp, b.bucket, b.n, " + micros("g.first_at") + ", " + micros("g.last_at") + ","
+      " top.newest::text, top.oldest::text, top.sample, g.fns, g.names,"
       " (SELECT count(*) FROM g), (SELECT coalesce(sum(n), 0)::bigint FROM g)"
-      " FROM r JOIN top USING (eg) GROUP BY top.eg, top.grp, top.newest, top.oldest, top.sample, r.bucket",
-      since, until, function, static_cast<int64_t>(limit));
+      " FROM b JOIN top USING (eg) JOIN g USING (eg)",
+      since, until, function, static_cast<int64_t>(limit), bounds);
   ErrorGroups out;
   std::map<std::string, ErrorGroup> groups;
   for (const auto& r : rows) {
     out.group_count = r[10].as<int64_t>();
     out.failures = r[11].as<int64_t>();
     ErrorGroup& g = groups[r[0].as<std::string>()];
-    if (g.trend.empty()) {
+    if (g.trend.empty()) {  // what a group's rows all carry
       g.message = r[0].as<std::string>();
       g.trend.assign(kTrendBuckets, 0);
       g.first_seen = r[3].as<int64_t>();
       g.last_seen = r[4].as<int64_t>();
+      g.newest_invocation = r[5].as<std::string>();
       g.oldest_invocation = r[6].as<std::string>();
+      g.sample = r[7].as<std::string>();
+      g.functions = text_array(r[8]);
+      g.names = text_array(r[9]);
     }
     const int64_t n = r[2].as<int64_t>();
     g.count += n;
     g.trend[std::clamp(r[1].as<int>(), 0, kTrendBuckets - 1)] += n;
-    if (r[3].as<int64_t>() < g.first_seen) {
-      g.first_seen = r[3].as<int64_t>();
-      g.oldest_invocation = r[6].as<std::string>();
-    }
-    if (r[4].as<int64_t>() >= g.last_seen || g.newest_invocation.empty()) {
-      g.last_seen = r[4].as<int64_t>();
-      g.newest_invocation = r[5].as<std::string>();
-      g.sample = r[7].as<std::string>();
-    }
-    for (auto& f : text_array(r[8])) g.functions.push_back(std::move(f));
-    for (auto& n : text_array(r[9])) g.names.push_back(std::move(n));
   }
   for (auto& [message, g] : groups) {
-    for (auto* list : {&g.functions, &g.names}) {  // each bucket's, merged
-      std::sort(list->begin(), list->end());
-      list->erase(std::unique(list->begin(), list->end()), list->end());
-    }
+    for (auto* list : {&g.functions, &g.names}) std::sort(list->begin(), list->end());  // in byte order
     out.groups.push_back(std::move(g));
   }
   std::sort(out.groups.begin(), out.groups.end(),
