@@ -38,8 +38,18 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     std::vector<transform::NameRun> runs;  // the invocation's executions, for the name rollups
   };
   std::unordered_map<Uuid, bool, UuidHash> abandoned;
+  // A child's failure_function: its invocation is in the same batch (handed on with it).
+  std::unordered_map<Uuid, std::string_view, UuidHash> function_of;
   for (const auto& s : b.invocations)
-    if (!not_new.count(s.id)) abandoned[s.id] = rule.is_abandoned(s);
+    if (!not_new.count(s.id)) {
+      abandoned[s.id] = rule.is_abandoned(s);
+      function_of[s.id] = source_function(s);
+    }
+  const auto failed_in = [&](const Uuid& invocation, bool failed) -> std::optional<std::string_view> {
+    if (!failed) return std::nullopt;
+    const auto f = function_of.find(invocation);
+    return f == function_of.end() ? std::nullopt : std::optional<std::string_view>(f->second);
+  };
   std::unordered_map<Uuid, Counts, UuidHash> per_invocation, per_event;
   for (const auto& j : b.job_executions) {
     if (not_new.count(j.invocation_id)) continue;
@@ -56,7 +66,7 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
       }
     }
     encode_staged(job, g, j);
-    encode_derived(job, j, JobDerived{st});
+    encode_derived(job, j, JobDerived{st, failed_in(j.invocation_id, st == transform::JobStatus::Failed)});
     job.end_row();
   }
   for (const auto& e : b.event_executions) {
@@ -73,7 +83,9 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
          st == transform::EventStatus::HandlerFailed || st == transform::EventStatus::DetectionFailed, detected(e),
          as_integer_column(handler_duration_ms(e))});
     encode_staged(ev, g, e);
-    encode_derived(ev, e, EventDerived{st, c.run, c.ok, c.failed});
+    encode_derived(ev, e, EventDerived{st, c.run, c.ok, c.failed,
+                                       failed_in(e.invocation_id, st == transform::EventStatus::HandlerFailed ||
+                                                                      st == transform::EventStatus::DetectionFailed)});
     ev.end_row();
   }
   std::vector<transform::InvocationContribution> out;

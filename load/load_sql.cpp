@@ -368,26 +368,31 @@ WHERE i.id = d.id
   const std::string parent = by == TouchedBy::Arrays ? touched(by, "i", "id", 2).where : std::string();
   s.derive_jobs = R"(
 UPDATE job_executions j SET status = d.status, duration_ms = d.duration_ms, created_at = d.created_at,
-       updated_at = $1::timestamptz
+       failure_function = d.failure_function, updated_at = $1::timestamptz
 FROM (
-  SELECT v.id, v.invocation_id, )" + end_status("v", "i.status = 'abandoned'", true) + R"( AS status,
-         )" + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + R"( AS duration_ms,
-         coalesce(v.started_at, v.first_record_at) AS created_at
-  FROM job_executions v)" + v.join + R"(
-  JOIN invocations i ON i.id = v.invocation_id AND i.invocation_day = v.invocation_day
-  WHERE true)" + v.where + parent + R"(
+  SELECT s.*, CASE WHEN s.status = 'failed' THEN s.source_function END AS failure_function FROM (
+    SELECT v.id, v.invocation_id, )" + end_status("v", "i.status = 'abandoned'", true) + R"( AS status,
+           )" + step_ms("v.started_at", "v.ended_at", "v.reported_duration_ms") + R"( AS duration_ms,
+           coalesce(v.started_at, v.first_record_at) AS created_at, i.source_function
+    FROM job_executions v)" + v.join + R"(
+    JOIN invocations i ON i.id = v.invocation_id AND i.invocation_day = v.invocation_day
+    WHERE true)" + v.where + parent + R"(
+  ) s
 ) d
 WHERE j.invocation_id = d.invocation_id AND j.id = d.id
-  AND (j.status, j.duration_ms, j.created_at) IS DISTINCT FROM (d.status, d.duration_ms, d.created_at))";
+  AND (j.status, j.duration_ms, j.created_at, j.failure_function)
+      IS DISTINCT FROM (d.status, d.duration_ms, d.created_at, d.failure_function))";
 
   const Touched jobs = touched(by, "j", "invocation_id", 2);
   s.derive_events = R"(
 UPDATE event_executions e SET status = d.status, detection_duration_ms = d.detection_ms,
        handler_duration_ms = d.handler_ms, created_at = d.created_at,
        jobs_count = d.jobs_count, jobs_succeeded = d.jobs_succeeded, jobs_failed = d.jobs_failed,
-       updated_at = $1::timestamptz
+       failure_function = d.failure_function, updated_at = $1::timestamptz
 FROM (
-  SELECT v.id, v.invocation_id, )" + event_status("v", "i.status = 'abandoned'") + R"( AS status,
+  SELECT s.*, CASE WHEN s.status IN ('handler_failed', 'detection_failed') THEN s.source_function END AS failure_function
+  FROM (
+  SELECT v.id, v.invocation_id, i.source_function, )" + event_status("v", "i.status = 'abandoned'") + R"( AS status,
          )" + step_ms("v.detection_started_at", "v.detection_ended_at", "v.reported_detection_ms") + R"( AS detection_ms,
          )" + step_ms("v.handler_started_at", "v.handler_ended_at", "v.reported_handler_ms") + R"( AS handler_ms,
          coalesce(v.detection_started_at, v.first_record_at) AS created_at,
@@ -401,10 +406,13 @@ FROM (
              GROUP BY j.invocation_id, j.event_execution_id) c
     ON c.invocation_id = v.invocation_id AND c.event_execution_id = v.id
   WHERE true)" + v.where + parent + R"(
+  ) s
 ) d
 WHERE e.invocation_id = d.invocation_id AND e.id = d.id
-  AND (e.status, e.detection_duration_ms, e.handler_duration_ms, e.created_at, e.jobs_count, e.jobs_succeeded, e.jobs_failed)
-      IS DISTINCT FROM (d.status, d.detection_ms, d.handler_ms, d.created_at, d.jobs_count, d.jobs_succeeded, d.jobs_failed))";
+  AND (e.status, e.detection_duration_ms, e.handler_duration_ms, e.created_at, e.jobs_count, e.jobs_succeeded, e.jobs_failed,
+       e.failure_function)
+      IS DISTINCT FROM (d.status, d.detection_ms, d.handler_ms, d.created_at, d.jobs_count, d.jobs_succeeded, d.jobs_failed,
+                        d.failure_function))";
 
   const Touched t = touched(by, "t", "id", 2), x = touched(by, "x", "invocation_id", 2);
   s.count_children = R"(

@@ -55,6 +55,11 @@ void put_text(W& w, G& g, const char* column, const std::optional<ingest::Text>&
   if (v) put_text(w, g, column, *v);
   else w.null();
 }
+// A derived text, written as its source row's column was (that row refuses what the guard refuses).
+void put_opt_text(W& w, const std::optional<std::string_view>& v) {
+  if (v) w.text(*v);
+  else w.null();
+}
 void put_json(W& w, G& g, const char* column, const std::optional<ingest::JsonText>& v) {
   if (v && g.json_ok(column, *v)) w.json(*v);
   else w.null();
@@ -218,6 +223,7 @@ const DerivedColumn<Ev, EventDerived> kEventDerived[] = {
     {"jobs_count", "integer", [](W& w, const Ev&, const EventDerived& d) { put_count(w, d.jobs_run); }},
     {"jobs_succeeded", "integer", [](W& w, const Ev&, const EventDerived& d) { put_count(w, d.jobs_succeeded); }},
     {"jobs_failed", "integer", [](W& w, const Ev&, const EventDerived& d) { put_count(w, d.jobs_failed); }},
+    {"failure_function", "text", [](W& w, const Ev&, const EventDerived& d) { put_opt_text(w, d.failure_function); }},
 };
 
 const StagedColumn<Job> kJobStaged[] = {
@@ -246,6 +252,7 @@ const DerivedColumn<Job, JobDerived> kJobDerived[] = {
     {"status", "text", [](W& w, const Job&, const JobDerived& d) { w.text(transform::status_name(d.status)); }},
     {"created_at", "timestamptz", [](W& w, const Job& s, const JobDerived&) { w.timestamp(transform::created_at(s)); }},
     {"duration_ms", "integer", [](W& w, const Job& s, const JobDerived&) { put_opt_int(w, transform::duration_ms(s)); }},
+    {"failure_function", "text", [](W& w, const Job&, const JobDerived& d) { put_opt_text(w, d.failure_function); }},
 };
 
 // A log line's message is text NOT NULL: a refused one is stored as "".

@@ -57,12 +57,15 @@ struct InvocationDerived {
   Timestamp created_at;
   bool source_job_in_batch = false;  // its source job is written by the same transaction: linked
 };
+// failure_function: the invocation's source_function on a failed row, else none (migration 021).
 struct EventDerived {
   transform::EventStatus status;
   int64_t jobs_run, jobs_succeeded, jobs_failed;
+  std::optional<std::string_view> failure_function;
 };
 struct JobDerived {
   transform::JobStatus status;
+  std::optional<std::string_view> failure_function;
 };
 
 enum class RowTable { Invocations, EventExecutions, JobExecutions, JobLogs };

@@ -73,6 +73,19 @@ UNION ALL SELECT 'job_executions', id, invocation_day FROM job_executions
 UNION ALL SELECT 'job_logs', id, invocation_day FROM job_logs WHERE invocation_day <> edpipe_invocation_day(invocation_id)
 LIMIT 20)";
 
+// Failures whose failure_function is not their invocation's function, and other rows that have
+// one (migration 021): the errors page reads a failure's function from it.
+constexpr const char* kFailureFunctionsOff = R"(
+SELECT 'job_executions', j.id, j.status, coalesce(j.failure_function, '(none)'), coalesce(i.source_function, '(none)')
+FROM job_executions j LEFT JOIN invocations i ON i.id = j.invocation_id AND i.invocation_day = j.invocation_day
+WHERE j.failure_function IS DISTINCT FROM CASE WHEN j.status = 'failed' THEN i.source_function END
+UNION ALL
+SELECT 'event_executions', e.id, e.status, coalesce(e.failure_function, '(none)'), coalesce(i.source_function, '(none)')
+FROM event_executions e LEFT JOIN invocations i ON i.id = e.invocation_id AND i.invocation_day = e.invocation_day
+WHERE e.failure_function IS DISTINCT FROM
+      CASE WHEN e.status IN ('handler_failed', 'detection_failed') THEN i.source_function END
+LIMIT 20)";
+
 // Each table's created_at per day partition, for edpipe_day_spans (migration 017) to hold.
 constexpr const char* kDayCreatedRanges = R"(
 SELECT 'invocations', invocation_day::text, min(created_at)::text, max(created_at)::text,
@@ -268,6 +281,10 @@ VerifyReport verify_database(pqxx::connection& conn) {
   for (const auto& r : tx.exec(kDaysOff))
     rep.differences.push_back(r[0].as<std::string>() + " " + r[1].as<std::string>() + ": in the partition of " +
                               r[2].as<std::string>() + ", not of its invocation's day");
+  for (const auto& r : tx.exec(kFailureFunctionsOff))
+    rep.differences.push_back(r[0].as<std::string>() + " " + r[1].as<std::string>() + " (" + r[2].as<std::string>() +
+                              "): failure_function is " + r[3].as<std::string>() + ", its invocation's function " +
+                              r[4].as<std::string>());
   // A row outside its day's span would be missing from the time windows that skip the day.
   std::map<std::string, std::tuple<double, double, std::string>> spans;
   for (const auto& r : tx.exec(kDaySpans))

@@ -1150,11 +1150,11 @@ std::vector<std::string> text_array(const pqxx::field& f) {
 }  // namespace
 
 // One statement: the window's failures with their group (migration 020's error_group: the masked
-// message, hashed) and their invocation's function, from indexes alone (the failures' partial
-// indexes and the invocations' key include what is read here); per group, name, function and
-// trend bucket their count; per group the totals and the lists the page shows; the `limit`
-// groups with the most; a row per group and bucket. A group's masked message and sample are
-// those of its newest failure, the one row read per group.
+// message, hashed) and their invocation's function (021's failure_function), from the failures'
+// partial indexes alone; per group, name, function and trend bucket their count; per group the
+// totals and the lists the page shows; the `limit` groups with the most; a row per group and
+// bucket. A group's masked message and sample are those of its newest failure, the one row read
+// per group.
 ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                      size_t limit) {
   ReadTransaction tx(conn_, limits_);
@@ -1173,19 +1173,16 @@ ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std
   // sorted on disk as 4 MB of work_mem would have them.
   tx->exec0("SET LOCAL work_mem = '32MB'");
   const auto rows = tx->exec_params(
-      "WITH f AS MATERIALIZED ("
+      "WITH fi AS MATERIALIZED ("
       " SELECT 'job ' || j.job_name AS name, true AS job, j.id, j.invocation_id, j.invocation_day, j.created_at,"
-      " j.error_group AS eg FROM job_executions j WHERE j.status = 'failed' AND j.error_group IS NOT NULL AND " + window("j") +
-      " UNION ALL SELECT 'event ' || e.event_name, false, e.id, e.invocation_id, e.invocation_day, e.created_at, e.error_group"
-      " FROM event_executions e WHERE e.status IN ('handler_failed', 'detection_failed') AND e.error_group IS NOT NULL"
-      " AND " + window("e") + "),"
-      " fi AS MATERIALIZED (SELECT f.*, i.source_function AS fn FROM f LEFT JOIN invocations i ON i.id = f.invocation_id"
-      " AND i.invocation_day = f.invocation_day AND " + sql::in_days("i", days) +
-      " WHERE $3::text IS NULL OR i.source_function = $3),"
+      " j.error_group AS eg, j.failure_function AS fn FROM job_executions j WHERE j.status = 'failed'"
+      " AND j.error_group IS NOT NULL AND ($3::text IS NULL OR j.failure_function = $3) AND " + window("j") +
+      " UNION ALL SELECT 'event ' || e.event_name, false, e.id, e.invocation_id, e.invocation_day, e.created_at, e.error_group,"
+      " e.failure_function FROM event_executions e WHERE e.status IN ('handler_failed', 'detection_failed')"
+      " AND e.error_group IS NOT NULL AND ($3::text IS NULL OR e.failure_function = $3) AND " + window("e") + "),"
       " r AS MATERIALIZED (SELECT eg, name, fn, width_bucket(f.created_at, $5::timestamptz[]) AS bucket, count(*) AS n,"
       " min(f.created_at) AS first_at, max(f.created_at) AS last_at FROM fi f GROUP BY 1, 2, 3, 4),"
-      " g AS MATERIALIZED (SELECT eg, sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at,"
-      " array_agg(DISTINCT fn) FILTER (WHERE fn IS NOT NULL) AS fns, array_agg(DISTINCT name) AS names FROM r GROUP BY eg),"
+      " g AS MATERIALIZED (SELECT eg, sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at FROM r GROUP BY eg),"
       // Each group's newest and oldest failure, as the page orders its occurrences: time, then
       // invocation; among the failures at the group's last (first) time only.
       " newest AS (SELECT DISTINCT ON (fi.eg) fi.eg, fi.id, fi.job, fi.invocation_id, fi.invocation_day FROM fi"
@@ -1201,11 +1198,16 @@ ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std
       " AND e.invocation_day = nw.invocation_day AND " + sql::in_days("e", days) + "),"
       " top AS (SELECT eg, newest, oldest, sample, " + sql::masked_error("sample") + " AS grp FROM s"
       " ORDER BY n DESC, " + sql::masked_error("sample") + " COLLATE \"C\" LIMIT $4),"
-      " b AS (SELECT eg, bucket, sum(n)::bigint AS n FROM r WHERE eg IN (SELECT eg FROM top) GROUP BY eg, bucket)"
+      // The lists from the distinct pairs (hashed): an aggregate's DISTINCT sorted each group's rows.
+      " b AS MATERIALIZED (SELECT eg, bucket, sum(n)::bigint AS n FROM r WHERE eg IN (SELECT eg FROM top) GROUP BY eg, bucket),"
+      " fns AS MATERIALIZED (SELECT eg, array_agg(fn) AS fns FROM (SELECT DISTINCT eg, fn FROM r WHERE fn IS NOT NULL"
+      " AND eg IN (SELECT eg FROM top)) x GROUP BY eg),"
+      " names AS MATERIALIZED (SELECT eg, array_agg(name) AS names FROM (SELECT DISTINCT eg, name FROM r"
+      " WHERE eg IN (SELECT eg FROM top)) x GROUP BY eg)"
       " SELECT top.grp, b.bucket, b.n, " + micros("g.first_at") + ", " + micros("g.last_at") + ","
-      " top.newest::text, top.oldest::text, top.sample, g.fns, g.names,"
+      " top.newest::text, top.oldest::text, top.sample, fns.fns, names.names,"
       " (SELECT count(*) FROM g), (SELECT coalesce(sum(n), 0)::bigint FROM g)"
-      " FROM b JOIN top USING (eg) JOIN g USING (eg)",
+      " FROM b JOIN top USING (eg) JOIN g USING (eg) LEFT JOIN fns USING (eg) LEFT JOIN names USING (eg)",
       since, until, function, static_cast<int64_t>(limit), bounds);
   ErrorGroups out;
   std::map<std::string, ErrorGroup> groups;

@@ -305,5 +305,29 @@ TEST(Exactness, VerifyNamesTheNameRollupThatIsOff) {
   EXPECT_EQ(rep.differences.size(), 2u);
 }
 
+// Migration 021: a failure keeps its invocation's function, every other row none; verify names
+// both kinds of row that is off.
+TEST(Exactness, VerifyNamesTheFailureWhoseFunctionIsOff) {
+  testing::TestDatabase db;
+  ASSERT_EQ(testing::run_edpipe("load --quiet --db dbname=" + db.name() + " " EDPIPE_SAMPLES_DIR).status, 0);
+  ASSERT_TRUE(verify_database(db.conn()).ok());
+  ASSERT_GT(db.count("SELECT count(*) FROM job_executions WHERE status = 'failed' AND failure_function <> ''"), 0);
+  EXPECT_EQ(db.count("SELECT count(*) FROM job_executions WHERE status <> 'failed' AND failure_function IS NOT NULL"), 0);
+  {
+    pqxx::work tx(db.conn());
+    tx.exec0("UPDATE job_executions SET failure_function = 'no-such-function' WHERE id = "
+             "(SELECT id FROM job_executions WHERE status = 'failed' ORDER BY id LIMIT 1)");
+    tx.exec0("UPDATE job_executions SET failure_function = 'event-detector-moves' WHERE id = "
+             "(SELECT id FROM job_executions WHERE status = 'completed' ORDER BY id LIMIT 1)");
+    tx.commit();
+  }
+  const auto rep = verify_database(db.conn());
+  int named = 0;
+  for (const auto& d : rep.differences)
+    named += d.find("job_executions ") == 0 && d.find("failure_function is ") != std::string::npos;
+  EXPECT_EQ(named, 2);
+  EXPECT_EQ(rep.differences.size(), 2u);
+}
+
 }  // namespace
 }  // namespace edpipe::load

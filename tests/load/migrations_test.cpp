@@ -58,9 +58,9 @@ TEST(Migrations, DayPartitionsDownAndUpKeepEveryRow) {
   const std::string days = "SELECT count(DISTINCT tableoid) FROM job_logs";
   ASSERT_EQ(db.count(days), 2);
   Migrator m(db.conn());
-  ASSERT_EQ(m.down(5).size(), 5u);  // 020, 019, 018, 017 and 016
+  ASSERT_EQ(m.down(6).size(), 6u);  // 021, 020, 019, 018, 017 and 016
   EXPECT_EQ(db.count(days), 1);
-  ASSERT_EQ(m.up().size(), 5u);
+  ASSERT_EQ(m.up().size(), 6u);
   EXPECT_EQ(db.count(days), 2);
   EXPECT_EQ(testing::dump_difference(db.dump(), rows), "");
   EXPECT_EQ(db.count("SELECT count(*) FROM invocations WHERE invocation_day <> edpipe_invocation_day(id)"), 0);
@@ -183,6 +183,17 @@ TEST(Migrations, UpDownUp) {
   EXPECT_EQ(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'job_logs'::regclass"), 2);  // undated too
   const std::string spans = "SELECT count(*) FROM pg_tables WHERE tablename = 'edpipe_day_spans'";
   EXPECT_EQ(db.count(spans), 1);
+  // 021: each failure's function, in the failures' indexes (one more included column each).
+  const std::string failure_functions =
+      "SELECT count(*) FROM pg_attribute WHERE attname = 'failure_function' AND NOT attisdropped "
+      "AND attrelid IN ('job_executions'::regclass, 'event_executions'::regclass)";
+  const std::string failed_included = "SELECT sum(indnatts - indnkeyatts) FROM pg_index WHERE indexrelid IN "
+                                      "('job_executions_failed_idx'::regclass, 'event_executions_failed_idx'::regclass)";
+  EXPECT_EQ(db.count(failure_functions), 2);
+  EXPECT_EQ(db.count(failed_included), 12);
+  EXPECT_EQ(m.down(1).size(), 1u);  // 021
+  EXPECT_EQ(db.count(failure_functions), 0);
+  EXPECT_EQ(db.count(failed_included), 10);
   // 020: the failures' groups, computed by the server, in the failures' indexes; the function in
   // the invocations' key.
   const std::string groups = "SELECT count(*) FROM pg_attribute WHERE attname = 'error_group' AND attgenerated = 's' "
