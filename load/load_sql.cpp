@@ -384,15 +384,10 @@ WHERE j.invocation_id = d.invocation_id AND j.id = d.id
       IS DISTINCT FROM (d.status, d.duration_ms, d.created_at, d.failure_function))";
 
   const Touched jobs = touched(by, "j", "invocation_id", 2);
-  s.derive_events = R"(
-UPDATE event_executions e SET status = d.status, detection_duration_ms = d.detection_ms,
-       handler_duration_ms = d.handler_ms, created_at = d.created_at,
-       jobs_count = d.jobs_count, jobs_succeeded = d.jobs_succeeded, jobs_failed = d.jobs_failed,
-       failure_function = d.failure_function, updated_at = $1::timestamptz
-FROM (
+  const std::string derived_events = R"(
   SELECT s.*, CASE WHEN s.status IN ('handler_failed', 'detection_failed') THEN s.source_function END AS failure_function
   FROM (
-  SELECT v.id, v.invocation_id, i.source_function, )" + event_status("v", "i.status = 'abandoned'") + R"( AS status,
+  SELECT v.id, v.invocation_id, v.invocation_day, i.source_function, )" + event_status("v", "i.status = 'abandoned'") + R"( AS status,
          )" + step_ms("v.detection_started_at", "v.detection_ended_at", "v.reported_detection_ms") + R"( AS detection_ms,
          )" + step_ms("v.handler_started_at", "v.handler_ended_at", "v.reported_handler_ms") + R"( AS handler_ms,
          coalesce(v.detection_started_at, v.first_record_at) AS created_at,
@@ -407,12 +402,29 @@ FROM (
     ON c.invocation_id = v.invocation_id AND c.event_execution_id = v.id
   WHERE true)" + v.where + parent + R"(
   ) s
-) d
-WHERE e.invocation_id = d.invocation_id AND e.id = d.id
+)";
+  const std::string update_events = R"(
+UPDATE event_executions e SET status = d.status, detection_duration_ms = d.detection_ms,
+       handler_duration_ms = d.handler_ms, created_at = d.created_at,
+       jobs_count = d.jobs_count, jobs_succeeded = d.jobs_succeeded, jobs_failed = d.jobs_failed,
+       failure_function = d.failure_function, updated_at = $1::timestamptz
+FROM )";
+  const std::string changed_events = R"(
   AND (e.status, e.detection_duration_ms, e.handler_duration_ms, e.created_at, e.jobs_count, e.jobs_succeeded, e.jobs_failed,
        e.failure_function)
       IS DISTINCT FROM (d.status, d.detection_ms, d.handler_ms, d.created_at, d.jobs_count, d.jobs_succeeded, d.jobs_failed,
                         d.failure_function))";
+  // On one server the derived rows are worked out first (MATERIALIZED), from the temp table
+  // out, and the rows to update are read by their key: planned as one statement, the update
+  // merge-joined the touched rows with the whole of event_executions in invocation order on a
+  // database with statistics (350 ms a batch of a replay of 20,000 invocations, against 70).
+  if (by == TouchedBy::TempTable)
+    s.derive_events = "WITH d AS MATERIALIZED (" + derived_events + ")" + update_events +
+                      "d\nWHERE e.invocation_id = d.invocation_id AND e.invocation_day = d.invocation_day AND e.id = d.id" +
+                      changed_events;
+  else
+    s.derive_events = update_events + "(" + derived_events + ") d\nWHERE e.invocation_id = d.invocation_id AND e.id = d.id" +
+                      changed_events;
 
   const Touched t = touched(by, "t", "id", 2), x = touched(by, "x", "invocation_id", 2);
   s.count_children = R"(
