@@ -630,11 +630,24 @@ void LoadLane::add_day_partitions(pqxx::connection& conn, const std::vector<int3
   days_with_partitions_.insert(unknown.begin(), unknown.end());
 }
 
+void LoadLane::analyze_new_partitions(pqxx::connection& conn, const std::vector<int32_t>& days) {
+  if (!merges_ || touched_by_ != sql::TouchedBy::TempTable || days.empty()) return;
+  pqxx::nontransaction tx(conn);
+  const auto unanalyzed = tx.exec_params1(sql::kUnanalyzedDayPartitions, date_array(days));
+  if (unanalyzed[0].is_null()) return;
+  try {
+    tx.exec0("ANALYZE " + unanalyzed[0].as<std::string>());
+  } catch (const pqxx::undefined_table&) {
+    // A prune dropped the day since: the batch finds that out under its shard locks.
+  }
+}
+
 // The steps of docs/database.md "How a load stays exact", in that order. The day partitions the
 // batch writes to are made first; under the shard locks a prune cannot drop them (it drops a day
 // under every shard lock), but it may have dropped one since they were seen: then again.
 void LoadLane::load_once(pqxx::connection& conn, const transform::RowBatch& rows) {
   const std::vector<int32_t> days = partitioned_days(rows);
+  analyze_new_partitions(conn, days);
   for (int round = 0;; ++round) {
     add_day_partitions(conn, days);
     pqxx::work tx(conn);
@@ -688,6 +701,7 @@ void LoadLane::write_batch(pqxx::work& tx, const transform::RowBatch& rows) {
   add_rollup_deltas(tx, before, after, std::move(deltas), n);   // 8
   write_dead_letters(n.letters);  // once each, and on disk before the rows that left them out commit
   tx.commit();
+  merges_ = merges_ || !stored.empty();
   // Counted once the batch is in: a retried try counts again.
   stats_.rows_sent += n.sent;
   stats_.log_conflicts += n.log_conflicts;

@@ -153,6 +153,11 @@ class LoadLane {
   // The day partitions (migration 016) of `days` made where missing, in a transaction of their
   // own: making one locks its whole table.
   void add_day_partitions(pqxx::connection& conn, const std::vector<int32_t>& days);
+  // On one server, once this lane merges: the partitions of `days` that were never analyzed get
+  // their statistics now, in a statement of their own, instead of in autovacuum's first pass up
+  // to a minute later. Without them every derive statement of a merging batch read its
+  // partitions whole.
+  void analyze_new_partitions(pqxx::connection& conn, const std::vector<int32_t>& days);
   void write_dead_letters(std::vector<std::string>& letters);
 
   LoaderOptions options_;
@@ -168,6 +173,7 @@ class LoadLane {
   std::atomic<int64_t> horizon_seen_{kNoHorizon};
   CopyWriter invocations_, events_, jobs_, logs_;  // kept from batch to batch with their buffers
   std::set<int32_t> days_with_partitions_;  // seen to exist (a prune may drop one: checked in each batch)
+  bool merges_ = false;                     // a batch of this lane merged into stored invocations
   // How steps 4-6 name the touched invocations: by the temp table on one server, by arrays on
   // Citus (sql::TouchedBy; open() asks the server).
   sql::TouchedBy touched_by_ = sql::TouchedBy::TempTable;

@@ -561,6 +561,12 @@ const char* const kDaysWithoutPartitions =
     "SELECT d::text FROM unnest($1::date[]) d WHERE to_regclass('invocations_d' || to_char(d, 'YYYYMMDD')) IS NULL";
 const std::string kLockPartitions = "SELECT pg_advisory_xact_lock(" + std::to_string(kPartitionLockSpace) + ", 0)";
 const char* const kAddDayPartitions = "SELECT coalesce(sum(edpipe_add_day_partitions(d)), 0) FROM unnest($1::date[]) d";
+const char* const kUnanalyzedDayPartitions = R"(
+SELECT string_agg(format('%I', c.relname), ', ' ORDER BY c.relname)
+FROM unnest($1::date[]) d
+CROSS JOIN unnest(ARRAY['invocations', 'event_executions', 'job_executions', 'job_logs']) t
+JOIN pg_class c ON c.relname = t || '_d' || to_char(d, 'YYYYMMDD') AND c.relkind = 'r'
+WHERE c.reltuples < 0)";
 const char* const kDayPartitions = R"(
 SELECT to_date(substr(c.relname, length('invocations_d') + 1), 'YYYYMMDD')::text AS day
 FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid

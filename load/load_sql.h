@@ -115,6 +115,8 @@ extern const char* const kStoredInvocations;
 extern const char* const kDaysWithoutPartitions;
 extern const std::string kLockPartitions;        // pg_advisory_xact_lock(kPartitionLockSpace, 0)
 extern const char* const kAddDayPartitions;      // $1 days (date[]) -> partitions made
+// $1 days (date[]) -> their partitions never analyzed (reltuples < 0), as one quoted list or NULL.
+extern const char* const kUnanalyzedDayPartitions;
 // The day partitions of invocations, oldest first: day ('YYYY-MM-DD').
 extern const char* const kDayPartitions;
 // A day a prune drops whole ($1 day, $2 horizon; under every shard lock). The invocations of the
