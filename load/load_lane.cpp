@@ -54,19 +54,20 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
   for (const auto& j : b.job_executions) {
     if (not_new.count(j.invocation_id)) continue;
     const transform::JobStatus st = job_status(j, abandoned[j.invocation_id]);
+    const bool failed = st == transform::JobStatus::Failed;
     per_invocation[j.invocation_id].runs.push_back(
-        {transform::NameKind::Job, std::string(job_name(j)), st == transform::JobStatus::Failed, false, as_integer_column(duration_ms(j))});
+        {transform::NameKind::Job, std::string(job_name(j)), failed, false, as_integer_column(duration_ms(j))});
     for (Counts* c : {&per_invocation[j.invocation_id], event_execution_id(j) ? &per_event[*event_execution_id(j)] : nullptr}) {
       if (!c) continue;
       c->run++;
       if (st == transform::JobStatus::Completed) c->ok++;
-      if (st == transform::JobStatus::Failed) {
+      if (failed) {
         c->failed++;
         c->failed_names.emplace_back(job_name(j));
       }
     }
     encode_staged(job, g, j);
-    encode_derived(job, j, JobDerived{st, failed_in(j.invocation_id, st == transform::JobStatus::Failed)});
+    encode_derived(job, j, JobDerived{st, failed_in(j.invocation_id, failed)});
     job.end_row();
   }
   for (const auto& e : b.event_executions) {
@@ -78,14 +79,11 @@ std::vector<transform::InvocationContribution> encode_fresh(const transform::Row
     }
     const Counts& c = per_event[e.id];
     const transform::EventStatus st = event_status(e, abandoned[e.invocation_id]);
+    const bool failed = st == transform::EventStatus::HandlerFailed || st == transform::EventStatus::DetectionFailed;
     per_invocation[e.invocation_id].runs.push_back(
-        {transform::NameKind::Event, std::string(event_name(e)),
-         st == transform::EventStatus::HandlerFailed || st == transform::EventStatus::DetectionFailed, detected(e),
-         as_integer_column(handler_duration_ms(e))});
+        {transform::NameKind::Event, std::string(event_name(e)), failed, detected(e), as_integer_column(handler_duration_ms(e))});
     encode_staged(ev, g, e);
-    encode_derived(ev, e, EventDerived{st, c.run, c.ok, c.failed,
-                                       failed_in(e.invocation_id, st == transform::EventStatus::HandlerFailed ||
-                                                                      st == transform::EventStatus::DetectionFailed)});
+    encode_derived(ev, e, EventDerived{st, c.run, c.ok, c.failed, failed_in(e.invocation_id, failed)});
     ev.end_row();
   }
   std::vector<transform::InvocationContribution> out;
