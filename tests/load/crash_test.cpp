@@ -86,7 +86,7 @@ TEST(Crash, ServerKilledDuringLoadsLosesNothing) {
   for (int round = 0; round < 3; ++round) {
     testing::TestDatabase db;
     BackgroundCommand load(kEdpipe + "load --json --quiet --batch-size 300 --db dbname=" + db.name() + " " + corpus.string());
-    kills += crash_while(load, rng, 4, 200, 900);
+    kills += crash_while(load, rng, 4, 100, 600);
     ASSERT_EQ(load.wait(), 0) << load.output();
     EXPECT_NE(load.output().find("\"durable_commits\":true"), std::string::npos) << load.output();
     expect_exact(db, truth, corpus, "round " + std::to_string(round));
@@ -140,7 +140,8 @@ TEST(Crash, ServerGoneForGoodEndsTheLoadWithinTheRetryBoundThenARerunCompletes) 
   const std::string truth = truth_of(corpus);
   testing::TestDatabase db;
   BackgroundCommand load(kEdpipe + "load --quiet --batch-size 300 --db dbname=" + db.name() + " " + corpus.string());
-  std::this_thread::sleep_for(700ms);
+  // The server dies once the load has committed its first batch: well before its last.
+  for (int i = 0; i < 1000 && load.running() && db.count("SELECT count(*) FROM invocations") == 0; ++i) std::this_thread::sleep_for(10ms);
   ASSERT_TRUE(load.running()) << load.output();
   crash_server();
   const auto crashed = std::chrono::steady_clock::now();
@@ -249,6 +250,44 @@ TEST(Crash, FileOwnershipSurvivesAServerRestart) {
   db.reconnect();
   EXPECT_EQ(testing::dump_difference(db.dump(), truth), "");
   fs::remove_all(corpus);
+}
+
+// Alive: neither gone nor a zombie (who reaps a killed server's processes is up to PID 1).
+bool alive(int64_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_field, comm, state;
+  if (!(stat >> pid_field >> comm >> state)) return false;
+  return state != "Z" && state != "X";
+}
+
+// A backend that outlived its postmaster (one forked just as the postmaster was killed) stays
+// attached to the shared memory, and a server will not start on the data directory while it
+// runs: `scripts/pg crash` finds it by its working directory, kills it, and the server starts.
+// A busy query never checks whether its postmaster lives; statement_timeout bounds it.
+TEST(Crash, ABackendThatOutlivedItsPostmasterIsKilledToo) {
+  BackgroundCommand busy(
+      "psql -d postgres -qAtc \"SET statement_timeout = '90s'; SELECT count(*) FROM generate_series(1, 10000000000)\"");
+  pqxx::connection c("dbname=postgres");
+  int64_t backend = 0;
+  for (int i = 0; i < 200 && backend == 0; ++i) {
+    pqxx::nontransaction tx(c);
+    auto r = tx.exec("SELECT pid FROM pg_stat_activity WHERE query LIKE '%generate_series(1, 10000000000)%' AND pid <> pg_backend_pid()");
+    if (!r.empty()) backend = r[0][0].as<int64_t>();
+    else std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_NE(backend, 0) << busy.output();
+  int postmaster = 0;
+  std::ifstream(std::string(EDPIPE_TEST_PG_DIR) + "/data/postmaster.pid") >> postmaster;
+  ASSERT_GT(postmaster, 0);
+  ASSERT_EQ(::kill(postmaster, SIGKILL), 0);
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(alive(backend)) << "the busy backend did not outlive its postmaster";
+  crash_server();
+  EXPECT_FALSE(alive(backend)) << "the orphaned backend still runs";
+  start_server();
+  testing::TestDatabase db;  // the server answers again
+  EXPECT_EQ(db.count("SELECT 1"), 1);
+  EXPECT_NE(busy.wait(60), 0);
 }
 
 }  // namespace
