@@ -1151,10 +1151,9 @@ std::vector<std::string> text_array(const pqxx::field& f) {
 
 // One statement: the window's failures with their group (migration 020's error_group: the masked
 // message, hashed) and their invocation's function (021's failure_function), from the failures'
-// partial indexes alone; per group, name, function and trend bucket their count; per group the
-// totals and the lists the page shows; the `limit` groups with the most; a row per group and
-// bucket. A group's masked message and sample are those of its newest failure, the one row read
-// per group.
+// partial indexes alone; per group and trend bucket their count; per group the totals; the
+// `limit` groups with the most, with their names and functions; a row per group and bucket. A
+// group's masked message and sample are those of its newest failure, the one row read per group.
 ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std::optional<std::string>& function,
                                      size_t limit) {
   ReadTransaction tx(conn_, limits_);
@@ -1180,8 +1179,8 @@ ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std
       " UNION ALL SELECT 'event ' || e.event_name, false, e.id, e.invocation_id, e.invocation_day, e.created_at, e.error_group,"
       " e.failure_function FROM event_executions e WHERE e.status IN ('handler_failed', 'detection_failed')"
       " AND e.error_group IS NOT NULL AND ($3::text IS NULL OR e.failure_function = $3) AND " + window("e") + "),"
-      " r AS MATERIALIZED (SELECT eg, name, fn, width_bucket(f.created_at, $5::timestamptz[]) AS bucket, count(*) AS n,"
-      " min(f.created_at) AS first_at, max(f.created_at) AS last_at FROM fi f GROUP BY 1, 2, 3, 4),"
+      " r AS MATERIALIZED (SELECT eg, width_bucket(f.created_at, $5::timestamptz[]) AS bucket, count(*) AS n,"
+      " min(f.created_at) AS first_at, max(f.created_at) AS last_at FROM fi f GROUP BY 1, 2),"
       " g AS MATERIALIZED (SELECT eg, sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at FROM r GROUP BY eg),"
       // Each group's newest and oldest failure, as the page orders its occurrences: time, then
       // invocation; among the failures at the group's last (first) time only.
@@ -1198,11 +1197,13 @@ ErrorGroups ViewReader::error_groups(Timestamp since, Timestamp until, const std
       " AND e.invocation_day = nw.invocation_day AND " + sql::in_days("e", days) + "),"
       " top AS (SELECT eg, newest, oldest, sample, " + sql::masked_error("sample") + " AS grp FROM s"
       " ORDER BY n DESC, " + sql::masked_error("sample") + " COLLATE \"C\" LIMIT $4),"
-      // The lists from the distinct pairs (hashed): an aggregate's DISTINCT sorted each group's rows.
-      " b AS MATERIALIZED (SELECT eg, bucket, sum(n)::bigint AS n FROM r WHERE eg IN (SELECT eg FROM top) GROUP BY eg, bucket),"
-      " fns AS MATERIALIZED (SELECT eg, array_agg(fn) AS fns FROM (SELECT DISTINCT eg, fn FROM r WHERE fn IS NOT NULL"
+      // The lists from each group's distinct names and functions, hashed (an aggregate's DISTINCT
+      // sorted each group's rows): grouped apart from the buckets, both groupings are small.
+      " b AS MATERIALIZED (SELECT eg, bucket, n FROM r WHERE eg IN (SELECT eg FROM top)),"
+      " p AS MATERIALIZED (SELECT eg, name, fn FROM fi GROUP BY 1, 2, 3),"
+      " fns AS MATERIALIZED (SELECT eg, array_agg(fn) AS fns FROM (SELECT DISTINCT eg, fn FROM p WHERE fn IS NOT NULL"
       " AND eg IN (SELECT eg FROM top)) x GROUP BY eg),"
-      " names AS MATERIALIZED (SELECT eg, array_agg(name) AS names FROM (SELECT DISTINCT eg, name FROM r"
+      " names AS MATERIALIZED (SELECT eg, array_agg(name) AS names FROM (SELECT DISTINCT eg, name FROM p"
       " WHERE eg IN (SELECT eg FROM top)) x GROUP BY eg)"
       " SELECT top.grp, b.bucket, b.n, " + micros("g.first_at") + ", " + micros("g.last_at") + ","
       " top.newest::text, top.oldest::text, top.sample, fns.fns, names.names,"
