@@ -325,6 +325,42 @@ TEST_F(ServeTest, TheErrorsPageGroupsFailuresAndEveryLinkAnswers) {
   EXPECT_EQ(users->body.find("Request failed with status code"), std::string::npos);
 }
 
+// A walk from every top-level page, as a user clicks: every link on them and on the pages they
+// lead to (two clicks deep, at most 800 pages) answers 200. Links are same-origin paths; the
+// walk skips the script and the sign-in form, which EveryPageAnswersWithItsSecurityHeaders asks.
+TEST_F(ServeTest, EveryLinkTwoClicksFromEveryPageAnswers) {
+  Running s(options());
+  static const std::regex link("href=\"(/[^\"]*)\"");
+  std::set<std::string> seen;
+  std::vector<std::string> level = {"/", "/?range=30d", "/invocations?range=30d", "/invocations?range=30d&status=failed",
+                                    "/jobs?range=30d", "/events?range=30d", "/errors?range=30d", "/analytics?range=30d"};
+  for (const auto& p : level) seen.insert(p);
+  size_t fetched = 0;
+  std::set<std::string> kinds;  // the first path segment of every page reached
+  for (int depth = 0; depth <= 2 && !level.empty(); ++depth) {
+    std::vector<std::string> next;
+    for (const auto& path : level) {
+      if (fetched >= 800) break;
+      const auto r = s.client->Get(path);
+      ++fetched;
+      ASSERT_TRUE(r) << path;
+      EXPECT_EQ(r->status, 200) << path << "\n" << r->body.substr(0, 400);
+      kinds.insert(path.substr(0, path.find_first_of("/?", 1)));
+      if (depth == 2) continue;
+      for (std::sregex_iterator it(r->body.begin(), r->body.end(), link), end; it != end; ++it) {
+        std::string target = (*it)[1];
+        for (size_t at; (at = target.find("&amp;")) != std::string::npos;) target.replace(at, 5, "&");
+        if (target.rfind("/static/", 0) == 0 || target.rfind("/login", 0) == 0) continue;
+        if (seen.insert(target).second) next.push_back(target);
+      }
+    }
+    level = std::move(next);
+  }
+  EXPECT_GT(fetched, 150u) << "the walk reached too few pages to tell";
+  for (const char* kind : {"/", "/invocations", "/invocation", "/jobs", "/events", "/errors", "/analytics"})
+    EXPECT_TRUE(kinds.count(kind)) << kind << " was never reached";
+}
+
 // The payload's row old → new: the changed columns first (changed, gained, lost; by name), old
 // and new side by side, the unchanged folded below.
 TEST_F(ServeTest, TheInvocationPageShowsTheRowChangedColumnsFirst) {
