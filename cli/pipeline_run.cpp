@@ -42,7 +42,8 @@ void add_pipeline_options(po::options_description& general, po::options_descript
       ("db", po::value(&f.db)->value_name("DB"), kDbOptionHelp)
       ("batch-size", number_option(f.batch_size, size_t{1}, size_t{10'000'000}, "batch-size", "ROWS"),
        "rows sent per batch: each lane writes its part of a batch in one transaction (the first batches start "
-       "smaller and double up to it)")
+       "smaller and double up to it; batches are cut between reads of the input, up to 1 MiB each, so a batch "
+       "may hold more)")
       ("connections", number_option(f.connections, 1, load::kShardCount, "connections"),
        "database connections loading side by side, each the invocations of its own shards (1-16)")
       ("max-open-invocations",
