@@ -6,11 +6,12 @@
 #include <utility>
 
 #include "ingest/record_fields.h"
+#include "ingest/structural_fields.h"
 
 namespace edpipe::ingest {
 namespace {
 
-constexpr size_t kGroupBytes = 64 * 1024;  // one document stream per group; bounds the cost of a fallback
+constexpr size_t kGroupBytes = 64 * 1024;  // one stage-1 index per group: stays in the cache
 
 struct Candidate {
   size_t begin, end;  // [begin, end) within the block: from the `{` to the end of the record
@@ -22,15 +23,19 @@ struct Candidate {
 }  // namespace
 
 struct RecordDecoder::Impl {
-  explicit Impl(FramingOptions f) : framer(std::move(f)) {}
+  Impl(FramingOptions f, DecodePath p) : framer(std::move(f)), path(p) {}
   LineFramer framer;
+  DecodePath path;
   simdjson::ondemand::parser parser;
+  detail::StructuralIndex group_index, line_index;
+  detail::StructuralFieldReader structural;
   detail::FieldValidator validator;
   detail::RawFields fields;
   std::vector<Candidate> candidates;
   std::vector<std::string> saved_lines;  // framed lines keep their prefix for the dead-letter output
   std::vector<Candidate> wrapped;        // Docker wrappers, decoded after the stream
   bool input_outlives_batch = false;     // of the text being decoded now
+  uint64_t exact_lines = 0;
 
   std::string_view raw_of(const char* data, const Candidate& c) const {
     if (c.saved >= 0) return saved_lines[static_cast<size_t>(c.saved)];
@@ -122,44 +127,66 @@ struct RecordDecoder::Impl {
     take_verdict(validator.validate(fields, pos, out.records, out.text, input_outlives_batch), out, pos, raw);
   }
 
-  // The fast path: one document stream over a group of candidates. Returns false (having
-  // undone its output) when the group must be decided line by line.
-  bool decode_group(const LineBlock& block, size_t first, size_t last, IngestBatch& out) {
+  // The fast path: the stage-1 index of a group of candidates, each record's fields read from
+  // it. A record that does not start where the index expects (an earlier line's unclosed string
+  // shifted what stage 1 took for structure), or every record of a group stage 1 refuses, is
+  // indexed alone; one the structural reader is not sure of is decided by the exact path.
+  void decode_group(const LineBlock& block, size_t first, size_t last, IngestBatch& out) {
     const size_t base = candidates[first].begin;
     const size_t len = candidates[last - 1].end - base;
-    const size_t records_mark = out.records.size(), rejected_mark = out.rejected.size();
-    const LineCounts counts_mark = out.counts;
-    auto undo = [&] {
-      out.records.resize(records_mark);
-      out.rejected.resize(rejected_mark);
-      out.counts = counts_mark;
-      return false;
-    };
-    simdjson::ondemand::document_stream stream;
-    if (parser.iterate_many(block.data + base, len, std::max(len + 1, kGroupBytes)).get(stream)) return false;
-    size_t k = first;
-    for (auto it = stream.begin(); it != stream.end(); ++it) {
-      // current_index() is experimental in simdjson (pinned to 3.0 in CMakeLists.txt): if its
-      // meaning changed, the check fails and the block falls back to one line at a time.
-      if (k == last || it.current_index() != candidates[k].begin - base) return undo();
-      simdjson::ondemand::document_reference doc;
-      simdjson::ondemand::object obj;
-      auto e = (*it).get(doc);
-      if (!e) e = doc.get_object().get(obj);
-      if (!e) e = detail::collect_fields(obj, fields);
-      if (e) return undo();
+    if (path == DecodePath::Generic || !group_index.build(block.data + base, len)) {
+      for (size_t k = first; k < last; ++k) decode_alone(block, candidates[k], out);
+      return;
+    }
+    const uint32_t* at = group_index.offsets();
+    const uint32_t n = group_index.count();
+    uint32_t s = 0;
+    for (size_t k = first; k < last; ++k) {
       const Candidate& c = candidates[k];
+      const size_t b = c.begin - base, e = c.end - base;
+      while (s < n && at[s] < b) ++s;
+      uint32_t stop = s;
+      while (stop < n && at[stop] < e) ++stop;
+      if (s < n && at[s] == b) {
+        read_indexed(block, c, group_index, s, stop, out);
+      } else {
+        decode_alone(block, c, out);
+      }
+      s = stop;
+    }
+  }
+
+  void decode_alone(const LineBlock& block, const Candidate& c, IngestBatch& out) {
+    if (path == DecodePath::Structural && line_index.build(block.data + c.begin, c.end - c.begin) &&
+        line_index.count() > 0) {
+      read_indexed(block, c, line_index, 0, line_index.count(), out);
+    } else {
+      decode_exactly(block, c, out);
+    }
+  }
+
+  void read_indexed(const LineBlock& block, const Candidate& c, detail::StructuralIndex& index, uint32_t first,
+                    uint32_t stop, IngestBatch& out) {
+    if (structural.read(index, first, stop, fields) == detail::StructuralFieldReader::Read::Done) {
       take_verdict(validator.validate(fields, c.pos, out.records, out.text, input_outlives_batch), out, c.pos,
                    raw_of(block.data, c));
-      ++k;
+    } else {
+      decode_exactly(block, c, out);
     }
-    if (k != last || stream.truncated_bytes() != 0) return undo();
-    return true;
+  }
+
+  void decode_exactly(const LineBlock& block, const Candidate& c, IngestBatch& out) {
+    ++exact_lines;
+    decode_one(block.data + c.begin, c.end - c.begin, block.size + kBlockPadding - c.begin, c.pos,
+               raw_of(block.data, c), out);
   }
 };
 
-RecordDecoder::RecordDecoder(FramingOptions framing) : impl_(std::make_unique<Impl>(std::move(framing))) {}
+RecordDecoder::RecordDecoder(FramingOptions framing, DecodePath path)
+    : impl_(std::make_unique<Impl>(std::move(framing), path)) {}
 RecordDecoder::~RecordDecoder() = default;
+
+uint64_t RecordDecoder::exact_path_lines() const noexcept { return impl_->exact_lines; }
 
 void RecordDecoder::decode_line(std::string_view line, SourcePos pos, IngestBatch& out) {
   if (line.empty()) {  // a block of zero bytes holds no line; an empty line is still one
@@ -233,18 +260,12 @@ void RecordDecoder::decode(LineBlock& block, uint32_t input_index, IngestBatch& 
     ++line_no;
   }
 
-  // Phases 2 and 3: groups of candidates through a document stream, line by line on any doubt.
-  const size_t readable_end = block.size + kBlockPadding;
+  // Phases 2 and 3: groups of candidates through one stage-1 index, line by line on any doubt.
   size_t first = 0;
   while (first < m.candidates.size()) {
     size_t last = first + 1;
     while (last < m.candidates.size() && m.candidates[last].end - m.candidates[first].begin <= kGroupBytes) ++last;
-    if (!m.decode_group(block, first, last, out)) {
-      for (size_t k = first; k < last; ++k) {
-        const Candidate& c = m.candidates[k];
-        m.decode_one(data + c.begin, c.end - c.begin, readable_end - c.begin, c.pos, m.raw_of(data, c), out);
-      }
-    }
+    m.decode_group(block, first, last, out);
     first = last;
   }
   for (const Candidate& w : m.wrapped) m.decode_wrapped(m.raw_of(data, w), w.pos, out);

@@ -89,6 +89,8 @@ constexpr FieldName kFieldNames[] = {
 static_assert(std::size(kFieldNames) == kFieldCount);
 
 
+}  // namespace
+
 // Key -> field, by length then content; the comparisons have constant sizes and are inlined.
 std::optional<FieldId> find_field(std::string_view k) noexcept {
 #define EDPIPE_KEY(literal, id) \
@@ -133,26 +135,26 @@ std::optional<FieldId> find_field(std::string_view k) noexcept {
   return std::nullopt;
 }
 
-enum class Kind { Text, Timestamp, Integer, Number, Bool, Json, JsonObject, Error };
-
-Kind kind_of(FieldId id) {
+FieldKind kind_of(FieldId id) noexcept {
   switch (id) {
     case FieldId::Ts:
-    case FieldId::SourceEventTime: return Kind::Timestamp;
+    case FieldId::SourceEventTime: return FieldKind::Timestamp;
     case FieldId::V:
-    case FieldId::Seq: return Kind::Integer;
-    case FieldId::DurationMs: return Kind::Number;
+    case FieldId::Seq: return FieldKind::Integer;
+    case FieldId::DurationMs: return FieldKind::Number;
     case FieldId::AutoLoadModules:
-    case FieldId::Detected: return Kind::Bool;
+    case FieldId::Detected: return FieldKind::Bool;
     case FieldId::SourceEventPayload:
     case FieldId::JobOptions:
     case FieldId::Result:
-    case FieldId::Data: return Kind::Json;
-    case FieldId::Context: return Kind::JsonObject;
-    case FieldId::Error: return Kind::Error;
-    default: return Kind::Text;
+    case FieldId::Data: return FieldKind::Json;
+    case FieldId::Context: return FieldKind::JsonObject;
+    case FieldId::Error: return FieldKind::Error;
+    default: return FieldKind::Text;
   }
 }
+
+namespace {
 
 simdjson::error_code collect_error(simdjson::ondemand::value value, FieldSlot& slot) noexcept {
   if (slot.type == json_type::string) {
@@ -308,11 +310,11 @@ simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields
     if (slot.type == json_type::null) continue;
     simdjson::error_code e = simdjson::SUCCESS;
     switch (kind_of(*id)) {
-      case Kind::Text:
-      case Kind::Timestamp:
-      case Kind::Integer:
-      case Kind::Number:
-      case Kind::Bool:
+      case FieldKind::Text:
+      case FieldKind::Timestamp:
+      case FieldKind::Integer:
+      case FieldKind::Number:
+      case FieldKind::Bool:
         if (slot.type == json_type::string) {
           e = string_of(value, slot.text, slot.text_in_input);
         } else if (slot.type == json_type::number) {
@@ -333,15 +335,15 @@ simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields
           e = raw_json_of(value, slot.type, slot.text);  // wrong type: consumed, reported by validate()
         }
         break;
-      case Kind::Json:
-      case Kind::JsonObject:
+      case FieldKind::Json:
+      case FieldKind::JsonObject:
         if (*id == FieldId::SourceEventPayload && slot.type == json_type::object)
           e = collect_payload(value, slot, fields.hasura);
         else
           e = raw_json_of(value, slot.type, slot.text);
         if (!e && nests_too_deep(slot.text)) e = simdjson::DEPTH_ERROR;
         break;
-      case Kind::Error:
+      case FieldKind::Error:
         e = collect_error(value, slot);
         break;
     }

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <array>
+#include <optional>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -62,6 +63,11 @@ struct RawFields {
 
 // The wire format's name of a field.
 std::string_view field_name(FieldId id);
+// A key's field, or none for a member the wire format does not name.
+std::optional<FieldId> find_field(std::string_view key) noexcept;
+// What a field's value is read as.
+enum class FieldKind : uint8_t { Text, Timestamp, Integer, Number, Bool, Json, JsonObject, Error };
+FieldKind kind_of(FieldId id) noexcept;
 
 // Reads every member of the object; returns a JSON error if the text is not well-formed.
 [[nodiscard]] simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields& fields) noexcept;

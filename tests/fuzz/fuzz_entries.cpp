@@ -60,10 +60,11 @@ uint64_t lines_in(const uint8_t* data, size_t size) {
 }
 
 // Decodes the whole input through a LineReader; returns every line's fate.
-ingest::IngestBatch read_all(const uint8_t* data, size_t size, const ingest::FramingOptions& framing, size_t read_size) {
+ingest::IngestBatch read_all(const uint8_t* data, size_t size, const ingest::FramingOptions& framing, size_t read_size,
+                             ingest::DecodePath path = ingest::DecodePath::Structural) {
   ChoppedSource source(data, size);
   ingest::LineReader reader(source, read_size, 1 << 16);
-  ingest::RecordDecoder decoder(framing);
+  ingest::RecordDecoder decoder(framing, path);
   ingest::IngestBatch all;
   ingest::LineBlock block;
   std::vector<ingest::OverlongLine> overlong;
@@ -99,6 +100,21 @@ void record_reader(const uint8_t* data, size_t size) {
   if (b.counts.records != a.counts.records || b.counts.rejected != a.counts.rejected ||
       b.counts.non_record != a.counts.non_record)
     broken("the fates depend on how the input is cut into blocks");
+  // The structural reader decides every line as the exact path does, record for record.
+  const ingest::IngestBatch g = read_all(data, size, framing, 256, ingest::DecodePath::Generic);
+  if (g.records.size() != a.records.size() || g.rejected.size() != a.rejected.size() ||
+      g.counts.non_record != a.counts.non_record)
+    broken("the structural reader and the exact path decide lines differently");
+  for (size_t i = 0; i < a.records.size(); ++i) {
+    const ingest::TraceRecord &x = a.records[i], &y = g.records[i];
+    if (x.pos.line != y.pos.line || x.ts != y.ts || x.invocation_id != y.invocation_id ||
+        x.correlation_id != y.correlation_id || !(x.body == y.body))
+      broken("the structural reader and the exact path read a record differently");
+  }
+  for (size_t i = 0; i < a.rejected.size(); ++i)
+    if (a.rejected[i].pos.line != g.rejected[i].pos.line || a.rejected[i].reason != g.rejected[i].reason ||
+        a.rejected[i].detail != g.rejected[i].detail)
+      broken("the structural reader and the exact path reject a line differently");
 }
 
 void transform(const uint8_t* data, size_t size) {
