@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -145,8 +146,7 @@ struct RecordDecoder::Impl {
       const Candidate& c = candidates[k];
       const size_t b = c.begin - base, e = c.end - base;
       while (s < n && at[s] < b) ++s;
-      uint32_t stop = s;
-      while (stop < n && at[stop] < e) ++stop;
+      const auto stop = static_cast<uint32_t>(std::lower_bound(at + s, at + n, e) - at);
       if (s < n && at[s] == b) {
         read_indexed(block, c, group_index, s, stop, out);
       } else {

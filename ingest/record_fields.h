@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <array>
+#include <cstring>
 #include <optional>
 #include <string_view>
 #include <variant>
@@ -63,11 +64,73 @@ struct RawFields {
 
 // The wire format's name of a field.
 std::string_view field_name(FieldId id);
-// A key's field, or none for a member the wire format does not name.
-std::optional<FieldId> find_field(std::string_view key) noexcept;
 // What a field's value is read as.
 enum class FieldKind : uint8_t { Text, Timestamp, Integer, Number, Bool, Json, JsonObject, Error };
-FieldKind kind_of(FieldId id) noexcept;
+
+// A key's field, or none for a member the wire format does not name. (Inline: both readers of
+// records call it for every member.)
+inline std::optional<FieldId> find_field(std::string_view k) noexcept {
+#define EDPIPE_KEY(literal, id) \
+  if (std::memcmp(k.data(), literal, sizeof(literal) - 1) == 0) return FieldId::id
+  switch (k.size()) {
+    case 1: EDPIPE_KEY("v", V); break;
+    case 2: EDPIPE_KEY("ts", Ts); break;
+    case 3: EDPIPE_KEY("seq", Seq); break;
+    case 4: EDPIPE_KEY("type", Type); EDPIPE_KEY("data", Data); break;
+    case 5: EDPIPE_KEY("level", Level); EDPIPE_KEY("error", Error); break;
+    case 6: EDPIPE_KEY("status", Status); EDPIPE_KEY("result", Result); EDPIPE_KEY("source", Source); break;
+    case 7: EDPIPE_KEY("message", Message); EDPIPE_KEY("context", Context); break;
+    case 8: EDPIPE_KEY("job_name", JobName); EDPIPE_KEY("detected", Detected); break;
+    case 10: EDPIPE_KEY("event_name", EventName); break;
+    case 11: EDPIPE_KEY("duration_ms", DurationMs); EDPIPE_KEY("job_options", JobOptions); break;
+    case 12: EDPIPE_KEY("source_table", SourceTable); break;
+    case 13:
+      EDPIPE_KEY("invocation_id", InvocationId);
+      EDPIPE_KEY("source_system", SourceSystem);
+      EDPIPE_KEY("source_job_id", SourceJobId);
+      break;
+    case 14: EDPIPE_KEY("correlation_id", CorrelationId); break;
+    case 15: EDPIPE_KEY("source_function", SourceFunction); EDPIPE_KEY("source_event_id", SourceEventId); break;
+    case 16:
+      EDPIPE_KEY("job_execution_id", JobExecutionId);
+      EDPIPE_KEY("source_operation", SourceOperation);
+      EDPIPE_KEY("source_user_role", SourceUserRole);
+      break;
+    case 17:
+      EDPIPE_KEY("event_module_path", EventModulePath);
+      EDPIPE_KEY("job_function_name", JobFunctionName);
+      EDPIPE_KEY("source_user_email", SourceUserEmail);
+      EDPIPE_KEY("auto_load_modules", AutoLoadModules);
+      EDPIPE_KEY("source_event_time", SourceEventTime);
+      break;
+    case 18: EDPIPE_KEY("event_execution_id", EventExecutionId); break;
+    case 20: EDPIPE_KEY("source_event_payload", SourceEventPayload); break;
+    case 23: EDPIPE_KEY("event_modules_directory", EventModulesDirectory); break;
+    default: break;
+  }
+#undef EDPIPE_KEY
+  return std::nullopt;
+}
+
+inline FieldKind kind_of(FieldId id) noexcept {
+  switch (id) {
+    case FieldId::Ts:
+    case FieldId::SourceEventTime: return FieldKind::Timestamp;
+    case FieldId::V:
+    case FieldId::Seq: return FieldKind::Integer;
+    case FieldId::DurationMs: return FieldKind::Number;
+    case FieldId::AutoLoadModules:
+    case FieldId::Detected: return FieldKind::Bool;
+    case FieldId::SourceEventPayload:
+    case FieldId::JobOptions:
+    case FieldId::Result:
+    case FieldId::Data: return FieldKind::Json;
+    case FieldId::Context: return FieldKind::JsonObject;
+    case FieldId::Error: return FieldKind::Error;
+    default: return FieldKind::Text;
+  }
+}
+
 
 // Reads every member of the object; returns a JSON error if the text is not well-formed.
 [[nodiscard]] simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields& fields) noexcept;
