@@ -135,7 +135,7 @@ struct RecordDecoder::Impl {
   void decode_group(const LineBlock& block, size_t first, size_t last, IngestBatch& out) {
     const size_t base = candidates[first].begin;
     const size_t len = candidates[last - 1].end - base;
-    if (path == DecodePath::Generic || !group_index.build(block.data + base, len)) {
+    if (path == DecodePath::Exact || !group_index.build(block.data + base, len)) {
       for (size_t k = first; k < last; ++k) decode_alone(block, candidates[k], out);
       return;
     }

@@ -23,9 +23,9 @@
 
 namespace edpipe::ingest {
 
-// Generic: every record through the exact path (step 3), for tests that hold the structural
+// Exact: every record through the exact path (step 3), for tests that hold the structural
 // reader to it.
-enum class DecodePath : uint8_t { Structural, Generic };
+enum class DecodePath : uint8_t { Structural, Exact };
 
 class RecordDecoder {
  public:
@@ -38,7 +38,7 @@ class RecordDecoder {
   void decode(LineBlock& block, uint32_t input_index, IngestBatch& out);
 
   // Records (and record candidates) decided by the exact path so far: those the structural
-  // reader was not sure of, and every one under DecodePath::Generic.
+  // reader was not sure of, and every one under DecodePath::Exact.
   uint64_t exact_path_lines() const noexcept;
 
   // Decodes one line (no trailing newline needed): the slow path and the unit tests' entry point.

@@ -225,10 +225,7 @@ bool nests_too_deep(std::string_view json) noexcept {
 }  // namespace
 
 simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields& fields) noexcept {
-  if (++fields.generation == 0) {  // wrapped: old stamps could look current
-    for (auto& s : fields.slots) s.generation = 0;
-    fields.generation = 1;
-  }
+  fields.begin_object();
   for (auto member : object) {
     std::string_view key;
     if (auto e = member.unescaped_key().get(key)) return e;
@@ -236,13 +233,7 @@ simdjson::error_code collect_fields(simdjson::ondemand::object object, RawFields
     simdjson::ondemand::value value;
     if (auto e = member.value().get(value)) return e;
     if (!id) continue;  // unknown members are ignored (forward compatibility)
-    FieldSlot& slot = fields[*id];
-    // Only what a reader may look at before this pass sets it (not the whole ~90-byte slot).
-    slot.generation = fields.generation;
-    slot.text = {};
-    slot.text_in_input = true;
-    slot.is_integer = false;
-    slot.has_error_message = slot.has_error_stack = false;
+    FieldSlot& slot = fields.begin_member(*id);
     if (auto e = value.type().get(slot.type)) return e;
     if (slot.type == json_type::null) continue;
     simdjson::error_code e = simdjson::SUCCESS;

@@ -58,6 +58,24 @@ struct RawFields {
   HasuraFields hasura;
   uint32_t generation = 0;  // bumped per object: no clearing of the slots between records
   bool seen(FieldId id) const { return slots[static_cast<size_t>(id)].generation == generation; }
+  // A new object: every slot unseen, without clearing them (the stamps move on).
+  void begin_object() noexcept {
+    if (++generation == 0) {  // wrapped: old stamps could look current
+      for (auto& s : slots) s.generation = 0;
+      generation = 1;
+    }
+  }
+  // The slot of a member seen in the current object, reset to what a reader may look at before
+  // the member's value sets it (not the whole ~90-byte slot).
+  FieldSlot& begin_member(FieldId id) noexcept {
+    FieldSlot& slot = slots[static_cast<size_t>(id)];
+    slot.generation = generation;
+    slot.text = {};
+    slot.text_in_input = true;
+    slot.is_integer = false;
+    slot.has_error_message = slot.has_error_stack = false;
+    return slot;
+  }
   const FieldSlot& operator[](FieldId id) const { return slots[static_cast<size_t>(id)]; }
   FieldSlot& operator[](FieldId id) { return slots[static_cast<size_t>(id)]; }
 };

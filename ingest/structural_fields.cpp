@@ -8,7 +8,7 @@ namespace {
 
 using simdjson::ondemand::json_type;
 
-constexpr int kMaxNest = 64;  // deeper values go to the generic path, which knows the parser's limit
+constexpr int kMaxNest = 64;  // deeper values go to the exact path, which knows the parser's limit
 static_assert(kMaxNest < simdjson::DEFAULT_MAX_DEPTH);
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -76,7 +76,7 @@ struct StructuralFieldReader::Walk {
     return true;
   }
 
-  // A key: its raw contents, which must hold no escape (the generic path compares it unescaped).
+  // A key: its raw contents, which must hold no escape (the exact path compares it unescaped).
   bool key_at(uint32_t i, std::string_view& key) noexcept {
     const std::string_view tok = token(i);
     if (tok.size() < 2 || tok.back() != '"') return false;
@@ -122,7 +122,7 @@ struct StructuralFieldReader::Walk {
     }
     if (p != e) return Number::Bad;
     if (!is_float) {
-      // -0 and integers of 19 digits or more (where int64 ends) are the generic path's.
+      // -0 and integers of 19 digits or more (where int64 ends) are the exact path's.
       if (int_digits > 18 || (negative && int_digits == 1 && *digits == '0')) return Number::Bad;
       int64_t v = 0;
       for (const char* d = digits; d < digits + int_digits; ++d) v = v * 10 + (*d - '0');
@@ -248,7 +248,7 @@ struct StructuralFieldReader::Walk {
           ch = c(i);
         }
         if (ch == '{' || ch == '[') {
-          // An error's message or stack that is not a scalar: the generic path keeps its text.
+          // An error's message or stack that is not a scalar: the exact path keeps its text.
           if (here == Ctx::Error && (key == "message" || key == "stack")) return false;
           if (!open(ch, here == Ctx::None ? Ctx::None : child_of(here, key))) return false;
           ++i;
@@ -275,10 +275,10 @@ struct StructuralFieldReader::Walk {
     }
   }
 
-  // The text of a stored JSON value, as the generic path keeps it: a container from its opening
+  // The text of a stored JSON value, as the exact path keeps it: a container from its opening
   // character to the next token (blanks after it included), a scalar as its token. (No value
   // read here nests deeper than kMaxNest, far below the parser's limit that nests_too_deep()
-  // checks for the generic path.)
+  // checks for the exact path.)
   bool json_value(uint32_t& i, Ctx root, std::string_view& text) noexcept {
     const uint32_t start = i;
     const char ch = c(i);
@@ -321,7 +321,7 @@ struct StructuralFieldReader::Walk {
           if (!literal_at(i, ch == 't' ? "true" : "false")) return false;
           slot.boolean = ch == 't';
         } else if (ch == '{' || ch == '[') {
-          return false;  // the wrong type: the generic path keeps its text for the message
+          return false;  // the wrong type: the exact path keeps its text for the message
         } else {
           const Number n = number_at(i, slot.integer, slot.number);
           if (n == Number::Bad) return false;
@@ -364,10 +364,7 @@ StructuralFieldReader::Read StructuralFieldReader::read(StructuralIndex& index, 
     unescaped_ = std::make_unique<uint8_t[]>(unescaped_capacity_);
   }
   Walk w{index, t, at, stop, unescaped_.get()};
-  if (++fields.generation == 0) {  // wrapped: old stamps could look current
-    for (auto& s : fields.slots) s.generation = 0;
-    fields.generation = 1;
-  }
+  fields.begin_object();
   uint32_t i = first + 1;
   if (w.c(i) == '}') return i + 1 == stop ? Read::Done : Read::Unsure;
   for (;;) {
@@ -380,13 +377,7 @@ StructuralFieldReader::Read StructuralFieldReader::read(StructuralIndex& index, 
       std::string_view ignored;
       if (!w.json_value(i, Ctx::None, ignored)) return Read::Unsure;
     } else {
-      FieldSlot& slot = fields[*id];
-      slot.generation = fields.generation;
-      slot.text = {};
-      slot.text_in_input = true;
-      slot.is_integer = false;
-      slot.has_error_message = slot.has_error_stack = false;
-      if (!w.field(*id, i, slot, fields)) return Read::Unsure;
+      if (!w.field(*id, i, fields.begin_member(*id), fields)) return Read::Unsure;
     }
     if (i >= stop) return Read::Unsure;
     const char ch = w.c(i);

@@ -6,9 +6,10 @@
 // It fills the same RawFields as collect_fields() (record_fields.h) and is held to it: for every
 // record it reads, collect_fields() gives the same fields (tests/ingest/structural_fields_test.cpp
 // and the record reader fuzzer compare both). Whatever it is not sure to read exactly as
-// collect_fields() would is left to that generic path (Read::Unsure): keys with escapes, an
-// `error` that is not a string, a number beyond 18 digits, nesting deeper than 64, and any text
-// that is not well-formed JSON, whose rejection and its reason the generic path decides.
+// collect_fields() would is left to that exact path (Read::Unsure): keys with escapes, an
+// `error` that is neither a string nor an object of scalars, `-0` and integers beyond 18
+// digits, nesting deeper than 64, and any text that is not well-formed JSON, whose rejection
+// and its reason the exact path decides.
 #include <simdjson.h>
 
 #include <cstdint>
@@ -25,7 +26,7 @@ class StructuralIndex {
   StructuralIndex();
   // Indexes text[0, len); text[len, len + SIMDJSON_PADDING) must be readable. False when stage
   // 1 refuses the text (invalid UTF-8, an unclosed string, ...): each record is then decided
-  // alone by the generic path.
+  // alone by the exact path.
   bool build(const char* text, size_t len);
   const char* text() const noexcept { return text_; }
   const uint32_t* offsets() const noexcept { return impl_->structural_indexes.get(); }

@@ -80,7 +80,7 @@ TEST(StructuralFields, GeneratedRecordsTakeTheFastPathAndDecodeAsTheExactPathDoe
   gen::GeneratedTruth truth;
   const auto lines = testing::generated_lines(corpus(7, 300), &truth);
   const Decoded fast = decode_block(lines, DecodePath::Structural);
-  const Decoded exact = decode_block(lines, DecodePath::Generic);
+  const Decoded exact = decode_block(lines, DecodePath::Exact);
   expect_same(fast.batch, exact.batch, "generated corpus");
   EXPECT_EQ(fast.batch.counts.records, truth.record_lines);
   // Only the malformed lines the generator mixes in may need the exact path.
@@ -158,11 +158,11 @@ TEST(StructuralFields, OddShapesAreDecidedAsTheExactPathDecidesThem) {
   for (const auto& line : odd) {
     const std::vector<std::string> around = {log + R"(,"level":"info","message":"before"})", line,
                                              log + R"(,"level":"info","message":"after"})"};
-    expect_same(decode_block(around, DecodePath::Structural).batch, decode_block(around, DecodePath::Generic).batch,
+    expect_same(decode_block(around, DecodePath::Structural).batch, decode_block(around, DecodePath::Exact).batch,
                 line.substr(0, 300));
   }
   // All of them in one block, as a reader would hand them on.
-  expect_same(decode_block(odd, DecodePath::Structural).batch, decode_block(odd, DecodePath::Generic).batch,
+  expect_same(decode_block(odd, DecodePath::Structural).batch, decode_block(odd, DecodePath::Exact).batch,
               "all in one block");
 }
 
@@ -193,7 +193,7 @@ TEST(StructuralFields, MutatedLinesAreDecidedAsTheExactPathDecidesThem) {
       block.push_back(line);
     }
     const Decoded fast = decode_block(block, DecodePath::Structural);
-    const Decoded exact = decode_block(block, DecodePath::Generic);
+    const Decoded exact = decode_block(block, DecodePath::Exact);
     expect_same(fast.batch, exact.batch, "round " + std::to_string(round) + ":\n" + lines_of(block).substr(0, 2000));
     if (::testing::Test::HasFailure()) break;  // one block's report is enough to read
   }
