@@ -275,7 +275,9 @@ TEST(RecordDecoder, RecordsViewABlockThatOutlivesTheBatchAndCopyAnyOther) {
     EXPECT_EQ(b.text.empty(), false);
     // A reused block's records keep their text when the block is overwritten.
     std::fill(block.begin(), block.end(), '#');
-    if (!outlives) EXPECT_EQ(log.message, "plain text");
+    if (!outlives) {
+      EXPECT_EQ(log.message, "plain text");
+    }
   }
 }
 
