@@ -296,10 +296,9 @@ struct StructuralFieldReader::Walk {
   // A known member's value into its slot, as collect_fields() reads it; i ends after it.
   bool field(FieldId id, uint32_t& i, FieldSlot& slot, RawFields& fields) noexcept {
     const char ch = c(i);
-    if (ch == 'n') {
+    if (ch == 'n') {  // null, for every kind: the slot says seen and null
       slot.type = json_type::null;
-      ++i;
-      return literal_at(i - 1, "null");
+      return literal_at(i++, "null");
     }
     switch (ch) {
       case '"': slot.type = json_type::string; break;
