@@ -11,6 +11,9 @@ using simdjson::ondemand::json_type;
 constexpr int kMaxNest = 64;  // deeper values go to the exact path, which knows the parser's limit
 static_assert(kMaxNest < simdjson::DEFAULT_MAX_DEPTH);
 
+// Buffers grown for a long line (up to kMaxLineBytes) are given back at the next short one.
+constexpr size_t kKeptBytes = 1 << 20;
+
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // What a value inside a stored JSON value is to the record: most are nothing (only checked to be
@@ -28,8 +31,10 @@ bool StructuralIndex::build(const char* text, size_t len) {
   text_ = text;
   end_ = text + len;
   backslash_ = nullptr;
-  if (len > impl_->capacity()) {
-    // Room for more than this text: a group's size moves a little from block to block.
+  // Room for a little more than this text (a group's size moves a little from block to block),
+  // and no more than that kept after a long line: the index takes 4 bytes a byte of text.
+  const size_t capacity = impl_->capacity();
+  if (len > capacity || (capacity > kKeptBytes && capacity / 4 > len)) {
     if (impl_->set_capacity(len + len / 4)) return false;
   }
   return impl_->stage1(reinterpret_cast<const uint8_t*>(text), len, simdjson::stage1_mode::regular) ==
@@ -358,7 +363,7 @@ StructuralFieldReader::Read StructuralFieldReader::read(StructuralIndex& index, 
   if (first + 1 >= stop || t[at[first]] != '{') return Read::Unsure;
   // Unescaped strings are never longer than the record's text.
   const size_t need = at[stop - 1] - at[first] + 1 + simdjson::SIMDJSON_PADDING;
-  if (need > unescaped_capacity_) {
+  if (need > unescaped_capacity_ || (unescaped_capacity_ > kKeptBytes && unescaped_capacity_ / 4 > need)) {
     unescaped_capacity_ = need + need / 2;
     unescaped_ = std::make_unique<uint8_t[]>(unescaped_capacity_);
   }

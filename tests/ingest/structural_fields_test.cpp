@@ -166,6 +166,38 @@ TEST(StructuralFields, OddShapesAreDecidedAsTheExactPathDecidesThem) {
               "all in one block");
 }
 
+// A line of megabytes grows the reader's buffers, and the short lines after it give them back:
+// both read as the exact path reads them.
+TEST(StructuralFields, LongLinesBetweenShortOnesDecodeAsTheExactPathDoes) {
+  const std::string head =
+      R"({"type":"job.log","ts":"2026-11-20T10:15:00.123Z","invocation_id":"550e8400-e29b-41d4-a716-446655440000",)"
+      R"("level":"info",)";
+  std::string escaped;
+  for (int i = 0; i < 200000; ++i) escaped += R"(line\n\")" + std::to_string(i) + R"(\" )";
+  std::string nested = "[";
+  for (int i = 0; i < 150000; ++i) nested += (i ? "," : "") + std::string(R"({"k":)") + std::to_string(i) + "}";
+  nested += "]";
+  const std::vector<std::string> lines = {
+      head + R"("message":")" + escaped + R"("})",
+      head + R"("message":"short 1"})",
+      head + R"("message":"m","data":)" + nested + "}",
+      head + R"("message":"short 2","data":{"a":"\u00e9"}})",
+      head + R"("message":"short 3"})",
+  };
+  ASSERT_GT(lines[0].size(), 2u << 20);
+  const Decoded fast = decode_block(lines, DecodePath::Structural);
+  expect_same(fast.batch, decode_block(lines, DecodePath::Exact).batch, "long lines");
+  EXPECT_EQ(fast.batch.counts.records, lines.size());
+  EXPECT_EQ(fast.exact_lines, 0u);
+  // Line by line too, as the tailer hands them on: the buffers grow and shrink between calls.
+  RecordDecoder decoder;
+  IngestBatch one_by_one;
+  for (size_t i = 0; i < lines.size(); ++i) decoder.decode_line(lines[i], SourcePos{0, i + 1, 0}, one_by_one);
+  EXPECT_EQ(one_by_one.counts.records, lines.size());
+  EXPECT_EQ(decoder.exact_path_lines(), 0u);
+  EXPECT_EQ(std::get<JobLog>(one_by_one.records[3].body).message, "short 2");
+}
+
 // Random edits of generated lines (bytes replaced by JSON's own characters, removed, repeated),
 // in blocks with their neighbours: every fate and every record is the exact path's.
 TEST(StructuralFields, MutatedLinesAreDecidedAsTheExactPathDecidesThem) {
