@@ -62,11 +62,17 @@ struct StructuralFieldReader::Walk {
     return {b, static_cast<size_t>(e - b)};
   }
 
+  // The token of the string at i, quotes included; false when what stands there is not a closed
+  // string. The caller has checked that i + 1 < stop.
+  bool string_token(uint32_t i, std::string_view& tok) const noexcept {
+    tok = token(i);
+    return tok.size() >= 2 && tok.back() == '"';
+  }
+
   // A string's contents: a view of the text without an escape, else unescaped into `dst`.
   bool string_at(uint32_t i, std::string_view& out, bool& in_input) noexcept {
-    if (i + 1 >= stop) return false;
-    const std::string_view tok = token(i);
-    if (tok.size() < 2 || tok.back() != '"') return false;
+    std::string_view tok;
+    if (i + 1 >= stop || !string_token(i, tok)) return false;
     const std::string_view inner = tok.substr(1, tok.size() - 2);
     if (!index.has_backslash(inner.data(), inner.data() + inner.size())) {
       out = inner;
@@ -83,8 +89,8 @@ struct StructuralFieldReader::Walk {
 
   // A key: its raw contents, which must hold no escape (the exact path compares it unescaped).
   bool key_at(uint32_t i, std::string_view& key) noexcept {
-    const std::string_view tok = token(i);
-    if (tok.size() < 2 || tok.back() != '"') return false;
+    std::string_view tok;
+    if (!string_token(i, tok)) return false;
     key = tok.substr(1, tok.size() - 2);
     return !index.has_backslash(key.data(), key.data() + key.size());
   }
@@ -143,9 +149,8 @@ struct StructuralFieldReader::Walk {
   bool scalar_ok(uint32_t i) const noexcept {
     switch (c(i)) {
       case '"': {
-        if (i + 1 >= stop) return false;
-        const std::string_view tok = token(i);
-        return tok.size() >= 2 && tok.back() == '"';
+        std::string_view tok;
+        return i + 1 < stop && string_token(i, tok);
       }
       case 't': return literal_at(i, "true");
       case 'f': return literal_at(i, "false");
@@ -243,12 +248,8 @@ struct StructuralFieldReader::Walk {
         const Ctx here = ctx[depth - 1];
         if (is_object[depth - 1]) {
           if (ch != '"' || i + 2 >= stop || c(i + 1) != ':') return false;
-          if (here != Ctx::None) {
-            if (!key_at(i, key)) return false;
-          } else {
-            const std::string_view tok = token(i);
-            if (tok.size() < 2 || tok.back() != '"') return false;
-          }
+          // Only a context that reads members looks at their keys.
+          if (!(here == Ctx::None ? string_token(i, key) : key_at(i, key))) return false;
           i += 2;
           ch = c(i);
         }
@@ -288,7 +289,7 @@ struct StructuralFieldReader::Walk {
     const uint32_t start = i;
     const char ch = c(i);
     if (ch == '{' || ch == '[') {
-      if (!container(i, ch == '{' ? root : Ctx::None)) return false;
+      if (!container(i, root)) return false;  // an array's members have no context
       text = std::string_view(t + at[start], at[i] - at[start]);
       return true;
     }
