@@ -67,6 +67,10 @@ void LineReader::fill() {
       if (r < (want - (end_ - r)) / 2) break;
     }
   }
+  // The padding after the input read so far is blanks, not what an earlier fill left there: a
+  // parser may look at the byte after a document (simdjson does, when the last line has no
+  // newline), and its verdict must not depend on stale memory.
+  std::memset(buf_.get() + end_, ' ', kBlockPadding);
 }
 
 void LineReader::skip_overlong(std::vector<OverlongLine>& overlong) {

@@ -22,7 +22,8 @@ constexpr size_t kMaxLineBytes = 16u << 20;  // longer lines are rejected, never
 constexpr size_t kBlockPadding = 64;         // readable bytes after every block (SIMDJSON_PADDING)
 
 // Complete lines: every one ends in '\n' except, at the very end of the input, the last.
-// data[size, size + kBlockPadding) is readable; the block may be modified in place.
+// data[size, size + kBlockPadding) is readable: the next line's first bytes, or blanks after the
+// input's last line. The block may be modified in place.
 struct LineBlock {
   char* data = nullptr;
   size_t size = 0;

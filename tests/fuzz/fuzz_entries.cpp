@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "ingest/line_framing.h"
 #include "ingest/line_reader.h"
 #include "ingest/record_decoder.h"
@@ -54,6 +56,31 @@ ingest::FramingOptions framing_for(uint8_t selector) {
   return f;
 }
 
+const std::vector<const simdjson::implementation*>& supported_stage1() {
+  static const std::vector<const simdjson::implementation*> supported = [] {
+    std::vector<const simdjson::implementation*> v;
+    for (const simdjson::implementation* impl : simdjson::get_available_implementations())
+      if (impl->supported_by_runtime_system()) v.push_back(impl);
+    return v;
+  }();
+  return supported;
+}
+
+// Decoders take the active implementation when they are made; it is put back when done.
+class Stage1Choice {
+ public:
+  explicit Stage1Choice(uint8_t selector) : before_(simdjson::get_active_implementation()) {
+    const auto& choices = supported_stage1();
+    simdjson::get_active_implementation() = choices[(selector / 7) % choices.size()];
+  }
+  ~Stage1Choice() { simdjson::get_active_implementation() = before_; }
+  Stage1Choice(const Stage1Choice&) = delete;
+  Stage1Choice& operator=(const Stage1Choice&) = delete;
+
+ private:
+  const simdjson::implementation* before_;
+};
+
 uint64_t lines_in(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   return static_cast<uint64_t>(std::count(data, data + size, '\n')) + (data[size - 1] != '\n' ? 1 : 0);
@@ -84,9 +111,12 @@ ingest::IngestBatch read_all(const uint8_t* data, size_t size, const ingest::Fra
 
 }  // namespace
 
+size_t stage1_choices() { return supported_stage1().size(); }
+
 void record_reader(const uint8_t* data, size_t size) {
   if (size == 0) return;
   const ingest::FramingOptions framing = framing_for(data[0]);
+  const Stage1Choice stage1(data[0]);
   ++data;
   --size;
   const ingest::IngestBatch a = read_all(data, size, framing, 256);

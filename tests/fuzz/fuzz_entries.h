@@ -8,8 +8,14 @@
 namespace edpipe::fuzz {
 
 // Framing + parsing + validation: the input is a file of lines (its first byte picks the
-// --format). Every line must end in exactly one count, however the bytes are cut into blocks.
+// --format, and simdjson's stage-1 implementation: see stage1_choices()). Every line must end in
+// exactly one count, however the bytes are cut into blocks.
 void record_reader(const uint8_t* data, size_t size);
+
+// How many stage-1 implementations this CPU runs. Each marks structure its own way (the
+// fallback's scalar runs do not stop at a quote), and the structural reader must agree with the
+// exact path under all of them: record_reader's selector byte s picks (s / 7) % stage1_choices().
+size_t stage1_choices();
 
 // Transform: the lines' records, through the privacy filter (with redaction) and the assembler,
 // fed in one piece and in two fragments; both must give the same rows and rollups.

@@ -51,6 +51,21 @@ TEST(LineReader, WholeLinesAcrossReadsWithNumbersAndOffsets) {
   }
 }
 
+// simdjson looks at the byte after a document; after the input's last line that byte is the
+// block's padding, which must not hold what an earlier read left in the buffer.
+TEST(LineReader, ThePaddingAfterTheLastLineIsBlanksNotAnEarlierReadsBytes) {
+  StringSource src("xxxxxxxxxxxxxx}\n{\"a\":[1}", SIZE_MAX);
+  LineReader reader(src, 16, 1024);
+  std::vector<OverlongLine> overlong;
+  LineBlock b;
+  ASSERT_TRUE(reader.next(b, overlong));
+  ASSERT_EQ(std::string_view(b.data, b.size), "xxxxxxxxxxxxxx}\n");
+  ASSERT_TRUE(reader.next(b, overlong));
+  ASSERT_EQ(std::string_view(b.data, b.size), "{\"a\":[1}");
+  EXPECT_EQ(std::string(b.data + b.size, kBlockPadding), std::string(kBlockPadding, ' '));
+  EXPECT_FALSE(reader.next(b, overlong));
+}
+
 TEST(LineReader, LastLineWithoutNewlineStillCounts) {
   auto c = read_all("a\nb\nlast", SIZE_MAX, 64, 1024);
   ASSERT_EQ(c.lines.size(), 3u);
