@@ -42,7 +42,7 @@ class ChoppedSource final : public ingest::ByteSource {
 
 ingest::FramingOptions framing_for(uint8_t selector) {
   ingest::FramingOptions f;
-  switch (selector % 7) {
+  switch (selector % kFramings) {
     case 0: f.format = ingest::LogFormat::Auto; break;
     case 1: f.format = ingest::LogFormat::Ndjson; break;
     case 2: f.format = ingest::LogFormat::Lambda; break;
@@ -71,7 +71,7 @@ class Stage1Choice {
  public:
   explicit Stage1Choice(uint8_t selector) : before_(simdjson::get_active_implementation()) {
     const auto& choices = supported_stage1();
-    simdjson::get_active_implementation() = choices[(selector / 7) % choices.size()];
+    simdjson::get_active_implementation() = choices[(selector / kFramings) % choices.size()];
   }
   ~Stage1Choice() { simdjson::get_active_implementation() = before_; }
   Stage1Choice(const Stage1Choice&) = delete;

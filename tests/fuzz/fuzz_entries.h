@@ -12,9 +12,11 @@ namespace edpipe::fuzz {
 // exactly one count, however the bytes are cut into blocks.
 void record_reader(const uint8_t* data, size_t size);
 
-// How many stage-1 implementations this CPU runs. Each marks structure its own way (the
-// fallback's scalar runs do not stop at a quote), and the structural reader must agree with the
-// exact path under all of them: record_reader's selector byte s picks (s / 7) % stage1_choices().
+// record_reader's selector byte s picks the framing, s % kFramings, and the stage-1
+// implementation, (s / kFramings) % stage1_choices(): how many this CPU runs. Each marks
+// structure its own way (the fallback's scalar runs do not stop at a quote), and the structural
+// reader must agree with the exact path under all of them.
+constexpr uint8_t kFramings = 7;
 size_t stage1_choices();
 
 // Transform: the lines' records, through the privacy filter (with redaction) and the assembler,

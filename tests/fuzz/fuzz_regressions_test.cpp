@@ -13,7 +13,7 @@ namespace edpipe {
 namespace {
 namespace fs = std::filesystem;
 
-// `variants`: how many selector values (the first byte, in steps of 7) each input is replayed
+// `variants`: how many selector values (the first byte, in steps of kFramings) each input is replayed
 // with; record_reader's pick simdjson's stage-1 implementations.
 size_t replay(const char* target, void (*entry)(const uint8_t*, size_t), size_t variants = 1) {
   const fs::path dir = fs::path(EDPIPE_FUZZ_REGRESSIONS) / target;
@@ -25,7 +25,7 @@ size_t replay(const char* target, void (*entry)(const uint8_t*, size_t), size_t 
     if (bytes.empty()) continue;
     const auto first = static_cast<uint8_t>(bytes[0]);
     for (size_t k = 0; k < variants; ++k) {
-      if (variants > 1) bytes[0] = static_cast<char>(first % 7 + 7 * k);
+      if (variants > 1) bytes[0] = static_cast<char>(first % fuzz::kFramings + fuzz::kFramings * k);
       SCOPED_TRACE(e.path().string() + " selector " + std::to_string(static_cast<uint8_t>(bytes[0])));
       entry(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     }
