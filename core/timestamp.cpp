@@ -63,9 +63,39 @@ inline bool same_date(const char* a, const char* b) noexcept {
 constexpr Timestamp kMin = -62135596800LL * kMicrosPerSecond;         // 0001-01-01
 constexpr Timestamp kMax = 253402300799LL * kMicrosPerSecond + 999999;  // 9999-12-31T23:59:59.999999
 
+// What emitters write, "YYYY-MM-DDTHH:MM:SS.mmmZ", on the date of the text before: the time's
+// digits checked and read a word at a time, the date not read again. Anything else (or a
+// problem) takes the general path, which gives the same result for this form.
+inline std::optional<Timestamp> parse_common_form(std::string_view s, const char* cached_date, int64_t cached_days) noexcept {
+  if (s.size() != 24) return std::nullopt;
+  const char* p = s.data();
+  if (cached_date[0] == '\0' || !same_date(cached_date, p) || p[10] != 'T' || p[19] != '.' || p[23] != 'Z') return std::nullopt;
+  uint64_t hms;  // "HH:MM:SS", the first byte lowest
+  std::memcpy(&hms, p + 11, 8);
+  constexpr uint64_t kDigits = 0xFFFF00FFFF00FFFFULL;  // the bytes that are digits; the others are ':'
+  const uint64_t v = hms - 0x3030303030303030ULL;
+  // Every byte in '0'..'?' (so no borrow above), the digit bytes at most 9, the others ':'.
+  if ((hms & 0xF0F0F0F0F0F0F0F0ULL) != 0x3030303030303030ULL || ((v + 0x0606060606060606ULL) & kDigits & 0xF0F0F0F0F0F0F0F0ULL) ||
+      (hms & ~kDigits) != 0x00003A00003A0000ULL)
+    return std::nullopt;
+  auto byte = [&](int i) { return static_cast<int>((v >> (8 * i)) & 0xFF); };
+  const int hour = byte(0) * 10 + byte(1), minute = byte(3) * 10 + byte(4), second = byte(6) * 10 + byte(7);
+  const unsigned f0 = static_cast<unsigned char>(p[20]) - unsigned{'0'}, f1 = static_cast<unsigned char>(p[21]) - unsigned{'0'},
+                 f2 = static_cast<unsigned char>(p[22]) - unsigned{'0'};
+  if (hour > 23 || minute > 59 || second > 60 || f0 > 9 || f1 > 9 || f2 > 9) return std::nullopt;
+  const int64_t secs = cached_days * 86400 + hour * 3600 + minute * 60 + second;
+  const Timestamp ts = secs * kMicrosPerSecond + (f0 * 100 + f1 * 10 + f2) * 1000;
+  if (ts < kMin || ts > kMax) return std::nullopt;
+  return ts;
+}
+
 }  // namespace
 
 std::optional<Timestamp> parse_rfc3339(std::string_view s, ZoneRule zone) noexcept {
+  // Records of one file mostly share their date: the last date's day number is reused.
+  thread_local char cached_date[10] = {};  // none yet: a date cached starts with a digit
+  thread_local int64_t cached_days = 0;
+  if (auto ts = parse_common_form(s, cached_date, cached_days)) return ts;
   int year, month, day, hour, minute, second;
   if (s.size() < 19) return std::nullopt;
   const char* p = s.data();
@@ -77,9 +107,6 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s, ZoneRule zone) noexce
       !fixed_digits<2>(p + 17, second))
     return std::nullopt;
   if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  // Records of one file mostly share their date: the last date's day number is reused.
-  thread_local char cached_date[10] = {};
-  thread_local int64_t cached_days = 0;
   int64_t days;
   if (same_date(cached_date, s.data())) {
     days = cached_days;

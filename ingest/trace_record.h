@@ -233,10 +233,15 @@ void for_each_text(Body& b, F&& f) {
   for_each_field(b, [&](const TextField&, auto& text) { f(text); });
 }
 
+// The body's text copied into `arena`, the body viewing it there.
+template <class Body>
+void keep_text_in(Body& body, TextArena& arena) {
+  for_each_text(body, [&](auto& text) { text = arena.keep(text); });
+}
 // A copy of a body whose text lives in `arena`.
 template <class Body>
 Body kept_in(Body body, TextArena& arena) {
-  for_each_text(body, [&](auto& text) { text = arena.keep(text); });
+  keep_text_in(body, arena);
   return body;
 }
 

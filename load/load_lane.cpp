@@ -155,10 +155,11 @@ transform::InvocationContribution contribution_of(const pqxx::row& r) {
   // it may hold spaces.
   for (const char* column : {"event_runs", "job_runs"}) {
     const bool events = column[0] == 'e';
-    auto parser = r[column].as_array();
-    for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next()) {
-      if (item.first != pqxx::array_parser::string_value) continue;
-      std::string_view rest = item.second;
+    const pqxx::field f = r[column];
+    ArrayLiteralReader runs(std::string_view(f.c_str(), f.size()));
+    for (std::optional<std::string_view> item; runs.next(item);) {
+      if (!item) continue;
+      std::string_view rest = *item;
       auto next = [&rest] {
         const size_t sp = rest.find(' ');
         const std::string_view word = rest.substr(0, sp);

@@ -8,23 +8,21 @@ namespace edpipe::transform {
 namespace {
 inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 inline uint64_t fmix(uint64_t k) { return UuidHash::mix(k); }  // murmur3's finaliser
-}  // namespace
+constexpr uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
 
-void murmur3_x64_128(const void* key, size_t len, uint64_t seed, uint64_t out[2]) noexcept {
-  const auto* data = static_cast<const uint8_t*>(key);
-  const size_t nblocks = len / 16;
-  uint64_t h1 = seed, h2 = seed;
-  constexpr uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
-  for (size_t i = 0; i < nblocks; ++i) {
-    uint64_t k1, k2;
-    std::memcpy(&k1, data + i * 16, 8);
-    std::memcpy(&k2, data + i * 16 + 8, 8);
-    k1 *= c1; k1 = rotl(k1, 31); k1 *= c2; h1 ^= k1;
-    h1 = rotl(h1, 27); h1 += h2; h1 = h1 * 5 + 0x52dce729;
-    k2 *= c2; k2 = rotl(k2, 33); k2 *= c1; h2 ^= k2;
-    h2 = rotl(h2, 31); h2 += h1; h2 = h2 * 5 + 0x38495ab5;
-  }
-  const uint8_t* tail = data + nblocks * 16;
+// MurmurHash3_x64_128 in its three parts, so that a key can be fed in pieces.
+inline void mix_block(const uint8_t* p, uint64_t& h1, uint64_t& h2) noexcept {
+  uint64_t k1, k2;
+  std::memcpy(&k1, p, 8);
+  std::memcpy(&k2, p + 8, 8);
+  k1 *= c1; k1 = rotl(k1, 31); k1 *= c2; h1 ^= k1;
+  h1 = rotl(h1, 27); h1 += h2; h1 = h1 * 5 + 0x52dce729;
+  k2 *= c2; k2 = rotl(k2, 33); k2 *= c1; h2 ^= k2;
+  h2 = rotl(h2, 31); h2 += h1; h2 = h2 * 5 + 0x38495ab5;
+}
+
+// The last len % 16 bytes and the finalisation.
+void finish(const uint8_t* tail, uint64_t len, uint64_t h1, uint64_t h2, uint64_t out[2]) noexcept {
   uint64_t k1 = 0, k2 = 0;
   switch (len & 15) {
     case 15: k2 ^= uint64_t(tail[14]) << 48; [[fallthrough]];
@@ -50,28 +48,58 @@ void murmur3_x64_128(const void* key, size_t len, uint64_t seed, uint64_t out[2]
   out[0] = h1;
   out[1] = h2;
 }
+}  // namespace
 
-ContentHasher& ContentHasher::text(std::string_view s) {
+void murmur3_x64_128(const void* key, size_t len, uint64_t seed, uint64_t out[2]) noexcept {
+  const auto* data = static_cast<const uint8_t*>(key);
+  const size_t nblocks = len / 16;
+  uint64_t h1 = seed, h2 = seed;
+  for (size_t i = 0; i < nblocks; ++i) mix_block(data + i * 16, h1, h2);
+  finish(data + nblocks * 16, len, h1, h2, out);
+}
+
+ContentHasher& ContentHasher::absorb(const uint8_t* p, size_t n) noexcept {
+  // Top the gathered bytes up to whole blocks (the room left allows it: raw() came here because
+  // n is larger), mix them, then mix the input's whole blocks where they lie.
+  const size_t top_up = (16 - gathered_ % 16) % 16;
+  std::memcpy(gather_ + gathered_, p, top_up);
+  gathered_ += top_up;
+  p += top_up;
+  n -= top_up;
+  uint64_t h1 = h1_, h2 = h2_;  // locals: the input's bytes may alias the members
+  for (size_t i = 0; i < gathered_; i += 16) mix_block(gather_ + i, h1, h2);
+  mixed_ += gathered_;
+  for (; n >= 16; p += 16, n -= 16, mixed_ += 16) mix_block(p, h1, h2);
+  h1_ = h1;
+  h2_ = h2;
+  std::memcpy(gather_, p, n);
+  gathered_ = n;
+  return *this;
+}
+
+ContentHasher& ContentHasher::text(std::string_view s) noexcept {
   const auto n = static_cast<uint64_t>(s.size());
   raw(&n, sizeof n);
   return raw(s.data(), s.size());
 }
 
 ContentHasher& ContentHasher::json_value(std::string_view json) {
-  u8('J');
-  const size_t mark = buf_.size();
-  buf_.append(8, '\0');  // the length, once known
-  if (!append_canonical_json(buf_, json)) {
-    buf_[mark - 1] = 'T';  // as text: never equal to a canonical form
-    buf_.append(json);
+  // The canonical form's length goes before it: it is written out first, to a scratch buffer
+  // that each thread keeps (no allocation per key).
+  thread_local std::string canonical;
+  canonical.clear();
+  if (append_canonical_json(canonical, json)) {
+    u8('J');
+    return text(canonical);
   }
-  const auto n = static_cast<uint64_t>(buf_.size() - mark - 8);
-  std::memcpy(buf_.data() + mark, &n, sizeof n);
-  return *this;
+  return u8('T').text(json);  // as text: never equal to a canonical form
 }
 
 void ContentHasher::digest(uint64_t out[2]) const noexcept {
-  murmur3_x64_128(buf_.data(), buf_.size(), 0x65647069706531ULL /* "edpipe1" */, out);
+  uint64_t h1 = h1_, h2 = h2_;
+  const size_t whole = gathered_ / 16 * 16;
+  for (size_t i = 0; i < whole; i += 16) mix_block(gather_ + i, h1, h2);
+  finish(gather_ + whole, mixed_ + gathered_, h1, h2, out);
 }
 
 int64_t ContentHasher::rank() const noexcept {

@@ -8,6 +8,7 @@
 // content order, whatever the order of arrival. (Two different records with one rank would be
 // told apart by their content in memory but not in the database: a 2^-64 chance per tie.)
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,24 +20,26 @@ namespace edpipe::transform {
 // 128-bit MurmurHash3 (x64 variant).
 void murmur3_x64_128(const void* data, size_t len, uint64_t seed, uint64_t out[2]) noexcept;
 
-// Builds the byte string a key is hashed from. Every variable-length field carries its length
-// and every optional its presence, so no two different tuples write the same bytes.
+// Hashes the byte string of a key. Every variable-length field carries its length and every
+// optional its presence, so no two different tuples write the same bytes. The digest is
+// murmur3_x64_128 of their concatenation: small fields gather in a block on the stack, and a
+// long text (a payload) is hashed where it lies, never copied.
 class ContentHasher {
  public:
-  // The buffer is the thread's own, kept between hashers: no allocation per key.
-  ContentHasher() : buf_(std::move(spare())) { buf_.clear(); }
-  ~ContentHasher() { spare() = std::move(buf_); }
-  ContentHasher(const ContentHasher&) = delete;
-  ContentHasher& operator=(const ContentHasher&) = delete;
+  static constexpr uint64_t kSeed = 0x65647069706531ULL;  // "edpipe1"
 
-  ContentHasher& raw(const void* p, size_t n) {
-    buf_.append(static_cast<const char*>(p), n);
-    return *this;
+  ContentHasher& raw(const void* p, size_t n) noexcept {
+    if (n <= kGather - gathered_) [[likely]] {
+      std::memcpy(gather_ + gathered_, p, n);
+      gathered_ += n;
+      return *this;
+    }
+    return absorb(static_cast<const uint8_t*>(p), n);
   }
-  ContentHasher& u8(uint8_t v) { return raw(&v, 1); }
-  ContentHasher& i64(int64_t v) { return raw(&v, sizeof v); }
-  ContentHasher& uuid(const Uuid& u) { return raw(u.bytes.data(), 16); }
-  ContentHasher& text(std::string_view s);
+  ContentHasher& u8(uint8_t v) noexcept { return raw(&v, 1); }
+  ContentHasher& i64(int64_t v) noexcept { return raw(&v, sizeof v); }
+  ContentHasher& uuid(const Uuid& u) noexcept { return raw(u.bytes.data(), 16); }
+  ContentHasher& text(std::string_view s) noexcept;
   // A JSON value by what it denotes (append_canonical_json), its text when that cannot be read.
   ContentHasher& json_value(std::string_view json);
   template <class T, class Put>
@@ -55,16 +58,18 @@ class ContentHasher {
     return opt(v, [](ContentHasher& h, int64_t x) { h.i64(x); });
   }
 
+  // The hash of the bytes so far (more may follow).
   void digest(uint64_t out[2]) const noexcept;
   int64_t rank() const noexcept;  // the first 64 bits, as the database's bigint
   Uuid name_uuid() const noexcept;  // a version 8 (RFC 9562) UUID of the digest
 
  private:
-  static std::string& spare() {
-    thread_local std::string s;
-    return s;
-  }
-  std::string buf_;
+  static constexpr size_t kGather = 256;  // a multiple of murmur's 16-byte block
+  ContentHasher& absorb(const uint8_t* p, size_t n) noexcept;
+  uint64_t h1_ = kSeed, h2_ = kSeed;
+  uint64_t mixed_ = 0;    // bytes mixed into h1_, h2_: a multiple of 16
+  size_t gathered_ = 0;   // bytes waiting in gather_
+  uint8_t gather_[kGather];
 };
 
 using ContentRank = int64_t;

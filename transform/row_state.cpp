@@ -36,10 +36,15 @@ void keep_winner(std::optional<T>& into, const std::optional<T>& from, Less befo
   if (from && (!into || before(*from, *into))) into = from;
 }
 // A record's step: copied into the state's arena only if it wins.
+// The first record of a step (the common case) is written into its place once, not built and
+// copied: a body is up to ~270 bytes.
 template <class B, class Less>
 void keep_winner(std::optional<Stamped<B>>& into, Timestamp ts, const B& body, TextArena& text, Less before) {
-  const Stamped<B> candidate{ts, body};
-  if (!into || before(candidate, *into)) into = Stamped<B>{ts, ingest::kept_in(body, text)};
+  if (into && !before(Stamped<B>{ts, body}, *into)) return;
+  Stamped<B>& kept = into.emplace();
+  kept.ts = ts;
+  kept.body = body;
+  ingest::keep_text_in(kept.body, text);
 }
 
 void keep_min_text(std::optional<ingest::Text>& into, const std::optional<ingest::Text>& from) {

@@ -25,5 +25,34 @@ TEST(SqlArray, IntegersRoundTrip) {
   EXPECT_TRUE(parse_int_array_literal("{}").empty());
 }
 
+std::vector<std::optional<std::string>> read_all(std::string_view text) {
+  std::vector<std::optional<std::string>> out;
+  ArrayLiteralReader reader(text);
+  std::optional<std::string_view> item;
+  while (reader.next(item)) out.push_back(item ? std::optional<std::string>(*item) : std::nullopt);
+  return out;
+}
+
+// As PostgreSQL writes a text[]: elements quoted when empty, spaced, holding a special
+// character or spelling NULL; `"` and `\` escaped inside quotes.
+TEST(SqlArray, AnArrayAsTheServerWritesItIsReadBackElementByElement) {
+  using V = std::vector<std::optional<std::string>>;
+  EXPECT_EQ(read_all("{}"), V{});
+  EXPECT_EQ(read_all("{a}"), V{"a"});
+  EXPECT_EQ(read_all(R"({completed,"failed true 12 job with spaces",NULL,"NULL",""})"),
+            (V{"completed", "failed true 12 job with spaces", std::nullopt, "NULL", ""}));
+  EXPECT_EQ(read_all(R"({"a\"b","c\\d","{1,2}",null, x ,"é ü"})"),
+            (V{"a\"b", "c\\d", "{1,2}", std::nullopt, "x", "é ü"}));
+  // What text_array_literal writes reads back as the same list.
+  const std::vector<std::string> items = {"", "\\", "\"", ",", "}{", " lead", "trail ", "NULL", "a\\\"b"};
+  V expected(items.begin(), items.end());
+  EXPECT_EQ(read_all(text_array_literal(items)), expected);
+}
+
+TEST(SqlArray, TextThatIsNotAnArrayIsRefused) {
+  for (const char* bad : {"", "{", "}", "a", "{a,}", "{,a}", "{\"a}", "{\"a\"b}", "{a\"b}", "{{a}}", "{a\\b}", "{ }"})
+    EXPECT_THROW(read_all(bad), std::invalid_argument) << bad;
+}
+
 }  // namespace
 }  // namespace edpipe

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "core/timestamp.h"
 
 namespace edpipe {
@@ -41,6 +43,29 @@ TEST(Rfc3339, RejectsMalformedAndImpossibleDates) {
   EXPECT_TRUE(parse_rfc3339("2024-02-29T00:00:00Z"));  // leap year
   EXPECT_TRUE(parse_rfc3339("0001-01-01T00:00:00Z"));
   EXPECT_TRUE(parse_rfc3339("9999-12-31T23:59:59.999999Z"));
+}
+
+// The form emitters write ("...T12:34:56.789Z") takes a shorter path once its date was seen: it
+// must give what the general path gives (the same instant written "+00:00"), for every byte at
+// every position.
+TEST(Rfc3339, TheCommonFormAgreesWithTheGeneralPathOnEverySingleByteChange) {
+  for (const std::string base : {"2026-11-20T00:00:00.047Z", "2024-02-29T23:59:60.999Z", "0001-01-01T00:00:00.000Z",
+                                 "9999-12-31T23:59:59.999Z"}) {
+    for (size_t i = 0; i < base.size(); ++i) {
+      for (int c = 0; c < 256; ++c) {
+        std::string t = base;
+        t[i] = static_cast<char>(c);
+        std::optional<Timestamp> expected;
+        if (t.back() == 'Z') expected = parse_rfc3339(t.substr(0, 23) + "+00:00");  // and its date is cached
+        else expected = parse_rfc3339(t);
+        ASSERT_EQ(parse_rfc3339(t), expected) << "position " << i << ", byte " << c;
+      }
+    }
+  }
+  // Nothing cached yet (a new thread): a text of NULs where the date goes is no date.
+  std::thread([] {
+    EXPECT_EQ(parse_rfc3339(std::string(10, '\0') + "T00:00:00.000Z"), std::nullopt);
+  }).join();
 }
 
 TEST(EpochMillis, ConvertsAndBounds) {
