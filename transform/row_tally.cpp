@@ -56,11 +56,23 @@ bool wins(bool failed, Timestamp ts, const B& body, bool has, bool kept_failed, 
 }  // namespace
 
 // The same winners as row_state.cpp's merge, on the compact entries.
+// The rows' keys are known ahead: each map's slot for a row a few places on is fetched while
+// this one is added (children also look up their parent).
 void RowTally::add(const RowBatch& batch) {
-  for (const auto& s : batch.invocations) add(s);
-  for (const auto& s : batch.event_executions) add(s);
-  for (const auto& s : batch.job_executions) add(s);
-  for (const auto& l : batch.job_logs) add(l);
+  constexpr size_t kAhead = 8;
+  auto add_all = [&](const auto& rows, const auto& map, auto with_parent) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (i + kAhead < rows.size()) {
+        map.prefetch(rows[i + kAhead].id);
+        if constexpr (with_parent) invocation_ids_.prefetch(rows[i + kAhead].invocation_id);
+      }
+      add(rows[i]);
+    }
+  };
+  add_all(batch.invocations, invocation_ids_, std::false_type{});
+  add_all(batch.event_executions, events_, std::true_type{});
+  add_all(batch.job_executions, jobs_, std::true_type{});
+  add_all(batch.job_logs, logs_, std::false_type{});
 }
 
 void RowTally::add(const InvocationState& s) {

@@ -66,6 +66,11 @@ class UuidMap {
       if (slots()[i].key == key) return &entry(slots()[i].ref - 1).value;
     return nullptr;
   }
+  // Starts loading the slot where `key`'s probe begins: a caller that knows its next keys asks a
+  // few ahead, so that the table's cache misses (one a key in a table of millions) overlap.
+  void prefetch(const Uuid& key) const noexcept {
+    if (capacity_ != 0) __builtin_prefetch(slots() + (UuidHash{}(key) & mask_));
+  }
   size_t size() const noexcept { return size_; }
   // Room for `n` keys without growing.
   void reserve(size_t n) {
