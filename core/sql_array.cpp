@@ -38,9 +38,16 @@ std::string nullable_text_array_literal(const std::vector<std::optional<std::str
 }
 
 std::string int_array_literal(const std::vector<int64_t>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + std::to_string(items[i]);
-  return out + "}";
+  std::string out(items.size() * 21 + 2, '\0');  // 20 characters at most a number, and its comma
+  char* p = out.data();
+  *p++ = '{';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) *p++ = ',';
+    p = std::to_chars(p, out.data() + out.size(), items[i]).ptr;
+  }
+  *p++ = '}';
+  out.resize(static_cast<size_t>(p - out.data()));
+  return out;
 }
 
 std::vector<int64_t> parse_int_array_literal(std::string_view text) {

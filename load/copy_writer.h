@@ -10,6 +10,10 @@
 // libpqxx 6.4 has no binary COPY, so the bytes go through libpq's COPY calls on the
 // transaction's own connection.
 #include <pqxx/pqxx>
+
+#include <cstring>
+#include <memory>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,16 +25,34 @@ namespace edpipe::load {
 
 class CopyWriter {
  public:
-  CopyWriter& text(std::string_view s);
-  CopyWriter& json(std::string_view s);  // for jsonb columns: the JSON text
-  CopyWriter& null();
-  CopyWriter& uuid(const Uuid& u);
-  CopyWriter& timestamp(Timestamp ts);  // timestamptz
-  CopyWriter& date(int32_t days);       // date, as days since 1970-01-01
-  CopyWriter& int16(int16_t v);         // smallint
-  CopyWriter& int32(int32_t v);         // integer
-  CopyWriter& int64(int64_t v);         // bigint
-  CopyWriter& boolean(bool b);
+  CopyWriter& text(std::string_view s) {
+    field(s.data(), s.size());
+    return *this;
+  }
+  CopyWriter& json(std::string_view s) {  // for jsonb columns: the JSON text
+    char* p = field_room(s.size() + 1);
+    *p = kJsonbVersion;
+    if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
+    return *this;
+  }
+  CopyWriter& null() {
+    field_header(-1);
+    return *this;
+  }
+  CopyWriter& uuid(const Uuid& u) {
+    field(u.bytes.data(), u.bytes.size());  // both in network byte order
+    return *this;
+  }
+  CopyWriter& timestamp(Timestamp ts) { return fixed_width<int64_t>(ts - kPostgresEpochMicros); }  // timestamptz
+  // date, as days since 1970-01-01 (PostgreSQL counts from 2000-01-01, 10,957 days later)
+  CopyWriter& date(int32_t days) { return fixed_width<int32_t>(days - 10957); }
+  CopyWriter& int16(int16_t v) { return fixed_width(v); }  // smallint
+  CopyWriter& int32(int32_t v) { return fixed_width(v); }  // integer
+  CopyWriter& int64(int64_t v) { return fixed_width(v); }  // bigint
+  CopyWriter& boolean(bool b) {
+    *field_room(1) = b ? 1 : 0;
+    return *this;
+  }
   void end_row();
 
   size_t rows() const noexcept { return rows_; }
@@ -43,12 +65,58 @@ class CopyWriter {
   void clear() noexcept;
 
  private:
-  void open_row();
+  static constexpr int64_t kPostgresEpochMicros = 946'684'800'000'000;  // 2000-01-01 UTC, from 1970's
+  static constexpr char kJsonbVersion = 1;  // jsonb's binary form: a version byte, then the JSON text
+
+  // The bytes are written through a pointer into room made ahead: a field is a few bytes, and
+  // appending them to a std::string one call at a time cost more than the bytes themselves.
+  char* room(size_t n) {
+    if (capacity_ - size_ < n) [[unlikely]] grow(n);
+    char* p = data_.get() + size_;
+    size_ += n;
+    return p;
+  }
+  void grow(size_t n);
+  template <class T>  // an integer in network byte order
+  static void put_be(char* p, T v) {
+    auto u = static_cast<std::make_unsigned_t<T>>(v);
+    if constexpr (sizeof(T) == 2) u = __builtin_bswap16(u);
+    if constexpr (sizeof(T) == 4) u = __builtin_bswap32(u);
+    if constexpr (sizeof(T) == 8) u = __builtin_bswap64(u);
+    std::memcpy(p, &u, sizeof u);
+  }
+  void open_row() {
+    if (row_open_) return;
+    row_start_ = size_;
+    room(2);  // the field count, set by end_row()
+    fields_ = 0;
+    row_open_ = true;
+  }
+  // A field's length, then room for its `size` bytes.
+  char* field_room(size_t size) {
+    open_row();
+    ++fields_;
+    char* p = room(4 + size);
+    put_be(p, static_cast<int32_t>(size));
+    return p + 4;
+  }
+  void field_header(int32_t size) {  // a field without bytes of its own: NULL (-1)
+    open_row();
+    ++fields_;
+    put_be(room(4), size);
+  }
+  void field(const void* data, size_t size) {
+    char* p = field_room(size);
+    if (size) std::memcpy(p, data, size);  // an empty view's data may be null
+  }
   template <class T>
-  CopyWriter& fixed_width(T v);  // an integer field in network byte order
-  void field(const void* data, size_t size);
-  void field_header(int32_t size);
-  std::string buf_;
+  CopyWriter& fixed_width(T v) {
+    put_be(field_room(sizeof(T)), v);
+    return *this;
+  }
+
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0, capacity_ = 0;
   size_t row_start_ = 0;  // where the open row's field count goes
   uint16_t fields_ = 0;   // fields written to the open row
   size_t rows_ = 0;
