@@ -62,6 +62,45 @@ TEST(Assembler, OrderDoesNotMatter) {
   }
 }
 
+// Past 16 children an invocation finds them through an index instead of a scan: every child,
+// before and after the switch, gets all of its records, in any order and any split.
+TEST(Assembler, AnInvocationWithManyChildrenKeepsEachChildsRecords) {
+  std::vector<std::string> lines = {rec("invocation.start", "2026-11-20T10:00:00.000Z", R"("source_function":"fn")")};
+  constexpr int kChildren = 40;
+  for (int i = 0; i < kChildren; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "%04d", i);
+    const std::string ev = std::string(R"("event_execution_id":"e0000001-0000-4000-8000-00000000)") + id +
+                           R"(","event_name":"ev)" + id + "\"";
+    const std::string job = std::string(R"("job_execution_id":"f0000001-0000-4000-8000-00000000)") + id +
+                            R"(","event_execution_id":"e0000001-0000-4000-8000-00000000)" + id + R"(","job_name":"send")";
+    lines.push_back(rec("event.detection.start", "2026-11-20T10:00:00.010Z", ev));
+    lines.push_back(rec("event.detection.end", "2026-11-20T10:00:00.020Z", ev + R"(,"detected":true)"));
+    lines.push_back(rec("job.start", "2026-11-20T10:00:00.030Z", job));
+    lines.push_back(rec("job.end", "2026-11-20T10:00:00.090Z", job + (i % 3 ? R"(,"status":"completed")" : R"(,"status":"failed")")));
+  }
+  lines.push_back(rec("invocation.end", "2026-11-20T10:00:01.000Z", R"("status":"completed")"));
+  const auto base = testing::run_pipeline(lines);
+  ASSERT_EQ(base.rows.events.size(), size_t{kChildren});
+  ASSERT_EQ(base.rows.jobs.size(), size_t{kChildren});
+  for (const auto& [id, e] : base.rows.events) {
+    EXPECT_TRUE(e.detection_start && e.detection_end) << id.str();
+    EXPECT_EQ(event_name(e).substr(0, 2), "ev");
+  }
+  int failed = 0;
+  for (const auto& [id, j] : base.rows.jobs) {
+    EXPECT_TRUE(j.start && j.end) << id.str();
+    failed += j.end && j.end->body.status == ingest::Outcome::Failed;
+  }
+  EXPECT_EQ(failed, (kChildren + 2) / 3);
+  EXPECT_EQ(base.tally.jobs_by_status[size_t(JobStatus::Failed)], uint64_t(failed));
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 10; ++round) {
+    std::shuffle(lines.begin(), lines.end(), rng);
+    EXPECT_EQ(testing::run_pipeline(lines, {rng() % lines.size()}).rows, base.rows);
+  }
+}
+
 TEST(Assembler, LateRecordsFormAFragmentThatMergesExactly) {
   auto lines = one_invocation();
   // The invocation ends, then much later (another invocation moves the watermark) a duplicate
