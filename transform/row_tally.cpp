@@ -12,7 +12,6 @@ uint32_t RowTally::invocation_index(const Uuid& id) {
   if (inserted) {
     idx = static_cast<uint32_t>(invocations_.size());
     invocations_.emplace_back();
-    invocation_uuids_.push_back(id);
   }
   return idx;
 }
@@ -21,7 +20,7 @@ uint32_t RowTally::invocation_index(const Uuid& id) {
 // parent id, as in merge() (row_state.cpp): the same whichever fragment comes first.
 void RowTally::adopt_parent(uint32_t& parent, bool inserted, const Uuid& invocation_id) {
   const uint32_t candidate = invocation_index(invocation_id);
-  if (inserted || invocation_id < invocation_uuids_[parent]) parent = candidate;
+  if (inserted || invocation_id < invocation_ids_.key_at(parent)) parent = candidate;
 }
 
 uint32_t RowTally::intern(std::string_view name) {

@@ -75,9 +75,8 @@ class RowTally {
   void adopt_parent(uint32_t& parent, bool inserted, const Uuid& invocation_id);
   uint32_t intern(std::string_view name);
 
-  UuidMap<uint32_t> invocation_ids_;
+  UuidMap<uint32_t> invocation_ids_;  // an invocation's index is its key's insertion number
   std::vector<InvocationEntry> invocations_;
-  std::vector<Uuid> invocation_uuids_;  // by index
   UuidMap<EventEntry> events_;
   UuidMap<JobEntry> jobs_;
   UuidMap<int64_t> logs_;  // the kept line's rank

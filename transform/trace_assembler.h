@@ -66,7 +66,7 @@ class TraceAssembler {
   void hand_on_all(std::vector<std::unique_ptr<OpenInvocation>>& invocations, RowBatch& out);
   // The watermark at which this invocation turns ready (ended and quiet, or abandoned) unless
   // another record comes for it.
-  Timestamp ready_at(const InvocationState& s) const noexcept;
+  Timestamp ready_at(bool ended, Timestamp last_ts) const noexcept;
 
   AssemblerOptions options_;
   Timestamp watermark_ = kNoLastTs;
@@ -77,7 +77,14 @@ class TraceAssembler {
   // No open invocation can be ready before the watermark reaches this: take_ready() looks at
   // them only then, not at every batch (with 10,000 open, a look costs ~1 ms).
   Timestamp next_ready_check_ = kNoFirstTs;
-  std::unordered_map<Uuid, std::unique_ptr<OpenInvocation>, UuidHash> open_;
+  // An open invocation, and what the ready rules read of it (kept beside it at every record):
+  // take_ready() looks at every open invocation, and their states are rarely in the cache.
+  struct Open {
+    std::unique_ptr<OpenInvocation> inv;
+    Timestamp last_ts = kNoLastTs;
+    bool ended = false;
+  };
+  std::unordered_map<Uuid, Open, UuidHash> open_;
   // Invocations handed on, emptied: their vectors' room is used again (no allocation per invocation).
   std::vector<std::unique_ptr<OpenInvocation>> spare_;
 };

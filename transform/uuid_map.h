@@ -72,6 +72,8 @@ class UuidMap {
     if (capacity_ != 0) __builtin_prefetch(slots() + (UuidHash{}(key) & mask_));
   }
   size_t size() const noexcept { return size_; }
+  // The key inserted n-th (from 0): entries keep their insertion order.
+  const Uuid& key_at(size_t n) const noexcept { return entry(n).key; }
   // Room for `n` keys without growing.
   void reserve(size_t n) {
     size_t cap = 64;

@@ -136,7 +136,9 @@ TEST(OpenLimit, AMillionInterleavedInvocationsStayUnderTheBound) {
   // compact entry per row (2 million rows here, ~250 MiB with the hash tables' growth). Measured:
   // ~490 MiB since the tally's entries keep each step's winning time and name (~375 before),
   // ~570 MiB since they also keep its content rank (the tie-break the database applies), and
-  // 590 MiB (630 just before) since the tally's maps keep their entries beside the hash table.
+  // 590 MiB (630 just before) since the tally's maps keep their entries beside the hash table,
+  // 575 MiB since the tally names an invocation by its key's insertion number (no second copy
+  // of a million ids).
   // Without the limit (EDPIPE_TEST_MAX_OPEN=10000000), 260,000 invocations stay open (ended
   // ones wait to go quiet) and the process peaks at ~775 MiB.
   const double peak = m.peak_rss_mib;

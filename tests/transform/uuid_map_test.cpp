@@ -24,6 +24,7 @@ struct Entry {
 TEST(UuidMap, AgreesWithStdMapAcrossGrowths) {
   UuidMap<Entry> map;
   std::map<Uuid, int64_t> model;
+  std::vector<Uuid> first_seen;  // the keys in insertion order
   std::mt19937_64 rng(42);
   for (int i = 0; i < 200000; ++i) {
     // A small key space: many repeats; the nil UUID and keys that collide in their low bits too.
@@ -34,6 +35,7 @@ TEST(UuidMap, AgreesWithStdMapAcrossGrowths) {
     EXPECT_EQ(inserted, !model.count(key));
     if (inserted) {
       EXPECT_EQ(e.n, 7u);
+      first_seen.push_back(key);
     }
     e.sum += i;
     model[key] += i;
@@ -47,6 +49,8 @@ TEST(UuidMap, AgreesWithStdMapAcrossGrowths) {
     EXPECT_EQ(e.sum, it->second);
   });
   EXPECT_EQ(visited, model.size());
+  // A key's insertion number names it (the tally's invocation indices).
+  for (size_t n = 0; n < first_seen.size(); ++n) ASSERT_EQ(map.key_at(n), first_seen[n]) << n;
   for (const auto& [key, sum] : model) {
     const Entry* e = map.find(key);
     ASSERT_NE(e, nullptr);
