@@ -56,13 +56,28 @@ TEST(FaultInjection, ServerRestartedDuringALoad) {
   fs::remove(corpus);
 }
 
+// Whether another session of `db` sits in pg_sleep (so the statements before it in its query,
+// which take the lock, are done), within 10 s.
+bool another_session_sleeps(testing::TestDatabase& db) {
+  for (int i = 0; i < 200; ++i) {
+    pqxx::nontransaction tx(db.conn());
+    const auto r = tx.exec(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND wait_event = 'PgSleep'");
+    if (r[0][0].as<int>() > 0) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
 // Loads `corpus` into `db` while another session runs `holder_psql_args` (psql's -c options),
-// which holds a lock for 1.5 s; edpipe's statements time out after 300 ms. The load must have
-// waited (retried), then complete equal to `expected`.
+// which holds a lock for 1.5 s; edpipe's statements time out after 300 ms. The load starts once
+// the lock is held (a load takes well under a second: started on a clock, it could finish before
+// psql has connected), and must have waited (retried), then complete equal to `expected`.
 void expect_load_waits_for_lock(testing::TestDatabase& db, const std::string& holder_psql_args, const fs::path& corpus,
                                 const std::string& expected, const std::string& what) {
   BackgroundLoad holder("psql -X -q -d " + db.name() + " " + holder_psql_args);
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(another_session_sleeps(db)) << "the session holding the lock never got to its pg_sleep: " << holder.output();
   auto r = testing::run_edpipe("load --json --quiet --db dbname=" + db.name() + " " + corpus.string(),
                                "PGOPTIONS='-c statement_timeout=300'");
   EXPECT_EQ(holder.wait(), 0);
