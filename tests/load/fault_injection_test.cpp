@@ -140,7 +140,8 @@ TEST(FaultInjection, DeadlockWithAnotherWriterIsRetriedAndBothFinish) {
         "EXCEPTION WHEN lock_not_available THEN EXIT; WHEN raise_exception THEN PERFORM pg_sleep(0.002); END; END LOOP; "
         "PERFORM 1 FROM edpipe_watermark FOR UPDATE; END \\$\\$;\"";
     BackgroundLoad writer(other);
-    std::this_thread::sleep_for(300ms);
+    // Started once the writer holds the invocations and probes (its 2 ms sleeps), not on a clock.
+    ASSERT_TRUE(another_session_sleeps(db)) << "the other writer never got to its probing: " << writer.output();
     // The whole corpus completes the stored invocations: it updates them, after the watermark.
     auto r = testing::run_edpipe("load --json --quiet --db dbname=" + db.name() + " " + corpus.string(),
                                  "PGOPTIONS='-c deadlock_timeout=50'");
