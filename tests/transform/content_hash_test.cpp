@@ -33,13 +33,13 @@ TEST(ContentHasher, StreamedDigestEqualsTheOneShotHashOfTheSameBytes) {
     }
     uint64_t streamed[2], one_shot[2];
     h.digest(streamed);
-    murmur3_x64_128(all.data(), all.size(), 0x65647069706531ULL, one_shot);
+    murmur3_x64_128(all.data(), all.size(), ContentHasher::kSeed, one_shot);
     ASSERT_EQ(hex(streamed), hex(one_shot)) << "round " << round << ", " << all.size() << " bytes";
     // A digest does not end the stream: more bytes may follow.
     h.raw("x", 1);
     all += 'x';
     h.digest(streamed);
-    murmur3_x64_128(all.data(), all.size(), 0x65647069706531ULL, one_shot);
+    murmur3_x64_128(all.data(), all.size(), ContentHasher::kSeed, one_shot);
     ASSERT_EQ(hex(streamed), hex(one_shot)) << "round " << round << " after a digest";
   }
 }
